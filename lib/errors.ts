@@ -7,11 +7,14 @@
  */
 export class ProxyError extends Error {
   readonly status: number;
+  /** Extra response headers (`Allow` on 405, `Retry-After` on 503). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, headers?: Record<string, string>) {
     super(message);
     this.name = 'ProxyError';
     this.status = status;
+    this.headers = headers;
   }
 }
 

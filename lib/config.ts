@@ -1,0 +1,202 @@
+/**
+ * Options of the proxy, their defaults, and validation of the JSON config file.
+ *
+ * The same `ProxyOptions` object configures `createHandler()` and the CLI; the CLI's config file
+ * holds these keys plus the server-only ones (`ServerConfig`). Validation is strict: an unknown key
+ * or a bad value stops start-up with a one-line error naming the key (`config: projects[1].id: …`).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve, dirname, isAbsolute } from 'node:path';
+
+export type Visibility = 'public' | 'private';
+export type CompressionLevel = 'store' | 'fast' | 'default';
+
+/** A project named in the config: gives a discovered repository an id, a vanity path or a visibility. */
+export interface ProjectConfig {
+  /** Full path of the project, e.g. `group/sub/name` (its path below `repos`, without `.git`). */
+  path: string;
+  /** Numeric id for `/api/v4/projects/:id/…`. */
+  id?: number;
+  /** Module path to serve it as, instead of `<moduleHost>/<path>` (e.g. `golang.org/x/sync`). */
+  modulePath?: string;
+  /** Who may read it; default: `defaultVisibility`. */
+  visibility?: Visibility;
+  /** Absolute path of the bare repository, for a project that is not below `repos`. */
+  repo?: string;
+}
+
+/** Options of `createHandler()`: everything that decides what is served and how. */
+export interface ProxyOptions {
+  /** Directory searched (recursively) for bare git repositories. Default `./repos`. */
+  repos?: string;
+  /** Host part of module paths: project `group/name` is module `<moduleHost>/group/name`. Default `go.localhost`. */
+  moduleHost?: string;
+  /** Per-project settings. */
+  projects?: ProjectConfig[];
+  /** Visibility of projects without a config entry. */
+  defaultVisibility?: Visibility;
+  /** Compression of zip entries, passed to `git archive`: `store` (-0), `fast` (-1) or `default`. */
+  compression?: CompressionLevel;
+  /** Most git processes running at once (archive, ls-tree, …); default: 2 × CPU cores. */
+  maxGit?: number;
+  /** Directory for the proxy's own state (shadow git dirs); default: a directory in the OS temp dir. */
+  dataDir?: string;
+}
+
+/** The CLI's config file: `ProxyOptions` plus how to listen. */
+export interface ServerConfig extends ProxyOptions {
+  /** `HOST:PORT` to listen on; default `127.0.0.1:8080`. */
+  listen?: string;
+}
+
+/** `ProxyOptions` with every default filled in. */
+export interface ResolvedOptions {
+  repos: string;
+  moduleHost: string;
+  projects: ProjectConfig[];
+  defaultVisibility: Visibility;
+  compression: CompressionLevel;
+  maxGit: number | undefined;
+  dataDir: string | undefined;
+}
+
+export const DEFAULT_LISTEN = '127.0.0.1:8080';
+export const DEFAULT_MODULE_HOST = 'go.localhost';
+
+export class ConfigError extends Error {
+  constructor(key: string, message: string) {
+    super(`config: ${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Fills in defaults and validates options given in code (the same rules as the config file). */
+export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
+  validateProxyOptions(options as Record<string, unknown>, PROXY_KEYS);
+  return {
+    repos: resolve(options.repos ?? './repos'),
+    moduleHost: options.moduleHost ?? DEFAULT_MODULE_HOST,
+    projects: options.projects ?? [],
+    defaultVisibility: options.defaultVisibility ?? 'public',
+    compression: options.compression ?? 'default',
+    maxGit: options.maxGit,
+    dataDir: options.dataDir,
+  };
+}
+
+/** Reads and validates a config file; relative paths in it are relative to the file. */
+export function loadConfigFile(file: string): ServerConfig {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(file, (error as Error).message.split('\n')[0]);
+  }
+  if (!isPlainObject(parsed)) throw new ConfigError(file, 'must be a JSON object');
+  validateProxyOptions(parsed, SERVER_KEYS);
+  const config = parsed as ServerConfig;
+  const base = dirname(resolve(file));
+  if (config.repos !== undefined) config.repos = resolve(base, config.repos);
+  if (config.dataDir !== undefined) config.dataDir = resolve(base, config.dataDir);
+  return config;
+}
+
+type Check = (value: unknown, key: string) => void;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const string: Check = (value, key) => {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(key, 'must be a non-empty string');
+};
+const oneOf =
+  (...allowed: string[]): Check =>
+  (value, key) => {
+    if (typeof value !== 'string' || !allowed.includes(value)) {
+      throw new ConfigError(key, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+    }
+  };
+const positiveInteger: Check = (value, key) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError(key, 'must be a positive integer');
+  }
+};
+const absolutePath: Check = (value, key) => {
+  string(value, key);
+  if (!isAbsolute(value as string)) throw new ConfigError(key, 'must be an absolute path');
+};
+const projectPath: Check = (value, key) => {
+  string(value, key);
+  const elements = (value as string).split('/');
+  if (elements.some((element) => element === '' || element === '.' || element === '..')) {
+    throw new ConfigError(key, 'must be a relative path like "group/name" without empty, "." or ".." elements');
+  }
+};
+const listen: Check = (value, key) => {
+  string(value, key);
+  if (parseListen(value as string) === undefined) throw new ConfigError(key, 'must be HOST:PORT, e.g. "127.0.0.1:8080"');
+};
+
+const arrayOf =
+  (item: Check): Check =>
+  (value, key) => {
+    if (!Array.isArray(value)) throw new ConfigError(key, 'must be an array');
+    value.forEach((element, i) => item(element, `${key}[${i}]`));
+  };
+
+const objectOf =
+  (keys: Record<string, Check>, required: string[] = []): Check =>
+  (value, key) => {
+    if (!isPlainObject(value)) throw new ConfigError(key, 'must be an object');
+    for (const name of required) {
+      if (value[name] === undefined) throw new ConfigError(`${key}.${name}`, 'is required');
+    }
+    for (const [name, field] of Object.entries(value)) {
+      const check = keys[name];
+      if (check === undefined) throw new ConfigError(`${key}.${name}`, 'unknown key');
+      check(field, `${key}.${name}`);
+    }
+  };
+
+const PROJECT_KEYS: Record<string, Check> = {
+  path: projectPath,
+  id: positiveInteger,
+  modulePath: string,
+  visibility: oneOf('public', 'private'),
+  repo: absolutePath,
+};
+
+const PROXY_KEYS: Record<string, Check> = {
+  repos: string,
+  moduleHost: string,
+  projects: arrayOf(objectOf(PROJECT_KEYS, ['path'])),
+  defaultVisibility: oneOf('public', 'private'),
+  compression: oneOf('store', 'fast', 'default'),
+  maxGit: positiveInteger,
+  dataDir: string,
+};
+
+const SERVER_KEYS: Record<string, Check> = { ...PROXY_KEYS, listen };
+
+function validateProxyOptions(options: Record<string, unknown>, keys: Record<string, Check>): void {
+  for (const [name, value] of Object.entries(options)) {
+    const check = keys[name];
+    if (check === undefined) throw new ConfigError(name, 'unknown key');
+    if (value !== undefined) check(value, name);
+  }
+  const ids = new Set<number>();
+  for (const [i, project] of ((options.projects ?? []) as ProjectConfig[]).entries()) {
+    if (project.id === undefined) continue;
+    if (ids.has(project.id)) throw new ConfigError(`projects[${i}].id`, `duplicate id ${project.id}`);
+    ids.add(project.id);
+  }
+}
+
+/** `HOST:PORT` (IPv6 in brackets) → parts, or undefined when malformed. */
+export function parseListen(text: string): { host: string; port: number } | undefined {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):([0-9]{1,5})$/.exec(text);
+  if (match === null) return undefined;
+  const port = Number(match[2]);
+  if (port > 65535) return undefined;
+  return { host: match[1].replace(/^\[|\]$/g, ''), port };
+}

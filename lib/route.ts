@@ -1,0 +1,140 @@
+/**
+ * The hand-written path matcher: one left-to-right parse of the request path into a `Route`.
+ *
+ * Module requests come in three scopes that answer the same protocol:
+ *   /<module>/@v/<file>                                        instance-wide (GOPROXY=http://host)
+ *   /api/v4/projects/:id/packages/go/<module>/@v/<file>        one project (GitLab's API)
+ *   /api/v4/groups/:id/-/packages/go/<module>/@v/<file>        every project below a group
+ * and `<file>` is `list`, `<version>.info`, `<version>.mod` or `<version>.zip`; `/<module>/@latest`
+ * is the optional latest endpoint. The module path and version arrive percent-encoded (Go 1.19 sends
+ * `!` as `%21`) and case-encoded (`!x` for `X`): percent-decode first, then undo the case encoding
+ * (go-reference.md §1.2). Anything that cannot be decoded is a 400 with the reason.
+ */
+import { badRequest } from './errors.ts';
+import { unescapePath, unescapeVersion } from './escape.ts';
+import { checkModulePath } from './module-path.ts';
+
+/** Which projects a module request may be answered from. `id` is a numeric id or a full path. */
+export type Scope =
+  | { readonly kind: 'instance' }
+  | { readonly kind: 'project'; readonly id: string }
+  | { readonly kind: 'group'; readonly id: string };
+
+export type ModuleOp = 'list' | 'latest' | 'info' | 'mod' | 'zip';
+
+/** A request of the GOPROXY protocol, decoded. `version` is set for info, mod and zip. */
+export interface ModuleRoute {
+  readonly kind: 'module';
+  readonly scope: Scope;
+  readonly modulePath: string;
+  readonly op: ModuleOp;
+  /** The decoded version or query (`v1.2.3`, `master`, `abc1234`); empty for list and latest. */
+  readonly version: string;
+}
+
+export type Route =
+  | ModuleRoute
+  | { readonly kind: 'sumdb' }
+  | { readonly kind: 'health' }
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'metrics' }
+  /** A path that is none of ours: `next()` in middleware, 404 otherwise. */
+  | { readonly kind: 'other'; readonly path: string };
+
+/** Longest request path we look at; Go module paths are far shorter. */
+const MAX_PATH_LENGTH = 2048;
+
+const VERSION_FILES: ReadonlyArray<[suffix: string, op: ModuleOp]> = [
+  ['.info', 'info'],
+  ['.mod', 'mod'],
+  ['.zip', 'zip'],
+];
+
+/** Parses the path part of a request URL (no query string). Throws a 400 `ProxyError` on bad input. */
+export function parseRoute(rawPath: string): Route {
+  if (rawPath.length > MAX_PATH_LENGTH) throw badRequest('path too long');
+  if (!rawPath.startsWith('/')) throw badRequest('path must start with /');
+  switch (rawPath) {
+    case '/-/health':
+      return { kind: 'health' };
+    case '/-/ready':
+      return { kind: 'ready' };
+    case '/metrics':
+      return { kind: 'metrics' };
+  }
+  if (rawPath.startsWith('/sumdb/')) return { kind: 'sumdb' };
+  if (rawPath.startsWith('/api/v4/')) return parseApiRoute(rawPath);
+  const instance = parseModuleRequest({ kind: 'instance' }, rawPath.slice(1));
+  return instance ?? { kind: 'other', path: rawPath };
+}
+
+/** `/api/v4/projects/:id/packages/go/…` and `/api/v4/groups/:id/-/packages/go/…`. */
+function parseApiRoute(rawPath: string): Route {
+  const segments = rawPath.split('/'); // ['', 'api', 'v4', 'projects', id, …]
+  const [, , , collection, rawId] = segments;
+  const tail = collection === 'projects' ? ['packages', 'go'] : collection === 'groups' ? ['-', 'packages', 'go'] : undefined;
+  if (tail === undefined || rawId === undefined) return { kind: 'other', path: rawPath };
+  const matchesTail = tail.every((segment, i) => segments[5 + i] === segment);
+  if (!matchesTail) return { kind: 'other', path: rawPath };
+  const id = decodeComponent(rawId);
+  if (id === '' || !isSafeId(id)) throw badRequest(`invalid ${collection === 'projects' ? 'project' : 'group'} id`);
+  const scope: Scope = collection === 'projects' ? { kind: 'project', id } : { kind: 'group', id };
+  const rest = segments.slice(5 + tail.length).join('/');
+  const route = parseModuleRequest(scope, rest);
+  if (route === undefined) throw badRequest('expected <module>/@v/<file> or <module>/@latest');
+  return route;
+}
+
+/**
+ * `<module>/@v/list`, `<module>/@v/<version>.<ext>` or `<module>/@latest`, still percent-encoded.
+ * Returns undefined when the path has neither `/@v/` nor `/@latest` (not a module request).
+ */
+function parseModuleRequest(scope: Scope, encoded: string): ModuleRoute | undefined {
+  const decoded = decodeComponent(encoded);
+  if (decoded.endsWith('/@latest')) {
+    return { kind: 'module', scope, modulePath: decodeModulePath(decoded.slice(0, -'/@latest'.length)), op: 'latest', version: '' };
+  }
+  const at = decoded.lastIndexOf('/@v/');
+  if (at < 0) return undefined;
+  const modulePath = decodeModulePath(decoded.slice(0, at));
+  const file = decoded.slice(at + '/@v/'.length);
+  if (file === 'list') return { kind: 'module', scope, modulePath, op: 'list', version: '' };
+  for (const [suffix, op] of VERSION_FILES) {
+    if (file.endsWith(suffix)) {
+      return { kind: 'module', scope, modulePath, op, version: decodeVersion(file.slice(0, -suffix.length)) };
+    }
+  }
+  throw badRequest(`unknown file ${JSON.stringify(file)}: expected list, <version>.info, .mod or .zip`);
+}
+
+function decodeModulePath(escaped: string): string {
+  const path = unescapePath(escaped);
+  if (path === undefined) throw badRequest(`invalid escaped module path ${JSON.stringify(escaped)}`);
+  const reason = checkModulePath(path);
+  if (reason !== undefined) throw badRequest(`malformed module path ${JSON.stringify(path)}: ${reason}`);
+  return path;
+}
+
+function decodeVersion(escaped: string): string {
+  const version = escaped === '' ? undefined : unescapeVersion(escaped);
+  if (version === undefined) throw badRequest(`invalid escaped version ${JSON.stringify(escaped)}`);
+  return version;
+}
+
+/** Percent-decoding that answers 400 instead of throwing URIError (bad `%` or non-UTF-8 bytes). */
+function decodeComponent(text: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(text);
+  } catch {
+    throw badRequest('invalid percent-encoding or non-UTF-8 path');
+  }
+  if (decoded.includes('\0')) throw badRequest('NUL byte in path');
+  return decoded;
+}
+
+/** A project or group id: a number, or a full path of plain elements (no `..`, no empty element). */
+function isSafeId(id: string): boolean {
+  if (/^[0-9]+$/.test(id)) return true;
+  return id.split('/').every((element) => /^[A-Za-z0-9_.~-]+$/.test(element) && !/^\.+$/.test(element));
+}

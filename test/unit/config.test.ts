@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfigFile, parseListen, resolveOptions } from '../../lib/config.ts';
+
+function withConfigFile(content: string, check: (file: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'config-test-'));
+  try {
+    const file = join(dir, 'config.json');
+    writeFileSync(file, content);
+    check(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function rejectsWith(content: string, message: RegExp): void {
+  withConfigFile(content, (file) => assert.throws(() => loadConfigFile(file), (e: unknown) => e instanceof ConfigError && message.test(e.message)));
+}
+
+test('defaults', () => {
+  const options = resolveOptions();
+  assert.equal(options.moduleHost, 'go.localhost');
+  assert.equal(options.compression, 'default');
+  assert.match(options.repos, /\/repos$/);
+});
+
+test('a valid config file loads, with paths relative to the file', () => {
+  withConfigFile(
+    JSON.stringify({ repos: 'git', listen: '[::1]:9000', projects: [{ path: 'golang/sync', id: 7, modulePath: 'golang.org/x/sync', visibility: 'public' }] }),
+    (file) => {
+      const config = loadConfigFile(file);
+      assert.equal(config.repos, join(file, '..', 'git'));
+      assert.equal(config.projects?.[0].id, 7);
+    },
+  );
+});
+
+test('unknown keys and bad values stop start-up with a one-line error naming the key', () => {
+  rejectsWith('{"repo": "x"}', /^config: repo: unknown key$/);
+  rejectsWith('{"projects": [{"path": "a/b", "modulePth": "x"}]}', /projects\[0\]\.modulePth: unknown key/);
+  rejectsWith('{"projects": [{"id": 3}]}', /projects\[0\]\.path: is required/);
+  rejectsWith('{"projects": [{"path": "a/../b"}]}', /projects\[0\]\.path/);
+  rejectsWith('{"projects": [{"path": "a", "id": 1}, {"path": "b", "id": 1}]}', /projects\[1\]\.id: duplicate id 1/);
+  rejectsWith('{"projects": [{"path": "a", "repo": "relative.git"}]}', /projects\[0\]\.repo: must be an absolute path/);
+  rejectsWith('{"defaultVisibility": "internal"}', /defaultVisibility: must be one of/);
+  rejectsWith('{"maxGit": 0}', /maxGit: must be a positive integer/);
+  rejectsWith('{"listen": "8080"}', /listen: must be HOST:PORT/);
+  rejectsWith('[1]', /must be a JSON object/);
+  rejectsWith('{oops', /config: .*config\.json: /);
+  assert.throws(() => resolveOptions({ compression: 'max' as never }), /compression: must be one of/);
+});
+
+test('parseListen', () => {
+  assert.deepEqual(parseListen('127.0.0.1:8080'), { host: '127.0.0.1', port: 8080 });
+  assert.deepEqual(parseListen('[::1]:0'), { host: '::1', port: 0 });
+  assert.equal(parseListen('host:99999'), undefined);
+  assert.equal(parseListen('host'), undefined);
+});
