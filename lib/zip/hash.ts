@@ -1,0 +1,68 @@
+/**
+ * The `h1:` checksums of go.sum: Go's `dirhash.Hash1` (golang/mod `sumdb/dirhash/hash.go`) over a
+ * module zip's files and over a version's go.mod, and the two go.sum lines built from them.
+ *
+ * Hash1 of a set of named files: sort the names by their UTF-8 bytes (Go's `sort.Strings`), write one
+ * line `<hex sha256 of content>  <name>\n` per file, and answer `h1:` + base64 of the SHA-256 of
+ * those lines. Only names and contents count; entry order, compression and timestamps do not.
+ */
+import { createHash } from 'node:crypto';
+
+/** Hex SHA-256 of some bytes: the per-file digest that {@link Hash1.add} takes. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+interface HashedName {
+  readonly name: string;
+  readonly utf8: Buffer;
+  readonly sha256Hex: string;
+}
+
+/**
+ * Incremental `dirhash.Hash1`: add each file's name and content digest in any order, then ask for
+ * the digest. For a module zip the names are the full entry names, `<module>@<version>/<path>`.
+ */
+export class Hash1 {
+  readonly #files: HashedName[] = [];
+
+  /**
+   * Records one file. Throws on a name Go's Hash1 refuses (a newline, which would forge a line) or
+   * one that has no UTF-8 form (a lone surrogate), and on a digest that is not 64 lower-case hex digits.
+   */
+  add(name: string, sha256HexDigest: string): void {
+    if (name.includes('\n')) throw new Error(`dirhash: filenames with newlines are not supported: ${JSON.stringify(name)}`);
+    if (/\p{Cs}/u.test(name)) throw new Error(`dirhash: filename is not valid Unicode: ${JSON.stringify(name)}`);
+    if (!/^[0-9a-f]{64}$/.test(sha256HexDigest)) throw new Error(`dirhash: not a hex SHA-256 digest: ${JSON.stringify(sha256HexDigest)}`);
+    this.#files.push({ name, utf8: Buffer.from(name, 'utf8'), sha256Hex: sha256HexDigest });
+  }
+
+  /** The `h1:` hash of every file added so far. */
+  digest(): string {
+    // Go's sort.Strings compares bytes; JS's default sort compares UTF-16 units, which orders
+    // astral characters before U+E000–U+FFFF differently.
+    const sorted = [...this.#files].sort((a, b) => Buffer.compare(a.utf8, b.utf8));
+    const summary = createHash('sha256');
+    for (const file of sorted) summary.update(`${file.sha256Hex}  ${file.name}\n`, 'utf8');
+    return `h1:${summary.digest('base64')}`;
+  }
+}
+
+/**
+ * The hash of a go.mod as go.sum's `/go.mod h1:` line records it (`modfetch.goModSum`): Hash1 over
+ * one file named `go.mod` (no module prefix) holding exactly the bytes the `.mod` endpoint serves.
+ */
+export function hashGoMod(goMod: Uint8Array): string {
+  const hash = new Hash1();
+  hash.add('go.mod', sha256Hex(goMod));
+  return hash.digest();
+}
+
+/**
+ * The two go.sum lines the go command writes for a module version (`modfetch.WriteGoSum`), zip
+ * line first, each ending in a newline:
+ * `<module> <version> <zipHash>` and `<module> <version>/go.mod <modHash>`.
+ */
+export function goSumLines(module: string, version: string, zipHash: string, modHash: string): string {
+  return `${module} ${version} ${zipHash}\n${module} ${version}/go.mod ${modHash}\n`;
+}
