@@ -1,0 +1,406 @@
+/**
+ * An incremental reader of the zip stream `git archive --format=zip` writes (git's `archive-zip.c`).
+ *
+ * It walks the local file entries front to back as bytes arrive, never seeking and never holding
+ * more than one header (or a few bytes of look-ahead) beyond what the consumer has taken:
+ * - each entry is announced by a `header` event, then its compressed bytes follow as `data` events
+ *   (subarrays of the input chunks, not copies), then an `end` event with the final CRC and sizes;
+ * - an entry with flag bit 3 (git streams blobs above `core.bigFileThreshold` this way) has no
+ *   trustworthy sizes in its header: its data ends at a data descriptor (`PK\x07\x08`, 32- or
+ *   64-bit sizes) whose compressed size equals the bytes seen and which is followed by the next
+ *   record's signature;
+ * - sizes may come from a Zip64 extra field (id 0x0001);
+ * - at the central directory the entries end; its records are walked only to check that the
+ *   archive is complete (the entry count matches, the end record and its comment close the input).
+ * Anything else is malformed input and throws a `ZipFormatError`.
+ */
+
+/** Malformed or truncated zip input. */
+export class ZipFormatError extends Error {
+  constructor(message: string) {
+    super(`zip: ${message}`);
+    this.name = 'ZipFormatError';
+  }
+}
+
+/** A local file header as git wrote it. */
+export interface ZipEntryHeader {
+  /** Entry name decoded as UTF-8. */
+  readonly name: string;
+  /** 0 (stored) or 8 (deflated); other methods are passed on as they are. */
+  readonly method: number;
+  /** General purpose flags; bit 3 means a data descriptor follows the data. */
+  readonly flags: number;
+  /** CRC-32 of the uncompressed bytes (unreliable when `hasDataDescriptor`). */
+  readonly crc32: number;
+  /** Compressed size (unreliable when `hasDataDescriptor`). */
+  readonly compressedSize: number;
+  /** Uncompressed size (unreliable when `hasDataDescriptor`). */
+  readonly uncompressedSize: number;
+  /** MS-DOS time and date fields. */
+  readonly dosTime: number;
+  readonly dosDate: number;
+  /** Flag bit 3: CRC and sizes are only known from the descriptor after the data. */
+  readonly hasDataDescriptor: boolean;
+  /** The header carried a Zip64 extra field (sizes may exceed 32 bits). */
+  readonly zip64: boolean;
+}
+
+/** The CRC and sizes that hold for an entry once its data has been read. */
+export interface ZipEntryTrailer {
+  readonly crc32: number;
+  readonly compressedSize: number;
+  readonly uncompressedSize: number;
+}
+
+/** What `readZipEntries` yields, in order: per entry one `header`, any `data`, one `end`. */
+export type ZipReadEvent =
+  | { readonly kind: 'header'; readonly header: ZipEntryHeader }
+  | { readonly kind: 'data'; readonly chunk: Uint8Array }
+  | { readonly kind: 'end'; readonly trailer: ZipEntryTrailer };
+
+const LOCAL_HEADER_SIG = 0x04034b50;
+const CENTRAL_HEADER_SIG = 0x02014b50;
+const DATA_DESCRIPTOR_SIG = 0x08074b50;
+const ZIP64_END_SIG = 0x06064b50;
+const ZIP64_LOCATOR_SIG = 0x07064b50;
+const END_SIG = 0x06054b50;
+const DESCRIPTOR_SIG_BYTES = Uint8Array.of(0x50, 0x4b, 0x07, 0x08);
+
+const LOCAL_HEADER_SIZE = 30;
+const CENTRAL_HEADER_SIZE = 46;
+const END_SIZE = 22;
+const ZIP64_LOCATOR_SIZE = 20;
+const ZIP64_EXTRA_ID = 0x0001;
+const FLAG_DATA_DESCRIPTOR = 1 << 3;
+const UINT32_MAX = 0xffffffff;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads git's zip output from `source` (any chunking) and yields its entries as events. Nothing is
+ * pulled from `source` before the consumer asks for the next event. Chunks in `data` events are
+ * views of the source's chunks; the reader never writes to them.
+ */
+export async function* readZipEntries(source: AsyncIterable<Uint8Array>): AsyncGenerator<ZipReadEvent, void> {
+  const input = new ChunkQueue(source[Symbol.asyncIterator]());
+  let entryCount = 0;
+  for (;;) {
+    await input.require(4, 'a record signature');
+    const signature = input.uint32At(0);
+    if (signature !== LOCAL_HEADER_SIG) {
+      if (signature !== CENTRAL_HEADER_SIG && signature !== END_SIG) {
+        throw new ZipFormatError(`bad record signature 0x${signature.toString(16)} after ${entryCount} entries`);
+      }
+      await skipCentralDirectory(input, entryCount);
+      return;
+    }
+    const header = await readLocalHeader(input);
+    yield { kind: 'header', header };
+    if (header.hasDataDescriptor) {
+      yield* readUntilDescriptor(input, header);
+    } else {
+      yield* readKnownLength(input, header);
+      const { crc32, compressedSize, uncompressedSize } = header;
+      yield { kind: 'end', trailer: { crc32, compressedSize, uncompressedSize } };
+    }
+    entryCount++;
+  }
+}
+
+/** Parses one local file header (`archive-zip.c` `write_zip_entry`) and consumes it. */
+async function readLocalHeader(input: ChunkQueue): Promise<ZipEntryHeader> {
+  await input.require(LOCAL_HEADER_SIZE, 'a local file header');
+  const flags = input.uint16At(6);
+  const nameLength = input.uint16At(26);
+  const extraLength = input.uint16At(28);
+  const fixed = {
+    method: input.uint16At(8),
+    dosTime: input.uint16At(10),
+    dosDate: input.uint16At(12),
+    crc32: input.uint32At(14),
+  };
+  const declaredCompressed = input.uint32At(18);
+  const declaredUncompressed = input.uint32At(22);
+  input.skip(LOCAL_HEADER_SIZE);
+  await input.require(nameLength + extraLength, 'a file name');
+  const name = decodeName(input.take(nameLength));
+  const extra = input.take(extraLength);
+  const zip64Sizes = readZip64Sizes(extra, declaredUncompressed, declaredCompressed, name);
+  return {
+    name,
+    ...fixed,
+    flags,
+    compressedSize: zip64Sizes?.compressedSize ?? declaredCompressed,
+    uncompressedSize: zip64Sizes?.uncompressedSize ?? declaredUncompressed,
+    hasDataDescriptor: (flags & FLAG_DATA_DESCRIPTOR) !== 0,
+    zip64: zip64Sizes !== undefined,
+  };
+}
+
+function decodeName(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new ZipFormatError('entry name is not valid UTF-8');
+  }
+}
+
+/**
+ * Finds the Zip64 extra field and takes from it, in order, the uncompressed then the compressed
+ * size, each only when the header's 32-bit field is 0xFFFFFFFF (APPNOTE 4.5.3; Go's
+ * `archive/zip` reader reads the same way). Returns undefined when there is no such field.
+ */
+function readZip64Sizes(
+  extra: Uint8Array,
+  uncompressed32: number,
+  compressed32: number,
+  name: string,
+): { uncompressedSize: number; compressedSize: number } | undefined {
+  const view = new DataView(extra.buffer, extra.byteOffset, extra.byteLength);
+  for (let at = 0; at + 4 <= extra.length; ) {
+    const id = view.getUint16(at, true);
+    const size = view.getUint16(at + 2, true);
+    const body = at + 4;
+    if (body + size > extra.length) throw new ZipFormatError(`extra field overruns its header in ${name}`);
+    if (id === ZIP64_EXTRA_ID) {
+      let field = body;
+      const next = (declared: number): number => {
+        if (declared !== UINT32_MAX) return declared;
+        if (field + 8 > body + size) throw new ZipFormatError(`short Zip64 extra field in ${name}`);
+        const value = readUint64(view, field, name);
+        field += 8;
+        return value;
+      };
+      const uncompressedSize = next(uncompressed32);
+      return { uncompressedSize, compressedSize: next(compressed32) };
+    }
+    at = body + size;
+  }
+  return undefined;
+}
+
+function readUint64(view: DataView, at: number, what: string): number {
+  const value = view.getBigUint64(at, true);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ZipFormatError(`size beyond 2^53 in ${what}`);
+  return Number(value);
+}
+
+/** Streams exactly the header's compressed size. */
+async function* readKnownLength(input: ChunkQueue, header: ZipEntryHeader): AsyncGenerator<ZipReadEvent, void> {
+  let remaining = header.compressedSize;
+  while (remaining > 0) {
+    await input.require(1, `the data of ${header.name}`);
+    const chunk = input.takeFromFront(remaining);
+    remaining -= chunk.length;
+    yield { kind: 'data', chunk };
+  }
+}
+
+/**
+ * Streams the data of a flag-bit-3 entry up to its data descriptor. A candidate signature is a
+ * descriptor only if its compressed size equals the bytes seen so far and the next record's
+ * signature follows it; otherwise the signature bytes were data.
+ */
+async function* readUntilDescriptor(input: ChunkQueue, header: ZipEntryHeader): AsyncGenerator<ZipReadEvent, void> {
+  let seen = 0;
+  const what = `the data of ${header.name}`;
+  for (;;) {
+    await input.require(1, what);
+    const front = input.front();
+    const found = indexOfDescriptorSignature(front);
+    const plainLength = found >= 0 ? found : front.length - signaturePrefixAtEnd(front);
+    if (plainLength > 0) {
+      const chunk = input.takeFromFront(plainLength);
+      seen += chunk.length;
+      yield { kind: 'data', chunk };
+      continue;
+    }
+    // A signature (or the start of one) is at the front of the queue.
+    const trailer = await readDescriptorAt(input, seen, what);
+    if (trailer) {
+      yield { kind: 'end', trailer };
+      return;
+    }
+    const chunk = input.takeFromFront(Math.min(4, front.length));
+    seen += chunk.length;
+    yield { kind: 'data', chunk };
+  }
+}
+
+function indexOfDescriptorSignature(bytes: Uint8Array): number {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(DESCRIPTOR_SIG_BYTES);
+}
+
+/** How many of the last (up to 3) bytes could begin a descriptor signature continued in the next chunk. */
+function signaturePrefixAtEnd(bytes: Uint8Array): number {
+  for (let length = Math.min(3, bytes.length); length > 0; length--) {
+    let matches = true;
+    for (let i = 0; i < length && matches; i++) {
+      matches = bytes[bytes.length - length + i] === DESCRIPTOR_SIG_BYTES[i];
+    }
+    if (matches) return length;
+  }
+  return 0;
+}
+
+/**
+ * Checks whether a data descriptor starts at the front of the queue for an entry of which `seen`
+ * compressed bytes were read. git writes 32-bit sizes unless a size reaches 0xFFFFFFFF
+ * (`archive-zip.c` `write_zip_data_desc`), so both layouts are tried. Consumes it when it is one.
+ */
+async function readDescriptorAt(input: ChunkQueue, seen: number, what: string): Promise<ZipEntryTrailer | undefined> {
+  for (const sizeBytes of [4, 8]) {
+    const length = 8 + 2 * sizeBytes;
+    if (!(await input.fill(length + 4))) continue;
+    if (input.uint32At(0) !== DATA_DESCRIPTOR_SIG) return undefined;
+    const compressedSize = sizeBytes === 4 ? input.uint32At(8) : input.uint64At(8, what);
+    const next = input.uint32At(length);
+    if (compressedSize !== seen || (next !== LOCAL_HEADER_SIG && next !== CENTRAL_HEADER_SIG)) continue;
+    const trailer = {
+      crc32: input.uint32At(4),
+      compressedSize,
+      uncompressedSize: sizeBytes === 4 ? input.uint32At(12) : input.uint64At(16, what),
+    };
+    input.skip(length);
+    return trailer;
+  }
+  return undefined;
+}
+
+/**
+ * Walks the central directory records, the optional Zip64 end record and locator, and the end
+ * record with its comment, which must end the input; their content is not used.
+ */
+async function skipCentralDirectory(input: ChunkQueue, localEntries: number): Promise<void> {
+  let centralEntries = 0;
+  for (;;) {
+    await input.require(4, 'the central directory');
+    if (input.uint32At(0) !== CENTRAL_HEADER_SIG) break;
+    await input.require(CENTRAL_HEADER_SIZE, 'a central directory header');
+    const variableLength = input.uint16At(28) + input.uint16At(30) + input.uint16At(32);
+    await input.skipExactly(CENTRAL_HEADER_SIZE + variableLength, 'a central directory header');
+    centralEntries++;
+  }
+  if (centralEntries !== localEntries) {
+    throw new ZipFormatError(`central directory lists ${centralEntries} entries, the archive holds ${localEntries}`);
+  }
+  if (input.uint32At(0) === ZIP64_END_SIG) {
+    await input.require(12, 'the Zip64 end record');
+    await input.skipExactly(12 + input.uint64At(4, 'the Zip64 end record'), 'the Zip64 end record');
+    await input.require(4, 'the Zip64 locator');
+    if (input.uint32At(0) !== ZIP64_LOCATOR_SIG) throw new ZipFormatError('Zip64 end record without locator');
+    await input.skipExactly(ZIP64_LOCATOR_SIZE, 'the Zip64 locator');
+    await input.require(4, 'the end record');
+  }
+  if (input.uint32At(0) !== END_SIG) throw new ZipFormatError('bad signature where the end record belongs');
+  await input.require(END_SIZE, 'the end record');
+  await input.skipExactly(END_SIZE + input.uint16At(20), 'the archive comment');
+  if (await input.fill(1)) throw new ZipFormatError('trailing bytes after the end record');
+}
+
+/**
+ * The unconsumed input: a queue of source chunks, refilled on demand only. Reads that fit in the
+ * front chunk are views of it; only reads straddling chunks (headers, a few look-ahead bytes) copy.
+ */
+class ChunkQueue {
+  private readonly source: AsyncIterator<Uint8Array>;
+  private readonly chunks: Uint8Array[] = [];
+  private offset = 0;
+  private available = 0;
+  private done = false;
+
+  constructor(source: AsyncIterator<Uint8Array>) {
+    this.source = source;
+  }
+
+  /** Pulls chunks until `length` bytes are buffered; false if the input ends first. */
+  async fill(length: number): Promise<boolean> {
+    while (this.available < length) {
+      if (this.done) return false;
+      const next = await this.source.next();
+      if (next.done) {
+        this.done = true;
+      } else if (next.value.length > 0) {
+        this.chunks.push(next.value);
+        this.available += next.value.length;
+      }
+    }
+    return true;
+  }
+
+  /** Like `fill`, but a premature end of input is a truncated archive. */
+  async require(length: number, what: string): Promise<void> {
+    if (!(await this.fill(length))) throw new ZipFormatError(`truncated archive: input ends inside ${what}`);
+  }
+
+  /** Consumes `length` bytes, pulling more input as needed. */
+  async skipExactly(length: number, what: string): Promise<void> {
+    let remaining = length;
+    while (remaining > 0) {
+      await this.require(1, what);
+      remaining -= this.takeFromFront(remaining).length;
+    }
+  }
+
+  /** The unconsumed part of the front chunk (a view); requires a buffered byte. */
+  front(): Uint8Array {
+    return this.chunks[0].subarray(this.offset);
+  }
+
+  /** Consumes and returns up to `max` bytes from the front chunk, as a view. */
+  takeFromFront(max: number): Uint8Array {
+    const front = this.front();
+    const taken = front.length <= max ? front : front.subarray(0, max);
+    this.skip(taken.length);
+    return taken;
+  }
+
+  /** Consumes and returns exactly `length` buffered bytes: a view if they lie in one chunk. */
+  take(length: number): Uint8Array {
+    const front = this.front();
+    if (front.length >= length) return this.takeFromFront(length);
+    const joined = new Uint8Array(length);
+    for (let filled = 0; filled < length; ) {
+      const part = this.takeFromFront(length - filled);
+      joined.set(part, filled);
+      filled += part.length;
+    }
+    return joined;
+  }
+
+  /** Drops `length` buffered bytes. */
+  skip(length: number): void {
+    this.available -= length;
+    this.offset += length;
+    while (this.chunks.length > 0 && this.offset >= this.chunks[0].length) {
+      this.offset -= this.chunks[0].length;
+      this.chunks.shift();
+    }
+  }
+
+  /** The buffered byte at `index` from the front. */
+  byteAt(index: number): number {
+    let at = this.offset + index;
+    for (const chunk of this.chunks) {
+      if (at < chunk.length) return chunk[at];
+      at -= chunk.length;
+    }
+    throw new RangeError('read beyond buffered input');
+  }
+
+  uint16At(index: number): number {
+    return this.byteAt(index) | (this.byteAt(index + 1) << 8);
+  }
+
+  uint32At(index: number): number {
+    return (this.uint16At(index) | (this.uint16At(index + 2) << 16)) >>> 0;
+  }
+
+  /** A little-endian 64-bit value, which must fit in a JS number. */
+  uint64At(index: number, what: string): number {
+    const high = this.uint32At(index + 4);
+    if (high > 0x1fffff) throw new ZipFormatError(`size beyond 2^53 in ${what}`);
+    return high * 0x100000000 + this.uint32At(index);
+  }
+}
