@@ -1,0 +1,117 @@
+/**
+ * Bounds how many git processes run at once. Callers wait in a bounded FIFO queue; when the queue
+ * is full they are turned away at once with a `GitBusyError` (the HTTP layer answers 503 with
+ * Retry-After) instead of piling up work the machine cannot do.
+ */
+import { availableParallelism } from 'node:os';
+import { ProxyError } from '../errors.ts';
+
+/** Thrown by `Limiter.acquire` when every slot is taken and the queue is full. */
+export class GitBusyError extends ProxyError {
+  /** Seconds the client should wait before retrying (for the Retry-After header). */
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super(503, 'busy: too many requests for git data, retry later');
+    this.name = 'GitBusyError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Sizing of a `Limiter`. */
+export interface LimiterOptions {
+  /** Processes allowed to run at once; default: the number of CPUs the process may use. */
+  concurrency?: number;
+  /** Callers allowed to wait for a slot; default: 32 per slot. */
+  queueLimit?: number;
+  /** Retry-After seconds carried by the busy error; default 1. */
+  retryAfterSeconds?: number;
+}
+
+/** Gives back the slot taken by `acquire`; calling it more than once has no further effect. */
+export type Release = () => void;
+
+interface Waiter {
+  grant: (release: Release) => void;
+}
+
+/** A counting semaphore with a bounded FIFO queue and abortable waits. */
+export class Limiter {
+  readonly concurrency: number;
+  readonly queueLimit: number;
+  readonly #retryAfterSeconds: number;
+  readonly #queue: Waiter[] = [];
+  #running = 0;
+
+  constructor(options: LimiterOptions = {}) {
+    this.concurrency = positiveInteger(options.concurrency ?? availableParallelism(), 'concurrency');
+    this.queueLimit = nonNegativeInteger(options.queueLimit ?? this.concurrency * 32, 'queueLimit');
+    this.#retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+
+  /** Slots in use. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Callers waiting for a slot. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Resolves with a release function once a slot is free. Rejects with `GitBusyError` when the
+   * queue is full, and with the signal's reason when `signal` aborts first (leaving the queue).
+   */
+  acquire(signal?: AbortSignal): Promise<Release> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#running < this.concurrency) return Promise.resolve(this.#take());
+    if (this.#queue.length >= this.queueLimit) {
+      return Promise.reject(new GitBusyError(this.#retryAfterSeconds));
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = this.#queue.indexOf(waiter);
+        if (index >= 0) this.#queue.splice(index, 1);
+        reject(signal?.reason);
+      };
+      const waiter: Waiter = {
+        grant: (release) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(release);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push(waiter);
+    });
+  }
+
+  #take(): Release {
+    this.#running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#running--;
+      this.#grantNext();
+    };
+  }
+
+  #grantNext(): void {
+    const next = this.#queue.shift();
+    if (next) next.grant(this.#take());
+  }
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}
+
+function nonNegativeInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer`);
+  return value;
+}
+
+/** The limiter every git command goes through unless a caller passes its own. */
+export const gitLimiter = new Limiter();
