@@ -1,0 +1,293 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Hash1, sha256Hex } from '../../lib/zip/hash.ts';
+import { strToFold } from '../../lib/zip/fold.ts';
+import {
+  MAX_GO_MOD,
+  MAX_LICENSE,
+  MAX_ZIP_FILE,
+  inheritedLicense,
+  isVendoredPackage,
+  parseGoDirective,
+  planModuleZip,
+  type TreeFile,
+  type ZipPlan,
+  type ZipRuleOptions,
+} from '../../lib/zip/rules.ts';
+import { readZipVectors, type ZipVector } from '../support/txtar.ts';
+
+const EMPTY_HASH = 'h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
+/** go-reference.md §2.6: exclude_vendor_go124's file set under the original vendor rule. */
+const GO124_SET_UNDER_ORIGINAL_RULE = 'h1:0v0+J5B0mFw3cpLlZcSKolH6uvVpIgKjfwf4MJUaouw=';
+
+const file = (path: string, size = 1): TreeFile => ({ path, mode: '100644', size });
+const symlink = (path: string): TreeFile => ({ path, mode: '120000', size: 7 });
+const gitlink = (path: string): TreeFile => ({ path, mode: '160000', size: 0 });
+
+function keptPaths(files: readonly TreeFile[], options?: ZipRuleOptions): string[] {
+  const plan = planModuleZip(files, options);
+  assert.ok(plan.ok, `expected a zip, got: ${plan.ok ? '' : plan.reason}`);
+  return plan.files.map((kept) => kept.path);
+}
+
+function refusal(files: readonly TreeFile[], options?: ZipRuleOptions): string {
+  const plan = planModuleZip(files, options);
+  assert.ok(!plan.ok, `expected a refusal, got files ${plan.ok ? JSON.stringify(plan.files.map((kept) => kept.path)) : ''}`);
+  return plan.reason;
+}
+
+/** Runs a vector's files (all regular) through the rules and hashes what is kept, as zip.Create + HashZip. */
+function planAndHash(vector: ZipVector, options: ZipRuleOptions): { plan: ZipPlan; hash: string } {
+  const data = new Map(vector.files.map((entry) => [entry.name, entry.data]));
+  const plan = planModuleZip(vector.files.map((entry) => file(entry.name, entry.data.length)), options);
+  const hash = new Hash1();
+  if (plan.ok) for (const kept of plan.files) hash.add(`${vector.modulePath}@${vector.version}/${kept.path}`, sha256Hex(data.get(kept.path)!));
+  return { plan, hash: hash.digest() };
+}
+
+function goVersionOf(vector: ZipVector): ZipRuleOptions {
+  const goMod = vector.files.find((entry) => entry.name === 'go.mod');
+  return goMod === undefined ? {} : { goVersion: parseGoDirective(goMod.data.toString('utf8')) };
+}
+
+test('x/mod create vectors: kept files hash to the recorded hash', () => {
+  const vectors = readZipVectors('create');
+  assert.ok(vectors.length >= 7, 'expected the create vectors beside the project');
+  for (const vector of vectors) {
+    const { plan, hash } = planAndHash(vector, goVersionOf(vector));
+    assert.ok(plan.ok, vector.id);
+    assert.equal(hash, vector.hash, vector.id);
+  }
+});
+
+test('x/mod create_from_dir vectors agree, except that git-derived zips keep VCS directories', () => {
+  for (const vector of readZipVectors('create_from_dir')) {
+    const { plan, hash } = planAndHash(vector, goVersionOf(vector));
+    assert.ok(plan.ok, vector.id);
+    if (vector.id === 'create_from_dir/exclude_vcs.txt') {
+      // Only directory walking drops .bzr/.git/.hg/.svn; zip.Create keeps what git archive lists.
+      assert.equal(vector.hash, EMPTY_HASH);
+      assert.deepEqual(plan.files.map((kept) => kept.path), ['.bzr/exclude', '.git/exclude', '.hg/exclude', '.svn/exclude']);
+    } else {
+      assert.equal(hash, vector.hash, vector.id);
+    }
+  }
+});
+
+test('exclude_vendor_go124 hashes differently under the original rule a Go 1.19 client uses', () => {
+  const vector = readZipVectors('create').find((each) => each.id === 'create/exclude_vendor_go124.txt')!;
+  assert.equal(goVersionOf(vector).goVersion, '1.24');
+  assert.equal(planAndHash(vector, {}).hash, GO124_SET_UNDER_ORIGINAL_RULE);
+  const { plan } = planAndHash(vector, { goVersion: '1.24' });
+  assert.ok(plan.ok);
+  assert.deepEqual(plan.files.map((kept) => kept.path), ['go.mod', 'sub/vendor/sub.txt', 'pkg/vendor/vendor.go']);
+});
+
+test('isVendoredPackage, original rule: everything below a nested vendor directory is dropped', () => {
+  const cases: [string, boolean][] = [
+    ['vendor/modules.txt', false],
+    ['vendor/v.go', false],
+    ['vendor/a/b.go', true],
+    ['vendor/example.com/x/x.go', true],
+    ['pkg/vendor/vendor.go', true], // the quirk: offset 8 of the path, not of the match
+    ['x/vendor/y.go', true],
+    ['sub/vendor/sub.txt', true],
+    ['pkg/vendor/foo/foo.go', true],
+    ['vendorx/a/b.go', false],
+    ['a/vendor', false],
+    ['a/myvendor/b.go', false],
+    ['Vendor/a/b.go', false],
+    ['vendor', false],
+  ];
+  for (const [path, vendored] of cases) assert.equal(isVendoredPackage(path, 'original'), vendored, path);
+});
+
+test('isVendoredPackage, Go 1.24 rule: modules.txt dropped, nested vendor only below a further directory', () => {
+  const cases: [string, boolean][] = [
+    ['vendor/modules.txt', true],
+    ['vendor/v.go', false],
+    ['vendor/a/b.go', true],
+    ['pkg/vendor/vendor.go', false],
+    ['sub/vendor/sub.txt', false],
+    ['pkg/vendor/foo/foo.go', true],
+    ['a/vendor/b/vendor/c.go', true],
+    ['a/b/vendor/c.go', false],
+    ['x/vendor/modules.txt', false],
+  ];
+  for (const [path, vendored] of cases) assert.equal(isVendoredPackage(path, 'go1.24'), vendored, path);
+});
+
+test('the go directive selects the vendor rule only from 1.24 and only with a regular root go.mod', () => {
+  const tree = [file('go.mod'), file('vendor/modules.txt'), file('pkg/vendor/v.go')];
+  const newRule = ['go.mod', 'pkg/vendor/v.go'];
+  const original = ['go.mod', 'vendor/modules.txt'];
+  for (const goVersion of ['1.24', '1.24.3', '1.24rc1', '1.25', '2.0', '2']) assert.deepEqual(keptPaths(tree, { goVersion }), newRule, goVersion);
+  for (const goVersion of [undefined, '1.23', '1.23.9', '1.2', 'v1.24', '1.024', '1.24.1rc1', '', 'go1.24']) {
+    assert.deepEqual(keptPaths(tree, { goVersion }), original, String(goVersion));
+  }
+  const noGoMod = [file('vendor/modules.txt'), file('pkg/vendor/v.go')];
+  assert.deepEqual(keptPaths(noGoMod, { goVersion: '1.24' }), ['vendor/modules.txt']);
+  const linkedGoMod = [symlink('go.mod'), file('vendor/modules.txt'), file('pkg/vendor/v.go')];
+  assert.deepEqual(keptPaths(linkedGoMod, { goVersion: '1.24' }), ['vendor/modules.txt']);
+});
+
+test('parseGoDirective reads the go line as modfile.ParseLax does', () => {
+  const cases: [string, string | undefined][] = [
+    ['module m\n\ngo 1.24\n', '1.24'],
+    ['module m\ngo 1.21.0 // comment\n', '1.21.0'],
+    ['module m\r\ngo 1.22rc1\r\n', '1.22rc1'],
+    ['module m\ngo\t1.24\n', '1.24'],
+    ['module m\ngo 1.24-custom\n', '1.24'], // laxGoVersionRE keeps major.minor
+    ['module m\ngo v1.25x\n', '1.25'],
+    ['module m\n', undefined],
+    ['module m\ngo 1.24\ngo 1.25\n', undefined], // repeated go statement
+    ['module m\ngo 1.24 1.25\n', undefined],
+    ['module m\ngo\n', undefined],
+    ['module m\ngo banana\n', undefined],
+    ['module m\ngo 1\n', undefined],
+    ['module m\n// go 1.24\n', undefined],
+    ['module m\ngopher 1.24\n', undefined],
+  ];
+  for (const [goMod, expected] of cases) assert.equal(parseGoDirective(goMod), expected, JSON.stringify(goMod));
+});
+
+test('nested modules: a directory holding a regular go.mod in any case is dropped whole', () => {
+  assert.deepEqual(
+    keptPaths([file('go.mod'), file('a.go'), file('sub/go.mod'), file('sub/x.go'), file('sub/deep/y.go'), file('subx/z.go')]),
+    ['go.mod', 'a.go', 'subx/z.go'],
+  );
+  assert.deepEqual(keptPaths([file('a.go'), file('b/GO.MOD'), file('b/b.go')]), ['a.go']);
+  assert.deepEqual(keptPaths([file('a.go'), file('b/c/Go.Mod'), file('b/c/d.go'), file('b/e.go')]), ['a.go', 'b/e.go']);
+  // A symlinked or directory "go.mod" does not make a module root; a gitlink is not even listed.
+  assert.deepEqual(keptPaths([file('a.go'), symlink('b/go.mod'), file('b/b.go')]), ['a.go', 'b/b.go']);
+  assert.deepEqual(keptPaths([file('go.mod/a.go'), file('b.go')]), ['go.mod/a.go', 'b.go']);
+  assert.deepEqual(keptPaths([file('a.go'), gitlink('b/go.mod'), file('b/b.go')]), ['a.go', 'b/b.go']);
+});
+
+test('omitted files are never name-checked: vendored and nested-module files with bad names pass', () => {
+  assert.deepEqual(keptPaths([file('go.mod'), file('vendor/x/b:c.go'), file('sub/go.mod'), file("sub/x.go'")]), ['go.mod']);
+});
+
+test('.hg_archival.txt is dropped at the root only', () => {
+  assert.deepEqual(keptPaths([file('.hg_archival.txt'), file('a/.hg_archival.txt')]), ['a/.hg_archival.txt']);
+});
+
+test('invalid names refuse the whole zip, with the file and the reason', () => {
+  for (const path of ['aux.go', 'a/CON', "bad.go'", 'a;b.go', 'a.', 'a/b:c.go', 'tab\there.go', '.', '..', '../a.go', '...']) {
+    assert.match(refusal([file('ok.go'), file(path)]), new RegExp(`^${escapeRegExp(path)}: .+`), path);
+  }
+  assert.deepEqual(keptPaths([file('aux_test.go'), file('COM0'), file('trailing space '), file('-dash'), file('.dot')]), [
+    'aux_test.go',
+    'COM0',
+    'trailing space ',
+    '-dash',
+    '.dot',
+  ]);
+});
+
+test('paths that are not clean or not relative are refused before any other rule', () => {
+  for (const path of ['a//b.go', './a.go', 'a/../b.go', 'a/', '', 'a/..', 'vendor/../x/y.go']) {
+    assert.equal(refusal([file(path)]), `${path}: file path is not clean`, JSON.stringify(path));
+  }
+  assert.equal(refusal([file('/abs.go')]), '/abs.go: file path is not relative');
+});
+
+test('the root go.mod must be lower-case; elsewhere GO.MOD marks a nested module', () => {
+  assert.equal(refusal([file('GO.MOD')]), 'GO.MOD: go.mod files must have lowercase names');
+  assert.equal(refusal([file('Go.mod'), file('a.go')]), 'Go.mod: go.mod files must have lowercase names');
+});
+
+test('case collisions use Go simple folding, including symbolic links that are then dropped', () => {
+  assert.match(refusal([file('m.go'), file('M.GO')]), /^M\.GO: case-insensitive file name collision: "m\.go" and "M\.GO"$/);
+  assert.match(refusal([file('README'), symlink('readme')]), /collision/);
+  assert.match(refusal([file('a/b.go'), file('A/c.go')]), /^A\/c\.go: case-insensitive file name collision: "a" and "A"$/);
+  assert.match(refusal([file('\u212A.go'), file('k.go')]), /collision/); // KELVIN SIGN folds with k
+  assert.match(refusal([file('\u017F.go'), file('S.go')]), /collision/); // LONG S folds with s
+  assert.match(refusal([file('\u03C3.go'), file('\u03C2.go')]), /collision/); // σ and final ς
+  assert.deepEqual(keptPaths([file('\u00DF.go'), file('ss.go')]), ['\u00DF.go', 'ss.go']); // no full folding
+  assert.deepEqual(keptPaths([file('\u0130.go'), file('i.go')]), ['\u0130.go', 'i.go']); // İ is its own orbit
+});
+
+test('a path that is both a file and a directory, or listed twice, is refused', () => {
+  assert.match(refusal([file('a.go'), file('a.go/b.go')]), /^a\.go\/b\.go: entry "a\.go" is both a file and a directory$/);
+  assert.match(refusal([file('a/b.go'), file('a')]), /^a: entry "a" is both a file and a directory$/);
+  assert.match(refusal([file('a.go'), file('a.go')]), /^a\.go: multiple entries for file "a\.go"$/);
+  assert.deepEqual(keptPaths([file('a/b.go'), file('a/c.go'), file('a/d/e.go')]), ['a/b.go', 'a/c.go', 'a/d/e.go']);
+});
+
+test('strToFold equals Go strings.EqualFold where toLowerCase does not', () => {
+  assert.equal(strToFold('\u212A'), 'k');
+  assert.equal(strToFold('K'), 'k');
+  assert.equal(strToFold('\u017F'), strToFold('s'));
+  assert.equal(strToFold('\u03C2'), strToFold('\u03A3'));
+  assert.notEqual('\u017F'.toLowerCase(), 's'.toLowerCase());
+  assert.notEqual(strToFold('\u0130'), strToFold('i'));
+  assert.notEqual(strToFold('\u00DF'), strToFold('ss'));
+  assert.equal(strToFold('\u00C0b/C'), '\u00C0b/c'); // the orbit's smallest rune, then A–Z lowered
+  assert.equal(strToFold('\u00E0'), '\u00C0');
+  assert.equal(strToFold('\u{10400}'), strToFold('\u{10428}')); // Deseret, outside the BMP
+  assert.equal(strToFold('plain/path.go'), 'plain/path.go');
+});
+
+test('symbolic links, gitlinks and other non-regular entries are dropped', () => {
+  assert.deepEqual(keptPaths([file('a.go'), symlink('link.go'), gitlink('sub'), { path: 'odd', mode: '100755', size: 1 }]), ['a.go', 'odd']);
+  assert.deepEqual(keptPaths([file('a.go'), { path: 'weird', mode: '000000', size: 1 }]), ['a.go']);
+  // A gitlink is not in the archive, so it collides with nothing.
+  assert.deepEqual(keptPaths([gitlink('Sub'), file('sub/a.go')]), ['sub/a.go']);
+});
+
+test('sizes: 500 MiB in all, 16 MiB for the root go.mod and LICENSE', () => {
+  const half = MAX_ZIP_FILE / 2;
+  const full = planModuleZip([file('a', half), file('b', half)]);
+  assert.ok(full.ok && full.size === MAX_ZIP_FILE);
+  assert.equal(refusal([file('a', half), file('b', half), file('c', 1)]), `module source tree too large (max size is ${MAX_ZIP_FILE} bytes)`);
+  // Omitted files do not count.
+  assert.deepEqual(keptPaths([file('a', MAX_ZIP_FILE), file('vendor/x/big', MAX_ZIP_FILE), symlink('s')]), ['a']);
+  assert.deepEqual(keptPaths([file('go.mod', MAX_GO_MOD), file('LICENSE', MAX_LICENSE), file('sub/LICENSE', MAX_LICENSE + 1)]), [
+    'go.mod',
+    'LICENSE',
+    'sub/LICENSE',
+  ]);
+  assert.equal(refusal([file('go.mod', MAX_GO_MOD + 1)]), `go.mod: go.mod file too large (max size is ${MAX_GO_MOD} bytes)`);
+  assert.equal(refusal([file('LICENSE', MAX_LICENSE + 1)]), `LICENSE: LICENSE file too large (max size is ${MAX_LICENSE} bytes)`);
+  // The total error wins over an invalid file, as CheckedFiles.Err reports it first.
+  assert.match(refusal([file('aux.go'), file('a', MAX_ZIP_FILE), file('b', 1)]), /^module source tree too large/);
+});
+
+test('a zip is planned in input order with its total size', () => {
+  const plan = planModuleZip([file('z.go', 3), file('go.mod', 10), file('a/b.go', 5)]);
+  assert.deepEqual(plan, { ok: true, files: [file('z.go', 3), file('go.mod', 10), file('a/b.go', 5)], size: 18 });
+  assert.deepEqual(planModuleZip([]), { ok: true, files: [], size: 0 });
+});
+
+test('LICENSE inheritance: only for subdirectory modules without an own LICENSE entry', () => {
+  const rootLicense = file('LICENSE', 1067);
+  const inherited = { path: 'LICENSE', mode: '100644', size: 1067 };
+  assert.deepEqual(inheritedLicense([file('go.mod')], true, rootLicense), inherited);
+  assert.equal(inheritedLicense([file('go.mod')], false, rootLicense), undefined);
+  assert.equal(inheritedLicense([file('go.mod')], true, undefined), undefined);
+  assert.equal(inheritedLicense([file('go.mod'), file('LICENSE', 5)], true, rootLicense), undefined);
+  // Only the exact name counts.
+  assert.deepEqual(inheritedLicense([file('LICENSE.md'), file('license'), file('docs/LICENSE')], true, rootLicense), inherited);
+});
+
+test('LICENSE inheritance: symbolic links and gitlinks, as the go command sees them', () => {
+  // The module's own LICENSE symlink counts as present, so nothing is inherited and the zip has none.
+  const ownLink = [file('go.mod'), symlink('LICENSE')];
+  assert.equal(inheritedLicense(ownLink, true, file('LICENSE', 1067)), undefined);
+  assert.deepEqual(keptPaths(ownLink), ['go.mod']);
+  // A root LICENSE symlink is inherited as its blob: the target path's bytes.
+  assert.deepEqual(inheritedLicense([file('go.mod')], true, symlink('LICENSE')), { path: 'LICENSE', mode: '100644', size: 7 });
+  // A gitlink is no blob at the root, and no LICENSE entry in the module.
+  assert.equal(inheritedLicense([file('go.mod')], true, gitlink('LICENSE')), undefined);
+  assert.deepEqual(inheritedLicense([gitlink('LICENSE')], true, file('LICENSE', 3)), { path: 'LICENSE', mode: '100644', size: 3 });
+});
+
+test('an inherited LICENSE is held to the 16 MiB limit', () => {
+  const license = inheritedLicense([file('go.mod')], true, file('LICENSE', MAX_LICENSE + 1))!;
+  assert.match(refusal([file('go.mod'), license]), /^LICENSE: LICENSE file too large/);
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
