@@ -83,7 +83,15 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * views of the source's chunks; the reader never writes to them.
  */
 export async function* readZipEntries(source: AsyncIterable<Uint8Array>): AsyncGenerator<ZipReadEvent, void> {
-  const input = new ChunkQueue(source[Symbol.asyncIterator]());
+  const iterator = source[Symbol.asyncIterator]();
+  try {
+    yield* readEntries(new ChunkQueue(iterator));
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+async function* readEntries(input: ChunkQueue): AsyncGenerator<ZipReadEvent, void> {
   let entryCount = 0;
   for (;;) {
     await input.require(4, 'a record signature');

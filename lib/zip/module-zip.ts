@@ -1,0 +1,139 @@
+/**
+ * Turns the zip that `git archive --format=zip` writes into a Go module zip while both are streamed.
+ *
+ * Entries are renamed (`<module>@<version>/<path>`) or dropped by the caller's `rename`; directory
+ * entries are always dropped, because `dirhash.HashZip` would count them (go-reference §2.10) and
+ * the go command's `codeRepo.Zip` skips them (`coderepo.go`). Kept entries keep git's compressed
+ * bytes, method, CRC and timestamps. Extra entries (the inherited LICENSE, `coderepo.go` `Zip`) are
+ * appended stored. The result is a pure function of the input bytes and options.
+ *
+ * Flow control is pull-based: the source is read only as fast as the consumer takes output, and at
+ * most one source chunk (plus a few bytes of look-ahead) is held at a time.
+ */
+
+import { createHash, type Hash } from 'node:crypto';
+import { Inflate } from 'fflate';
+import { crc32 } from './crc32.ts';
+import { readZipEntries, ZipFormatError, type ZipEntryHeader, type ZipEntryTrailer } from './reader.ts';
+import { DOS_EPOCH, ZipWriter } from './writer.ts';
+
+/** How to build a module zip from git's archive output. */
+export interface ModuleZipOptions {
+  /** The zip bytes, e.g. `git archive` stdout; closed (`return()`) when the transform stops. */
+  source: AsyncIterable<Uint8Array>;
+  /** Archive entry name → output name (`<module>@<version>/<path>`), or undefined to drop it. */
+  rename(archivePath: string): string | undefined;
+  /** Entries appended from bytes, stored, e.g. the inherited LICENSE. */
+  extra?: ReadonlyArray<{ name: string; data: Uint8Array }>;
+  /**
+   * When given, every kept entry's uncompressed bytes (extra entries included) are SHA-256'd and
+   * reported here, in output order; their CRC-32 and size are checked against the archive's.
+   * The caller folds them into an `h1:` hash.
+   */
+  onFileDigest?(name: string, sha256Hex: string): void;
+}
+
+/** What a finished module zip holds. */
+export interface ModuleZipSummary {
+  /** Entries written, extra entries included. */
+  readonly entryCount: number;
+  /** Size of the module zip in bytes. */
+  readonly byteCount: number;
+}
+
+const METHOD_STORE = 0;
+const METHOD_DEFLATE = 8;
+
+/** The module zip as a sequence of byte chunks; the return value summarises it. */
+export async function* moduleZip(options: ModuleZipOptions): AsyncGenerator<Uint8Array, ModuleZipSummary> {
+  const writer = new ZipWriter();
+  let time: { dosTime: number; dosDate: number } | undefined;
+  let kept: { name: string; check: ContentCheck | undefined } | undefined;
+  for await (const event of readZipEntries(options.source)) {
+    if (event.kind === 'header') {
+      const { header } = event;
+      time ??= { dosTime: header.dosTime, dosDate: header.dosDate };
+      const name = outputName(header, options);
+      if (name === undefined) continue;
+      kept = { name, check: options.onFileDigest && new ContentCheck(name, header.method) };
+      const { method, dosTime, dosDate, hasDataDescriptor, zip64 } = header;
+      yield writer.startEntry({ name, method, dosTime, dosDate, hasDataDescriptor, zip64, known: header });
+    } else if (!kept) {
+      continue;
+    } else if (event.kind === 'data') {
+      kept.check?.push(event.chunk);
+      yield writer.data(event.chunk);
+    } else {
+      if (kept.check) options.onFileDigest?.(kept.name, kept.check.finish(event.trailer));
+      const descriptor = writer.endEntry(event.trailer);
+      if (descriptor.length > 0) yield descriptor;
+      kept = undefined;
+    }
+  }
+  for (const { name, data } of options.extra ?? []) {
+    yield* writer.storedEntry(name, data, time ?? DOS_EPOCH);
+    options.onFileDigest?.(name, createHash('sha256').update(data).digest('hex'));
+  }
+  yield writer.finish();
+  return { entryCount: writer.entryCount, byteCount: writer.byteCount };
+}
+
+/**
+ * The output name of an archive entry, or undefined when it is dropped: directory entries always,
+ * other entries as `rename` decides. The go command accepts only stored and deflated entries
+ * (`zip.Unzip` via `checkZip` in golang/mod `zip/zip.go`), so any other method is an error.
+ */
+function outputName(header: ZipEntryHeader, options: ModuleZipOptions): string | undefined {
+  if (header.name.endsWith('/')) return undefined;
+  const name = options.rename(header.name);
+  if (name !== undefined && header.method !== METHOD_STORE && header.method !== METHOD_DEFLATE) {
+    throw new ZipFormatError(`unsupported compression method ${header.method} for ${header.name}`);
+  }
+  return name;
+}
+
+/**
+ * Follows one entry's uncompressed bytes (inflating deflated data with fflate's streaming
+ * `Inflate`): their SHA-256 for the caller, their CRC-32 and size to check against the archive.
+ */
+class ContentCheck {
+  private readonly name: string;
+  private readonly sha256: Hash = createHash('sha256');
+  private readonly inflater: Inflate | undefined;
+  private crc = 0;
+  private size = 0;
+
+  constructor(name: string, method: number) {
+    this.name = name;
+    this.inflater = method === METHOD_DEFLATE ? new Inflate((bytes) => this.consume(bytes)) : undefined;
+  }
+
+  /** Takes the next piece of the entry's data as stored in the archive. */
+  push(chunk: Uint8Array): void {
+    if (this.inflater) this.inflate(chunk, false);
+    else this.consume(chunk);
+  }
+
+  /** Checks the content against `trailer` and returns its SHA-256 in hex. */
+  finish(trailer: ZipEntryTrailer): string {
+    if (this.inflater) this.inflate(new Uint8Array(0), true);
+    if (this.size !== trailer.uncompressedSize || this.crc !== trailer.crc32) {
+      throw new ZipFormatError(`content of ${this.name} does not match its CRC-32 or size`);
+    }
+    return this.sha256.digest('hex');
+  }
+
+  private inflate(chunk: Uint8Array, final: boolean): void {
+    try {
+      this.inflater?.push(chunk, final);
+    } catch (error) {
+      throw new ZipFormatError(`bad deflate data in ${this.name}: ${(error as Error).message}`);
+    }
+  }
+
+  private consume(bytes: Uint8Array): void {
+    this.sha256.update(bytes);
+    this.crc = crc32(bytes, this.crc);
+    this.size += bytes.length;
+  }
+}
