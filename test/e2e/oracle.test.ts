@@ -1,0 +1,142 @@
+/**
+ * Self-test of the end-to-end harness: git fixtures, the go client and the direct-mode oracle,
+ * checked against the real go command in direct mode alone (no proxy involved).
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { startDirectOracle, META_PORT, type DirectOracle } from '../support/direct-oracle.ts';
+import { createRepo } from '../support/git-fixture.ts';
+import { DIRECT_HOST, goGet, goListLatest, goListVersions, goModDownload } from '../support/go-client.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
+
+const FULL_PATH = 'group/demo';
+
+/** The same repository every time: go.mod, tags v1.0.0 (lightweight) and v1.1.0 (annotated), one commit past them. */
+async function buildDemoRepo(root: string): Promise<{ v100: string; head: string }> {
+  const repo = await createRepo(root, FULL_PATH);
+  const v100 = await repo.commit(
+    { 'go.mod': `module ${DIRECT_HOST}/${FULL_PATH}\n\ngo 1.19\n`, 'demo.go': 'package demo\n' },
+    { date: '2024-01-02T03:04:05+05:30', message: 'first' },
+  );
+  await repo.tag('v1.0.0');
+  await repo.commit({ 'demo.go': 'package demo\n\nconst Answer = 42\n' }, { date: '2024-02-01T12:00:00Z', message: 'second' });
+  await repo.tag('v1.1.0', undefined, { annotated: true, date: '2024-02-01T12:30:00Z' });
+  const head = await repo.commit({ 'later.go': 'package demo\n' }, { date: '2024-03-01T00:00:00-0800', message: 'past the tags' });
+  return { v100, head };
+}
+
+function goGetMeta(path: string): Promise<Response> {
+  return fetch(`http://${DIRECT_HOST}:${META_PORT}${path}`);
+}
+
+test('a taken port 80 fails with a clear error and leaves nothing running', async () => {
+  const root = await makeTempDir('oracle-busy');
+  const blocker: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    blocker.once('error', reject);
+    blocker.listen(META_PORT, DIRECT_HOST, resolve);
+  });
+  try {
+    await assert.rejects(startDirectOracle(root), /127\.0\.0\.1:80 is already in use by another process/);
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+    await removeDir(root);
+  }
+});
+
+describe('direct-mode oracle', () => {
+  let root: string;
+  let oracle: DirectOracle;
+  let modulePath: string;
+
+  before(async () => {
+    root = await makeTempDir('oracle');
+    await buildDemoRepo(root);
+    oracle = await startDirectOracle(root);
+    modulePath = oracle.modulePath(FULL_PATH);
+  });
+
+  after(async () => {
+    await oracle.close();
+    await removeDir(root);
+  });
+
+  test('go list -m -versions lists both tags, not the later branch commit', async () => {
+    const listed = await goListVersions(modulePath, oracle.mode);
+    assert.equal(listed.exitCode, 0, listed.stderr);
+    assert.deepEqual(listed.versions, ['v1.0.0', 'v1.1.0']);
+  });
+
+  test('go list -m M@latest picks the newest tag with its committer time in UTC', async () => {
+    const latest = await goListLatest(modulePath, oracle.mode);
+    assert.equal(latest.exitCode, 0, latest.stderr);
+    assert.equal(latest.json?.Version, 'v1.1.0');
+    assert.equal(latest.json?.Time, '2024-02-01T12:00:00Z');
+  });
+
+  test('go mod download -json of v1.0.0 gives h1 sums, the same for an identical second fixture', async () => {
+    const first = await goModDownload(`${modulePath}@v1.0.0`, oracle.mode);
+    assert.equal(first.exitCode, 0, first.stderr);
+    assert.equal(first.json?.Version, 'v1.0.0');
+    assert.match(first.json?.Sum ?? '', /^h1:[A-Za-z0-9+/]{43}=$/);
+    assert.match(first.json?.GoModSum ?? '', /^h1:[A-Za-z0-9+/]{43}=$/);
+
+    const secondRoot = await makeTempDir('oracle-again');
+    try {
+      const rebuilt = await buildDemoRepo(secondRoot);
+      assert.equal(rebuilt.v100, first.json?.Origin?.Hash, 'same files and dates give the same commit');
+      const second = await startDirectOracle(secondRoot);
+      try {
+        const again = await goModDownload(`${modulePath}@v1.0.0`, second.mode);
+        assert.equal(again.exitCode, 0, again.stderr);
+        assert.equal(again.json?.Origin?.URL, `git://${DIRECT_HOST}:${second.gitPort}/${FULL_PATH}.git`, 'meta server re-pointed');
+        assert.equal(again.json?.Sum, first.json?.Sum);
+        assert.equal(again.json?.GoModSum, first.json?.GoModSum);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await removeDir(secondRoot);
+    }
+    const meta = await (await goGetMeta(`/${FULL_PATH}?go-get=1`)).text();
+    assert.ok(meta.includes(`git://${DIRECT_HOST}:${oracle.gitPort}/`), 'closing the newer oracle points the meta server back');
+  });
+
+  test('a nonexistent version fails with the error in the JSON', async () => {
+    const missing = await goModDownload(`${modulePath}@v9.9.9`, oracle.mode);
+    assert.equal(missing.exitCode, 1);
+    assert.match(missing.json?.Error ?? '', /unknown revision v9\.9\.9/);
+    assert.equal(missing.json?.Sum, undefined);
+  });
+
+  test('go get of the branch resolves the commit past the tags to a pseudo-version', async () => {
+    const got = await goGet(`${modulePath}@main`, oracle.mode);
+    assert.equal(got.exitCode, 0, got.stderr);
+    assert.match(got.goMod, /require 127\.0\.0\.1\/group\/demo v1\.1\.1-0\.20240301080000-[0-9a-f]{12} \/\/ indirect/);
+    assert.match(got.goSum, /\/go\.mod h1:/);
+  });
+
+  test('a run past its timeout is killed and says so', async () => {
+    const killed = await goModDownload(`${modulePath}@v1.1.0`, oracle.mode, { timeoutMs: 100 });
+    assert.equal(killed.timedOut, true);
+    assert.equal(killed.exitCode, null);
+  });
+
+  test('the meta server answers sub-paths of a repository and 404s everything else', async () => {
+    const found = await goGetMeta(`/${FULL_PATH}/sub/pkg?go-get=1`);
+    assert.equal(found.status, 200);
+    assert.ok((await found.text()).includes(`<meta name="go-import" content="${DIRECT_HOST}/${FULL_PATH} git git://${DIRECT_HOST}:${oracle.gitPort}/${FULL_PATH}.git">`));
+    for (const path of ['/nope/missing?go-get=1', '/group?go-get=1', `/${FULL_PATH}`, `/${FULL_PATH}%2?go-get=1`]) {
+      const response = await goGetMeta(path);
+      assert.equal(response.status, 404, path);
+      await response.arrayBuffer();
+    }
+  });
+
+  test('an unknown module path fails in direct mode', async () => {
+    const unknown = await goModDownload(`${DIRECT_HOST}/nope/missing@v1.0.0`, oracle.mode);
+    assert.equal(unknown.exitCode, 1);
+    assert.match(unknown.json?.Error ?? '', /404 Not Found/);
+  });
+});
