@@ -5,10 +5,13 @@
  * more than one header (or a few bytes of look-ahead) beyond what the consumer has taken:
  * - each entry is announced by a `header` event, then its compressed bytes follow as `data` events
  *   (subarrays of the input chunks, not copies), then an `end` event with the final CRC and sizes;
- * - an entry with flag bit 3 (git streams blobs above `core.bigFileThreshold` this way) has no
- *   trustworthy sizes in its header: its data ends at a data descriptor (`PK\x07\x08`, 32- or
- *   64-bit sizes) whose compressed size equals the bytes seen and which is followed by the next
- *   record's signature;
+ * - an entry with flag bit 3 (git streams blobs above `core.bigFileThreshold` this way) is followed
+ *   by a data descriptor (`PK\x07\x08`, 32- or 64-bit sizes) holding its CRC and sizes. git's
+ *   header still gives the uncompressed size, and for stored data the compressed size too
+ *   (`write_zip_entry`); deflated data ends at the first descriptor signature whose compressed
+ *   size equals the bytes seen, whose uncompressed size matches the header and which is followed
+ *   by the next record's signature (deflate data that mimics all of that is caught by the CRC
+ *   check of whoever inflates it);
  * - sizes may come from a Zip64 extra field (id 0x0001);
  * - at the central directory the entries end; its records are walked only to check that the
  *   archive is complete (the entry count matches, the end record and its comment close the input).
@@ -206,31 +209,35 @@ async function* readKnownLength(input: ChunkQueue, header: ZipEntryHeader): Asyn
 }
 
 /**
- * Streams the data of a flag-bit-3 entry up to its data descriptor. A candidate signature is a
- * descriptor only if its compressed size equals the bytes seen so far and the next record's
- * signature follows it; otherwise the signature bytes were data.
+ * Streams the data of a flag-bit-3 entry and reads its data descriptor. With a compressed size in
+ * the header (git's stored streams) the descriptor must follow exactly there; otherwise the data
+ * ends at the first signature that `readDescriptorAt` accepts, other signature bytes being data.
  */
 async function* readUntilDescriptor(input: ChunkQueue, header: ZipEntryHeader): AsyncGenerator<ZipReadEvent, void> {
-  let seen = 0;
   const what = `the data of ${header.name}`;
+  if (header.compressedSize > 0) {
+    yield* readKnownLength(input, header);
+    const trailer = await readDescriptorAt(input, header.compressedSize, header);
+    if (!trailer) throw new ZipFormatError(`no data descriptor after ${what}`);
+    yield { kind: 'end', trailer };
+    return;
+  }
+  let seen = 0;
   for (;;) {
     await input.require(1, what);
     const front = input.front();
     const found = indexOfDescriptorSignature(front);
     const plainLength = found >= 0 ? found : front.length - signaturePrefixAtEnd(front);
-    if (plainLength > 0) {
-      const chunk = input.takeFromFront(plainLength);
-      seen += chunk.length;
-      yield { kind: 'data', chunk };
-      continue;
+    if (plainLength === 0) {
+      // A signature, or the start of one, is at the front of the queue.
+      const trailer = await readDescriptorAt(input, seen, header);
+      if (trailer) {
+        yield { kind: 'end', trailer };
+        return;
+      }
     }
-    // A signature (or the start of one) is at the front of the queue.
-    const trailer = await readDescriptorAt(input, seen, what);
-    if (trailer) {
-      yield { kind: 'end', trailer };
-      return;
-    }
-    const chunk = input.takeFromFront(Math.min(4, front.length));
+    // The signature bytes cannot overlap another signature, so all of them are data.
+    const chunk = input.takeFromFront(plainLength > 0 ? plainLength : 4);
     seen += chunk.length;
     yield { kind: 'data', chunk };
   }
@@ -253,25 +260,30 @@ function signaturePrefixAtEnd(bytes: Uint8Array): number {
 }
 
 /**
- * Checks whether a data descriptor starts at the front of the queue for an entry of which `seen`
- * compressed bytes were read. git writes 32-bit sizes unless a size reaches 0xFFFFFFFF
- * (`archive-zip.c` `write_zip_data_desc`), so both layouts are tried. Consumes it when it is one.
+ * Reads the data descriptor at the front of the queue if there is one for `header` after `seen`
+ * compressed bytes: the compressed size equals `seen`, the uncompressed size is the header's
+ * (unless that is zero) and a local or central header signature follows. git writes 32-bit sizes
+ * unless a size reaches 0xFFFFFFFF (`archive-zip.c` `write_zip_data_desc`), so both layouts are
+ * tried. Consumes the descriptor when it is one.
  */
-async function readDescriptorAt(input: ChunkQueue, seen: number, what: string): Promise<ZipEntryTrailer | undefined> {
+async function readDescriptorAt(input: ChunkQueue, seen: number, header: ZipEntryHeader): Promise<ZipEntryTrailer | undefined> {
+  const what = `the data descriptor of ${header.name}`;
   for (const sizeBytes of [4, 8]) {
     const length = 8 + 2 * sizeBytes;
     if (!(await input.fill(length + 4))) continue;
     if (input.uint32At(0) !== DATA_DESCRIPTOR_SIG) return undefined;
     const compressedSize = sizeBytes === 4 ? input.uint32At(8) : input.uint64At(8, what);
+    const uncompressedSize = sizeBytes === 4 ? input.uint32At(12) : input.uint64At(16, what);
     const next = input.uint32At(length);
-    if (compressedSize !== seen || (next !== LOCAL_HEADER_SIG && next !== CENTRAL_HEADER_SIG)) continue;
-    const trailer = {
-      crc32: input.uint32At(4),
-      compressedSize,
-      uncompressedSize: sizeBytes === 4 ? input.uint32At(12) : input.uint64At(16, what),
-    };
-    input.skip(length);
-    return trailer;
+    if (
+      compressedSize === seen &&
+      (header.uncompressedSize === 0 || uncompressedSize === header.uncompressedSize) &&
+      (next === LOCAL_HEADER_SIG || next === CENTRAL_HEADER_SIG)
+    ) {
+      const crc32 = input.uint32At(4);
+      input.skip(length);
+      return { crc32, compressedSize, uncompressedSize };
+    }
   }
   return undefined;
 }
