@@ -73,15 +73,17 @@ export type VendorRule = 'original' | 'go1.24';
  */
 export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOptions = {}): ZipPlan {
   const archived = files.filter(isArchivedFile);
-  const nestedModuleDirs = findNestedModuleDirs(archived);
-  const vendorRule = selectVendorRule(archived, options.goVersion);
-  const collisions = new CollisionChecker();
+  const context: RuleContext = {
+    vendorRule: selectVendorRule(archived, options.goVersion),
+    nestedModuleDirs: findNestedModuleDirs(archived),
+    collisions: new CollisionChecker(),
+  };
   const kept: TreeFile[] = [];
   let firstInvalid: string | undefined;
   let size = 0;
   let tooLarge = false;
   for (const file of archived) {
-    const verdict = judgeFile(file, { vendorRule, nestedModuleDirs, collisions });
+    const verdict = judgeFile(file, context);
     if (verdict === 'omit') continue;
     if (verdict !== 'keep') {
       firstInvalid ??= `${file.path}: ${verdict.invalid}`;
@@ -118,7 +120,7 @@ function judgeFile(file: TreeFile, context: RuleContext): 'keep' | 'omit' | { in
   if (isInNestedModule(path, context.nestedModuleDirs)) return 'omit';
   if (path === '.hg_archival.txt') return 'omit';
   const nameProblem = checkFilePath(path);
-  if (nameProblem !== undefined) return { invalid: nameProblem };
+  if (nameProblem !== undefined) return { invalid: `malformed file path ${quote(path)}: ${nameProblem}` };
   if (isMiscasedRootGoMod(path)) return { invalid: 'go.mod files must have lowercase names' };
   const collision = context.collisions.check(path, false);
   if (collision !== undefined) return { invalid: collision };

@@ -71,6 +71,15 @@ test('names sort by UTF-8 bytes, not UTF-16 code units', () => {
   assert.notEqual(hash.digest(), hashOfSortedLines([[deseret, 'd'], [fullwidth, 'f']]));
 });
 
+test('non-ASCII names hash as Go 1.19 dirhash.Hash1 hashes them', () => {
+  // Expected value printed by dirhash.Hash1 (Go 1.19's golang.org/x/mod) for these names, each
+  // file holding "content of <name>".
+  const names = ['m@v1.0.0/\u{10400}.go', 'm@v1.0.0/\uFF21.go', 'm@v1.0.0/a.go', 'm@v1.0.0/\u00E9/b.go', 'm@v1.0.0/Z.go'];
+  const hash = new Hash1();
+  for (const name of names) hash.add(name, sha256Hex(bytes(`content of ${name}`)));
+  assert.equal(hash.digest(), 'h1:me+RvjlfQdksNFVO75GnXVXNF7VsbYm3M6JJsZyA14M=');
+});
+
 test('a newline in a name is refused, as dirhash does', () => {
   assert.throws(() => new Hash1().add('m@v1.0.0/a\nb', sha256Hex(bytes(''))), /newlines/);
 });

@@ -174,7 +174,8 @@ test('.hg_archival.txt is dropped at the root only', () => {
 
 test('invalid names refuse the whole zip, with the file and the reason', () => {
   for (const path of ['aux.go', 'a/CON', "bad.go'", 'a;b.go', 'a.', 'a/b:c.go', 'tab\there.go', '.', '..', '../a.go', '...']) {
-    assert.match(refusal([file('ok.go'), file(path)]), new RegExp(`^${escapeRegExp(path)}: .+`), path);
+    const reason = refusal([file('ok.go'), file(path)]);
+    assert.ok(reason.startsWith(`${path}: malformed file path ${JSON.stringify(path)}: `), reason);
   }
   assert.deepEqual(keptPaths([file('aux_test.go'), file('COM0'), file('trailing space '), file('-dash'), file('.dot')]), [
     'aux_test.go',
@@ -287,7 +288,3 @@ test('an inherited LICENSE is held to the 16 MiB limit', () => {
   const license = inheritedLicense([file('go.mod')], true, file('LICENSE', MAX_LICENSE + 1))!;
   assert.match(refusal([file('go.mod'), license]), /^LICENSE: LICENSE file too large/);
 });
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
