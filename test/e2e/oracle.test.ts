@@ -138,5 +138,9 @@ describe('direct-mode oracle', () => {
     const unknown = await goModDownload(`${DIRECT_HOST}/nope/missing@v1.0.0`, oracle.mode);
     assert.equal(unknown.exitCode, 1);
     assert.match(unknown.json?.Error ?? '', /404 Not Found/);
+    const listed = await goListVersions(`${DIRECT_HOST}/nope/missing`, oracle.mode);
+    assert.equal(listed.exitCode, 1);
+    assert.equal(listed.versions, undefined);
+    assert.match(listed.stderr, /404 Not Found/);
   });
 });

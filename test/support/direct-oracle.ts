@@ -46,6 +46,8 @@ interface MetaTarget {
 /** Open oracles, oldest first; the meta server answers for the last one. */
 const openTargets: MetaTarget[] = [];
 let metaServer: Promise<Server> | undefined;
+/** Settles when the last closed meta server has released port 80. */
+let metaServerClosing: Promise<void> | undefined;
 
 const DAEMON_START_TIMEOUT_MS = 10_000;
 const DAEMON_START_ATTEMPTS = 3;
@@ -81,6 +83,7 @@ export async function startDirectOracle(reposRoot: string): Promise<DirectOracle
 }
 
 async function acquireMetaServer(): Promise<void> {
+  await metaServerClosing;
   metaServer ??= listenMetaServer();
   try {
     await metaServer;
@@ -93,10 +96,16 @@ async function acquireMetaServer(): Promise<void> {
 /** Closes the meta server once no oracle is open any more. */
 async function releaseMetaServer(): Promise<void> {
   if (openTargets.length > 0 || metaServer === undefined) return;
-  const server = await metaServer;
+  const listening = metaServer;
   metaServer = undefined;
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  metaServerClosing = listening.then(
+    (server) =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  await metaServerClosing;
 }
 
 function listenMetaServer(): Promise<Server> {
