@@ -235,6 +235,7 @@ test('symbolic links, gitlinks and other non-regular entries are dropped', () =>
   assert.deepEqual(keptPaths([file('a.go'), { path: 'weird', mode: '000000', size: 1 }]), ['a.go']);
   // A gitlink is not in the archive, so it collides with nothing.
   assert.deepEqual(keptPaths([gitlink('Sub'), file('sub/a.go')]), ['sub/a.go']);
+  assert.deepEqual(keptPaths([{ path: 'Dir', mode: '040000', size: 0 }, file('dir/a.go')]), ['dir/a.go']);
 });
 
 test('sizes: 500 MiB in all, 16 MiB for the root go.mod and LICENSE', () => {
