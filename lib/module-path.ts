@@ -82,12 +82,6 @@ export function checkPathMajor(v: string, pathMajor: string): boolean {
   return pathMajor.startsWith('/') && major(v) === pathMajor.slice(1);
 }
 
-/** The N of a `/vN` path major suffix, or undefined for '' (v0/v1) and anything that is not one. */
-export function pathMajorNumber(pathMajor: string): number | undefined {
-  if (!/^\/v[1-9][0-9]*$/.test(pathMajor)) return undefined;
-  return Number(pathMajor.slice(2));
-}
-
 /** `checkPath`: the rules shared by all three kinds of path. */
 function checkPath(path: string, kind: PathKind): string | undefined {
   if (isIllFormed(path)) return 'invalid UTF-8';
