@@ -32,13 +32,19 @@ export class TestRepo {
 
   /** Runs git in the work tree with a clean environment and the next fixed date; returns trimmed stdout. */
   git(...args: string[]): string {
+    return this.gitWithInput('', ...args);
+  }
+
+  /** Like `git`, with `input` on stdin. */
+  gitWithInput(input: string, ...args: string[]): string {
     const seconds = FIRST_COMMIT_SECONDS + this.#commits * 60;
     const date = `@${seconds} +0000`;
     return execFileSync('git', args, {
       cwd: this.work,
       env: testGitEnvironment(date),
       encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
+      input,
+      stdio: ['pipe', 'pipe', 'pipe'],
     }).trim();
   }
 
