@@ -24,7 +24,6 @@ export function checkModulePath(path: string): string | undefined {
   const slash = path.indexOf('/');
   const firstElement = slash < 0 ? path : path.slice(0, slash);
   if (!firstElement.includes('.')) return 'missing dot in first path element';
-  // A leading dash is already refused by checkPath for module paths; Go checks it here again.
   for (const char of firstElement) {
     if (!isDomainChar(char)) return `invalid char ${JSON.stringify(char)} in first path element`;
   }

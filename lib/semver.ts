@@ -161,7 +161,10 @@ function comparePrereleaseIdentifiers(x: string, y: string): number {
   return compareStrings(x, y);
 }
 
-/** Byte-wise string order, as Go's `<` on strings (the strings here are ASCII). */
+/**
+ * Plain string order, as Go's `<` on strings. JavaScript compares UTF-16 code units, Go compares UTF-8
+ * bytes; the two agree on ASCII, which is all a valid version holds.
+ */
 function compareStrings(x: string, y: string): number {
   if (x === y) return 0;
   return x < y ? -1 : 1;
