@@ -1,0 +1,121 @@
+/**
+ * Module zips straight from `git archive`, run the way the go command runs it
+ * (`codehost/git.go` `ReadZip`): `git -c core.autocrlf=input -c core.eol=lf archive --format=zip
+ * <commit> [<dir>]` in a git dir whose `info/attributes` ends with `* -export-subst -export-ignore`
+ * (`ensureGitAttributes`). That line outranks in-tree `.gitattributes`, so export-ignore'd files
+ * stay in and `$Format:…$` stays literal, while eol/text attributes still convert line endings.
+ *
+ * The served repositories are never written to. Each one gets a tiny shadow bare git dir under
+ * `baseDir` whose `objects/info/alternates` points at the real object store and whose
+ * `info/attributes` holds the real repository's own `info/attributes` followed by that line.
+ * The shadow has no refs and its own minimal config, so only a full commit id can be archived
+ * and the served repository's config (filter drivers and the like) plays no part, as in the
+ * go command's own freshly initialised cache repository.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { spawnGit, type GitRunOptions } from './run.ts';
+
+/** The attributes line the go command appends (golang/go#27153). */
+const NEUTRALISE_EXPORT_ATTRIBUTES = '* -export-subst -export-ignore\n';
+const FULL_OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** Compression of the zip git writes: `store` is `-0`, `fast` is `-1`, `default` is git's own. */
+export type ArchiveLevel = 'store' | 'fast' | 'default';
+
+/** Options of `ShadowRepos.archiveZip`. */
+export interface ArchiveOptions extends Pick<GitRunOptions, 'signal' | 'limiter'> {
+  level?: ArchiveLevel;
+}
+
+const LEVEL_FLAGS: Record<ArchiveLevel, string[]> = { store: ['-0'], fast: ['-1'], default: [] };
+
+/** The shadow git dirs of all served repositories, kept under one base directory. */
+export class ShadowRepos {
+  readonly baseDir: string;
+  /** Real git dir (as given) → promise of its shadow's path; created once per process. */
+  readonly #shadows = new Map<string, Promise<string>>();
+  /** Shadow path → the attributes text last written or found there. */
+  readonly #attributes = new Map<string, string>();
+
+  constructor(baseDir: string) {
+    this.baseDir = baseDir;
+  }
+
+  /**
+   * Starts `git archive` of `commit` (a full object id), limited to `dir` when given, and returns
+   * the child: its stdout is the zip, `gitExit(child)` tells whether git succeeded (a missing `dir`
+   * fails with "did not match any files"). Entry names are relative to the repository root.
+   */
+  async archiveZip(gitDir: string, commit: string, dir: string | undefined, options: ArchiveOptions = {}): Promise<ChildProcess> {
+    if (!FULL_OID.test(commit)) throw new TypeError(`not a full commit id: ${JSON.stringify(commit)}`);
+    const shadow = await this.shadowFor(gitDir);
+    await this.#syncAttributes(gitDir, shadow);
+    const args = ['-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', ...LEVEL_FLAGS[options.level ?? 'default']];
+    // git 2.39's archive takes `--` after --end-of-options as a pathspec, so none is written.
+    args.push('--end-of-options', commit);
+    if (dir !== undefined) args.push(dir);
+    return spawnGit(shadow, args, { signal: options.signal, limiter: options.limiter });
+  }
+
+  /** The shadow git dir of `gitDir`, created on first use (safe against concurrent creators). */
+  shadowFor(gitDir: string): Promise<string> {
+    let shadow = this.#shadows.get(gitDir);
+    if (!shadow) {
+      shadow = this.#createShadow(gitDir);
+      shadow.catch(() => this.#shadows.delete(gitDir));
+      this.#shadows.set(gitDir, shadow);
+    }
+    return shadow;
+  }
+
+  async #createShadow(gitDir: string): Promise<string> {
+    const realGitDir = await realpath(gitDir);
+    // `alternates` is a list of lines: a path with a newline cannot be written into it.
+    if (realGitDir.includes('\n')) throw new Error('a git dir path must not contain a newline');
+    const name = createHash('sha256').update(realGitDir).digest('hex').slice(0, 32);
+    const shadow = join(this.baseDir, `${name}.git`);
+    if (await isDirectory(join(shadow, 'objects'))) return shadow;
+    await mkdir(this.baseDir, { recursive: true });
+    const staging = await mkdtemp(join(this.baseDir, '.staging-'));
+    try {
+      await writeShadowSkeleton(staging, join(realGitDir, 'objects'));
+      await rename(staging, shadow);
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      // Another process (or an earlier run) made it first: theirs is as good as ours.
+      if (!(await isDirectory(join(shadow, 'objects')))) throw error;
+    }
+    return shadow;
+  }
+
+  /** Rewrites the shadow's `info/attributes` (atomically) when the real repository's have changed. */
+  async #syncAttributes(gitDir: string, shadow: string): Promise<void> {
+    const own = await readFile(join(gitDir, 'info', 'attributes'), 'utf8').catch(() => '');
+    const wanted = own === '' ? NEUTRALISE_EXPORT_ATTRIBUTES : `${own}\n${NEUTRALISE_EXPORT_ATTRIBUTES}`;
+    const path = join(shadow, 'info', 'attributes');
+    if (!this.#attributes.has(shadow)) this.#attributes.set(shadow, await readFile(path, 'utf8').catch(() => ''));
+    if (this.#attributes.get(shadow) === wanted) return;
+    const staging = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    await writeFile(staging, wanted);
+    await rename(staging, path);
+    this.#attributes.set(shadow, wanted);
+  }
+}
+
+/** The files that make `dir` a bare git dir borrowing its objects from `objectsDir`. */
+async function writeShadowSkeleton(dir: string, objectsDir: string): Promise<void> {
+  await mkdir(join(dir, 'objects', 'info'), { recursive: true });
+  await mkdir(join(dir, 'refs'), { recursive: true });
+  await mkdir(join(dir, 'info'), { recursive: true });
+  await writeFile(join(dir, 'HEAD'), 'ref: refs/heads/main\n');
+  await writeFile(join(dir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = true\n');
+  await writeFile(join(dir, 'objects', 'info', 'alternates'), `${objectsDir}\n`);
+  await writeFile(join(dir, 'info', 'attributes'), NEUTRALISE_EXPORT_ATTRIBUTES);
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((stats) => stats.isDirectory(), () => false);
+}

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { unzipSync } from 'fflate';
+import { ShadowRepos, type ArchiveOptions } from '../../lib/git/archive.ts';
+import { GitError, gitExit } from '../../lib/git/run.ts';
+import { TestRepo } from '../support/git-repo.ts';
+
+let repo: TestRepo;
+let commit: string;
+let baseDir: string;
+let shadows: ShadowRepos;
+
+before(() => {
+  repo = TestRepo.create();
+  commit = repo.commit('files', {
+    '.gitattributes': 'ignored.txt export-ignore\nsubst.txt export-subst\ncrlf.txt text eol=crlf\n',
+    'ignored.txt': 'kept anyway\n',
+    'subst.txt': 'commit $Format:%H$\n',
+    'crlf.txt': 'one\ntwo\n',
+    'plain.txt': 'one\ntwo\n',
+    'sub/go.mod': 'module example.com/m/sub\n',
+    'sub/crlf.txt': 'x\ny\n',
+  });
+  repo.git('tag', 'v1.0.0');
+  baseDir = mkdtempSync(join(tmpdir(), 'git-goproxy-shadows-'));
+  shadows = new ShadowRepos(baseDir);
+});
+
+after(() => {
+  rmSync(baseDir, { recursive: true, force: true });
+  repo.remove();
+});
+
+/** Runs the archive to completion and returns its entries (name → text). */
+async function archive(dir?: string, options?: ArchiveOptions, target = shadows): Promise<{ raw: Buffer; files: Map<string, string> }> {
+  const child = await target.archiveZip(repo.gitDir, commit, dir, options);
+  const chunks: Buffer[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await gitExit(child);
+  const raw = Buffer.concat(chunks);
+  const files = new Map(Object.entries(unzipSync(raw)).map(([name, data]) => [name, Buffer.from(data).toString()]));
+  return { raw, files };
+}
+
+/** Every file under `dir` with its content hash, size and mtime, and every directory's mtime. */
+function fingerprint(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (path: string): void => {
+    const stats = statSync(path);
+    if (stats.isDirectory()) {
+      out.set(path, `dir ${stats.mtimeMs}`);
+      for (const name of readdirSync(path)) walk(join(path, name));
+    } else {
+      const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
+      out.set(path, `${hash} ${stats.size} ${stats.mtimeMs}`);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+test('archives like the go command: export-* neutralised, eol attributes applied', async () => {
+  const { files } = await archive();
+  assert.equal(files.get('ignored.txt'), 'kept anyway\n');
+  assert.equal(files.get('subst.txt'), 'commit $Format:%H$\n');
+  assert.equal(files.get('crlf.txt'), 'one\r\ntwo\r\n');
+  assert.equal(files.get('plain.txt'), 'one\ntwo\n');
+  assert.equal(files.get('sub/crlf.txt'), 'x\r\ny\r\n', 'a root .gitattributes pattern applies below too');
+});
+
+test('the served repository is byte-for-byte unchanged and nothing is written into it', async () => {
+  const fresh = new ShadowRepos(mkdtempSync(join(tmpdir(), 'git-goproxy-shadows-')));
+  try {
+    const before = fingerprint(repo.gitDir);
+    await archive(undefined, {}, fresh);
+    await archive('sub', {}, fresh);
+    assert.deepEqual(fingerprint(repo.gitDir), before);
+  } finally {
+    rmSync(fresh.baseDir, { recursive: true, force: true });
+  }
+});
+
+test('the real repository’s own info/attributes apply, and changes to them are picked up', async () => {
+  const attributes = join(repo.gitDir, 'info', 'attributes');
+  mkdirSync(join(repo.gitDir, 'info'), { recursive: true });
+  try {
+    writeFileSync(attributes, 'plain.txt text eol=crlf\nsubst.txt export-subst\n');
+    const first = await archive();
+    assert.equal(first.files.get('plain.txt'), 'one\r\ntwo\r\n');
+    assert.equal(first.files.get('subst.txt'), 'commit $Format:%H$\n', 'the go command line still wins');
+    writeFileSync(attributes, '');
+    const second = await archive();
+    assert.equal(second.files.get('plain.txt'), 'one\ntwo\n');
+  } finally {
+    rmSync(attributes, { force: true });
+  }
+});
+
+test('a directory limits the archive; a missing one fails', async () => {
+  const { files } = await archive('sub');
+  assert.deepEqual([...files.keys()].filter((name) => !name.endsWith('/')).sort(), ['sub/crlf.txt', 'sub/go.mod']);
+  const child = await shadows.archiveZip(repo.gitDir, commit, 'missing');
+  child.stdout?.resume();
+  await assert.rejects(gitExit(child), (error) => error instanceof GitError && /did not match any files/.test(error.stderrLine));
+});
+
+test('a directory that looks like an option is a path', async () => {
+  const child = await shadows.archiveZip(repo.gitDir, commit, '--output=/tmp/x');
+  child.stdout?.resume();
+  await assert.rejects(gitExit(child), /did not match any files/);
+});
+
+test('compression levels: store writes method 0, default deflates', async () => {
+  const method = (zip: Buffer): number => zip.readUInt16LE(8);
+  assert.equal(method((await archive(undefined, { level: 'store' })).raw), 0);
+  assert.equal(method((await archive(undefined, { level: 'fast' })).raw), 8);
+  assert.equal(method((await archive(undefined, { level: 'default' })).raw), 8);
+});
+
+test('only full commit ids are accepted', async () => {
+  await assert.rejects(shadows.archiveZip(repo.gitDir, 'v1.0.0', undefined), TypeError);
+  await assert.rejects(shadows.archiveZip(repo.gitDir, commit.slice(0, 12), undefined), TypeError);
+});
+
+test('one shadow per repository, shared by concurrent creators', async () => {
+  const sharedBase = mkdtempSync(join(tmpdir(), 'git-goproxy-shadows-'));
+  try {
+    const one = new ShadowRepos(sharedBase);
+    const two = new ShadowRepos(sharedBase);
+    const paths = await Promise.all([one.shadowFor(repo.gitDir), two.shadowFor(repo.gitDir), one.shadowFor(repo.gitDir)]);
+    assert.equal(new Set(paths).size, 1);
+    assert.deepEqual(readdirSync(sharedBase), [paths[0]?.slice(sharedBase.length + 1)]);
+    const { files } = await archive(undefined, {}, two);
+    assert.equal(files.get('crlf.txt'), 'one\r\ntwo\r\n');
+  } finally {
+    rmSync(sharedBase, { recursive: true, force: true });
+  }
+});
+
+test('a repository that does not exist is an error', async () => {
+  await assert.rejects(shadows.shadowFor(join(repo.root, 'nope.git')), { code: 'ENOENT' });
+});
