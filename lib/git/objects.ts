@@ -109,6 +109,15 @@ export class ObjectReader {
   }
 
   /**
+   * Type and size of what is at `path` in commit `commit` (a full hash), without reading it;
+   * undefined if there is nothing there. Lets a caller tell an oversized file from a missing one.
+   */
+  async readObjectInfoAt(commit: string, path: string): Promise<ObjectInfo | undefined> {
+    const answer = await this.#ask(`${fullOid(commit)}:${treePath(path)}`, false);
+    return typeof answer === 'string' ? undefined : answer;
+  }
+
+  /**
    * The object a hex name denotes, with its content; undefined if missing. Rejects with
    * `ObjectTooLargeError` when it is bigger than `maxBytes` (default: the reader's cap).
    */

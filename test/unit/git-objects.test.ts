@@ -70,6 +70,20 @@ test('objects above the size cap are refused without reading them; below it they
   assert.ok(big?.every((byte) => byte === 7));
 });
 
+test('readObjectInfoAt tells type and size of a path without reading it', async () => {
+  const info = await reader.readObjectInfoAt(second, 'big.bin');
+  assert.deepEqual(info, { oid: repo.git('rev-parse', `${second}:big.bin`), type: 'blob', size: 200_000 });
+  assert.equal((await reader.readObjectInfoAt(second, 'dir'))?.type, 'tree');
+  assert.equal(await reader.readObjectInfoAt(second, 'missing'), undefined);
+  await assert.rejects(reader.readObjectInfoAt(second, 'a\nb'), TypeError);
+});
+
+test('readObjectInfo takes hex names only', async () => {
+  assert.equal((await reader.readObjectInfo(second))?.type, 'commit');
+  assert.equal(await reader.readObjectInfo('1'.repeat(40)), undefined);
+  await assert.rejects(reader.readObjectInfo(`${second}:big.bin`), TypeError);
+});
+
 test('readObject reads by full or abbreviated hex and reports missing objects', async () => {
   const object = await reader.readObject(first.slice(0, 10));
   assert.equal(object?.oid, first);
