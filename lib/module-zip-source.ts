@@ -1,0 +1,93 @@
+/**
+ * The zip of a module version, from the repository to the first byte: list the module's files
+ * (`git ls-tree`, no blob read), decide with the go command's rules what goes in or makes the whole
+ * zip an error, then stream `git archive` through the module-zip transform. Everything that can
+ * refuse the version happens before the caller sends a status line.
+ */
+import { notFound } from './errors.ts';
+import type { ArchiveLevel, ShadowRepos } from './git/archive.ts';
+import type { Limiter } from './git/limiter.ts';
+import { gitExit } from './git/run.ts';
+import { ObjectTooLargeError, type ObjectReader } from './git/objects.ts';
+import { listTree } from './git/tree.ts';
+import type { ModuleVersion } from './modules.ts';
+import { moduleZip } from './zip/module-zip.ts';
+import { inheritedLicense, MAX_LICENSE, parseGoDirective, planModuleZip, type TreeFile } from './zip/rules.ts';
+
+export interface ModuleZipStream {
+  /** The zip, chunk by chunk; throws if git or the archive fails part-way. */
+  readonly chunks: AsyncIterable<Uint8Array>;
+  /** Stops git without reading the zip (for HEAD). */
+  cancel(): void;
+}
+
+export interface ZipSourceOptions {
+  readonly gitDir: string;
+  readonly objects: ObjectReader;
+  readonly shadows: ShadowRepos;
+  readonly limiter: Limiter;
+  readonly level: ArchiveLevel;
+  readonly signal: AbortSignal;
+  /** Receives each file's SHA-256 as it streams, for an `h1:` hash. */
+  readonly onFileDigest?: (name: string, sha256Hex: string) => void;
+}
+
+const decoder = new TextDecoder();
+
+export async function openModuleZip(version: ModuleVersion, options: ZipSourceOptions): Promise<ModuleZipStream> {
+  const { gitDir, signal, limiter } = options;
+  const dir = version.dir === '' ? undefined : version.dir;
+  const files: TreeFile[] = await listTree(gitDir, version.commit, dir, { signal, limiter });
+  const license = dir === undefined ? undefined : await inheritedRootLicense(files, version.commit, options.objects);
+  const plan = planModuleZip(license === undefined ? files : [...files, license.file], {
+    goVersion: parseGoDirective(decoder.decode(version.goMod)),
+  });
+  if (!plan.ok) throw notFound(`${version.modulePath}@${version.version}: create zip: ${plan.reason}`);
+
+  const prefix = `${version.modulePath}@${version.version}/`;
+  const archived = new Set(plan.files.map((file) => file.path));
+  if (license !== undefined) archived.delete('LICENSE');
+  const extra = license?.data === undefined ? [] : [{ name: `${prefix}LICENSE`, data: license.data }];
+  const dirPrefix = dir === undefined ? '' : `${dir}/`;
+  const rename = (archivePath: string) => {
+    const path = archivePath.startsWith(dirPrefix) ? archivePath.slice(dirPrefix.length) : undefined;
+    return path !== undefined && archived.has(path) ? prefix + path : undefined;
+  };
+
+  const child = await options.shadows.archiveZip(gitDir, version.commit, dir, { level: options.level, signal, limiter });
+  const expectedEntries = archived.size + extra.length;
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    const zip = moduleZip({ source: child.stdout!, rename, extra, onFileDigest: options.onFileDigest });
+    let step = await zip.next();
+    for (; !step.done; step = await zip.next()) yield step.value;
+    await gitExit(child);
+    // The plan and the archive must agree; a missing entry would be a different module.
+    if (step.value.entryCount !== expectedEntries) {
+      throw new Error(`zip of ${prefix} has ${step.value.entryCount} entries, planned ${expectedEntries}`);
+    }
+  }
+  return { chunks: chunks(), cancel: () => child.kill('SIGKILL') };
+}
+
+/**
+ * A module in a subdirectory without a LICENSE of its own gets the repository root's, as the go
+ * command adds it (`coderepo.go` Zip): the raw blob, a symlink's target text included.
+ */
+async function inheritedRootLicense(
+  files: readonly TreeFile[],
+  commit: string,
+  objects: ObjectReader,
+): Promise<{ file: TreeFile; data: Uint8Array | undefined } | undefined> {
+  let data: Uint8Array | undefined;
+  let size: number;
+  try {
+    data = await objects.readBlobAt(commit, 'LICENSE', MAX_LICENSE);
+    if (data === undefined) return undefined;
+    size = data.length;
+  } catch (error) {
+    if (!(error instanceof ObjectTooLargeError)) throw error;
+    size = error.size; // too large: the plan refuses the zip by this size
+  }
+  const file = inheritedLicense(files, true, { path: 'LICENSE', mode: '100644', size });
+  return file === undefined ? undefined : { file, data };
+}

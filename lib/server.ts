@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * The command line: `node lib/server.js [flags]` runs the proxy; `--help` lists flags and
+ * environment variables. A thin layer over `createHandler()`: flags and environment → options →
+ * `http.createServer`, and signals for a clean stop.
+ */
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import type { ServerConfig } from './config.ts';
+import { ConfigError, DEFAULT_LISTEN, DEFAULT_MODULE_HOST, loadConfigFile, parseListen } from './config.ts';
+import { createHandler } from './index.ts';
+
+const USAGE = `Usage: node lib/server.js [flags]
+
+Serves Go modules from bare git repositories (GOPROXY protocol and GitLab's Go Proxy API).
+
+Flags (each also read from the environment variable shown):
+  --repos DIR          directory searched for bare repositories      GIT_GOPROXY_REPOS   (default ./repos)
+  --listen HOST:PORT   address to listen on                          GIT_GOPROXY_LISTEN  (default ${DEFAULT_LISTEN})
+  --module-host HOST   host part of module paths                     GIT_GOPROXY_MODULE_HOST (default ${DEFAULT_MODULE_HOST})
+  --config FILE        JSON config file (see README "Configuration") GIT_GOPROXY_CONFIG
+  --help               print this help
+
+Flags override the environment, which overrides the config file.
+`;
+
+const FLAGS = {
+  repos: { type: 'string', env: 'GIT_GOPROXY_REPOS' },
+  listen: { type: 'string', env: 'GIT_GOPROXY_LISTEN' },
+  'module-host': { type: 'string', env: 'GIT_GOPROXY_MODULE_HOST' },
+  config: { type: 'string', env: 'GIT_GOPROXY_CONFIG' },
+  help: { type: 'boolean' },
+} as const;
+
+function fail(message: string): never {
+  process.stderr.write(`git-goproxy: ${message}\n`);
+  process.exit(2);
+}
+
+/** Flags, then environment, then config file. */
+function readConfig(argv: string[]): ServerConfig {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const setting = (flag: keyof typeof FLAGS & string): string | undefined => {
+    const value = values[flag];
+    if (typeof value === 'string') return value;
+    const env = 'env' in FLAGS[flag] ? process.env[(FLAGS[flag] as { env: string }).env] : undefined;
+    return env === '' ? undefined : env;
+  };
+  const configFile = setting('config');
+  const config: ServerConfig = configFile === undefined ? {} : loadConfigFile(configFile);
+  const repos = setting('repos');
+  const listen = setting('listen');
+  const moduleHost = setting('module-host');
+  if (repos !== undefined) config.repos = repos;
+  if (listen !== undefined) config.listen = listen;
+  if (moduleHost !== undefined) config.moduleHost = moduleHost;
+  return config;
+}
+
+function main(): void {
+  let config: ServerConfig;
+  let handler: ReturnType<typeof createHandler>;
+  try {
+    config = readConfig(process.argv.slice(2));
+    const { listen: _listen, ...options } = config;
+    handler = createHandler(options);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const address = parseListen(config.listen ?? DEFAULT_LISTEN) ?? fail(`--listen: must be HOST:PORT, got ${JSON.stringify(config.listen)}`);
+  const server = createServer(handler);
+  server.on('error', (error) => fail(`cannot listen on ${config.listen ?? DEFAULT_LISTEN}: ${error.message}`));
+  server.listen(address.port, address.host, () => {
+    const bound = server.address();
+    const port = typeof bound === 'object' && bound !== null ? bound.port : address.port;
+    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+    const projects = handler.projectCount;
+    process.stdout.write(`git-goproxy: serving ${projects} project${projects === 1 ? '' : 's'} from ${config.repos ?? './repos'}\n`);
+    process.stdout.write(`git-goproxy: GOPROXY=http://${host}:${port}\n`);
+  });
+  const stop = () => {
+    server.close(() => {
+      handler.close().finally(() => process.exit(0));
+    });
+    server.closeAllConnections();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main();

@@ -1,0 +1,107 @@
+/**
+ * The proxy's model, free of HTTP: which project and module a request names (within its scope),
+ * the repositories behind them, and the module zip of a version.
+ */
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ResolvedOptions } from './config.ts';
+import { notFound } from './errors.ts';
+import { GitRepository } from './repository.ts';
+import type { ModuleVersion } from './modules.ts';
+import { ModuleRepo } from './modules.ts';
+import type { Project } from './projects.ts';
+import { ProjectIndex } from './projects.ts';
+import type { Scope } from './route.ts';
+import { openModuleZip, type ModuleZipStream } from './module-zip-source.ts';
+import { Limiter } from './git/limiter.ts';
+import { ShadowRepos } from './git/archive.ts';
+
+/** A module request's target: the project that holds the module, and the module within it. */
+export interface ModuleTarget {
+  readonly project: Project;
+  readonly repository: GitRepository;
+  readonly repo: ModuleRepo;
+}
+
+export class ModuleService {
+  readonly projects: ProjectIndex;
+  readonly limiter: Limiter;
+  readonly #options: ResolvedOptions;
+  readonly #repositories = new Map<string, GitRepository>();
+  readonly #shadows: ShadowRepos;
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.projects = new ProjectIndex(options);
+    this.limiter = new Limiter({ concurrency: options.maxGit ?? 2 * cpus().length });
+    this.#shadows = new ShadowRepos(join(options.dataDir ?? join(tmpdir(), 'git-goproxy'), 'shadow'));
+  }
+
+  /**
+   * The module a request names. In a project scope the module must be that project's module or a
+   * subdirectory / major version of it; in a group scope the project must be below the group.
+   * Everything else is "not found", the same answer whether or not a project exists.
+   */
+  module(scope: Scope, modulePath: string): ModuleTarget {
+    const project = this.#projectFor(scope, modulePath);
+    const unknown = () => notFound(`module ${modulePath}: no such module on this server`);
+    if (project === undefined) throw unknown();
+    const repository = this.#repository(project);
+    const repo = ModuleRepo.open(repository.codeHost, project.modulePath, modulePath);
+    if (repo === undefined) throw unknown();
+    return { project, repository, repo };
+  }
+
+  /**
+   * The `list` answer. A path below a project that has no tags of its own is a module only if it
+   * has a go.mod at the default branch; otherwise 404, so that the go command's probes of package
+   * paths and prefixes move on fast (goproxy-protocol.md "Status codes").
+   */
+  async list(target: ModuleTarget): Promise<string[]> {
+    const versions = await target.repo.versions();
+    if (versions.length === 0 && target.repo.needsGoMod) await target.repo.latest();
+    return versions;
+  }
+
+  /** Plans and starts the zip of a version; throws a 4xx before any byte when the go command would refuse it. */
+  zip(target: ModuleTarget, version: ModuleVersion, signal: AbortSignal): Promise<ModuleZipStream> {
+    const { gitDir, objects } = target.repository;
+    return openModuleZip(version, { gitDir, objects, shadows: this.#shadows, limiter: this.limiter, level: this.#options.compression, signal });
+  }
+
+  /** Stops every long-lived git process. */
+  async close(): Promise<void> {
+    const closing = [...this.#repositories.values()].map((repository) => repository.close());
+    this.#repositories.clear();
+    await Promise.all(closing);
+  }
+
+  #projectFor(scope: Scope, modulePath: string): Project | undefined {
+    switch (scope.kind) {
+      case 'instance':
+        return this.projects.forModule(modulePath)?.project;
+      case 'project': {
+        const project = this.projects.byId(scope.id);
+        const inProject = project !== undefined && (modulePath === project.modulePath || modulePath.startsWith(`${project.modulePath}/`));
+        return inProject ? project : undefined;
+      }
+      case 'group': {
+        const project = this.projects.forModule(modulePath)?.project;
+        return project !== undefined && this.#inGroup(project, scope.id) ? project : undefined;
+      }
+    }
+  }
+
+  #inGroup(project: Project, groupId: string): boolean {
+    return project.fullPath.startsWith(`${groupId}/`);
+  }
+
+  #repository(project: Project): GitRepository {
+    let repository = this.#repositories.get(project.gitDir);
+    if (repository === undefined) {
+      repository = new GitRepository(project.gitDir, this.limiter);
+      this.#repositories.set(project.gitDir, repository);
+    }
+    return repository;
+  }
+}
