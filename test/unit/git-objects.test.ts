@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { liveChildCount, waitForExit } from '../../lib/git/children.ts';
 import { ObjectReader, ObjectReaderClosedError, ObjectTooLargeError, parseCommit } from '../../lib/git/objects.ts';
+import { GitError } from '../../lib/git/run.ts';
 import { TestRepo } from '../support/git-repo.ts';
 
 let repo: TestRepo;
@@ -176,4 +177,13 @@ test('close stops the process and refuses further requests', async () => {
 
 test('parseCommit refuses a malformed commit', () => {
   assert.throws(() => parseCommit('x', new TextEncoder().encode('tree abc\n\nmessage')), /malformed commit/);
+});
+
+test('a reader on something that is not a repository rejects with GitError', async () => {
+  const broken = new ObjectReader(repo.root);
+  try {
+    await assert.rejects(broken.readCommit(first), (error) => error instanceof GitError && error.exitCode === 128);
+  } finally {
+    await broken.close();
+  }
 });
