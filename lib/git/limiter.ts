@@ -12,7 +12,7 @@ export class GitBusyError extends ProxyError {
   readonly retryAfterSeconds: number;
 
   constructor(retryAfterSeconds: number) {
-    super(503, 'busy: too many requests for git data, retry later');
+    super(503, 'busy: too many requests for git data, retry later', { 'Retry-After': String(retryAfterSeconds) });
     this.name = 'GitBusyError';
     this.retryAfterSeconds = retryAfterSeconds;
   }

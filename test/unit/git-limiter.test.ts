@@ -36,6 +36,7 @@ test('rejects with a busy error (503, Retry-After) when the queue is full', asyn
   assert.ok(error instanceof GitBusyError);
   assert.equal(error.status, 503);
   assert.equal(error.retryAfterSeconds, 7);
+  assert.deepEqual(error.headers, { 'Retry-After': '7' });
   release();
   (await waiting)();
   assert.equal(limiter.running, 0);
