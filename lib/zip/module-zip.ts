@@ -57,7 +57,7 @@ export async function* moduleZip(options: ModuleZipOptions): AsyncGenerator<Uint
       if (name === undefined) continue;
       kept = { name, check: options.onFileDigest && new ContentCheck(name, header.method) };
       const { method, dosTime, dosDate, hasDataDescriptor, zip64 } = header;
-      yield writer.startEntry({ name, method, dosTime, dosDate, hasDataDescriptor, zip64, known: header });
+      yield writer.startEntry({ name, method, dosTime, dosDate, hasDataDescriptor, zip64, declared: header });
     } else if (!kept) {
       continue;
     } else if (event.kind === 'data') {

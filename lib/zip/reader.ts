@@ -267,13 +267,12 @@ function signaturePrefixAtEnd(bytes: Uint8Array): number {
  * tried. Consumes the descriptor when it is one.
  */
 async function readDescriptorAt(input: ChunkQueue, seen: number, header: ZipEntryHeader): Promise<ZipEntryTrailer | undefined> {
-  const what = `the data descriptor of ${header.name}`;
   for (const sizeBytes of [4, 8]) {
     const length = 8 + 2 * sizeBytes;
     if (!(await input.fill(length + 4))) continue;
     if (input.uint32At(0) !== DATA_DESCRIPTOR_SIG) return undefined;
-    const compressedSize = sizeBytes === 4 ? input.uint32At(8) : input.uint64At(8, what);
-    const uncompressedSize = sizeBytes === 4 ? input.uint32At(12) : input.uint64At(16, what);
+    const compressedSize = sizeBytes === 4 ? input.uint32At(8) : input.uint64At(8);
+    const uncompressedSize = sizeBytes === 4 ? input.uint32At(12) : input.uint64At(16);
     const next = input.uint32At(length);
     if (
       compressedSize === seen &&
@@ -307,7 +306,7 @@ async function skipCentralDirectory(input: ChunkQueue, localEntries: number): Pr
   }
   if (input.uint32At(0) === ZIP64_END_SIG) {
     await input.require(12, 'the Zip64 end record');
-    await input.skipExactly(12 + input.uint64At(4, 'the Zip64 end record'), 'the Zip64 end record');
+    await input.skipExactly(12 + input.uint64At(4), 'the Zip64 end record');
     await input.require(4, 'the Zip64 locator');
     if (input.uint32At(0) !== ZIP64_LOCATOR_SIG) throw new ZipFormatError('Zip64 end record without locator');
     await input.skipExactly(ZIP64_LOCATOR_SIZE, 'the Zip64 locator');
@@ -378,6 +377,7 @@ class ChunkQueue {
 
   /** Consumes and returns exactly `length` buffered bytes: a view if they lie in one chunk. */
   take(length: number): Uint8Array {
+    if (length === 0) return new Uint8Array(0);
     const front = this.front();
     if (front.length >= length) return this.takeFromFront(length);
     const joined = new Uint8Array(length);
@@ -417,10 +417,8 @@ class ChunkQueue {
     return (this.uint16At(index) | (this.uint16At(index + 2) << 16)) >>> 0;
   }
 
-  /** A little-endian 64-bit value, which must fit in a JS number. */
-  uint64At(index: number, what: string): number {
-    const high = this.uint32At(index + 4);
-    if (high > 0x1fffff) throw new ZipFormatError(`size beyond 2^53 in ${what}`);
-    return high * 0x100000000 + this.uint32At(index);
+  /** A little-endian 64-bit value; above 2^53 it is rounded, which no real size or offset reaches. */
+  uint64At(index: number): number {
+    return this.uint32At(index + 4) * 0x100000000 + this.uint32At(index);
   }
 }

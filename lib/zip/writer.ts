@@ -4,7 +4,8 @@
  * Each method returns the bytes to send next and keeps only the central directory records in
  * memory. Entry data is passed through untouched (`data` only counts it), so an entry copied from
  * another archive keeps its method, CRC and sizes; an entry whose sizes are only known afterwards
- * gets flag bit 3 and a data descriptor, as in the source. Names are written as UTF-8 (flag bit 11).
+ * keeps flag bit 3, the values its source header declared, and a data descriptor after the data,
+ * as git writes them (`archive-zip.c`). Names are written as UTF-8 (flag bit 11).
  *
  * Records follow APPNOTE 6.3 and Go's `archive/zip` writer (`writer.go`): Zip64 extra fields in the
  * central directory carry all three of uncompressed size, compressed size and offset once any of
@@ -25,10 +26,14 @@ export interface ZipEntryStart {
   /** MS-DOS time and date fields. */
   readonly dosTime: number;
   readonly dosDate: number;
-  /** Flag bit 3: CRC and sizes are given to `endEntry` and written in a data descriptor. */
+  /** Flag bit 3: the final CRC and sizes are given to `endEntry` and written in a data descriptor. */
   readonly hasDataDescriptor: boolean;
-  /** CRC and sizes of the data; required unless `hasDataDescriptor`. */
-  readonly known?: ZipEntryTrailer;
+  /**
+   * CRC and sizes for the local header: the final values, or for a data-descriptor entry what is
+   * known before the data (git gives the uncompressed size, and the compressed size of stored
+   * data, in the headers of the entries it streams; zeros where nothing is known).
+   */
+  readonly declared: ZipEntryTrailer;
   /** For a data-descriptor entry: its sizes may reach 4 GiB, so use Zip64 fields from the start. */
   readonly zip64?: boolean;
 }
@@ -89,13 +94,12 @@ export class ZipWriter {
   /** Begins an entry: returns its local file header. */
   startEntry(start: ZipEntryStart): Uint8Array {
     if (this.open || this.finished) throw new Error(`zip writer: cannot start ${start.name} now`);
-    if (!start.hasDataDescriptor && !start.known) throw new Error(`zip writer: ${start.name} needs its CRC and sizes`);
     const nameBytes = utf8.encode(start.name);
     if (nameBytes.length > UINT16_MAX) throw new Error(`zip writer: name longer than 65535 bytes: ${start.name.slice(0, 80)}…`);
-    const known = start.hasDataDescriptor ? undefined : start.known;
-    const zip64Header = known ? needsZip64(known.compressedSize, known.uncompressedSize) : start.zip64 === true;
+    const { declared } = start;
+    const zip64Header = needsZip64(declared.compressedSize, declared.uncompressedSize) || (start.hasDataDescriptor && start.zip64 === true);
     this.open = { start, nameBytes, offset: this.written, zip64Header, dataWritten: 0 };
-    return this.count(localHeader(start, nameBytes, known, zip64Header));
+    return this.count(localHeader(start, nameBytes, zip64Header));
   }
 
   /** Passes a piece of the open entry's (compressed) data through. */
@@ -112,7 +116,7 @@ export class ZipWriter {
   endEntry(trailer?: ZipEntryTrailer): Uint8Array {
     const entry = this.open;
     if (!entry) throw new Error('zip writer: no entry to end');
-    const final = entry.start.hasDataDescriptor ? trailer : entry.start.known;
+    const final = entry.start.hasDataDescriptor ? trailer : entry.start.declared;
     if (!final) throw new Error(`zip writer: ${entry.start.name} needs its data descriptor values`);
     if (final.compressedSize !== entry.dataWritten) {
       throw new Error(`zip writer: ${entry.start.name} declares ${final.compressedSize} bytes, got ${entry.dataWritten}`);
@@ -129,8 +133,8 @@ export class ZipWriter {
 
   /** A whole stored entry from bytes (header and data), e.g. a LICENSE added to the archive. */
   storedEntry(name: string, data: Uint8Array, time: { dosTime: number; dosDate: number } = DOS_EPOCH): Uint8Array[] {
-    const known = { crc32: crc32(data), compressedSize: data.length, uncompressedSize: data.length };
-    const header = this.startEntry({ name, method: 0, ...time, hasDataDescriptor: false, known });
+    const declared = { crc32: crc32(data), compressedSize: data.length, uncompressedSize: data.length };
+    const header = this.startEntry({ name, method: 0, ...time, hasDataDescriptor: false, declared });
     const body = this.data(data);
     this.endEntry();
     return [header, body];
@@ -170,11 +174,9 @@ function flagsOf(start: ZipEntryStart): number {
   return FLAG_UTF8 | (start.hasDataDescriptor ? FLAG_DATA_DESCRIPTOR : 0);
 }
 
-/**
- * The local file header. Without `known` values (a data-descriptor entry) CRC and sizes are zero,
- * or 0xFFFFFFFF with a zeroed Zip64 extra field when the entry is announced as Zip64.
- */
-function localHeader(start: ZipEntryStart, name: Uint8Array, known: ZipEntryTrailer | undefined, zip64: boolean): Uint8Array {
+/** The local file header; with `zip64` the sizes are 0xFFFFFFFF and given in a Zip64 extra field. */
+function localHeader(start: ZipEntryStart, name: Uint8Array, zip64: boolean): Uint8Array {
+  const { declared } = start;
   const extraLength = zip64 ? 20 : 0;
   const bytes = new Uint8Array(LOCAL_HEADER_SIZE + name.length + extraLength);
   const view = new DataView(bytes.buffer);
@@ -184,9 +186,9 @@ function localHeader(start: ZipEntryStart, name: Uint8Array, known: ZipEntryTrai
   view.setUint16(8, start.method, true);
   view.setUint16(10, start.dosTime, true);
   view.setUint16(12, start.dosDate, true);
-  view.setUint32(14, known?.crc32 ?? 0, true);
-  view.setUint32(18, zip64 ? UINT32_MAX : (known?.compressedSize ?? 0), true);
-  view.setUint32(22, zip64 ? UINT32_MAX : (known?.uncompressedSize ?? 0), true);
+  view.setUint32(14, declared.crc32, true);
+  view.setUint32(18, zip64 ? UINT32_MAX : declared.compressedSize, true);
+  view.setUint32(22, zip64 ? UINT32_MAX : declared.uncompressedSize, true);
   view.setUint16(26, name.length, true);
   view.setUint16(28, extraLength, true);
   bytes.set(name, LOCAL_HEADER_SIZE);
@@ -194,8 +196,8 @@ function localHeader(start: ZipEntryStart, name: Uint8Array, known: ZipEntryTrai
     const at = LOCAL_HEADER_SIZE + name.length;
     view.setUint16(at, ZIP64_EXTRA_ID, true);
     view.setUint16(at + 2, 16, true);
-    setUint64(view, at + 4, known?.uncompressedSize ?? 0);
-    setUint64(view, at + 12, known?.compressedSize ?? 0);
+    setUint64(view, at + 4, declared.uncompressedSize);
+    setUint64(view, at + 12, declared.compressedSize);
   }
   return bytes;
 }

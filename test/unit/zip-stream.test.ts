@@ -1,0 +1,428 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { unzipSync } from 'fflate';
+import { crc32 } from '../../lib/zip/crc32.ts';
+import { moduleZip, type ModuleZipOptions, type ModuleZipSummary } from '../../lib/zip/module-zip.ts';
+import { readZipEntries, ZipFormatError, type ZipEntryHeader } from '../../lib/zip/reader.ts';
+import { ZipWriter } from '../../lib/zip/writer.ts';
+import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
+
+const PREFIX = 'example.com/m@v1.0.0/';
+const COMMIT_DATE = '2023-04-05T06:07:08Z';
+const DESCRIPTOR_SIG = Buffer.from('PK\x07\x08', 'latin1');
+const LOCAL_SIG = Buffer.from('PK\x03\x04', 'latin1');
+
+/** A small seeded PRNG (mulberry32), so chunkings and contents repeat exactly. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomBytes(seed: number, length: number): Buffer {
+  const next = random(seed);
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) bytes[i] = Math.floor(next() * 256);
+  return bytes;
+}
+
+/**
+ * Data that looks like the end of a streamed entry: a descriptor signature, a plausible CRC and
+ * sizes, then a local header signature; once at an odd offset and once straddling many offsets.
+ */
+function descriptorLookalike(): Buffer {
+  const fake = Buffer.alloc(16);
+  DESCRIPTOR_SIG.copy(fake, 0);
+  fake.writeUInt32LE(0x12345678, 4);
+  fake.writeUInt32LE(5003, 8);
+  fake.writeUInt32LE(5003, 12);
+  return Buffer.concat([randomBytes(7, 5003), fake, LOCAL_SIG, randomBytes(8, 3000), DESCRIPTOR_SIG, DESCRIPTOR_SIG, Buffer.from('PK\x07')]);
+}
+
+const FILES: Record<string, Uint8Array> = {
+  'go.mod': Buffer.from('module example.com/m\n\ngo 1.19\n'),
+  'm.go': Buffer.from('package m\n\nconst Answer = 42\n'),
+  'empty.txt': Buffer.alloc(0),
+  'dir/sub/deep.go': Buffer.from('package sub\n'),
+  'ünïcode/файл.txt': Buffer.from('héllo\n'),
+  'big/random.bin': randomBytes(1, 200_000),
+  'big/text.txt': Buffer.from('all work and no play makes jack a dull boy\n'.repeat(7000)),
+  'big/lookalike.bin': descriptorLookalike(),
+  'drop/me.txt': Buffer.from('dropped by rename\n'),
+};
+const LICENSE = Buffer.from('Copyright 2023 The Authors\n');
+
+/** Archive name (`prefix/<path>`) → module zip name; `drop/` is left out. */
+function rename(archivePath: string): string | undefined {
+  assert.ok(archivePath.startsWith('prefix/'), archivePath);
+  const path = archivePath.slice('prefix/'.length);
+  return path.startsWith('drop/') ? undefined : PREFIX + path;
+}
+
+/** The module zip's expected files: every fixture file but `drop/`, renamed, plus the LICENSE. */
+function expectedFiles(): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  for (const [path, data] of Object.entries(FILES)) if (!path.startsWith('drop/')) files.set(PREFIX + path, data);
+  files.set(`${PREFIX}LICENSE`, LICENSE);
+  return files;
+}
+
+let root: string;
+let repo: FixtureRepo;
+let commit: string;
+
+before(async () => {
+  root = await makeTempDir('zip-stream');
+  repo = await createRepo(root, 'group/m');
+  commit = await repo.commit(FILES, { date: COMMIT_DATE });
+});
+
+after(async () => {
+  await removeDir(root);
+});
+
+/** Runs git in `gitDir` with a clean config and returns its stdout as bytes. */
+function runGit(gitDir: string, args: readonly string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', [`--git-dir=${gitDir}`, ...args], {
+      env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out));
+      else reject(new Error(`git ${args.join(' ')}: exit ${code}: ${Buffer.concat(err).toString()}`));
+    });
+  });
+}
+
+/** `git archive` the way the go command runs it, with extra `-c` settings and a compression flag. */
+function gitArchive(gitDir: string, rev: string, config: readonly string[], level: string | undefined): Promise<Buffer> {
+  const configArgs = config.flatMap((setting) => ['-c', setting]);
+  const levelArgs = level === undefined ? [] : [level];
+  return runGit(gitDir, [...configArgs, 'archive', '--format=zip', ...levelArgs, '--prefix=prefix/', '--end-of-options', rev]);
+}
+
+/** Feeds `bytes` in pieces of 1 byte to 64 KiB (log-uniform, so small pieces are common), seeded. */
+async function* chunked(bytes: Uint8Array, seed: number): AsyncGenerator<Uint8Array> {
+  const next = random(seed);
+  for (let at = 0; at < bytes.length; ) {
+    const size = Math.max(1, Math.floor(2 ** (next() * 16)));
+    yield bytes.subarray(at, at + size);
+    at += size;
+  }
+}
+
+interface Result {
+  bytes: Buffer;
+  summary: ModuleZipSummary;
+  digests: Map<string, string>;
+}
+
+async function runModuleZip(options: Omit<ModuleZipOptions, 'onFileDigest'>): Promise<Result> {
+  const digests = new Map<string, string>();
+  const generator = moduleZip({ ...options, onFileDigest: (name, hex) => digests.set(name, hex) });
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    const step = await generator.next();
+    if (step.done) return { bytes: Buffer.concat(parts), summary: step.value, digests };
+    parts.push(step.value);
+  }
+}
+
+async function readHeaders(zip: Uint8Array): Promise<ZipEntryHeader[]> {
+  const headers: ZipEntryHeader[] = [];
+  for await (const event of readZipEntries(chunked(zip, 99))) if (event.kind === 'header') headers.push(event.header);
+  return headers;
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** `python3 -m zipfile -t`: an independent reader that checks every CRC. */
+async function pythonZipTest(zip: Uint8Array): Promise<void> {
+  const dir = await makeTempDir('zip-python');
+  try {
+    const file = join(dir, 'm.zip');
+    await writeFile(file, zip);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('python3', ['-m', 'zipfile', '-t', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 && output.includes('Done testing') ? resolve() : reject(new Error(`python3 zipfile: ${output}`))));
+    });
+  } finally {
+    await removeDir(dir);
+  }
+}
+
+const VARIANTS = [
+  { label: 'stored (-0)', config: [], level: '-0' },
+  { label: 'default level', config: [], level: undefined },
+  { label: 'best (-9)', config: [], level: '-9' },
+  { label: 'stored, streamed with data descriptors', config: ['core.bigFileThreshold=1k'], level: '-0' },
+  { label: 'deflated, streamed with data descriptors', config: ['core.bigFileThreshold=1k'], level: undefined },
+];
+
+for (const variant of VARIANTS) {
+  test(`module zip from git archive, ${variant.label}`, async () => {
+    const archive = await gitArchive(repo.gitDir, commit, variant.config, variant.level);
+    const extra = [{ name: `${PREFIX}LICENSE`, data: LICENSE }];
+    const first = await runModuleZip({ source: chunked(archive, 1), rename, extra });
+    for (const seed of [2, 3]) {
+      const again = await runModuleZip({ source: chunked(archive, seed), rename, extra });
+      assert.ok(again.bytes.equals(first.bytes), `output differs with chunking seed ${seed}`);
+    }
+
+    const expected = expectedFiles();
+    const unzipped = unzipSync(first.bytes);
+    assert.deepEqual(Object.keys(unzipped).sort(), [...expected.keys()].sort());
+    for (const [name, data] of expected) {
+      assert.ok(Buffer.from(unzipped[name]).equals(data), `content of ${name}`);
+      assert.equal(first.digests.get(name), sha256(data), `digest of ${name}`);
+    }
+    assert.equal(first.digests.size, expected.size);
+    assert.deepEqual(first.summary, { entryCount: expected.size, byteCount: first.bytes.length });
+
+    const headers = await readHeaders(first.bytes);
+    const streamed = variant.config.length > 0;
+    for (const header of headers) {
+      assert.equal(header.flags & 0x800, 0x800, `UTF-8 flag on ${header.name}`);
+      const big = header.name.startsWith(`${PREFIX}big/`);
+      assert.equal(header.hasDataDescriptor, streamed && big, `data descriptor on ${header.name}`);
+    }
+    await pythonZipTest(first.bytes);
+  });
+}
+
+test('the live git archive pipe gives the same module zip as the buffered archive', async () => {
+  const config = ['core.bigFileThreshold=1k'];
+  const archive = await gitArchive(repo.gitDir, commit, config, undefined);
+  const buffered = await runModuleZip({ source: chunked(archive, 5), rename });
+  const child = spawn('git', [`--git-dir=${repo.gitDir}`, '-c', config[0], 'archive', '--format=zip', '--prefix=prefix/', commit], {
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const live = await runModuleZip({ source: child.stdout, rename });
+  assert.equal(await exited, 0);
+  assert.ok(live.bytes.equals(buffered.bytes));
+});
+
+test('the source is read only as fast as output is taken, and closed when the consumer stops', async () => {
+  const archive = await gitArchive(repo.gitDir, commit, [], '-0');
+  const chunkSize = 1024;
+  let pulled = 0;
+  let closed = false;
+  async function* source(): AsyncGenerator<Uint8Array> {
+    try {
+      for (let at = 0; at < archive.length; at += chunkSize) {
+        pulled++;
+        yield archive.subarray(at, at + chunkSize);
+      }
+    } finally {
+      closed = true;
+    }
+  }
+  const output = moduleZip({ source: source(), rename })[Symbol.asyncIterator]();
+  for (let taken = 1; taken <= 40; taken++) {
+    assert.equal((await output.next()).done, false);
+    // Every output piece is a header or (part of) one input chunk; a header may span a few chunks.
+    assert.ok(pulled <= taken + 2, `pulled ${pulled} input chunks for ${taken} output pieces`);
+  }
+  assert.ok(pulled < archive.length / chunkSize / 2, 'most of the archive is still unread');
+  await output.return?.(undefined as never);
+  assert.equal(closed, true);
+});
+
+test('an archive without files gives an empty module zip plus extra entries', async () => {
+  const empty = await createRepo(root, 'group/empty');
+  const rev = await empty.commit({}, { date: COMMIT_DATE });
+  const archive = await gitArchive(empty.gitDir, rev, [], undefined);
+  const bare = await runModuleZip({ source: chunked(archive, 1), rename });
+  assert.deepEqual(Object.keys(unzipSync(bare.bytes)), []);
+  assert.equal(bare.summary.entryCount, 0);
+  const withLicense = await runModuleZip({ source: chunked(archive, 1), rename, extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }] });
+  assert.deepEqual(Object.keys(unzipSync(withLicense.bytes)), [`${PREFIX}LICENSE`]);
+  await pythonZipTest(withLicense.bytes);
+});
+
+async function rejectsFormat(archive: Uint8Array, message: RegExp, withDigests = true): Promise<void> {
+  const options = { source: chunked(archive, 4), rename };
+  const run = withDigests ? runModuleZip(options) : drain(moduleZip(options));
+  await assert.rejects(run, (error: unknown) => error instanceof ZipFormatError && message.test(error.message));
+}
+
+async function drain(generator: AsyncGenerator<Uint8Array, ModuleZipSummary>): Promise<void> {
+  for await (const chunk of generator) assert.ok(chunk.length >= 0);
+}
+
+test('truncated archives are errors wherever they are cut', async () => {
+  const archive = await gitArchive(repo.gitDir, commit, ['core.bigFileThreshold=1k'], undefined);
+  const centralStart = archive.lastIndexOf(Buffer.from('PK\x01\x02', 'latin1'));
+  const cuts = [0, 2, 10, 40, 200, Math.floor(archive.length / 2), centralStart - 10, centralStart + 20, archive.length - 30, archive.length - 1];
+  for (const cut of cuts) {
+    await rejectsFormat(archive.subarray(0, cut), /truncated archive|central directory lists/);
+  }
+});
+
+test('garbled archives are errors', async () => {
+  const archive = await gitArchive(repo.gitDir, commit, ['core.bigFileThreshold=1k'], undefined);
+  const badStart = Buffer.from(archive);
+  badStart[0] = 0x51;
+  await rejectsFormat(badStart, /bad record signature/);
+
+  await rejectsFormat(Buffer.concat([archive, Buffer.from('junk')]), /trailing bytes after the end record/);
+
+  const badName = Buffer.from(archive);
+  const secondHeader = badName.indexOf(LOCAL_SIG, 4);
+  badName[secondHeader + 30] = 0xff;
+  await rejectsFormat(badName, /not valid UTF-8/);
+
+  const badMethod = Buffer.from(archive);
+  const goModHeader = badMethod.indexOf(Buffer.from('prefix/go.mod')) - 30;
+  badMethod.writeUInt16LE(12, goModHeader + 8);
+  await rejectsFormat(badMethod, /unsupported compression method 12/);
+
+  // Flip a byte inside the deflated data of the streamed text file: its CRC check must fail.
+  const badData = Buffer.from(archive);
+  const text = badData.indexOf(Buffer.from('prefix/big/text.txt'));
+  badData[text + 100] ^= 0x55;
+  await rejectsFormat(badData, /does not match its CRC-32 or size|bad deflate data/);
+});
+
+test('a streamed stored entry must be followed by its data descriptor', async () => {
+  const archive = await gitArchive(repo.gitDir, commit, ['core.bigFileThreshold=1k'], '-0');
+  const garbled = Buffer.from(archive);
+  const name = Buffer.from('prefix/big/random.bin');
+  const dataStart = garbled.indexOf(name) + name.length + garbled.readUInt16LE(garbled.indexOf(name) - 2);
+  const descriptor = dataStart + (FILES['big/random.bin'] as Buffer).length;
+  assert.equal(garbled.readUInt32LE(descriptor), 0x08074b50);
+  garbled[descriptor] = 0;
+  await rejectsFormat(garbled, /no data descriptor after the data of prefix\/big\/random\.bin/, false);
+});
+
+test('more than 65,535 entries give a Zip64 module zip that independent readers accept', async () => {
+  const many = await createRepo(root, 'group/many');
+  const count = 70_000;
+  const base = await many.commit({ 'seed/a.txt': 'a\n', 'seed/b.txt': 'b\n' }, { date: COMMIT_DATE });
+  const [blobA, blobB] = (await many.git(['rev-parse', `${base}:seed/a.txt`, `${base}:seed/b.txt`])).trim().split('\n');
+  const indexDir = await makeTempDir('zip64-index');
+  try {
+    const env = { GIT_INDEX_FILE: join(indexDir, 'index') };
+    const lines: string[] = [];
+    for (let i = 0; i < count; i++) lines.push(`100644 ${i % 2 ? blobA : blobB}\tf/${Math.floor(i / 1000)}/${i}.txt\0`);
+    await many.git(['read-tree', '--empty'], undefined, env);
+    await many.git(['update-index', '-z', '--index-info'], lines.join(''), env);
+    const tree = (await many.git(['write-tree'], undefined, env)).trim();
+    const identity = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'C', GIT_COMMITTER_EMAIL: 'c@example.com' };
+    const dates = { GIT_AUTHOR_DATE: '1680674828 +0000', GIT_COMMITTER_DATE: '1680674828 +0000' };
+    const rev = (await many.git(['commit-tree', '-m', 'many', '--end-of-options', tree], undefined, { ...identity, ...dates })).trim();
+    // Packed objects and -0 keep git fast here: loose objects and a deflate state per entry make
+    // this archive take tens of seconds.
+    await many.git(['repack', '-a', '-d', '-q']);
+    const archive = await gitArchive(many.gitDir, rev, [], '-0');
+    const result = await runModuleZip({ source: chunked(archive, 6), rename, extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }] });
+    assert.equal(result.summary.entryCount, count + 1);
+    assert.ok(result.bytes.includes(Buffer.from('PK\x06\x06', 'latin1')), 'Zip64 end record');
+    const unzipped = unzipSync(result.bytes);
+    assert.equal(Object.keys(unzipped).length, count + 1);
+    assert.equal(Buffer.from(unzipped[`${PREFIX}f/69/69999.txt`]).toString(), 'a\n');
+    assert.equal(result.digests.get(`${PREFIX}f/0/0.txt`), sha256(Buffer.from('b\n')));
+    await pythonZipTest(result.bytes);
+  } finally {
+    await removeDir(indexDir);
+  }
+});
+
+test('writer: sizes and offsets past 4 GiB get Zip64 fields the reader understands', async () => {
+  const writer = new ZipWriter();
+  const block = new Uint8Array(1 << 20);
+  const blocks = 4097; // 4 GiB + 1 MiB of zeros, passed through without copying
+  const size = blocks * block.length;
+  const known = { crc32: 0x1234abcd, compressedSize: size, uncompressedSize: size };
+  const pieces: Uint8Array[] = [writer.startEntry({ name: 'huge', method: 0, dosTime: 0, dosDate: 33, hasDataDescriptor: false, declared: known })];
+  for (let i = 0; i < blocks; i++) pieces.push(writer.data(block));
+  pieces.push(writer.endEntry());
+  pieces.push(...writer.storedEntry('after', Buffer.from('after\n')));
+  pieces.push(writer.finish());
+  assert.equal(writer.byteCount, pieces.reduce((sum, piece) => sum + piece.length, 0));
+
+  const headers: ZipEntryHeader[] = [];
+  const ends: unknown[] = [];
+  async function* source(): AsyncGenerator<Uint8Array> {
+    yield* pieces;
+  }
+  for await (const event of readZipEntries(source())) {
+    if (event.kind === 'header') headers.push(event.header);
+    if (event.kind === 'end') ends.push(event.trailer);
+  }
+  assert.deepEqual(
+    headers.map((h) => [h.name, h.zip64, h.uncompressedSize]),
+    [
+      ['huge', true, size],
+      ['after', false, 6],
+    ],
+  );
+  assert.deepEqual(ends[0], known);
+  const tail = pieces.at(-1)!;
+  assert.ok(Buffer.from(tail).includes(Buffer.from('PK\x06\x06', 'latin1')), 'Zip64 end record for an offset past 4 GiB');
+});
+
+test('writer: a Zip64 data-descriptor entry gets a 64-bit descriptor that readers accept', async () => {
+  const writer = new ZipWriter();
+  const data = Buffer.from('streamed content\n');
+  const trailer = { crc32: crc32(data), compressedSize: data.length, uncompressedSize: data.length };
+  const zip = Buffer.concat([
+    writer.startEntry({ name: 'd.txt', method: 0, dosTime: 0, dosDate: 33, hasDataDescriptor: true, zip64: true, declared: { crc32: 0, compressedSize: 0, uncompressedSize: 0 } }),
+    writer.data(data),
+    writer.endEntry(trailer),
+    writer.finish(),
+  ]);
+  assert.equal(zip.readUInt32LE(zip.indexOf(DESCRIPTOR_SIG) + 8), data.length, 'low half of the 64-bit compressed size');
+  assert.equal(zip.readUInt32LE(zip.indexOf(DESCRIPTOR_SIG) + 12), 0, 'high half');
+  const events = [];
+  for await (const event of readZipEntries(chunked(zip, 3))) if (event.kind === 'end') events.push(event.trailer);
+  assert.deepEqual(events, [trailer]);
+  assert.ok(Buffer.from(unzipSync(zip)['d.txt']).equals(data));
+  await pythonZipTest(zip);
+});
+
+test('writer: misuse is refused', () => {
+  const writer = new ZipWriter();
+  assert.throws(() => writer.data(new Uint8Array(1)), /data outside an entry/);
+  const nothing = { crc32: 0, compressedSize: 0, uncompressedSize: 0 };
+  const long = { name: 'n'.repeat(70_000), method: 0, dosTime: 0, dosDate: 33, hasDataDescriptor: true, declared: nothing };
+  assert.throws(() => writer.startEntry(long), /longer than 65535/);
+  writer.startEntry({ name: 'x', method: 0, dosTime: 0, dosDate: 33, hasDataDescriptor: false, declared: { crc32: 0, compressedSize: 2, uncompressedSize: 2 } });
+  writer.data(new Uint8Array(1));
+  assert.throws(() => writer.endEntry(), /declares 2 bytes, got 1/);
+  assert.throws(() => writer.finish(), /cannot finish now/);
+  const streamed = new ZipWriter();
+  streamed.startEntry({ name: 'y', method: 8, dosTime: 0, dosDate: 33, hasDataDescriptor: true, declared: nothing });
+  assert.throws(() => streamed.endEntry(), /needs its data descriptor values/);
+});
+
+test('crc32 matches known values and continues across chunks', () => {
+  assert.equal(crc32(new Uint8Array(0)), 0);
+  assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926);
+  const data = randomBytes(11, 1000);
+  assert.equal(crc32(data.subarray(13), crc32(data.subarray(0, 13))), crc32(data));
+});
