@@ -4,7 +4,9 @@
  * environment variables. A thin layer over `createHandler()`: flags and environment → options →
  * `http.createServer`, and signals for a clean stop.
  */
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServerConfig } from './config.ts';
 import { ConfigError, DEFAULT_LISTEN, DEFAULT_MODULE_HOST, loadConfigFile, parseListen } from './config.ts';
@@ -85,7 +87,9 @@ function main(): void {
     const port = typeof bound === 'object' && bound !== null ? bound.port : address.port;
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
     const projects = handler.projectCount;
-    process.stdout.write(`git-goproxy: serving ${projects} project${projects === 1 ? '' : 's'} from ${config.repos ?? './repos'}\n`);
+    const repos = resolve(config.repos ?? './repos');
+    const missing = existsSync(repos) ? '' : ' (no such directory yet)';
+    process.stdout.write(`git-goproxy: serving ${projects} project${projects === 1 ? '' : 's'} from ${repos}${missing}\n`);
     process.stdout.write(`git-goproxy: GOPROXY=http://${host}:${port}\n`);
   });
   const stop = () => {
