@@ -270,8 +270,10 @@ async function rejectsFormat(archive: Uint8Array, message: RegExp, withDigests =
   await assert.rejects(run, (error: unknown) => error instanceof ZipFormatError && message.test(error.message));
 }
 
-async function drain(generator: AsyncGenerator<Uint8Array, ModuleZipSummary>): Promise<void> {
-  for await (const chunk of generator) assert.ok(chunk.length >= 0);
+async function drain(generator: AsyncGenerator<Uint8Array, ModuleZipSummary>): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of generator) bytes += chunk.length;
+  return bytes;
 }
 
 test('truncated archives are errors wherever they are cut', async () => {
@@ -349,6 +351,38 @@ test('more than 65,535 entries give a Zip64 module zip that independent readers 
     await pythonZipTest(result.bytes);
   } finally {
     await removeDir(indexDir);
+  }
+});
+
+test('reader: a data descriptor is found by content, whatever the chunk boundaries', async () => {
+  // Declared like git's deflated streams: no compressed size, so the reader searches for the
+  // descriptor; the uncompressed size tells the real descriptor from the lookalike in the data.
+  const data = descriptorLookalike();
+  const trailer = { crc32: crc32(data), compressedSize: data.length, uncompressedSize: data.length };
+  const writer = new ZipWriter();
+  const declared = { crc32: 0, compressedSize: 0, uncompressedSize: data.length };
+  const zip = Buffer.concat([
+    writer.startEntry({ name: 'scan.bin', method: 0, dosTime: 0, dosDate: 33, hasDataDescriptor: true, declared }),
+    writer.data(data),
+    writer.endEntry(trailer),
+    ...writer.storedEntry('next.txt', Buffer.from('next\n')),
+    writer.finish(),
+  ]);
+  for (const size of [1, 2, 3, 4, 5, 7, 16, 17, 1000]) {
+    async function* pieces(): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < zip.length; at += size) yield zip.subarray(at, at + size);
+    }
+    const contents = new Map<string, Buffer[]>();
+    const trailers: unknown[] = [];
+    let current: Buffer[] = [];
+    for await (const event of readZipEntries(pieces())) {
+      if (event.kind === 'header') contents.set(event.header.name, (current = []));
+      else if (event.kind === 'data') current.push(Buffer.from(event.chunk));
+      else trailers.push(event.trailer);
+    }
+    assert.ok(Buffer.concat(contents.get('scan.bin')!).equals(data), `data with ${size}-byte chunks`);
+    assert.deepEqual(trailers[0], trailer, `descriptor with ${size}-byte chunks`);
+    assert.equal(Buffer.concat(contents.get('next.txt')!).toString(), 'next\n');
   }
 });
 
