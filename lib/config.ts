@@ -7,8 +7,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve, dirname, isAbsolute } from 'node:path';
+import { parseExpiry } from './auth.ts';
+import { grantPatternError } from './grants.ts';
 
-export type Visibility = 'public' | 'private';
+/**
+ * Who may read a project without a token that grants it: `public` anyone, `private` no one, `local`
+ * only clients on this machine (loopback connections without forwarding headers).
+ */
+export type Visibility = 'public' | 'private' | 'local';
 export type CompressionLevel = 'store' | 'fast' | 'default';
 
 /** A project named in the config: gives a discovered repository an id, a vanity path or a visibility. */
@@ -25,6 +31,18 @@ export interface ProjectConfig {
   repo?: string;
 }
 
+/** An access token: only the SHA-256 of its secret is stored (`node lib/server.js token create`). */
+export interface TokenConfig {
+  /** Unique name, shown in logs and used by `token revoke`. */
+  name: string;
+  /** SHA-256 of the secret, lower-case hex. */
+  sha256: string;
+  /** Project path globs it grants read access to: `group/app`, `group/*`, `group/**`, `**`. */
+  grants: string[];
+  /** When it stops working: a date (`2025-12-31`, start of that day UTC) or a timestamp with offset. */
+  expires?: string;
+}
+
 /** Options of `createHandler()`: everything that decides what is served and how. */
 export interface ProxyOptions {
   /** Directory searched (recursively) for bare git repositories. Default `./repos`. */
@@ -33,8 +51,13 @@ export interface ProxyOptions {
   moduleHost?: string;
   /** Per-project settings. */
   projects?: ProjectConfig[];
-  /** Visibility of projects without a config entry. */
+  /**
+   * Visibility of projects without one in their config entry. Default `local`: a server started
+   * on a public address shows nothing to other machines until told to.
+   */
   defaultVisibility?: Visibility;
+  /** Access tokens for private projects. */
+  tokens?: TokenConfig[];
   /** Compression of zip entries, passed to `git archive`: `store` (-0), `fast` (-1) or `default`. */
   compression?: CompressionLevel;
   /** Most git processes running at once (archive, ls-tree, …); default: 2 × CPU cores. */
@@ -55,6 +78,7 @@ export interface ResolvedOptions {
   moduleHost: string;
   projects: ProjectConfig[];
   defaultVisibility: Visibility;
+  tokens: TokenConfig[];
   compression: CompressionLevel;
   maxGit: number | undefined;
   dataDir: string | undefined;
@@ -77,7 +101,8 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     repos: resolve(options.repos ?? './repos'),
     moduleHost: options.moduleHost ?? DEFAULT_MODULE_HOST,
     projects: options.projects ?? [],
-    defaultVisibility: options.defaultVisibility ?? 'public',
+    defaultVisibility: options.defaultVisibility ?? 'local',
+    tokens: options.tokens ?? [],
     compression: options.compression ?? 'default',
     maxGit: options.maxGit,
     dataDir: options.dataDir,
@@ -158,11 +183,37 @@ const objectOf =
     }
   };
 
+const tokenName: Check = (value, key) => {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value)) {
+    throw new ConfigError(key, 'must be a name of letters, digits, "_", "." and "-"');
+  }
+};
+const sha256Hex: Check = (value, key) => {
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) throw new ConfigError(key, 'must be 64 lower-case hex digits');
+};
+const grantPattern: Check = (value, key) => {
+  string(value, key);
+  const reason = grantPatternError(value as string);
+  if (reason !== undefined) throw new ConfigError(key, reason);
+};
+const expiry: Check = (value, key) => {
+  if (typeof value !== 'string' || parseExpiry(value) === undefined) {
+    throw new ConfigError(key, 'must be a date (2025-12-31) or a timestamp with offset (2025-12-31T18:00:00Z)');
+  }
+};
+
+const TOKEN_KEYS: Record<string, Check> = {
+  name: tokenName,
+  sha256: sha256Hex,
+  grants: arrayOf(grantPattern),
+  expires: expiry,
+};
+
 const PROJECT_KEYS: Record<string, Check> = {
   path: projectPath,
   id: positiveInteger,
   modulePath: string,
-  visibility: oneOf('public', 'private'),
+  visibility: oneOf('public', 'private', 'local'),
   repo: absolutePath,
 };
 
@@ -170,7 +221,8 @@ const PROXY_KEYS: Record<string, Check> = {
   repos: string,
   moduleHost: string,
   projects: arrayOf(objectOf(PROJECT_KEYS, ['path'])),
-  defaultVisibility: oneOf('public', 'private'),
+  defaultVisibility: oneOf('public', 'private', 'local'),
+  tokens: arrayOf(objectOf(TOKEN_KEYS, ['name', 'sha256', 'grants'])),
   compression: oneOf('store', 'fast', 'default'),
   maxGit: positiveInteger,
   dataDir: string,
@@ -189,6 +241,11 @@ function validateProxyOptions(options: Record<string, unknown>, keys: Record<str
     if (project.id === undefined) continue;
     if (ids.has(project.id)) throw new ConfigError(`projects[${i}].id`, `duplicate id ${project.id}`);
     ids.add(project.id);
+  }
+  const names = new Set<string>();
+  for (const [i, token] of ((options.tokens ?? []) as TokenConfig[]).entries()) {
+    if (names.has(token.name)) throw new ConfigError(`tokens[${i}].name`, `duplicate name ${JSON.stringify(token.name)}`);
+    names.add(token.name);
   }
 }
 

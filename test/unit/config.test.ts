@@ -53,6 +53,23 @@ test('unknown keys and bad values stop start-up with a one-line error naming the
   assert.throws(() => resolveOptions({ compression: 'max' as never }), /compression: must be one of/);
 });
 
+test('tokens and visibility: the safe default, and one-line errors', () => {
+  assert.equal(resolveOptions().defaultVisibility, 'local');
+  assert.deepEqual(resolveOptions().tokens, []);
+  const sha256 = 'a'.repeat(64);
+  withConfigFile(JSON.stringify({ defaultVisibility: 'private', tokens: [{ name: 'ci', sha256, grants: ['group/**'], expires: '2030-01-01' }] }), (file) => {
+    assert.equal(loadConfigFile(file).tokens?.[0].name, 'ci');
+  });
+  const token = (fields: Record<string, unknown>) => JSON.stringify({ tokens: [{ name: 'ci', sha256, grants: ['g/*'], ...fields }] });
+  rejectsWith(token({ sha256: 'A'.repeat(64) }), /tokens\[0\]\.sha256: must be 64 lower-case hex digits/);
+  rejectsWith(token({ secret: 'x' }), /tokens\[0\]\.secret: unknown key/);
+  rejectsWith(token({ name: 'a b' }), /tokens\[0\]\.name: must be a name/);
+  rejectsWith(token({ grants: ['g/../x'] }), /tokens\[0\]\.grants\[0\]: must not have/);
+  rejectsWith(token({ expires: '2030-02-30' }), /tokens\[0\]\.expires: must be a date/);
+  rejectsWith(JSON.stringify({ tokens: [{ name: 'ci', grants: [] }] }), /tokens\[0\]\.sha256: is required/);
+  rejectsWith(JSON.stringify({ tokens: [{ name: 'ci', sha256, grants: [] }, { name: 'ci', sha256, grants: [] }] }), /tokens\[1\]\.name: duplicate name "ci"/);
+});
+
 test('parseListen', () => {
   assert.deepEqual(parseListen('127.0.0.1:8080'), { host: '127.0.0.1', port: 8080 });
   assert.deepEqual(parseListen('[::1]:0'), { host: '::1', port: 0 });

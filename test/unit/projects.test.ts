@@ -48,7 +48,7 @@ test('config gives ids, vanity module paths, visibility and repositories elsewhe
   assert.equal(index.byId('7')?.modulePath, 'golang.org/x/sync');
   assert.equal(index.byId('9')?.gitDir, elsewhere);
   assert.equal(index.byId('9')?.visibility, 'private');
-  assert.equal(index.byId('group/plain')?.visibility, 'public');
+  assert.equal(index.byId('group/plain')?.visibility, 'local');
   assert.equal(index.byId('404'), undefined);
 });
 
