@@ -303,11 +303,30 @@ test('garbled archives are errors', async () => {
   badMethod.writeUInt16LE(12, goModHeader + 8);
   await rejectsFormat(badMethod, /unsupported compression method 12/);
 
+  const badExtra = Buffer.from(archive);
+  const goModExtra = goModHeader + 30 + 'prefix/go.mod'.length;
+  badExtra.writeUInt16LE(200, goModExtra + 2);
+  await rejectsFormat(badExtra, /extra field overruns its header in prefix\/go\.mod/);
+
+  const badDirectory = Buffer.from(archive);
+  badDirectory[badDirectory.lastIndexOf(Buffer.from('PK\x01\x02', 'latin1'))] = 0;
+  await rejectsFormat(badDirectory, /central directory lists \d+ entries, the archive holds \d+/);
+
   // Flip a byte inside the deflated data of the streamed text file: its CRC check must fail.
   const badData = Buffer.from(archive);
   const text = badData.indexOf(Buffer.from('prefix/big/text.txt'));
   badData[text + 100] ^= 0x55;
   await rejectsFormat(badData, /does not match its CRC-32 or size|bad deflate data/);
+});
+
+test('deflate data that does not inflate is an error when digests are asked for', async () => {
+  const archive = Buffer.from(await gitArchive(repo.gitDir, commit, [], undefined));
+  const name = Buffer.from('prefix/big/text.txt');
+  const header = archive.indexOf(name) - 30;
+  assert.equal(archive.readUInt16LE(header + 8), 8, 'deflated');
+  archive[header + 30 + name.length + archive.readUInt16LE(header + 28)] = 0x07; // final block of reserved type 3
+  await rejectsFormat(archive, /bad deflate data in example\.com\/m@v1\.0\.0\/big\/text\.txt/);
+  assert.ok((await drain(moduleZip({ source: chunked(archive, 4), rename }))) > 0, 'without digests the bytes pass through');
 });
 
 test('a streamed stored entry must be followed by its data descriptor', async () => {
