@@ -62,8 +62,6 @@ const UINT32_MAX = 0xffffffff;
 /** The DOS date of 1980-01-01 00:00, the earliest a zip timestamp can express. */
 export const DOS_EPOCH = { dosTime: 0, dosDate: (1 << 5) | 1 } as const;
 
-const utf8 = new TextEncoder();
-
 interface OpenEntry {
   readonly start: ZipEntryStart;
   readonly nameBytes: Uint8Array;
@@ -94,7 +92,7 @@ export class ZipWriter {
   /** Begins an entry: returns its local file header. */
   startEntry(start: ZipEntryStart): Uint8Array {
     if (this.open || this.finished) throw new Error(`zip writer: cannot start ${start.name} now`);
-    const nameBytes = utf8.encode(start.name);
+    const nameBytes = Buffer.from(start.name, 'utf8');
     if (nameBytes.length > UINT16_MAX) throw new Error(`zip writer: name longer than 65535 bytes: ${start.name.slice(0, 80)}…`);
     const { declared } = start;
     const zip64Header = needsZip64(declared.compressedSize, declared.uncompressedSize) || (start.hasDataDescriptor && start.zip64 === true);
@@ -178,42 +176,40 @@ function flagsOf(start: ZipEntryStart): number {
 function localHeader(start: ZipEntryStart, name: Uint8Array, zip64: boolean): Uint8Array {
   const { declared } = start;
   const extraLength = zip64 ? 20 : 0;
-  const bytes = new Uint8Array(LOCAL_HEADER_SIZE + name.length + extraLength);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, LOCAL_HEADER_SIG, true);
-  view.setUint16(4, zip64 ? VERSION_ZIP64 : VERSION_DEFAULT, true);
-  view.setUint16(6, flagsOf(start), true);
-  view.setUint16(8, start.method, true);
-  view.setUint16(10, start.dosTime, true);
-  view.setUint16(12, start.dosDate, true);
-  view.setUint32(14, declared.crc32, true);
-  view.setUint32(18, zip64 ? UINT32_MAX : declared.compressedSize, true);
-  view.setUint32(22, zip64 ? UINT32_MAX : declared.uncompressedSize, true);
-  view.setUint16(26, name.length, true);
-  view.setUint16(28, extraLength, true);
+  const bytes = zeroed(LOCAL_HEADER_SIZE + name.length + extraLength);
+  bytes.writeUInt32LE(LOCAL_HEADER_SIG, 0);
+  bytes.writeUInt16LE(zip64 ? VERSION_ZIP64 : VERSION_DEFAULT, 4);
+  bytes.writeUInt16LE(flagsOf(start), 6);
+  bytes.writeUInt16LE(start.method, 8);
+  bytes.writeUInt16LE(start.dosTime, 10);
+  bytes.writeUInt16LE(start.dosDate, 12);
+  bytes.writeUInt32LE(declared.crc32, 14);
+  bytes.writeUInt32LE(zip64 ? UINT32_MAX : declared.compressedSize, 18);
+  bytes.writeUInt32LE(zip64 ? UINT32_MAX : declared.uncompressedSize, 22);
+  bytes.writeUInt16LE(name.length, 26);
+  bytes.writeUInt16LE(extraLength, 28);
   bytes.set(name, LOCAL_HEADER_SIZE);
   if (zip64) {
     const at = LOCAL_HEADER_SIZE + name.length;
-    view.setUint16(at, ZIP64_EXTRA_ID, true);
-    view.setUint16(at + 2, 16, true);
-    setUint64(view, at + 4, declared.uncompressedSize);
-    setUint64(view, at + 12, declared.compressedSize);
+    bytes.writeUInt16LE(ZIP64_EXTRA_ID, at);
+    bytes.writeUInt16LE(16, at + 2);
+    bytes.writeBigUInt64LE(BigInt(declared.uncompressedSize), at + 4);
+    bytes.writeBigUInt64LE(BigInt(declared.compressedSize), at + 12);
   }
   return bytes;
 }
 
 /** The data descriptor, with its optional signature, and 64-bit sizes when `wide`. */
 function dataDescriptor(trailer: ZipEntryTrailer, wide: boolean): Uint8Array {
-  const bytes = new Uint8Array(wide ? 24 : 16);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, DATA_DESCRIPTOR_SIG, true);
-  view.setUint32(4, trailer.crc32, true);
+  const bytes = zeroed(wide ? 24 : 16);
+  bytes.writeUInt32LE(DATA_DESCRIPTOR_SIG, 0);
+  bytes.writeUInt32LE(trailer.crc32, 4);
   if (wide) {
-    setUint64(view, 8, trailer.compressedSize);
-    setUint64(view, 16, trailer.uncompressedSize);
+    bytes.writeBigUInt64LE(BigInt(trailer.compressedSize), 8);
+    bytes.writeBigUInt64LE(BigInt(trailer.uncompressedSize), 16);
   } else {
-    view.setUint32(8, trailer.compressedSize, true);
-    view.setUint32(12, trailer.uncompressedSize, true);
+    bytes.writeUInt32LE(trailer.compressedSize, 8);
+    bytes.writeUInt32LE(trailer.uncompressedSize, 12);
   }
   return bytes;
 }
@@ -224,67 +220,67 @@ function centralHeader(entry: OpenEntry, final: ZipEntryTrailer): Uint8Array {
   const version = zip64 || entry.zip64Header ? VERSION_ZIP64 : VERSION_DEFAULT;
   const name = entry.nameBytes;
   const extraLength = zip64 ? 28 : 0;
-  const bytes = new Uint8Array(CENTRAL_HEADER_SIZE + name.length + extraLength);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, CENTRAL_HEADER_SIG, true);
-  view.setUint16(4, version, true);
-  view.setUint16(6, version, true);
-  view.setUint16(8, flagsOf(entry.start), true);
-  view.setUint16(10, entry.start.method, true);
-  view.setUint16(12, entry.start.dosTime, true);
-  view.setUint16(14, entry.start.dosDate, true);
-  view.setUint32(16, final.crc32, true);
-  view.setUint32(20, zip64 ? UINT32_MAX : final.compressedSize, true);
-  view.setUint32(24, zip64 ? UINT32_MAX : final.uncompressedSize, true);
-  view.setUint16(28, name.length, true);
-  view.setUint16(30, extraLength, true);
-  view.setUint32(42, zip64 ? UINT32_MAX : entry.offset, true);
+  const bytes = zeroed(CENTRAL_HEADER_SIZE + name.length + extraLength);
+  bytes.writeUInt32LE(CENTRAL_HEADER_SIG, 0);
+  bytes.writeUInt16LE(version, 4);
+  bytes.writeUInt16LE(version, 6);
+  bytes.writeUInt16LE(flagsOf(entry.start), 8);
+  bytes.writeUInt16LE(entry.start.method, 10);
+  bytes.writeUInt16LE(entry.start.dosTime, 12);
+  bytes.writeUInt16LE(entry.start.dosDate, 14);
+  bytes.writeUInt32LE(final.crc32, 16);
+  bytes.writeUInt32LE(zip64 ? UINT32_MAX : final.compressedSize, 20);
+  bytes.writeUInt32LE(zip64 ? UINT32_MAX : final.uncompressedSize, 24);
+  bytes.writeUInt16LE(name.length, 28);
+  bytes.writeUInt16LE(extraLength, 30);
+  bytes.writeUInt32LE(zip64 ? UINT32_MAX : entry.offset, 42);
   bytes.set(name, CENTRAL_HEADER_SIZE);
   if (zip64) {
     const at = CENTRAL_HEADER_SIZE + name.length;
-    view.setUint16(at, ZIP64_EXTRA_ID, true);
-    view.setUint16(at + 2, 24, true);
-    setUint64(view, at + 4, final.uncompressedSize);
-    setUint64(view, at + 12, final.compressedSize);
-    setUint64(view, at + 20, entry.offset);
+    bytes.writeUInt16LE(ZIP64_EXTRA_ID, at);
+    bytes.writeUInt16LE(24, at + 2);
+    bytes.writeBigUInt64LE(BigInt(final.uncompressedSize), at + 4);
+    bytes.writeBigUInt64LE(BigInt(final.compressedSize), at + 12);
+    bytes.writeBigUInt64LE(BigInt(entry.offset), at + 20);
   }
   return bytes;
 }
 
 function zip64EndRecord(entries: number, directorySize: number, directoryOffset: number): Uint8Array {
-  const bytes = new Uint8Array(ZIP64_END_SIZE);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, ZIP64_END_SIG, true);
-  setUint64(view, 4, ZIP64_END_SIZE - 12);
-  view.setUint16(12, VERSION_ZIP64, true);
-  view.setUint16(14, VERSION_ZIP64, true);
-  setUint64(view, 24, entries);
-  setUint64(view, 32, entries);
-  setUint64(view, 40, directorySize);
-  setUint64(view, 48, directoryOffset);
+  const bytes = zeroed(ZIP64_END_SIZE);
+  bytes.writeUInt32LE(ZIP64_END_SIG, 0);
+  bytes.writeBigUInt64LE(BigInt(ZIP64_END_SIZE - 12), 4);
+  bytes.writeUInt16LE(VERSION_ZIP64, 12);
+  bytes.writeUInt16LE(VERSION_ZIP64, 14);
+  bytes.writeBigUInt64LE(BigInt(entries), 24);
+  bytes.writeBigUInt64LE(BigInt(entries), 32);
+  bytes.writeBigUInt64LE(BigInt(directorySize), 40);
+  bytes.writeBigUInt64LE(BigInt(directoryOffset), 48);
   return bytes;
 }
 
 function zip64Locator(zip64EndOffset: number): Uint8Array {
-  const bytes = new Uint8Array(ZIP64_LOCATOR_SIZE);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, ZIP64_LOCATOR_SIG, true);
-  setUint64(view, 8, zip64EndOffset);
-  view.setUint32(16, 1, true);
+  const bytes = zeroed(ZIP64_LOCATOR_SIZE);
+  bytes.writeUInt32LE(ZIP64_LOCATOR_SIG, 0);
+  bytes.writeBigUInt64LE(BigInt(zip64EndOffset), 8);
+  bytes.writeUInt32LE(1, 16);
   return bytes;
 }
 
 function endRecord(entries: number, directorySize: number, directoryOffset: number): Uint8Array {
-  const bytes = new Uint8Array(END_SIZE);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, END_SIG, true);
-  view.setUint16(8, entries, true);
-  view.setUint16(10, entries, true);
-  view.setUint32(12, directorySize, true);
-  view.setUint32(16, directoryOffset, true);
+  const bytes = zeroed(END_SIZE);
+  bytes.writeUInt32LE(END_SIG, 0);
+  bytes.writeUInt16LE(entries, 8);
+  bytes.writeUInt16LE(entries, 10);
+  bytes.writeUInt32LE(directorySize, 12);
+  bytes.writeUInt32LE(directoryOffset, 16);
   return bytes;
 }
 
-function setUint64(view: DataView, at: number, value: number): void {
-  view.setBigUint64(at, BigInt(value), true);
+/**
+ * A zero-filled buffer for a record; small ones come from Node's buffer pool, which is much
+ * cheaper than an ArrayBuffer per record when an archive has tens of thousands of entries.
+ */
+function zeroed(size: number): Buffer {
+  return Buffer.allocUnsafe(size).fill(0);
 }
