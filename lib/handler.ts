@@ -3,6 +3,7 @@
  * version is comes from `modules.ts`, how its zip is made from `module-zip-source.ts`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TokenStore } from './auth.ts';
 import { ProxyError, notFound } from './errors.ts';
 import { sendBody, sendError, sendJson, sendText } from './http-util.ts';
 import type { ModuleRoute } from './route.ts';
@@ -15,6 +16,8 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFun
 
 export interface HandlerContext {
   readonly service: ModuleService;
+  /** Turns a request's credentials into the caller whose access rules apply. */
+  readonly tokens: TokenStore;
   readonly log: (error: unknown) => void;
 }
 
@@ -48,7 +51,7 @@ async function handle(context: HandlerContext, req: IncomingMessage, res: Server
 }
 
 async function answerModule(context: HandlerContext, route: ModuleRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const module = context.service.module(route.scope, route.modulePath);
+  const module = context.service.module(route.scope, route.modulePath, context.tokens.callerOf(req));
   switch (route.op) {
     case 'list': {
       const versions = await context.service.list(module);

@@ -8,11 +8,12 @@
  */
 import type { ProxyOptions } from './config.ts';
 import { resolveOptions } from './config.ts';
+import { TokenStore } from './auth.ts';
 import type { Handler } from './handler.ts';
 import { makeHandler } from './handler.ts';
 import { ModuleService } from './service.ts';
 
-export type { ProxyOptions, ProjectConfig, Visibility, CompressionLevel } from './config.ts';
+export type { ProxyOptions, ProjectConfig, TokenConfig, Visibility, CompressionLevel } from './config.ts';
 export type { Handler, NextFunction } from './handler.ts';
 
 /** A request handler that also owns git processes: call `close()` when the server stops. */
@@ -25,8 +26,9 @@ export interface GoProxyHandler extends Handler {
 
 /** Creates the handler; throws a `ConfigError` naming the key when an option is invalid. */
 export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
-  const service = new ModuleService(resolveOptions(options));
-  const handler = makeHandler({ service, log: (error) => console.error(error) });
+  const resolved = resolveOptions(options);
+  const service = new ModuleService(resolved);
+  const handler = makeHandler({ service, tokens: new TokenStore(resolved.tokens), log: (error) => console.error(error) });
   return Object.defineProperties(handler, {
     close: { value: () => service.close() },
     projectCount: { get: () => service.projects.size },

@@ -59,10 +59,11 @@ export class ProjectIndex {
 
   /**
    * The project whose module path is the longest prefix of `modulePath` (at a `/` boundary), with
-   * the rest of the path (`''`, `sub/dir`, `v2`, `sub/v3`).
+   * the rest of the path (`''`, `sub/dir`, `v2`, `sub/v3`). Projects that `accept` refuses are
+   * passed over as if they did not exist (a caller who may not read them).
    */
-  forModule(modulePath: string): { project: Project; rest: string } | undefined {
-    const find = () => this.#longestPrefix(modulePath);
+  forModule(modulePath: string, accept: (project: Project) => boolean = () => true): { project: Project; rest: string } | undefined {
+    const find = () => this.#longestPrefix(modulePath, accept);
     return find() ?? (this.#rescanIfDue() ? find() : undefined);
   }
 
@@ -107,10 +108,10 @@ export class ProjectIndex {
     };
   }
 
-  #longestPrefix(modulePath: string): { project: Project; rest: string } | undefined {
+  #longestPrefix(modulePath: string, accept: (project: Project) => boolean): { project: Project; rest: string } | undefined {
     for (let end = modulePath.length; end > 0; end = modulePath.lastIndexOf('/', end - 1)) {
       const project = this.#byModulePath.get(modulePath.slice(0, end));
-      if (project !== undefined) return { project, rest: modulePath.slice(end + 1) };
+      if (project !== undefined && accept(project)) return { project, rest: modulePath.slice(end + 1) };
     }
     return undefined;
   }

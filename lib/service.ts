@@ -5,6 +5,8 @@
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedOptions } from './config.ts';
+import type { Caller } from './auth.ts';
+import { logAuthEvent, mayRead } from './auth.ts';
 import { notFound } from './errors.ts';
 import { GitRepository } from './repository.ts';
 import type { ModuleVersion } from './modules.ts';
@@ -40,12 +42,16 @@ export class ModuleService {
   /**
    * The module a request names. In a project scope the module must be that project's module or a
    * subdirectory / major version of it; in a group scope the project must be below the group.
-   * Everything else is "not found", the same answer whether or not a project exists.
+   * Everything else is "not found", the same answer whether or not a project exists; a project the
+   * caller may not read does not exist for them (and the denial is logged).
    */
-  module(scope: Scope, modulePath: string): ModuleTarget {
-    const project = this.#projectFor(scope, modulePath);
+  module(scope: Scope, modulePath: string, caller: Caller): ModuleTarget {
+    const project = this.#projectFor(scope, modulePath, (candidate) => mayRead(caller, candidate));
     const unknown = () => notFound(`module ${modulePath}: no such module on this server`);
-    if (project === undefined) throw unknown();
+    if (project === undefined) {
+      this.#reportDenied(scope, modulePath, caller);
+      throw unknown();
+    }
     const repository = this.#repository(project);
     const repo = ModuleRepo.open(repository.codeHost, project.modulePath, modulePath);
     if (repo === undefined) throw unknown();
@@ -76,20 +82,25 @@ export class ModuleService {
     await Promise.all(closing);
   }
 
-  #projectFor(scope: Scope, modulePath: string): Project | undefined {
+  #projectFor(scope: Scope, modulePath: string, readable: (project: Project) => boolean): Project | undefined {
     switch (scope.kind) {
       case 'instance':
-        return this.projects.forModule(modulePath)?.project;
+        return this.projects.forModule(modulePath, readable)?.project;
       case 'project': {
         const project = this.projects.byId(scope.id);
         const inProject = project !== undefined && (modulePath === project.modulePath || modulePath.startsWith(`${project.modulePath}/`));
-        return inProject ? project : undefined;
+        return inProject && readable(project) ? project : undefined;
       }
-      case 'group': {
-        const project = this.projects.forModule(modulePath)?.project;
-        return project !== undefined && this.#inGroup(project, scope.id) ? project : undefined;
-      }
+      case 'group':
+        return this.projects.forModule(modulePath, (project) => this.#inGroup(project, scope.id) && readable(project))?.project;
     }
+  }
+
+  /** Logs a request that would have found a project had the caller been allowed to read it. */
+  #reportDenied(scope: Scope, modulePath: string, caller: Caller): void {
+    const hidden = this.#projectFor(scope, modulePath, () => true);
+    if (hidden === undefined || mayRead(caller, hidden)) return;
+    logAuthEvent({ event: 'access denied', project: hidden.fullPath, token: caller.tokenName, client: caller.address });
   }
 
   #inGroup(project: Project, groupId: string): boolean {
