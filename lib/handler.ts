@@ -58,15 +58,16 @@ async function answerModule(context: HandlerContext, route: ModuleRoute, req: In
       return sendBody(req, res, 200, 'text/plain; charset=utf-8', versions.map((v) => `${v}\n`).join(''));
     }
     case 'latest':
-      return sendJson(req, res, infoJson(await module.repo.latest()));
+      return sendJson(req, res, infoJson(await context.service.pins.latest(module)));
     case 'info':
-      return sendJson(req, res, infoJson(await module.repo.stat(route.version)));
+      return sendJson(req, res, infoJson(await context.service.pins.stat(module, route.version)));
     case 'mod': {
-      const version = await module.repo.exact(route.version);
+      const version = await context.service.pins.exact(module, route.version);
+      if (req.method === 'GET') await context.service.pins.recordGoMod(version);
       return sendBody(req, res, 200, 'text/plain; charset=utf-8', version.goMod);
     }
     case 'zip':
-      return sendZip(context, module, await module.repo.exact(route.version), req, res);
+      return sendZip(context, module, await context.service.pins.exact(module, route.version), req, res);
   }
 }
 

@@ -167,6 +167,17 @@ export class ModuleRepo {
     return this.#convert(info, '');
   }
 
+  /**
+   * `version` with its files at `commit`, whatever the tags say now: how a pinned version is
+   * served after its tag moved (pins.ts). Undefined when the commit is no longer in the repository.
+   */
+  async atCommit(version: string, commit: string): Promise<ModuleVersion | undefined> {
+    const time = await this.#host.commitTime(commit);
+    if (time === undefined) return undefined;
+    const location = await this.#findDir(commit, version);
+    return { modulePath: this.modulePath, version, commit, time, tag: undefined, ...location };
+  }
+
   // ——— revisions (codehost/git.go) ———
 
   /** `codeRepo.revToRev`: the git revision a query names. */

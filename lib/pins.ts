@@ -87,6 +87,7 @@ export class PinStore {
   #batch: { lines: string[]; written: Promise<void> } | undefined;
   #lastWrite: Promise<void> = Promise.resolve();
   #broken: Error | undefined;
+  #closed = false;
 
   /** Creates `dataDir` if needed and loads its record (synchronously: this is start-up). */
   static open(dataDir: string): PinStore {
@@ -139,6 +140,7 @@ export class PinStore {
     const existing = this.get(pin.module, pin.version);
     if (existing !== undefined && !agrees(existing, pin)) throw new PinConflictError(existing, pin);
     if (existing !== undefined && (pin.zip === undefined || existing.zip !== undefined)) return this.#pending.get(key)?.written;
+    if (this.#closed) throw new Error(`${this.file}: closed`);
     const merged: Pin = { ...existing, ...pin };
     const written = this.#append(`${JSON.stringify(toRecord(merged))}\n`);
     this.#pending.set(key, { pin: merged, written });
@@ -150,8 +152,10 @@ export class PinStore {
     }
   }
 
-  /** Waits for pending writes and closes the file. */
+  /** Waits for pending writes and closes the file; later records fail. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await this.#lastWrite;
     closeSync(this.#fd);
   }

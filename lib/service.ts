@@ -2,7 +2,7 @@
  * The proxy's model, free of HTTP: which project and module a request names (within its scope),
  * the repositories behind them, and the module zip of a version.
  */
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedOptions } from './config.ts';
 import type { Caller } from './auth.ts';
@@ -17,6 +17,8 @@ import type { Scope } from './route.ts';
 import { openModuleZip, type ModuleZipStream } from './module-zip-source.ts';
 import { Limiter } from './git/limiter.ts';
 import { ShadowRepos } from './git/archive.ts';
+import { PinGuard, type FileDigestSink } from './pin-guard.ts';
+import { PinStore } from './pins.ts';
 
 /** A module request's target: the project that holds the module, and the module within it. */
 export interface ModuleTarget {
@@ -31,12 +33,17 @@ export class ModuleService {
   readonly #options: ResolvedOptions;
   readonly #repositories = new Map<string, GitRepository>();
   readonly #shadows: ShadowRepos;
+  /** Served versions stay as served (pin-guard.ts). */
+  readonly pins: PinGuard;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.projects = new ProjectIndex(options);
     this.limiter = new Limiter({ concurrency: options.maxGit ?? 2 * cpus().length });
-    this.#shadows = new ShadowRepos(join(options.dataDir ?? join(tmpdir(), 'git-goproxy'), 'shadow'));
+    const dataDir = options.dataDir ?? join(options.repos, '.git-goproxy');
+    this.#shadows = new ShadowRepos(join(dataDir, 'shadow'));
+    const warn = (message: string) => console.warn(`git-goproxy: warning: ${message}`);
+    this.pins = new PinGuard({ store: PinStore.open(dataDir), warn, limiter: this.limiter });
   }
 
   /**
@@ -64,22 +71,37 @@ export class ModuleService {
    * paths and prefixes move on fast (goproxy-protocol.md "Status codes").
    */
   async list(target: ModuleTarget): Promise<string[]> {
-    const versions = await target.repo.versions();
+    const versions = this.pins.list(target.repo, await target.repo.versions());
     if (versions.length === 0 && target.repo.needsGoMod) await target.repo.latest();
     return versions;
   }
 
   /** Plans and starts the zip of a version; throws a 4xx before any byte when the go command would refuse it. */
   zip(target: ModuleTarget, version: ModuleVersion, signal: AbortSignal): Promise<ModuleZipStream> {
+    return this.pins.zip(version, (onFileDigest) => this.openZip(target, version, signal, onFileDigest));
+  }
+
+  /** The zip of a version without pinning it, each file's digest reported to `onFileDigest` (`pins verify`). */
+  openZip(target: ModuleTarget, version: ModuleVersion, signal: AbortSignal, onFileDigest?: FileDigestSink): Promise<ModuleZipStream> {
     const { gitDir, objects } = target.repository;
-    return openModuleZip(version, { gitDir, objects, shadows: this.#shadows, limiter: this.limiter, level: this.#options.compression, signal });
+    const level = this.#options.compression;
+    return openModuleZip(version, { gitDir, objects, shadows: this.#shadows, limiter: this.limiter, level, signal, onFileDigest });
+  }
+
+  /** The module at a path, found in any project whatever its visibility: for operator commands, never for requests. */
+  operatorTarget(modulePath: string): ModuleTarget | undefined {
+    const project = this.projects.forModule(modulePath)?.project;
+    if (project === undefined) return undefined;
+    const repository = this.#repository(project);
+    const repo = ModuleRepo.open(repository.codeHost, project.modulePath, modulePath);
+    return repo === undefined ? undefined : { project, repository, repo };
   }
 
   /** Stops every long-lived git process. */
   async close(): Promise<void> {
     const closing = [...this.#repositories.values()].map((repository) => repository.close());
     this.#repositories.clear();
-    await Promise.all(closing);
+    await Promise.all([...closing, this.pins.store.close()]);
   }
 
   #projectFor(scope: Scope, modulePath: string, readable: (project: Project) => boolean): Project | undefined {

@@ -1,0 +1,180 @@
+/**
+ * Versions are immutable: every answer about a pinned version comes from its pinned commit, and
+ * every `.mod` and `.zip` served pins its version (see pins.ts for the record).
+ *
+ * - A canonical version that is pinned resolves to the pinned commit while that commit is in the
+ *   repository, even after its tag moved or was deleted; when the commit is gone the answer is 410
+ *   with a reason that names both commits. A tag that no longer matches its pin is logged once and
+ *   counted (`tagMismatches`).
+ * - `.mod` pins the version (commit, time, go.mod hash) before the body is sent. `.zip` folds the
+ *   file digests that the zip stream reports into an `h1:` (`dirhash.Hash1`) as it streams, holds
+ *   back the last chunk, and sends it only once the pin is on disk. A zip that fails part-way is
+ *   never pinned.
+ * - A recomputed hash that differs from the pin is refused (500): the go command must never see
+ *   two different contents under one version (`modfetch.checkModSum` would report a checksum
+ *   mismatch, and a go.sum written from the first answer would break every build).
+ */
+import { ProxyError, gone } from './errors.ts';
+import { GitError, runGit } from './git/run.ts';
+import type { Limiter } from './git/limiter.ts';
+import type { ModuleRepo, ModuleVersion } from './modules.ts';
+import type { ModuleZipStream } from './module-zip-source.ts';
+import { PinConflictError, type Pin, type PinStore } from './pins.ts';
+import { isPseudoVersion } from './pseudo.ts';
+import * as semver from './semver.ts';
+import { Hash1, hashGoMod } from './zip/hash.ts';
+
+/** The module a request is about, and where its repository is. */
+export interface PinnedTarget {
+  readonly repo: ModuleRepo;
+  readonly repository: { readonly gitDir: string };
+}
+
+/** Receives each file's SHA-256 as a zip streams. */
+export type FileDigestSink = (name: string, sha256Hex: string) => void;
+
+export interface PinGuardOptions {
+  readonly store: PinStore;
+  /** Where warnings go (one line each). */
+  readonly warn: (message: string) => void;
+  /** Limits the git processes that check whether a pinned commit still exists. */
+  readonly limiter?: Limiter;
+}
+
+export class PinGuard {
+  readonly store: PinStore;
+  readonly #warn: (message: string) => void;
+  readonly #limiter: Limiter | undefined;
+  /** `module version live-commit` of each tag found not matching its pin. */
+  readonly #mismatches = new Set<string>();
+
+  constructor(options: PinGuardOptions) {
+    this.store = options.store;
+    this.#warn = options.warn;
+    this.#limiter = options.limiter;
+  }
+
+  /** How many (version, tag state) pairs were found where the tag no longer matches the pin: for `/metrics`. */
+  get tagMismatches(): number {
+    return this.#mismatches.size;
+  }
+
+  /** The `list` answer: the repository's versions plus pinned tagged versions whose tags are gone. */
+  list(repo: ModuleRepo, versions: readonly string[]): string[] {
+    const kept = this.store.versions(repo.modulePath).filter((v) => !isPseudoVersion(v) && !versions.includes(v));
+    return kept.length === 0 ? [...versions] : semver.sortVersions([...versions, ...kept]);
+  }
+
+  /** `.info` of any query: as the repository resolves it, unless the version it names is pinned elsewhere. */
+  async stat(target: PinnedTarget, query: string): Promise<ModuleVersion> {
+    if (this.store.get(target.repo.modulePath, query) !== undefined) return this.exact(target, query);
+    return this.#keepPinned(target, await target.repo.stat(query));
+  }
+
+  /**
+   * `@latest`: chosen from the list with pinned versions in it, as the go command chooses from a
+   * proxy's list (`modload.queryProxy`: the highest release, else the highest pre-release).
+   */
+  async latest(target: PinnedTarget): Promise<ModuleVersion> {
+    const live = await target.repo.versions();
+    const listed = this.list(target.repo, live);
+    const best = listed.filter((v) => semver.prerelease(v) === '').at(-1) ?? listed.at(-1);
+    if (best !== undefined && !live.includes(best)) return this.exact(target, best);
+    return this.#keepPinned(target, await target.repo.latest());
+  }
+
+  /** `.mod`/`.zip` version: the pinned commit when pinned, else as the repository resolves it exactly. */
+  async exact(target: PinnedTarget, version: string): Promise<ModuleVersion> {
+    const pin = this.store.get(target.repo.modulePath, version);
+    if (pin === undefined) return target.repo.exact(version);
+    const live = await target.repo.exact(version).catch((error: unknown) => {
+      if (error instanceof ProxyError && error.status === 404) return undefined;
+      throw error;
+    });
+    return live?.commit === pin.commit ? live : this.#fromPin(target, pin, live?.commit);
+  }
+
+  /** Pins a version whose `.mod` is about to be served; refuses a go.mod that differs from the pin. */
+  async recordGoMod(version: ModuleVersion): Promise<void> {
+    await this.#record(pinOf(version));
+  }
+
+  /**
+   * Opens a zip through `open` with a digest sink, and returns it with the last chunk held back
+   * until the zip's `h1:` is pinned (or found equal to the pin). A different hash fails the stream.
+   */
+  async zip(version: ModuleVersion, open: (onFileDigest: FileDigestSink) => Promise<ModuleZipStream>): Promise<ModuleZipStream> {
+    const hash = new Hash1();
+    const stream = await open((name, sha256Hex) => hash.add(name, sha256Hex));
+    return { chunks: this.#pinBeforeLastChunk(version, stream.chunks, hash), cancel: () => stream.cancel() };
+  }
+
+  async *#pinBeforeLastChunk(version: ModuleVersion, chunks: AsyncIterable<Uint8Array>, hash: Hash1): AsyncGenerator<Uint8Array> {
+    let held: Uint8Array | undefined;
+    for await (const chunk of chunks) {
+      if (held !== undefined) yield held;
+      held = chunk;
+    }
+    await this.#record({ ...pinOf(version), zip: hash.digest() });
+    if (held !== undefined) yield held;
+  }
+
+  async #record(pin: Pin): Promise<void> {
+    try {
+      await this.store.record(pin);
+    } catch (error) {
+      if (!(error instanceof PinConflictError)) throw error;
+      this.#warn(`refused to serve different content: ${error.message}`);
+      throw new ProxyError(500, `${pin.module}@${pin.version}: content differs from what this proxy served before; refusing to serve it`);
+    }
+  }
+
+  /** A resolved version whose version string is pinned to another commit is answered from the pin. */
+  #keepPinned(target: PinnedTarget, live: ModuleVersion): Promise<ModuleVersion> | ModuleVersion {
+    const pin = this.store.get(live.modulePath, live.version);
+    return pin === undefined || pin.commit === live.commit ? live : this.#fromPin(target, pin, live.commit);
+  }
+
+  async #fromPin(target: PinnedTarget, pin: Pin, liveCommit: string | undefined): Promise<ModuleVersion> {
+    this.#noteMismatch(pin, liveCommit);
+    const exists = await commitExists(target.repository.gitDir, pin.commit, this.#limiter);
+    const pinned = exists ? await target.repo.atCommit(pin.version, pin.commit) : undefined;
+    if (pinned === undefined) {
+      const now = liveCommit === undefined ? 'its tag is gone' : `its tag now points at commit ${liveCommit}`;
+      throw gone(`${pin.module}@${pin.version} was served from commit ${pin.commit}, which is no longer in the repository, and ${now}`);
+    }
+    return pinned;
+  }
+
+  #noteMismatch(pin: Pin, liveCommit: string | undefined): void {
+    const key = `${pin.module} ${pin.version} ${liveCommit ?? '-'}`;
+    if (this.#mismatches.has(key)) return;
+    this.#mismatches.add(key);
+    const now = liveCommit === undefined ? 'the repository no longer has it (tag deleted?)' : `the repository now resolves it to commit ${liveCommit}`;
+    this.#warn(`${pin.module}@${pin.version} is pinned to commit ${pin.commit}, but ${now}; serving the pinned commit while it exists`);
+  }
+}
+
+/** The pin a served version makes (without the zip hash). */
+function pinOf(version: ModuleVersion): Pin {
+  return { module: version.modulePath, version: version.version, commit: version.commit, time: infoTime(version.time), mod: hashGoMod(version.goMod) };
+}
+
+/** The `.info` `Time`: RFC 3339 in UTC, whole seconds. */
+export function infoTime(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Whether a commit is in the repository, asked of a fresh git process: a long-lived `cat-file`
+ * started before a `git gc` may still read a deleted pack.
+ */
+async function commitExists(gitDir: string, commit: string, limiter: Limiter | undefined): Promise<boolean> {
+  try {
+    await runGit(gitDir, ['cat-file', '-e', '--end-of-options', `${commit}^{commit}`], { limiter });
+    return true;
+  } catch (error) {
+    if (error instanceof GitError && (error.exitCode === 1 || error.exitCode === 128)) return false;
+    throw error;
+  }
+}
