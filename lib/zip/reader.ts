@@ -28,7 +28,12 @@ export class ZipFormatError extends Error {
 
 /** A local file header as git wrote it. */
 export interface ZipEntryHeader {
-  /** Entry name decoded as UTF-8. */
+  /**
+   * Entry name decoded as UTF-8, invalid sequences replaced by U+FFFD: git writes such names raw
+   * (`archive-zip.c` warns "Path is not valid UTF-8"); the go command drops them silently where a
+   * rule drops the file (vendored, nested module) and refuses the zip otherwise, which callers
+   * decide from the tree listing.
+   */
   readonly name: string;
   /** 0 (stored) or 8 (deflated); other methods are passed on as they are. */
   readonly method: number;
@@ -78,7 +83,7 @@ const ZIP64_EXTRA_ID = 0x0001;
 const FLAG_DATA_DESCRIPTOR = 1 << 3;
 const UINT32_MAX = 0xffffffff;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8');
 
 /**
  * Reads git's zip output from `source` (any chunking) and yields its entries as events. Nothing is
@@ -134,8 +139,8 @@ async function readLocalHeader(input: ChunkQueue): Promise<ZipEntryHeader> {
   const declaredCompressed = input.uint32At(18);
   const declaredUncompressed = input.uint32At(22);
   input.skip(LOCAL_HEADER_SIZE);
-  await input.require(nameLength + extraLength, 'a file name');
-  const name = decodeName(input.take(nameLength));
+  await input.require(nameLength + extraLength, 'a file name and extra field');
+  const name = utf8.decode(input.take(nameLength));
   const extra = input.take(extraLength);
   const zip64Sizes = readZip64Sizes(extra, declaredUncompressed, declaredCompressed, name);
   return {
@@ -147,14 +152,6 @@ async function readLocalHeader(input: ChunkQueue): Promise<ZipEntryHeader> {
     hasDataDescriptor: (flags & FLAG_DATA_DESCRIPTOR) !== 0,
     zip64: zip64Sizes !== undefined,
   };
-}
-
-function decodeName(bytes: Uint8Array): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new ZipFormatError('entry name is not valid UTF-8');
-  }
 }
 
 /**

@@ -293,10 +293,14 @@ test('garbled archives are errors', async () => {
 
   await rejectsFormat(Buffer.concat([archive, Buffer.from('junk')]), /trailing bytes after the end record/);
 
-  const badName = Buffer.from(archive);
-  const secondHeader = badName.indexOf(LOCAL_SIG, 4);
-  badName[secondHeader + 30] = 0xff;
-  await rejectsFormat(badName, /not valid UTF-8/);
+  // A name that is not UTF-8 reaches `rename` with U+FFFD in it; here it is dropped like `drop/`.
+  const notUtf8 = Buffer.from(archive);
+  notUtf8[notUtf8.indexOf(Buffer.from('prefix/drop/me.txt')) + 'prefix/drop/m'.length] = 0xff;
+  const seen: string[] = [];
+  const renameAndRecord = (path: string): string | undefined => (seen.push(path), rename(path));
+  const dropped = await runModuleZip({ source: chunked(notUtf8, 4), rename: renameAndRecord });
+  assert.ok(seen.includes('prefix/drop/m\ufffd.txt'), 'name given to rename');
+  assert.ok(dropped.bytes.equals((await runModuleZip({ source: chunked(archive, 4), rename })).bytes));
 
   const badMethod = Buffer.from(archive);
   const goModHeader = badMethod.indexOf(Buffer.from('prefix/go.mod')) - 30;
