@@ -11,8 +11,10 @@ import { parseArgs } from 'node:util';
 import type { ServerConfig } from './config.ts';
 import { ConfigError, DEFAULT_LISTEN, DEFAULT_MODULE_HOST, loadConfigFile, parseListen } from './config.ts';
 import { createHandler } from './index.ts';
+import { runTokenCommand } from './tokens.ts';
 
 const USAGE = `Usage: node lib/server.js [flags]
+       node lib/server.js token create|list|revoke …   (access tokens: token --help)
 
 Serves Go modules from bare git repositories (GOPROXY protocol and GitLab's Go Proxy API).
 
@@ -102,4 +104,9 @@ function main(): void {
   process.once('SIGTERM', stop);
 }
 
-main();
+if (process.argv[2] === 'token') {
+  const io = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text), env: process.env, now: Date.now };
+  process.exitCode = runTokenCommand(process.argv.slice(3), io);
+} else {
+  main();
+}
