@@ -1,0 +1,334 @@
+/**
+ * `npm run bench [-- --quick]`: the benchmark of issue #6, measured in one run on this machine.
+ *
+ * 1. Zip streaming, per generated module and compression level: `git archive --format=zip` of the
+ *    same commit to /dev/null (as git runs by default, and with the environment the server gives
+ *    its git children), against the server (a child process, `node --import tsx lib/server.ts`)
+ *    streaming the module zip over loopback HTTP to a client that drops it: seconds, MB/s, time to
+ *    first byte and the server's peak RSS (VmHWM, reset through /proc/<pid>/clear_refs).
+ * 2. `go mod download` of the largest module through the proxy against direct mode (what Athens
+ *    does on a cache miss), with the two `h1:` sums compared.
+ * 3. `list`, `.info`, `.mod` and `@latest` requests per second at several concurrencies.
+ *
+ * Prints one table per part and writes everything to `bench/results/<date>.json`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gitEnvironment } from '../lib/git/run.ts';
+import { startDirectOracle } from '../test/support/direct-oracle.ts';
+import { goModDownload } from '../test/support/go-client.ts';
+import { makeTempDir, removeDir } from '../test/support/temp.ts';
+import { generateModule, moduleSpecs, type GeneratedModule } from './generate.ts';
+import { runLoad, type LoadResult } from './load.ts';
+
+type Level = 'store' | 'fast' | 'default';
+
+const PROJECT = dirname(dirname(fileURLToPath(import.meta.url)));
+const MODULE_HOST = '127.0.0.1';
+const VERSION = 'v1.1.0';
+const LEVELS: readonly Level[] = ['store', 'fast', 'default'];
+const LEVEL_FLAGS: Record<Level, string[]> = { store: ['-0'], fast: ['-1'], default: [] };
+const CONCURRENCIES = [1, 16, 32, 64];
+const MB = 1e6;
+
+/** One zip measurement. */
+interface ZipRow {
+  module: string;
+  level: Level;
+  zipBytes: number;
+  gitSeconds: number;
+  gitTunedSeconds: number;
+  serverSeconds: number;
+  ttfbMs: number;
+  serverPeakRssMB: number;
+}
+
+interface DownloadRow {
+  module: string;
+  directSeconds: number;
+  proxySeconds: number;
+  sumsEqual: boolean;
+  serverPeakRssMB: number;
+}
+
+interface LoadRow extends LoadResult {
+  op: string;
+  concurrency: number;
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const started = Date.now();
+  const reposRoot = join(PROJECT, 'bench', '.cache', quick ? 'quick' : 'full');
+  const modules: GeneratedModule[] = [];
+  for (const spec of moduleSpecs(quick)) {
+    log(`generating ${spec.name} (${spec.description}) under ${reposRoot} (cached)`);
+    modules.push(await generateModule(reposRoot, spec, MODULE_HOST));
+  }
+  const scratch = await makeTempDir('bench');
+  try {
+    const zips: ZipRow[] = [];
+    for (const level of LEVELS) {
+      const server = await startServer(reposRoot, level, scratch);
+      try {
+        for (const module of modules) zips.push(await measureZip(server, module, level));
+      } finally {
+        await server.stop();
+      }
+    }
+    const server = await startServer(reposRoot, 'default', scratch);
+    let downloads: DownloadRow[];
+    let loads: LoadRow[];
+    try {
+      downloads = [await measureDownload(server, reposRoot, modules[0])];
+      loads = await measureLoad(server, modules[0], quick ? 1000 : 2000);
+    } finally {
+      await server.stop();
+    }
+    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, git: await gitVersion() };
+    const result = { date: new Date().toISOString(), quick, machine, modules: modules.map(describe), zips, downloads, loads, seconds: (Date.now() - started) / 1000 };
+    printReport(result);
+    const file = join(PROJECT, 'bench', 'results', `${result.date.replace(/[:.]/g, '-')}.json`);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    log(`results written to ${file}`);
+  } finally {
+    await removeDir(scratch);
+  }
+}
+
+function describe(module: GeneratedModule) {
+  return { name: module.spec.name, description: module.spec.description, modulePath: module.modulePath, files: module.fileCount, megabytes: module.totalBytes / MB };
+}
+
+// ——— 1. zip streaming ———
+
+async function measureZip(server: ServerProcess, module: GeneratedModule, level: Level): Promise<ZipRow> {
+  log(`zip ${module.spec.name} at ${level}`);
+  await runArchive(module.gitDir, 'store', process.env); // warms the page cache for both sides
+  const gitSeconds = await runArchive(module.gitDir, level, { PATH: process.env.PATH });
+  const gitTunedSeconds = await runArchive(module.gitDir, level, gitEnvironment());
+  const base = `${server.url}/${module.modulePath}/@v/${VERSION}`;
+  await fetchBody(`${base}.info`); // what the go command asks first; opens the repository
+  await resetPeakRss(server.pid);
+  const stream = await fetchBody(`${base}.zip`);
+  return {
+    module: module.spec.name,
+    level,
+    zipBytes: stream.bytes,
+    gitSeconds,
+    gitTunedSeconds,
+    serverSeconds: stream.seconds,
+    ttfbMs: stream.ttfbMs,
+    serverPeakRssMB: await peakRssMB(server.pid),
+  };
+}
+
+/** Seconds `git archive --format=zip` of the version takes, as the server runs it, into /dev/null. */
+async function runArchive(gitDir: string, level: Level, env: NodeJS.ProcessEnv): Promise<number> {
+  const devNull = openSync('/dev/null', 'w');
+  const started = performance.now();
+  try {
+    const args = [`--git-dir=${gitDir}`, '-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', ...LEVEL_FLAGS[level], VERSION];
+    await exited(spawn('git', args, { stdio: ['ignore', devNull, 'inherit'], env }), 'git archive');
+  } finally {
+    closeSync(devNull);
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/** GETs a URL, dropping the body: status must be 200. */
+function fetchBody(url: string): Promise<{ bytes: number; seconds: number; ttfbMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let firstByte: number | undefined;
+    let bytes = 0;
+    get(url, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`${url}: status ${res.statusCode}`));
+        return;
+      }
+      res.on('data', (chunk: Buffer) => {
+        firstByte ??= performance.now();
+        bytes += chunk.length;
+      });
+      res.once('end', () => {
+        const ended = performance.now();
+        resolve({ bytes, seconds: (ended - started) / 1000, ttfbMs: (firstByte ?? ended) - started });
+      });
+      res.once('error', reject);
+    }).once('error', reject);
+  });
+}
+
+// ——— 2. go mod download, proxy against direct mode ———
+
+async function measureDownload(server: ServerProcess, reposRoot: string, module: GeneratedModule): Promise<DownloadRow> {
+  const target = `${module.modulePath}@${VERSION}`;
+  log(`go mod download ${target}: direct mode`);
+  const oracle = await startDirectOracle(reposRoot);
+  let direct;
+  let directSeconds: number;
+  try {
+    const startedDirect = performance.now();
+    direct = await goModDownload(target, oracle.mode, { timeoutMs: 300_000 });
+    directSeconds = (performance.now() - startedDirect) / 1000;
+  } finally {
+    await oracle.close();
+  }
+  log(`go mod download ${target}: through the proxy`);
+  await resetPeakRss(server.pid);
+  const startedProxy = performance.now();
+  const proxied = await goModDownload(target, { proxy: server.url }, { timeoutMs: 300_000 });
+  const proxySeconds = (performance.now() - startedProxy) / 1000;
+  for (const run of [direct, proxied]) {
+    if (run.exitCode !== 0 || run.json?.Sum === undefined) throw new Error(`go mod download ${target} failed: ${run.stderr.trim()}`);
+  }
+  return {
+    module: module.spec.name,
+    directSeconds,
+    proxySeconds,
+    sumsEqual: direct.json?.Sum === proxied.json?.Sum && direct.json?.GoModSum === proxied.json?.GoModSum,
+    serverPeakRssMB: await peakRssMB(server.pid),
+  };
+}
+
+// ——— 3. small requests per second ———
+
+async function measureLoad(server: ServerProcess, module: GeneratedModule, durationMs: number): Promise<LoadRow[]> {
+  const base = `/${module.modulePath}/@v/`;
+  const ops: Record<string, string[]> = {
+    list: [`${base}list`],
+    info: [`${base}v1.0.0.info`, `${base}${VERSION}.info`],
+    mod: [`${base}v1.0.0.mod`, `${base}${VERSION}.mod`],
+    latest: [`/${module.modulePath}/@latest`],
+  };
+  const rows: LoadRow[] = [];
+  for (const [op, paths] of Object.entries(ops)) {
+    for (const concurrency of CONCURRENCIES) {
+      log(`load ${op} at concurrency ${concurrency}`);
+      rows.push({ op, concurrency, ...(await runLoad({ url: server.url, paths, concurrency, durationMs })) });
+    }
+  }
+  return rows;
+}
+
+// ——— the server as a child process ———
+
+interface ServerProcess {
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(reposRoot: string, level: Level, scratch: string): Promise<ServerProcess> {
+  const config = join(scratch, `config-${level}.json`);
+  await writeFile(config, JSON.stringify({ compression: level, dataDir: join(scratch, 'data') }));
+  const args = ['--import', 'tsx', join(PROJECT, 'lib', 'server.ts'), '--repos', reposRoot, '--listen', '127.0.0.1:0', '--module-host', MODULE_HOST, '--config', config];
+  const child = spawn(process.execPath, args, { cwd: PROJECT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const done = exited(child, 'server').catch(() => undefined);
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /GOPROXY=(\S+)/.exec(output);
+      if (match) resolve(match[1]);
+    });
+    child.once('close', (code) => reject(new Error(`server exited with ${code} before listening: ${output}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await done;
+    },
+  };
+}
+
+/** Resets the peak RSS (VmHWM) of a process (Linux `clear_refs` value 5). */
+function resetPeakRss(pid: number): Promise<void> {
+  return writeFile(`/proc/${pid}/clear_refs`, '5');
+}
+
+async function peakRssMB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
+  if (!match) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return (Number(match[1]) * 1024) / MB;
+}
+
+function exited(child: ChildProcess, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => (code === 0 || signal === 'SIGTERM' ? resolve() : reject(new Error(`${what} exited with ${code ?? signal}`))));
+  });
+}
+
+async function gitVersion(): Promise<string> {
+  const child = spawn('git', ['--version'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  await exited(child, 'git --version');
+  return text.trim();
+}
+
+// ——— the report ———
+
+function printReport(result: { date: string; machine: { cpus: number; cpuModel?: string }; zips: ZipRow[]; downloads: DownloadRow[]; loads: LoadRow[]; seconds: number; modules: ReturnType<typeof describe>[] }): void {
+  const out: string[] = [];
+  out.push(`git-goproxy benchmark, ${result.date.slice(0, 10)}, ${result.machine.cpus} cores (${result.machine.cpuModel ?? 'unknown cpu'}), ${result.seconds.toFixed(0)} s`);
+  out.push('', table(['module', 'files', 'MB'], result.modules.map((m) => [m.name, String(m.files), m.megabytes.toFixed(1)])));
+  out.push(
+    '',
+    'Zip streaming (git archive to /dev/null: plain environment, and the server\'s git environment; server over loopback HTTP)',
+    table(
+      ['module', 'level', 'zip MB', 'git s', 'git(env) s', 'server s', 'server MB/s', 'vs git', 'vs git(env)', 'TTFB ms', 'server RSS MB'],
+      result.zips.map((z) => [
+        z.module, z.level, (z.zipBytes / MB).toFixed(1), z.gitSeconds.toFixed(2), z.gitTunedSeconds.toFixed(2), z.serverSeconds.toFixed(2),
+        (z.zipBytes / MB / z.serverSeconds).toFixed(0), `${(z.gitSeconds / z.serverSeconds).toFixed(2)}x`, `${(z.gitTunedSeconds / z.serverSeconds).toFixed(2)}x`,
+        z.ttfbMs.toFixed(0), z.serverPeakRssMB.toFixed(0),
+      ]),
+    ),
+  );
+  out.push(
+    '',
+    'go mod download (cold module cache)',
+    table(
+      ['module', 'direct s', 'proxy s', 'speed-up', 'same h1', 'server RSS MB'],
+      result.downloads.map((d) => [d.module, d.directSeconds.toFixed(1), d.proxySeconds.toFixed(1), `${(d.directSeconds / d.proxySeconds).toFixed(1)}x`, d.sumsEqual ? 'yes' : 'NO', d.serverPeakRssMB.toFixed(0)]),
+    ),
+  );
+  out.push(
+    '',
+    'Requests per second (keep-alive, closed loop)',
+    table(
+      ['op', ...CONCURRENCIES.map((c) => `c=${c} req/s`), 'p99 ms @64', 'errors'],
+      [...new Set(result.loads.map((l) => l.op))].map((op) => {
+        const rows = result.loads.filter((l) => l.op === op);
+        const at64 = rows.find((l) => l.concurrency === 64);
+        return [op, ...rows.map((l) => l.requestsPerSecond.toFixed(0)), at64 ? at64.p99Ms.toFixed(1) : '', String(rows.reduce((n, l) => n + l.errors, 0))];
+      }),
+    ),
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** A Markdown table (readable as plain text too). */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+await main();
