@@ -346,7 +346,7 @@ test('a streamed stored entry must be followed by its data descriptor', async ()
 
 test('more than 65,535 entries give a Zip64 module zip that independent readers accept', async () => {
   const many = await createRepo(root, 'group/many');
-  const count = 70_000;
+  const count = 66_000;
   const base = await many.commit({ 'seed/a.txt': 'a\n', 'seed/b.txt': 'b\n' }, { date: COMMIT_DATE });
   const [blobA, blobB] = (await many.git(['rev-parse', `${base}:seed/a.txt`, `${base}:seed/b.txt`])).trim().split('\n');
   const indexDir = await makeTempDir('zip64-index');
@@ -369,7 +369,7 @@ test('more than 65,535 entries give a Zip64 module zip that independent readers 
     assert.ok(result.bytes.includes(Buffer.from('PK\x06\x06', 'latin1')), 'Zip64 end record');
     const unzipped = unzipSync(result.bytes);
     assert.equal(Object.keys(unzipped).length, count + 1);
-    assert.equal(Buffer.from(unzipped[`${PREFIX}f/69/69999.txt`]).toString(), 'a\n');
+    assert.equal(Buffer.from(unzipped[`${PREFIX}f/65/65999.txt`]).toString(), 'a\n');
     assert.equal(result.digests.get(`${PREFIX}f/0/0.txt`), sha256(Buffer.from('b\n')));
     await pythonZipTest(result.bytes);
   } finally {
