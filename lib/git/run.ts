@@ -41,7 +41,7 @@ const GRACE_MS = 1000;
  * (filter drivers there, e.g. git-lfs, would change what `git archive` emits and so the module
  * hash; the go command's reference hashes come from a plain config), C locale so stderr texts
  * are stable, no prompts, no pager, no replace refs, literal pathspecs (module directories are
- * paths, never patterns).
+ * paths, never patterns), and a glibc heap that is not trimmed after every free.
  */
 export function gitEnvironment(inherited: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -59,6 +59,11 @@ export function gitEnvironment(inherited: NodeJS.ProcessEnv = process.env): Node
     GIT_LITERAL_PATHSPECS: '1',
     GIT_OPTIONAL_LOCKS: '0',
     GIT_PAGER: 'cat',
+    // glibc gives freed heap back to the kernel as soon as 128 KiB are free at its top; git archive
+    // allocates and frees a deflate state per file, so it made a brk call pair per file and spent
+    // most of its time in the kernel (7 s instead of 0.3 s for 10,000 small files, bench/run.ts).
+    // Keeping 4 MiB of slack changes nothing in git's output.
+    MALLOC_TOP_PAD_: String(4 << 20),
   };
 }
 

@@ -97,3 +97,7 @@ test('the environment drops inherited GIT_ variables and fixes config and locale
   assert.equal(env.GIT_TERMINAL_PROMPT, '0');
   assert.equal(env.GIT_NO_REPLACE_OBJECTS, '1');
 });
+
+test('the environment keeps glibc from trimming the heap after every free, whatever was inherited', () => {
+  assert.equal(gitEnvironment({ PATH: '/bin', MALLOC_TOP_PAD_: '0' }).MALLOC_TOP_PAD_, String(4 << 20));
+});
