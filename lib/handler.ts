@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TokenStore } from './auth.ts';
 import { ProxyError, notFound } from './errors.ts';
+import { goGetPage, isGoGetRequest } from './go-get.ts';
 import { sendBody, sendError, sendJson, sendText } from './http-util.ts';
 import type { ModuleRoute } from './route.ts';
 import { parseRoute } from './route.ts';
@@ -31,6 +32,10 @@ async function handle(context: HandlerContext, req: IncomingMessage, res: Server
   const rawUrl = req.url ?? '/';
   const query = rawUrl.indexOf('?');
   const route = parseRoute(query < 0 ? rawUrl : rawUrl.slice(0, query));
+  if (route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1))) {
+    const page = goGetPage(context.service, context.tokens.callerOf(req), req, route.path);
+    if (page !== undefined) return sendBody(req, res, 200, 'text/html; charset=utf-8', page);
+  }
   if (route.kind === 'other' && next !== undefined) return next();
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     throw new ProxyError(405, `method ${req.method ?? ''} not allowed`, { Allow: 'GET, HEAD' });

@@ -118,6 +118,14 @@ export class ModuleService {
     }
   }
 
+  /** The readable project an import path falls in, as the instance-wide endpoint finds it (go-get pages). */
+  projectForImport(importPath: string, caller: Caller): Project | undefined {
+    const scope: Scope = { kind: 'instance' };
+    const project = this.#projectFor(scope, importPath, (candidate) => mayRead(caller, candidate));
+    if (project === undefined) this.#reportDenied(scope, importPath, caller);
+    return project;
+  }
+
   /** Logs a request that would have found a project had the caller been allowed to read it. */
   #reportDenied(scope: Scope, modulePath: string, caller: Caller): void {
     const hidden = this.#projectFor(scope, modulePath, () => true);

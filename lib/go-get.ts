@@ -1,0 +1,66 @@
+/**
+ * `GET /<import path>?go-get=1`: the HTML page whose `go-import` meta tag sends the go command to
+ * this proxy with the `mod` protocol (go-reference.md §1.11; `GO119/modfetch/repo.go`
+ * `lookupDirect`, `GO119/vcs/vcs.go` `parseMetaGoImports`). A client that fetches a GOPRIVATE path
+ * directly, with no GOPROXY change, then reads the module through `<root> mod <this proxy>`.
+ *
+ * The root is the module path of the project the import path falls in, found as the instance-wide
+ * endpoint finds it, so a project the caller may not read is not there: the caller gets what a
+ * path without a project gets (no page).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Caller } from './auth.ts';
+import type { Project } from './projects.ts';
+
+/** What the page needs of the service: the readable project an import path falls in. */
+export interface ImportPathLookup {
+  projectForImport(importPath: string, caller: Caller): Project | undefined;
+}
+
+/** Whether a GET or HEAD request's query asks for the go-get page (`go-get=1`, what cmd/go sends). */
+export function isGoGetRequest(req: IncomingMessage, query: string): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  return new URLSearchParams(query).get('go-get') === '1';
+}
+
+/**
+ * The page for `rawPath` (still percent-encoded), or undefined when no project the caller may read
+ * holds the import path.
+ */
+export function goGetPage(lookup: ImportPathLookup, caller: Caller, req: IncomingMessage, rawPath: string): string | undefined {
+  const host = req.headers.host;
+  if (host === undefined || !/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(host)) return undefined;
+  const path = decodePath(rawPath);
+  if (path === undefined) return undefined;
+  // Import paths carry no port (golang/go#38213): the host name alone, then the path.
+  const importPath = `${host.replace(/:[0-9]+$/, '')}${path}`.replace(/\/+$/, '');
+  const project = lookup.projectForImport(importPath, caller);
+  if (project === undefined) return undefined;
+  return renderPage(project.modulePath, `${schemeOf(req)}://${host}`);
+}
+
+/** The meta tag in a minimal page; `go get` reads only the head. */
+function renderPage(root: string, proxyUrl: string): string {
+  const content = escapeHtml(`${root} mod ${proxyUrl}`);
+  return `<!DOCTYPE html>\n<html><head><meta name="go-import" content="${content}"></head><body>go get ${escapeHtml(root)}</body></html>\n`;
+}
+
+/** https when the connection is TLS, or when a forwarding proxy says the client used it. */
+function schemeOf(req: IncomingMessage): 'http' | 'https' {
+  const forwarded = req.headers['x-forwarded-proto'];
+  if (forwarded === 'https' || forwarded === 'http') return forwarded;
+  return 'encrypted' in req.socket && req.socket.encrypted === true ? 'https' : 'http';
+}
+
+function decodePath(rawPath: string): string | undefined {
+  try {
+    const path = decodeURIComponent(rawPath);
+    return path.includes('\0') ? undefined : path;
+  } catch {
+    return undefined;
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
