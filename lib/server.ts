@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import type { ServerConfig } from './config.ts';
 import { ConfigError, DEFAULT_LISTEN, DEFAULT_MODULE_HOST, loadConfigFile, parseListen } from './config.ts';
 import { createHandler } from './index.ts';
+import { pinsCommand } from './pins-cli.ts';
 import { runTokenCommand } from './tokens.ts';
 
 const USAGE = `Usage: node lib/server.js [flags]
@@ -23,9 +24,14 @@ Flags (each also read from the environment variable shown):
   --listen HOST:PORT   address to listen on                          GIT_GOPROXY_LISTEN  (default ${DEFAULT_LISTEN})
   --module-host HOST   host part of module paths                     GIT_GOPROXY_MODULE_HOST (default ${DEFAULT_MODULE_HOST})
   --config FILE        JSON config file (see README "Configuration") GIT_GOPROXY_CONFIG
+  --data DIR           pins and other state (default REPOS/.git-goproxy) GIT_GOPROXY_DATA
   --help               print this help
 
 Flags override the environment, which overrides the config file.
+
+Commands (same flags):
+  pins                 list the pinned versions (README "Versions are immutable")
+  pins verify          recompute every pinned version's hashes from git; exit 1 if any differ
 `;
 
 const FLAGS = {
@@ -33,6 +39,7 @@ const FLAGS = {
   listen: { type: 'string', env: 'GIT_GOPROXY_LISTEN' },
   'module-host': { type: 'string', env: 'GIT_GOPROXY_MODULE_HOST' },
   config: { type: 'string', env: 'GIT_GOPROXY_CONFIG' },
+  data: { type: 'string', env: 'GIT_GOPROXY_DATA' },
   help: { type: 'boolean' },
 } as const;
 
@@ -67,10 +74,16 @@ function readConfig(argv: string[]): ServerConfig {
   if (repos !== undefined) config.repos = repos;
   if (listen !== undefined) config.listen = listen;
   if (moduleHost !== undefined) config.moduleHost = moduleHost;
+  const dataDir = setting('data');
+  if (dataDir !== undefined) config.dataDir = dataDir;
   return config;
 }
 
 function main(): void {
+  if (process.argv[2] === 'pins') {
+    pinsCommand(process.argv.slice(3), readConfig).then((status) => process.exit(status), (error: Error) => fail(error.message));
+    return;
+  }
   let config: ServerConfig;
   let handler: ReturnType<typeof createHandler>;
   try {
