@@ -16,6 +16,7 @@ import { Inflate } from 'fflate';
 import { crc32 } from './crc32.ts';
 import { readZipEntries, ZipFormatError, type ZipEntryHeader, type ZipEntryTrailer } from './reader.ts';
 import { DOS_EPOCH, ZipWriter } from './writer.ts';
+import { METHOD_STORE, METHOD_DEFLATE } from './format.ts';
 
 /** How to build a module zip from git's archive output. */
 export interface ModuleZipOptions {
@@ -40,9 +41,6 @@ export interface ModuleZipSummary {
   /** Size of the module zip in bytes. */
   readonly byteCount: number;
 }
-
-const METHOD_STORE = 0;
-const METHOD_DEFLATE = 8;
 
 /** The module zip as a sequence of byte chunks; the return value summarises it. */
 export async function* moduleZip(options: ModuleZipOptions): AsyncGenerator<Uint8Array, ModuleZipSummary> {

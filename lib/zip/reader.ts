@@ -18,6 +18,8 @@
  * Anything else is malformed input and throws a `ZipFormatError`.
  */
 
+import { LOCAL_HEADER_SIG, CENTRAL_HEADER_SIG, DATA_DESCRIPTOR_SIG, ZIP64_END_SIG, ZIP64_LOCATOR_SIG, END_SIG, LOCAL_HEADER_SIZE, CENTRAL_HEADER_SIZE, ZIP64_LOCATOR_SIZE, END_SIZE, ZIP64_EXTRA_ID, FLAG_DATA_DESCRIPTOR, UINT32_MAX } from './format.ts';
+
 /** Malformed or truncated zip input. */
 export class ZipFormatError extends Error {
   constructor(message: string) {
@@ -67,21 +69,7 @@ export type ZipReadEvent =
   | { readonly kind: 'data'; readonly chunk: Uint8Array }
   | { readonly kind: 'end'; readonly trailer: ZipEntryTrailer };
 
-const LOCAL_HEADER_SIG = 0x04034b50;
-const CENTRAL_HEADER_SIG = 0x02014b50;
-const DATA_DESCRIPTOR_SIG = 0x08074b50;
-const ZIP64_END_SIG = 0x06064b50;
-const ZIP64_LOCATOR_SIG = 0x07064b50;
-const END_SIG = 0x06054b50;
 const DESCRIPTOR_SIG_BYTES = Uint8Array.of(0x50, 0x4b, 0x07, 0x08);
-
-const LOCAL_HEADER_SIZE = 30;
-const CENTRAL_HEADER_SIZE = 46;
-const END_SIZE = 22;
-const ZIP64_LOCATOR_SIZE = 20;
-const ZIP64_EXTRA_ID = 0x0001;
-const FLAG_DATA_DESCRIPTOR = 1 << 3;
-const UINT32_MAX = 0xffffffff;
 
 const utf8 = new TextDecoder('utf-8');
 

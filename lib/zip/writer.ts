@@ -16,6 +16,7 @@
 
 import { crc32 } from './crc32.ts';
 import type { ZipEntryTrailer } from './reader.ts';
+import { LOCAL_HEADER_SIG, CENTRAL_HEADER_SIG, DATA_DESCRIPTOR_SIG, ZIP64_END_SIG, ZIP64_LOCATOR_SIG, END_SIG, LOCAL_HEADER_SIZE, CENTRAL_HEADER_SIZE, ZIP64_END_SIZE, ZIP64_LOCATOR_SIZE, END_SIZE, ZIP64_EXTRA_ID, FLAG_DATA_DESCRIPTOR, FLAG_UTF8, UINT16_MAX, UINT32_MAX } from './format.ts';
 
 /** What the writer needs to know about an entry before its data. */
 export interface ZipEntryStart {
@@ -38,26 +39,8 @@ export interface ZipEntryStart {
   readonly zip64?: boolean;
 }
 
-const LOCAL_HEADER_SIG = 0x04034b50;
-const CENTRAL_HEADER_SIG = 0x02014b50;
-const DATA_DESCRIPTOR_SIG = 0x08074b50;
-const ZIP64_END_SIG = 0x06064b50;
-const ZIP64_LOCATOR_SIG = 0x07064b50;
-const END_SIG = 0x06054b50;
-
-const LOCAL_HEADER_SIZE = 30;
-const CENTRAL_HEADER_SIZE = 46;
-const ZIP64_END_SIZE = 56;
-const ZIP64_LOCATOR_SIZE = 20;
-const END_SIZE = 22;
-const ZIP64_EXTRA_ID = 0x0001;
-
-const FLAG_DATA_DESCRIPTOR = 1 << 3;
-const FLAG_UTF8 = 1 << 11;
 const VERSION_DEFAULT = 20;
 const VERSION_ZIP64 = 45;
-const UINT16_MAX = 0xffff;
-const UINT32_MAX = 0xffffffff;
 
 /** The DOS date of 1980-01-01 00:00, the earliest a zip timestamp can express. */
 export const DOS_EPOCH = { dosTime: 0, dosDate: (1 << 5) | 1 } as const;
