@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { resolveOptions } from '../../lib/config.ts';
+import { ProxyError } from '../../lib/errors.ts';
+import { PINS_FILE } from '../../lib/pins.ts';
+import { ModuleService, type ModuleTarget } from '../../lib/service.ts';
+import { hashGoMod } from '../../lib/zip/hash.ts';
+import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
+import { startProxy } from '../support/proxy-server.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
+
+const MODULE = 'go.localhost/group/guarded';
+const GO_MOD = `module ${MODULE}\n`;
+const FORGED = `h1:${'A'.repeat(43)}=`;
+
+async function drain(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+  const got: Uint8Array[] = [];
+  for await (const chunk of chunks) got.push(chunk);
+  return got;
+}
+
+describe('pin guard', () => {
+  let root: string;
+  let repo: FixtureRepo;
+  let commits: string[];
+  const warnings: string[] = [];
+  const services: ModuleService[] = [];
+
+  /** A service over the fixture with its own data dir, optionally seeded with pin lines. */
+  function openService(name: string, lines: object[] = []): { service: ModuleService; target: ModuleTarget; dataDir: string } {
+    const dataDir = join(root, `.data-${name}`);
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, PINS_FILE), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+    const service = new ModuleService(resolveOptions({ repos: root, dataDir }));
+    services.push(service);
+    return { service, target: service.operatorTarget(MODULE)!, dataDir };
+  }
+
+  before(async () => {
+    root = await makeTempDir('pin-guard');
+    repo = await createRepo(root, 'group/guarded');
+    commits = [];
+    for (const [i, version] of ['v1.0.0', 'v1.1.0', 'v1.2.0'].entries()) {
+      commits.push(await repo.commit({ 'go.mod': GO_MOD, 'p.go': `package p\n\nconst N = ${i}\n` }, { date: new Date(Date.UTC(2024, 0, 1 + i)) }));
+      await repo.tag(version);
+    }
+  });
+
+  after(async () => {
+    await Promise.all(services.map((service) => service.close()));
+    await removeDir(root);
+  });
+
+  test('a zip whose recomputed hash differs from its pin fails before its last chunk, and nothing is recorded', async () => {
+    const pinned = { module: MODULE, version: 'v1.0.0', commit: commits[0], time: '2024-01-01T00:00:00Z', mod: hashGoMod(Buffer.from(GO_MOD)), zip: FORGED };
+    const { service, target, dataDir } = openService('forged-zip', [pinned]);
+    const version = await service.pins.exact(target, 'v1.0.0');
+    assert.equal(version.commit, commits[0]);
+    const whole = Buffer.concat(await drain((await service.openZip(target, version, new AbortController().signal)).chunks));
+    const guarded = await service.zip(target, version, new AbortController().signal);
+    const sent: Uint8Array[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of guarded.chunks) sent.push(chunk);
+      })(),
+      (error: ProxyError) => error.status === 500 && /v1\.0\.0: content differs from what this proxy served before/.test(error.message),
+    );
+    assert.ok(Buffer.concat(sent).length < whole.length, 'the end of the zip is never sent');
+    assert.equal(readFileSync(join(dataDir, PINS_FILE), 'utf8'), `${JSON.stringify(pinned)}\n`);
+  });
+
+  test('a go.mod whose hash differs from its pin is refused', async () => {
+    const pinned = { module: MODULE, version: 'v1.0.0', commit: commits[0], time: '2024-01-01T00:00:00Z', mod: FORGED };
+    const { service, target } = openService('forged-mod', [pinned]);
+    const version = await service.pins.exact(target, 'v1.0.0');
+    await assert.rejects(service.pins.recordGoMod(version), (error: ProxyError) => error.status === 500);
+  });
+
+  test('a served .mod pins commit, time and go.mod hash; the zip hash is added when the zip is served', async () => {
+    const { service, target, dataDir } = openService('record');
+    const version = await service.pins.exact(target, 'v1.1.0');
+    await service.pins.recordGoMod(version);
+    assert.deepEqual(service.pins.store.get(MODULE, 'v1.1.0'), { module: MODULE, version: 'v1.1.0', commit: commits[1], time: '2024-01-02T00:00:00Z', mod: hashGoMod(Buffer.from(GO_MOD)) });
+    await drain((await service.zip(target, version, new AbortController().signal)).chunks);
+    assert.match(service.pins.store.get(MODULE, 'v1.1.0')?.zip ?? '', /^h1:/);
+    assert.equal(readFileSync(join(dataDir, PINS_FILE), 'utf8').split('\n').length, 3);
+  });
+
+  test('a pinned version whose tag moved or went away keeps its commit, its place in list and latest; mismatches are counted once', async () => {
+    const pinned = (version: string, commit: string, day: string) => ({ module: MODULE, version, commit, time: `2024-01-${day}T00:00:00Z`, mod: hashGoMod(Buffer.from(GO_MOD)) });
+    const { service, target } = openService('moved', [pinned('v1.2.0', commits[2]!, '03'), pinned('v1.3.0', commits[1]!, '02'), pinned('v1.0.0', commits[0]!, '01')]);
+    const originalWarn = console.warn;
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      assert.equal((await service.pins.stat(target, 'v1.3.0')).commit, commits[1], 'a pin without a tag');
+      assert.equal((await service.pins.latest(target)).version, 'v1.3.0');
+      assert.deepEqual(await service.list(target), ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0']);
+      await repo.tag('v1.0.0', commits[2]);
+      assert.equal((await service.pins.exact(target, 'v1.0.0')).commit, commits[0]);
+      assert.equal((await service.pins.stat(target, commits[2]!.slice(0, 12))).version, 'v1.2.0', 'a hash query is answered as the repository resolves it');
+      assert.equal(service.pins.tagMismatches, 2);
+      assert.equal(warnings.filter((w) => w.includes(`${MODULE}@v1.0.0 is pinned to commit ${commits[0]}`)).length, 1);
+      assert.equal(warnings.filter((w) => w.includes(`${MODULE}@v1.3.0 is pinned to commit ${commits[1]}, but the repository no longer has it`)).length, 1);
+    } finally {
+      console.warn = originalWarn;
+      await repo.tag('v1.0.0', commits[0]);
+    }
+  });
+
+  test('/sumdb/<name>/supported answers 404 at once, without authentication', async () => {
+    const proxy = await startProxy({ repos: root, dataDir: join(root, '.data-sumdb'), defaultVisibility: 'private' });
+    try {
+      const started = performance.now();
+      const response = await fetch(`${proxy.url}/sumdb/sum.golang.org/supported`, { headers: { Authorization: 'Bearer not-a-token' } });
+      assert.equal(response.status, 404);
+      assert.match(await response.text(), /checksum database/);
+      assert.ok(performance.now() - started < 1000);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
