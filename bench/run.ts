@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick]`: the benchmark of issue #6, measured in one run on this machine.
+ * `npm run bench [-- --quick] [--only=zip,download,load]`: the benchmark of issue #6, measured in one run on this machine.
  *
  * 1. Zip streaming, per generated module and compression level: `git archive --format=zip` of the
  *    same commit to /dev/null (as git runs by default, and with the environment the server gives
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const scratch = await makeTempDir('bench');
   try {
     const zips: ZipRow[] = [];
-    for (const level of LEVELS) {
+    for (const level of only('zip') ? LEVELS : []) {
       const server = await startServer(reposRoot, level, scratch);
       try {
         for (const module of modules) zips.push(await measureZip(server, module, level));
@@ -85,8 +85,8 @@ async function main(): Promise<void> {
     let downloads: DownloadRow[];
     let loads: LoadRow[];
     try {
-      downloads = [await measureDownload(server, reposRoot, modules[0])];
-      loads = await measureLoad(server, modules[0], quick ? 1000 : 2000);
+      downloads = only('download') ? [await measureDownload(server, reposRoot, modules[0])] : [];
+      loads = only('load') ? await measureLoad(server, modules[0], quick ? 1000 : 2000) : [];
     } finally {
       await server.stop();
     }
@@ -100,6 +100,12 @@ async function main(): Promise<void> {
   } finally {
     await removeDir(scratch);
   }
+}
+
+/** Whether a part is to be run: all by default, or those named by `--only=zip,download,load`. */
+function only(part: 'zip' | 'download' | 'load'): boolean {
+  const flag = process.argv.find((arg) => arg.startsWith('--only='));
+  return flag === undefined || flag.slice('--only='.length).split(',').includes(part);
 }
 
 function describe(module: GeneratedModule) {
