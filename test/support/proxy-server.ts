@@ -1,25 +1,44 @@
 /**
- * Starts the proxy in-process on an ephemeral loopback port, for end-to-end tests.
+ * Starts the proxy in-process on a loopback port (ephemeral unless one is asked for), for
+ * end-to-end tests; over HTTPS when given a key and certificate (see tls.ts).
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createHandler, type GoProxyHandler, type ProxyOptions } from '../../lib/index.ts';
 
 export interface RunningProxy {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT`, or `https://127.0.0.1[:PORT]` (no port when it is 443). */
   readonly url: string;
   readonly server: Server;
   readonly handler: GoProxyHandler;
   close(): Promise<void>;
 }
 
-export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
+/** How to listen. */
+export interface ListenOptions {
+  /** Serve HTTPS with this PEM key and certificate. */
+  readonly tls?: { readonly key: string; readonly cert: string };
+  /** Port on 127.0.0.1; default: an ephemeral one. */
+  readonly port?: number;
+}
+
+export async function startProxy(options: ProxyOptions, listen: ListenOptions = {}): Promise<RunningProxy> {
   const handler = createHandler(options);
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server: Server = listen.tls === undefined ? createServer(handler) : createHttpsServer(listen.tls, handler);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listen.port ?? 0, '127.0.0.1', resolve);
+    });
+  } catch (error) {
+    await handler.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
+  const scheme = listen.tls === undefined ? 'http' : 'https';
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: scheme === 'https' && port === 443 ? 'https://127.0.0.1' : `${scheme}://127.0.0.1:${port}`,
     server,
     handler,
     close: () =>

@@ -1,0 +1,41 @@
+/**
+ * A throw-away certificate authority and a server certificate for 127.0.0.1, made with `openssl`,
+ * so that end-to-end tests can serve the proxy over HTTPS: the go command sends .netrc credentials
+ * only to https URLs (go-reference.md §1.10). The go client trusts the CA through `SSL_CERT_FILE`.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+/** PEM files and contents of a test CA and the server certificate it signed. */
+export interface TestCertificates {
+  /** Path of the CA certificate (PEM): the value for the go client's `SSL_CERT_FILE`. */
+  readonly caFile: string;
+  /** The server's private key and certificate (PEM), for `https.createServer`. */
+  readonly key: string;
+  readonly cert: string;
+}
+
+const run = promisify(execFile);
+
+/** Writes `ca.pem`, `server.key` and `server.pem` into `dir` (which the caller removes). */
+export async function makeTestCertificates(dir: string): Promise<TestCertificates> {
+  const file = (name: string) => join(dir, name);
+  const openssl = (args: string[]) => run('openssl', args, { cwd: dir });
+  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=git-goproxy test CA', '-keyout', file('ca.key'), '-out', file('ca.pem')]);
+  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('server.key'), '-out', file('server.csr')]);
+  await openssl([
+    'x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '2',
+    '-extfile', await writeExtensions(dir), '-out', file('server.pem'),
+  ]);
+  const [key, cert] = await Promise.all([readFile(file('server.key'), 'utf8'), readFile(file('server.pem'), 'utf8')]);
+  return { caFile: file('ca.pem'), key, cert };
+}
+
+/** Go checks the subject alternative names, never the common name. */
+async function writeExtensions(dir: string): Promise<string> {
+  const path = join(dir, 'server.ext');
+  await writeFile(path, 'subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n');
+  return path;
+}
