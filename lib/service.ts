@@ -27,6 +27,11 @@ export interface ModuleTarget {
   readonly repo: ModuleRepo;
 }
 
+/** The proxy's own state directory (shadow git dirs, pins): `dataDir`, else `<repos>/.git-goproxy`. */
+export function dataDirectory(options: ResolvedOptions): string {
+  return options.dataDir ?? join(options.repos, '.git-goproxy');
+}
+
 export class ModuleService {
   readonly projects: ProjectIndex;
   readonly limiter: Limiter;
@@ -40,7 +45,7 @@ export class ModuleService {
     this.#options = options;
     this.projects = new ProjectIndex(options);
     this.limiter = new Limiter({ concurrency: options.maxGit ?? 2 * cpus().length });
-    const dataDir = options.dataDir ?? join(options.repos, '.git-goproxy');
+    const dataDir = dataDirectory(options);
     this.#shadows = new ShadowRepos(join(dataDir, 'shadow'));
     const warn = (message: string) => console.warn(`git-goproxy: warning: ${message}`);
     this.pins = new PinGuard({ store: PinStore.open(dataDir), warn, limiter: this.limiter });
