@@ -78,7 +78,7 @@ export class PinStore {
   readonly droppedTornLine: boolean;
   readonly #fd: number;
   /** Durable pins by `module version`. */
-  readonly #pins = new Map<string, Pin>();
+  readonly #pins: Map<string, Pin>;
   /** Pins being written, by key: `get()` sees them at once, so racing requests agree. */
   readonly #pending = new Map<string, { pin: Pin; written: Promise<void> }>();
   readonly #versions = new Map<string, Set<string>>();
@@ -98,7 +98,8 @@ export class PinStore {
   private constructor(file: string) {
     this.file = file;
     const { pins, completeLength, torn } = readPins(file);
-    for (const pin of pins) this.#remember(pin);
+    this.#pins = pins;
+    for (const pin of pins.values()) this.#indexVersion(pin);
     this.#fd = openSync(file, 'a');
     if (completeLength === 0 && !torn) fsyncDirectory(join(file, '..'));
     if (torn) ftruncateSync(this.#fd, completeLength);
@@ -162,6 +163,10 @@ export class PinStore {
 
   #remember(pin: Pin): void {
     this.#pins.set(pinKey(pin.module, pin.version), pin);
+    this.#indexVersion(pin);
+  }
+
+  #indexVersion(pin: Pin): void {
     let versions = this.#versions.get(pin.module);
     if (versions === undefined) this.#versions.set(pin.module, (versions = new Set()));
     versions.add(pin.version);
@@ -209,12 +214,12 @@ function toRecord(pin: Pin): Pin {
 }
 
 /** Reads a record file: its pins (later lines merged into earlier ones) and where its last complete line ends. */
-export function readPins(file: string): { pins: Pin[]; completeLength: number; torn: boolean } {
+export function readPins(file: string): { pins: Map<string, Pin>; completeLength: number; torn: boolean } {
   let data: Buffer;
   try {
     data = readFileSync(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { pins: [], completeLength: 0, torn: false };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { pins: new Map(), completeLength: 0, torn: false };
     throw error;
   }
   const completeLength = data.lastIndexOf(0x0a) + 1;
@@ -228,7 +233,7 @@ export function readPins(file: string): { pins: Pin[]; completeLength: number; t
     if (earlier !== undefined && !agrees(earlier, pin)) throw new Error(`${file}:${i + 1}: contradicts an earlier pin of ${pin.module}@${pin.version}`);
     pins.set(key, earlier === undefined ? pin : { ...earlier, ...pin });
   });
-  return { pins: [...pins.values()], completeLength, torn: completeLength < data.length };
+  return { pins, completeLength, torn: completeLength < data.length };
 }
 
 function parseLine(line: string, where: string): Pin {
@@ -244,7 +249,7 @@ function parseLine(line: string, where: string): Pin {
   } catch (error) {
     throw new Error(`${where}: ${(error as Error).message}`);
   }
-  return toRecord(pin);
+  return pin;
 }
 
 function assertPin(pin: Pin): void {

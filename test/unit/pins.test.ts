@@ -137,8 +137,9 @@ test('pins: 100,000 records load in bounded time', async () => {
     const store = PinStore.open(dir);
     const elapsed = performance.now() - started;
     assert.equal(store.size, 100_000);
-    // About half a second on a laptop; the bound leaves room for coverage instrumentation and slow CI.
-    assert.ok(elapsed < 5000, `loading took ${Math.round(elapsed)} ms`);
+    // About a second (it is JSON.parse of each line); the bound catches anything worse than linear
+    // while leaving room for coverage instrumentation on a busy CI machine.
+    assert.ok(elapsed < 10_000, `loading took ${Math.round(elapsed)} ms`);
     await store.close();
   });
 });
