@@ -17,6 +17,7 @@
 import { closeSync, fdatasync, fsyncSync, ftruncate, ftruncateSync, mkdirSync, openSync, readFileSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ConfigError } from './config.ts';
 
 /** What was served under one module version. */
 export interface Pin {
@@ -89,10 +90,17 @@ export class PinStore {
   #broken: Error | undefined;
   #closed = false;
 
-  /** Creates `dataDir` if needed and loads its record (synchronously: this is start-up). */
+  /**
+   * Creates `dataDir` if needed and loads its record (synchronously: this is start-up). A directory
+   * that cannot be used or a record that does not load is a `ConfigError` on `dataDir`.
+   */
   static open(dataDir: string): PinStore {
-    mkdirSync(dataDir, { recursive: true });
-    return new PinStore(join(dataDir, PINS_FILE));
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      return new PinStore(join(dataDir, PINS_FILE));
+    } catch (error) {
+      throw new ConfigError('dataDir', (error as Error).message);
+    }
   }
 
   private constructor(file: string) {

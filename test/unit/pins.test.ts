@@ -121,11 +121,13 @@ test('pins: a bad line that is not the last stops loading with file and line', a
   await withTempDir('pins', async (dir) => {
     const file = join(dir, PINS_FILE);
     writeFileSync(file, `${JSON.stringify(pin('v1.0.0'))}\nnot json\n${JSON.stringify(pin('v1.0.1'))}\n`);
-    assert.throws(() => PinStore.open(dir), { message: `${file}:2: not a JSON line` });
+    assert.throws(() => PinStore.open(dir), { name: 'ConfigError', message: `config: dataDir: ${file}:2: not a JSON line` });
     writeFileSync(file, `${JSON.stringify(pin('v1.0.0'))}\n${JSON.stringify({ ...pin('v1.0.1'), mod: 'h1:short' })}\n`);
-    assert.throws(() => PinStore.open(dir), { message: `${file}:2: pin: bad mod "h1:short"` });
+    assert.throws(() => PinStore.open(dir), { message: `config: dataDir: ${file}:2: pin: bad mod "h1:short"` });
     writeFileSync(file, `${JSON.stringify(pin('v1.0.0'))}\n${JSON.stringify(pin('v1.0.0', { commit: COMMIT_B }))}\n`);
-    assert.throws(() => PinStore.open(dir), { message: `${file}:2: contradicts an earlier pin of go.example.com/group/mod@v1.0.0` });
+    assert.throws(() => PinStore.open(dir), { message: `config: dataDir: ${file}:2: contradicts an earlier pin of go.example.com/group/mod@v1.0.0` });
+    writeFileSync(join(dir, 'plain-file'), '');
+    assert.throws(() => PinStore.open(join(dir, 'plain-file', 'data')), { name: 'ConfigError', message: /^config: dataDir: ENOTDIR/ });
   });
 });
 
