@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import { resolve, dirname, isAbsolute } from 'node:path';
 import { parseExpiry } from './auth.ts';
 import { grantPatternError } from './grants.ts';
+import { basePathError } from './base-path.ts';
+import type { LogLevel } from './log.ts';
+import { LOG_LEVELS } from './log.ts';
 
 /**
  * Who may read a project without a token that grants it: `public` anyone, `private` no one, `local`
@@ -64,12 +67,20 @@ export interface ProxyOptions {
   maxGit?: number;
   /** Directory for the proxy's own state (shadow git dirs); default: a directory in the OS temp dir. */
   dataDir?: string;
+  /** Path prefix to serve under, e.g. `/goproxy` (then `GOPROXY=https://host/goproxy`); default: the root. */
+  basePath?: string;
+  /** Lowest level of log lines written to stderr (the access log is `info`); process-wide. Default `info`. */
+  logLevel?: LogLevel;
 }
 
 /** The CLI's config file: `ProxyOptions` plus how to listen. */
 export interface ServerConfig extends ProxyOptions {
   /** `HOST:PORT` to listen on; default `127.0.0.1:8080`. */
   listen?: string;
+  /** Processes serving the port (node:cluster); default 1, no cluster. */
+  workers?: number;
+  /** Seconds in-flight responses get to finish on SIGTERM/SIGINT before git children are killed; default 30. */
+  shutdownTimeout?: number;
 }
 
 /** `ProxyOptions` with every default filled in. */
@@ -82,6 +93,9 @@ export interface ResolvedOptions {
   compression: CompressionLevel;
   maxGit: number | undefined;
   dataDir: string | undefined;
+  /** `''` when served at the root. */
+  basePath: string;
+  logLevel: LogLevel | undefined;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -106,6 +120,8 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     compression: options.compression ?? 'default',
     maxGit: options.maxGit,
     dataDir: options.dataDir,
+    basePath: options.basePath ?? '',
+    logLevel: options.logLevel,
   };
 }
 
@@ -226,9 +242,15 @@ const PROXY_KEYS: Record<string, Check> = {
   compression: oneOf('store', 'fast', 'default'),
   maxGit: positiveInteger,
   dataDir: string,
+  basePath: (value, key) => {
+    string(value, key);
+    const reason = basePathError(value as string);
+    if (reason !== undefined) throw new ConfigError(key, reason);
+  },
+  logLevel: oneOf(...LOG_LEVELS),
 };
 
-const SERVER_KEYS: Record<string, Check> = { ...PROXY_KEYS, listen };
+const SERVER_KEYS: Record<string, Check> = { ...PROXY_KEYS, listen, workers: positiveInteger, shutdownTimeout: positiveInteger };
 
 function validateProxyOptions(options: Record<string, unknown>, keys: Record<string, Check>): void {
   for (const [name, value] of Object.entries(options)) {
