@@ -6,16 +6,23 @@
 import type { ChildProcess } from 'node:child_process';
 
 const liveChildren = new Set<ChildProcess>();
+let startedChildren = 0;
 
 /** Adds `child` to the registry until it exits (or fails to start). Returns `child`. */
 export function trackChild(child: ChildProcess): ChildProcess {
   liveChildren.add(child);
+  startedChildren++;
   const forget = (): void => {
     liveChildren.delete(child);
   };
   child.once('exit', forget);
   child.once('error', forget);
   return child;
+}
+
+/** How many git children this process has started so far, alive or not (tests prove "no git for bad input"). */
+export function startedChildCount(): number {
+  return startedChildren;
 }
 
 /** How many git children are alive right now. */
