@@ -4,9 +4,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TokenStore } from './auth.ts';
+import { stripBasePath } from './base-path.ts';
+import type { CompressionLevel } from './config.ts';
 import { ProxyError, notFound } from './errors.ts';
 import { goGetPage, isGoGetRequest } from './go-get.ts';
-import { sendBody, sendError, sendJson, sendText } from './http-util.ts';
+import type { CachePolicy } from './http-cache.ts';
+import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag } from './http-cache.ts';
+import { sendBody, sendError, sendText } from './http-util.ts';
+import { METRICS_CONTENT_TYPE } from './metrics.ts';
+import type { ObservedRequest, RequestFacts, RequestObserver } from './observe.ts';
+import { observeRequest } from './observe.ts';
 import type { ModuleRoute } from './route.ts';
 import { parseRoute } from './route.ts';
 import type { ModuleService } from './service.ts';
@@ -20,60 +27,103 @@ export interface HandlerContext {
   /** Turns a request's credentials into the caller whose access rules apply. */
   readonly tokens: TokenStore;
   readonly log: (error: unknown) => void;
+  /** Access log and metrics. */
+  readonly observer: RequestObserver;
+  /** Path prefix the proxy is mounted under (`/goproxy`), or `''`. */
+  readonly basePath: string;
+  /** Compression of zip entries: part of a zip's ETag. */
+  readonly compression: CompressionLevel;
 }
 
 export function makeHandler(context: HandlerContext): Handler {
   return (req, res, next) => {
-    handle(context, req, res, next).catch((error: unknown) => sendError(req, res, error, context.log));
+    const observed = observeRequest(req, res, context.observer);
+    handle(context, req, res, next, observed).catch((error: unknown) => sendError(req, res, error, context.log));
   };
 }
 
-async function handle(context: HandlerContext, req: IncomingMessage, res: ServerResponse, next: NextFunction | undefined): Promise<void> {
+async function handle(
+  context: HandlerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: NextFunction | undefined,
+  observed: ObservedRequest,
+): Promise<void> {
   const rawUrl = req.url ?? '/';
   const query = rawUrl.indexOf('?');
-  const route = parseRoute(query < 0 ? rawUrl : rawUrl.slice(0, query));
+  const path = stripBasePath(query < 0 ? rawUrl : rawUrl.slice(0, query), context.basePath);
+  const route = path === undefined ? ({ kind: 'other', path: rawUrl } as const) : parseRoute(path);
+  observed.facts.endpoint = route.kind === 'module' ? route.op : route.kind;
   if (route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1))) {
     const page = goGetPage(context.service, context.tokens.callerOf(req), req, route.path);
+    observed.facts.endpoint = 'go-get';
     if (page !== undefined) return sendBody(req, res, 200, 'text/html; charset=utf-8', page);
   }
-  if (route.kind === 'other' && next !== undefined) return next();
+  if (route.kind === 'other' && next !== undefined) {
+    observed.handOff();
+    return next();
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     throw new ProxyError(405, `method ${req.method ?? ''} not allowed`, { Allow: 'GET, HEAD' });
   }
   switch (route.kind) {
     case 'module':
-      return answerModule(context, route, req, res);
+      return answerModule(context, route, req, res, observed.facts);
     case 'health':
     case 'ready':
       return sendText(req, res, 200, 'ok');
+    case 'metrics':
+      return sendBody(req, res, 200, METRICS_CONTENT_TYPE, context.observer.metrics.render());
     case 'sumdb':
       // We do not proxy a checksum database: 404 sends the go command to it directly (go-reference.md §1.9).
       throw notFound('this proxy does not serve a checksum database');
-    case 'metrics':
     case 'other':
       throw notFound('no such endpoint');
   }
 }
 
-async function answerModule(context: HandlerContext, route: ModuleRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const module = context.service.module(route.scope, route.modulePath, context.tokens.callerOf(req));
+async function answerModule(context: HandlerContext, route: ModuleRoute, req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
+  const caller = context.tokens.callerOf(req);
+  facts.token = caller.tokenName;
+  facts.module = route.modulePath;
+  facts.version = route.version === '' ? undefined : route.version;
+  const module = context.service.module(route.scope, route.modulePath, caller);
+  facts.project = module.project.fullPath;
+  const shared = module.project.visibility === 'public';
+  const text = 'text/plain; charset=utf-8';
+  const moving = cacheControl({ immutable: false, shared });
   switch (route.op) {
     case 'list': {
-      const versions = await context.service.list(module);
-      return sendBody(req, res, 200, 'text/plain; charset=utf-8', versions.map((v) => `${v}\n`).join(''));
+      const body = (await context.service.list(module)).map((v) => `${v}\n`).join('');
+      return sendCacheable(req, res, { contentType: text, body, etag: bodyETag(body), cacheControl: moving });
     }
-    case 'latest':
-      return sendJson(req, res, infoJson(await context.service.pins.latest(module)));
-    case 'info':
-      return sendJson(req, res, infoJson(await context.service.pins.stat(module, route.version)));
+    case 'latest': {
+      const body = `${JSON.stringify(infoJson(await context.service.pins.latest(module)))}\n`;
+      return sendCacheable(req, res, { contentType: 'application/json', body, etag: bodyETag(body), cacheControl: moving });
+    }
+    case 'info': {
+      const version = await context.service.pins.stat(module, route.version);
+      const body = `${JSON.stringify(infoJson(version))}\n`;
+      const policy = versionPolicy(context, 'info', version, route.version, shared);
+      return sendCacheable(req, res, { contentType: 'application/json', body, ...policy });
+    }
     case 'mod': {
       const version = await context.service.pins.exact(module, route.version);
       if (req.method === 'GET') await context.service.pins.recordGoMod(version);
-      return sendBody(req, res, 200, 'text/plain; charset=utf-8', version.goMod);
+      return sendCacheable(req, res, { contentType: text, body: version.goMod, ...versionPolicy(context, 'mod', version, route.version, shared) });
     }
-    case 'zip':
-      return sendZip(context, module, await context.service.pins.exact(module, route.version), req, res);
+    case 'zip': {
+      const version = await context.service.pins.exact(module, route.version);
+      if (answerNotModified(req, res, versionPolicy(context, 'zip', version, route.version, shared))) return;
+      return sendZip(context, module, version, req, res);
+    }
   }
+}
+
+/** A version's files are immutable when asked for by the canonical version (a query like `master` moves). */
+function versionPolicy(context: HandlerContext, kind: 'info' | 'mod' | 'zip', version: ModuleVersion, requested: string, shared: boolean): CachePolicy {
+  const immutable = requested === version.version;
+  return { etag: versionETag(kind, version, context.compression), cacheControl: cacheControl({ immutable, shared }) };
 }
 
 /** The `.info` JSON: canonical version and committer time in UTC seconds, as direct mode writes it. */

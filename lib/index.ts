@@ -11,14 +11,17 @@ import { resolveOptions } from './config.ts';
 import { TokenStore } from './auth.ts';
 import type { Handler } from './handler.ts';
 import { makeHandler } from './handler.ts';
+import { logger } from './log.ts';
+import { Metrics } from './metrics.ts';
 import { ModuleService } from './service.ts';
 
 export type { ProxyOptions, ProjectConfig, TokenConfig, Visibility, CompressionLevel } from './config.ts';
 export type { Handler, NextFunction } from './handler.ts';
+export type { LogLevel } from './log.ts';
 
 /** A request handler that also owns git processes: call `close()` when the server stops. */
 export interface GoProxyHandler extends Handler {
-  /** Stops the long-lived git processes (object readers) behind the handler. */
+  /** Stops the long-lived git processes (object readers) behind the handler and its metrics. */
   close(): Promise<void>;
   /** Number of projects currently found. */
   readonly projectCount: number;
@@ -27,10 +30,23 @@ export interface GoProxyHandler extends Handler {
 /** Creates the handler; throws a `ConfigError` naming the key when an option is invalid. */
 export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   const resolved = resolveOptions(options);
+  if (resolved.logLevel !== undefined) logger.level = resolved.logLevel;
   const service = new ModuleService(resolved);
-  const handler = makeHandler({ service, tokens: new TokenStore(resolved.tokens), log: (error) => console.error(error) });
+  const metrics = new Metrics(service.limiter);
+  const handler = makeHandler({
+    service,
+    tokens: new TokenStore(resolved.tokens),
+    log: (error) => logger.error('internal error', { error }),
+    observer: { logger, metrics },
+    basePath: resolved.basePath,
+    compression: resolved.compression,
+  });
+  const close = async (): Promise<void> => {
+    metrics.close();
+    await service.close();
+  };
   return Object.defineProperties(handler, {
-    close: { value: () => service.close() },
+    close: { value: close },
     projectCount: { get: () => service.projects.size },
   }) as GoProxyHandler;
 }

@@ -8,14 +8,31 @@ import type { ChildProcess } from 'node:child_process';
 const liveChildren = new Set<ChildProcess>();
 let startedChildren = 0;
 
+/** Told of each tracked child when it exits, with its run time (metrics.ts). */
+export type ChildExitListener = (child: ChildProcess, ms: number) => void;
+
+const exitListeners = new Set<ChildExitListener>();
+
+/** Calls `listener` whenever a tracked child exits; returns the function that stops it. */
+export function onChildExit(listener: ChildExitListener): () => void {
+  exitListeners.add(listener);
+  return () => {
+    exitListeners.delete(listener);
+  };
+}
+
 /** Adds `child` to the registry until it exits (or fails to start). Returns `child`. */
 export function trackChild(child: ChildProcess): ChildProcess {
   liveChildren.add(child);
   startedChildren++;
+  const started = performance.now();
   const forget = (): void => {
     liveChildren.delete(child);
   };
-  child.once('exit', forget);
+  child.once('exit', () => {
+    forget();
+    for (const listener of exitListeners) listener(child, performance.now() - started);
+  });
   child.once('error', forget);
   return child;
 }

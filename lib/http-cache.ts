@@ -1,0 +1,133 @@
+/**
+ * HTTP caching of module answers (RFC 9110 §8.8 validators, §13.1.2 If-None-Match; RFC 9111
+ * Cache-Control; RFC 8246 `immutable`):
+ *
+ * - `.info`, `.mod` and `.zip` carry an ETag made from what fixes their content: the commit, the
+ *   module path, the version, and the zip format (this writer's version and compression level).
+ *   `list` and `@latest` carry the hash of their body. `If-None-Match` that matches → 304.
+ * - A canonical version's files never change (pins keep them as first served): `immutable`, a
+ *   year. `list`, `@latest` and queries (`master.info`) move with the repository: one minute.
+ *   Projects that are not `public` are `private` so that a shared cache never hands them to
+ *   someone else.
+ * - Text bodies are gzipped when the client accepts it and it pays; `Vary: Accept-Encoding`.
+ * - Complete bodies carry `Content-Length`.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import type { CompressionLevel } from './config.ts';
+import type { ModuleVersion } from './modules.ts';
+
+/**
+ * Version of the bytes this server writes for a module zip (entry order, headers, rules). Bump it
+ * when a change makes the zip of the same commit come out different, so caches drop old copies.
+ */
+export const ZIP_FORMAT_VERSION = 1;
+
+/** How long clients and caches may keep answers that move with the repository (`list`, `@latest`, queries). */
+export const SHORT_MAX_AGE_SECONDS = 60;
+
+/** A year: RFC 9111's conventional "never expires". */
+const IMMUTABLE_MAX_AGE_SECONDS = 365 * 24 * 60 * 60;
+
+/** Bodies shorter than this are sent as they are: gzip's header and trailer would outweigh the gain. */
+const MIN_GZIP_BYTES = 256;
+
+/** How an answer may be cached. */
+export interface CachePolicy {
+  /** The validator of the identity representation, quoted (`"…"` or `W/"…"`). */
+  readonly etag: string;
+  readonly cacheControl: string;
+}
+
+/** A complete answer that caches may keep. */
+export interface CacheableBody extends CachePolicy {
+  readonly contentType: string;
+  readonly body: Uint8Array | string;
+}
+
+/**
+ * The ETag of a version's `.info`, `.mod` or `.zip`. The zip's is weak: git's deflate output may
+ * differ between git builds while the files (and the go command's `h1:` hash) stay the same.
+ */
+export function versionETag(kind: 'info' | 'mod' | 'zip', version: ModuleVersion, compression: CompressionLevel): string {
+  const format = kind === 'zip' ? `zip${ZIP_FORMAT_VERSION}-${compression}` : kind;
+  const tag = `"${digest(`${format}\n${version.commit}\n${version.modulePath}\n${version.version}`)}"`;
+  return kind === 'zip' ? `W/${tag}` : tag;
+}
+
+/** The ETag of a body that has no better identity (`list`, `@latest`). */
+export function bodyETag(body: Uint8Array | string): string {
+  return `"${digest(body)}"`;
+}
+
+function digest(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('base64url').slice(0, 27);
+}
+
+/** `Cache-Control` for an answer: `immutable` when it can never change; `private` unless the project is public. */
+export function cacheControl(options: { readonly immutable: boolean; readonly shared: boolean }): string {
+  const audience = options.shared ? 'public' : 'private';
+  if (options.immutable) return `${audience}, max-age=${IMMUTABLE_MAX_AGE_SECONDS}, immutable`;
+  return `${audience}, max-age=${SHORT_MAX_AGE_SECONDS}`;
+}
+
+/**
+ * Whether `If-None-Match` matches `etag` by the weak comparison RFC 9110 §13.1.2 prescribes
+ * (`W/` ignored on both sides), or is `*`.
+ */
+export function matchesIfNoneMatch(req: IncomingMessage, etag: string): boolean {
+  const header = req.headers['if-none-match'];
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  const opaque = stripWeak(etag);
+  return (header.match(/(?:W\/)?"[^"]*"/g) ?? []).some((candidate) => stripWeak(candidate) === opaque);
+}
+
+function stripWeak(etag: string): string {
+  return etag.startsWith('W/') ? etag.slice(2) : etag;
+}
+
+/** Whether the request's `Accept-Encoding` takes gzip (RFC 9110 §12.5.3: `gzip`, `x-gzip` or `*`, q > 0). */
+export function acceptsGzip(req: IncomingMessage): boolean {
+  const header = req.headers['accept-encoding'];
+  if (header === undefined) return false;
+  let star = false;
+  for (const item of header.split(',')) {
+    const [coding, ...params] = item.trim().toLowerCase().split(';');
+    const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)).find((m) => m !== null);
+    const accepted = q === undefined || q === null || Number(q[1]) > 0;
+    if (coding === 'gzip' || coding === 'x-gzip') return accepted;
+    if (coding === '*') star = accepted;
+  }
+  return star;
+}
+
+/**
+ * Sets the validator and cache headers and answers 304 when the client already holds this
+ * representation. Returns true when the 304 was sent (the caller stops there).
+ */
+export function answerNotModified(req: IncomingMessage, res: ServerResponse, policy: CachePolicy): boolean {
+  res.setHeader('ETag', policy.etag);
+  res.setHeader('Cache-Control', policy.cacheControl);
+  if (!matchesIfNoneMatch(req, policy.etag)) return false;
+  res.statusCode = 304;
+  res.end();
+  return true;
+}
+
+/** Sends a complete 200 answer with its cache headers, gzipped when accepted and worth it; 304 when the client has it. */
+export function sendCacheable(req: IncomingMessage, res: ServerResponse, answer: CacheableBody): void {
+  const identity = typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body;
+  const gzip = identity.length >= MIN_GZIP_BYTES && acceptsGzip(req);
+  res.setHeader('Vary', 'Accept-Encoding');
+  // Each representation has its own validator (RFC 9110 §8.8.3): the gzipped one is marked.
+  const etag = gzip ? answer.etag.replace(/"$/, '-gzip"') : answer.etag;
+  if (answerNotModified(req, res, { etag, cacheControl: answer.cacheControl })) return;
+  const bytes = gzip ? gzipSync(identity) : identity;
+  res.statusCode = 200;
+  res.setHeader('Content-Type', answer.contentType);
+  if (gzip) res.setHeader('Content-Encoding', 'gzip');
+  res.setHeader('Content-Length', bytes.length);
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}

@@ -1,0 +1,170 @@
+/**
+ * `/metrics` in the Prometheus text exposition format (version 0.0.4): requests by endpoint and
+ * status, bytes sent, request and git durations as histograms, git processes running and queued,
+ * and HTTP cache hits (conditional requests answered 304).
+ *
+ * Counters live in the process that serves the request: with `--workers N` each worker keeps its
+ * own, and Prometheus sums the series of all scraped targets.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { liveChildCount, onChildExit } from './git/children.ts';
+import type { Limiter } from './git/limiter.ts';
+
+/** The `Content-Type` of the exposition format. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+type Labels = Readonly<Record<string, string>>;
+
+/** Upper bounds (seconds) of the duration buckets: 1 ms to 2 minutes. */
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+function labelText(labels: Labels): string {
+  const pairs = Object.entries(labels).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`);
+  return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
+}
+
+/** Backslash, double quote and newline are the characters a label value must escape. */
+function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function header(name: string, type: string, help: string): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+}
+
+/** A counter with labels: one series per distinct label set. */
+class Counter {
+  readonly #name: string;
+  readonly #help: string;
+  readonly #series = new Map<string, number>();
+
+  constructor(name: string, help: string) {
+    this.#name = name;
+    this.#help = help;
+  }
+
+  add(labels: Labels, amount = 1): void {
+    const key = labelText(labels);
+    this.#series.set(key, (this.#series.get(key) ?? 0) + amount);
+  }
+
+  render(): string {
+    const lines = [...this.#series].map(([labels, value]) => `${this.#name}${labels} ${value}\n`);
+    return header(this.#name, 'counter', this.#help) + lines.join('');
+  }
+}
+
+interface HistogramSeries {
+  readonly labels: Labels;
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** A histogram with labels over fixed buckets (cumulative when rendered, as the format wants). */
+class Histogram {
+  readonly #name: string;
+  readonly #help: string;
+  readonly #buckets: readonly number[];
+  readonly #series = new Map<string, HistogramSeries>();
+
+  constructor(name: string, help: string, buckets: readonly number[]) {
+    this.#name = name;
+    this.#help = help;
+    this.#buckets = buckets;
+  }
+
+  observe(labels: Labels, value: number): void {
+    const key = labelText(labels);
+    let series = this.#series.get(key);
+    if (series === undefined) {
+      series = { labels, counts: this.#buckets.map(() => 0), sum: 0, count: 0 };
+      this.#series.set(key, series);
+    }
+    const bucket = this.#buckets.findIndex((bound) => value <= bound);
+    if (bucket >= 0) series.counts[bucket]++;
+    series.sum += value;
+    series.count++;
+  }
+
+  render(): string {
+    let text = header(this.#name, 'histogram', this.#help);
+    for (const series of this.#series.values()) {
+      let cumulative = 0;
+      for (const [i, bound] of this.#buckets.entries()) {
+        cumulative += series.counts[i];
+        text += `${this.#name}_bucket${labelText({ ...series.labels, le: String(bound) })} ${cumulative}\n`;
+      }
+      text += `${this.#name}_bucket${labelText({ ...series.labels, le: '+Inf' })} ${series.count}\n`;
+      text += `${this.#name}_sum${labelText(series.labels)} ${series.sum}\n`;
+      text += `${this.#name}_count${labelText(series.labels)} ${series.count}\n`;
+    }
+    return text;
+  }
+}
+
+function gauge(name: string, help: string, value: number): string {
+  return `${header(name, 'gauge', help)}${name} ${value}\n`;
+}
+
+/** One finished response, as the metrics count it. */
+export interface RequestObservation {
+  /** `list`, `latest`, `info`, `mod`, `zip`, `go-get`, `health`, `ready`, `metrics`, `sumdb` or `other`. */
+  readonly endpoint: string;
+  readonly status: number;
+  readonly bytes: number;
+  readonly seconds: number;
+}
+
+/** The metrics of one handler. Call `close()` to stop observing git children. */
+export class Metrics {
+  readonly #limiter: Limiter;
+  readonly #requests = new Counter('git_goproxy_requests_total', 'Responses by endpoint and status.');
+  readonly #bytes = new Counter('git_goproxy_response_bytes_total', 'Response body bytes sent, by endpoint.');
+  readonly #cacheHits = new Counter('git_goproxy_cache_hits_total', 'Conditional requests answered 304 Not Modified, by endpoint.');
+  readonly #durations = new Histogram('git_goproxy_request_duration_seconds', 'Time from request to the end of the response, by endpoint (zip: the whole stream).', DURATION_BUCKETS);
+  readonly #gitDurations = new Histogram('git_goproxy_git_duration_seconds', 'Run time of git child processes, by git subcommand.', DURATION_BUCKETS);
+  readonly #stopObservingGit: () => void;
+
+  constructor(limiter: Limiter) {
+    this.#limiter = limiter;
+    this.#stopObservingGit = onChildExit((child, ms) => this.#gitDurations.observe({ command: gitSubcommand(child) }, ms / 1000));
+  }
+
+  /** Counts a finished (or abandoned) response. */
+  observeRequest(observation: RequestObservation): void {
+    const { endpoint, status } = observation;
+    this.#requests.add({ endpoint, status: String(status) });
+    this.#bytes.add({ endpoint }, observation.bytes);
+    if (status === 304) this.#cacheHits.add({ endpoint });
+    this.#durations.observe({ endpoint }, observation.seconds);
+  }
+
+  /** The exposition text. */
+  render(): string {
+    return [
+      this.#requests.render(),
+      this.#bytes.render(),
+      this.#cacheHits.render(),
+      this.#durations.render(),
+      this.#gitDurations.render(),
+      gauge('git_goproxy_git_running', 'git commands holding a slot of the limiter.', this.#limiter.running),
+      gauge('git_goproxy_git_queued', 'git commands waiting for a slot of the limiter.', this.#limiter.queued),
+      gauge('git_goproxy_git_processes', 'Live git child processes, long-lived object readers included.', liveChildCount()),
+    ].join('');
+  }
+
+  close(): void {
+    this.#stopObservingGit();
+  }
+}
+
+/** `git --no-pager --git-dir=… -c k=v archive …` → `archive`. */
+function gitSubcommand(child: ChildProcess): string {
+  const args = child.spawnargs.slice(1);
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-c') i++;
+    else if (!args[i].startsWith('-')) return args[i];
+  }
+  return 'unknown';
+}
