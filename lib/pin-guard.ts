@@ -52,6 +52,7 @@ export class PinGuard {
     this.store = options.store;
     this.#warn = options.warn;
     this.#limiter = options.limiter;
+    if (this.store.droppedTornLine) this.#warn(`${this.store.file}: cut off a torn last line (a crash during a write); its response never completed`);
   }
 
   /** How many (version, tag state) pairs were found where the tag no longer matches the pin: for `/metrics`. */
@@ -161,7 +162,7 @@ function pinOf(version: ModuleVersion): Pin {
 }
 
 /** The `.info` `Time`: RFC 3339 in UTC, whole seconds. */
-export function infoTime(time: Date): string {
+function infoTime(time: Date): string {
   return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 

@@ -46,14 +46,9 @@ const INFO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
 /** A second, different answer for a version that is already pinned. */
 export class PinConflictError extends Error {
-  readonly pinned: Pin;
-  readonly offered: Pin;
-
   constructor(pinned: Pin, offered: Pin) {
     super(`${pinned.module}@${pinned.version}: pinned ${describe(pinned)}, now ${describe(offered)}`);
     this.name = 'PinConflictError';
-    this.pinned = pinned;
-    this.offered = offered;
   }
 }
 
@@ -62,7 +57,7 @@ function describe(pin: Pin): string {
 }
 
 /** Whether `later` can be recorded over `earlier`: same commit, time and go.mod; a zip hash may be added, not changed. */
-export function agrees(earlier: Pin, later: Pin): boolean {
+function agrees(earlier: Pin, later: Pin): boolean {
   return (
     earlier.commit === later.commit &&
     earlier.time === later.time &&
@@ -221,7 +216,10 @@ function toRecord(pin: Pin): Pin {
   return zip === undefined ? { module, version, commit, time, mod } : { module, version, commit, time, mod, zip };
 }
 
-/** Reads a record file: its pins (later lines merged into earlier ones) and where its last complete line ends. */
+/**
+ * Reads a record file without opening it for writing: its pins keyed by `<module> <version>` (later
+ * lines merged into earlier ones), and where its last complete line ends.
+ */
 export function readPins(file: string): { pins: Map<string, Pin>; completeLength: number; torn: boolean } {
   let data: Buffer;
   try {
