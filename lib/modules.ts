@@ -12,6 +12,7 @@
  * skip pseudo-version bases: that needs the latest version's go.mod on every query.
  */
 import { notFound } from './errors.ts';
+import { couldBeRefName } from './git/ref-name.ts';
 import { legacyGoMod, modulePathOf } from './gomod.ts';
 import { checkPathMajor, splitPathVersion } from './module-path.ts';
 import { isPseudoVersion, makePseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from './pseudo.ts';
@@ -190,8 +191,10 @@ export class ModuleRepo {
 
   /** `gitRepo.stat`: tag, then branch, then HEAD, then a hex prefix of a ref's commit, then of any commit. */
   async #statRevision(rev: string, query: string): Promise<RevInfo> {
-    const refs = await this.#host.refs();
     const unknown = () => invalidVersion(this.modulePath, query, `unknown revision ${rev}`);
+    // What no ref can be named is unknown without a look at the repository (git/ref-name.ts).
+    if (!couldBeRefName(rev)) throw unknown();
+    const refs = await this.#host.refs();
     let commit = refs.tags.get(rev) ?? refs.branches.get(rev) ?? (rev === 'HEAD' ? refs.headCommit : undefined);
     if (commit === undefined && HEX_PREFIX.test(rev)) commit = await this.#resolveHex(rev, refs, query);
     if (commit === undefined) throw unknown();
