@@ -68,6 +68,7 @@ export class PinGuard {
 
   /** `.info` of any query: as the repository resolves it, unless the version it names is pinned elsewhere. */
   async stat(target: PinnedTarget, query: string): Promise<ModuleVersion> {
+    if (query === 'latest') return this.latest(target);
     if (this.store.get(target.repo.modulePath, query) !== undefined) return this.exact(target, query);
     return this.#keepPinned(target, await target.repo.stat(query));
   }

@@ -96,6 +96,7 @@ describe('pin guard', () => {
     try {
       assert.equal((await service.pins.stat(target, 'v1.3.0')).commit, commits[1], 'a pin without a tag');
       assert.equal((await service.pins.latest(target)).version, 'v1.3.0');
+      assert.equal((await service.pins.stat(target, 'latest')).version, 'v1.3.0');
       assert.deepEqual(await service.list(target), ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0']);
       await repo.tag('v1.0.0', commits[2]);
       assert.equal((await service.pins.exact(target, 'v1.0.0')).commit, commits[0]);
