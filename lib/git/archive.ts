@@ -7,10 +7,11 @@
  *
  * The served repositories are never written to. Each one gets a tiny shadow bare git dir under
  * `baseDir` whose `objects/info/alternates` points at the real object store and whose
- * `info/attributes` holds the real repository's own `info/attributes` followed by that line.
- * The shadow has no refs and its own minimal config, so only a full commit id can be archived
- * and the served repository's config (filter drivers and the like) plays no part, as in the
- * go command's own freshly initialised cache repository.
+ * `info/attributes` holds that line only. The shadow has no refs and its own minimal config, so
+ * only a full commit id can be archived, and neither the served repository's config (filter
+ * drivers and the like) nor its `info/attributes` play a part: the go command archives from its
+ * own freshly initialised clone, which has neither (GitLab, for one, writes the default branch's
+ * `.gitattributes` into `info/attributes`; applying those to every version would change hashes).
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -37,8 +38,6 @@ export class ShadowRepos {
   readonly baseDir: string;
   /** Real git dir (as given) → promise of its shadow's path; created once per process. */
   readonly #shadows = new Map<string, Promise<string>>();
-  /** Shadow path → the attributes text last written or found there. */
-  readonly #attributes = new Map<string, string>();
 
   constructor(baseDir: string) {
     this.baseDir = baseDir;
@@ -52,7 +51,6 @@ export class ShadowRepos {
   async archiveZip(gitDir: string, commit: string, dir: string | undefined, options: ArchiveOptions = {}): Promise<ChildProcess> {
     if (!FULL_OID.test(commit)) throw new TypeError(`not a full commit id: ${JSON.stringify(commit)}`);
     const shadow = await this.shadowFor(gitDir);
-    await this.#syncAttributes(gitDir, shadow);
     const args = ['-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', ...LEVEL_FLAGS[options.level ?? 'default']];
     // git 2.39's archive takes `--` after --end-of-options as a pathspec, so none is written.
     args.push('--end-of-options', commit);
@@ -77,7 +75,10 @@ export class ShadowRepos {
     if (realGitDir.includes('\n')) throw new Error('a git dir path must not contain a newline');
     const name = createHash('sha256').update(realGitDir).digest('hex').slice(0, 32);
     const shadow = join(this.baseDir, `${name}.git`);
-    if (await isDirectory(join(shadow, 'objects'))) return shadow;
+    if (await isDirectory(join(shadow, 'objects'))) {
+      await repairAttributes(shadow);
+      return shadow;
+    }
     await mkdir(this.baseDir, { recursive: true });
     const staging = await mkdtemp(join(this.baseDir, '.staging-'));
     try {
@@ -90,19 +91,6 @@ export class ShadowRepos {
     }
     return shadow;
   }
-
-  /** Rewrites the shadow's `info/attributes` (atomically) when the real repository's have changed. */
-  async #syncAttributes(gitDir: string, shadow: string): Promise<void> {
-    const own = await readFile(join(gitDir, 'info', 'attributes'), 'utf8').catch(() => '');
-    const wanted = own === '' ? NEUTRALISE_EXPORT_ATTRIBUTES : `${own}\n${NEUTRALISE_EXPORT_ATTRIBUTES}`;
-    const path = join(shadow, 'info', 'attributes');
-    if (!this.#attributes.has(shadow)) this.#attributes.set(shadow, await readFile(path, 'utf8').catch(() => ''));
-    if (this.#attributes.get(shadow) === wanted) return;
-    const staging = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-    await writeFile(staging, wanted);
-    await rename(staging, path);
-    this.#attributes.set(shadow, wanted);
-  }
 }
 
 /** The files that make `dir` a bare git dir borrowing its objects from `objectsDir`. */
@@ -114,6 +102,18 @@ async function writeShadowSkeleton(dir: string, objectsDir: string): Promise<voi
   await writeFile(join(dir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = true\n');
   await writeFile(join(dir, 'objects', 'info', 'alternates'), `${objectsDir}\n`);
   await writeFile(join(dir, 'info', 'attributes'), NEUTRALISE_EXPORT_ATTRIBUTES);
+}
+
+/**
+ * Makes an existing shadow's `info/attributes` hold exactly the go command's line (atomically):
+ * shadows written by older versions of this server also held the served repository's own.
+ */
+async function repairAttributes(shadow: string): Promise<void> {
+  const path = join(shadow, 'info', 'attributes');
+  if ((await readFile(path, 'utf8').catch(() => '')) === NEUTRALISE_EXPORT_ATTRIBUTES) return;
+  const staging = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  await writeFile(staging, NEUTRALISE_EXPORT_ATTRIBUTES);
+  await rename(staging, path);
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -84,20 +84,25 @@ test('the served repository is byte-for-byte unchanged and nothing is written in
   }
 });
 
-test('the real repository’s own info/attributes apply, and changes to them are picked up', async () => {
+test('the real repository’s own info/attributes play no part, as in the go command’s own clone', async () => {
   const attributes = join(repo.gitDir, 'info', 'attributes');
   mkdirSync(join(repo.gitDir, 'info'), { recursive: true });
   try {
     writeFileSync(attributes, 'plain.txt text eol=crlf\nsubst.txt export-subst\n');
-    const first = await archive();
-    assert.equal(first.files.get('plain.txt'), 'one\r\ntwo\r\n');
-    assert.equal(first.files.get('subst.txt'), 'commit $Format:%H$\n', 'the go command line still wins');
-    writeFileSync(attributes, '');
-    const second = await archive();
-    assert.equal(second.files.get('plain.txt'), 'one\ntwo\n');
+    const { files } = await archive();
+    assert.equal(files.get('plain.txt'), 'one\ntwo\n');
+    assert.equal(files.get('subst.txt'), 'commit $Format:%H$\n');
   } finally {
     rmSync(attributes, { force: true });
   }
+});
+
+test('a shadow left with other attributes (by an older server) is repaired on first use', async () => {
+  const shadow = await shadows.shadowFor(repo.gitDir);
+  writeFileSync(join(shadow, 'info', 'attributes'), '* text eol=crlf\n');
+  const { files } = await archive(undefined, {}, new ShadowRepos(baseDir));
+  assert.equal(files.get('plain.txt'), 'one\ntwo\n');
+  assert.equal(readFileSync(join(shadow, 'info', 'attributes'), 'utf8'), '* -export-subst -export-ignore\n');
 });
 
 test('a directory limits the archive; a missing one fails', async () => {
