@@ -108,6 +108,12 @@ export class ConfigError extends Error {
   }
 }
 
+/** The `ProxyOptions` part of a server config (without `listen`, `workers`, `shutdownTimeout`). */
+export function proxyOptionsOf(config: ServerConfig): ProxyOptions {
+  const { listen: _listen, workers: _workers, shutdownTimeout: _shutdownTimeout, ...options } = config;
+  return options;
+}
+
 /** Fills in defaults and validates options given in code (the same rules as the config file). */
 export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
   validateProxyOptions(options as Record<string, unknown>, PROXY_KEYS);

@@ -6,7 +6,7 @@
  */
 import { cpus } from 'node:os';
 import type { ServerConfig } from './config.ts';
-import { ConfigError, resolveOptions } from './config.ts';
+import { ConfigError, proxyOptionsOf, resolveOptions } from './config.ts';
 import type { Pin } from './pins.ts';
 import * as semver from './semver.ts';
 import { ModuleService } from './service.ts';
@@ -24,7 +24,7 @@ export async function pinsCommand(argv: string[], readConfig: ConfigReader): Pro
   const verify = argv[0] === 'verify';
   let service: ModuleService;
   try {
-    const { listen: _listen, ...options } = readConfig(verify ? argv.slice(1) : argv);
+    const options = proxyOptionsOf(readConfig(verify ? argv.slice(1) : argv));
     service = new ModuleService(resolveOptions(options));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -9,8 +9,11 @@ import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServerConfig } from './config.ts';
-import { ConfigError, DEFAULT_LISTEN, DEFAULT_MODULE_HOST, loadConfigFile, parseListen } from './config.ts';
+import { ConfigError, DEFAULT_LISTEN, DEFAULT_MODULE_HOST, loadConfigFile, parseListen, proxyOptionsOf } from './config.ts';
 import { createHandler } from './index.ts';
+import { isClusterWorker, runPrimary } from './cluster.ts';
+import { logger } from './log.ts';
+import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, gracefulShutdown, stopOnSignals } from './shutdown.ts';
 import { pinsCommand } from './pins-cli.ts';
 import { runTokenCommand } from './tokens.ts';
 
@@ -25,6 +28,10 @@ Flags (each also read from the environment variable shown):
   --module-host HOST   host part of module paths                     GIT_GOPROXY_MODULE_HOST (default ${DEFAULT_MODULE_HOST})
   --config FILE        JSON config file (see README "Configuration") GIT_GOPROXY_CONFIG
   --data DIR           pins and other state (default REPOS/.git-goproxy) GIT_GOPROXY_DATA
+  --base-path PATH     serve under a path prefix, e.g. /goproxy     GIT_GOPROXY_BASE_PATH
+  --log-level LEVEL    debug, info (access log), warn, error, silent GIT_GOPROXY_LOG_LEVEL (default info)
+  --workers N          serving processes sharing the port (cluster)  GIT_GOPROXY_WORKERS (default 1)
+  --shutdown-timeout S seconds in-flight responses get on SIGTERM    GIT_GOPROXY_SHUTDOWN_TIMEOUT (default ${DEFAULT_SHUTDOWN_TIMEOUT_SECONDS})
   --help               print this help
 
 Flags override the environment, which overrides the config file.
@@ -40,6 +47,10 @@ const FLAGS = {
   'module-host': { type: 'string', env: 'GIT_GOPROXY_MODULE_HOST' },
   config: { type: 'string', env: 'GIT_GOPROXY_CONFIG' },
   data: { type: 'string', env: 'GIT_GOPROXY_DATA' },
+  'base-path': { type: 'string', env: 'GIT_GOPROXY_BASE_PATH' },
+  'log-level': { type: 'string', env: 'GIT_GOPROXY_LOG_LEVEL' },
+  workers: { type: 'string', env: 'GIT_GOPROXY_WORKERS' },
+  'shutdown-timeout': { type: 'string', env: 'GIT_GOPROXY_SHUTDOWN_TIMEOUT' },
   help: { type: 'boolean' },
 } as const;
 
@@ -76,7 +87,20 @@ function readConfig(argv: string[]): ServerConfig {
   if (moduleHost !== undefined) config.moduleHost = moduleHost;
   const dataDir = setting('data');
   if (dataDir !== undefined) config.dataDir = dataDir;
+  const basePath = setting('base-path');
+  if (basePath !== undefined) config.basePath = basePath;
+  const logLevel = setting('log-level');
+  if (logLevel !== undefined) config.logLevel = logLevel as ServerConfig['logLevel'];
+  const workers = setting('workers');
+  if (workers !== undefined) config.workers = positiveIntegerFlag('workers', workers);
+  const shutdownTimeout = setting('shutdown-timeout');
+  if (shutdownTimeout !== undefined) config.shutdownTimeout = positiveIntegerFlag('shutdown-timeout', shutdownTimeout);
   return config;
+}
+
+function positiveIntegerFlag(flag: string, text: string): number {
+  if (!/^[1-9][0-9]{0,5}$/.test(text)) fail(`--${flag}: must be a positive integer, got ${JSON.stringify(text)}`);
+  return Number(text);
 }
 
 function main(): void {
@@ -88,33 +112,40 @@ function main(): void {
   let handler: ReturnType<typeof createHandler>;
   try {
     config = readConfig(process.argv.slice(2));
-    const { listen: _listen, ...options } = config;
-    handler = createHandler(options);
+    handler = createHandler(proxyOptionsOf(config));
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
   const address = parseListen(config.listen ?? DEFAULT_LISTEN) ?? fail(`--listen: must be HOST:PORT, got ${JSON.stringify(config.listen)}`);
+  const deadlineMs = (config.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_SECONDS) * 1000;
+  const announce = (port: number) => announceListening(config, handler.projectCount, address.host, port);
+  if ((config.workers ?? 1) > 1 && !isClusterWorker()) {
+    // The primary only checked the config: the workers serve.
+    handler.close().then(() => runPrimary(config.workers ?? 1, deadlineMs + 5000, logger, ({ port }) => announce(port)));
+    return;
+  }
   const server = createServer(handler);
   server.on('error', (error) => fail(`cannot listen on ${config.listen ?? DEFAULT_LISTEN}: ${error.message}`));
   server.listen(address.port, address.host, () => {
     const bound = server.address();
-    const port = typeof bound === 'object' && bound !== null ? bound.port : address.port;
-    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-    const projects = handler.projectCount;
-    const repos = resolve(config.repos ?? './repos');
-    const missing = existsSync(repos) ? '' : ' (no such directory yet)';
-    process.stdout.write(`git-goproxy: serving ${projects} project${projects === 1 ? '' : 's'} from ${repos}${missing}\n`);
-    process.stdout.write(`git-goproxy: GOPROXY=http://${host}:${port}\n`);
+    if (!isClusterWorker()) announce(typeof bound === 'object' && bound !== null ? bound.port : address.port);
   });
-  const stop = () => {
-    server.close(() => {
-      handler.close().finally(() => process.exit(0));
-    });
-    server.closeAllConnections();
+  const stop = async (): Promise<void> => {
+    await gracefulShutdown({ server, close: () => handler.close() }, deadlineMs, logger);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // A cluster worker stops when the primary says so; the terminal's SIGINT reaches the primary too.
+  if (isClusterWorker()) process.on('SIGINT', () => undefined);
+  stopOnSignals(stop, logger, isClusterWorker() ? ['SIGTERM'] : ['SIGTERM', 'SIGINT']);
+}
+
+/** The start-up lines on stdout: what is served, and the GOPROXY value that reaches it. */
+function announceListening(config: ServerConfig, projects: number, listenHost: string, port: number): void {
+  const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
+  const repos = resolve(config.repos ?? './repos');
+  const missing = existsSync(repos) ? '' : ' (no such directory yet)';
+  process.stdout.write(`git-goproxy: serving ${projects} project${projects === 1 ? '' : 's'} from ${repos}${missing}\n`);
+  process.stdout.write(`git-goproxy: GOPROXY=http://${host}:${port}${config.basePath ?? ''}\n`);
 }
 
 if (process.argv[2] === 'token') {
