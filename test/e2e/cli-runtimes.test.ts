@@ -1,0 +1,91 @@
+/**
+ * The command line as operators run it: under Node and under Deno (`deno run -A lib/server.ts`),
+ * alone and with `--workers 2`, the go client downloads a module and gets the same go.sum hashes;
+ * every response leaves one JSON access-log line; SIGTERM drains and exits 0 with no git process
+ * left behind.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { startCliServer, type CliServer, type Runtime } from '../support/cli-server.ts';
+import { createRepo } from '../support/git-fixture.ts';
+import { goModDownload } from '../support/go-client.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
+
+const MODULE = 'go.test/group/app';
+
+/** Processes whose command line mentions `text` (git children started by a server on our temp dir). */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name))) {
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (command.includes(text)) found.push(`${pid}: ${command}`);
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  return found;
+}
+
+describe('the CLI under Node and Deno', () => {
+  let root: string;
+  const servers: CliServer[] = [];
+  const sums = new Map<string, string>();
+
+  before(async () => {
+    root = await makeTempDir('cli-runtimes');
+    const repo = await createRepo(root, 'group/app');
+    await repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'app.go': 'package app\n\nconst Name = "app"\n' }, { date: '2024-03-04T05:06:07Z' });
+    await repo.tag('v1.2.3');
+  });
+
+  after(async () => {
+    await Promise.all(servers.map((server) => server.stop('SIGKILL')));
+    await removeDir(root);
+  });
+
+  const cases: Array<[name: string, runtime: Runtime, extra: string[]]> = [
+    ['node', 'node', []],
+    ['deno', 'deno', []],
+    ['node --workers 2', 'node', ['--workers', '2']],
+  ];
+  for (const [name, runtime, extra] of cases) {
+    test(`${name}: go mod download, access log, clean SIGTERM`, async () => {
+      const server = await startCliServer(['--repos', root, '--module-host', 'go.test', ...extra], runtime);
+      servers.push(server);
+      const download = await goModDownload(`${MODULE}@v1.2.3`, { proxy: server.url });
+      assert.equal(download.json?.Error, undefined, download.stderr);
+      assert.match(download.json?.Sum ?? '', /^h1:/);
+      sums.set(name, `${download.json?.Sum} ${download.json?.GoModSum}`);
+
+      const requests = server.logLines().filter((line) => line.msg === 'request');
+      const zip = requests.find((line) => typeof line.path === 'string' && line.path.endsWith('.zip'));
+      assert.ok(zip, JSON.stringify(requests));
+      assert.equal(zip.status, 200);
+      assert.equal(zip.project, 'group/app');
+      assert.equal(zip.module, MODULE);
+      assert.equal(zip.version, 'v1.2.3');
+      assert.equal(zip.client, '127.0.0.1');
+      assert.ok(typeof zip.bytes === 'number' && zip.bytes > 100);
+      assert.ok(typeof zip.ms === 'number');
+      assert.ok(!Number.isNaN(Date.parse(String(zip.time))));
+
+      const ended = await server.stop('SIGTERM');
+      assert.deepEqual(ended, { code: 0, signal: null }, JSON.stringify(server.logLines()));
+      assert.ok(server.logLines().some((line) => line.msg === 'shutting down'));
+      assert.deepEqual(processesMentioning(root), []);
+    });
+  }
+
+  test('every runtime served the same hashes', () => {
+    assert.equal(sums.size, cases.length);
+    assert.equal(new Set(sums.values()).size, 1, JSON.stringify([...sums]));
+  });
+
+  test('bad flags stop start-up with a one-line reason', async () => {
+    await assert.rejects(startCliServer(['--repos', root, '--workers', 'many']), /--workers: must be a positive integer/);
+    await assert.rejects(startCliServer(['--repos', root, '--log-level', 'loud']), /config: logLevel: must be one of/);
+    await assert.rejects(startCliServer(['--repos', root, '--base-path', 'goproxy/']), /config: basePath: must start with "\/"/);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * Runs the real command line (`lib/server.ts`) as a child process, under Node (through tsx) or
+ * Deno (the `deno` devDependency), on an ephemeral loopback port; collects its JSON log lines
+ * from stderr and stops it with a signal.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The Deno binary the `deno` npm package installs. */
+export const DENO = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url));
+const START_TIMEOUT_MS = 60_000;
+
+export type Runtime = 'node' | 'deno';
+
+export interface CliServer {
+  /** The `GOPROXY=` value the server printed (base path included). */
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Every JSON line written to stderr so far, parsed. */
+  logLines(): Array<Record<string, unknown>>;
+  /** Sends `signal` (default SIGTERM) and resolves with how the process ended. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `lib/server.ts --listen 127.0.0.1:0 <args…>` and resolves once it prints its GOPROXY line. */
+export async function startCliServer(args: readonly string[], runtime: Runtime = 'node', env: NodeJS.ProcessEnv = {}): Promise<CliServer> {
+  const command = runtime === 'node' ? process.execPath : DENO;
+  const runtimeArgs = runtime === 'node' ? ['--import', 'tsx', 'lib/server.ts'] : ['run', '-A', 'lib/server.ts'];
+  const child = spawn(command, [...runtimeArgs, '--listen', '127.0.0.1:0', ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => fail(`no GOPROXY line within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    const check = (): void => {
+      const match = /GOPROXY=(\S+)/.exec(stdout);
+      if (match === null) return;
+      clearTimeout(timer);
+      child.stdout.off('data', check);
+      resolve(match[1]);
+    };
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${runtime} lib/server.ts: ${why}\nstdout: ${stdout}\nstderr: ${stderr}`));
+    };
+    child.stdout.on('data', check);
+    exited.then(({ code, signal }) => fail(`exited (${code ?? signal}) before listening`));
+  });
+  return {
+    url,
+    child,
+    logLines: () =>
+      stderr
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    stop: (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
