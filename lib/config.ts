@@ -81,6 +81,12 @@ export interface ServerConfig extends ProxyOptions {
   workers?: number;
   /** Seconds in-flight responses get to finish on SIGTERM/SIGINT before git children are killed; default 30. */
   shutdownTimeout?: number;
+  /** Seconds a client gets to send its request headers; default 20 (http-server.ts). */
+  headersTimeout?: number;
+  /** Seconds a client gets to send its whole request; default 30. */
+  requestTimeout?: number;
+  /** Seconds a connection may move no byte either way (a client that stops reading a zip) before it is dropped; default 60. */
+  idleTimeout?: number;
 }
 
 /** `ProxyOptions` with every default filled in. */
@@ -110,7 +116,8 @@ export class ConfigError extends Error {
 
 /** The `ProxyOptions` part of a server config (without `listen`, `workers`, `shutdownTimeout`). */
 export function proxyOptionsOf(config: ServerConfig): ProxyOptions {
-  const { listen: _listen, workers: _workers, shutdownTimeout: _shutdownTimeout, ...options } = config;
+  const { listen: _listen, workers: _workers, shutdownTimeout: _shutdownTimeout, ...rest } = config;
+  const { headersTimeout: _headersTimeout, requestTimeout: _requestTimeout, idleTimeout: _idleTimeout, ...options } = rest;
   return options;
 }
 
@@ -256,7 +263,15 @@ const PROXY_KEYS: Record<string, Check> = {
   logLevel: oneOf(...LOG_LEVELS),
 };
 
-const SERVER_KEYS: Record<string, Check> = { ...PROXY_KEYS, listen, workers: positiveInteger, shutdownTimeout: positiveInteger };
+const SERVER_KEYS: Record<string, Check> = {
+  ...PROXY_KEYS,
+  listen,
+  workers: positiveInteger,
+  shutdownTimeout: positiveInteger,
+  headersTimeout: positiveInteger,
+  requestTimeout: positiveInteger,
+  idleTimeout: positiveInteger,
+};
 
 function validateProxyOptions(options: Record<string, unknown>, keys: Record<string, Check>): void {
   for (const [name, value] of Object.entries(options)) {
