@@ -5,11 +5,11 @@
  * `http.createServer`, and signals for a clean stop.
  */
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServerConfig } from './config.ts';
 import { ConfigError, DEFAULT_LISTEN, DEFAULT_MODULE_HOST, loadConfigFile, parseListen, proxyOptionsOf } from './config.ts';
+import { createProxyServer } from './http-server.ts';
 import { createHandler } from './index.ts';
 import { isClusterWorker, runPrimary } from './cluster.ts';
 import { logger } from './log.ts';
@@ -125,7 +125,7 @@ function main(): void {
     handler.close().then(() => runPrimary(config.workers ?? 1, deadlineMs + 5000, logger, ({ port }) => announce(port)));
     return;
   }
-  const server = createServer(handler);
+  const server = createProxyServer(handler, config);
   server.on('error', (error) => fail(`cannot listen on ${config.listen ?? DEFAULT_LISTEN}: ${error.message}`));
   server.listen(address.port, address.host, () => {
     const bound = server.address();
