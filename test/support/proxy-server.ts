@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createProxyServer, type ServerTimeouts } from '../../lib/http-server.ts';
 import { createHandler, type GoProxyHandler, type ProxyOptions } from '../../lib/index.ts';
 
 export interface RunningProxy {
@@ -21,11 +22,14 @@ export interface ListenOptions {
   readonly tls?: { readonly key: string; readonly cert: string };
   /** Port on 127.0.0.1; default: an ephemeral one. */
   readonly port?: number;
+  /** Serve HTTP through the CLI's `createProxyServer` with these limits (as `node lib/server.js` does). */
+  readonly timeouts?: ServerTimeouts;
 }
 
 export async function startProxy(options: ProxyOptions, listen: ListenOptions = {}): Promise<RunningProxy> {
   const handler = createHandler(options);
-  const server: Server = listen.tls === undefined ? createServer(handler) : createHttpsServer(listen.tls, handler);
+  const server: Server =
+    listen.tls !== undefined ? createHttpsServer(listen.tls, handler) : listen.timeouts !== undefined ? createProxyServer(handler, listen.timeouts) : createServer(handler);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
