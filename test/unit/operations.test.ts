@@ -1,0 +1,134 @@
+/**
+ * The operations building blocks on their own: JSON log lines and levels, Prometheus rendering,
+ * If-None-Match and Accept-Encoding parsing, ETags, base-path matching.
+ */
+import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { describe, test } from 'node:test';
+import { basePathError, stripBasePath } from '../../lib/base-path.ts';
+import { runGit } from '../../lib/git/run.ts';
+import { Limiter } from '../../lib/git/limiter.ts';
+import { acceptsGzip, cacheControl, matchesIfNoneMatch, versionETag } from '../../lib/http-cache.ts';
+import { Logger } from '../../lib/log.ts';
+import { Metrics } from '../../lib/metrics.ts';
+import type { ModuleVersion } from '../../lib/modules.ts';
+
+const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+
+describe('Logger', () => {
+  test('one JSON line per call, at or above its level, undefined fields left out, errors as stacks', () => {
+    const lines: string[] = [];
+    const logger = new Logger({ level: 'warn', write: (line) => lines.push(line) });
+    logger.info('dropped');
+    logger.warn('kept', { project: 'a/b', token: undefined });
+    logger.error('failed', { error: new Error('boom') });
+    assert.equal(lines.length, 2);
+    assert.ok(lines.every((line) => line.endsWith('}\n') && !line.slice(0, -1).includes('\n')));
+    const warn = JSON.parse(lines[0]);
+    assert.deepEqual(Object.keys(warn), ['time', 'level', 'msg', 'project']);
+    assert.equal(warn.level, 'warn');
+    assert.match(JSON.parse(lines[1]).error, /^Error: boom\n/);
+  });
+
+  test('fields cannot overwrite time, level or msg; silent writes nothing; unknown levels are refused', () => {
+    const lines: string[] = [];
+    const logger = new Logger({ write: (line) => lines.push(line) });
+    logger.access({ method: 'GET', path: '/x', status: 200, bytes: 3, ms: 1 });
+    assert.equal(JSON.parse(lines[0]).msg, 'request');
+    logger.info('hi', { msg: 'forged', level: 'error' });
+    assert.deepEqual([JSON.parse(lines[1]).msg, JSON.parse(lines[1]).level], ['hi', 'info']);
+    logger.level = 'silent';
+    logger.error('nothing');
+    assert.equal(lines.length, 2);
+    assert.throws(() => (logger.level = 'loud' as 'info'), /unknown log level/);
+  });
+});
+
+describe('Metrics', () => {
+  test('counters, cumulative histogram buckets, git durations by subcommand, limiter gauges', async () => {
+    const limiter = new Limiter({ concurrency: 2 });
+    const metrics = new Metrics(limiter);
+    try {
+      metrics.observeRequest({ endpoint: 'zip', status: 200, bytes: 1000, seconds: 0.003 });
+      metrics.observeRequest({ endpoint: 'zip', status: 200, bytes: 500, seconds: 0.2 });
+      metrics.observeRequest({ endpoint: 'info', status: 304, bytes: 0, seconds: 0.0001 });
+      await runGit('/nonexistent-but-irrelevant', ['version']);
+      const release = await limiter.acquire();
+      const text = metrics.render();
+      release();
+      assert.match(text, /^git_goproxy_requests_total\{endpoint="zip",status="200"\} 2$/m);
+      assert.match(text, /^git_goproxy_response_bytes_total\{endpoint="zip"\} 1500$/m);
+      assert.match(text, /^git_goproxy_cache_hits_total\{endpoint="info"\} 1$/m);
+      assert.match(text, /^git_goproxy_request_duration_seconds_bucket\{endpoint="zip",le="0.001"\} 0$/m);
+      assert.match(text, /^git_goproxy_request_duration_seconds_bucket\{endpoint="zip",le="0.005"\} 1$/m);
+      assert.match(text, /^git_goproxy_request_duration_seconds_bucket\{endpoint="zip",le="0.25"\} 2$/m);
+      assert.match(text, /^git_goproxy_request_duration_seconds_bucket\{endpoint="zip",le="\+Inf"\} 2$/m);
+      assert.match(text, /^git_goproxy_request_duration_seconds_sum\{endpoint="zip"\} 0.203$/m);
+      assert.match(text, /^git_goproxy_git_duration_seconds_count\{command="version"\} 1$/m);
+      assert.match(text, /^git_goproxy_git_running 1$/m);
+      assert.match(text, /^git_goproxy_git_queued 0$/m);
+    } finally {
+      metrics.close();
+    }
+  });
+
+  test('after close() git children are no longer observed', async () => {
+    const metrics = new Metrics(new Limiter());
+    metrics.close();
+    await runGit('/nonexistent-but-irrelevant', ['version']);
+    assert.doesNotMatch(metrics.render(), /command="version"/);
+  });
+});
+
+describe('HTTP caching rules', () => {
+  test('If-None-Match: lists, weak comparison, *, no header', () => {
+    assert.equal(matchesIfNoneMatch(request({ 'if-none-match': '"a", W/"b"' }), '"b"'), true);
+    assert.equal(matchesIfNoneMatch(request({ 'if-none-match': '"b"' }), 'W/"b"'), true);
+    assert.equal(matchesIfNoneMatch(request({ 'if-none-match': '*' }), '"x"'), true);
+    assert.equal(matchesIfNoneMatch(request({ 'if-none-match': '"ab"' }), '"a"'), false);
+    assert.equal(matchesIfNoneMatch(request({}), '"a"'), false);
+  });
+
+  test('Accept-Encoding: gzip, x-gzip, q=0 refusals, * fallback', () => {
+    assert.equal(acceptsGzip(request({ 'accept-encoding': 'gzip' })), true);
+    assert.equal(acceptsGzip(request({ 'accept-encoding': 'deflate, X-GZIP;q=0.1' })), true);
+    assert.equal(acceptsGzip(request({ 'accept-encoding': 'gzip;q=0' })), false);
+    assert.equal(acceptsGzip(request({ 'accept-encoding': 'br, *;q=0.5' })), true);
+    assert.equal(acceptsGzip(request({ 'accept-encoding': 'br' })), false);
+    assert.equal(acceptsGzip(request({})), false);
+  });
+
+  test('ETags change with commit, version, kind and compression; zip tags are weak', () => {
+    const version = { modulePath: 'go.test/a', version: 'v1.0.0', commit: 'c'.repeat(40) } as ModuleVersion;
+    const info = versionETag('info', version, 'default');
+    assert.match(info, /^"[A-Za-z0-9_-]{27}"$/);
+    assert.notEqual(versionETag('mod', version, 'default'), info);
+    assert.notEqual(versionETag('info', { ...version, commit: 'd'.repeat(40) }, 'default'), info);
+    assert.notEqual(versionETag('info', { ...version, version: 'v1.0.1' }, 'default'), info);
+    assert.equal(versionETag('info', version, 'store'), info, 'compression only matters to the zip');
+    assert.match(versionETag('zip', version, 'default'), /^W\/"/);
+    assert.notEqual(versionETag('zip', version, 'store'), versionETag('zip', version, 'default'));
+  });
+
+  test('Cache-Control', () => {
+    assert.equal(cacheControl({ immutable: true, shared: true }), 'public, max-age=31536000, immutable');
+    assert.equal(cacheControl({ immutable: false, shared: false }), 'private, max-age=60');
+  });
+});
+
+describe('base path', () => {
+  test('matching whole elements only', () => {
+    assert.equal(stripBasePath('/goproxy/a/@v/list', '/goproxy'), '/a/@v/list');
+    assert.equal(stripBasePath('/goproxy', '/goproxy'), '/');
+    assert.equal(stripBasePath('/goproxyx/a', '/goproxy'), undefined);
+    assert.equal(stripBasePath('/other', '/goproxy'), undefined);
+    assert.equal(stripBasePath('/a', ''), '/a');
+  });
+
+  test('validation', () => {
+    assert.equal(basePathError('/go/proxy'), undefined);
+    for (const bad of ['goproxy', '/', '/goproxy/', '/a//b', '/a/../b', '/./a', '/a?b', '/a#b', '/a b']) {
+      assert.notEqual(basePathError(bad), undefined, bad);
+    }
+  });
+});
