@@ -15,6 +15,7 @@ import { isClusterWorker, runPrimary } from './cluster.ts';
 import { logger } from './log.ts';
 import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, gracefulShutdown, stopOnSignals } from './shutdown.ts';
 import { pinsCommand } from './pins-cli.ts';
+import { sumCommand } from './sum.ts';
 import { runTokenCommand } from './tokens.ts';
 
 const USAGE = `Usage: node lib/server.js [flags]
@@ -39,6 +40,7 @@ Flags override the environment, which overrides the config file.
 Commands (same flags):
   pins                 list the pinned versions (README "Versions are immutable")
   pins verify          recompute every pinned version's hashes from git; exit 1 if any differ
+  sum MODULE@VERSION…  print the go.sum lines of each version, as the go command writes them
 `;
 
 const FLAGS = {
@@ -59,11 +61,16 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-/** Flags, then environment, then config file. */
-function readConfig(argv: string[]): ServerConfig {
+/**
+ * Flags, then environment, then config file. Positional arguments are refused unless a
+ * `positionals` array is given to collect them (for commands that take operands).
+ */
+function readConfig(argv: string[], positionals?: string[]): ServerConfig {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }));
+    let operands: string[];
+    ({ values, positionals: operands } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: positionals !== undefined }));
+    positionals?.push(...operands);
   } catch (error) {
     fail(`${(error as Error).message}\n\n${USAGE}`);
   }
@@ -108,6 +115,10 @@ function main(): void {
     pinsCommand(process.argv.slice(3), readConfig).then((status) => process.exit(status), (error: Error) => fail(error.message));
     return;
   }
+  if (process.argv[2] === 'sum') {
+    sum(process.argv.slice(3));
+    return;
+  }
   let config: ServerConfig;
   let handler: ReturnType<typeof createHandler>;
   try {
@@ -146,6 +157,21 @@ function announceListening(config: ServerConfig, projects: number, listenHost: s
   const missing = existsSync(repos) ? '' : ' (no such directory yet)';
   process.stdout.write(`git-goproxy: serving ${projects} project${projects === 1 ? '' : 's'} from ${repos}${missing}\n`);
   process.stdout.write(`git-goproxy: GOPROXY=http://${host}:${port}${config.basePath ?? ''}\n`);
+}
+
+/** `sum MODULE@VERSION…` with the server's flags (lib/sum.ts). */
+function sum(argv: string[]): void {
+  const targets: string[] = [];
+  let config: ServerConfig;
+  try {
+    config = readConfig(argv, targets);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const output = { stdout: (text: string) => process.stdout.write(text), stderr: (text: string) => process.stderr.write(text) };
+  const { listen: _listen, ...options } = config;
+  sumCommand(targets, options, output).then((status) => process.exit(status), (error: Error) => fail(error.message));
 }
 
 if (process.argv[2] === 'token') {
