@@ -52,7 +52,7 @@ export class PinGuard {
     this.store = options.store;
     this.#warn = options.warn;
     this.#limiter = options.limiter;
-    if (this.store.droppedTornLine) this.#warn(`${this.store.file}: cut off a torn last line (a crash during a write); its response never completed`);
+    if (this.store.endedTorn) this.#warn(`${this.store.file} ends in a torn line (a crash during a write): it is ignored`);
   }
 
   /** How many (version, tag state) pairs were found where the tag no longer matches the pin: for `/metrics`. */

@@ -48,7 +48,7 @@ export class ModuleService {
     const dataDir = dataDirectory(options);
     this.#shadows = new ShadowRepos(join(dataDir, 'shadow'));
     const warn = (message: string) => console.warn(`git-goproxy: warning: ${message}`);
-    this.pins = new PinGuard({ store: PinStore.open(dataDir), warn, limiter: this.limiter });
+    this.pins = new PinGuard({ store: PinStore.open(dataDir, warn), warn, limiter: this.limiter });
   }
 
   /**

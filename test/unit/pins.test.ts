@@ -98,21 +98,22 @@ test('pins: concurrent records all reach the file, and a racing reader sees a pi
   });
 });
 
-test('pins: a torn last line is ignored and cut off, so the next append starts a clean line', async () => {
+test('pins: a torn last line is not read; the record glued to it by the next append is, with a warning', async () => {
   await withTempDir('pins', async (dir) => {
     const store = PinStore.open(dir);
     await store.record(pin('v1.0.0'));
     await store.close();
     appendFileSync(join(dir, PINS_FILE), '{"module":"go.example.com/group/mod","version":"v1.0.1","com');
-    const reopened = PinStore.open(dir);
-    assert.equal(reopened.droppedTornLine, true);
+    const warnings: string[] = [];
+    const reopened = PinStore.open(dir, (message) => warnings.push(message));
+    assert.equal(reopened.endedTorn, true);
     assert.equal(reopened.get('go.example.com/group/mod', 'v1.0.1'), undefined);
     await reopened.record(pin('v1.0.2'));
+    assert.deepEqual(warnings, [`${join(dir, PINS_FILE)}:2: dropped a torn fragment of an earlier append (a crash during a write)`]);
     await reopened.close();
-    assert.deepEqual(lines(dir).map((line) => JSON.parse(line).version), ['v1.0.0', 'v1.0.2']);
     const again = PinStore.open(dir);
-    assert.equal(again.droppedTornLine, false);
-    assert.equal(again.size, 2);
+    assert.equal(again.endedTorn, false);
+    assert.deepEqual(again.versions('go.example.com/group/mod').sort(), ['v1.0.0', 'v1.0.2']);
     await again.close();
   });
 });
@@ -121,13 +122,43 @@ test('pins: a bad line that is not the last stops loading with file and line', a
   await withTempDir('pins', async (dir) => {
     const file = join(dir, PINS_FILE);
     writeFileSync(file, `${JSON.stringify(pin('v1.0.0'))}\nnot json\n${JSON.stringify(pin('v1.0.1'))}\n`);
-    assert.throws(() => PinStore.open(dir), { name: 'ConfigError', message: `config: dataDir: ${file}:2: not a JSON line` });
+    assert.throws(() => PinStore.open(dir), { name: 'ConfigError', message: `config: dataDir: ${file}:2: not a pin record` });
     writeFileSync(file, `${JSON.stringify(pin('v1.0.0'))}\n${JSON.stringify({ ...pin('v1.0.1'), mod: 'h1:short' })}\n`);
     assert.throws(() => PinStore.open(dir), { message: `config: dataDir: ${file}:2: pin: bad mod "h1:short"` });
-    writeFileSync(file, `${JSON.stringify(pin('v1.0.0'))}\n${JSON.stringify(pin('v1.0.0', { commit: COMMIT_B }))}\n`);
-    assert.throws(() => PinStore.open(dir), { message: `config: dataDir: ${file}:2: contradicts an earlier pin of go.example.com/group/mod@v1.0.0` });
     writeFileSync(join(dir, 'plain-file'), '');
     assert.throws(() => PinStore.open(join(dir, 'plain-file', 'data')), { name: 'ConfigError', message: /^config: dataDir: ENOTDIR/ });
+  });
+});
+
+test('pins: of two contradicting lines the first wins, with a warning', async () => {
+  await withTempDir('pins', async (dir) => {
+    const file = join(dir, PINS_FILE);
+    writeFileSync(file, `${JSON.stringify(pin('v1.0.0'))}\n${JSON.stringify(pin('v1.0.0', { commit: COMMIT_B }))}\n`);
+    const warnings: string[] = [];
+    const store = PinStore.open(dir, (message) => warnings.push(message));
+    assert.equal(store.get('go.example.com/group/mod', 'v1.0.0')?.commit, COMMIT_A);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, new RegExp(`^${file}:2: ignored, an earlier line pinned it first: .*pinned commit a+ .* now commit b+`));
+    await store.close();
+  });
+});
+
+test('pins: processes sharing the file see each other\'s pins, and the first to append wins a race', async () => {
+  await withTempDir('pins', async (dir) => {
+    const one = PinStore.open(dir);
+    const two = PinStore.open(dir);
+    await one.record(pin('v1.0.0', { zip: ZIP }));
+    assert.deepEqual(two.get('go.example.com/group/mod', 'v1.0.0'), pin('v1.0.0', { zip: ZIP }));
+    assert.deepEqual(two.versions('go.example.com/group/mod'), ['v1.0.0']);
+    await assert.rejects(two.record(pin('v1.0.0', { commit: COMMIT_B })), PinConflictError);
+
+    const results = await Promise.allSettled([one.record(pin('v1.0.1')), two.record(pin('v1.0.1', { commit: COMMIT_B }))]);
+    assert.deepEqual(results.map((result) => result.status).sort(), ['fulfilled', 'rejected']);
+    assert.ok((results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason instanceof PinConflictError);
+    const winner = results[0]!.status === 'fulfilled' ? COMMIT_A : COMMIT_B;
+    assert.equal(one.get('go.example.com/group/mod', 'v1.0.1')?.commit, winner);
+    assert.equal(two.get('go.example.com/group/mod', 'v1.0.1')?.commit, winner);
+    await Promise.all([one.close(), two.close()]);
   });
 });
 
@@ -141,7 +172,7 @@ test('pins: 100,000 records load in bounded time', async () => {
     assert.equal(store.size, 100_000);
     // About a second (it is JSON.parse of each line); the bound catches anything worse than linear
     // while leaving room for coverage instrumentation on a busy CI machine.
-    assert.ok(elapsed < 10_000, `loading took ${Math.round(elapsed)} ms`);
+    assert.ok(elapsed < 20_000, `loading took ${Math.round(elapsed)} ms`);
     await store.close();
   });
 });
