@@ -5,7 +5,6 @@
  * report on it.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,45 +12,12 @@ import { after, before, describe, test } from 'node:test';
 import { unzipSync } from 'fflate';
 import { PINS_FILE, PinStore } from '../../lib/pins.ts';
 import { Hash1, sha256Hex } from '../../lib/zip/hash.ts';
+import { runCli, startCliServer, type CliServer } from '../support/cli-server.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const MODULE = 'go.localhost/group/burst';
 const VERSIONS = Array.from({ length: 16 }, (_, i) => `v1.0.${i}`);
-const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
-
-/** Runs `node lib/server.ts <args>` from the project root. */
-function serverProcess(args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'lib/server.ts', ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** Starts the server on an ephemeral port and resolves with its base URL once it listens. */
-function startServer(root: string, running: Set<ChildProcess>): Promise<{ child: ChildProcess; url: string }> {
-  const child = serverProcess(['--repos', root, '--listen', '127.0.0.1:0']);
-  running.add(child);
-  child.on('exit', () => running.delete(child));
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /GOPROXY=(http:\/\/\S+)/.exec(output);
-      if (match !== null) resolve({ child, url: match[1]! });
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-  });
-}
-
-/** Runs a CLI command to completion. */
-function runCommand(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = serverProcess(args);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-}
-
 /** The go.sum `h1:` of a module zip's bytes (`dirhash.HashZip`). */
 function zipHash(zip: Uint8Array): string {
   const hash = new Hash1();
@@ -61,7 +27,12 @@ function zipHash(zip: Uint8Array): string {
 
 describe('pins: crash safety', () => {
   let root: string;
-  const running = new Set<ChildProcess>();
+  const servers: CliServer[] = [];
+  const startServer = async () => {
+    const server = await startCliServer(['--repos', root]);
+    servers.push(server);
+    return server;
+  };
 
   before(async () => {
     root = await makeTempDir('pins-crash');
@@ -74,23 +45,22 @@ describe('pins: crash safety', () => {
   });
 
   after(async () => {
-    for (const child of running) child.kill('SIGKILL');
+    await Promise.all(servers.map((server) => server.stop('SIGKILL')));
     await removeDir(root);
   });
 
   test('every response completed before SIGKILL is pinned with the hash of what the client got', async () => {
-    const { child, url } = await startServer(root, running);
+    const server = await startServer();
     const completed = new Map<string, Uint8Array>();
-    const exited = new Promise((resolve) => child.once('exit', resolve));
     const downloads = VERSIONS.map(async (version) => {
-      const response = await fetch(`${url}/${MODULE}/@v/${version}.zip`);
+      const response = await fetch(`${server.url}/${MODULE}/@v/${version}.zip`);
       const body = new Uint8Array(await response.arrayBuffer());
       assert.equal(response.status, 200);
       completed.set(version, body);
-      child.kill('SIGKILL');
+      server.child.kill('SIGKILL');
     });
     const results = await Promise.allSettled(downloads);
-    await exited;
+    assert.equal((await server.stop()).signal, 'SIGKILL');
     assert.ok(completed.size >= 1);
     assert.ok(results.some((result) => result.status === 'rejected'), 'the kill should interrupt some downloads');
 
@@ -98,30 +68,30 @@ describe('pins: crash safety', () => {
     for (const [version, zip] of completed) assert.equal(store.get(MODULE, version)?.zip, zipHash(zip), version);
     await store.close();
 
-    const restarted = await startServer(root, running);
+    const restarted = await startServer();
     const [version, zip] = [...completed][0]!;
     const again = new Uint8Array(await (await fetch(`${restarted.url}/${MODULE}/@v/${version}.zip`)).arrayBuffer());
     assert.deepEqual(again, zip);
-    restarted.child.kill('SIGKILL');
+    await restarted.stop();
   });
 
   test('pins lists the record; pins verify passes, then reports a pin that git no longer reproduces', async () => {
-    const listed = await runCommand(['pins', '--repos', root]);
-    assert.equal(listed.status, 0, listed.stderr);
+    const listed = await runCli(['pins', '--repos', root]);
+    assert.equal(listed.exitCode, 0, listed.stderr);
     const lines = listed.stdout.trim().split('\n');
     assert.ok(lines.length >= 1);
     assert.match(lines[0]!, new RegExp(`^${MODULE} v1\\.0\\.\\d+ [0-9a-f]{40} 2024-01-\\d\\dT00:00:00Z h1:\\S+ h1:\\S+$`));
 
-    const verified = await runCommand(['pins', 'verify', '--repos', root]);
-    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+    const verified = await runCli(['pins', 'verify', '--repos', root]);
+    assert.equal(verified.exitCode, 0, verified.stdout + verified.stderr);
     assert.equal(verified.stdout, `pins verify: ${lines.length} pinned, ${lines.length} match, 0 do not\n`);
 
     const file = join(root, '.git-goproxy', PINS_FILE);
     const [first, ...rest] = readFileSync(file, 'utf8').split('\n');
     const forged = { ...JSON.parse(first!), zip: `h1:${'A'.repeat(43)}=` };
     writeFileSync(file, [JSON.stringify(forged), ...rest].join('\n'));
-    const failed = await runCommand(['pins', 'verify', '--repos', root]);
-    assert.equal(failed.status, 1);
+    const failed = await runCli(['pins', 'verify', '--repos', root]);
+    assert.equal(failed.exitCode, 1);
     assert.match(failed.stdout, new RegExp(`^${MODULE}@${forged.version}: zip is h1:\\S+, pinned h1:A+=\n`));
     assert.match(failed.stdout, /, 1 does not\n$/);
   });

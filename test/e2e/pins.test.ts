@@ -1,10 +1,12 @@
 /**
  * Versions are immutable, end to end with the real go client: a version served once keeps its
- * bytes after its tag moves or is deleted, and is refused with 410 once its commit is pruned.
+ * bytes after its tag moves or is deleted (the go client and the `sum` command agree on its hash),
+ * and is refused with 410 once its commit is pruned.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, mock, test } from 'node:test';
 import { join } from 'node:path';
+import { runCli } from '../support/cli-server.ts';
 import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { goListVersions, goModDownload } from '../support/go-client.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
@@ -52,6 +54,8 @@ describe('pins: a re-tagged version keeps what was served', () => {
     assert.equal(again.exitCode, 0, again.stderr);
     assert.equal(again.json?.Sum, served.json?.Sum);
     assert.equal(again.json?.GoModSum, served.json?.GoModSum);
+    const summed = await runCli(['sum', '--repos', root, `${MODULE}@v1.0.0`]);
+    assert.equal(summed.stdout, `${MODULE} v1.0.0 ${served.json?.Sum}\n${MODULE} v1.0.0/go.mod ${served.json?.GoModSum}\n`, summed.stderr);
     const info = (await (await fetch(`${proxy.url}/${MODULE}/@v/v1.0.0.info`)).json()) as { Origin: { Hash: string }; Time: string };
     assert.equal(info.Origin.Hash, first);
     assert.equal(info.Time, '2024-01-02T03:04:05Z');

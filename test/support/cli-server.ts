@@ -70,3 +70,27 @@ export async function startCliServer(args: readonly string[], runtime: Runtime =
     },
   };
 }
+
+/** How a command-line run ended. */
+export interface CliRun {
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `node lib/server.ts <args…>` (a subcommand such as `pins` or `sum`) to completion, without
+ * the caller's `GIT_GOPROXY_*` variables.
+ */
+export function runCli(args: readonly string[]): Promise<CliRun> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GIT_GOPROXY_')));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/server.ts', ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
+  });
+}
