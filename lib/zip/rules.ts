@@ -21,6 +21,10 @@
  *
  * Submodules (gitlinks) never reach these rules: `git archive` writes them as empty directories,
  * which `codeRepo.Zip` skips.
+ *
+ * Before all of them, git itself: `git archive` fails on a path its `verify_path` refuses with
+ * `core.protectNTFS` (on by default since git 2.24), such as `GIT~1/x`, whatever x/mod would say
+ * ({@link gitRefusesPath}); the go command then reports git's `invalid path`.
  */
 import { checkFilePath } from '../module-path.ts';
 import { strToFold } from './fold.ts';
@@ -72,6 +76,8 @@ export type VendorRule = 'original' | 'go1.24';
  * archive's sizes only where no eol, ident or filter attribute rewrites the file.
  */
 export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOptions = {}): ZipPlan {
+  const unarchivable = files.find(gitRefusesPath);
+  if (unarchivable !== undefined) return { ok: false, reason: `invalid path '${unarchivable.path}': git refuses to archive it` };
   const archived = files.filter(isArchivedFile);
   const context: RuleContext = {
     vendorRule: selectVendorRule(archived, options.goVersion),
@@ -135,6 +141,24 @@ function judgeFile(file: TreeFile, context: RuleContext): 'keep' | 'omit' | { in
 function isArchivedFile(file: TreeFile): boolean {
   return file.mode !== GITLINK_MODE && file.mode !== TREE_MODE;
 }
+
+/**
+ * Would `git archive` fail on this entry? git's `verify_path` (read-cache.c, git 2.39) with
+ * `core.protectNTFS` on, as in the go command's own clone: a path element that NTFS takes for
+ * `.git` (`is_ntfs_dotgit`: `.git` or its short name `git~1`, in any case, followed only by dots
+ * or spaces), or a symbolic link whose name NTFS takes for `.gitmodules` (`is_ntfs_dotgitmodules`:
+ * `.gitmodules`, `gitmod~1`…`gitmod~4`, `gi7eba~1`…`gi7eba~9`, same trailers). A plain `.git`
+ * element is refused too (`verify_dotfile`). `:` and `\\` forms are left to x/mod, whose name rules
+ * refuse those characters anyway.
+ */
+export function gitRefusesPath(file: TreeFile): boolean {
+  const elements = file.path.split('/');
+  if (elements.some((element) => NTFS_DOTGIT.test(element))) return true;
+  return file.mode === SYMLINK_MODE && NTFS_DOTGITMODULES.test(elements[elements.length - 1]!);
+}
+
+const NTFS_DOTGIT = /^(?:\.git|git~1)[. ]*$/i;
+const NTFS_DOTGITMODULES = /^(?:\.gitmodules|gitmod~[1-4]|gi7eba~[1-9])[. ]*$/i;
 
 /** A regular file: git's `100644`/`100755` (and the `100664` of very old trees). */
 function isRegularFile(file: TreeFile): boolean {

@@ -7,6 +7,7 @@ import {
   MAX_LICENSE,
   MAX_ZIP_FILE,
   inheritedLicense,
+  gitRefusesPath,
   isVendoredPackage,
   parseGoDirective,
   planModuleZip,
@@ -63,12 +64,15 @@ test('x/mod create vectors: kept files hash to the recorded hash', () => {
 test('x/mod create_from_dir vectors agree, except that git-derived zips keep VCS directories', () => {
   for (const vector of readZipVectors('create_from_dir')) {
     const { plan, hash } = planAndHash(vector, goVersionOf(vector));
-    assert.ok(plan.ok, vector.id);
     if (vector.id === 'create_from_dir/exclude_vcs.txt') {
-      // Only directory walking drops .bzr/.git/.hg/.svn; zip.Create keeps what git archive lists.
+      // Only directory walking drops .bzr/.git/.hg/.svn; zip.Create keeps what git archive lists,
+      // and git archive refuses a `.git` path outright.
       assert.equal(vector.hash, EMPTY_HASH);
-      assert.deepEqual(plan.files.map((kept) => kept.path), ['.bzr/exclude', '.git/exclude', '.hg/exclude', '.svn/exclude']);
+      assert.ok(!plan.ok && plan.reason === "invalid path '.git/exclude': git refuses to archive it", vector.id);
+      const withoutGit = vector.files.filter((entry) => !entry.name.startsWith('.git/')).map((entry) => file(entry.name));
+      assert.deepEqual(keptPaths(withoutGit), ['.bzr/exclude', '.hg/exclude', '.svn/exclude']);
     } else {
+      assert.ok(plan.ok, vector.id);
       assert.equal(hash, vector.hash, vector.id);
     }
   }
@@ -184,6 +188,17 @@ test('invalid names refuse the whole zip, with the file and the reason', () => {
     '-dash',
     '.dot',
   ]);
+});
+
+test('paths git refuses to archive (core.protectNTFS, checked against git 2.39) refuse the zip before x/mod’s rules', () => {
+  for (const entry of [file('GIT~1/x'), file('a/Git~1.. /b'), file('git~1 '), file('.git. /x'), file('.GIT/x'), file('vendor/a/git~1/x.go'), symlink('x/gi7eba~1'), symlink('GITMOD~4. '), symlink('.gitmodules')]) {
+    assert.ok(gitRefusesPath(entry), entry.path);
+  }
+  for (const entry of [file('GIT~2/x'), file('gitmod~1'), symlink('gitmod~5'), file('.gitmodules'), file('.github/x'), file('git~1x'), file('my.git/x')]) {
+    assert.ok(!gitRefusesPath(entry), entry.path);
+  }
+  assert.equal(refusal([file('go.mod'), file('sub/go.mod'), file('sub/GIT~1/x.go')]), "invalid path 'sub/GIT~1/x.go': git refuses to archive it");
+  assert.deepEqual(keptPaths([file('go.mod'), file('GIT~2/x.go')]), ['go.mod', 'GIT~2/x.go']);
 });
 
 test('paths that are not clean or not relative are refused before any other rule', () => {
