@@ -19,6 +19,7 @@ import { Limiter } from './git/limiter.ts';
 import { ShadowRepos } from './git/archive.ts';
 import { PinGuard, type FileDigestSink } from './pin-guard.ts';
 import { PinStore } from './pins.ts';
+import { logger } from './log.ts';
 
 /** A module request's target: the project that holds the module, and the module within it. */
 export interface ModuleTarget {
@@ -47,7 +48,7 @@ export class ModuleService {
     this.limiter = new Limiter({ concurrency: options.maxGit ?? 2 * cpus().length });
     const dataDir = dataDirectory(options);
     this.#shadows = new ShadowRepos(join(dataDir, 'shadow'));
-    const warn = (message: string) => console.warn(`git-goproxy: warning: ${message}`);
+    const warn = (message: string) => logger.warn(message);
     this.pins = new PinGuard({ store: PinStore.open(dataDir, warn), warn, limiter: this.limiter });
   }
 

@@ -11,6 +11,7 @@ import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { goListVersions, goModDownload } from '../support/go-client.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
+import { logger } from '../../lib/log.ts';
 import { PinStore } from '../../lib/pins.ts';
 
 const MODULE = 'go.localhost/group/pinned';
@@ -24,7 +25,7 @@ describe('pins: a re-tagged version keeps what was served', () => {
   const warnings: string[] = [];
 
   before(async () => {
-    mock.method(console, 'warn', (message: string) => warnings.push(message));
+    mock.method(logger, 'warn', (message: string) => warnings.push(message));
     root = await makeTempDir('pins-e2e');
     repo = await createRepo(root, 'group/pinned');
     // Root commits on no branch: once the tag moves, nothing else keeps the first one alive.
@@ -61,7 +62,7 @@ describe('pins: a re-tagged version keeps what was served', () => {
     assert.equal(info.Time, '2024-01-02T03:04:05Z');
     assert.deepEqual(
       warnings.filter((w) => w.includes('is pinned to commit')),
-      [`git-goproxy: warning: ${MODULE}@v1.0.0 is pinned to commit ${first}, but the repository now resolves it to commit ${second}; serving the pinned commit while it exists`],
+      [`${MODULE}@v1.0.0 is pinned to commit ${first}, but the repository now resolves it to commit ${second}; serving the pinned commit while it exists`],
     );
 
     await repo.deleteTag('v1.0.0');

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import { resolveOptions } from '../../lib/config.ts';
 import { ProxyError } from '../../lib/errors.ts';
+import { logger } from '../../lib/log.ts';
 import { PINS_FILE } from '../../lib/pins.ts';
 import { ModuleService, type ModuleTarget } from '../../lib/service.ts';
 import { hashGoMod } from '../../lib/zip/hash.ts';
@@ -91,8 +92,7 @@ describe('pin guard', () => {
   test('a pinned version whose tag moved or went away keeps its commit, its place in list and latest; mismatches are counted once', async () => {
     const pinned = (version: string, commit: string, day: string) => ({ module: MODULE, version, commit, time: `2024-01-${day}T00:00:00Z`, mod: hashGoMod(Buffer.from(GO_MOD)) });
     const { service, target } = openService('moved', [pinned('v1.2.0', commits[2]!, '03'), pinned('v1.3.0', commits[1]!, '02'), pinned('v1.0.0', commits[0]!, '01')]);
-    const originalWarn = console.warn;
-    console.warn = (message: string) => warnings.push(message);
+    mock.method(logger, 'warn', (message: string) => warnings.push(message));
     try {
       assert.equal((await service.pins.stat(target, 'v1.3.0')).commit, commits[1], 'a pin without a tag');
       assert.equal((await service.pins.latest(target)).version, 'v1.3.0');
@@ -105,7 +105,7 @@ describe('pin guard', () => {
       assert.equal(warnings.filter((w) => w.includes(`${MODULE}@v1.0.0 is pinned to commit ${commits[0]}`)).length, 1);
       assert.equal(warnings.filter((w) => w.includes(`${MODULE}@v1.3.0 is pinned to commit ${commits[1]}, but the repository no longer has it`)).length, 1);
     } finally {
-      console.warn = originalWarn;
+      mock.restoreAll();
       await repo.tag('v1.0.0', commits[0]);
     }
   });
