@@ -14,6 +14,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TokenConfig, Visibility } from './config.ts';
 import type { Grant } from './grants.ts';
 import { compileGrant } from './grants.ts';
+import { logger, type Logger } from './log.ts';
 
 /** The identity a request acts as. */
 export interface Caller {
@@ -155,9 +156,10 @@ export function parseExpiry(text: string): number | undefined {
   return Number.isNaN(time) ? undefined : time;
 }
 
-/** Writes one JSON line to stderr. The one place auth events leave the process. */
-export function logAuthEvent(event: AuthEvent): void {
-  console.warn(JSON.stringify({ time: new Date().toISOString(), ...event }));
+/** The one place auth events leave the process: a warning line of the structured log. */
+export function logAuthEvent(event: AuthEvent, log: Logger = logger): void {
+  const { event: msg, ...fields } = event;
+  log.warn(msg, fields);
 }
 
 /**

@@ -81,7 +81,7 @@ describe('private projects', () => {
   ];
   for (const [callerName, headers] of callers) {
     test(`${callerName}: byte-identical to a project that does not exist, in every scope`, async (t) => {
-      t.mock.method(console, 'warn', () => {});
+      t.mock.method(process.stderr, 'write', () => true);
       for (const [scope, prefix] of REQUESTS) {
         for (const file of FILES) {
           const path = `${prefix}/${SECRET_MODULE}/${file}`;
@@ -124,7 +124,7 @@ describe('private projects', () => {
   });
 
   test('projects without a visibility are local: loopback reads them, a forwarded request does not', async (t) => {
-    t.mock.method(console, 'warn', () => {});
+    t.mock.method(process.stderr, 'write', () => true);
     const path = `/${HOST}/group/unlisted/@v/list`;
     assert.equal((await answer(withSecret, path)).status, 200);
     const forwarded = { 'x-forwarded-for': '203.0.113.9' };
@@ -135,15 +135,17 @@ describe('private projects', () => {
   });
 
   test('denials and failed authentications are logged with the token name and client, never a secret', async (t) => {
-    const warn = t.mock.method(console, 'warn', () => {});
+    const write = t.mock.method(process.stderr, 'write', () => true);
     await answer(withSecret, `/${SECRET_MODULE}/@v/list`, { 'private-token': OTHER_SECRET });
     await answer(withSecret, `/${SECRET_MODULE}/@v/list`, { 'private-token': EXPIRED_SECRET });
     await answer(withSecret, `/${HOST}/group/public/@v/list`, { 'private-token': 'ggp_wrong' });
-    const lines = warn.mock.calls.map((call) => String(call.arguments[0]));
+    const lines = write.mock.calls.map((call) => String(call.arguments[0])).filter((line) => JSON.parse(line).level === 'warn');
     for (const line of lines) {
       for (const secret of [OTHER_SECRET, EXPIRED_SECRET, 'ggp_wrong']) assert.ok(!line.includes(secret), line);
     }
-    const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>).map(({ time: _time, ...rest }) => rest);
+    const events = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .map(({ time: _time, level: _level, msg, ...rest }) => ({ event: msg, ...rest }));
     assert.deepEqual(events, [
       { event: 'access denied', project: 'group/secret', token: 'other', client: '127.0.0.1' },
       { event: 'auth failed', reason: 'expired token', token: 'expired', client: '127.0.0.1' },

@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { Caller, CallerRequest } from '../../lib/auth.ts';
 import { TokenStore, findByDigest, hashToken, logAuthEvent, mayRead, parseExpiry } from '../../lib/auth.ts';
+import { Logger } from '../../lib/log.ts';
 import type { Visibility } from '../../lib/config.ts';
 import { compileGrant, grantPatternError } from '../../lib/grants.ts';
 
@@ -205,14 +206,15 @@ describe('grant globs', () => {
   });
 });
 
-test('logAuthEvent writes one JSON line with the token name and the client, never a secret', (t) => {
-  const warn = t.mock.method(console, 'warn', () => {});
-  logAuthEvent({ event: 'access denied', project: 'group/app', token: 'team', client: '203.0.113.9' });
-  assert.equal(warn.mock.callCount(), 1);
-  const line = warn.mock.calls[0].arguments[0] as string;
-  assert.doesNotMatch(line, /\n/);
+test('logAuthEvent writes one JSON line with the token name and the client, never a secret', () => {
+  const lines: string[] = [];
+  logAuthEvent({ event: 'access denied', project: 'group/app', token: 'team', client: '203.0.113.9' }, new Logger({ write: (line) => lines.push(line) }));
+  assert.equal(lines.length, 1);
+  const line = lines[0];
+  assert.doesNotMatch(line.trimEnd(), /\n/);
   const parsed = JSON.parse(line);
-  assert.equal(parsed.event, 'access denied');
+  assert.equal(parsed.level, 'warn');
+  assert.equal(parsed.msg, 'access denied');
   assert.equal(parsed.token, 'team');
   assert.equal(parsed.client, '203.0.113.9');
   assert.equal(parsed.project, 'group/app');

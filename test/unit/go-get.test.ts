@@ -72,7 +72,7 @@ test('a forwarding proxy that terminated TLS is believed about the scheme', asyn
 });
 
 test('a private project: no page without a token, exactly as for a path without a project', async (t) => {
-  t.mock.method(console, 'warn', () => {});
+  t.mock.method(process.stderr, 'write', () => true);
   const hidden = await get('/group/secret/pkg?go-get=1');
   const missing = await get('/group/nothing/pkg?go-get=1');
   assert.equal(hidden.status, 404);
