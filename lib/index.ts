@@ -32,7 +32,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   const resolved = resolveOptions(options);
   if (resolved.logLevel !== undefined) logger.level = resolved.logLevel;
   const service = new ModuleService(resolved);
-  const metrics = new Metrics(service.limiter);
+  const metrics = new Metrics(service.limiter, { tagMismatches: () => service.pins.tagMismatches });
   const handler = makeHandler({
     service,
     tokens: new TokenStore(resolved.tokens),

@@ -107,6 +107,17 @@ function gauge(name: string, help: string, value: number): string {
   return `${header(name, 'gauge', help)}${name} ${value}\n`;
 }
 
+/** A counter kept elsewhere, rendered from its current value. */
+function counterValue(name: string, help: string, value: number): string {
+  return `${header(name, 'counter', help)}${name} ${value}\n`;
+}
+
+/** Counters owned by other parts of the server, read when `/metrics` is rendered. */
+export interface ExternalCounters {
+  /** Requests that found a pinned version's tag moved or deleted (`PinGuard.tagMismatches`). */
+  readonly tagMismatches: () => number;
+}
+
 /** One finished response, as the metrics count it. */
 export interface RequestObservation {
   /** `list`, `latest`, `info`, `mod`, `zip`, `go-get`, `health`, `ready`, `metrics`, `sumdb` or `other`. */
@@ -119,6 +130,7 @@ export interface RequestObservation {
 /** The metrics of one handler. Call `close()` to stop observing git children. */
 export class Metrics {
   readonly #limiter: Limiter;
+  readonly #external: ExternalCounters | undefined;
   readonly #requests = new Counter('git_goproxy_requests_total', 'Responses by endpoint and status.');
   readonly #bytes = new Counter('git_goproxy_response_bytes_total', 'Response body bytes sent, by endpoint.');
   readonly #cacheHits = new Counter('git_goproxy_cache_hits_total', 'Conditional requests answered 304 Not Modified, by endpoint.');
@@ -126,8 +138,9 @@ export class Metrics {
   readonly #gitDurations = new Histogram('git_goproxy_git_duration_seconds', 'Run time of git child processes, by git subcommand.', DURATION_BUCKETS);
   readonly #stopObservingGit: () => void;
 
-  constructor(limiter: Limiter) {
+  constructor(limiter: Limiter, external?: ExternalCounters) {
     this.#limiter = limiter;
+    this.#external = external;
     this.#stopObservingGit = onChildExit((child, ms) => this.#gitDurations.observe({ command: gitSubcommand(child) }, ms / 1000));
   }
 
@@ -151,6 +164,9 @@ export class Metrics {
       gauge('git_goproxy_git_running', 'git commands holding a slot of the limiter.', this.#limiter.running),
       gauge('git_goproxy_git_queued', 'git commands waiting for a slot of the limiter.', this.#limiter.queued),
       gauge('git_goproxy_git_processes', 'Live git child processes, long-lived object readers included.', liveChildCount()),
+      this.#external === undefined
+        ? ''
+        : counterValue('git_goproxy_pin_tag_mismatches_total', "Requests that found a served version's tag moved or deleted.", this.#external.tagMismatches()),
     ].join('');
   }
 

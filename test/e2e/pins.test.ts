@@ -64,6 +64,8 @@ describe('pins: a re-tagged version keeps what was served', () => {
       warnings.filter((w) => w.includes('is pinned to commit')),
       [`${MODULE}@v1.0.0 is pinned to commit ${first}, but the repository now resolves it to commit ${second}; serving the pinned commit while it exists`],
     );
+    const metrics = await (await fetch(`${proxy.url}/metrics`)).text();
+    assert.match(metrics, /^git_goproxy_pin_tag_mismatches_total [1-9]\d*$/m);
 
     await repo.deleteTag('v1.0.0');
     const listed = await goListVersions(MODULE, mode);

@@ -47,7 +47,7 @@ describe('Logger', () => {
 describe('Metrics', () => {
   test('counters, cumulative histogram buckets, git durations by subcommand, limiter gauges', async () => {
     const limiter = new Limiter({ concurrency: 2 });
-    const metrics = new Metrics(limiter);
+    const metrics = new Metrics(limiter, { tagMismatches: () => 3 });
     try {
       metrics.observeRequest({ endpoint: 'zip', status: 200, bytes: 1000, seconds: 0.003 });
       metrics.observeRequest({ endpoint: 'zip', status: 200, bytes: 500, seconds: 0.2 });
@@ -67,6 +67,7 @@ describe('Metrics', () => {
       assert.match(text, /^git_goproxy_git_duration_seconds_count\{command="version"\} 1$/m);
       assert.match(text, /^git_goproxy_git_running 1$/m);
       assert.match(text, /^git_goproxy_git_queued 0$/m);
+      assert.match(text, /^# TYPE git_goproxy_pin_tag_mismatches_total counter\ngit_goproxy_pin_tag_mismatches_total 3$/m);
     } finally {
       metrics.close();
     }
