@@ -4,7 +4,6 @@
  * environment variables. A thin layer over `createHandler()`: flags and environment → options →
  * `http.createServer`, and signals for a clean stop.
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServerConfig } from './config.ts';
@@ -154,8 +153,7 @@ function main(): void {
 function announceListening(config: ServerConfig, projects: number, listenHost: string, port: number): void {
   const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const repos = resolve(config.repos ?? './repos');
-  const missing = existsSync(repos) ? '' : ' (no such directory yet)';
-  process.stdout.write(`git-goproxy: serving ${projects} project${projects === 1 ? '' : 's'} from ${repos}${missing}\n`);
+  process.stdout.write(`git-goproxy: serving ${projects} project${projects === 1 ? '' : 's'} from ${repos}\n`);
   process.stdout.write(`git-goproxy: GOPROXY=http://${host}:${port}${config.basePath ?? ''}\n`);
 }
 
