@@ -8,13 +8,14 @@
  * `<project module path>[/<dir>][/vN]`; its tags are `<dir>/vX.Y.Z`. Rules with sources:
  * shared/docs/go-versions.md and go-reference.md §4.
  *
- * Retractions are left to the client (as in direct mode, the list is whole), and are not used to
- * skip pseudo-version bases: that needs the latest version's go.mod on every query.
+ * Retractions stay in the list (as in direct mode, the list is whole); as in direct mode, a retracted
+ * tag is never a pseudo-version base nor the version a commit resolves to (`retractedVersions`).
  */
-import { notFound } from './errors.ts';
+import { notFound, ProxyError } from './errors.ts';
 import { couldBeRefName } from './git/ref-name.ts';
 import { legacyGoMod, modulePathOf } from './gomod.ts';
 import { checkPathMajor, splitPathVersion } from './module-path.ts';
+import { isRetracted, retractions } from './retract.ts';
 import { isPseudoVersion, makePseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from './pseudo.ts';
 import * as semver from './semver.ts';
 
@@ -75,6 +76,10 @@ const decoder = new TextDecoder();
 /** Thrown for every "this version does not exist as asked": 404 with the go command's reason. */
 const invalidVersion = (modulePath: string, version: string, reason: string) =>
   notFound(`${modulePath}@${version}: invalid version: ${reason}`);
+
+/** A pseudo-version that `validatePseudoVersion` refuses (`module.InvalidVersionError` with `Pseudo`). */
+const invalidPseudoVersion = (modulePath: string, version: string, reason: string) =>
+  notFound(`${modulePath}@${version}: invalid pseudo-version: ${reason}`);
 
 export class ModuleRepo {
   readonly modulePath: string;
@@ -239,6 +244,10 @@ export class ModuleRepo {
       if (resolved !== undefined) return resolved;
     }
 
+    // Read only when a tag has to be judged (Go reads it up front; a failure means "none retracted").
+    let retracted: Promise<(v: string) => boolean> | undefined;
+    const isRetractedVersion = async (v: string) => (await (retracted ??= this.#retractedVersions()))(v);
+
     let highestCanonical = '';
     let pseudoBase = '';
     for (const tag of info.tags) {
@@ -247,14 +256,44 @@ export class ModuleRepo {
         if (canonical) return checkCanonical(v);
         pseudoBase = v;
       }
-      if (canonical && semver.compare(highestCanonical, v) < 0) {
+      if (canonical && semver.compare(highestCanonical, v) < 0 && !(await isRetractedVersion(v))) {
         if (checkPathMajor(v, this.#pathMajor) || (await canUseIncompatible(v))) highestCanonical = v;
       }
     }
     if (highestCanonical !== '') return checkCanonical(highestCanonical);
 
-    if (pseudoBase === '') pseudoBase = await this.#recentTagVersion(info.commit, canUseIncompatible);
+    const tagAllowed = async (tag: string): Promise<boolean> => {
+      const { version: v } = this.#tagToVersion(tag);
+      if (v === '') return false;
+      if (!checkPathMajor(v, this.#pathMajor) && !(await canUseIncompatible(v))) return false;
+      return !(await isRetractedVersion(v));
+    };
+    if (pseudoBase === '') pseudoBase = await this.#recentTagVersion(info.commit, tagAllowed);
     return checkCanonical(makePseudoVersion(this.#pseudoMajor, pseudoBase, info.time, info.short));
+  }
+
+  /**
+   * `retractedVersions`: whether a version is retracted by the go.mod of the module's latest
+   * version (the highest release before any +incompatible one, else the highest pre-release).
+   * A latest version whose go.mod cannot be found retracts nothing, as in direct mode.
+   */
+  async #retractedVersions(): Promise<(v: string) => boolean> {
+    const none = () => false;
+    const listed = await this.versions();
+    const firstIncompatible = listed.findIndex((v) => v.endsWith(INCOMPATIBLE));
+    const versions = firstIncompatible < 0 ? listed : listed.slice(0, firstIncompatible);
+    const latest = versions.filter((v) => semver.prerelease(v) === '').at(-1) ?? versions.at(-1);
+    const commit = latest === undefined ? undefined : (await this.#host.refs()).tags.get(this.#tagPrefix + latest);
+    if (latest === undefined || commit === undefined) return none;
+    let goMod: Uint8Array;
+    try {
+      ({ goMod } = await this.#findDir(commit, latest));
+    } catch (error) {
+      if (error instanceof ProxyError) return none;
+      throw error;
+    }
+    const intervals = retractions(decoder.decode(goMod));
+    return (v) => isRetracted(v, intervals);
   }
 
   /** `tagToVersion`: the version a tag names for this module ('' if none), and whether it is canonical. */
@@ -268,25 +307,15 @@ export class ModuleRepo {
     return { version: v, canonical: v === trimmed };
   }
 
-  /** The pseudo-version base: the highest allowed tag reachable from the commit (`RecentTag`). */
-  async #recentTagVersion(commit: string, canUseIncompatible: (v: string) => Promise<boolean>): Promise<string> {
-    const reachable = (await this.#host.tagsReachableFrom(commit)).filter((tag) => tag.startsWith(this.#tagPrefix));
-    const highest = async (allowed: (v: string) => Promise<boolean>) => {
-      let best = '';
-      for (const tag of reachable) {
-        const semtag = tag.slice(this.#tagPrefix.length);
-        const c = semver.canonical(semtag);
-        if (c === '' || !semtag.startsWith(c) || !(await allowed(semtag))) continue;
-        if (semver.compare(semtag, best) > 0) best = semtag;
-      }
-      return best;
-    };
-    const allowedMajor = (major: string) => async (v: string) =>
-      (major === '' && (await canUseIncompatible(v))) || semver.major(v) === major;
-    let tag: string;
-    if (this.#pseudoMajor !== '' || (await canUseIncompatible(''))) tag = await highest(allowedMajor(this.#pseudoMajor));
-    else tag = (await highest(allowedMajor('v1'))) || (await highest(allowedMajor('v0')));
-    return tag === '' ? '' : this.#tagToVersion(this.#tagPrefix + tag).version;
+  /** `RecentTag`: the version of the highest tag reachable from the commit that `tagAllowed` accepts, or ''. */
+  async #recentTagVersion(commit: string, tagAllowed: (tag: string) => Promise<boolean>): Promise<string> {
+    let highest = '';
+    for (const tag of await this.#host.tagsReachableFrom(commit)) {
+      if (!tag.startsWith(this.#tagPrefix) || !(await tagAllowed(tag))) continue;
+      const semtag = tag.slice(this.#tagPrefix.length);
+      if (semver.compare(semtag, highest) > 0) highest = semtag;
+    }
+    return highest === '' ? '' : this.#tagToVersion(this.#tagPrefix + highest).version;
   }
 
   /** `checkCanonical`: the version must fit the module path (adding `+incompatible` where allowed) and findDir. */
@@ -319,7 +348,9 @@ export class ModuleRepo {
 
   /** `findDir`: where the module's files are at a commit, and its go.mod (synthesized when allowed). */
   async #findDir(commit: string, version: string): Promise<{ dir: string; goMod: Uint8Array }> {
-    const fail = (reason: string) => invalidVersion(this.modulePath, version, reason);
+    // Every reason ends with the revision the version names (`versionToRev`), as direct mode's do.
+    const rev = this.#queryToRevision(version);
+    const fail = (reason: string) => invalidVersion(this.modulePath, version, `${reason} at revision ${rev}`);
     const file1 = joinPath(this.#codeDir, 'go.mod');
     const goMod1 = await this.#readGoMod(commit, file1, version);
     const mpath1 = goMod1 === undefined ? '' : modulePathOf(decoder.decode(goMod1));
@@ -336,7 +367,8 @@ export class ModuleRepo {
       }
       if (found2) return { dir: dir2, goMod: goMod2 };
       if (goMod2 !== undefined) {
-        throw fail(mpath2 === '' ? `${file2} is missing module path` : `${file2} has non-...${this.#pathMajor} module path "${mpath2}"`);
+        const where = `${this.#codeRoot}/${file2}`;
+        throw fail(mpath2 === '' ? `${where} is missing module path` : `${where} has non-...${this.#pathMajor} module path "${mpath2}"`);
       }
     }
     if (found1) return { dir: this.#codeDir, goMod: goMod1 };
@@ -354,10 +386,8 @@ export class ModuleRepo {
 
   /** `validatePseudoVersion`: the checks direct mode runs before it trusts a pseudo-version. */
   async #validatePseudoVersion(info: RevInfo, version: string): Promise<void> {
-    const fail = (reason: string) => invalidVersion(this.modulePath, version, reason);
-    if (!checkPathMajor(version, this.#pathMajor)) {
-      throw fail(`should be ${this.#pathMajor === '' ? 'v0 or v1' : this.#pathMajor.slice(1)}, not ${semver.major(version)}`);
-    }
+    // Go 1.19 checks no major version here: checkCanonical refuses a wrong one afterwards.
+    const fail = (reason: string) => invalidPseudoVersion(this.modulePath, version, reason);
     const rev = pseudoVersionRev(version);
     if (rev !== info.short) {
       if (rev.startsWith(info.short)) throw fail(`revision is longer than canonical (expected ${info.short})`);
