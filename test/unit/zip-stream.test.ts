@@ -11,26 +11,16 @@ import { readZipEntries, ZipFormatError, type ZipEntryHeader } from '../../lib/z
 import { ZipWriter } from '../../lib/zip/writer.ts';
 import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
+import { seededRandom } from '../support/random.ts';
 
 const PREFIX = 'example.com/m@v1.0.0/';
 const COMMIT_DATE = '2023-04-05T06:07:08Z';
 const DESCRIPTOR_SIG = Buffer.from('PK\x07\x08', 'latin1');
 const LOCAL_SIG = Buffer.from('PK\x03\x04', 'latin1');
 
-/** A small seeded PRNG (mulberry32), so chunkings and contents repeat exactly. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(seed: number, length: number): Buffer {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const bytes = Buffer.alloc(length);
   for (let i = 0; i < length; i++) bytes[i] = Math.floor(next() * 256);
   return bytes;
@@ -119,7 +109,7 @@ function gitArchive(gitDir: string, rev: string, config: readonly string[], leve
 
 /** Feeds `bytes` in pieces of 1 byte to 64 KiB (log-uniform, so small pieces are common), seeded. */
 async function* chunked(bytes: Uint8Array, seed: number): AsyncGenerator<Uint8Array> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   for (let at = 0; at < bytes.length; ) {
     const size = Math.max(1, Math.floor(2 ** (next() * 16)));
     yield bytes.subarray(at, at + size);
