@@ -109,12 +109,13 @@ async function inParallel<T, R>(items: readonly T[], limit: number, work: (item:
 }
 
 /**
- * The reason in a go error ("…: invalid version: <reason>", "…: unknown revision x"), which the
- * proxy's 404 text must carry too; undefined for errors that only say where the fetch failed.
+ * What a go error says after `module@version: ` on its last line ("invalid version: unknown
+ * revision v9.9.9"): the proxy's 404 text must say the same.
  */
 function reasonOf(error: string): string | undefined {
-  const match = /(?:invalid (?:pseudo-)?version: |: )((?:unknown revision|[a-z+]).*)$/.exec(error.split('\n').at(-1)!.trim());
-  return match?.[1];
+  const lastLine = error.trim().split('\n').at(-1)!;
+  const at = lastLine.indexOf(': ');
+  return at < 0 ? undefined : lastLine.slice(at + 2);
 }
 
 /** What differs between a direct-mode download and one through the proxy, or undefined when they agree. */
@@ -197,5 +198,63 @@ describe('module layouts and versions agree with direct mode', () => {
       }
     });
     assert.deepEqual(mismatches, []);
+  });
+
+  test('go get <module>/<pkg> finds the module through its prefixes', async () => {
+    for (const target of [`${LAYOUT}/some/pkg@v1.2.0`, `${LAYOUT}/sub@latest`]) {
+      const direct = await goGet(target, oracle.mode);
+      assert.equal(direct.exitCode, 0, direct.stderr);
+      const viaProxy = await goGet(target, { proxy: proxy.url });
+      assert.equal(viaProxy.exitCode, 0, `${target}: ${viaProxy.stderr}`);
+      assert.equal(viaProxy.goMod, direct.goMod, target);
+      assert.equal(viaProxy.goSum, direct.goSum, target);
+    }
+  });
+
+  test('prefixes and package paths that are no module: 404 or 410 at once, never 5xx', async () => {
+    const probes = [
+      `/${moduleOf('group')}/@v/list`,
+      `/${moduleOf('group')}/@latest`,
+      `/${LAYOUT}/some/pkg/@v/list`,
+      `/${LAYOUT}/some/@latest`,
+      `/${LAYOUT}/some/pkg/@v/v1.2.0.info`,
+      `/${LAYOUT}/nomod/@v/v1.0.0.mod`,
+      `/${LAYOUT}/nomod/@latest`,
+      `/${MAJOR_BRANCH}/sub/@v/list`,
+      `/${moduleOf('group/nope')}/@v/list`,
+      `/api/v4/projects/${encodeURIComponent('group/layout')}/packages/go/${LAYOUT}/some/pkg/@v/list`,
+      `/api/v4/projects/${encodeURIComponent('group/layout')}/packages/go/${LEGACY}/@v/list`,
+    ];
+    for (const path of probes) {
+      const started = performance.now();
+      const response = await fetch(`${proxy.url}${path}`);
+      await response.arrayBuffer();
+      assert.ok(response.status === 404 || response.status === 410, `${path}: ${response.status}`);
+      assert.ok(performance.now() - started < 2000, `${path} took ${performance.now() - started} ms`);
+    }
+  });
+
+  test('on the wire: whole lists, escaped upper case, synthesized go.mod, refusals with reasons', async () => {
+    const text = async (path: string, status = 200) => {
+      const response = await fetch(`${proxy.url}${path}`);
+      const body = await response.text();
+      assert.equal(response.status, status, `${path}: ${body}`);
+      return body;
+    };
+    assert.equal(await text(`/${LAYOUT}/@v/list`), 'v1.0.0\nv1.1.0-rc.2\nv1.1.0\nv1.2.0\nv1.3.0\nv1.4.0-rc.1\n', 'retracted v1.3.0 stays listed');
+    assert.equal(await text(`/${LEGACY}/@v/list`), 'v1.0.0\nv2.0.0+incompatible\nv3.1.0+incompatible\n');
+    assert.equal(await text(`/${LEGACY}/@v/v2.0.0+incompatible.mod`), `module ${LEGACY}\n`);
+    assert.equal(await text(`/${LEGACY}/@v/v1.0.0.mod`), `module ${LEGACY}\n`);
+    assert.equal(await text(`/${moduleOf('group/!my!lib')}/@v/list`), 'v1.0.0\n');
+    assert.match(await text(`/${moduleOf('group/MyLib')}/@v/list`, 400), /^bad request/);
+    assert.equal(await text(`/${NO_TAGS}/@v/list`), '');
+    const latest = JSON.parse(await text(`/${NO_TAGS}/@latest`)) as { Version: string };
+    assert.equal(latest.Version, `v0.0.0-20220802123456-${short(fixtures.noTags.head)}`);
+    const head = short(fixtures.layout.head);
+    assert.match(await text(`/${LAYOUT}/@v/v1.3.1-0.20230501000001-${head}.info`, 404), /invalid pseudo-version: does not match version-control timestamp \(expected 20230501000000\)/);
+    assert.match(await text(`/${LAYOUT}/@v/v1.3.1-0.20230501000001-${head}.zip`, 404), /does not match version-control timestamp/);
+    assert.match(await text(`/${REFUSED}/@v/v2.0.0+incompatible.info`, 404), /invalid version/);
+    const main = JSON.parse(await text(`/${LAYOUT}/@v/main.info`)) as { Version: string };
+    assert.equal(main.Version, `v1.2.4-0.20230501000000-${head}`, 'based on v1.2.3+meta: v1.3.0 is retracted');
   });
 });
