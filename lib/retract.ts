@@ -15,15 +15,20 @@ export interface VersionInterval {
   readonly high: string;
 }
 
-/** The go.mod lexer's tokens: quoted strings, the punctuation `( ) [ ] ,`, and words. */
-const TOKEN = /"(?:[^"\\\n]|\\.)*"|`[^`]*`|[()[\],{}]|[^\s()[\],{}"`]+/g;
+/** The go.mod lexer's tokens: quoted strings, the punctuation `( ) [ ] ,`, words, and a stray quote (an error). */
+const TOKEN = /"(?:[^"\\\n]|\\.)*"|`[^`]*`|[()[\],{}]|[^\s()[\],{}"`]+|["`]/g;
 
-/** The intervals of every `retract` directive in `goMod`. */
+/**
+ * The intervals of every `retract` directive in `goMod`; none when a quoted string is not closed
+ * on its line, which fails the whole parse (and direct mode then retracts nothing). Other syntax
+ * errors outside retract lines are not looked for.
+ */
 export function retractions(goMod: string): VersionInterval[] {
   const intervals: VersionInterval[] = [];
   let inBlock = false;
   for (const line of goMod.split('\n')) {
     const tokens = lineTokens(line);
+    if (tokens.includes('"') || tokens.includes('`')) return [];
     if (inBlock) {
       if (tokens.length === 1 && tokens[0] === ')') inBlock = false;
       else addInterval(intervals, tokens);
