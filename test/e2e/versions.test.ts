@@ -90,7 +90,7 @@ function downloadQueries(f: VersionFixtures): Array<[module: string, query: stri
     ...['v1.0.0', 'v2.0.0+incompatible', 'v2.0.0', 'v3.1.0+incompatible', 'v3.1.0', 'main', legacy.v3].map((q) => [LEGACY, q] as [string, string]),
     ...['v1.0.0', 'v2.0.0', 'v2.0.0+incompatible'].map((q) => [REFUSED, q] as [string, string]),
     ...['v1.0.0', 'main'].map((q) => [UPPER, q] as [string, string]),
-    ...['main', 'HEAD', short(noTags.head)].map((q) => [NO_TAGS, q] as [string, string]),
+    ...['main', 'trunk', 'HEAD', short(noTags.head), noTags.main.slice(0, 9)].map((q) => [NO_TAGS, q] as [string, string]),
   ];
 }
 

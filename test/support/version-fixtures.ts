@@ -11,7 +11,7 @@
  * - `group/legacy`: never a go.mod; v2+ tags are `+incompatible`.
  * - `group/refused`: a go.mod at every tag, v2.0.0 included: no `+incompatible`.
  * - `group/MyLib`: an upper-case module path (`!my!lib` on the wire).
- * - `group/notags`: commits only.
+ * - `group/notags`: commits only; HEAD is branch `trunk`, and a branch `main` went elsewhere.
  */
 import { DIRECT_HOST } from './go-client.ts';
 import { createRepo } from './git-fixture.ts';
@@ -40,7 +40,7 @@ export interface VersionFixtures {
   };
   readonly majorBranch: { readonly v1: string; readonly v2: string; readonly head: string };
   readonly legacy: { readonly v3: string; readonly head: string };
-  readonly noTags: { readonly head: string };
+  readonly noTags: { readonly head: string; readonly main: string };
 }
 
 const goMod = (modulePath: string, extra = ''): string => `module ${modulePath}\n\ngo 1.19\n${extra}`;
@@ -131,8 +131,9 @@ async function buildUpperCase(root: string): Promise<void> {
 }
 
 async function buildNoTags(root: string): Promise<VersionFixtures['noTags']> {
-  const repo = await createRepo(root, 'group/notags');
-  await repo.commit({ 'go.mod': goMod(moduleOf('group/notags')), 'a.go': 'package notags\n' }, { date: '2022-08-01T00:00:00Z' });
+  const repo = await createRepo(root, 'group/notags', { defaultBranch: 'trunk' });
+  const first = await repo.commit({ 'go.mod': goMod(moduleOf('group/notags')), 'a.go': 'package notags\n' }, { date: '2022-08-01T00:00:00Z' });
   const head = await repo.commit({ 'b.go': 'package notags\n' }, { date: '2022-08-02T12:34:56Z' });
-  return { head };
+  const main = await repo.commit({ 'c.go': 'package notags\n' }, { date: '2022-09-01T00:00:00Z', branch: 'main', parents: [first] });
+  return { head, main };
 }
