@@ -27,7 +27,8 @@ export interface ListenOptions {
 }
 
 export async function startProxy(options: ProxyOptions, listen: ListenOptions = {}): Promise<RunningProxy> {
-  const handler = createHandler(options);
+  // Tests read answers, not the access log: keep their output to warnings unless a test asks for more.
+  const handler = createHandler({ logLevel: 'warn', ...options });
   const server: Server =
     listen.tls !== undefined ? createHttpsServer(listen.tls, handler) : listen.timeouts !== undefined ? createProxyServer(handler, listen.timeouts) : createServer(handler);
   try {
