@@ -65,10 +65,9 @@ export class ModuleService {
       this.#reportDenied(scope, modulePath, caller);
       throw unknown();
     }
-    const repository = this.#repository(project);
-    const repo = ModuleRepo.open(repository.codeHost, project.modulePath, modulePath);
-    if (repo === undefined) throw unknown();
-    return { project, repository, repo };
+    const target = this.#target(project, modulePath);
+    if (target === undefined) throw unknown();
+    return target;
   }
 
   /**
@@ -97,7 +96,11 @@ export class ModuleService {
   /** The module at a path, found in any project whatever its visibility: for operator commands, never for requests. */
   operatorTarget(modulePath: string): ModuleTarget | undefined {
     const project = this.projects.forModule(modulePath)?.project;
-    if (project === undefined) return undefined;
+    return project === undefined ? undefined : this.#target(project, modulePath);
+  }
+
+  /** The module at `modulePath` inside `project`, or undefined when the project cannot hold it. */
+  #target(project: Project, modulePath: string): ModuleTarget | undefined {
     const repository = this.#repository(project);
     const repo = ModuleRepo.open(repository.codeHost, project.modulePath, modulePath);
     return repo === undefined ? undefined : { project, repository, repo };
