@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom } from '../test/support/random.ts';
 
 /** The shape of one generated module. */
 export interface ModuleSpec {
@@ -213,18 +214,6 @@ function goSource(random: () => number, size: number, unique: number): Uint8Arra
     }
   }
   return Buffer.from(parts.join('').slice(0, size - 1) + '\n');
-}
-
-/** mulberry32: a small, fast PRNG with a 32-bit seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function hashName(name: string): number {
