@@ -56,17 +56,29 @@ export async function openModuleZip(version: ModuleVersion, options: ZipSourceOp
 
   const child = await options.shadows.archiveZip(gitDir, version.commit, dir, { level: options.level, signal, limiter });
   const expectedEntries = archived.size + extra.length;
+  // A paused stdout that nobody reads to its end keeps its descriptor open after git dies.
+  const release = (): void => {
+    child.stdout?.destroy();
+  };
   async function* chunks(): AsyncGenerator<Uint8Array> {
-    const zip = moduleZip({ source: child.stdout!, rename, extra, onFileDigest: options.onFileDigest });
-    let step = await zip.next();
-    for (; !step.done; step = await zip.next()) yield step.value;
-    await gitExit(child);
-    // The plan and the archive must agree; a missing entry would be a different module.
-    if (step.value.entryCount !== expectedEntries) {
-      throw new Error(`zip of ${prefix} has ${step.value.entryCount} entries, planned ${expectedEntries}`);
+    try {
+      const zip = moduleZip({ source: child.stdout!, rename, extra, onFileDigest: options.onFileDigest });
+      let step = await zip.next();
+      for (; !step.done; step = await zip.next()) yield step.value;
+      await gitExit(child);
+      // The plan and the archive must agree; a missing entry would be a different module.
+      if (step.value.entryCount !== expectedEntries) {
+        throw new Error(`zip of ${prefix} has ${step.value.entryCount} entries, planned ${expectedEntries}`);
+      }
+    } finally {
+      release();
     }
   }
-  return { chunks: chunks(), cancel: () => child.kill('SIGKILL') };
+  const cancel = (): void => {
+    child.kill('SIGKILL');
+    release();
+  };
+  return { chunks: chunks(), cancel };
 }
 
 /**
