@@ -17,6 +17,7 @@
 import type { BigIntStats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { notFound } from '../errors.ts';
 import type { ObjectReader } from './objects.ts';
 
 /** A snapshot of the refs the go command would see. */
@@ -96,7 +97,8 @@ export class RefStore {
     const values = new Map<string, RefValue>();
     const headPath = join(this.gitDir, 'HEAD');
     const packedPath = join(this.gitDir, 'packed-refs');
-    await observe(headPath);
+    // Without HEAD the directory is no repository (any more): removed while it was being served.
+    if (!(await observe(headPath))) throw notFound('the repository of this module no longer exists');
     await observe(packedPath);
     const headValue = parseRefValue(await readTextOrEmpty(headPath));
     for (const [name, oid] of parsePackedRefs(await readTextOrEmpty(packedPath))) values.set(name, { oid });

@@ -140,6 +140,14 @@ test('a repository with no refs at all', async () => {
   }
 });
 
+test('a repository removed after its refs were read is "not found", not an empty repository', async () => {
+  repo.git('tag', 'v1.0.0', first);
+  const store = new RefStore(repo.gitDir, objects);
+  assert.equal((await store.read()).tags.get('v1.0.0'), first);
+  repo.remove();
+  await assert.rejects(store.read(), { name: 'ProxyError', status: 404, message: 'not found: the repository of this module no longer exists' });
+});
+
 test('parsePackedRefs skips the header, peeled lines and garbage', () => {
   const a = 'a'.repeat(40);
   const b = 'b'.repeat(40);
