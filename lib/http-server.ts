@@ -5,7 +5,8 @@
  * slot); requests Node's parser refuses and CONNECT get a one-line plain-text 4xx, like every
  * other refusal, and the connection is closed.
  */
-import { createServer, STATUS_CODES, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Handler } from './handler.ts';
 
@@ -37,11 +38,29 @@ export function createProxyServer(handler: Handler, timeouts: ServerTimeouts = {
     },
     handler,
   );
-  // Without a 'timeout' listener Node destroys the socket: the response's 'close' aborts its git child.
   server.setTimeout((timeouts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT) * 1000);
+  dropIdleClients(server);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => refuseRaw(socket, clientErrorAnswer(error.code)));
   server.on('connect', (_req, socket: Duplex) => refuseRaw(socket, [405, 'method CONNECT not allowed']));
   return server;
+}
+
+/**
+ * A connection idle for `idleTimeout` is destroyed (the response's 'close' then aborts its git
+ * child), unless its answer is still being worked out: a request waiting for a git slot is the
+ * server's delay, bounded by the limiter (503 beyond it), not a stalled client.
+ */
+function dropIdleClients(server: Server): void {
+  const answering = new WeakMap<Socket, ServerResponse>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    answering.set(req.socket, res);
+    res.once('close', () => answering.delete(req.socket));
+  });
+  server.on('timeout', (socket: Socket) => {
+    const res = answering.get(socket);
+    if (res !== undefined && !res.headersSent) return;
+    socket.destroy();
+  });
 }
 
 type RawAnswer = [status: number, line: string];
