@@ -9,22 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { unzipSync } from 'fflate';
 import { PINS_FILE, PinStore } from '../../lib/pins.ts';
-import { Hash1, sha256Hex } from '../../lib/zip/hash.ts';
 import { runCli, startCliServer, type CliServer } from '../support/cli-server.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
+import { zipHash } from '../support/zip-hash.ts';
 
 const MODULE = 'go.localhost/group/burst';
 const VERSIONS = Array.from({ length: 16 }, (_, i) => `v1.0.${i}`);
-/** The go.sum `h1:` of a module zip's bytes (`dirhash.HashZip`). */
-function zipHash(zip: Uint8Array): string {
-  const hash = new Hash1();
-  for (const [name, data] of Object.entries(unzipSync(zip))) hash.add(name, sha256Hex(data));
-  return hash.digest();
-}
-
 describe('pins: crash safety', () => {
   let root: string;
   const servers: CliServer[] = [];
