@@ -19,24 +19,13 @@ import * as semver from '../../lib/semver.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { rawGet, sendRaw } from '../support/raw-http.ts';
+import { seededRandom } from '../support/random.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_240_607);
 const ITERATIONS = 20_000;
 const REQUESTS = 400;
 const TIME_BUDGET_MS = 20_000;
-
-/** mulberry32: a 32-bit PRNG, plenty for choosing test inputs. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Pieces that path parsers trip over, plus plain ones that make valid paths likely. */
 const TOKENS = [
@@ -88,7 +77,7 @@ function routeOf(path: string, context: string): Route | ProxyError {
 
 describe(`fuzz (seed ${SEED})`, () => {
   test('path matcher: a route with a valid module path and version, or a one-line 400', () => {
-    const random = prng(SEED);
+    const random = seededRandom(SEED);
     let modules = 0;
     for (let i = 0; i < ITERATIONS; i++) {
       const path = randomPath(random);
@@ -104,7 +93,7 @@ describe(`fuzz (seed ${SEED})`, () => {
   });
 
   test('case decoding: unescape is the exact inverse of escape', () => {
-    const random = prng(SEED + 1);
+    const random = seededRandom(SEED + 1);
     for (let i = 0; i < ITERATIONS; i++) {
       const text = randomPath(random).slice(1);
       const context = `seed ${SEED + 1} #${i} ${JSON.stringify(text)}`;
@@ -119,7 +108,7 @@ describe(`fuzz (seed ${SEED})`, () => {
   });
 
   test('version parsing: canonical forms are fixed points, compare is an order, pseudo parts parse', () => {
-    const random = prng(SEED + 2);
+    const random = seededRandom(SEED + 2);
     const versions: string[] = [];
     for (let i = 0; i < ITERATIONS; i++) {
       const raw = randomPath(random).replace(/^.*\//, '').replace(/\.(info|mod|zip)$/, '');
@@ -167,7 +156,7 @@ describe(`fuzz (seed ${SEED})`, () => {
     });
 
     test('no 5xx, and no git process for a path the matcher refuses', async () => {
-      const random = prng(SEED + 3);
+      const random = seededRandom(SEED + 3);
       const port = Number(new URL(proxy.url).port);
       const deadline = Date.now() + TIME_BUDGET_MS;
       let refused = 0;
