@@ -95,7 +95,7 @@ describe('private projects', () => {
   }
 
   test('a granting token reads it in every scope, by Private-Token, Bearer or Basic', async () => {
-    const forms = [{ 'private-token': TEAM_SECRET }, { authorization: `Bearer ${TEAM_SECRET}` }, { authorization: `Basic ${Buffer.from(`me:${TEAM_SECRET}`).toString('base64')}` }];
+    const forms: Record<string, string>[] = [{ 'private-token': TEAM_SECRET }, { authorization: `Bearer ${TEAM_SECRET}` }, { authorization: `Basic ${Buffer.from(`me:${TEAM_SECRET}`).toString('base64')}` }];
     for (const headers of forms) {
       for (const [scope, prefix] of REQUESTS) {
         const list = await answer(withSecret, `${prefix}/${SECRET_MODULE}/@v/list`, headers);
@@ -109,7 +109,7 @@ describe('private projects', () => {
   });
 
   test('public projects need no token, and a bad token does not take that away', async () => {
-    for (const headers of [{}, { 'private-token': 'ggp_wrong' }]) {
+    for (const headers of [{}, { 'private-token': 'ggp_wrong' }] as Record<string, string>[]) {
       const list = await answer(withSecret, `/${HOST}/group/public/@v/list`, headers);
       assert.equal(list.status, 200);
       assert.equal(list.body, 'v1.0.0\n');
