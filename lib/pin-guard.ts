@@ -9,7 +9,8 @@
  * - `.mod` pins the version (commit, time, go.mod hash) before the body is sent. `.zip` folds the
  *   file digests that the zip stream reports into an `h1:` (`dirhash.Hash1`) as it streams, holds
  *   back the last chunk, and sends it only once the pin is on disk. A zip that fails part-way is
- *   never pinned.
+ *   never pinned. Once a process has found a version's zip equal to its pin, it streams that
+ *   version's zip from the same commit again without hashing it.
  * - A recomputed hash that differs from the pin is refused (500): the go command must never see
  *   two different contents under one version (`modfetch.checkModSum` would report a checksum
  *   mismatch, and a go.sum written from the first answer would break every build).
@@ -47,6 +48,13 @@ export class PinGuard {
   readonly #limiter: Limiter | undefined;
   /** `module version live-commit` of each tag found not matching its pin. */
   readonly #mismatches = new Set<string>();
+  /**
+   * `module@version commit` of each zip this process has hashed and found equal to its pin. The
+   * same commit, git binary and code make the same files, so repeats are not hashed again (inflating
+   * every entry to hash it costs more than git's own deflate); a restart, e.g. after a git upgrade,
+   * checks each version once more. One short string per version served.
+   */
+  readonly #zipVerified = new Set<string>();
 
   constructor(options: PinGuardOptions) {
     this.store = options.store;
@@ -105,19 +113,23 @@ export class PinGuard {
    * Opens a zip through `open` with a digest sink, and returns it with the last chunk held back
    * until the zip's `h1:` is pinned (or found equal to the pin). A different hash fails the stream.
    */
-  async zip(version: ModuleVersion, open: (onFileDigest: FileDigestSink) => Promise<ModuleZipStream>): Promise<ModuleZipStream> {
+  async zip(version: ModuleVersion, open: (onFileDigest?: FileDigestSink) => Promise<ModuleZipStream>): Promise<ModuleZipStream> {
+    const verifiedKey = `${version.modulePath}@${version.version} ${version.commit}`;
+    const pin = this.store.get(version.modulePath, version.version);
+    if (this.#zipVerified.has(verifiedKey) && pin?.commit === version.commit && pin.zip !== undefined) return open();
     const hash = new Hash1();
     const stream = await open((name, sha256Hex) => hash.add(name, sha256Hex));
-    return { chunks: this.#pinBeforeLastChunk(version, stream.chunks, hash), cancel: () => stream.cancel() };
+    return { chunks: this.#pinBeforeLastChunk(version, stream.chunks, hash, verifiedKey), cancel: () => stream.cancel() };
   }
 
-  async *#pinBeforeLastChunk(version: ModuleVersion, chunks: AsyncIterable<Uint8Array>, hash: Hash1): AsyncGenerator<Uint8Array> {
+  async *#pinBeforeLastChunk(version: ModuleVersion, chunks: AsyncIterable<Uint8Array>, hash: Hash1, verifiedKey: string): AsyncGenerator<Uint8Array> {
     let held: Uint8Array | undefined;
     for await (const chunk of chunks) {
       if (held !== undefined) yield held;
       held = chunk;
     }
     await this.#record({ ...pinOf(version), zip: hash.digest() });
+    this.#zipVerified.add(verifiedKey);
     if (held !== undefined) yield held;
   }
 

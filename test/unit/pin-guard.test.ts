@@ -89,6 +89,26 @@ describe('pin guard', () => {
     assert.equal(readFileSync(join(dataDir, PINS_FILE), 'utf8').split('\n').length, 3);
   });
 
+  test('a process hashes a version\'s zip until it has found it equal to its pin, then streams it unhashed; a restart hashes it again', async () => {
+    const { service, target, dataDir } = openService('verified-once');
+    const version = await service.pins.exact(target, 'v1.2.0');
+    const serve = async (guard: ModuleService): Promise<{ hashed: boolean; bytes: Buffer }> => {
+      let hashed = false;
+      const stream = await guard.pins.zip(version, (onFileDigest) => {
+        hashed = onFileDigest !== undefined;
+        return guard.openZip(target, version, new AbortController().signal, onFileDigest);
+      });
+      return { hashed, bytes: Buffer.concat(await drain(stream.chunks)) };
+    };
+    const first = await serve(service);
+    const second = await serve(service);
+    assert.deepEqual([first.hashed, second.hashed], [true, false]);
+    assert.deepEqual(second.bytes, first.bytes);
+    const restarted = new ModuleService(resolveOptions({ repos: root, dataDir }));
+    services.push(restarted);
+    assert.equal((await serve(restarted)).hashed, true);
+  });
+
   test('a pinned version whose tag moved or went away keeps its commit, its place in list and latest; mismatches are counted once', async () => {
     const pinned = (version: string, commit: string, day: string) => ({ module: MODULE, version, commit, time: `2024-01-${day}T00:00:00Z`, mod: hashGoMod(Buffer.from(GO_MOD)) });
     const { service, target } = openService('moved', [pinned('v1.2.0', commits[2]!, '03'), pinned('v1.3.0', commits[1]!, '02'), pinned('v1.0.0', commits[0]!, '01')]);
