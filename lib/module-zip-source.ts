@@ -4,6 +4,7 @@
  * zip an error, then stream `git archive` through the module-zip transform. Everything that can
  * refuse the version happens before the caller sends a status line.
  */
+import type { ChildProcess } from 'node:child_process';
 import { notFound } from './errors.ts';
 import type { ArchiveLevel, ShadowRepos } from './git/archive.ts';
 import type { Limiter } from './git/limiter.ts';
@@ -11,6 +12,7 @@ import { gitExit } from './git/run.ts';
 import { ObjectTooLargeError, type ObjectReader } from './git/objects.ts';
 import { listTree } from './git/tree.ts';
 import type { ModuleVersion } from './modules.ts';
+import { batchChunks } from './zip/batch.ts';
 import { moduleZip } from './zip/module-zip.ts';
 import { inheritedLicense, MAX_LICENSE, parseGoDirective, planModuleZip, type TreeFile } from './zip/rules.ts';
 
@@ -33,34 +35,39 @@ export interface ZipSourceOptions {
 }
 
 const decoder = new TextDecoder();
+/** Pieces of the zip are joined into chunks of at least this size before they are written. */
+const WRITE_BYTES = 64 << 10;
 
 export async function openModuleZip(version: ModuleVersion, options: ZipSourceOptions): Promise<ModuleZipStream> {
   const { gitDir, signal, limiter } = options;
   const dir = version.dir === '' ? undefined : version.dir;
-  const files: TreeFile[] = await listTree(gitDir, version.commit, dir, { signal, limiter });
-  const license = dir === undefined ? undefined : await inheritedRootLicense(files, version.commit, options.objects);
-  const plan = planModuleZip(license === undefined ? files : [...files, license.file], {
-    goVersion: parseGoDirective(decoder.decode(version.goMod)),
-  });
-  if (!plan.ok) throw notFound(`${version.modulePath}@${version.version}: create zip: ${plan.reason}`);
-
-  const prefix = `${version.modulePath}@${version.version}/`;
-  const archived = new Set(plan.files.map((file) => file.path));
-  if (license !== undefined) archived.delete('LICENSE');
-  const extra = license?.data === undefined ? [] : [{ name: `${prefix}LICENSE`, data: license.data }];
+  // The listing and the archive start together; git's first bytes wait in its pipe until the plan
+  // has accepted the zip. The listing asks the limiter first, and its FIFO queue grants in order,
+  // so an archive never holds a slot that its own listing is waiting for.
+  const listing = listTree(gitDir, version.commit, dir, { signal, limiter });
+  const refused = new AbortController();
+  const archiveSignal = AbortSignal.any([signal, refused.signal]);
+  const archive = options.shadows.archiveZip(gitDir, version.commit, dir, { level: options.level, signal: archiveSignal, limiter }).then(keepOutput);
+  let plan: ZipPlan;
+  let child: ChildProcess;
+  try {
+    plan = await planZip(version, dir, await listing, options.objects);
+    child = await archive;
+  } catch (error) {
+    refused.abort(error);
+    listing.catch(() => undefined);
+    archive.then((started) => stopArchive(started), () => undefined);
+    throw error;
+  }
+  const { prefix, archived, extra } = plan;
   const dirPrefix = dir === undefined ? '' : `${dir}/`;
   const rename = (archivePath: string) => {
     const path = archivePath.startsWith(dirPrefix) ? archivePath.slice(dirPrefix.length) : undefined;
     return path !== undefined && archived.has(path) ? prefix + path : undefined;
   };
 
-  const child = await options.shadows.archiveZip(gitDir, version.commit, dir, { level: options.level, signal, limiter });
   const expectedEntries = archived.size + extra.length;
-  // A paused stdout that nobody reads to its end keeps its descriptor open after git dies.
-  const release = (): void => {
-    child.stdout?.destroy();
-  };
-  async function* chunks(): AsyncGenerator<Uint8Array> {
+  async function* pieces(): AsyncGenerator<Uint8Array> {
     try {
       const zip = moduleZip({ source: child.stdout!, rename, extra, onFileDigest: options.onFileDigest });
       let step = await zip.next();
@@ -71,14 +78,52 @@ export async function openModuleZip(version: ModuleVersion, options: ZipSourceOp
         throw new Error(`zip of ${prefix} has ${step.value.entryCount} entries, planned ${expectedEntries}`);
       }
     } finally {
-      release();
+      releaseOutput(child);
     }
   }
-  const cancel = (): void => {
-    child.kill('SIGKILL');
-    release();
-  };
-  return { chunks: chunks(), cancel };
+  return { chunks: batchChunks(pieces(), WRITE_BYTES), cancel: () => stopArchive(child) };
+}
+
+/** What goes into the zip: git's entries to keep (paths relative to the module) and entries to add. */
+interface ZipPlan {
+  /** `<module>@<version>/` */
+  readonly prefix: string;
+  readonly archived: ReadonlySet<string>;
+  readonly extra: ReadonlyArray<{ name: string; data: Uint8Array }>;
+}
+
+/** Applies the go command's zip rules to the module's files; throws 404 when it would refuse the zip. */
+async function planZip(version: ModuleVersion, dir: string | undefined, files: TreeFile[], objects: ObjectReader): Promise<ZipPlan> {
+  const license = dir === undefined ? undefined : await inheritedRootLicense(files, version.commit, objects);
+  const plan = planModuleZip(license === undefined ? files : [...files, license.file], {
+    goVersion: parseGoDirective(decoder.decode(version.goMod)),
+  });
+  if (!plan.ok) throw notFound(`${version.modulePath}@${version.version}: create zip: ${plan.reason}`);
+  const prefix = `${version.modulePath}@${version.version}/`;
+  const archived = new Set(plan.files.map((file) => file.path));
+  if (license !== undefined) archived.delete('LICENSE');
+  const extra = license?.data === undefined ? [] : [{ name: `${prefix}LICENSE`, data: license.data }];
+  return { prefix, archived, extra };
+}
+
+/**
+ * Node resumes, and so throws away, the stdout of an exited child that nothing listens to; a small
+ * zip can be written and git gone before the plan is done. A 'readable' listener keeps the output
+ * buffered (paused, bounded by the stream's high-water mark) until the zip is read.
+ */
+function keepOutput(child: ChildProcess): ChildProcess {
+  child.stdout?.on('readable', () => undefined);
+  return child;
+}
+
+function stopArchive(child: ChildProcess): void {
+  child.kill('SIGKILL');
+  releaseOutput(child);
+}
+
+/** A paused stdout that nobody reads to its end keeps its descriptor open after git dies. */
+function releaseOutput(child: ChildProcess): void {
+  child.stdout?.destroy();
 }
 
 /**
