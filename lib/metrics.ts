@@ -161,6 +161,7 @@ export class Metrics {
       this.#cacheHits.render(),
       this.#durations.render(),
       this.#gitDurations.render(),
+      gauge('git_goproxy_git_slots', 'git commands allowed to run at once (maxGit).', this.#limiter.concurrency),
       gauge('git_goproxy_git_running', 'git commands holding a slot of the limiter.', this.#limiter.running),
       gauge('git_goproxy_git_queued', 'git commands waiting for a slot of the limiter.', this.#limiter.queued),
       gauge('git_goproxy_git_processes', 'Live git child processes, long-lived object readers included.', liveChildCount()),

@@ -31,6 +31,7 @@ Flags (each also read from the environment variable shown):
   --base-path PATH     serve under a path prefix, e.g. /goproxy     GIT_GOPROXY_BASE_PATH
   --log-level LEVEL    debug, info (access log), warn, error, silent GIT_GOPROXY_LOG_LEVEL (default info)
   --workers N          serving processes sharing the port (cluster)  GIT_GOPROXY_WORKERS (default 1)
+  --max-git N          git processes running at once (then a queue)  GIT_GOPROXY_MAX_GIT (default 2 x cores)
   --shutdown-timeout S seconds in-flight responses get on SIGTERM    GIT_GOPROXY_SHUTDOWN_TIMEOUT (default ${DEFAULT_SHUTDOWN_TIMEOUT_SECONDS})
   --help               print this help
 
@@ -51,6 +52,7 @@ const FLAGS = {
   'base-path': { type: 'string', env: 'GIT_GOPROXY_BASE_PATH' },
   'log-level': { type: 'string', env: 'GIT_GOPROXY_LOG_LEVEL' },
   workers: { type: 'string', env: 'GIT_GOPROXY_WORKERS' },
+  'max-git': { type: 'string', env: 'GIT_GOPROXY_MAX_GIT' },
   'shutdown-timeout': { type: 'string', env: 'GIT_GOPROXY_SHUTDOWN_TIMEOUT' },
   help: { type: 'boolean' },
 } as const;
@@ -99,6 +101,8 @@ function readConfig(argv: string[], positionals?: string[]): ServerConfig {
   if (logLevel !== undefined) config.logLevel = logLevel as ServerConfig['logLevel'];
   const workers = setting('workers');
   if (workers !== undefined) config.workers = positiveIntegerFlag('workers', workers);
+  const maxGit = setting('max-git');
+  if (maxGit !== undefined) config.maxGit = positiveIntegerFlag('max-git', maxGit);
   const shutdownTimeout = setting('shutdown-timeout');
   if (shutdownTimeout !== undefined) config.shutdownTimeout = positiveIntegerFlag('shutdown-timeout', shutdownTimeout);
   return config;

@@ -83,8 +83,21 @@ describe('the CLI under Node and Deno', () => {
     assert.equal(new Set(sums.values()).size, 1, JSON.stringify([...sums]));
   });
 
+  test('--max-git (or GIT_GOPROXY_MAX_GIT) sets the git slots that /metrics reports', async () => {
+    for (const [args, env, slots] of [[['--max-git', '3'], {}, 3], [[], { GIT_GOPROXY_MAX_GIT: '5' }, 5]] as const) {
+      const server = await startCliServer(['--repos', root, ...args], 'node', env);
+      try {
+        const metrics = await (await fetch(`${server.url}/metrics`)).text();
+        assert.match(metrics, new RegExp(`^git_goproxy_git_slots ${slots}$`, 'm'));
+      } finally {
+        await server.stop();
+      }
+    }
+  });
+
   test('bad flags stop start-up with a one-line reason', async () => {
     await assert.rejects(startCliServer(['--repos', root, '--workers', 'many']), /--workers: must be a positive integer/);
+    await assert.rejects(startCliServer(['--repos', root, '--max-git', '0']), /--max-git: must be a positive integer/);
     await assert.rejects(startCliServer(['--repos', root, '--log-level', 'loud']), /config: logLevel: must be one of/);
     await assert.rejects(startCliServer(['--repos', root, '--base-path', 'goproxy/']), /config: basePath: must start with "\/"/);
   });
