@@ -65,7 +65,9 @@ export interface ProxyOptions {
   compression?: CompressionLevel;
   /** Most git processes running at once (archive, ls-tree, …); default: 2 × CPU cores. */
   maxGit?: number;
-  /** Directory for the proxy's own state (shadow git dirs); default: a directory in the OS temp dir. */
+  /** Size bound of the on-disk zip cache in MiB (`<dataDir>/zips`); default: no cache, zips stream from git every time. */
+  zipCacheMiB?: number;
+  /** Directory for the proxy's own state (shadow git dirs, pins, zip cache); default: `<repos>/.git-goproxy`. */
   dataDir?: string;
   /** Path prefix to serve under, e.g. `/goproxy` (then `GOPROXY=https://host/goproxy`); default: the root. */
   basePath?: string;
@@ -98,6 +100,7 @@ export interface ResolvedOptions {
   tokens: TokenConfig[];
   compression: CompressionLevel;
   maxGit: number | undefined;
+  zipCacheMiB: number | undefined;
   dataDir: string | undefined;
   /** `''` when served at the root. */
   basePath: string;
@@ -132,6 +135,7 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     tokens: options.tokens ?? [],
     compression: options.compression ?? 'default',
     maxGit: options.maxGit,
+    zipCacheMiB: options.zipCacheMiB,
     dataDir: options.dataDir,
     basePath: options.basePath ?? '',
     logLevel: options.logLevel,
@@ -254,6 +258,7 @@ const PROXY_KEYS: Record<string, Check> = {
   tokens: arrayOf(objectOf(TOKEN_KEYS, ['name', 'sha256', 'grants'])),
   compression: oneOf('store', 'fast', 'default'),
   maxGit: positiveInteger,
+  zipCacheMiB: positiveInteger,
   dataDir: string,
   basePath: (value, key) => {
     string(value, key);

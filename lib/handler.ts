@@ -9,7 +9,8 @@ import type { CompressionLevel } from './config.ts';
 import { ProxyError, notFound } from './errors.ts';
 import { goGetPage, isGoGetRequest } from './go-get.ts';
 import type { CachePolicy } from './http-cache.ts';
-import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag } from './http-cache.ts';
+import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag, zipCacheKey } from './http-cache.ts';
+import { requestedRange } from './http-range.ts';
 import { sendBody, sendError, sendText } from './http-util.ts';
 import { METRICS_CONTENT_TYPE } from './metrics.ts';
 import type { ObservedRequest, RequestFacts, RequestObserver } from './observe.ts';
@@ -145,6 +146,11 @@ async function sendZip(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  const cache = context.service.zipCache;
+  // A HEAD for a zip not yet cached is answered like a direct stream: planned, never built.
+  if (cache !== undefined && (req.method === 'GET' || cache.has(zipCacheKey(version, context.compression)))) {
+    return sendCachedZip(context, module, version, req, res);
+  }
   const abort = new AbortController();
   const onClose = () => abort.abort();
   res.on('close', onClose);
@@ -164,6 +170,46 @@ async function sendZip(
   } finally {
     res.off('close', onClose);
     if (!res.writableFinished) abort.abort();
+  }
+}
+
+/**
+ * Sends the zip through the zip cache: shared with concurrent requests while it is built, from
+ * disk with its length (and single byte ranges) once it is complete.
+ */
+async function sendCachedZip(
+  context: HandlerContext,
+  module: ReturnType<ModuleService['module']>,
+  version: ModuleVersion,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const zip = await context.service.cachedZip(module, version);
+  const abort = new AbortController();
+  const onClose = () => abort.abort();
+  res.on('close', onClose);
+  try {
+    let range = zip.size === undefined ? undefined : requestedRange(req, zip.size);
+    if (range === 'unsatisfiable') {
+      res.setHeader('Content-Range', `bytes */${zip.size}`);
+      throw new ProxyError(416, 'range not satisfiable');
+    }
+    res.statusCode = range === undefined ? 200 : 206;
+    res.setHeader('Content-Type', 'application/zip');
+    if (zip.size !== undefined) {
+      range ??= { start: 0, end: zip.size };
+      res.setHeader('Accept-Ranges', 'bytes');
+      res.setHeader('Content-Length', range.end - range.start);
+      if (res.statusCode === 206) res.setHeader('Content-Range', `bytes ${range.start}-${range.end - 1}/${zip.size}`);
+    }
+    if (req.method === 'HEAD') return void res.end();
+    for await (const chunk of zip.read(range?.start, range?.end)) {
+      if (!res.write(chunk)) await waitForDrain(res, abort.signal);
+    }
+    res.end();
+  } finally {
+    res.off('close', onClose);
+    zip.close();
   }
 }
 

@@ -17,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { CompressionLevel } from './config.ts';
 import type { ModuleVersion } from './modules.ts';
+import { ZipCache } from './zip-cache.ts';
 
 /**
  * Version of the bytes this server writes for a module zip (entry order, headers, rules). Bump it
@@ -54,6 +55,11 @@ export function versionETag(kind: 'info' | 'mod' | 'zip', version: ModuleVersion
   const format = kind === 'zip' ? `zip${ZIP_FORMAT_VERSION}-${compression}` : kind;
   const tag = `"${digest(`${format}\n${version.commit}\n${version.modulePath}\n${version.version}`)}"`;
   return kind === 'zip' ? `W/${tag}` : tag;
+}
+
+/** The zip cache's key of a version's zip: what fixes its bytes, as in its ETag. */
+export function zipCacheKey(version: ModuleVersion, compression: CompressionLevel): string {
+  return ZipCache.key([`zip${ZIP_FORMAT_VERSION}-${compression}`, version.commit, version.modulePath, version.version]);
 }
 
 /** The ETag of a body that has no better identity (`list`, `@latest`). */

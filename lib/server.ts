@@ -32,6 +32,7 @@ Flags (each also read from the environment variable shown):
   --log-level LEVEL    debug, info (access log), warn, error, silent GIT_GOPROXY_LOG_LEVEL (default info)
   --workers N          serving processes sharing the port (cluster)  GIT_GOPROXY_WORKERS (default 1)
   --max-git N          git processes running at once (then a queue)  GIT_GOPROXY_MAX_GIT (default 2 x cores)
+  --zip-cache-mib N    keep made zips on disk, up to N MiB           GIT_GOPROXY_ZIP_CACHE_MIB (default: off)
   --shutdown-timeout S seconds in-flight responses get on SIGTERM    GIT_GOPROXY_SHUTDOWN_TIMEOUT (default ${DEFAULT_SHUTDOWN_TIMEOUT_SECONDS})
   --help               print this help
 
@@ -53,6 +54,7 @@ const FLAGS = {
   'log-level': { type: 'string', env: 'GIT_GOPROXY_LOG_LEVEL' },
   workers: { type: 'string', env: 'GIT_GOPROXY_WORKERS' },
   'max-git': { type: 'string', env: 'GIT_GOPROXY_MAX_GIT' },
+  'zip-cache-mib': { type: 'string', env: 'GIT_GOPROXY_ZIP_CACHE_MIB' },
   'shutdown-timeout': { type: 'string', env: 'GIT_GOPROXY_SHUTDOWN_TIMEOUT' },
   help: { type: 'boolean' },
 } as const;
@@ -103,6 +105,8 @@ function readConfig(argv: string[], positionals?: string[]): ServerConfig {
   if (workers !== undefined) config.workers = positiveIntegerFlag('workers', workers);
   const maxGit = setting('max-git');
   if (maxGit !== undefined) config.maxGit = positiveIntegerFlag('max-git', maxGit);
+  const zipCacheMiB = setting('zip-cache-mib');
+  if (zipCacheMiB !== undefined) config.zipCacheMiB = positiveIntegerFlag('zip-cache-mib', zipCacheMiB);
   const shutdownTimeout = setting('shutdown-timeout');
   if (shutdownTimeout !== undefined) config.shutdownTimeout = positiveIntegerFlag('shutdown-timeout', shutdownTimeout);
   return config;

@@ -20,6 +20,8 @@ import { ShadowRepos } from './git/archive.ts';
 import { PinGuard, type FileDigestSink } from './pin-guard.ts';
 import { PinStore } from './pins.ts';
 import { logger } from './log.ts';
+import { zipCacheKey } from './http-cache.ts';
+import { ZipCache, type CachedZip } from './zip-cache.ts';
 
 /** A module request's target: the project that holds the module, and the module within it. */
 export interface ModuleTarget {
@@ -41,6 +43,8 @@ export class ModuleService {
   readonly #shadows: ShadowRepos;
   /** Served versions stay as served (pin-guard.ts). */
   readonly pins: PinGuard;
+  /** Complete zips on disk and single-flight builds, when `zipCacheMiB` is set. */
+  readonly zipCache: ZipCache | undefined;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -50,6 +54,8 @@ export class ModuleService {
     this.#shadows = new ShadowRepos(join(dataDir, 'shadow'));
     const warn = (message: string) => logger.warn(message);
     this.pins = new PinGuard({ store: PinStore.open(dataDir, warn), warn, limiter: this.limiter });
+    const cacheMiB = options.zipCacheMiB;
+    this.zipCache = cacheMiB === undefined ? undefined : new ZipCache({ dir: join(dataDir, 'zips'), maxBytes: cacheMiB * 2 ** 20 });
   }
 
   /**
@@ -84,6 +90,12 @@ export class ModuleService {
   /** Plans and starts the zip of a version; throws a 4xx before any byte when the go command would refuse it. */
   zip(target: ModuleTarget, version: ModuleVersion, signal: AbortSignal): Promise<ModuleZipStream> {
     return this.pins.zip(version, (onFileDigest) => this.openZip(target, version, signal, onFileDigest));
+  }
+
+  /** The zip of a version through the zip cache (built once for concurrent requests); the cache must be on. */
+  cachedZip(target: ModuleTarget, version: ModuleVersion): Promise<CachedZip> {
+    const key = zipCacheKey(version, this.#options.compression);
+    return this.zipCache!.open(key, (signal) => this.zip(target, version, signal));
   }
 
   /** The zip of a version without pinning it, each file's digest reported to `onFileDigest` (`pins verify`). */

@@ -20,6 +20,8 @@ export type Disconnect = 'disconnect' | undefined | void;
 /** Options of `fetchOnce`. */
 export interface FetchOptions {
   readonly method?: 'GET' | 'HEAD';
+  /** More request headers (`Range`, …). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Called with each body chunk; returning `'disconnect'` destroys the connection there. */
   readonly onChunk?: (chunk: Buffer, received: number) => Disconnect | Promise<Disconnect>;
 }
@@ -27,7 +29,7 @@ export interface FetchOptions {
 /** GET (or HEAD) `url` on a connection of its own; never rejects for a cut connection, only for no connection at all. */
 export function fetchOnce(url: string, options: FetchOptions = {}): Promise<FetchResult> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', agent: false, headers: { Connection: 'close' } });
+    const req = request(url, { method: options.method ?? 'GET', agent: false, headers: { ...options.headers, Connection: 'close' } });
     req.on('error', reject);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];

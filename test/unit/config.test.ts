@@ -47,6 +47,7 @@ test('unknown keys and bad values stop start-up with a one-line error naming the
   rejectsWith('{"projects": [{"path": "a", "repo": "relative.git"}]}', /projects\[0\]\.repo: must be an absolute path/);
   rejectsWith('{"defaultVisibility": "internal"}', /defaultVisibility: must be one of/);
   rejectsWith('{"maxGit": 0}', /maxGit: must be a positive integer/);
+  rejectsWith('{"zipCacheMiB": 1.5}', /zipCacheMiB: must be a positive integer/);
   rejectsWith('{"listen": "8080"}', /listen: must be HOST:PORT/);
   rejectsWith('[1]', /must be a JSON object/);
   rejectsWith('{oops', /config: .*config\.json: /);

@@ -1,0 +1,295 @@
+/**
+ * The optional on-disk zip cache (config `zipCacheMiB`), and single-flight through it.
+ *
+ * A zip is made once per key (module, version, commit, compression, zip format): the first request
+ * starts a build that writes the zip's chunks to `<key>.part` at git's speed, and every request
+ * for the same key, the first included, reads that file as it grows. When the build completes the
+ * file is renamed to `<key>.zip` and later requests read it whole, or any byte range of it, with a
+ * known length. So concurrent requests share one `git archive`, a slow client no longer holds a git
+ * process, and repeats cost a file read.
+ *
+ * - A build that every reader has left is stopped (its git process killed, its part file removed):
+ *   a lone client that disconnects still kills its git process.
+ * - A build that fails (git dies, the zip's hash differs from its pin) fails all its readers; their
+ *   connections are cut as with direct streaming. Nothing of it is kept.
+ * - The cache is bounded by bytes: after each completed build the least recently used zips are
+ *   deleted until the rest fit (a reader that has a deleted zip open keeps reading it). A zip
+ *   larger than the whole cache is served and then deleted.
+ * - Part files left by a crash are removed at start; complete zips are kept across restarts (the
+ *   key holds everything that fixes their bytes; ZIP_FORMAT_VERSION in http-cache.ts changes the
+ *   key when this server's zip writer changes).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ModuleZipStream } from './module-zip-source.ts';
+
+/** Where and how much. */
+export interface ZipCacheOptions {
+  readonly dir: string;
+  readonly maxBytes: number;
+}
+
+/** One reader's view of a zip: complete on disk or still being built. */
+export interface CachedZip {
+  /** The zip's length when it is complete on disk (then ranges can be read); undefined while it is built. */
+  readonly size: number | undefined;
+  /** The bytes from `start` up to, not including, `end` (default: the end of the zip). */
+  read(start?: number, end?: number): AsyncGenerator<Uint8Array>;
+  /** This reader is done (or gone): stops a build nobody reads any more, closes the file. */
+  close(): void;
+}
+
+/** Opens the zip stream of a build; `signal` aborts when every reader has left. */
+export type ZipProducer = (signal: AbortSignal) => Promise<ModuleZipStream>;
+
+const READ_BYTES = 256 << 10;
+const KEY_FILE = /^([0-9a-f]{64})\.zip$/;
+
+export class ZipCache {
+  readonly dir: string;
+  readonly maxBytes: number;
+  /** Complete zips, least recently used first (a Map keeps insertion order; a use moves a key to the end). */
+  readonly #sizes = new Map<string, number>();
+  #bytes = 0;
+  readonly #builds = new Map<string, Build>();
+
+  constructor(options: ZipCacheOptions) {
+    this.dir = options.dir;
+    this.maxBytes = options.maxBytes;
+    mkdirSync(this.dir, { recursive: true });
+    const found: Array<{ key: string; size: number; mtimeMs: number }> = [];
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      if (name.endsWith('.part')) rmSync(path, { force: true }); // a build cut off by a crash
+      const key = KEY_FILE.exec(name)?.[1];
+      if (key !== undefined) found.push({ key, ...statSync(path) });
+    }
+    for (const { key, size } of found.sort((a, b) => a.mtimeMs - b.mtimeMs)) this.#remember(key, size);
+    this.#evict();
+  }
+
+  /** The key of a zip, from everything that fixes its bytes. */
+  static key(parts: readonly string[]): string {
+    return createHash('sha256').update(parts.join('\n')).digest('hex');
+  }
+
+  /** Bytes of complete zips on disk. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Whether the zip of `key` is complete on disk. */
+  has(key: string): boolean {
+    return this.#sizes.has(key);
+  }
+
+  /**
+   * The zip of `key`: from disk when complete, else from the build in progress, else from a new
+   * build of `produce`. Rejects as `produce` does (404, 503…) before any byte, for every reader.
+   */
+  async open(key: string, produce: ZipProducer): Promise<CachedZip> {
+    const size = this.#sizes.get(key);
+    if (size !== undefined) {
+      const handle = await open(this.#path(key, 'zip'), 'r').catch(() => undefined);
+      if (handle !== undefined) {
+        this.#remember(key, size);
+        return completeZip(handle, size);
+      }
+      this.#forget(key); // deleted behind our back
+    }
+    let build = this.#builds.get(key);
+    if (build === undefined) {
+      // Called before the build closes its file, so no later request can join a finished build.
+      const onFinished = (built: number | undefined): void => {
+        this.#builds.delete(key);
+        if (built === undefined) return;
+        this.#remember(key, built);
+        this.#evict();
+      };
+      build = new Build(this.#path(key, 'part'), this.#path(key, 'zip'), produce, onFinished);
+      this.#builds.set(key, build);
+    }
+    return build.reader();
+  }
+
+  #path(key: string, kind: 'zip' | 'part'): string {
+    return join(this.dir, `${key}.${kind}`);
+  }
+
+  #remember(key: string, size: number): void {
+    this.#forget(key);
+    this.#sizes.set(key, size);
+    this.#bytes += size;
+  }
+
+  #forget(key: string): void {
+    const size = this.#sizes.get(key);
+    if (size === undefined) return;
+    this.#sizes.delete(key);
+    this.#bytes -= size;
+  }
+
+  #evict(): void {
+    for (const key of this.#sizes.keys()) {
+      if (this.#bytes <= this.maxBytes) return;
+      this.#forget(key);
+      rmSync(this.#path(key, 'zip'), { force: true });
+    }
+  }
+}
+
+/** A complete zip file: every byte is there. */
+function completeZip(handle: FileHandle, size: number): CachedZip {
+  const source: ByteSource = { handle, progress: async () => ({ written: size, complete: true }) };
+  let closed = false;
+  return {
+    size,
+    read: (start = 0, end = size) => readBytes(source, start, end),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      void handle.close().catch(() => undefined);
+    },
+  };
+}
+
+/** Where a reader's bytes come from: a file, and how much of it is written. */
+interface ByteSource {
+  readonly handle: FileHandle;
+  /** Resolves once more than `position` bytes are written or the zip is complete; rejects if the build failed. */
+  progress(position: number): Promise<{ written: number; complete: boolean }>;
+}
+
+async function* readBytes(source: ByteSource, start: number, end: number | undefined): AsyncGenerator<Uint8Array> {
+  let position = start;
+  for (;;) {
+    const { written, complete } = await source.progress(position);
+    const stop = Math.min(end ?? written, written);
+    while (position < stop) {
+      const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, stop - position));
+      const { bytesRead } = await source.handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) throw new Error('zip cache file ended early');
+      position += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+    if (complete || (end !== undefined && position >= end)) return;
+  }
+}
+
+/** One zip being written to its part file while any number of readers follow it. */
+class Build implements ByteSource {
+  readonly #started: Promise<{ handle: FileHandle; stream: ModuleZipStream }>;
+  readonly #abort = new AbortController();
+  #handle: FileHandle | undefined;
+  #written = 0;
+  #complete = false;
+  #failure: { error: unknown } | undefined;
+  #readers = 0;
+  #waiting: Array<() => void> = [];
+
+  /** `onFinished` gets the zip's size once it is complete and renamed, or undefined when the build failed. */
+  constructor(partPath: string, zipPath: string, produce: ZipProducer, onFinished: (size: number | undefined) => void) {
+    this.#started = this.#start(partPath, produce);
+    this.#started.then(
+      (started) => this.#run(started, partPath, zipPath, onFinished),
+      () => onFinished(undefined),
+    );
+  }
+
+  get handle(): FileHandle {
+    return this.#handle!;
+  }
+
+  /** A reader of this build; rejects with the build's error when it could not start. */
+  async reader(): Promise<CachedZip> {
+    this.#readers++;
+    try {
+      await this.#started;
+    } catch (error) {
+      this.#leave();
+      throw error;
+    }
+    let closed = false;
+    return {
+      size: undefined,
+      read: (start = 0, end?: number) => readBytes(this, start, end),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        this.#leave();
+      },
+    };
+  }
+
+  progress(position: number): Promise<{ written: number; complete: boolean }> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (this.#failure !== undefined) reject(this.#failure.error);
+        else if (this.#written > position || this.#complete) resolve({ written: this.#written, complete: this.#complete });
+        else this.#waiting.push(check);
+      };
+      check();
+    });
+  }
+
+  async #start(partPath: string, produce: ZipProducer): Promise<{ handle: FileHandle; stream: ModuleZipStream }> {
+    const stream = await produce(this.#abort.signal);
+    try {
+      this.#handle = await open(partPath, 'w+');
+    } catch (error) {
+      stream.cancel();
+      throw error;
+    }
+    return { handle: this.#handle, stream };
+  }
+
+  async #run(
+    { handle, stream }: { handle: FileHandle; stream: ModuleZipStream },
+    partPath: string,
+    zipPath: string,
+    onFinished: (size: number | undefined) => void,
+  ): Promise<void> {
+    try {
+      for await (const chunk of stream.chunks) {
+        if (this.#abort.signal.aborted) throw new Error('every reader left');
+        await handle.write(chunk, 0, chunk.length, this.#written);
+        this.#written += chunk.length;
+        this.#wake();
+      }
+      await rename(partPath, zipPath);
+      this.#complete = true;
+      onFinished(this.#written);
+    } catch (error) {
+      stream.cancel();
+      onFinished(undefined);
+      await rm(partPath, { force: true });
+      this.#failure = { error };
+    } finally {
+      this.#wake();
+      this.#closeWhenUnread();
+    }
+  }
+
+  #leave(): void {
+    this.#readers--;
+    if (this.#readers > 0) return;
+    if (!this.#complete && this.#failure === undefined) this.#abort.abort(new Error('every reader left'));
+    this.#closeWhenUnread();
+  }
+
+  /** The shared file handle is closed once the build is over and no reader is left. */
+  #closeWhenUnread(): void {
+    const over = this.#complete || this.#failure !== undefined;
+    if (!over || this.#readers > 0 || this.#handle === undefined) return;
+    void this.#handle.close().catch(() => undefined);
+    this.#handle = undefined;
+  }
+
+  #wake(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const check of waiting) check();
+  }
+}
