@@ -116,7 +116,7 @@ async function answerModule(context: HandlerContext, route: ModuleRoute, req: In
     case 'zip': {
       const version = await context.service.pins.exact(module, route.version);
       if (answerNotModified(req, res, versionPolicy(context, 'zip', version, route.version, shared))) return;
-      return sendZip(context, module, version, req, res);
+      return sendZip({ context, module, version, req, res });
     }
   }
 }
@@ -134,28 +134,31 @@ function infoJson(version: ModuleVersion): Record<string, unknown> {
   return { Version: version.version, Time: version.time.toISOString().replace(/\.\d{3}Z$/, 'Z'), Origin: origin };
 }
 
+/** A zip request's parts. */
+interface ZipAnswer {
+  readonly context: HandlerContext;
+  readonly module: ReturnType<ModuleService['module']>;
+  readonly version: ModuleVersion;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+}
+
+/** Sends a zip, through the zip cache when it is on. A HEAD for a zip not yet cached is planned, never built. */
+function sendZip(answer: ZipAnswer): Promise<void> {
+  const cache = answer.context.service.zipCache;
+  const cached = cache !== undefined && (answer.req.method === 'GET' || cache.has(zipCacheKey(answer.version, answer.context.compression)));
+  return cached ? sendCachedZip(answer) : streamZip(answer);
+}
+
 /**
- * Streams the zip. Everything that can make the go command refuse the version is decided before
- * the status line; a failure after it aborts the connection (see `sendError`). A client that goes
- * away aborts the signal, which kills the git process.
+ * Streams the zip from git. Everything that can make the go command refuse the version is decided
+ * before the status line; a failure after it aborts the connection (see `sendError`). A client
+ * that goes away aborts the signal, which kills the git process.
  */
-async function sendZip(
-  context: HandlerContext,
-  module: ReturnType<ModuleService['module']>,
-  version: ModuleVersion,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  const cache = context.service.zipCache;
-  // A HEAD for a zip not yet cached is answered like a direct stream: planned, never built.
-  if (cache !== undefined && (req.method === 'GET' || cache.has(zipCacheKey(version, context.compression)))) {
-    return sendCachedZip(context, module, version, req, res);
-  }
-  const abort = new AbortController();
-  const onClose = () => abort.abort();
-  res.on('close', onClose);
+async function streamZip({ context, module, version, req, res }: ZipAnswer): Promise<void> {
+  const closed = abortWhenClosed(res);
   try {
-    const zip = await context.service.zip(module, version, abort.signal);
+    const zip = await context.service.zip(module, version, closed.signal);
     res.statusCode = 200;
     res.setHeader('Content-Type', 'application/zip');
     if (req.method === 'HEAD') {
@@ -163,13 +166,9 @@ async function sendZip(
       res.end();
       return;
     }
-    for await (const chunk of zip.chunks) {
-      if (!res.write(chunk)) await waitForDrain(res, abort.signal);
-    }
-    res.end();
+    await writeAll(res, zip.chunks, closed.signal);
   } finally {
-    res.off('close', onClose);
-    if (!res.writableFinished) abort.abort();
+    closed.detach();
   }
 }
 
@@ -177,17 +176,9 @@ async function sendZip(
  * Sends the zip through the zip cache: shared with concurrent requests while it is built, from
  * disk with its length (and single byte ranges) once it is complete.
  */
-async function sendCachedZip(
-  context: HandlerContext,
-  module: ReturnType<ModuleService['module']>,
-  version: ModuleVersion,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
+async function sendCachedZip({ context, module, version, req, res }: ZipAnswer): Promise<void> {
   const zip = await context.service.cachedZip(module, version);
-  const abort = new AbortController();
-  const onClose = () => abort.abort();
-  res.on('close', onClose);
+  const closed = abortWhenClosed(res);
   try {
     let range = zip.size === undefined ? undefined : requestedRange(req, zip.size);
     if (range === 'unsatisfiable') {
@@ -203,14 +194,33 @@ async function sendCachedZip(
       if (res.statusCode === 206) res.setHeader('Content-Range', `bytes ${range.start}-${range.end - 1}/${zip.size}`);
     }
     if (req.method === 'HEAD') return void res.end();
-    for await (const chunk of zip.read(range?.start, range?.end)) {
-      if (!res.write(chunk)) await waitForDrain(res, abort.signal);
-    }
-    res.end();
+    await writeAll(res, zip.read(range?.start, range?.end), closed.signal);
   } finally {
-    res.off('close', onClose);
+    closed.detach();
     zip.close();
   }
+}
+
+/** A signal that aborts when the response closes before it has finished (the client went away), or when detached unfinished. */
+function abortWhenClosed(res: ServerResponse): { signal: AbortSignal; detach: () => void } {
+  const abort = new AbortController();
+  const onClose = () => abort.abort();
+  res.on('close', onClose);
+  return {
+    signal: abort.signal,
+    detach: () => {
+      res.off('close', onClose);
+      if (!res.writableFinished) abort.abort();
+    },
+  };
+}
+
+/** Writes every chunk as fast as the client takes it, then ends the response. */
+async function writeAll(res: ServerResponse, chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<void> {
+  for await (const chunk of chunks) {
+    if (!res.write(chunk)) await waitForDrain(res, signal);
+  }
+  res.end();
 }
 
 function waitForDrain(res: ServerResponse, signal: AbortSignal): Promise<void> {
