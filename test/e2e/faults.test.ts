@@ -21,6 +21,7 @@ import { fetchOnce } from '../support/http-fetch.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { sendRaw } from '../support/raw-http.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
+import { within } from '../support/wait.ts';
 import { zipHash } from '../support/zip-hash.ts';
 
 const HOST = 'go.localhost';
@@ -29,16 +30,6 @@ const DATE = '2023-01-02T03:04:05Z';
 
 /** Live `git archive` processes: one per zip being made. */
 const archives = (): number => childProcessCount('archive');
-
-/** Polls `condition` every 10 ms; resolves with the milliseconds it took, rejects after `limitMs`. */
-async function within(limitMs: number, condition: () => boolean, what: string): Promise<number> {
-  const start = performance.now();
-  while (!condition()) {
-    if (performance.now() - start > limitMs) throw new Error(`${what}: not within ${limitMs} ms`);
-    await sleep(10);
-  }
-  return performance.now() - start;
-}
 
 /** A module of many incompressible files: git's first bytes come at once and it then blocks on a client that does not read. */
 async function manyFilesModule(root: string, path: string): Promise<void> {

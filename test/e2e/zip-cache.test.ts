@@ -17,19 +17,12 @@ import { goModDownload } from '../support/go-client.ts';
 import { fetchOnce } from '../support/http-fetch.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
+import { within } from '../support/wait.ts';
 import { zipHash } from '../support/zip-hash.ts';
 
 const HOST = '127.0.0.1';
 const MODULE = `${HOST}/group/cached`;
 const DATE = '2024-03-04T05:06:07Z';
-
-async function until(condition: () => boolean, limitMs: number, what: string): Promise<void> {
-  const start = performance.now();
-  while (!condition()) {
-    if (performance.now() - start > limitMs) throw new Error(`${what}: not within ${limitMs} ms`);
-    await sleep(10);
-  }
-}
 
 describe('zip cache', () => {
   let root: string;
@@ -61,7 +54,7 @@ describe('zip cache', () => {
   test('a lone client that hangs up mid-build kills its git process and leaves nothing behind', async () => {
     const result = await fetchOnce(zipUrl, { onChunk: () => 'disconnect' });
     assert.equal(result.status, 200);
-    await until(() => childProcessCount('archive') === 0, 2000, 'git archive killed');
+    await within(2000, () => childProcessCount('archive') === 0, 'git archive killed');
     await sleep(50);
     assert.deepEqual(readdirSync(join(root, 'data-cached', 'zips')), []);
   });

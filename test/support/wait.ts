@@ -1,0 +1,12 @@
+/** Polling for a condition in tests that watch processes, descriptors or files settle. */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Polls `condition` every 10 ms; resolves with the milliseconds it took, rejects after `limitMs` naming `what`. */
+export async function within(limitMs: number, condition: () => boolean, what: string): Promise<number> {
+  const start = performance.now();
+  while (!condition()) {
+    if (performance.now() - start > limitMs) throw new Error(`${what}: not within ${limitMs} ms`);
+    await sleep(10);
+  }
+  return performance.now() - start;
+}
