@@ -4,8 +4,10 @@
  * 1. Zip streaming, per generated module and compression level: `git archive --format=zip` of the
  *    same commit to /dev/null (as git runs by default, and with the environment the server gives
  *    its git children), against the server (a child process, `node --import tsx lib/server.ts`)
- *    streaming the module zip over loopback HTTP to a client that drops it: seconds, MB/s, time to
- *    first byte and the server's peak RSS (VmHWM, reset through /proc/<pid>/clear_refs).
+ *    streaming the module zip over loopback HTTP to a client that drops it: the first stream (its
+ *    files hashed for the pin), a repeat (not hashed again), seconds, MB/s, time to first byte and
+ *    the server's peak RSS (VmHWM, reset through /proc/<pid>/clear_refs); and a second server with
+ *    the zip cache on: the build, then the zip from disk.
  * 2. `go mod download` of the largest module through the proxy against direct mode (what Athens
  *    does on a cache miss), with the two `h1:` sums compared.
  * 3. `list`, `.info`, `.mod` and `@latest` requests per second at several concurrencies.
@@ -44,9 +46,15 @@ interface ZipRow {
   /** Plain git archive; measured at `store` and `default` only (at `fast` it costs minutes on 100,000 files). */
   gitSeconds: number | undefined;
   gitTunedSeconds: number;
+  /** The first stream of the version: its files are hashed for the pin as they go. */
   serverSeconds: number;
+  /** A second stream: the pin is checked, the zip is not hashed again. */
+  repeatSeconds: number;
   ttfbMs: number;
   serverPeakRssMB: number;
+  /** With the zip cache on: the build (first request) and a request served from disk. */
+  cacheBuildSeconds: number;
+  cachedSeconds: number;
 }
 
 interface DownloadRow {
@@ -76,10 +84,12 @@ async function main(): Promise<void> {
     const zips: ZipRow[] = [];
     for (const level of only('zip') ? LEVELS : []) {
       const server = await startServer(reposRoot, level, scratch);
+      const cached = await startServer(reposRoot, level, scratch, { zipCacheMiB: 16384 });
       try {
-        for (const module of modules) zips.push(await measureZip(server, module, level));
+        for (const module of modules) zips.push(await measureZip(server, cached, module, level));
       } finally {
         await server.stop();
+        await cached.stop();
       }
     }
     const server = await startServer(reposRoot, 'default', scratch);
@@ -115,7 +125,7 @@ function describe(module: GeneratedModule) {
 
 // ——— 1. zip streaming ———
 
-async function measureZip(server: ServerProcess, module: GeneratedModule, level: Level): Promise<ZipRow> {
+async function measureZip(server: ServerProcess, cached: ServerProcess, module: GeneratedModule, level: Level): Promise<ZipRow> {
   log(`zip ${module.spec.name} at ${level}`);
   await runArchive(module.gitDir, 'store', process.env); // warms the page cache for both sides
   const gitSeconds = level === 'fast' ? undefined : await runArchive(module.gitDir, level, { PATH: process.env.PATH });
@@ -124,6 +134,11 @@ async function measureZip(server: ServerProcess, module: GeneratedModule, level:
   await fetchBody(`${base}.info`); // what the go command asks first; opens the repository
   await resetPeakRss(server.pid);
   const stream = await fetchBody(`${base}.zip`);
+  const repeat = await fetchBody(`${base}.zip`);
+  const serverPeakRssMB = await peakRssMB(server.pid);
+  const cachedBase = `${cached.url}/${module.modulePath}/@v/${VERSION}`;
+  const build = await fetchBody(`${cachedBase}.zip`);
+  const fromDisk = await fetchBody(`${cachedBase}.zip`);
   return {
     module: module.spec.name,
     level,
@@ -131,8 +146,11 @@ async function measureZip(server: ServerProcess, module: GeneratedModule, level:
     gitSeconds,
     gitTunedSeconds,
     serverSeconds: stream.seconds,
-    ttfbMs: stream.ttfbMs,
-    serverPeakRssMB: await peakRssMB(server.pid),
+    repeatSeconds: repeat.seconds,
+    ttfbMs: repeat.ttfbMs,
+    serverPeakRssMB,
+    cacheBuildSeconds: build.seconds,
+    cachedSeconds: fromDisk.seconds,
   };
 }
 
@@ -234,9 +252,10 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function startServer(reposRoot: string, level: Level, scratch: string): Promise<ServerProcess> {
-  const config = join(scratch, `config-${level}.json`);
-  await writeFile(config, JSON.stringify({ compression: level, dataDir: join(scratch, 'data') }));
+async function startServer(reposRoot: string, level: Level, scratch: string, more: { zipCacheMiB?: number } = {}): Promise<ServerProcess> {
+  const name = `${level}${more.zipCacheMiB === undefined ? '' : '-cached'}`;
+  const config = join(scratch, `config-${name}.json`);
+  await writeFile(config, JSON.stringify({ compression: level, dataDir: join(scratch, `data-${name}`), ...more }));
   const args = ['--import', 'tsx', join(PROJECT, 'lib', 'server.ts'), '--repos', reposRoot, '--listen', '127.0.0.1:0', '--module-host', MODULE_HOST, '--config', config];
   const child = spawn(process.execPath, args, { cwd: PROJECT, stdio: ['ignore', 'pipe', 'inherit'] });
   const done = exited(child, 'server').catch(() => undefined);
@@ -294,13 +313,14 @@ function printReport(result: { date: string; machine: { cpus: number; cpuModel?:
   out.push('', table(['module', 'files', 'MB'], result.modules.map((m) => [m.name, String(m.files), m.megabytes.toFixed(1)])));
   out.push(
     '',
-    'Zip streaming (git archive to /dev/null: plain environment, and the server\'s git environment; server over loopback HTTP)',
+    'Zip streaming (git archive to /dev/null: plain environment, and the server\'s git environment; server over loopback HTTP:',
+    'first stream hashed for the pin, repeat not hashed again; with the zip cache: build, then from disk; ratios are git(env) s / server s)',
     table(
-      ['module', 'level', 'zip MB', 'git s', 'git(env) s', 'server s', 'server MB/s', 'vs git', 'vs git(env)', 'TTFB ms', 'server RSS MB'],
+      ['module', 'level', 'zip MB', 'git s', 'git(env) s', 'first s', 'repeat s', 'repeat MB/s', 'first vs git(env)', 'repeat vs git(env)', 'TTFB ms', 'server RSS MB', 'cache build s', 'cached s', 'cached vs git(env)'],
       result.zips.map((z) => [
-        z.module, z.level, (z.zipBytes / MB).toFixed(1), z.gitSeconds?.toFixed(2) ?? '-', z.gitTunedSeconds.toFixed(2), z.serverSeconds.toFixed(2),
-        (z.zipBytes / MB / z.serverSeconds).toFixed(0), z.gitSeconds === undefined ? '-' : `${(z.gitSeconds / z.serverSeconds).toFixed(2)}x`, `${(z.gitTunedSeconds / z.serverSeconds).toFixed(2)}x`,
-        z.ttfbMs.toFixed(0), z.serverPeakRssMB.toFixed(0),
+        z.module, z.level, (z.zipBytes / MB).toFixed(1), z.gitSeconds?.toFixed(2) ?? '-', z.gitTunedSeconds.toFixed(2), z.serverSeconds.toFixed(2), z.repeatSeconds.toFixed(2),
+        (z.zipBytes / MB / z.repeatSeconds).toFixed(0), ratio(z.gitTunedSeconds, z.serverSeconds), ratio(z.gitTunedSeconds, z.repeatSeconds),
+        z.ttfbMs.toFixed(0), z.serverPeakRssMB.toFixed(0), z.cacheBuildSeconds.toFixed(2), z.cachedSeconds.toFixed(2), ratio(z.gitTunedSeconds, z.cachedSeconds),
       ]),
     ),
   );
@@ -325,6 +345,10 @@ function printReport(result: { date: string; machine: { cpus: number; cpuModel?:
     ),
   );
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function ratio(baselineSeconds: number, seconds: number): string {
+  return `${(baselineSeconds / seconds).toFixed(2)}x`;
 }
 
 /** A Markdown table (readable as plain text too). */
