@@ -3,7 +3,7 @@
  *
  * 1. Zip streaming, per generated module and compression level: `git archive --format=zip` of the
  *    same commit to /dev/null (as git runs by default, and with the environment the server gives
- *    its git children), against the server (a child process, `node --import tsx lib/server.ts`)
+ *    its git children), against the server (a child process, `node lib/server.js`, compiled first)
  *    streaming the module zip over loopback HTTP to a client that drops it: the first stream (its
  *    files hashed for the pin), a repeat (not hashed again), seconds, MB/s, time to first byte and
  *    the server's peak RSS (VmHWM, reset through /proc/<pid>/clear_refs); and a second server with
@@ -73,6 +73,9 @@ interface LoadRow extends LoadResult {
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const started = Date.now();
+  // The server runs as users run it, `node lib/server.js`: compiled now, so it is this source.
+  log('compiling lib/ (npm run build)');
+  await exited(spawn('npm', ['run', '--silent', 'build'], { cwd: PROJECT, stdio: 'inherit' }), 'npm run build');
   const reposRoot = join(PROJECT, 'bench', '.cache', quick ? 'quick' : 'full');
   const modules: GeneratedModule[] = [];
   for (const spec of moduleSpecs(quick)) {
@@ -256,7 +259,7 @@ async function startServer(reposRoot: string, level: Level, scratch: string, mor
   const name = `${level}${more.zipCacheMiB === undefined ? '' : '-cached'}`;
   const config = join(scratch, `config-${name}.json`);
   await writeFile(config, JSON.stringify({ compression: level, dataDir: join(scratch, `data-${name}`), ...more }));
-  const args = ['--import', 'tsx', join(PROJECT, 'lib', 'server.ts'), '--repos', reposRoot, '--listen', '127.0.0.1:0', '--module-host', MODULE_HOST, '--config', config];
+  const args = [join(PROJECT, 'lib', 'server.js'), '--repos', reposRoot, '--listen', '127.0.0.1:0', '--module-host', MODULE_HOST, '--config', config];
   const child = spawn(process.execPath, args, { cwd: PROJECT, stdio: ['ignore', 'pipe', 'inherit'] });
   const done = exited(child, 'server').catch(() => undefined);
   const url = await new Promise<string>((resolve, reject) => {

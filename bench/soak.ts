@@ -1,5 +1,6 @@
 /**
- * `npm run soak [-- --seconds=180 --concurrency=64]`: the load test of issue #7, on loopback only.
+ * `npm run soak [-- --seconds=180 --concurrency=64 --zip-cache-mib=N]`: the load test of issue #7, on
+ * loopback only (with `--zip-cache-mib`, the server runs with its zip cache on).
  *
  * The server runs as a child process (`node --import tsx lib/server.ts`) over generated
  * repositories. `concurrency` clients send mixed traffic (list, .info, .mod, .zip, @latest,
@@ -54,7 +55,11 @@ interface Sample {
 }
 
 const options = parseArgs({
-  options: { seconds: { type: 'string', default: process.env.SOAK_SECONDS ?? '180' }, concurrency: { type: 'string', default: '64' } },
+  options: {
+    seconds: { type: 'string', default: process.env.SOAK_SECONDS ?? '180' },
+    concurrency: { type: 'string', default: '64' },
+    'zip-cache-mib': { type: 'string' },
+  },
 }).values;
 const seconds = Number(options.seconds);
 const concurrency = Number(options.concurrency);
@@ -63,7 +68,8 @@ const root = await makeTempDir('soak');
 let server: CliServer | undefined;
 try {
   const modules = await createModules(join(root, 'repos'));
-  server = await startCliServer(['--repos', join(root, 'repos'), '--module-host', HOST, '--data', join(root, 'data'), '--log-level', 'error']);
+  const cache = options['zip-cache-mib'] === undefined ? [] : ['--zip-cache-mib', options['zip-cache-mib']];
+  server = await startCliServer(['--repos', join(root, 'repos'), '--module-host', HOST, '--data', join(root, 'data'), '--log-level', 'error', ...cache]);
   const probes = await referenceAnswers(server.url, modules);
   const report = await soak(server, probes);
   printReport(report);
@@ -134,6 +140,7 @@ async function referenceAnswers(url: string, modules: Map<string, string[]>): Pr
 
 interface SoakReport {
   readonly seconds: number;
+  readonly zipCacheMiB: string | undefined;
   readonly concurrency: number;
   readonly requests: number;
   readonly byKind: Record<string, number>;
@@ -209,6 +216,7 @@ async function soak(server: CliServer, probes: readonly Probe[]): Promise<SoakRe
   const percentile = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
   return {
     seconds,
+    zipCacheMiB: options['zip-cache-mib'],
     concurrency,
     requests,
     byKind,
@@ -261,7 +269,7 @@ function printReport(report: SoakReport): void {
   const fds = report.samples.map((s) => s.fds);
   const git = report.samples.map((s) => s.gitChildren);
   const rows: Array<[string, string]> = [
-    ['duration, concurrency', `${report.seconds} s, ${report.concurrency} clients`],
+    ['duration, concurrency', `${report.seconds} s, ${report.concurrency} clients, zip cache ${report.zipCacheMiB === undefined ? 'off' : `${report.zipCacheMiB} MiB`}`],
     ['requests (per second)', `${report.requests} (${(report.requests / report.seconds).toFixed(0)}/s)`],
     ['by kind', Object.entries(report.byKind).map(([kind, n]) => `${kind} ${n}`).join(', ')],
     ['statuses', Object.entries(report.statuses).map(([status, n]) => `${status}: ${n}`).join(', ')],
