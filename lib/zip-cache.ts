@@ -2,7 +2,7 @@
  * The optional on-disk zip cache (config `zipCacheMiB`), and single-flight through it.
  *
  * A zip is made once per key (module, version, commit, compression, zip format): the first request
- * starts a build that writes the zip's chunks to `<key>.part` at git's speed, and every request
+ * starts a build that writes the zip's chunks to a part file at git's speed, and every request
  * for the same key, the first included, reads that file as it grows. When the build completes the
  * file is renamed to `<key>.zip` and later requests read it whole, or any byte range of it, with a
  * known length. So concurrent requests share one `git archive`, a slow client no longer holds a git
@@ -15,6 +15,8 @@
  * - The cache is bounded by bytes: after each completed build the least recently used zips are
  *   deleted until the rest fit (a reader that has a deleted zip open keeps reading it). A zip
  *   larger than the whole cache is served and then deleted.
+ * - With `--workers`, each process builds on its own (part files carry its pid, the rename is
+ *   atomic, and the bytes are the same) and takes up zips its siblings completed.
  * - Part files left by a crash are removed at start; complete zips are kept across restarts (the
  *   key holds everything that fixes their bytes; ZIP_FORMAT_VERSION in http-cache.ts changes the
  *   key when this server's zip writer changes).
@@ -46,6 +48,9 @@ export type ZipProducer = (signal: AbortSignal) => Promise<ModuleZipStream>;
 
 const READ_BYTES = 256 << 10;
 const KEY_FILE = /^([0-9a-f]{64})\.zip$/;
+/** `<key>.<pid of the building process>.<n>.part` */
+const PART_FILE = /^[0-9a-f]{64}\.([0-9]+)\.[0-9]+\.part$/;
+let partsStarted = 0;
 
 export class ZipCache {
   readonly dir: string;
@@ -62,7 +67,9 @@ export class ZipCache {
     const found: Array<{ key: string; size: number; mtimeMs: number }> = [];
     for (const name of readdirSync(this.dir)) {
       const path = join(this.dir, name);
-      if (name.endsWith('.part')) rmSync(path, { force: true }); // a build cut off by a crash
+      const builder = PART_FILE.exec(name)?.[1];
+      // A build cut off by a crash; parts of live processes (other --workers) are theirs.
+      if (builder !== undefined && !isRunning(Number(builder))) rmSync(path, { force: true });
       const key = KEY_FILE.exec(name)?.[1];
       if (key !== undefined) found.push({ key, ...statSync(path) });
     }
@@ -90,9 +97,9 @@ export class ZipCache {
    * build of `produce`. Rejects as `produce` does (404, 503…) before any byte, for every reader.
    */
   async open(key: string, produce: ZipProducer): Promise<CachedZip> {
-    const size = this.#sizes.get(key);
+    const size = this.#sizes.get(key) ?? this.#adopt(key);
     if (size !== undefined) {
-      const handle = await open(this.#path(key, 'zip'), 'r').catch(() => undefined);
+      const handle = await open(this.#path(key), 'r').catch(() => undefined);
       if (handle !== undefined) {
         this.#remember(key, size);
         return completeZip(handle, size);
@@ -108,14 +115,22 @@ export class ZipCache {
         this.#remember(key, built);
         this.#evict();
       };
-      build = new Build(this.#path(key, 'part'), this.#path(key, 'zip'), produce, onFinished);
+      const partPath = join(this.dir, `${key}.${process.pid}.${partsStarted++}.part`);
+      build = new Build(partPath, this.#path(key), produce, onFinished);
       this.#builds.set(key, build);
     }
     return build.reader();
   }
 
-  #path(key: string, kind: 'zip' | 'part'): string {
-    return join(this.dir, `${key}.${kind}`);
+  #path(key: string): string {
+    return join(this.dir, `${key}.zip`);
+  }
+
+  /** A zip another process (a --workers sibling) completed: taken into this index. */
+  #adopt(key: string): number | undefined {
+    const size = statSync(this.#path(key), { throwIfNoEntry: false })?.size;
+    if (size !== undefined) this.#remember(key, size);
+    return size;
   }
 
   #remember(key: string, size: number): void {
@@ -135,8 +150,18 @@ export class ZipCache {
     for (const key of this.#sizes.keys()) {
       if (this.#bytes <= this.maxBytes) return;
       this.#forget(key);
-      rmSync(this.#path(key, 'zip'), { force: true });
+      rmSync(this.#path(key), { force: true });
     }
+  }
+}
+
+/** Whether a process with this id is running (signal 0 checks without sending one). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

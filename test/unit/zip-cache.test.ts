@@ -142,7 +142,7 @@ test('a build that fails fails every reader; one that cannot start rejects every
   for (const opener of openers) await assert.rejects(opener, { status: 404 });
 });
 
-test('the byte bound evicts the least recently used zips; a restart keeps complete zips and removes part files', async () => {
+test('the byte bound evicts the least recently used zips; a restart keeps complete zips and removes crashed builds\' part files; siblings\' zips are taken up', async () => {
   const dir = join(root, 'bounded');
   const cache = new ZipCache({ dir, maxBytes: 10 });
   const whole = (text: string) => async (): Promise<ModuleZipStream> => ({
@@ -163,13 +163,23 @@ test('the byte bound evicts the least recently used zips; a restart keeps comple
   assert.deepEqual([cache.has(key('one')), cache.has(key('two')), cache.has(key('three'))], [true, false, true]);
   assert.equal(cache.bytes, 10);
 
-  writeFileSync(join(dir, `${key('crashed')}.part`), 'half');
+  const crashed = join(dir, `${key('crashed')}.4194303.0.part`); // no such process
+  const sibling = join(dir, `${key('sibling')}.${process.pid}.0.part`); // a live process's build
+  writeFileSync(crashed, 'half');
+  writeFileSync(sibling, 'half');
   const restarted = new ZipCache({ dir, maxBytes: 10 });
-  assert.equal(existsSync(join(dir, `${key('crashed')}.part`)), false);
+  assert.deepEqual([existsSync(crashed), existsSync(sibling)], [false, true]);
   assert.deepEqual([restarted.has(key('one')), restarted.has(key('three'))], [true, true]);
   const reopened = await restarted.open(key('three'), whole('never used'));
   assert.equal(await readAll(reopened), 'abcde');
   reopened.close();
+
+  // A zip a sibling process completed after this one started is taken up, not built again.
+  writeFileSync(join(dir, `${key('theirs')}.zip`), 'xyz');
+  const theirs = await restarted.open(key('theirs'), whole('never used'));
+  assert.equal(theirs.size, 3);
+  assert.equal(await readAll(theirs), 'xyz');
+  theirs.close();
 
   const tooBig = await restarted.open(key('big'), whole('a zip larger than the cache'));
   assert.equal(await readAll(tooBig), 'a zip larger than the cache');
