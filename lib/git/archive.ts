@@ -27,7 +27,7 @@ const FULL_OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 export type ArchiveLevel = 'store' | 'fast' | 'default';
 
 /** Options of `ShadowRepos.archiveZip`. */
-export interface ArchiveOptions extends Pick<GitRunOptions, 'signal' | 'limiter'> {
+export interface ArchiveOptions extends Pick<GitRunOptions, 'signal' | 'limiter' | 'slot'> {
   level?: ArchiveLevel;
 }
 
@@ -44,18 +44,21 @@ export class ShadowRepos {
   }
 
   /**
-   * Starts `git archive` of `commit` (a full object id), limited to `dir` when given, and returns
-   * the child: its stdout is the zip, `gitExit(child)` tells whether git succeeded (a missing `dir`
-   * fails with "did not match any files"). Entry names are relative to the repository root.
+   * Starts `git archive` of `commit` (a full object id), limited to `paths` (literal pathspecs:
+   * files, or directories with everything below them) when any are given, and returns the child:
+   * its stdout is the zip, `gitExit(child)` tells whether git succeeded (a missing path fails with
+   * "did not match any files"). Entry names are relative to the repository root.
    */
-  async archiveZip(gitDir: string, commit: string, dir: string | undefined, options: ArchiveOptions = {}): Promise<ChildProcess> {
+  async archiveZip(gitDir: string, commit: string, paths: readonly string[], options: ArchiveOptions = {}): Promise<ChildProcess> {
     if (!FULL_OID.test(commit)) throw new TypeError(`not a full commit id: ${JSON.stringify(commit)}`);
-    const shadow = await this.shadowFor(gitDir);
+    const shadow = await this.shadowFor(gitDir).catch((error: unknown) => {
+      options.slot?.(); // a slot taken for this archive goes back
+      throw error;
+    });
     const args = ['-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', ...LEVEL_FLAGS[options.level ?? 'default']];
     // git 2.39's archive takes `--` after --end-of-options as a pathspec, so none is written.
-    args.push('--end-of-options', commit);
-    if (dir !== undefined) args.push(dir);
-    return spawnGit(shadow, args, { signal: options.signal, limiter: options.limiter });
+    args.push('--end-of-options', commit, ...paths);
+    return spawnGit(shadow, args, { signal: options.signal, limiter: options.limiter, slot: options.slot });
   }
 
   /** The shadow git dir of `gitDir`, created on first use (safe against concurrent creators). */

@@ -86,6 +86,11 @@ export class Limiter {
     });
   }
 
+  /** A slot if one is free right now, without waiting (for work that is worth doing only then). */
+  tryAcquire(): Release | undefined {
+    return this.#running < this.concurrency ? this.#take() : undefined;
+  }
+
   #take(): Release {
     this.#running++;
     let released = false;

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { trackChild, terminate } from './children.ts';
-import { gitLimiter, type Limiter } from './limiter.ts';
+import { gitLimiter, type Limiter, type Release } from './limiter.ts';
 
 /** A git command that failed: exit code (null when killed) and the first line git wrote to stderr. */
 export class GitError extends Error {
@@ -31,6 +31,8 @@ export interface GitRunOptions {
   maxBytes?: number;
   /** The limiter to take a slot from; default the shared `gitLimiter`. */
   limiter?: Limiter;
+  /** A slot already taken from the limiter (`tryAcquire`): used instead of waiting for one. */
+  slot?: Release;
 }
 
 const GRACE_MS = 1000;
@@ -104,7 +106,7 @@ const childFacts = new WeakMap<ChildProcess, ChildFacts>();
  * line is kept for `gitExit`), so the child never blocks on it.
  */
 export async function spawnGit(gitDir: string, args: readonly string[], options: GitRunOptions = {}): Promise<ChildProcess> {
-  const release = await (options.limiter ?? gitLimiter).acquire(options.signal);
+  const release = options.slot ?? (await (options.limiter ?? gitLimiter).acquire(options.signal));
   let child: ChildProcess;
   try {
     child = startGit(gitDir, args, options.signal);

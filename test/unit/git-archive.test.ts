@@ -37,7 +37,7 @@ after(() => {
 
 /** Runs the archive to completion and returns its entries (name → text). */
 async function archive(dir?: string, options?: ArchiveOptions, target = shadows): Promise<{ raw: Buffer; files: Map<string, string> }> {
-  const child = await target.archiveZip(repo.gitDir, commit, dir, options);
+  const child = await target.archiveZip(repo.gitDir, commit, dir === undefined ? [] : [dir], options);
   const chunks: Buffer[] = [];
   child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
   await gitExit(child);
@@ -108,13 +108,13 @@ test('a shadow left with other attributes (by an older server) is repaired on fi
 test('a directory limits the archive; a missing one fails', async () => {
   const { files } = await archive('sub');
   assert.deepEqual([...files.keys()].filter((name) => !name.endsWith('/')).sort(), ['sub/crlf.txt', 'sub/go.mod']);
-  const child = await shadows.archiveZip(repo.gitDir, commit, 'missing');
+  const child = await shadows.archiveZip(repo.gitDir, commit, ['missing']);
   child.stdout?.resume();
   await assert.rejects(gitExit(child), (error) => error instanceof GitError && /did not match any files/.test(error.stderrLine));
 });
 
 test('a directory that looks like an option is a path', async () => {
-  const child = await shadows.archiveZip(repo.gitDir, commit, '--output=/tmp/x');
+  const child = await shadows.archiveZip(repo.gitDir, commit, ['--output=/tmp/x']);
   child.stdout?.resume();
   await assert.rejects(gitExit(child), /did not match any files/);
 });
@@ -127,8 +127,8 @@ test('compression levels: store writes method 0, default deflates', async () => 
 });
 
 test('only full commit ids are accepted', async () => {
-  await assert.rejects(shadows.archiveZip(repo.gitDir, 'v1.0.0', undefined), TypeError);
-  await assert.rejects(shadows.archiveZip(repo.gitDir, commit.slice(0, 12), undefined), TypeError);
+  await assert.rejects(shadows.archiveZip(repo.gitDir, 'v1.0.0', []), TypeError);
+  await assert.rejects(shadows.archiveZip(repo.gitDir, commit.slice(0, 12), []), TypeError);
 });
 
 test('one shadow per repository, shared by concurrent creators', async () => {
