@@ -7,21 +7,27 @@
  * bytes, method, CRC and timestamps. Extra entries (the inherited LICENSE, `coderepo.go` `Zip`) are
  * appended stored. The result is a pure function of the input bytes and options.
  *
- * Flow control is pull-based: the source is read only as fast as the consumer takes output, and at
- * most one source chunk (plus a few bytes of look-ahead) is held at a time.
+ * Flow control is pull-based: a single source is read only as fast as the consumer takes output,
+ * and at most one source chunk (plus a few bytes of look-ahead) is held at a time; with several,
+ * each reads ahead at most READ_AHEAD_BYTES (merge.ts).
  */
 
 import { createHash, type Hash } from 'node:crypto';
 import { Inflate } from 'fflate';
 import { crc32 } from './crc32.ts';
+import { mergeZipEntries } from './merge.ts';
 import { readZipEntries, ZipFormatError, type ZipEntryHeader, type ZipEntryTrailer } from './reader.ts';
 import { DOS_EPOCH, ZipWriter } from './writer.ts';
 import { METHOD_STORE, METHOD_DEFLATE } from './format.ts';
 
 /** How to build a module zip from git's archive output. */
 export interface ModuleZipOptions {
-  /** The zip bytes, e.g. `git archive` stdout; closed (`return()`) when the transform stops. */
-  source: AsyncIterable<Uint8Array>;
+  /**
+   * The zips whose entries make the module zip, e.g. the stdout of each `git archive` over a part
+   * of the module (read in parallel, entries interleaved whole); closed (`return()`) when the
+   * transform stops.
+   */
+  sources: ReadonlyArray<AsyncIterable<Uint8Array>>;
   /** Archive entry name → output name (`<module>@<version>/<path>`), or undefined to drop it. */
   rename(archivePath: string): string | undefined;
   /** Entries appended from bytes, stored, e.g. the inherited LICENSE. */
@@ -33,6 +39,9 @@ export interface ModuleZipOptions {
    */
   onFileDigest?(name: string, sha256Hex: string): void;
 }
+
+/** How far each source may read ahead of the entry being written, when there are several. */
+const READ_AHEAD_BYTES = 4 << 20;
 
 /** What a finished module zip holds. */
 export interface ModuleZipSummary {
@@ -47,7 +56,7 @@ export async function* moduleZip(options: ModuleZipOptions): AsyncGenerator<Uint
   const writer = new ZipWriter();
   let time: { dosTime: number; dosDate: number } | undefined;
   let kept: { name: string; check: ContentCheck | undefined } | undefined;
-  for await (const event of readZipEntries(options.source)) {
+  for await (const event of mergeZipEntries(options.sources.map(readZipEntries), READ_AHEAD_BYTES)) {
     if (event.kind === 'header') {
       const { header } = event;
       time ??= { dosTime: header.dosTime, dosDate: header.dosDate };

@@ -175,9 +175,9 @@ for (const variant of VARIANTS) {
   test(`module zip from git archive, ${variant.label}`, async () => {
     const archive = await gitArchive(repo.gitDir, commit, variant.config, variant.level);
     const extra = [{ name: `${PREFIX}LICENSE`, data: LICENSE }];
-    const first = await runModuleZip({ source: chunked(archive, 1), rename, extra });
+    const first = await runModuleZip({ sources: [chunked(archive, 1)], rename, extra });
     for (const seed of [2, 3]) {
-      const again = await runModuleZip({ source: chunked(archive, seed), rename, extra });
+      const again = await runModuleZip({ sources: [chunked(archive, seed)], rename, extra });
       assert.ok(again.bytes.equals(first.bytes), `output differs with chunking seed ${seed}`);
     }
 
@@ -205,13 +205,13 @@ for (const variant of VARIANTS) {
 test('the live git archive pipe gives the same module zip as the buffered archive', async () => {
   const config = ['core.bigFileThreshold=1k'];
   const archive = await gitArchive(repo.gitDir, commit, config, undefined);
-  const buffered = await runModuleZip({ source: chunked(archive, 5), rename });
+  const buffered = await runModuleZip({ sources: [chunked(archive, 5)], rename });
   const child = spawn('git', [`--git-dir=${repo.gitDir}`, '-c', config[0], 'archive', '--format=zip', '--prefix=prefix/', commit], {
     env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const live = await runModuleZip({ source: child.stdout, rename });
+  const live = await runModuleZip({ sources: [child.stdout], rename });
   assert.equal(await exited, 0);
   assert.ok(live.bytes.equals(buffered.bytes));
 });
@@ -231,7 +231,7 @@ test('the source is read only as fast as output is taken, and closed when the co
       closed = true;
     }
   }
-  const output = moduleZip({ source: source(), rename })[Symbol.asyncIterator]();
+  const output = moduleZip({ sources: [source()], rename })[Symbol.asyncIterator]();
   for (let taken = 1; taken <= 40; taken++) {
     assert.equal((await output.next()).done, false);
     // Every output piece is a header or (part of) one input chunk; a header may span a few chunks.
@@ -246,16 +246,16 @@ test('an archive without files gives an empty module zip plus extra entries', as
   const empty = await createRepo(root, 'group/empty');
   const rev = await empty.commit({}, { date: COMMIT_DATE });
   const archive = await gitArchive(empty.gitDir, rev, [], undefined);
-  const bare = await runModuleZip({ source: chunked(archive, 1), rename });
+  const bare = await runModuleZip({ sources: [chunked(archive, 1)], rename });
   assert.deepEqual(Object.keys(unzipSync(bare.bytes)), []);
   assert.equal(bare.summary.entryCount, 0);
-  const withLicense = await runModuleZip({ source: chunked(archive, 1), rename, extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }] });
+  const withLicense = await runModuleZip({ sources: [chunked(archive, 1)], rename, extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }] });
   assert.deepEqual(Object.keys(unzipSync(withLicense.bytes)), [`${PREFIX}LICENSE`]);
   await pythonZipTest(withLicense.bytes);
 });
 
 async function rejectsFormat(archive: Uint8Array, message: RegExp, withDigests = true): Promise<void> {
-  const options = { source: chunked(archive, 4), rename };
+  const options = { sources: [chunked(archive, 4)], rename };
   const run = withDigests ? runModuleZip(options) : drain(moduleZip(options));
   await assert.rejects(run, (error: unknown) => error instanceof ZipFormatError && message.test(error.message));
 }
@@ -288,9 +288,9 @@ test('garbled archives are errors', async () => {
   notUtf8[notUtf8.indexOf(Buffer.from('prefix/drop/me.txt')) + 'prefix/drop/m'.length] = 0xff;
   const seen: string[] = [];
   const renameAndRecord = (path: string): string | undefined => (seen.push(path), rename(path));
-  const dropped = await runModuleZip({ source: chunked(notUtf8, 4), rename: renameAndRecord });
+  const dropped = await runModuleZip({ sources: [chunked(notUtf8, 4)], rename: renameAndRecord });
   assert.ok(seen.includes('prefix/drop/m\ufffd.txt'), 'name given to rename');
-  assert.ok(dropped.bytes.equals((await runModuleZip({ source: chunked(archive, 4), rename })).bytes));
+  assert.ok(dropped.bytes.equals((await runModuleZip({ sources: [chunked(archive, 4)], rename })).bytes));
 
   const badMethod = Buffer.from(archive);
   const goModHeader = badMethod.indexOf(Buffer.from('prefix/go.mod')) - 30;
@@ -320,7 +320,7 @@ test('deflate data that does not inflate is an error when digests are asked for'
   assert.equal(archive.readUInt16LE(header + 8), 8, 'deflated');
   archive[header + 30 + name.length + archive.readUInt16LE(header + 28)] = 0x07; // final block of reserved type 3
   await rejectsFormat(archive, /bad deflate data in example\.com\/m@v1\.0\.0\/big\/text\.txt/);
-  assert.ok((await drain(moduleZip({ source: chunked(archive, 4), rename }))) > 0, 'without digests the bytes pass through');
+  assert.ok((await drain(moduleZip({ sources: [chunked(archive, 4)], rename }))) > 0, 'without digests the bytes pass through');
 });
 
 test('a streamed stored entry must be followed by its data descriptor', async () => {
@@ -354,7 +354,7 @@ test('more than 65,535 entries give a Zip64 module zip that independent readers 
     // this archive take tens of seconds.
     await many.git(['repack', '-a', '-d', '-q']);
     const archive = await gitArchive(many.gitDir, rev, [], '-0');
-    const result = await runModuleZip({ source: chunked(archive, 6), rename, extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }] });
+    const result = await runModuleZip({ sources: [chunked(archive, 6)], rename, extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }] });
     assert.equal(result.summary.entryCount, count + 1);
     assert.ok(result.bytes.includes(Buffer.from('PK\x06\x06', 'latin1')), 'Zip64 end record');
     const unzipped = unzipSync(result.bytes);
