@@ -22,8 +22,9 @@ import { ZipCache } from './zip-cache.ts';
 /**
  * Version of the bytes this server writes for a module zip (entry order, headers, rules). Bump it
  * when a change makes the zip of the same commit come out different, so caches drop old copies.
+ * 2: large zips at deflate levels are made by several git archives, in an interleaved entry order.
  */
-export const ZIP_FORMAT_VERSION = 1;
+export const ZIP_FORMAT_VERSION = 2;
 
 /** How long clients and caches may keep answers that move with the repository (`list`, `@latest`, queries). */
 export const SHORT_MAX_AGE_SECONDS = 60;

@@ -1,19 +1,22 @@
 /**
  * The zip of a module version, from the repository to the first byte: list the module's files
  * (`git ls-tree`, no blob read), decide with the go command's rules what goes in or makes the whole
- * zip an error, then stream `git archive` through the module-zip transform. Everything that can
- * refuse the version happens before the caller sends a status line.
+ * zip an error, then stream `git archive` (one, or several over parts of a large module) through
+ * the module-zip transform. Everything that can refuse the version happens before the caller
+ * sends a status line.
  */
 import type { ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { notFound } from './errors.ts';
 import type { ArchiveLevel, ShadowRepos } from './git/archive.ts';
-import type { Limiter } from './git/limiter.ts';
+import type { Limiter, Release } from './git/limiter.ts';
 import { gitExit } from './git/run.ts';
 import { ObjectTooLargeError, type ObjectReader } from './git/objects.ts';
 import { listTree } from './git/tree.ts';
 import type { ModuleVersion } from './modules.ts';
 import { batchChunks } from './zip/batch.ts';
 import { moduleZip } from './zip/module-zip.ts';
+import { partitionFiles } from './zip/partition.ts';
 import { inheritedLicense, MAX_LICENSE, parseGoDirective, planModuleZip, type TreeFile } from './zip/rules.ts';
 
 export interface ModuleZipStream {
@@ -35,30 +38,19 @@ export interface ZipSourceOptions {
 }
 
 const decoder = new TextDecoder();
+/** Below this many bytes of files a zip is made by one `git archive`. */
+const PARALLEL_MIN_BYTES = 8 << 20;
+/** The most `git archive` processes one zip is split over. */
+const MAX_ARCHIVES = 4;
 /** Pieces of the zip are joined into chunks of at least this size before they are written. */
 const WRITE_BYTES = 64 << 10;
 
 export async function openModuleZip(version: ModuleVersion, options: ZipSourceOptions): Promise<ModuleZipStream> {
   const { gitDir, signal, limiter } = options;
   const dir = version.dir === '' ? undefined : version.dir;
-  // The listing and the archive start together; git's first bytes wait in its pipe until the plan
-  // has accepted the zip. The listing asks the limiter first, and its FIFO queue grants in order,
-  // so an archive never holds a slot that its own listing is waiting for.
-  const listing = listTree(gitDir, version.commit, dir, { signal, limiter });
-  const refused = new AbortController();
-  const archiveSignal = AbortSignal.any([signal, refused.signal]);
-  const archive = options.shadows.archiveZip(gitDir, version.commit, dir, { level: options.level, signal: archiveSignal, limiter }).then(keepOutput);
-  let plan: ZipPlan;
-  let child: ChildProcess;
-  try {
-    plan = await planZip(version, dir, await listing, options.objects);
-    child = await archive;
-  } catch (error) {
-    refused.abort(error);
-    listing.catch(() => undefined);
-    archive.then((started) => stopArchive(started), () => undefined);
-    throw error;
-  }
+  const files = await listTree(gitDir, version.commit, dir, { signal, limiter });
+  const plan = await planZip(version, dir, files, options.objects);
+  const children = await startArchives(version.commit, dir, plan.archivedFiles, options);
   const { prefix, archived, extra } = plan;
   const dirPrefix = dir === undefined ? '' : `${dir}/`;
   const rename = (archivePath: string) => {
@@ -69,19 +61,54 @@ export async function openModuleZip(version: ModuleVersion, options: ZipSourceOp
   const expectedEntries = archived.size + extra.length;
   async function* pieces(): AsyncGenerator<Uint8Array> {
     try {
-      const zip = moduleZip({ source: child.stdout!, rename, extra, onFileDigest: options.onFileDigest });
+      const zip = moduleZip({ sources: children.map((child) => child.stdout!), rename, extra, onFileDigest: options.onFileDigest });
       let step = await zip.next();
       for (; !step.done; step = await zip.next()) yield step.value;
-      await gitExit(child);
+      await Promise.all(children.map((child) => gitExit(child)));
       // The plan and the archive must agree; a missing entry would be a different module.
       if (step.value.entryCount !== expectedEntries) {
         throw new Error(`zip of ${prefix} has ${step.value.entryCount} entries, planned ${expectedEntries}`);
       }
     } finally {
-      releaseOutput(child);
+      for (const child of children) releaseOutput(child);
     }
   }
-  return { chunks: batchChunks(pieces(), WRITE_BYTES), cancel: () => stopArchive(child) };
+  return { chunks: batchChunks(pieces(), WRITE_BYTES), cancel: () => children.forEach(stopArchive) };
+}
+
+/**
+ * Starts the `git archive` processes of a zip: one over the module's directory, or, for a large
+ * module at a deflate level while git slots are free right now, several over balanced parts of it
+ * (deflate is what limits git there, and it runs on one core per process). Extra processes only
+ * take free slots, never wait for one, so a request never holds slots while it waits for more.
+ */
+async function startArchives(commit: string, dir: string | undefined, files: readonly TreeFile[], options: ZipSourceOptions): Promise<ChildProcess[]> {
+  const { gitDir, signal, limiter, level } = options;
+  const start = (paths: readonly string[], slot?: Release) => options.shadows.archiveZip(gitDir, commit, paths, { level, signal, limiter, slot }).then(keepOutput);
+  const whole = dir === undefined ? [] : [dir];
+  const bytes = files.reduce((sum, file) => sum + file.size, 0);
+  const wanted = level === 'store' || bytes < PARALLEL_MIN_BYTES ? 1 : Math.min(MAX_ARCHIVES, availableParallelism(), limiter.concurrency);
+  const slots: Release[] = [];
+  while (wanted > 1 && slots.length < wanted) {
+    const slot = limiter.tryAcquire();
+    if (slot === undefined) break;
+    slots.push(slot);
+  }
+  const groups = slots.length > 1 ? partitionFiles(files, slots.length) : [];
+  if (groups.length < 2) {
+    slots.forEach((release) => release());
+    return [await start(whole)];
+  }
+  slots.slice(groups.length).forEach((release) => release());
+  const prefix = dir === undefined ? '' : `${dir}/`;
+  const started = await Promise.allSettled(groups.map((paths, i) => start(paths.map((path) => prefix + path), slots[i])));
+  const children = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed !== undefined) {
+    children.forEach(stopArchive);
+    throw failed.reason;
+  }
+  return children;
 }
 
 /** What goes into the zip: git's entries to keep (paths relative to the module) and entries to add. */
@@ -89,6 +116,8 @@ interface ZipPlan {
   /** `<module>@<version>/` */
   readonly prefix: string;
   readonly archived: ReadonlySet<string>;
+  /** The files of `archived`, with their sizes. */
+  readonly archivedFiles: readonly TreeFile[];
   readonly extra: ReadonlyArray<{ name: string; data: Uint8Array }>;
 }
 
@@ -103,13 +132,15 @@ async function planZip(version: ModuleVersion, dir: string | undefined, files: T
   const archived = new Set(plan.files.map((file) => file.path));
   if (license !== undefined) archived.delete('LICENSE');
   const extra = license?.data === undefined ? [] : [{ name: `${prefix}LICENSE`, data: license.data }];
-  return { prefix, archived, extra };
+  const archivedFiles = license === undefined ? plan.files : plan.files.filter((file) => file !== license.file);
+  return { prefix, archived, archivedFiles, extra };
 }
 
 /**
  * Node resumes, and so throws away, the stdout of an exited child that nothing listens to; a small
- * zip can be written and git gone before the plan is done. A 'readable' listener keeps the output
- * buffered (paused, bounded by the stream's high-water mark) until the zip is read.
+ * zip can be written and git gone before the caller starts reading (a HEAD never does). A
+ * 'readable' listener keeps the output buffered (paused, bounded by the stream's high-water mark)
+ * until the zip is read.
  */
 function keepOutput(child: ChildProcess): ChildProcess {
   child.stdout?.on('readable', () => undefined);
