@@ -108,9 +108,10 @@ export class ZipCache {
     }
     let build = this.#builds.get(key);
     if (build === undefined) {
-      // Called before the build closes its file, so no later request can join a finished build.
+      // Called before the build closes its file, so no later request can join a finished build,
+      // and as soon as every reader has left, so that the next request starts a new one.
       const onFinished = (built: number | undefined): void => {
-        this.#builds.delete(key);
+        if (this.#builds.get(key) === build) this.#builds.delete(key);
         if (built === undefined) return;
         this.#remember(key, built);
         this.#evict();
@@ -214,8 +215,11 @@ class Build implements ByteSource {
   #readers = 0;
   #waiting: Array<() => void> = [];
 
-  /** `onFinished` gets the zip's size once it is complete and renamed, or undefined when the build failed. */
+  readonly #onFinished: (size: number | undefined) => void;
+
+  /** `onFinished` gets the zip's size once it is complete and renamed, or undefined when the build failed or was left. */
   constructor(partPath: string, zipPath: string, produce: ZipProducer, onFinished: (size: number | undefined) => void) {
+    this.#onFinished = onFinished;
     this.#started = this.#start(partPath, produce);
     this.#started.then(
       (started) => this.#run(started, partPath, zipPath, onFinished),
@@ -300,7 +304,10 @@ class Build implements ByteSource {
   #leave(): void {
     this.#readers--;
     if (this.#readers > 0) return;
-    if (!this.#complete && this.#failure === undefined) this.#abort.abort(new Error('every reader left'));
+    if (!this.#complete && this.#failure === undefined) {
+      this.#abort.abort(new Error('every reader left'));
+      this.#onFinished(undefined);
+    }
     this.#closeWhenUnread();
   }
 
