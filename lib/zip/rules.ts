@@ -181,6 +181,7 @@ function findNestedModuleDirs(files: readonly TreeFile[]): Set<string> {
 
 /** checkFiles' `inSubmodule`: is some ancestor directory of `path` a nested module root? */
 function isInNestedModule(path: string, nestedModuleDirs: ReadonlySet<string>): boolean {
+  if (nestedModuleDirs.size === 0) return false;
   for (let slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
     if (nestedModuleDirs.has(path.slice(0, slash + 1))) return true;
   }
@@ -246,6 +247,9 @@ class CollisionChecker {
     else if (other.path !== path) return `case-insensitive file name collision: ${quote(other.path)} and ${quote(path)}`;
     else if (other.isDir !== isDir) return `entry ${quote(path)} is both a file and a directory`;
     else if (!isDir) return `multiple entries for file ${quote(path)}`;
+    // x/mod walks on up, but a directory seen before had its parents registered then, without error
+    // (an error ends the check): stopping here answers the same, without a walk as deep as the path.
+    else return undefined;
     const slash = path.lastIndexOf('/');
     return slash < 0 ? undefined : this.check(path.slice(0, slash), true);
   }
