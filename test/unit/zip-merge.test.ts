@@ -67,7 +67,7 @@ test('read-ahead is bounded: a source waits while the entry being written comes 
   await merged.next(); // a header: whichever source is first
   await sleep(20);
   assert.ok(pulledFromB < 20, `b read ${pulledFromB} events ahead`);
-  await merged.return(undefined);
+  await merged.return?.(undefined);
 });
 
 test('a failing source fails the merge; stopping early closes every source', async () => {
