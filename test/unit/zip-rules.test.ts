@@ -217,6 +217,11 @@ test('case collisions use Go simple folding, including symbolic links that are t
   assert.match(refusal([file('m.go'), file('M.GO')]), /^M\.GO: case-insensitive file name collision: "m\.go" and "M\.GO"$/);
   assert.match(refusal([file('README'), symlink('readme')]), /collision/);
   assert.match(refusal([file('a/b.go'), file('A/c.go')]), /^A\/c\.go: case-insensitive file name collision: "a" and "A"$/);
+  // Below directories seen before, at any depth, and with the same spelling up to the differing one.
+  const deep = 'd/'.repeat(200);
+  assert.match(refusal([file(`${deep}x/1.go`), file(`${deep}x/2.go`), file(`${deep}X/3.go`)]), /case-insensitive file name collision: ".*\/x" and ".*\/X"$/);
+  assert.match(refusal([file('p/q/r/1.go'), file('p/q/r/2.go'), file('p/Q/r/3.go')]), /collision: "p\/q\/r" and "p\/Q\/r"$/); // the nearest parent first, as x/mod walks up
+  assert.match(refusal([file('p/q/r/1.go'), file('p/q')]), /entry "p\/q" is both a file and a directory$/);
   assert.match(refusal([file('\u212A.go'), file('k.go')]), /collision/); // KELVIN SIGN folds with k
   assert.match(refusal([file('\u017F.go'), file('S.go')]), /collision/); // LONG S folds with s
   assert.match(refusal([file('\u03C3.go'), file('\u03C2.go')]), /collision/); // σ and final ς
