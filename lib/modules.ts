@@ -81,9 +81,16 @@ const invalidVersion = (modulePath: string, version: string, reason: string) =>
 const invalidPseudoVersion = (modulePath: string, version: string, reason: string) =>
   notFound(`${modulePath}@${version}: invalid pseudo-version: ${reason}`);
 
+/**
+ * One module of one repository, for one request (or one operator command): the repository's refs
+ * are read once, on first use, and that snapshot answers everything this object is asked, so its
+ * answers agree with one state of the repository (and `@latest`, which looks at the tags several
+ * times, checks the ref files once).
+ */
 export class ModuleRepo {
   readonly modulePath: string;
   readonly #host: CodeHost;
+  #refs: Promise<Refs> | undefined;
   readonly #codeRoot: string;
   readonly #pathPrefix: string;
   readonly #pathMajor: string;
@@ -121,6 +128,11 @@ export class ModuleRepo {
     this.#tagPrefix = where.codeDir === '' ? '' : `${where.codeDir}/`;
   }
 
+  #readRefs(): Promise<Refs> {
+    this.#refs ??= this.#host.refs();
+    return this.#refs;
+  }
+
   /** Whether this module path has a directory of its own (subdirectory or /vN): it must then have a go.mod. */
   get needsGoMod(): boolean {
     return this.#codeDir !== '' || this.#pathMajor !== '';
@@ -128,7 +140,7 @@ export class ModuleRepo {
 
   /** The `list` answer: canonical tagged versions of exactly this module, sorted (`codeRepo.Versions`). */
   async versions(): Promise<string[]> {
-    const { tags } = await this.#host.refs();
+    const { tags } = await this.#readRefs();
     const list: string[] = [];
     const incompatible: string[] = [];
     for (const tag of tags.keys()) {
@@ -199,7 +211,7 @@ export class ModuleRepo {
     const unknown = () => invalidVersion(this.modulePath, query, `unknown revision ${rev}`);
     // What no ref can be named is unknown without a look at the repository (git/ref-name.ts).
     if (!couldBeRefName(rev)) throw unknown();
-    const refs = await this.#host.refs();
+    const refs = await this.#readRefs();
     let commit = refs.tags.get(rev) ?? refs.branches.get(rev) ?? (rev === 'HEAD' ? refs.headCommit : undefined);
     if (commit === undefined && HEX_PREFIX.test(rev)) commit = await this.#resolveHex(rev, refs, query);
     if (commit === undefined) throw unknown();
@@ -283,7 +295,7 @@ export class ModuleRepo {
     const firstIncompatible = listed.findIndex((v) => v.endsWith(INCOMPATIBLE));
     const versions = firstIncompatible < 0 ? listed : listed.slice(0, firstIncompatible);
     const latest = versions.filter((v) => semver.prerelease(v) === '').at(-1) ?? versions.at(-1);
-    const commit = latest === undefined ? undefined : (await this.#host.refs()).tags.get(this.#tagPrefix + latest);
+    const commit = latest === undefined ? undefined : (await this.#readRefs()).tags.get(this.#tagPrefix + latest);
     if (latest === undefined || commit === undefined) return none;
     let goMod: Uint8Array;
     try {
@@ -410,7 +422,7 @@ export class ModuleRepo {
   }
 
   async #checkBaseIsAncestor(info: RevInfo, base: string, rev: string, fail: (reason: string) => Error): Promise<void> {
-    const { tags } = await this.#host.refs();
+    const { tags } = await this.#readRefs();
     let lastTag = '';
     for (const [name, commit] of [...tags].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (!name.startsWith(this.#tagPrefix + base)) continue;

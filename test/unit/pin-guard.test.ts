@@ -119,8 +119,10 @@ describe('pin guard', () => {
       assert.equal((await service.pins.stat(target, 'latest')).version, 'v1.3.0');
       assert.deepEqual(await service.list(target), ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0']);
       await repo.tag('v1.0.0', commits[2]);
-      assert.equal((await service.pins.exact(target, 'v1.0.0')).commit, commits[0]);
-      assert.equal((await service.pins.stat(target, commits[2]!.slice(0, 12))).version, 'v1.2.0', 'a hash query is answered as the repository resolves it');
+      // A target answers one request from one snapshot of the refs: the next request sees the move.
+      const next = service.operatorTarget(MODULE)!;
+      assert.equal((await service.pins.exact(next, 'v1.0.0')).commit, commits[0]);
+      assert.equal((await service.pins.stat(next, commits[2]!.slice(0, 12))).version, 'v1.2.0', 'a hash query is answered as the repository resolves it');
       assert.equal(service.pins.tagMismatches, 2);
       assert.equal(warnings.filter((w) => w.includes(`${MODULE}@v1.0.0 is pinned to commit ${commits[0]}`)).length, 1);
       assert.equal(warnings.filter((w) => w.includes(`${MODULE}@v1.3.0 is pinned to commit ${commits[1]}, but the repository no longer has it`)).length, 1);
