@@ -9,7 +9,7 @@ import type { CompressionLevel } from './config.ts';
 import { ProxyError, notFound } from './errors.ts';
 import { goGetPage, isGoGetRequest } from './go-get.ts';
 import type { CachePolicy } from './http-cache.ts';
-import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag, zipCacheKey } from './http-cache.ts';
+import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag } from './http-cache.ts';
 import { requestedRange } from './http-range.ts';
 import { sendBody, sendError, sendText } from './http-util.ts';
 import { METRICS_CONTENT_TYPE } from './metrics.ts';
@@ -145,8 +145,8 @@ interface ZipAnswer {
 
 /** Sends a zip, through the zip cache when it is on. A HEAD for a zip not yet cached is planned, never built. */
 function sendZip(answer: ZipAnswer): Promise<void> {
-  const cache = answer.context.service.zipCache;
-  const cached = cache !== undefined && (answer.req.method === 'GET' || cache.has(zipCacheKey(answer.version, answer.context.compression)));
+  const { service } = answer.context;
+  const cached = service.zipCache !== undefined && (answer.req.method === 'GET' || service.hasCachedZip(answer.version));
   return cached ? sendCachedZip(answer) : streamZip(answer);
 }
 

@@ -53,14 +53,19 @@ export interface CacheableBody extends CachePolicy {
  * differ between git builds while the files (and the go command's `h1:` hash) stay the same.
  */
 export function versionETag(kind: 'info' | 'mod' | 'zip', version: ModuleVersion, compression: CompressionLevel): string {
-  const format = kind === 'zip' ? `zip${ZIP_FORMAT_VERSION}-${compression}` : kind;
+  const format = kind === 'zip' ? zipFormat(compression) : kind;
   const tag = `"${digest(`${format}\n${version.commit}\n${version.modulePath}\n${version.version}`)}"`;
   return kind === 'zip' ? `W/${tag}` : tag;
 }
 
 /** The zip cache's key of a version's zip: what fixes its bytes, as in its ETag. */
 export function zipCacheKey(version: ModuleVersion, compression: CompressionLevel): string {
-  return ZipCache.key([`zip${ZIP_FORMAT_VERSION}-${compression}`, version.commit, version.modulePath, version.version]);
+  return ZipCache.key([zipFormat(compression), version.commit, version.modulePath, version.version]);
+}
+
+/** What besides the commit, module and version fixes a zip's bytes. */
+function zipFormat(compression: CompressionLevel): string {
+  return `zip${ZIP_FORMAT_VERSION}-${compression}`;
 }
 
 /** The ETag of a body that has no better identity (`list`, `@latest`). */

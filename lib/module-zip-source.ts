@@ -51,7 +51,8 @@ export async function openModuleZip(version: ModuleVersion, options: ZipSourceOp
   const files = await listTree(gitDir, version.commit, dir, { signal, limiter });
   const plan = await planZip(version, dir, files, options.objects);
   const children = await startArchives(version.commit, dir, plan.archivedFiles, options);
-  const { prefix, archived, extra } = plan;
+  const { prefix, extra } = plan;
+  const archived = new Set(plan.archivedFiles.map((file) => file.path));
   const dirPrefix = dir === undefined ? '' : `${dir}/`;
   const rename = (archivePath: string) => {
     const path = archivePath.startsWith(dirPrefix) ? archivePath.slice(dirPrefix.length) : undefined;
@@ -115,8 +116,7 @@ async function startArchives(commit: string, dir: string | undefined, files: rea
 interface ZipPlan {
   /** `<module>@<version>/` */
   readonly prefix: string;
-  readonly archived: ReadonlySet<string>;
-  /** The files of `archived`, with their sizes. */
+  /** The files `git archive` must deliver, with their sizes. */
   readonly archivedFiles: readonly TreeFile[];
   readonly extra: ReadonlyArray<{ name: string; data: Uint8Array }>;
 }
@@ -129,11 +129,10 @@ async function planZip(version: ModuleVersion, dir: string | undefined, files: T
   });
   if (!plan.ok) throw notFound(`${version.modulePath}@${version.version}: create zip: ${plan.reason}`);
   const prefix = `${version.modulePath}@${version.version}/`;
-  const archived = new Set(plan.files.map((file) => file.path));
-  if (license !== undefined) archived.delete('LICENSE');
+  // An inherited LICENSE is added from its bytes, not archived from the module's directory.
+  const archivedFiles = license === undefined ? plan.files : plan.files.filter((file) => file.path !== 'LICENSE');
   const extra = license?.data === undefined ? [] : [{ name: `${prefix}LICENSE`, data: license.data }];
-  const archivedFiles = license === undefined ? plan.files : plan.files.filter((file) => file !== license.file);
-  return { prefix, archived, archivedFiles, extra };
+  return { prefix, archivedFiles, extra };
 }
 
 /**

@@ -92,6 +92,11 @@ export class ModuleService {
     return this.pins.zip(version, (onFileDigest) => this.openZip(target, version, signal, onFileDigest));
   }
 
+  /** Whether a version's zip is complete in the zip cache. */
+  hasCachedZip(version: ModuleVersion): boolean {
+    return this.zipCache?.has(zipCacheKey(version, this.#options.compression)) ?? false;
+  }
+
   /** The zip of a version through the zip cache (built once for concurrent requests); the cache must be on. */
   cachedZip(target: ModuleTarget, version: ModuleVersion): Promise<CachedZip> {
     const key = zipCacheKey(version, this.#options.compression);
