@@ -99,10 +99,14 @@ export class RefStore {
     const packedPath = join(this.gitDir, 'packed-refs');
     // Without HEAD the directory is no repository (any more): removed while it was being served.
     if (!(await observe(headPath))) throw notFound('the repository of this module no longer exists');
-    await observe(packedPath);
     const headValue = parseRefValue(await readTextOrEmpty(headPath));
-    for (const [name, oid] of parsePackedRefs(await readTextOrEmpty(packedPath))) values.set(name, { oid });
+    // Loose refs first, then packed-refs, as git reads them: `git pack-refs` writes packed-refs
+    // before it deletes the loose files, so a ref being packed meanwhile is found in one or the other.
     for (const root of WATCHED_ROOTS) await this.#readLooseRefs(root, observe, values);
+    await observe(packedPath);
+    for (const [name, oid] of parsePackedRefs(await readTextOrEmpty(packedPath))) {
+      if (!values.has(name)) values.set(name, { oid });
+    }
 
     const refs = await this.#resolve(headValue, values);
     return { refs, identities, settled: startedAt - newestMtime > RACY_MS };

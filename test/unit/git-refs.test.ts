@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
@@ -138,6 +139,23 @@ test('a repository with no refs at all', async () => {
     await emptyObjects.close();
     empty.remove();
   }
+});
+
+test('a branch being packed (git pack-refs) while the refs are read is never missing', async () => {
+  const missed: number[] = [];
+  for (let round = 0; round < 60; round++) {
+    repo.git('update-ref', `refs/heads/b${round}`, round % 2 === 0 ? first : second);
+    const packing = new Promise<void>((resolve) => {
+      execFile('git', [`--git-dir=${repo.gitDir}`, 'pack-refs', '--all'], () => resolve());
+    });
+    // Several fresh reads spread over the packing: each must see the branch, loose or packed.
+    for (let read = 0; read < 5; read++) {
+      const refs = await new RefStore(repo.gitDir, objects).read();
+      if (!refs.branches.has(`b${round}`)) missed.push(round);
+    }
+    await packing;
+  }
+  assert.deepEqual(missed, []);
 });
 
 test('a repository removed after its refs were read is "not found", not an empty repository', async () => {
