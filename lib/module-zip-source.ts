@@ -13,6 +13,7 @@ import type { Limiter, Release } from './git/limiter.ts';
 import { gitExit } from './git/run.ts';
 import { ObjectTooLargeError, type ObjectReader } from './git/objects.ts';
 import { listTree } from './git/tree.ts';
+import type { ImmutableCache } from './immutable-cache.ts';
 import type { ModuleVersion } from './modules.ts';
 import { batchChunks } from './zip/batch.ts';
 import { moduleZip } from './zip/module-zip.ts';
@@ -35,6 +36,8 @@ export interface ZipSourceOptions {
   readonly signal: AbortSignal;
   /** Receives each file's SHA-256 as it streams, for an `h1:` hash. */
   readonly onFileDigest?: (name: string, sha256Hex: string) => void;
+  /** Where zip layouts are kept between requests (see `ZipLayout`); planned every time without. */
+  readonly layouts?: ImmutableCache<ZipLayout>;
 }
 
 const decoder = new TextDecoder();
@@ -46,20 +49,20 @@ const MAX_ARCHIVES = 4;
 const WRITE_BYTES = 64 << 10;
 
 export async function openModuleZip(version: ModuleVersion, options: ZipSourceOptions): Promise<ModuleZipStream> {
-  const { gitDir, signal, limiter } = options;
+  const layout = await zipLayout(version, options);
+  if (layout.refusal !== undefined) throw notFound(`${version.modulePath}@${version.version}: create zip: ${layout.refusal}`);
   const dir = version.dir === '' ? undefined : version.dir;
-  const files = await listTree(gitDir, version.commit, dir, { signal, limiter });
-  const plan = await planZip(version, dir, files, options.objects);
-  const children = await startArchives(version.commit, dir, plan.archivedFiles, options);
-  const { prefix, extra } = plan;
-  const archived = new Set(plan.archivedFiles.map((file) => file.path));
+  const children = await startArchives(version.commit, dir, layout.archivedFiles, options);
+  const prefix = `${version.modulePath}@${version.version}/`;
+  const extra = layout.inheritedLicense === undefined ? [] : [{ name: `${prefix}LICENSE`, data: layout.inheritedLicense }];
+  const { archivedPaths } = layout;
   const dirPrefix = dir === undefined ? '' : `${dir}/`;
   const rename = (archivePath: string) => {
     const path = archivePath.startsWith(dirPrefix) ? archivePath.slice(dirPrefix.length) : undefined;
-    return path !== undefined && archived.has(path) ? prefix + path : undefined;
+    return path !== undefined && archivedPaths.has(path) ? prefix + path : undefined;
   };
 
-  const expectedEntries = archived.size + extra.length;
+  const expectedEntries = archivedPaths.size + extra.length;
   async function* pieces(): AsyncGenerator<Uint8Array> {
     try {
       const zip = moduleZip({ sources: children.map((child) => child.stdout!), rename, extra, onFileDigest: options.onFileDigest });
@@ -83,7 +86,7 @@ export async function openModuleZip(version: ModuleVersion, options: ZipSourceOp
  * (deflate is what limits git there, and it runs on one core per process). Extra processes only
  * take free slots, never wait for one, so a request never holds slots while it waits for more.
  */
-async function startArchives(commit: string, dir: string | undefined, files: readonly TreeFile[], options: ZipSourceOptions): Promise<ChildProcess[]> {
+async function startArchives(commit: string, dir: string | undefined, files: ZipLayout['archivedFiles'], options: ZipSourceOptions): Promise<ChildProcess[]> {
   const { gitDir, signal, limiter, level } = options;
   const start = (paths: readonly string[], slot?: Release) => options.shadows.archiveZip(gitDir, commit, paths, { level, signal, limiter, slot }).then(keepOutput);
   const whole = dir === undefined ? [] : [dir];
@@ -112,27 +115,47 @@ async function startArchives(commit: string, dir: string | undefined, files: rea
   return children;
 }
 
-/** What goes into the zip: git's entries to keep (paths relative to the module) and entries to add. */
-interface ZipPlan {
-  /** `<module>@<version>/` */
-  readonly prefix: string;
-  /** The files `git archive` must deliver, with their sizes. */
-  readonly archivedFiles: readonly TreeFile[];
-  readonly extra: ReadonlyArray<{ name: string; data: Uint8Array }>;
+/**
+ * What goes into the zip of a module directory at a commit, whatever the version is called: a pure
+ * function of the commit (its tree, and the go.mod that picks the vendor rule), so it is planned
+ * once and kept in `options.layouts`. The listing behind it is shared by concurrent requests and
+ * not cut short when one of them goes away.
+ */
+export interface ZipLayout {
+  /** Why the go command would refuse the zip; undefined when it would not. */
+  readonly refusal: string | undefined;
+  /** The files `git archive` must deliver (paths relative to the module directory), with sizes. */
+  readonly archivedFiles: ReadonlyArray<{ readonly path: string; readonly size: number }>;
+  /** The paths of `archivedFiles`. */
+  readonly archivedPaths: ReadonlySet<string>;
+  /** The repository root's LICENSE, added to a module in a subdirectory that has none of its own. */
+  readonly inheritedLicense: Uint8Array | undefined;
 }
 
-/** Applies the go command's zip rules to the module's files; throws 404 when it would refuse the zip. */
-async function planZip(version: ModuleVersion, dir: string | undefined, files: TreeFile[], objects: ObjectReader): Promise<ZipPlan> {
-  const license = dir === undefined ? undefined : await inheritedRootLicense(files, version.commit, objects);
-  const plan = planModuleZip(license === undefined ? files : [...files, license.file], {
-    goVersion: parseGoDirective(decoder.decode(version.goMod)),
-  });
-  if (!plan.ok) throw notFound(`${version.modulePath}@${version.version}: create zip: ${plan.reason}`);
-  const prefix = `${version.modulePath}@${version.version}/`;
+/** How much a kept layout weighs in `ZipSourceOptions.layouts`: about one unit per file. */
+export function layoutWeight(layout: ZipLayout): number {
+  return 1 + layout.archivedFiles.length;
+}
+
+function zipLayout(version: ModuleVersion, options: ZipSourceOptions): Promise<ZipLayout> {
+  const goVersion = parseGoDirective(decoder.decode(version.goMod));
+  const plan = () => planLayout(version, goVersion, options);
+  return options.layouts?.get(`${version.commit}:${version.dir}:${goVersion ?? ''}`, plan) ?? plan();
+}
+
+/** Applies the go command's zip rules to the module's files (`git ls-tree`, no blob read). */
+async function planLayout(version: ModuleVersion, goVersion: string | undefined, options: ZipSourceOptions): Promise<ZipLayout> {
+  const { gitDir, limiter } = options;
+  const dir = version.dir === '' ? undefined : version.dir;
+  // Not the request's signal: the listing may be shared, and it is short.
+  const files = await listTree(gitDir, version.commit, dir, { limiter });
+  const license = dir === undefined ? undefined : await inheritedRootLicense(files, version.commit, options.objects);
+  const plan = planModuleZip(license === undefined ? files : [...files, license.file], { goVersion });
+  if (!plan.ok) return { refusal: plan.reason, archivedFiles: [], archivedPaths: new Set(), inheritedLicense: undefined };
   // An inherited LICENSE is added from its bytes, not archived from the module's directory.
-  const archivedFiles = license === undefined ? plan.files : plan.files.filter((file) => file.path !== 'LICENSE');
-  const extra = license?.data === undefined ? [] : [{ name: `${prefix}LICENSE`, data: license.data }];
-  return { prefix, archivedFiles, extra };
+  const kept = license === undefined ? plan.files : plan.files.filter((file) => file.path !== 'LICENSE');
+  const archivedFiles = kept.map(({ path, size }) => ({ path, size }));
+  return { refusal: undefined, archivedFiles, archivedPaths: new Set(kept.map((file) => file.path)), inheritedLicense: license?.data };
 }
 
 /**

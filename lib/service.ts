@@ -14,7 +14,8 @@ import { ModuleRepo } from './modules.ts';
 import type { Project } from './projects.ts';
 import { ProjectIndex } from './projects.ts';
 import type { Scope } from './route.ts';
-import { openModuleZip, type ModuleZipStream } from './module-zip-source.ts';
+import { ImmutableCache } from './immutable-cache.ts';
+import { layoutWeight, openModuleZip, type ModuleZipStream, type ZipLayout } from './module-zip-source.ts';
 import { Limiter } from './git/limiter.ts';
 import { ShadowRepos } from './git/archive.ts';
 import { PinGuard, type FileDigestSink } from './pin-guard.ts';
@@ -35,6 +36,9 @@ export function dataDirectory(options: ResolvedOptions): string {
   return options.dataDir ?? join(options.repos, '.git-goproxy');
 }
 
+/** Files, over all kept zip layouts: about 100 bytes of memory each. */
+const MAX_LAYOUT_FILES = 250_000;
+
 export class ModuleService {
   readonly projects: ProjectIndex;
   readonly limiter: Limiter;
@@ -45,6 +49,8 @@ export class ModuleService {
   readonly pins: PinGuard;
   /** Complete zips on disk and single-flight builds, when `zipCacheMiB` is set. */
   readonly zipCache: ZipCache | undefined;
+  /** What each commit's module zip holds, planned once: a repeat zip starts with no listing. */
+  readonly #zipLayouts = new ImmutableCache<ZipLayout>({ maxEntries: 1_000, maxWeight: MAX_LAYOUT_FILES, weigh: layoutWeight });
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -107,7 +113,7 @@ export class ModuleService {
   openZip(target: ModuleTarget, version: ModuleVersion, signal: AbortSignal, onFileDigest?: FileDigestSink): Promise<ModuleZipStream> {
     const { gitDir, objects } = target.repository;
     const level = this.#options.compression;
-    return openModuleZip(version, { gitDir, objects, shadows: this.#shadows, limiter: this.limiter, level, signal, onFileDigest });
+    return openModuleZip(version, { gitDir, objects, shadows: this.#shadows, limiter: this.limiter, level, signal, onFileDigest, layouts: this.#zipLayouts });
   }
 
   /** The module at a path, found in any project whatever its visibility: for operator commands, never for requests. */

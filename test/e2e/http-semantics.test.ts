@@ -117,6 +117,18 @@ describe('HTTP caching, compression and metrics', () => {
     assert.equal(afterwards, before, 'no git archive for a 304');
   });
 
+  test('a repeat .zip of a commit runs git archive but lists no files again (the layout is kept)', async () => {
+    const count = (command: string) => metricValue(url('/metrics'), `git_goproxy_git_duration_seconds_count{command="${command}"}`);
+    const first = await rawGet(url(`/${LOCAL_MODULE}/@v/v0.1.0.zip`));
+    assert.equal(first.status, 200);
+    const [listings, archives] = [await count('ls-tree'), await count('archive')];
+    const repeat = await rawGet(url(`/${LOCAL_MODULE}/@v/v0.1.0.zip`));
+    assert.equal(repeat.status, 200);
+    assert.deepEqual(repeat.body, first.body);
+    assert.equal(await count('ls-tree'), listings);
+    assert.equal(await count('archive'), archives + 1);
+  });
+
   test('a project that is not public is private to caches', async () => {
     const info = await rawGet(url(`/${LOCAL_MODULE}/@v/v0.1.0.info`));
     assert.equal(info.status, 200);
