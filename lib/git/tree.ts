@@ -32,7 +32,9 @@ export async function listTree(gitDir: string, commit: string, dir?: string, opt
   const entries: TreeEntry[] = [];
   const parser = new NulRecords((record) => {
     const entry = parseLsTreeRecord(record);
-    if (entry.path.startsWith(prefix)) entries.push({ ...entry, path: entry.path.slice(prefix.length) });
+    if (!entry.path.startsWith(prefix)) return;
+    entry.path = entry.path.slice(prefix.length);
+    entries.push(entry);
   });
   let malformed: unknown;
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -54,9 +56,20 @@ export async function listTree(gitDir: string, commit: string, dir?: string, opt
 /** `<mode> SP <type> SP <oid> SP <padded size or -> TAB <path>`. */
 export function parseLsTreeRecord(record: string): TreeEntry {
   const tab = record.indexOf('\t');
-  const [mode, type, oid, size] = record.slice(0, tab).split(/ +/);
-  if (tab < 0 || !mode || !type || !oid || size === undefined) throw new Error(`unexpected ls-tree output: ${JSON.stringify(record)}`);
-  return { path: record.slice(tab + 1), mode, type, oid, size: size === '-' ? 0 : Number(size) };
+  const typeAt = record.indexOf(' ') + 1;
+  const oidAt = record.indexOf(' ', typeAt) + 1;
+  const sizeAt = record.indexOf(' ', oidAt) + 1;
+  const size = record.slice(sizeAt, tab).trimStart();
+  if (tab < 0 || !(typeAt > 1 && oidAt > typeAt + 1 && sizeAt > oidAt + 1 && sizeAt <= tab) || size === '') {
+    throw new Error(`unexpected ls-tree output: ${JSON.stringify(record)}`);
+  }
+  return {
+    path: record.slice(tab + 1),
+    mode: record.slice(0, typeAt - 1),
+    type: record.slice(typeAt, oidAt - 1),
+    oid: record.slice(oidAt, sizeAt - 1),
+    size: size === '-' ? 0 : Number(size),
+  };
 }
 
 /** Splits a byte stream into NUL-terminated UTF-8 records, keeping partial records across chunks. */
@@ -69,13 +82,17 @@ class NulRecords {
     this.#onRecord = onRecord;
   }
 
+  /** Decodes the chunk's complete records at once (one native call per chunk, not per record). */
   push(chunk: Buffer): void {
-    let data = this.#rest.length ? Buffer.concat([this.#rest, chunk]) : chunk;
-    for (let nul = data.indexOf(0); nul >= 0; nul = data.indexOf(0)) {
-      this.#onRecord(this.#decoder.decode(data.subarray(0, nul)));
-      data = data.subarray(nul + 1);
+    const data = this.#rest.length ? Buffer.concat([this.#rest, chunk]) : chunk;
+    const end = data.lastIndexOf(0);
+    if (end < 0) {
+      this.#rest = data;
+      return;
     }
-    this.#rest = data;
+    const records = this.#decoder.decode(data.subarray(0, end)).split('\0');
+    for (const record of records) this.#onRecord(record);
+    this.#rest = data.subarray(end + 1);
   }
 
   end(): void {

@@ -120,7 +120,7 @@ interface RuleContext {
 /** One file through rules 1–8 of checkFiles, first match wins. */
 function judgeFile(file: TreeFile, context: RuleContext): 'keep' | 'omit' | { invalid: string } {
   const { path } = file;
-  if (path !== cleanPath(path)) return { invalid: 'file path is not clean' };
+  if (!isCleanPath(path)) return { invalid: 'file path is not clean' };
   if (path.startsWith('/')) return { invalid: 'file path is not relative' };
   if (isVendoredPackage(path, context.vendorRule)) return 'omit';
   if (isInNestedModule(path, context.nestedModuleDirs)) return 'omit';
@@ -152,11 +152,14 @@ function isArchivedFile(file: TreeFile): boolean {
  * refuse those characters anyway.
  */
 export function gitRefusesPath(file: TreeFile): boolean {
+  if (!MIGHT_BE_REFUSED_BY_GIT.test(file.path)) return false; // the usual case, without a split
   const elements = file.path.split('/');
   if (elements.some((element) => NTFS_DOTGIT.test(element))) return true;
   return file.mode === SYMLINK_MODE && NTFS_DOTGITMODULES.test(elements[elements.length - 1]!);
 }
 
+/** Every name below holds `gi` in some case: a path without it passes. */
+const MIGHT_BE_REFUSED_BY_GIT = /gi/i;
 const NTFS_DOTGIT = /^(?:\.git|git~1)[. ]*$/i;
 const NTFS_DOTGITMODULES = /^(?:\.gitmodules|gitmod~[1-4]|gi7eba~[1-9])[. ]*$/i;
 
@@ -221,7 +224,7 @@ export function isVendoredPackage(path: string, rule: VendorRule): boolean {
 
 /** checkFiles: `strings.ToLower(p) == "go.mod" && p != "go.mod"` (only ASCII folds onto these letters). */
 function isMiscasedRootGoMod(path: string): boolean {
-  return path !== 'go.mod' && path.replace(/[A-Z]/g, (upper) => upper.toLowerCase()) === 'go.mod';
+  return path.length === 6 && path !== 'go.mod' && path.replace(/[A-Z]/g, (upper) => upper.toLowerCase()) === 'go.mod';
 }
 
 /** The root go.mod and LICENSE limits (checkFiles, after the running total). */
@@ -237,15 +240,16 @@ function checkSpecialFileSize(file: TreeFile): string | undefined {
  * and a directory is an error.
  */
 class CollisionChecker {
-  readonly #seen = new Map<string, { path: string; isDir: boolean }>();
+  /** Fold key → the path first seen under it, with a `/` appended for a directory. */
+  readonly #seen = new Map<string, string>();
 
   /** Registers a clean relative path; answers the collision it makes, if any. */
   check(path: string, isDir: boolean): string | undefined {
     const key = strToFold(path);
     const other = this.#seen.get(key);
-    if (other === undefined) this.#seen.set(key, { path, isDir });
-    else if (other.path !== path) return `case-insensitive file name collision: ${quote(other.path)} and ${quote(path)}`;
-    else if (other.isDir !== isDir) return `entry ${quote(path)} is both a file and a directory`;
+    if (other === undefined) this.#seen.set(key, isDir ? `${path}/` : path);
+    else if (other !== path && other !== `${path}/`) return `case-insensitive file name collision: ${quote(unmarked(other))} and ${quote(path)}`;
+    else if (other.endsWith('/') !== isDir) return `entry ${quote(path)} is both a file and a directory`;
     else if (!isDir) return `multiple entries for file ${quote(path)}`;
     // x/mod walks on up, but a directory seen before had its parents registered then, without error
     // (an error ends the check): stopping here answers the same, without a walk as deep as the path.
@@ -255,8 +259,23 @@ class CollisionChecker {
   }
 }
 
+/** A path as `CollisionChecker` keeps it, without its directory mark. */
+function unmarked(kept: string): string {
+  return kept.endsWith('/') ? kept.slice(0, -1) : kept;
+}
+
 function quote(text: string): string {
   return JSON.stringify(text);
+}
+
+/**
+ * `path == path.Clean(path)`. Without an element that begins with a dot, an empty element or a
+ * leading or trailing slash (every path git would store) the path is clean; anything else is
+ * compared with its cleaned form.
+ */
+function isCleanPath(path: string): boolean {
+  if (path !== '' && !/^[/.]|\/[/.]|\/$/.test(path)) return true;
+  return path === cleanPath(path);
 }
 
 /** Go's `path.Clean`, used only to ask whether a path is already clean. */

@@ -206,6 +206,8 @@ test('paths that are not clean or not relative are refused before any other rule
     assert.equal(refusal([file(path)]), `${path}: file path is not clean`, JSON.stringify(path));
   }
   assert.equal(refusal([file('/abs.go')]), '/abs.go: file path is not relative');
+  assert.deepEqual(keptPaths([file('.a.go'), file('a/.b/..c')]), ['.a.go', 'a/.b/..c'], 'names that begin with dots are clean');
+  assert.match(refusal([file('a/b..')]), /trailing dot in path element/);
 });
 
 test('the root go.mod must be lower-case; elsewhere GO.MOD marks a nested module', () => {
