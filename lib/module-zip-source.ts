@@ -15,7 +15,6 @@ import { ObjectTooLargeError, type ObjectReader } from './git/objects.ts';
 import { listTree } from './git/tree.ts';
 import type { ImmutableCache } from './immutable-cache.ts';
 import type { ModuleVersion } from './modules.ts';
-import { batchChunks } from './zip/batch.ts';
 import { moduleZip } from './zip/module-zip.ts';
 import { partitionFiles } from './zip/partition.ts';
 import { inheritedLicense, MAX_LICENSE, parseGoDirective, planModuleZip, type TreeFile } from './zip/rules.ts';
@@ -45,8 +44,6 @@ const decoder = new TextDecoder();
 const PARALLEL_MIN_BYTES = 8 << 20;
 /** The most `git archive` processes one zip is split over. */
 const MAX_ARCHIVES = 4;
-/** Pieces of the zip are joined into chunks of at least this size before they are written. */
-const WRITE_BYTES = 64 << 10;
 
 export async function openModuleZip(version: ModuleVersion, options: ZipSourceOptions): Promise<ModuleZipStream> {
   const layout = await zipLayout(version, options);
@@ -77,7 +74,7 @@ export async function openModuleZip(version: ModuleVersion, options: ZipSourceOp
       for (const child of children) releaseOutput(child);
     }
   }
-  return { chunks: batchChunks(pieces(), WRITE_BYTES), cancel: () => children.forEach(stopArchive) };
+  return { chunks: pieces(), cancel: () => children.forEach(stopArchive) };
 }
 
 /**

@@ -25,7 +25,7 @@ async function* mergeLanes(sources: ReadonlyArray<AsyncIterable<ZipReadEvent>>, 
       for (;;) {
         const event = await lane.take(changed);
         yield event;
-        if (event.kind === 'end') break;
+        if (event.kind === 'end' || event.kind === 'entry') break;
       }
     }
   } finally {
@@ -120,7 +120,7 @@ class Lane {
 
 /** Bytes an event holds; headers and ends count too, so a run of empty files cannot queue without bound. */
 function weight(event: ZipReadEvent): number {
-  return event.kind === 'data' ? event.chunk.length + EVENT_BYTES : EVENT_BYTES;
+  return event.kind === 'data' || event.kind === 'entry' ? event.chunk.length + EVENT_BYTES : EVENT_BYTES;
 }
 
 const EVENT_BYTES = 128;

@@ -8,15 +8,16 @@
  * appended stored. The result is a pure function of the input bytes and options.
  *
  * Flow control is pull-based: a single source is read only as fast as the consumer takes output,
- * and at most one source chunk (plus a few bytes of look-ahead) is held at a time; with several,
- * each reads ahead at most READ_AHEAD_BYTES (merge.ts).
+ * and at most one output chunk and one source chunk (plus a few bytes of look-ahead) are held at a
+ * time; with several, each reads ahead at most READ_AHEAD_BYTES (merge.ts).
  */
 
 import { createHash, type Hash } from 'node:crypto';
 import { Inflate } from 'fflate';
 import { crc32 } from './crc32.ts';
 import { mergeZipEntries } from './merge.ts';
-import { readZipEntries, ZipFormatError, type ZipEntryHeader, type ZipEntryTrailer } from './reader.ts';
+import { PieceJoiner } from './batch.ts';
+import { readZipEntries, ZipFormatError, type ZipEntryHeader, type ZipEntryTrailer, type ZipReadEvent } from './reader.ts';
 import { DOS_EPOCH, ZipWriter } from './writer.ts';
 import { METHOD_STORE, METHOD_DEFLATE } from './format.ts';
 
@@ -51,38 +52,76 @@ export interface ModuleZipSummary {
   readonly byteCount: number;
 }
 
-/** The module zip as a sequence of byte chunks; the return value summarises it. */
-export async function* moduleZip(options: ModuleZipOptions): AsyncGenerator<Uint8Array, ModuleZipSummary> {
-  const writer = new ZipWriter();
-  let time: { dosTime: number; dosDate: number } | undefined;
-  let kept: { name: string; check: ContentCheck | undefined } | undefined;
+/**
+ * The module zip as a sequence of byte chunks of at least `chunkBytes` (the last may be shorter);
+ * the return value summarises it. Input is read only while less than `chunkBytes` of output is
+ * held, so the transform holds at most about `chunkBytes` plus one source chunk.
+ */
+export async function* moduleZip(options: ModuleZipOptions, chunkBytes = 64 << 10): AsyncGenerator<Uint8Array, ModuleZipSummary> {
+  const output = new PieceJoiner(chunkBytes);
+  const entries = new EntryCopier(options, output);
   for await (const event of mergeZipEntries(options.sources.map(readZipEntries), READ_AHEAD_BYTES)) {
-    if (event.kind === 'header') {
-      const { header } = event;
-      time ??= { dosTime: header.dosTime, dosDate: header.dosDate };
-      const name = outputName(header, options);
-      if (name === undefined) continue;
-      kept = { name, check: options.onFileDigest && new ContentCheck(name, header.method) };
-      const { method, dosTime, dosDate, hasDataDescriptor, zip64 } = header;
-      yield writer.startEntry({ name, method, dosTime, dosDate, hasDataDescriptor, zip64, declared: header });
-    } else if (!kept) {
-      continue;
-    } else if (event.kind === 'data') {
-      kept.check?.push(event.chunk);
-      yield writer.data(event.chunk);
-    } else {
-      if (kept.check) options.onFileDigest?.(kept.name, kept.check.finish(event.trailer));
-      const descriptor = writer.endEntry(event.trailer);
-      if (descriptor.length > 0) yield descriptor;
-      kept = undefined;
+    entries.take(event);
+    if (output.full) yield output.take();
+  }
+  const summary = entries.finish();
+  if (output.heldBytes > 0) yield output.take();
+  return summary;
+}
+
+/** Copies the kept entries of git's archive into the module zip, event by event. */
+class EntryCopier {
+  readonly #options: ModuleZipOptions;
+  readonly #output: PieceJoiner;
+  readonly #writer = new ZipWriter();
+  /** The archive's first timestamp, given to the extra entries. */
+  #time: { dosTime: number; dosDate: number } | undefined;
+  /** The entry being copied; undefined between entries and inside a dropped one. */
+  #kept: { name: string; check: ContentCheck | undefined } | undefined;
+
+  constructor(options: ModuleZipOptions, output: PieceJoiner) {
+    this.#options = options;
+    this.#output = output;
+  }
+
+  take(event: ZipReadEvent): void {
+    if (event.kind === 'header' || event.kind === 'entry') this.#start(event.header);
+    if (this.#kept === undefined) return;
+    if (event.kind === 'data' || event.kind === 'entry') this.#data(event.chunk);
+    if (event.kind === 'end' || event.kind === 'entry') this.#end(event.trailer);
+  }
+
+  /** Appends the extra entries and the central directory. */
+  finish(): ModuleZipSummary {
+    const writer = this.#writer;
+    for (const { name, data } of this.#options.extra ?? []) {
+      for (const piece of writer.storedEntry(name, data, this.#time ?? DOS_EPOCH)) this.#output.add(piece);
+      this.#options.onFileDigest?.(name, createHash('sha256').update(data).digest('hex'));
     }
+    this.#output.add(writer.finish());
+    return { entryCount: writer.entryCount, byteCount: writer.byteCount };
   }
-  for (const { name, data } of options.extra ?? []) {
-    yield* writer.storedEntry(name, data, time ?? DOS_EPOCH);
-    options.onFileDigest?.(name, createHash('sha256').update(data).digest('hex'));
+
+  #start(header: ZipEntryHeader): void {
+    this.#time ??= { dosTime: header.dosTime, dosDate: header.dosDate };
+    const name = outputName(header, this.#options);
+    if (name === undefined) return;
+    this.#kept = { name, check: this.#options.onFileDigest && new ContentCheck(name, header.method) };
+    const { method, dosTime, dosDate, hasDataDescriptor, zip64 } = header;
+    this.#output.add(this.#writer.startEntry({ name, method, dosTime, dosDate, hasDataDescriptor, zip64, declared: header }));
   }
-  yield writer.finish();
-  return { entryCount: writer.entryCount, byteCount: writer.byteCount };
+
+  #data(chunk: Uint8Array): void {
+    this.#kept!.check?.push(chunk);
+    this.#output.add(this.#writer.data(chunk));
+  }
+
+  #end(trailer: ZipEntryTrailer): void {
+    const kept = this.#kept!;
+    if (kept.check) this.#options.onFileDigest?.(kept.name, kept.check.finish(trailer));
+    this.#output.add(this.#writer.endEntry(trailer));
+    this.#kept = undefined;
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { unzipSync } from 'fflate';
 import { crc32 } from '../../lib/zip/crc32.ts';
 import { moduleZip, type ModuleZipOptions, type ModuleZipSummary } from '../../lib/zip/module-zip.ts';
-import { readZipEntries, ZipFormatError, type ZipEntryHeader } from '../../lib/zip/reader.ts';
+import { readZipEntries, ZipFormatError, type ZipEntryHeader, type ZipReadEvent } from '../../lib/zip/reader.ts';
 import { ZipWriter } from '../../lib/zip/writer.ts';
 import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
@@ -134,9 +134,22 @@ async function runModuleZip(options: Omit<ModuleZipOptions, 'onFileDigest'>): Pr
   }
 }
 
+/** The reader's events with each whole `entry` spelled out as its `header`, `data` and `end`. */
+async function* entrySteps(source: AsyncIterable<Uint8Array>): AsyncGenerator<Exclude<ZipReadEvent, { kind: 'entry' }>> {
+  for await (const event of readZipEntries(source)) {
+    if (event.kind !== 'entry') {
+      yield event;
+      continue;
+    }
+    yield { kind: 'header', header: event.header };
+    if (event.chunk.length > 0) yield { kind: 'data', chunk: event.chunk };
+    yield { kind: 'end', trailer: event.trailer };
+  }
+}
+
 async function readHeaders(zip: Uint8Array): Promise<ZipEntryHeader[]> {
   const headers: ZipEntryHeader[] = [];
-  for await (const event of readZipEntries(chunked(zip, 99))) if (event.kind === 'header') headers.push(event.header);
+  for await (const event of entrySteps(chunked(zip, 99))) if (event.kind === 'header') headers.push(event.header);
   return headers;
 }
 
@@ -231,11 +244,17 @@ test('the source is read only as fast as output is taken, and closed when the co
       closed = true;
     }
   }
-  const output = moduleZip({ sources: [source()], rename })[Symbol.asyncIterator]();
-  for (let taken = 1; taken <= 40; taken++) {
-    assert.equal((await output.next()).done, false);
-    // Every output piece is a header or (part of) one input chunk; a header may span a few chunks.
-    assert.ok(pulled <= taken + 2, `pulled ${pulled} input chunks for ${taken} output pieces`);
+  const chunkBytes = 4096;
+  const output = moduleZip({ sources: [source()], rename }, chunkBytes)[Symbol.asyncIterator]();
+  let delivered = 0;
+  for (let taken = 1; taken <= 10; taken++) {
+    const step = await output.next();
+    assert.equal(step.done, false);
+    const chunk = step.value as Uint8Array;
+    assert.ok(chunk.length >= chunkBytes, `chunk ${taken} of ${chunk.length} bytes`);
+    delivered += chunk.length;
+    // Held at most: one output chunk being filled, one input chunk, a header straddling chunks.
+    assert.ok(pulled * chunkSize <= delivered + chunkBytes + 2 * chunkSize, `pulled ${pulled} input chunks for ${delivered} bytes out`);
   }
   assert.ok(pulled < archive.length / chunkSize / 2, 'most of the archive is still unread');
   await output.return?.(undefined as never);
@@ -388,7 +407,7 @@ test('reader: a data descriptor is found by content, whatever the chunk boundari
     const contents = new Map<string, Buffer[]>();
     const trailers: unknown[] = [];
     let current: Buffer[] = [];
-    for await (const event of readZipEntries(pieces())) {
+    for await (const event of entrySteps(pieces())) {
       if (event.kind === 'header') contents.set(event.header.name, (current = []));
       else if (event.kind === 'data') current.push(Buffer.from(event.chunk));
       else trailers.push(event.trailer);
@@ -417,7 +436,7 @@ test('writer: sizes and offsets past 4 GiB get Zip64 fields the reader understan
   async function* source(): AsyncGenerator<Uint8Array> {
     yield* pieces;
   }
-  for await (const event of readZipEntries(source())) {
+  for await (const event of entrySteps(source())) {
     if (event.kind === 'header') headers.push(event.header);
     if (event.kind === 'end') ends.push(event.trailer);
   }
@@ -446,7 +465,7 @@ test('writer: a Zip64 data-descriptor entry gets a 64-bit descriptor that reader
   assert.equal(zip.readUInt32LE(zip.indexOf(DESCRIPTOR_SIG) + 8), data.length, 'low half of the 64-bit compressed size');
   assert.equal(zip.readUInt32LE(zip.indexOf(DESCRIPTOR_SIG) + 12), 0, 'high half');
   const events = [];
-  for await (const event of readZipEntries(chunked(zip, 3))) if (event.kind === 'end') events.push(event.trailer);
+  for await (const event of entrySteps(chunked(zip, 3))) if (event.kind === 'end') events.push(event.trailer);
   assert.deepEqual(events, [trailer]);
   assert.ok(Buffer.from(unzipSync(zip)['d.txt']).equals(data));
   await pythonZipTest(zip);
@@ -473,3 +492,42 @@ test('crc32 matches known values and continues across chunks', () => {
   const data = randomBytes(11, 1000);
   assert.equal(crc32(data.subarray(13), crc32(data.subarray(0, 13))), crc32(data));
 });
+
+test('reader: an entry whose bytes are at hand comes as one event, the same entry split comes in steps', async () => {
+  const writer = new ZipWriter();
+  const zip = Buffer.concat([
+    ...writer.storedEntry('a.txt', Buffer.from('alpha\n')),
+    ...writer.storedEntry('empty', new Uint8Array(0)),
+    ...writer.storedEntry('b.txt', Buffer.from('beta\n')),
+    writer.finish(),
+  ]);
+  const kinds = async (chunkSize: number) => {
+    const seen: string[] = [];
+    for await (const event of readZipEntries(fixedChunks(zip, chunkSize))) seen.push(event.kind);
+    return seen;
+  };
+  assert.deepEqual(await kinds(zip.length), ['entry', 'entry', 'entry']);
+  assert.deepEqual(await kinds(1), ['header', 'data', 'data', 'data', 'data', 'data', 'data', 'end', 'entry', 'header', 'data', 'data', 'data', 'data', 'data', 'end']);
+  const steps = async (chunkSize: number) => {
+    const seen: unknown[] = [];
+    for await (const event of entrySteps(fixedChunks(zip, chunkSize))) seen.push(event.kind === 'data' ? Buffer.from(event.chunk) : event);
+    return seen;
+  };
+  const whole = await steps(zip.length);
+  for (const size of [1, 3, 40]) assert.deepEqual(joinData(await steps(size)), joinData(whole), `${size}-byte chunks`);
+});
+
+/** Consecutive data steps joined, so that step lists from different chunkings compare. */
+function joinData(steps: unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const step of steps) {
+    const last = out.at(-1);
+    if (Buffer.isBuffer(step) && Buffer.isBuffer(last)) out[out.length - 1] = Buffer.concat([last, step]);
+    else out.push(step);
+  }
+  return out;
+}
+
+async function* fixedChunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
