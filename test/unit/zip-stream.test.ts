@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -531,3 +532,36 @@ function joinData(steps: unknown[]): unknown[] {
 async function* fixedChunks(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
+
+test('deflated entries hash the same whole (zlib) or in pieces (fflate); bad or oversized data is refused either way', async () => {
+  const content = Buffer.from('hello deflate\n'.repeat(200));
+  const entry = (data: Uint8Array, declaredSize: number) => {
+    const writer = new ZipWriter();
+    const declared = { crc32: crc32(content), compressedSize: data.length, uncompressedSize: declaredSize };
+    return Buffer.concat([
+      writer.startEntry({ name: 'd.txt', method: 8, dosTime: 0, dosDate: 33, hasDataDescriptor: false, declared }),
+      writer.data(data),
+      writer.endEntry(),
+      ...writer.storedEntry('empty.txt', new Uint8Array(0)),
+      writer.finish(),
+    ]);
+  };
+  const zip = entry(deflateRawSync(content), content.length);
+  const digests = async (chunkSize: number, archive = zip) => (await runModuleZip({ sources: [fixedChunks(archive, chunkSize)], rename: (path) => path })).digests;
+  const whole = await digests(zip.length);
+  assert.equal(whole.get('d.txt'), sha256(content));
+  assert.deepEqual(await digests(7), whole);
+
+  const corrupt = entry(Buffer.from([0x07, 0, 0, 0]), content.length); // a final block of reserved type 3
+  for (const size of [corrupt.length, 1]) {
+    await assert.rejects(digests(size, corrupt), /bad deflate data in d\.txt/, `${size}-byte chunks`);
+  }
+  const understated = entry(deflateRawSync(content), content.length - 1);
+  for (const size of [understated.length, 1]) {
+    await assert.rejects(digests(size, understated), /content of d\.txt does not match its CRC-32 or size/, `${size}-byte chunks`);
+  }
+  const empty = entry(new Uint8Array(0), 0);
+  for (const size of [empty.length, 1]) {
+    await assert.rejects(digests(size, empty), /bad deflate data in d\.txt/, `no deflate data, ${size}-byte chunks`);
+  }
+});
