@@ -92,12 +92,18 @@ async function main(): Promise<void> {
   try {
     const zips: ZipRow[] = [];
     for (const level of only('zip') ? LEVELS : []) {
-      const server = await startServer(reposRoot, level, scratch);
       const cached = await startServer(reposRoot, level, scratch, { zipCacheMiB: 16384 });
       try {
-        for (const module of modules) zips.push(await measureZip(server, cached, module, level));
+        for (const module of modules) {
+          // A fresh server per module, so that its RSS is this module's, not left over from a larger one.
+          const server = await startServer(reposRoot, level, scratch);
+          try {
+            zips.push(await measureZip(server, cached, module, level));
+          } finally {
+            await server.stop();
+          }
+        }
       } finally {
-        await server.stop();
         await cached.stop();
       }
     }
