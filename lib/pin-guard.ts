@@ -42,6 +42,9 @@ export interface PinGuardOptions {
   readonly limiter?: Limiter;
 }
 
+/** A zip's end of central directory record (ours never has a comment): the bytes held back. */
+const END_RECORD_BYTES = 22;
+
 export class PinGuard {
   readonly store: PinStore;
   readonly #warn: (message: string) => void;
@@ -110,8 +113,9 @@ export class PinGuard {
   }
 
   /**
-   * Opens a zip through `open` with a digest sink, and returns it with the last chunk held back
-   * until the zip's `h1:` is pinned (or found equal to the pin). A different hash fails the stream.
+   * Opens a zip through `open` with a digest sink, and returns it with its last bytes (the end
+   * record) held back until the zip's `h1:` is pinned (or found equal to the pin). A different
+   * hash fails the stream, and no zip reader takes a zip without its end record.
    */
   async zip(version: ModuleVersion, open: (onFileDigest?: FileDigestSink) => Promise<ModuleZipStream>): Promise<ModuleZipStream> {
     const verifiedKey = `${version.modulePath}@${version.version} ${version.commit}`;
@@ -119,18 +123,30 @@ export class PinGuard {
     if (this.#zipVerified.has(verifiedKey) && pin?.commit === version.commit && pin.zip !== undefined) return open();
     const hash = new Hash1();
     const stream = await open((name, sha256Hex) => hash.add(name, sha256Hex));
-    return { chunks: this.#pinBeforeLastChunk(version, stream.chunks, hash, verifiedKey), cancel: () => stream.cancel() };
+    return { chunks: this.#pinBeforeEnd(version, stream.chunks, hash, verifiedKey), cancel: () => stream.cancel() };
   }
 
-  async *#pinBeforeLastChunk(version: ModuleVersion, chunks: AsyncIterable<Uint8Array>, hash: Hash1, verifiedKey: string): AsyncGenerator<Uint8Array> {
-    let held: Uint8Array | undefined;
+  /**
+   * Passes the zip on as it comes, all but its last END_RECORD_BYTES, which go out once the pin
+   * holds: holding only those, not a whole chunk, lets the first byte go out as soon as git's does.
+   */
+  async *#pinBeforeEnd(version: ModuleVersion, chunks: AsyncIterable<Uint8Array>, hash: Hash1, verifiedKey: string): AsyncGenerator<Uint8Array> {
+    let held: Uint8Array = new Uint8Array(0);
     for await (const chunk of chunks) {
-      if (held !== undefined) yield held;
-      held = chunk;
+      if (chunk.length >= END_RECORD_BYTES) {
+        if (held.length > 0) yield held;
+        if (chunk.length > END_RECORD_BYTES) yield chunk.subarray(0, chunk.length - END_RECORD_BYTES);
+        held = chunk.subarray(chunk.length - END_RECORD_BYTES);
+        continue;
+      }
+      const joined = Buffer.concat([held, chunk]); // a short piece: a short copy
+      const cut = Math.max(0, joined.length - END_RECORD_BYTES);
+      if (cut > 0) yield joined.subarray(0, cut);
+      held = joined.subarray(cut);
     }
     await this.#record({ ...pinOf(version), zip: hash.digest() });
     this.#zipVerified.add(verifiedKey);
-    if (held !== undefined) yield held;
+    if (held.length > 0) yield held;
   }
 
   async #record(pin: Pin): Promise<void> {

@@ -68,8 +68,33 @@ describe('pin guard', () => {
       })(),
       (error: ProxyError) => error.status === 500 && /v1\.0\.0: content differs from what this proxy served before/.test(error.message),
     );
-    assert.ok(Buffer.concat(sent).length < whole.length, 'the end of the zip is never sent');
+    assert.deepEqual(Buffer.concat(sent), whole.subarray(0, whole.length - 22), 'all but the end record is sent');
     assert.equal(readFileSync(join(dataDir, PINS_FILE), 'utf8'), `${JSON.stringify(pinned)}\n`);
+  });
+
+  test('until the pin holds, a zip goes out as it comes but for its last 22 bytes, whatever its chunks', async () => {
+    const { service, target } = openService('tail');
+    const version = await service.pins.exact(target, 'v1.0.0');
+    const input = [3, 40, 5, 22, 1, 30, 2].map((length, i) => Buffer.alloc(length, i + 1));
+    const whole = Buffer.concat(input);
+    let sentBeforePin = -1;
+    const stream = await service.pins.zip(version, async () => ({
+      chunks: (async function* () {
+        yield* input;
+        sentBeforePin = sent.length;
+      })(),
+      cancel: () => undefined,
+    }));
+    const sent: number[] = [];
+    const out: Uint8Array[] = [];
+    for await (const chunk of stream.chunks) {
+      assert.ok(chunk.length > 0, 'no empty chunks');
+      out.push(chunk);
+      sent.push(chunk.length);
+    }
+    assert.deepEqual(Buffer.concat(out), whole);
+    assert.equal(sent.slice(0, sentBeforePin).reduce((a, b) => a + b, 0), whole.length - 22);
+    assert.match(service.pins.store.get(MODULE, 'v1.0.0')?.zip ?? '', /^h1:/);
   });
 
   test('a go.mod whose hash differs from its pin is refused', async () => {
