@@ -74,7 +74,11 @@ interface DownloadRow {
 interface LoadRow extends LoadResult {
   op: string;
   concurrency: number;
+  /** Requests per second of each round; the row's figures are those of the median round. */
+  roundsPerSecond: number[];
 }
+
+const LOAD_ROUNDS = 3;
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
@@ -261,6 +265,11 @@ async function measureDownload(server: ServerProcess, reposRoot: string, module:
 
 // ——— 3. small requests per second ———
 
+/**
+ * Each op at each concurrency, three rounds interleaved (so that a slow moment of a shared machine
+ * hits every cell alike); a cell reports its median round, with every round's rate beside it and
+ * the errors of all rounds.
+ */
 async function measureLoad(server: ServerProcess, module: GeneratedModule, durationMs: number): Promise<LoadRow[]> {
   const base = `/${module.modulePath}/@v/`;
   const ops: Record<string, string[]> = {
@@ -269,14 +278,24 @@ async function measureLoad(server: ServerProcess, module: GeneratedModule, durat
     mod: [`${base}v1.0.0.mod`, `${base}${VERSION}.mod`],
     latest: [`/${module.modulePath}/@latest`],
   };
-  const rows: LoadRow[] = [];
-  for (const [op, paths] of Object.entries(ops)) {
-    for (const concurrency of CONCURRENCIES) {
-      log(`load ${op} at concurrency ${concurrency}`);
-      rows.push({ op, concurrency, ...(await runLoad({ url: server.url, paths, concurrency, durationMs })) });
+  const rounds = new Map<string, LoadResult[]>();
+  for (let round = 1; round <= LOAD_ROUNDS; round++) {
+    for (const [op, paths] of Object.entries(ops)) {
+      for (const concurrency of CONCURRENCIES) {
+        log(`load ${op} at concurrency ${concurrency}, round ${round} of ${LOAD_ROUNDS}`);
+        const key = `${op} ${concurrency}`;
+        rounds.set(key, [...(rounds.get(key) ?? []), await runLoad({ url: server.url, paths, concurrency, durationMs })]);
+      }
     }
   }
-  return rows;
+  return Object.keys(ops).flatMap((op) =>
+    CONCURRENCIES.map((concurrency) => {
+      const results = rounds.get(`${op} ${concurrency}`)!;
+      const median = [...results].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(results.length / 2)]!;
+      const errors = results.reduce((sum, result) => sum + result.errors, 0); // failures of any round count
+      return { op, concurrency, ...median, errors, roundsPerSecond: results.map((result) => result.requestsPerSecond) };
+    }),
+  );
 }
 
 // ——— the server as a child process ———
@@ -370,7 +389,7 @@ function printReport(result: { date: string; machine: { cpus: number; cpuModel?:
   );
   out.push(
     '',
-    'Requests per second (keep-alive, closed loop)',
+    `Requests per second (keep-alive, closed loop; the median of ${LOAD_ROUNDS} rounds)`,
     table(
       ['op', ...CONCURRENCIES.map((c) => `c=${c} req/s`), 'p99 ms @64', 'errors'],
       [...new Set(result.loads.map((l) => l.op))].map((op) => {
