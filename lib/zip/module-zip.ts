@@ -17,7 +17,7 @@ import { inflateRawSync } from 'node:zlib';
 import { Inflate } from 'fflate';
 import { crc32 } from './crc32.ts';
 import { mergeZipEntries } from './merge.ts';
-import { PieceJoiner } from './batch.ts';
+import { PieceJoiner } from './piece-joiner.ts';
 import { readZipEntries, ZipFormatError, type ZipEntryHeader, type ZipEntryTrailer, type ZipReadEvent } from './reader.ts';
 import { DOS_EPOCH, ZipWriter } from './writer.ts';
 import { METHOD_STORE, METHOD_DEFLATE } from './format.ts';

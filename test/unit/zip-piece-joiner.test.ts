@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PieceJoiner } from '../../lib/zip/batch.ts';
+import { PieceJoiner } from '../../lib/zip/piece-joiner.ts';
 
 function pieces(lengths: readonly number[]): Uint8Array[] {
   let next = 0;
