@@ -54,19 +54,19 @@ export interface ModuleZipSummary {
 }
 
 /**
- * The module zip as a sequence of byte chunks of at least `chunkBytes` (the last may be shorter);
- * the return value summarises it. Input is read only while less than `chunkBytes` of output is
- * held, so the transform holds at most about `chunkBytes` plus one source chunk.
+ * The module zip as a sequence of byte chunks of `chunkBytes` (the last may be shorter, a long
+ * piece of entry data may pass whole); the return value summarises it. Input is read only while no
+ * whole chunk of output is waiting, so the transform holds about `chunkBytes` plus one source chunk.
  */
 export async function* moduleZip(options: ModuleZipOptions, chunkBytes = 64 << 10): AsyncGenerator<Uint8Array, ModuleZipSummary> {
   const output = new PieceJoiner(chunkBytes);
   const entries = new EntryCopier(options, output);
   for await (const event of mergeZipEntries(options.sources.map(readZipEntries), READ_AHEAD_BYTES)) {
     entries.take(event);
-    if (output.full) yield output.take();
+    while (output.full) yield output.take();
   }
   const summary = entries.finish();
-  if (output.heldBytes > 0) yield output.take();
+  yield* output.drain();
   return summary;
 }
 

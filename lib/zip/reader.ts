@@ -171,6 +171,7 @@ function readZip64Sizes(
   compressed32: number,
   name: string,
 ): { uncompressedSize: number; compressedSize: number } | undefined {
+  if (extra.length === 0) return undefined; // git's usual header: no extra field at all
   const view = new DataView(extra.buffer, extra.byteOffset, extra.byteLength);
   for (let at = 0; at + 4 <= extra.length; ) {
     const id = view.getUint16(at, true);
@@ -382,9 +383,11 @@ class ChunkQueue {
 
   /** Consumes and returns up to `max` bytes from the front chunk, as a view. */
   takeFromFront(max: number): Uint8Array {
-    const front = this.front();
-    const taken = front.length <= max ? front : front.subarray(0, max);
-    this.skip(taken.length);
+    const chunk = this.chunks[0];
+    const start = this.offset;
+    const end = Math.min(chunk.length, start + max);
+    const taken = start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
+    this.skip(end - start);
     return taken;
   }
 
@@ -423,10 +426,18 @@ class ChunkQueue {
   }
 
   uint16At(index: number): number {
+    const chunk = this.chunks[0];
+    const at = this.offset + index;
+    if (chunk !== undefined && at + 2 <= chunk.length) return chunk[at] | (chunk[at + 1] << 8);
     return this.byteAt(index) | (this.byteAt(index + 1) << 8);
   }
 
   uint32At(index: number): number {
+    const chunk = this.chunks[0];
+    const at = this.offset + index;
+    if (chunk !== undefined && at + 4 <= chunk.length) {
+      return (chunk[at] | (chunk[at + 1] << 8) | (chunk[at + 2] << 16) | (chunk[at + 3] << 24)) >>> 0;
+    }
     return (this.uint16At(index) | (this.uint16At(index + 2) << 16)) >>> 0;
   }
 

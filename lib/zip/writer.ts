@@ -40,6 +40,8 @@ export interface ZipEntryStart {
 }
 
 const VERSION_DEFAULT = 20;
+/** What `endEntry` returns for an entry without a data descriptor. */
+const NOTHING = new Uint8Array(0);
 const VERSION_ZIP64 = 45;
 
 /** The DOS date of 1980-01-01 00:00, the earliest a zip timestamp can express. */
@@ -107,7 +109,7 @@ export class ZipWriter {
     this.centralRecords.push(record);
     this.entries++;
     this.centralSize += record.length;
-    if (!entry.start.hasDataDescriptor) return new Uint8Array(0);
+    if (!entry.start.hasDataDescriptor) return NOTHING;
     const wide = entry.zip64Header || needsZip64(final.compressedSize, final.uncompressedSize);
     return this.count(dataDescriptor(final, wide));
   }

@@ -7,36 +7,39 @@ function pieces(lengths: readonly number[]): Uint8Array[] {
   return lengths.map((length) => Uint8Array.from({ length }, () => next++ % 256));
 }
 
-/** What a consumer gets that takes a chunk whenever one is full, and the rest at the end. */
-function join(input: readonly Uint8Array[], minBytes: number): Uint8Array[] {
-  const joiner = new PieceJoiner(minBytes);
+/** What a consumer gets that takes every whole chunk as soon as it is ready, and drains at the end. */
+function join(input: readonly Uint8Array[], chunkBytes: number): Uint8Array[] {
+  const joiner = new PieceJoiner(chunkBytes);
   const out: Uint8Array[] = [];
   for (const piece of input) {
     joiner.add(piece);
-    if (joiner.full) out.push(joiner.take());
+    while (joiner.full) out.push(joiner.take());
   }
-  if (joiner.heldBytes > 0) out.push(joiner.take());
+  out.push(...joiner.drain());
   return out;
 }
 
-test('small pieces are joined into chunks of at least minBytes, bytes and order unchanged', () => {
+test('pieces are joined into chunks of chunkBytes, a piece that does not fit going on in the next; bytes and order unchanged', () => {
   const input = pieces([30, 10, 16, 50, 3, 100, 1, 1]);
   const chunks = join(input, 64);
-  assert.deepEqual(chunks.map((chunk) => chunk.length), [106, 103, 2]);
+  assert.deepEqual(chunks.map((chunk) => chunk.length), [64, 64, 64, 19]);
   assert.deepEqual(Buffer.concat(chunks), Buffer.concat(input));
 });
 
-test('a piece at least minBytes long with nothing held passes through as it is, not copied', () => {
-  const input = pieces([200, 10, 70]);
+test('a piece of at least chunkBytes between chunks passes through as it is, not copied', () => {
+  const input = pieces([200, 10, 70, 64]);
   const chunks = join(input, 64);
-  assert.deepEqual(chunks.map((chunk) => chunk.length), [200, 80]);
+  assert.deepEqual(chunks.map((chunk) => chunk.length), [200, 64, 64, 16]);
   assert.equal(chunks[0], input[0]);
+  assert.notEqual(chunks[2], input[3], 'with bytes held, a long piece is copied after them');
+  assert.deepEqual(Buffer.concat(chunks), Buffer.concat(input));
 });
 
-test('empty pieces are dropped; nothing in, nothing out', () => {
+test('empty pieces are dropped; nothing in, nothing out; take without a whole chunk is a misuse', () => {
   assert.deepEqual(join([], 64), []);
   const joiner = new PieceJoiner(1);
   joiner.add(new Uint8Array(0));
   assert.equal(joiner.full, false);
-  assert.equal(joiner.heldBytes, 0);
+  assert.deepEqual([...joiner.drain()], []);
+  assert.throws(() => joiner.take(), /no whole chunk/);
 });
