@@ -394,8 +394,7 @@ class ChunkQueue {
   /** Consumes and returns exactly `length` buffered bytes: a view if they lie in one chunk. */
   take(length: number): Uint8Array {
     if (length === 0) return new Uint8Array(0);
-    const front = this.front();
-    if (front.length >= length) return this.takeFromFront(length);
+    if (this.frontHolds(length)) return this.takeFromFront(length);
     const joined = new Uint8Array(length);
     for (let filled = 0; filled < length; ) {
       const part = this.takeFromFront(length - filled);

@@ -40,6 +40,7 @@ export interface ZipEntryStart {
 }
 
 const VERSION_DEFAULT = 20;
+const CENTRAL_INITIAL_BYTES = 16 << 10;
 /** What `endEntry` returns for an entry without a data descriptor. */
 const NOTHING = new Uint8Array(0);
 const VERSION_ZIP64 = 45;
@@ -57,7 +58,11 @@ interface OpenEntry {
 
 /** Writes one zip archive; call the methods in archive order and send what each returns. */
 export class ZipWriter {
-  private readonly centralRecords: Uint8Array[] = [];
+  /**
+   * The central directory so far, its records written straight into one growing buffer: not a
+   * record object per entry, of which a module with 100,000 files would hold 100,000 until the end.
+   */
+  private central = Buffer.allocUnsafe(CENTRAL_INITIAL_BYTES);
   private centralSize = 0;
   private entries = 0;
   private written = 0;
@@ -77,12 +82,15 @@ export class ZipWriter {
   /** Begins an entry: returns its local file header. */
   startEntry(start: ZipEntryStart): Uint8Array {
     if (this.open || this.finished) throw new Error(`zip writer: cannot start ${start.name} now`);
-    const nameBytes = Buffer.from(start.name, 'utf8');
-    if (nameBytes.length > UINT16_MAX) throw new Error(`zip writer: name longer than 65535 bytes: ${start.name.slice(0, 80)}…`);
+    const nameLength = Buffer.byteLength(start.name, 'utf8');
+    if (nameLength > UINT16_MAX) throw new Error(`zip writer: name longer than 65535 bytes: ${start.name.slice(0, 80)}…`);
     const { declared } = start;
     const zip64Header = needsZip64(declared.compressedSize, declared.uncompressedSize) || (start.hasDataDescriptor && start.zip64 === true);
+    const header = localHeader(start, nameLength, zip64Header);
+    // The central record copies the name from the local header: one UTF-8 encoding per entry.
+    const nameBytes = header.subarray(LOCAL_HEADER_SIZE, LOCAL_HEADER_SIZE + nameLength);
     this.open = { start, nameBytes, offset: this.written, zip64Header, dataWritten: 0 };
-    return this.count(localHeader(start, nameBytes, zip64Header));
+    return this.count(header);
   }
 
   /** Passes a piece of the open entry's (compressed) data through. */
@@ -105,10 +113,8 @@ export class ZipWriter {
       throw new Error(`zip writer: ${entry.start.name} declares ${final.compressedSize} bytes, got ${entry.dataWritten}`);
     }
     this.open = undefined;
-    const record = centralHeader(entry, final);
-    this.centralRecords.push(record);
+    writeCentralHeader(entry, final, (length) => this.reserveCentral(length));
     this.entries++;
-    this.centralSize += record.length;
     if (!entry.start.hasDataDescriptor) return NOTHING;
     const wide = entry.zip64Header || needsZip64(final.compressedSize, final.uncompressedSize);
     return this.count(dataDescriptor(final, wide));
@@ -138,9 +144,21 @@ export class ZipWriter {
       zip64 ? UINT32_MAX : this.centralSize,
       zip64 ? UINT32_MAX : directoryOffset,
     );
-    const tail = Buffer.concat([...this.centralRecords, ...trailer, end]);
-    this.centralRecords.length = 0;
+    const tail = Buffer.concat([this.central.subarray(0, this.centralSize), ...trailer, end]);
+    this.central = Buffer.alloc(0);
     return this.count(tail);
+  }
+
+  /** The next `length` bytes of the central directory, zeroed, for a record to be written into. */
+  private reserveCentral(length: number): Buffer {
+    if (this.centralSize + length > this.central.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.central.length, this.centralSize + length));
+      this.central.copy(grown, 0, 0, this.centralSize);
+      this.central = grown;
+    }
+    const record = this.central.subarray(this.centralSize, this.centralSize + length);
+    this.centralSize += length;
+    return record.fill(0);
   }
 
   private count(bytes: Uint8Array): Uint8Array {
@@ -158,10 +176,10 @@ function flagsOf(start: ZipEntryStart): number {
 }
 
 /** The local file header; with `zip64` the sizes are 0xFFFFFFFF and given in a Zip64 extra field. */
-function localHeader(start: ZipEntryStart, name: Uint8Array, zip64: boolean): Uint8Array {
+function localHeader(start: ZipEntryStart, nameLength: number, zip64: boolean): Buffer {
   const { declared } = start;
   const extraLength = zip64 ? 20 : 0;
-  const bytes = zeroed(LOCAL_HEADER_SIZE + name.length + extraLength);
+  const bytes = zeroed(LOCAL_HEADER_SIZE + nameLength + extraLength);
   bytes.writeUInt32LE(LOCAL_HEADER_SIG, 0);
   bytes.writeUInt16LE(zip64 ? VERSION_ZIP64 : VERSION_DEFAULT, 4);
   bytes.writeUInt16LE(flagsOf(start), 6);
@@ -171,11 +189,11 @@ function localHeader(start: ZipEntryStart, name: Uint8Array, zip64: boolean): Ui
   bytes.writeUInt32LE(declared.crc32, 14);
   bytes.writeUInt32LE(zip64 ? UINT32_MAX : declared.compressedSize, 18);
   bytes.writeUInt32LE(zip64 ? UINT32_MAX : declared.uncompressedSize, 22);
-  bytes.writeUInt16LE(name.length, 26);
+  bytes.writeUInt16LE(nameLength, 26);
   bytes.writeUInt16LE(extraLength, 28);
-  bytes.set(name, LOCAL_HEADER_SIZE);
+  bytes.write(start.name, LOCAL_HEADER_SIZE, 'utf8');
   if (zip64) {
-    const at = LOCAL_HEADER_SIZE + name.length;
+    const at = LOCAL_HEADER_SIZE + nameLength;
     bytes.writeUInt16LE(ZIP64_EXTRA_ID, at);
     bytes.writeUInt16LE(16, at + 2);
     bytes.writeBigUInt64LE(BigInt(declared.uncompressedSize), at + 4);
@@ -199,13 +217,16 @@ function dataDescriptor(trailer: ZipEntryTrailer, wide: boolean): Uint8Array {
   return bytes;
 }
 
-/** The central directory header: made by MS-DOS (no unix mode), like Go's `archive/zip` writes. */
-function centralHeader(entry: OpenEntry, final: ZipEntryTrailer): Uint8Array {
+/**
+ * The central directory header, written into the zeroed bytes `reserve` gives: made by MS-DOS (no
+ * unix mode), like Go's `archive/zip` writes.
+ */
+function writeCentralHeader(entry: OpenEntry, final: ZipEntryTrailer, reserve: (length: number) => Buffer): void {
   const zip64 = needsZip64(final.compressedSize, final.uncompressedSize, entry.offset);
   const version = zip64 || entry.zip64Header ? VERSION_ZIP64 : VERSION_DEFAULT;
   const name = entry.nameBytes;
   const extraLength = zip64 ? 28 : 0;
-  const bytes = zeroed(CENTRAL_HEADER_SIZE + name.length + extraLength);
+  const bytes = reserve(CENTRAL_HEADER_SIZE + name.length + extraLength);
   bytes.writeUInt32LE(CENTRAL_HEADER_SIG, 0);
   bytes.writeUInt16LE(version, 4);
   bytes.writeUInt16LE(version, 6);
@@ -228,7 +249,6 @@ function centralHeader(entry: OpenEntry, final: ZipEntryTrailer): Uint8Array {
     bytes.writeBigUInt64LE(BigInt(final.compressedSize), at + 12);
     bytes.writeBigUInt64LE(BigInt(entry.offset), at + 20);
   }
-  return bytes;
 }
 
 function zip64EndRecord(entries: number, directorySize: number, directoryOffset: number): Uint8Array {
