@@ -62,7 +62,7 @@ export class ZipWriter {
    * The central directory so far, its records written straight into one growing buffer: not a
    * record object per entry, of which a module with 100,000 files would hold 100,000 until the end.
    */
-  private central = Buffer.allocUnsafe(CENTRAL_INITIAL_BYTES);
+  private central = Buffer.alloc(CENTRAL_INITIAL_BYTES);
   private centralSize = 0;
   private entries = 0;
   private written = 0;
@@ -144,21 +144,25 @@ export class ZipWriter {
       zip64 ? UINT32_MAX : this.centralSize,
       zip64 ? UINT32_MAX : directoryOffset,
     );
-    const tail = Buffer.concat([this.central.subarray(0, this.centralSize), ...trailer, end]);
+    for (const record of [...trailer, end]) this.reserveCentral(record.length).set(record);
+    const tail = this.central.subarray(0, this.centralSize);
     this.central = Buffer.alloc(0);
     return this.count(tail);
   }
 
-  /** The next `length` bytes of the central directory, zeroed, for a record to be written into. */
+  /**
+   * The next `length` bytes of the central directory for a record to be written into. They are
+   * zero: the buffer is allocated zeroed and nothing beyond `centralSize` has been written.
+   */
   private reserveCentral(length: number): Buffer {
     if (this.centralSize + length > this.central.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.central.length, this.centralSize + length));
+      const grown = Buffer.alloc(Math.max(2 * this.central.length, this.centralSize + length));
       this.central.copy(grown, 0, 0, this.centralSize);
       this.central = grown;
     }
     const record = this.central.subarray(this.centralSize, this.centralSize + length);
     this.centralSize += length;
-    return record.fill(0);
+    return record;
   }
 
   private count(bytes: Uint8Array): Uint8Array {
