@@ -9,6 +9,7 @@ import {
   checkPathMajor,
   splitPathVersion,
 } from '../../lib/module-path.ts';
+import { seededRandom } from '../support/random.ts';
 
 /** A lone surrogate: a JavaScript string with no UTF-8 form, our equivalent of Go's `"\xFF"`. */
 const LONE_SURROGATE = '\uDC00';
@@ -303,4 +304,18 @@ describe('checkPathMajor (x/mod TestCheck and TestMatchPathMajor, /vN cases)', (
   for (const [v, pathMajor, ok] of cases) {
     it(`${v} with ${JSON.stringify(pathMajor)}`, () => assert.equal(checkPathMajor(v, pathMajor), ok));
   }
+});
+
+describe('checkFilePath over many elements', () => {
+  it('answers as its elements do, one at a time (the one-scan shortcut changes no verdict)', () => {
+    const random = seededRandom(31);
+    const pieces = ['a', 'Z', '0', '.', '..', '-', '_', '~', ' ', 'con', 'NUL', 'com1', 'com10', 'lpt9', 'aux.', 'é', ';', '!', '[', ']', '{', '^', '+', 'x.'];
+    const pick = () => pieces[Math.floor(random() * pieces.length)]!;
+    for (let i = 0; i < 5000; i++) {
+      const elements = Array.from({ length: 1 + Math.floor(random() * 4) }, () => Array.from({ length: 1 + Math.floor(random() * 3) }, pick).join(''));
+      const path = elements.join('/');
+      const expected = elements.map(checkFileElement).find((problem) => problem !== undefined);
+      assert.equal(checkFilePath(path), expected, JSON.stringify(path));
+    }
+  });
 });
