@@ -54,8 +54,8 @@ export interface ModuleZipSummary {
 }
 
 /**
- * The module zip as a sequence of byte chunks of `chunkBytes` (the last may be shorter, a long
- * piece of entry data may pass whole); the return value summarises it. Input is read only while no
+ * The module zip as a sequence of byte chunks, mostly of `chunkBytes` (see `PieceJoiner`: a large
+ * file's data passes whole, after a shorter chunk); the return value summarises it. Input is read only while no
  * whole chunk of output is waiting, so the transform holds about `chunkBytes` plus one source chunk.
  */
 export async function* moduleZip(options: ModuleZipOptions, chunkBytes = 64 << 10): AsyncGenerator<Uint8Array, ModuleZipSummary> {

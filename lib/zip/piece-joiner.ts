@@ -4,7 +4,8 @@
  * one per piece, and the stream one step per chunk: with thousands of small files the per-piece
  * cost, not the copying, was what limited a zip's speed. Pieces are copied into the chunk being
  * filled as they come (a piece that does not fit continues in the next chunk); a piece of at least
- * `chunkBytes` that arrives between chunks is passed on whole, uncopied.
+ * `chunkBytes` (a large file's data, as git's pipe delivers it) is passed on whole, uncopied, after
+ * what is held so far as a shorter chunk.
  */
 export class PieceJoiner {
   readonly #chunkBytes: number;
@@ -20,7 +21,8 @@ export class PieceJoiner {
 
   /** Holds `piece` (one passed on whole is not copied: the caller must not reuse its memory). */
   add(piece: Uint8Array): void {
-    if (this.#filled === 0 && piece.length >= this.#chunkBytes) {
+    if (piece.length >= this.#chunkBytes) {
+      this.#readyFilled();
       this.#ready.push(piece);
       return;
     }
@@ -52,8 +54,13 @@ export class PieceJoiner {
 
   /** Everything still held, in order, the last chunk partly filled; the joiner is then empty. */
   *drain(): Generator<Uint8Array> {
+    this.#readyFilled();
     while (this.full) yield this.take();
-    if (this.#filled > 0) yield this.#filling!.subarray(0, this.#filled);
+  }
+
+  /** Makes the chunk being filled ready as it is, however short. */
+  #readyFilled(): void {
+    if (this.#filled > 0) this.#ready.push(this.#filling!.subarray(0, this.#filled));
     this.#filling = undefined;
     this.#filled = 0;
   }

@@ -19,19 +19,20 @@ function join(input: readonly Uint8Array[], chunkBytes: number): Uint8Array[] {
   return out;
 }
 
-test('pieces are joined into chunks of chunkBytes, a piece that does not fit going on in the next; bytes and order unchanged', () => {
-  const input = pieces([30, 10, 16, 50, 3, 100, 1, 1]);
+test('short pieces are joined into chunks of chunkBytes, a piece that does not fit going on in the next; bytes and order unchanged', () => {
+  const input = pieces([30, 10, 16, 50, 3, 60, 1, 1]);
   const chunks = join(input, 64);
-  assert.deepEqual(chunks.map((chunk) => chunk.length), [64, 64, 64, 19]);
+  assert.deepEqual(chunks.map((chunk) => chunk.length), [64, 64, 43]);
   assert.deepEqual(Buffer.concat(chunks), Buffer.concat(input));
 });
 
-test('a piece of at least chunkBytes between chunks passes through as it is, not copied', () => {
-  const input = pieces([200, 10, 70, 64]);
+test('a piece of at least chunkBytes passes through as it is, not copied, after what is held', () => {
+  const input = pieces([200, 10, 70, 64, 5]);
   const chunks = join(input, 64);
-  assert.deepEqual(chunks.map((chunk) => chunk.length), [200, 64, 64, 16]);
+  assert.deepEqual(chunks.map((chunk) => chunk.length), [200, 10, 70, 64, 5]);
   assert.equal(chunks[0], input[0]);
-  assert.notEqual(chunks[2], input[3], 'with bytes held, a long piece is copied after them');
+  assert.equal(chunks[2], input[2], 'with bytes held, they go first as a shorter chunk');
+  assert.equal(chunks[3], input[3]);
   assert.deepEqual(Buffer.concat(chunks), Buffer.concat(input));
 });
 
