@@ -73,7 +73,7 @@ export function parseLsTreeRecord(record: string): TreeEntry {
 }
 
 /** Splits a byte stream into NUL-terminated UTF-8 records, keeping partial records across chunks. */
-class NulRecords {
+export class NulRecords {
   readonly #onRecord: (record: string) => void;
   readonly #decoder = new TextDecoder('utf-8');
   #rest: Buffer = Buffer.alloc(0);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { GitError } from '../../lib/git/run.ts';
-import { listTree, parseLsTreeRecord } from '../../lib/git/tree.ts';
+import { listTree, NulRecords, parseLsTreeRecord } from '../../lib/git/tree.ts';
 import { TestRepo } from '../support/git-repo.ts';
 
 let repo: TestRepo;
@@ -108,4 +108,19 @@ test('records split across output chunks are reassembled', async () => {
   } finally {
     big.remove();
   }
+});
+
+test('NUL-terminated records come out whole and decoded wherever the chunks split them, even inside a character', () => {
+  const records = ['100644 blob a\tplain', '100644 blob b\tnaïve/ünïcödé', '', '120000 blob c\t€ sign'];
+  const bytes = Buffer.from(records.map((record) => `${record}\0`).join(''));
+  for (const size of [1, 2, 3, 5, 8, bytes.length]) {
+    const seen: string[] = [];
+    const splitter = new NulRecords((record) => seen.push(record));
+    for (let at = 0; at < bytes.length; at += size) splitter.push(bytes.subarray(at, at + size));
+    splitter.end();
+    assert.deepEqual(seen, records, `${size}-byte chunks`);
+  }
+  const unfinished = new NulRecords(() => undefined);
+  unfinished.push(Buffer.from('100644 blob a\tno end'));
+  assert.throws(() => unfinished.end(), /ended inside a record/);
 });
