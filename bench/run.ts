@@ -184,12 +184,16 @@ async function runArchive(gitDir: string, level: Level, env: NodeJS.ProcessEnv):
   const devNull = openSync('/dev/null', 'w');
   const started = performance.now();
   try {
-    const args = [`--git-dir=${gitDir}`, '-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', ...LEVEL_FLAGS[level], VERSION];
-    await exited(spawn('git', args, { stdio: ['ignore', devNull, 'inherit'], env }), 'git archive');
+    await exited(spawn('git', archiveArgs(gitDir, level), { stdio: ['ignore', devNull, 'inherit'], env }), 'git archive');
   } finally {
     closeSync(devNull);
   }
   return (performance.now() - started) / 1000;
+}
+
+/** `git archive` of the version as the server runs it (the same eol settings), at `level`, to stdout. */
+function archiveArgs(gitDir: string, level: Level): string[] {
+  return [`--git-dir=${gitDir}`, '-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', ...LEVEL_FLAGS[level], VERSION];
 }
 
 /**
@@ -199,8 +203,7 @@ async function runArchive(gitDir: string, level: Level, env: NodeJS.ProcessEnv):
  */
 async function runArchiveIntoPipe(gitDir: string, level: Level, env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
-  const args = [`--git-dir=${gitDir}`, '-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', ...LEVEL_FLAGS[level], VERSION];
-  const child = spawn('git', args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const child = spawn('git', archiveArgs(gitDir, level), { stdio: ['ignore', 'pipe', 'inherit'], env });
   child.stdout!.resume();
   await exited(child, 'git archive');
   return (performance.now() - started) / 1000;

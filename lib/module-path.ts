@@ -113,12 +113,18 @@ function checkElement(elem: string, kind: PathKind): string | undefined {
   return undefined;
 }
 
+/** ASCII letters, digits and {@link FILE_NAME_PUNCTUATION} but the dot, as a regex class body. */
+const FILE_ASCII_CLASS = String.raw`A-Za-z0-9!#$%&()+,\-=@[\]^_{}~ `;
+
+/** A file-path element of those characters and dots, not ending in a dot (a regex source). */
+const PLAIN_ELEMENT = String.raw`[.${FILE_ASCII_CLASS}]*[${FILE_ASCII_CLASS}]`;
+
 /**
  * A file path whose every element is plainly valid (ASCII file-name characters, not ending in a dot,
  * so neither empty nor all dots): with no reserved name in it, `checkElement` would pass each one.
  * A deep tree's paths have hundreds of elements; this answers for most paths in one scan.
  */
-const PLAIN_FILE_PATH = /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]*[A-Za-z0-9!#$%&()+,\-=@[\]^_{}~ ](?:\/[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ ]*[A-Za-z0-9!#$%&()+,\-=@[\]^_{}~ ])*$/;
+const PLAIN_FILE_PATH = new RegExp(String.raw`^${PLAIN_ELEMENT}(?:\/${PLAIN_ELEMENT})*$`);
 
 /** An element that is a Windows reserved name up to its first dot (see {@link WINDOWS_RESERVED_NAME}). */
 const RESERVED_NAME_ANYWHERE = /(?:^|\/)(?:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(?:[./]|$)/i;
@@ -147,7 +153,7 @@ const ALLOWED_CHAR: Readonly<Record<PathKind, (char: string) => boolean>> = {
 const ALLOWED_ELEMENT: Readonly<Record<PathKind, RegExp>> = {
   module: /^[A-Za-z0-9._~-]*$/,
   import: /^[A-Za-z0-9._~+-]*$/,
-  file: /^[A-Za-z0-9!#$%&()+,\-.=@[\]^_{}~ \p{L}]*$/u,
+  file: new RegExp(String.raw`^[.${FILE_ASCII_CLASS}\p{L}]*$`, 'u'),
 };
 
 /** `modPathOK`: ASCII letters and digits, `-`, `.`, `_` and `~`. */

@@ -1,9 +1,9 @@
 /**
  * The zip of a module version, from the repository to the first byte: list the module's files
  * (`git ls-tree`, no blob read), decide with the go command's rules what goes in or makes the whole
- * zip an error (once per commit and directory: see `ZipLayout`), then stream `git archive` (one, or several over parts of a large module) through
- * the module-zip transform. Everything that can refuse the version happens before the caller
- * sends a status line.
+ * zip an error (once per commit and directory: see `ZipLayout`), then stream `git archive` (one, or
+ * several over parts of a large module) through the module-zip transform. Everything that can
+ * refuse the version happens before the caller sends a status line.
  */
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';

@@ -23,6 +23,7 @@ import type { ModuleZipStream } from './module-zip-source.ts';
 import { PinConflictError, type Pin, type PinStore } from './pins.ts';
 import { isPseudoVersion } from './pseudo.ts';
 import * as semver from './semver.ts';
+import { END_SIZE } from './zip/format.ts';
 import { Hash1, hashGoMod } from './zip/hash.ts';
 
 /** The module a request is about, and where its repository is. */
@@ -43,7 +44,7 @@ export interface PinGuardOptions {
 }
 
 /** A zip's end of central directory record (ours never has a comment): the bytes held back. */
-const END_RECORD_BYTES = 22;
+const END_RECORD_BYTES = END_SIZE;
 
 export class PinGuard {
   readonly store: PinStore;
