@@ -6,18 +6,21 @@
  *     import { createHandler } from 'git-goproxy';
  *     createServer(createHandler({ repos: '/srv/git', moduleHost: 'git.example.com' })).listen(8080);
  */
-import type { ProxyOptions } from './config.ts';
-import { resolveOptions } from './config.ts';
-import { TokenStore } from './auth.ts';
-import type { Handler } from './handler.ts';
-import { makeHandler } from './handler.ts';
-import { logger } from './log.ts';
-import { Metrics } from './metrics.ts';
-import { ModuleService } from './service.ts';
+import type { ProxyOptions } from './cli/config.ts';
+import { resolveOptions } from './cli/config.ts';
+import { TokenStore } from './access/auth.ts';
+import type { Handler } from './http/handler.ts';
+import { makeHandler } from './http/handler.ts';
+import { logger } from './common/log.ts';
+import { Metrics } from './http/metrics.ts';
+import { ModuleService } from './access/module-service.ts';
 
-export type { ProxyOptions, ProjectConfig, TokenConfig, Visibility, CompressionLevel } from './config.ts';
-export type { Handler, NextFunction } from './handler.ts';
-export type { LogLevel } from './log.ts';
+export type { ProxyOptions } from './cli/config.ts';
+export type { ProjectConfig } from './access/projects.ts';
+export type { TokenConfig, Visibility } from './access/auth.ts';
+export type { CompressionLevel } from './git/archive.ts';
+export type { Handler, NextFunction } from './http/handler.ts';
+export type { LogLevel } from './common/log.ts';
 
 /** A request handler that also owns git processes: call `close()` when the server stops. */
 export interface GoProxyHandler extends Handler {

@@ -6,16 +6,17 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ServerConfig } from './config.ts';
-import { ConfigError, DEFAULT_LISTEN, DEFAULT_MODULE_HOST, loadConfigFile, parseListen, proxyOptionsOf } from './config.ts';
-import { createProxyServer } from './http-server.ts';
+import type { ServerConfig } from './cli/config.ts';
+import { ConfigError } from './common/errors.ts';
+import { DEFAULT_LISTEN, DEFAULT_MODULE_HOST, loadConfigFile, parseListen, proxyOptionsOf } from './cli/config.ts';
+import { createProxyServer } from './http/server.ts';
 import { createHandler } from './index.ts';
-import { isClusterWorker, runPrimary } from './cluster.ts';
-import { logger } from './log.ts';
-import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, gracefulShutdown, stopOnSignals } from './shutdown.ts';
-import { pinsCommand } from './pins-cli.ts';
-import { sumCommand } from './sum.ts';
-import { runTokenCommand } from './tokens.ts';
+import { isClusterWorker, runPrimary } from './cli/cluster.ts';
+import { logger } from './common/log.ts';
+import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, gracefulShutdown, stopOnSignals } from './cli/shutdown.ts';
+import { pinsCommand } from './cli/pins-command.ts';
+import { sumCommand } from './cli/sum-command.ts';
+import { runTokenCommand } from './cli/token-command.ts';
 
 const USAGE = `Usage: node lib/server.js [flags]
        node lib/server.js token create|list|revoke …   (access tokens: token --help)
@@ -165,7 +166,7 @@ function announceListening(config: ServerConfig, projects: number, listenHost: s
   process.stdout.write(`git-goproxy: GOPROXY=http://${host}:${port}${config.basePath ?? ''}\n`);
 }
 
-/** `sum MODULE@VERSION…` with the server's flags (lib/sum.ts). */
+/** `sum MODULE@VERSION…` with the server's flags (lib/cli/sum-command.ts). */
 function sum(argv: string[]): void {
   const targets: string[] = [];
   let config: ServerConfig;

@@ -24,14 +24,15 @@ const NEUTRALISE_EXPORT_ATTRIBUTES = '* -export-subst -export-ignore\n';
 const FULL_OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** Compression of the zip git writes: `store` is `-0`, `fast` is `-1`, `default` is git's own. */
-export type ArchiveLevel = 'store' | 'fast' | 'default';
+/** Compression of zip entries: `store` (-0), `fast` (-1) or git's default. */
+export type CompressionLevel = 'store' | 'fast' | 'default';
 
 /** Options of `ShadowRepos.archiveZip`. */
 export interface ArchiveOptions extends Pick<GitRunOptions, 'signal' | 'limiter' | 'slot'> {
-  level?: ArchiveLevel;
+  level?: CompressionLevel;
 }
 
-const LEVEL_FLAGS: Record<ArchiveLevel, string[]> = { store: ['-0'], fast: ['-1'], default: [] };
+const LEVEL_FLAGS: Record<CompressionLevel, string[]> = { store: ['-0'], fast: ['-1'], default: [] };
 
 /** The shadow git dirs of all served repositories, kept under one base directory. */
 export class ShadowRepos {

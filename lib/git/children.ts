@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 const liveChildren = new Set<ChildProcess>();
 let startedChildren = 0;
 
-/** Told of each tracked child when it exits, with its run time (metrics.ts). */
+/** Told of each tracked child when it exits, with its run time (http/metrics.ts). */
 export type ChildExitListener = (child: ChildProcess, ms: number) => void;
 
 const exitListeners = new Set<ChildExitListener>();

@@ -4,7 +4,7 @@
  * Retry-After) instead of piling up work the machine cannot do.
  */
 import { availableParallelism } from 'node:os';
-import { ProxyError } from '../errors.ts';
+import { ProxyError } from '../common/errors.ts';
 
 /** Thrown by `Limiter.acquire` when every slot is taken and the queue is full. */
 export class GitBusyError extends ProxyError {

@@ -17,7 +17,7 @@
 import type { BigIntStats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { notFound } from '../errors.ts';
+import { notFound } from '../common/errors.ts';
 import type { ObjectReader } from './objects.ts';
 
 /** A snapshot of the refs the go command would see. */

@@ -26,7 +26,7 @@
  * `core.protectNTFS` (on by default since git 2.24), such as `GIT~1/x`, whatever x/mod would say
  * ({@link gitRefusesPath}); the go command then reports git's `invalid path`.
  */
-import { checkFilePath } from '../module-path.ts';
+import { checkFilePath } from '../modules/module-path.ts';
 import { strToFold } from './fold.ts';
 
 /** One entry of `git ls-tree -r -l -z <commit>`, its path relative to the module's directory. */

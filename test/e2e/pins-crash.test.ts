@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PINS_FILE, PinStore } from '../../lib/pins.ts';
+import { PINS_FILE, PinStore } from '../../lib/pins/file-store.ts';
 import { runCli, startCliServer, type CliServer } from '../support/cli-server.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';

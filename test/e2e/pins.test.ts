@@ -11,8 +11,8 @@ import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { goListVersions, goModDownload } from '../support/go-client.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
-import { logger } from '../../lib/log.ts';
-import { PinStore } from '../../lib/pins.ts';
+import { logger } from '../../lib/common/log.ts';
+import { PinStore } from '../../lib/pins/file-store.ts';
 
 const MODULE = 'go.localhost/group/pinned';
 

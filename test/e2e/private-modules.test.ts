@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hashToken } from '../../lib/auth.ts';
+import { hashToken } from '../../lib/access/auth.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { goGet, goModDownload, type GoMode } from '../support/go-client.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';

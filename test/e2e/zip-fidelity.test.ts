@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { escapePath } from '../../lib/escape.ts';
+import { escapePath } from '../../lib/modules/escape.ts';
 import { startDirectOracle, type DirectOracle } from '../support/direct-oracle.ts';
 import { DIRECT_HOST, goModDownload } from '../support/go-client.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';

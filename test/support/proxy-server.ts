@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createProxyServer, type ServerTimeouts } from '../../lib/http-server.ts';
+import { createProxyServer, type ServerTimeouts } from '../../lib/http/server.ts';
 import { createHandler, type GoProxyHandler, type ProxyOptions } from '../../lib/index.ts';
 
 export interface RunningProxy {

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { hashToken } from '../../lib/auth.ts';
-import type { ProxyOptions } from '../../lib/config.ts';
+import { hashToken } from '../../lib/access/auth.ts';
+import type { ProxyOptions } from '../../lib/cli/config.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { timingSafeEqual } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { Caller, CallerRequest } from '../../lib/auth.ts';
-import { TokenStore, findByDigest, hashToken, logAuthEvent, mayRead, parseExpiry } from '../../lib/auth.ts';
-import { Logger } from '../../lib/log.ts';
-import type { Visibility } from '../../lib/config.ts';
-import { compileGrant, grantPatternError } from '../../lib/grants.ts';
+import type { Caller, CallerRequest } from '../../lib/access/auth.ts';
+import { TokenStore, findByDigest, hashToken, logAuthEvent, mayRead, parseExpiry } from '../../lib/access/auth.ts';
+import { Logger } from '../../lib/common/log.ts';
+import type { Visibility } from '../../lib/access/auth.ts';
+import { compileGrant, grantPatternError } from '../../lib/access/grants.ts';
 
 const NOW = Date.parse('2024-06-01T12:00:00Z');
 const SECRET = 'ggp_team-secret';

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfigFile, parseListen, resolveOptions } from '../../lib/config.ts';
+import { loadConfigFile, parseListen, resolveOptions } from '../../lib/cli/config.ts';
+import { ConfigError } from '../../lib/common/errors.ts';
 
 function withConfigFile(content: string, check: (file: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'config-test-'));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { escapePath, escapeVersion, unescapePath, unescapeVersion } from '../../lib/escape.ts';
+import { escapePath, escapeVersion, unescapePath, unescapeVersion } from '../../lib/modules/escape.ts';
 
 describe('escapePath / unescapePath (x/mod escapeTests)', () => {
   const cases: readonly (readonly [string, string])[] = [

@@ -8,14 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ProxyError } from '../../lib/errors.ts';
-import { escapePath, escapeVersion, unescapePath, unescapeVersion } from '../../lib/escape.ts';
+import { ProxyError } from '../../lib/common/errors.ts';
+import { escapePath, escapeVersion, unescapePath, unescapeVersion } from '../../lib/modules/escape.ts';
 import { startedChildCount } from '../../lib/git/children.ts';
 import { couldBeRefName } from '../../lib/git/ref-name.ts';
-import { checkFileElement, checkModulePath } from '../../lib/module-path.ts';
-import { isPseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from '../../lib/pseudo.ts';
-import { parseRoute, type Route } from '../../lib/route.ts';
-import * as semver from '../../lib/semver.ts';
+import { checkFileElement, checkModulePath } from '../../lib/modules/module-path.ts';
+import { isPseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from '../../lib/modules/pseudo.ts';
+import { parseRoute, type Route } from '../../lib/http/route.ts';
+import * as semver from '../../lib/modules/semver.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { rawGet, sendRaw } from '../support/raw-http.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, test } from 'node:test';
-import { hashToken } from '../../lib/auth.ts';
+import { hashToken } from '../../lib/access/auth.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';

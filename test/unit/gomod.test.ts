@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { legacyGoMod, modulePathOf } from '../../lib/gomod.ts';
+import { legacyGoMod, modulePathOf } from '../../lib/modules/gomod.ts';
 
 test('modulePathOf reads the module directive like modfile.ModulePath', () => {
   assert.equal(modulePathOf('module example.com/m\n\ngo 1.19\n'), 'example.com/m');

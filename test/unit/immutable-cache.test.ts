@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ImmutableCache } from '../../lib/immutable-cache.ts';
+import { ImmutableCache } from '../../lib/common/immutable-cache.ts';
 
 test('concurrent lookups of one key share one computation, later ones hit the cache', async () => {
   const cache = new ImmutableCache<string>({ maxEntries: 10, maxWeight: 10 });

@@ -8,7 +8,7 @@ import {
   checkModulePath,
   checkPathMajor,
   splitPathVersion,
-} from '../../lib/module-path.ts';
+} from '../../lib/modules/module-path.ts';
 import { seededRandom } from '../support/random.ts';
 
 /** A lone surrogate: a JavaScript string with no UTF-8 form, our equivalent of Go's `"\xFF"`. */

@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
-import { basePathError, stripBasePath } from '../../lib/base-path.ts';
+import { basePathError, stripBasePath } from '../../lib/http/base-path.ts';
 import { runGit } from '../../lib/git/run.ts';
 import { Limiter } from '../../lib/git/limiter.ts';
-import { acceptsGzip, cacheControl, matchesIfNoneMatch, versionETag } from '../../lib/http-cache.ts';
-import { Logger } from '../../lib/log.ts';
-import { Metrics } from '../../lib/metrics.ts';
-import type { ModuleVersion } from '../../lib/modules.ts';
+import { acceptsGzip, cacheControl, matchesIfNoneMatch, versionETag } from '../../lib/http/cache.ts';
+import { Logger } from '../../lib/common/log.ts';
+import { Metrics } from '../../lib/http/metrics.ts';
+import type { ModuleVersion } from '../../lib/modules/module-repo.ts';
 
 const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PINS_FILE, PinConflictError, PinStore, type Pin } from '../../lib/pins.ts';
+import { PINS_FILE, PinConflictError, PinStore, type Pin } from '../../lib/pins/file-store.ts';
 import { withTempDir } from '../support/temp.ts';
 
 const COMMIT_A = 'a'.repeat(40);

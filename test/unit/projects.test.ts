@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { resolveOptions } from '../../lib/config.ts';
-import { ProjectIndex } from '../../lib/projects.ts';
+import { resolveOptions } from '../../lib/cli/config.ts';
+import { ProjectIndex } from '../../lib/access/projects.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'projects-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import {
   pseudoVersionBase,
   pseudoVersionRev,
   pseudoVersionTime,
-} from '../../lib/pseudo.ts';
+} from '../../lib/modules/pseudo.ts';
 
 /** x/mod `module/pseudo_test.go`'s time: 2006-01-02 15:04:05 UTC. */
 const PSEUDO_TIME = new Date('2006-01-02T15:04:05Z');

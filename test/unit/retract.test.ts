@@ -1,9 +1,9 @@
 /**
- * go.mod `retract` directives as modfile.ParseLax reads them (lib/retract.ts).
+ * go.mod `retract` directives as modfile.ParseLax reads them (lib/modules/retract.ts).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isRetracted, retractions } from '../../lib/retract.ts';
+import { isRetracted, retractions } from '../../lib/modules/retract.ts';
 
 test('single versions, intervals, blocks, quotes and comments', () => {
   const goMod = [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ProxyError } from '../../lib/errors.ts';
-import { parseRoute } from '../../lib/route.ts';
+import { ProxyError } from '../../lib/common/errors.ts';
+import { parseRoute } from '../../lib/http/route.ts';
 
 const instance = { kind: 'instance' } as const;
 

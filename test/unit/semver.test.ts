@@ -14,7 +14,7 @@ import {
   parse,
   prerelease,
   sortVersions,
-} from '../../lib/semver.ts';
+} from '../../lib/modules/semver.ts';
 
 /**
  * x/mod `semver/semver_test.go`'s table: version → `Canonical` ('' = invalid), listed in increasing

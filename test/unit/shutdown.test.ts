@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { startGit } from '../../lib/git/run.ts';
 import { liveChildCount } from '../../lib/git/children.ts';
-import { Logger } from '../../lib/log.ts';
-import { gracefulShutdown } from '../../lib/shutdown.ts';
+import { Logger } from '../../lib/common/log.ts';
+import { gracefulShutdown } from '../../lib/cli/shutdown.ts';
 import { withTempDir } from '../support/temp.ts';
 
 const quiet = new Logger({ level: 'silent' });

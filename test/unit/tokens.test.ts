@@ -4,9 +4,9 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { TokenStore } from '../../lib/auth.ts';
-import { loadConfigFile } from '../../lib/config.ts';
-import { runTokenCommand } from '../../lib/tokens.ts';
+import { TokenStore } from '../../lib/access/auth.ts';
+import { loadConfigFile } from '../../lib/cli/config.ts';
+import { runTokenCommand } from '../../lib/cli/token-command.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 let dir: string;

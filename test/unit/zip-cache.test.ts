@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requestedRange } from '../../lib/http-range.ts';
-import type { ModuleZipStream } from '../../lib/module-zip-source.ts';
-import { ZipCache, type CachedZip } from '../../lib/zip-cache.ts';
-import { ProxyError } from '../../lib/errors.ts';
+import { requestedRange } from '../../lib/http/range.ts';
+import type { ModuleZipStream } from '../../lib/zip/source.ts';
+import { ZipCache, type CachedZip } from '../../lib/zip/cache.ts';
+import { ProxyError } from '../../lib/common/errors.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 let root: string;

@@ -7,7 +7,7 @@
  * are atomic lines), which is what makes them interchangeable.
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { Logger } from './log.ts';
+import type { Logger } from '../common/log.ts';
 
 /** Least time between two restarts of workers that keep dying, so a crash loop does not spin. */
 const RESTART_DELAY_MS = 1000;

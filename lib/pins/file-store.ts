@@ -26,7 +26,7 @@
 import { closeSync, fdatasync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, write } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigError } from './config.ts';
+import { ConfigError } from '../common/errors.ts';
 
 /** What was served under one module version. */
 export interface Pin {

@@ -4,8 +4,8 @@
  * nothing outlives the process.
  */
 import type { Server } from 'node:http';
-import { killAllChildren } from './git/children.ts';
-import type { Logger } from './log.ts';
+import { killAllChildren } from '../git/children.ts';
+import type { Logger } from '../common/log.ts';
 
 /** Default time in-flight responses get to finish. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 30;

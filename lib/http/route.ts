@@ -10,15 +10,10 @@
  * `!` as `%21`) and case-encoded (`!x` for `X`): percent-decode first, then undo the case encoding
  * (go-reference.md §1.2). Anything that cannot be decoded is a 400 with the reason.
  */
-import { badRequest } from './errors.ts';
-import { unescapePath, unescapeVersion } from './escape.ts';
-import { checkModulePath } from './module-path.ts';
-
-/** Which projects a module request may be answered from. `id` is a numeric id or a full path. */
-export type Scope =
-  | { readonly kind: 'instance' }
-  | { readonly kind: 'project'; readonly id: string }
-  | { readonly kind: 'group'; readonly id: string };
+import { badRequest } from '../common/errors.ts';
+import { unescapePath, unescapeVersion } from '../modules/escape.ts';
+import { checkModulePath } from '../modules/module-path.ts';
+import type { Scope } from '../access/module-service.ts';
 
 export type ModuleOp = 'list' | 'latest' | 'info' | 'mod' | 'zip';
 

@@ -2,7 +2,7 @@
  * Small HTTP answers shared by the handler: plain-text errors, JSON and byte bodies.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProxyError } from './errors.ts';
+import { ProxyError } from '../common/errors.ts';
 
 /** Sends a complete body (or only its headers for HEAD). */
 export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: Uint8Array | string): void {

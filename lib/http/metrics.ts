@@ -7,8 +7,8 @@
  * own, and Prometheus sums the series of all scraped targets.
  */
 import type { ChildProcess } from 'node:child_process';
-import { liveChildCount, onChildExit } from './git/children.ts';
-import type { Limiter } from './git/limiter.ts';
+import { liveChildCount, onChildExit } from '../git/children.ts';
+import type { Limiter } from '../git/limiter.ts';
 
 /** The `Content-Type` of the exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -11,9 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hashToken, parseExpiry } from './auth.ts';
-import type { TokenConfig } from './config.ts';
-import { ConfigError, loadConfigFile, resolveOptions } from './config.ts';
+import { hashToken, parseExpiry } from '../access/auth.ts';
+import type { TokenConfig } from '../access/auth.ts';
+import { loadConfigFile, resolveOptions } from './config.ts';
+import { ConfigError } from '../common/errors.ts';
 
 /** Where the command writes, and the environment it reads `GIT_GOPROXY_CONFIG` from. */
 export interface CommandIo {

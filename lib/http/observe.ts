@@ -4,7 +4,7 @@
  * turned into one access-log line and the metrics once the response is over.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from './log.ts';
+import type { Logger } from '../common/log.ts';
 import type { Metrics } from './metrics.ts';
 
 /** What the handler learned while answering; filled in as it goes. */

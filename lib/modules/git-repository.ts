@@ -2,13 +2,13 @@
  * One served repository: its long-lived object reader, its in-process refs, and the `CodeHost`
  * view of them that the module resolver works with.
  */
-import type { CodeHost, Refs } from './modules.ts';
-import { isAncestor, tagsReachableFrom } from './git/history.ts';
-import type { Limiter } from './git/limiter.ts';
-import { ObjectReader, ObjectTooLargeError } from './git/objects.ts';
-import { notFound } from './errors.ts';
-import { ImmutableCache } from './immutable-cache.ts';
-import { RefStore } from './git/refs.ts';
+import type { CodeHost, Refs } from './module-repo.ts';
+import { isAncestor, tagsReachableFrom } from '../git/history.ts';
+import type { Limiter } from '../git/limiter.ts';
+import { ObjectReader, ObjectTooLargeError } from '../git/objects.ts';
+import { notFound } from '../common/errors.ts';
+import { ImmutableCache } from '../common/immutable-cache.ts';
+import { RefStore } from '../git/refs.ts';
 
 /** go.mod files over this size make the version invalid (`codehost.MaxGoMod`). */
 const MAX_GO_MOD = 16 << 20;

@@ -7,17 +7,29 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { notFound } from './errors.ts';
-import type { ArchiveLevel, ShadowRepos } from './git/archive.ts';
-import type { Limiter, Release } from './git/limiter.ts';
-import { gitExit } from './git/run.ts';
-import { ObjectTooLargeError, type ObjectReader } from './git/objects.ts';
-import { listTree } from './git/tree.ts';
-import type { ImmutableCache } from './immutable-cache.ts';
-import type { ModuleVersion } from './modules.ts';
-import { moduleZip } from './zip/module-zip.ts';
-import { partitionFiles } from './zip/partition.ts';
-import { inheritedLicense, MAX_LICENSE, parseGoDirective, planModuleZip, type TreeFile } from './zip/rules.ts';
+import { notFound } from '../common/errors.ts';
+import type { CompressionLevel, ShadowRepos } from '../git/archive.ts';
+import type { Limiter, Release } from '../git/limiter.ts';
+import { gitExit } from '../git/run.ts';
+import { ObjectTooLargeError, type ObjectReader } from '../git/objects.ts';
+import { listTree } from '../git/tree.ts';
+import type { ImmutableCache } from '../common/immutable-cache.ts';
+import type { ModuleVersion } from '../modules/module-repo.ts';
+import { moduleZip } from './module-zip.ts';
+import { partitionFiles } from './partition.ts';
+import { inheritedLicense, MAX_LICENSE, parseGoDirective, planModuleZip, type TreeFile } from './rules.ts';
+
+/**
+ * Version of the bytes this server writes for a module zip (entry order, headers, rules). Bump it
+ * when a change makes the zip of the same commit come out different, so caches drop old copies.
+ * 2: large zips at deflate levels are made by several git archives, in an interleaved entry order.
+ */
+export const ZIP_FORMAT_VERSION = 2;
+
+/** What besides the commit, module and version fixes a zip's bytes. */
+export function zipFormat(compression: CompressionLevel): string {
+  return `zip${ZIP_FORMAT_VERSION}-${compression}`;
+}
 
 export interface ModuleZipStream {
   /** The zip, chunk by chunk; throws if git or the archive fails part-way. */
@@ -31,7 +43,7 @@ export interface ZipSourceOptions {
   readonly objects: ObjectReader;
   readonly shadows: ShadowRepos;
   readonly limiter: Limiter;
-  readonly level: ArchiveLevel;
+  readonly level: CompressionLevel;
   readonly signal: AbortSignal;
   /** Receives each file's SHA-256 as it streams, for an `h1:` hash. */
   readonly onFileDigest?: (name: string, sha256Hex: string) => void;

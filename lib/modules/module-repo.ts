@@ -11,8 +11,8 @@
  * Retractions stay in the list (as in direct mode, the list is whole); as in direct mode, a retracted
  * tag is never a pseudo-version base nor the version a commit resolves to (`retractedVersions`).
  */
-import { notFound, ProxyError } from './errors.ts';
-import { couldBeRefName } from './git/ref-name.ts';
+import { notFound, ProxyError } from '../common/errors.ts';
+import { couldBeRefName } from '../git/ref-name.ts';
 import { legacyGoMod, modulePathOf } from './gomod.ts';
 import { checkPathMajor, splitPathVersion } from './module-path.ts';
 import { isRetracted, retractions } from './retract.ts';
@@ -187,7 +187,7 @@ export class ModuleRepo {
 
   /**
    * `version` with its files at `commit`, whatever the tags say now: how a pinned version is
-   * served after its tag moved (pins.ts). Undefined when the commit is no longer in the repository.
+   * served after its tag moved (pins/file-store.ts). Undefined when the commit is no longer in the repository.
    */
   async atCommit(version: string, commit: string): Promise<ModuleVersion | undefined> {
     const time = await this.#host.commitTime(commit);

@@ -7,44 +7,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve, dirname, isAbsolute } from 'node:path';
-import { parseExpiry } from './auth.ts';
-import { grantPatternError } from './grants.ts';
-import { basePathError } from './base-path.ts';
-import type { LogLevel } from './log.ts';
-import { LOG_LEVELS } from './log.ts';
-
-/**
- * Who may read a project without a token that grants it: `public` anyone, `private` no one, `local`
- * only clients on this machine (loopback connections without forwarding headers).
- */
-export type Visibility = 'public' | 'private' | 'local';
-export type CompressionLevel = 'store' | 'fast' | 'default';
-
-/** A project named in the config: gives a discovered repository an id, a vanity path or a visibility. */
-export interface ProjectConfig {
-  /** Full path of the project, e.g. `group/sub/name` (its path below `repos`, without `.git`). */
-  path: string;
-  /** Numeric id for `/api/v4/projects/:id/…`. */
-  id?: number;
-  /** Module path to serve it as, instead of `<moduleHost>/<path>` (e.g. `golang.org/x/sync`). */
-  modulePath?: string;
-  /** Who may read it; default: `defaultVisibility`. */
-  visibility?: Visibility;
-  /** Absolute path of the bare repository, for a project that is not below `repos`. */
-  repo?: string;
-}
-
-/** An access token: only the SHA-256 of its secret is stored (`node lib/server.js token create`). */
-export interface TokenConfig {
-  /** Unique name, shown in logs and used by `token revoke`. */
-  name: string;
-  /** SHA-256 of the secret, lower-case hex. */
-  sha256: string;
-  /** Project path globs it grants read access to: `group/app`, `group/*`, `group/**`, `**`. */
-  grants: string[];
-  /** When it stops working: a date (`2025-12-31`, start of that day UTC) or a timestamp with offset. */
-  expires?: string;
-}
+import { parseExpiry, type TokenConfig, type Visibility } from '../access/auth.ts';
+import type { ProjectConfig } from '../access/projects.ts';
+import type { CompressionLevel } from '../git/archive.ts';
+import { ConfigError } from '../common/errors.ts';
+import type { ServiceOptions } from '../access/module-service.ts';
+import { grantPatternError } from '../access/grants.ts';
+import { basePathError } from '../http/base-path.ts';
+import type { LogLevel } from '../common/log.ts';
+import { LOG_LEVELS } from '../common/log.ts';
 
 /** Options of `createHandler()`: everything that decides what is served and how. */
 export interface ProxyOptions {
@@ -83,7 +54,7 @@ export interface ServerConfig extends ProxyOptions {
   workers?: number;
   /** Seconds in-flight responses get to finish on SIGTERM/SIGINT before git children are killed; default 30. */
   shutdownTimeout?: number;
-  /** Seconds a client gets to send its request headers; default 20 (http-server.ts). */
+  /** Seconds a client gets to send its request headers; default 20 (http/server.ts). */
   headersTimeout?: number;
   /** Seconds a client gets to send its whole request; default 30. */
   requestTimeout?: number;
@@ -92,7 +63,7 @@ export interface ServerConfig extends ProxyOptions {
 }
 
 /** `ProxyOptions` with every default filled in. */
-export interface ResolvedOptions {
+export interface ResolvedOptions extends ServiceOptions {
   repos: string;
   moduleHost: string;
   projects: ProjectConfig[];
@@ -109,13 +80,6 @@ export interface ResolvedOptions {
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
 export const DEFAULT_MODULE_HOST = 'go.localhost';
-
-export class ConfigError extends Error {
-  constructor(key: string, message: string) {
-    super(`config: ${key}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
 
 /** The `ProxyOptions` part of a server config (without `listen`, `workers`, `shutdownTimeout`). */
 export function proxyOptionsOf(config: ServerConfig): ProxyOptions {

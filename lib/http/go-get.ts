@@ -9,8 +9,8 @@
  * path without a project gets (no page).
  */
 import type { IncomingMessage } from 'node:http';
-import type { Caller } from './auth.ts';
-import type { Project } from './projects.ts';
+import type { Caller } from '../access/auth.ts';
+import type { Project } from '../access/projects.ts';
 
 /** What the page needs of the service: the readable project an import path falls in. */
 export interface ImportPathLookup {

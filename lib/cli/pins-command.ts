@@ -6,11 +6,12 @@
  */
 import { cpus } from 'node:os';
 import type { ServerConfig } from './config.ts';
-import { ConfigError, proxyOptionsOf, resolveOptions } from './config.ts';
-import type { Pin } from './pins.ts';
-import * as semver from './semver.ts';
-import { ModuleService } from './service.ts';
-import { Hash1, hashGoMod } from './zip/hash.ts';
+import { proxyOptionsOf, resolveOptions } from './config.ts';
+import { ConfigError } from '../common/errors.ts';
+import type { Pin } from '../pins/file-store.ts';
+import * as semver from '../modules/semver.ts';
+import { ModuleService } from '../access/module-service.ts';
+import { Hash1, hashGoMod } from '../zip/hash.ts';
 
 /** Reads the server's flags, environment and config file. */
 export type ConfigReader = (argv: string[]) => ServerConfig;

@@ -11,10 +11,26 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { TokenConfig, Visibility } from './config.ts';
 import type { Grant } from './grants.ts';
 import { compileGrant } from './grants.ts';
-import { logger, type Logger } from './log.ts';
+import { logger, type Logger } from '../common/log.ts';
+
+/**
+ * Who may read a project without a token that grants it: `public` anyone, `private` no one, `local`
+ * only clients on this machine (loopback connections without forwarding headers).
+ */
+export type Visibility = 'public' | 'private' | 'local';
+/** An access token: only the SHA-256 of its secret is stored (`node lib/server.js token create`). */
+export interface TokenConfig {
+  /** Unique name, shown in logs and used by `token revoke`. */
+  name: string;
+  /** SHA-256 of the secret, lower-case hex. */
+  sha256: string;
+  /** Project path globs it grants read access to: `group/app`, `group/*`, `group/**`, `**`. */
+  grants: string[];
+  /** When it stops working: a date (`2025-12-31`, start of that day UTC) or a timestamp with offset. */
+  expires?: string;
+}
 
 /** The identity a request acts as. */
 export interface Caller {

@@ -18,14 +18,17 @@
  * - With `--workers`, each process builds on its own (part files carry its pid, the rename is
  *   atomic, and the bytes are the same) and takes up zips its siblings completed.
  * - Part files left by a crash are removed at start; complete zips are kept across restarts (the
- *   key holds everything that fixes their bytes; ZIP_FORMAT_VERSION in http-cache.ts changes the
+ *   key holds everything that fixes their bytes; ZIP_FORMAT_VERSION in source.ts changes the
  *   key when this server's zip writer changes).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModuleZipStream } from './module-zip-source.ts';
+import type { ModuleZipStream } from './source.ts';
+import type { ModuleVersion } from '../modules/module-repo.ts';
+import type { CompressionLevel } from '../git/archive.ts';
+import { zipFormat } from './source.ts';
 
 /** Where and how much. */
 export interface ZipCacheOptions {
@@ -324,4 +327,9 @@ class Build implements ByteSource {
     this.#waiting = [];
     for (const check of waiting) check();
   }
+}
+
+/** The zip cache's key of a version's zip: what fixes its bytes, as in its ETag. */
+export function zipCacheKey(version: ModuleVersion, compression: CompressionLevel): string {
+  return ZipCache.key([zipFormat(compression), version.commit, version.modulePath, version.version]);
 }

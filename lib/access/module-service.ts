@@ -4,25 +4,39 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { ResolvedOptions } from './config.ts';
 import type { Caller } from './auth.ts';
 import { logAuthEvent, mayRead } from './auth.ts';
-import { notFound } from './errors.ts';
-import { GitRepository } from './repository.ts';
-import type { ModuleVersion } from './modules.ts';
-import { ModuleRepo } from './modules.ts';
+import { notFound } from '../common/errors.ts';
+import { GitRepository } from '../modules/git-repository.ts';
+import type { ModuleVersion } from '../modules/module-repo.ts';
+import { ModuleRepo } from '../modules/module-repo.ts';
 import type { Project } from './projects.ts';
 import { ProjectIndex } from './projects.ts';
-import type { Scope } from './route.ts';
-import { ImmutableCache } from './immutable-cache.ts';
-import { layoutWeight, openModuleZip, type ModuleZipStream, type ZipLayout } from './module-zip-source.ts';
-import { Limiter } from './git/limiter.ts';
-import { ShadowRepos } from './git/archive.ts';
-import { PinGuard, type FileDigestSink } from './pin-guard.ts';
-import { PinStore } from './pins.ts';
-import { logger } from './log.ts';
-import { zipCacheKey } from './http-cache.ts';
-import { ZipCache, type CachedZip } from './zip-cache.ts';
+import { ImmutableCache } from '../common/immutable-cache.ts';
+import { layoutWeight, openModuleZip, type ModuleZipStream, type ZipLayout } from '../zip/source.ts';
+import { Limiter } from '../git/limiter.ts';
+import { ShadowRepos } from '../git/archive.ts';
+import { PinGuard, type FileDigestSink } from '../pins/pin-guard.ts';
+import { PinStore } from '../pins/file-store.ts';
+import { logger } from '../common/log.ts';
+import { ZipCache, zipCacheKey, type CachedZip } from '../zip/cache.ts';
+import type { CompressionLevel } from '../git/archive.ts';
+import type { ProjectIndexOptions } from './projects.ts';
+
+/** Which projects a module request may be answered from. `id` is a numeric id or a full path. */
+export type Scope =
+  | { readonly kind: 'instance' }
+  | { readonly kind: 'project'; readonly id: string }
+  | { readonly kind: 'group'; readonly id: string };
+
+/** What the service is built from (the resolved options, less what only HTTP and logging use). */
+export interface ServiceOptions extends ProjectIndexOptions {
+  readonly compression: CompressionLevel;
+  /** Most git processes at once; undefined: 2 × CPU cores. */
+  readonly maxGit: number | undefined;
+  readonly zipCacheMiB: number | undefined;
+  readonly dataDir: string | undefined;
+}
 
 /** A module request's target: the project that holds the module, and the module within it. */
 export interface ModuleTarget {
@@ -32,7 +46,7 @@ export interface ModuleTarget {
 }
 
 /** The proxy's own state directory (shadow git dirs, pins): `dataDir`, else `<repos>/.git-goproxy`. */
-export function dataDirectory(options: ResolvedOptions): string {
+export function dataDirectory(options: ServiceOptions): string {
   return options.dataDir ?? join(options.repos, '.git-goproxy');
 }
 
@@ -42,7 +56,7 @@ const MAX_LAYOUT_FILES = 250_000;
 export class ModuleService {
   readonly projects: ProjectIndex;
   readonly limiter: Limiter;
-  readonly #options: ResolvedOptions;
+  readonly #options: ServiceOptions;
   readonly #repositories = new Map<string, GitRepository>();
   readonly #shadows: ShadowRepos;
   /** Served versions stay as served (pin-guard.ts). */
@@ -52,7 +66,7 @@ export class ModuleService {
   /** What each commit's module zip holds, planned once: a repeat zip starts with no listing. */
   readonly #zipLayouts = new ImmutableCache<ZipLayout>({ maxEntries: 1_000, maxWeight: MAX_LAYOUT_FILES, weigh: layoutWeight });
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ServiceOptions) {
     this.#options = options;
     this.projects = new ProjectIndex(options);
     this.limiter = new Limiter({ concurrency: options.maxGit ?? 2 * cpus().length });

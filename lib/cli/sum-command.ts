@@ -4,23 +4,23 @@
  * from git archive through the module-zip transform, whose per-file SHA-256 digests are folded into
  * `dirhash.Hash1` as they come; no zip is held in memory or written to disk.
  *
- * A pinned version (pins.ts) is summed from its pinned commit, as it is served. The pin record is
+ * A pinned version (pins/file-store.ts) is summed from its pinned commit, as it is served. The pin record is
  * only read: a running server may be appending to it.
  */
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import type { ProxyOptions, ResolvedOptions } from './config.ts';
 import { resolveOptions } from './config.ts';
-import { gone, notFound, ProxyError } from './errors.ts';
-import { ShadowRepos } from './git/archive.ts';
-import { Limiter } from './git/limiter.ts';
-import { ModuleRepo, type ModuleVersion } from './modules.ts';
-import { openModuleZip } from './module-zip-source.ts';
-import { PINS_FILE, readPins, type Pin } from './pins.ts';
-import { ProjectIndex } from './projects.ts';
-import { GitRepository } from './repository.ts';
-import { dataDirectory } from './service.ts';
-import { goSumLines, Hash1, hashGoMod } from './zip/hash.ts';
+import { gone, notFound, ProxyError } from '../common/errors.ts';
+import { ShadowRepos } from '../git/archive.ts';
+import { Limiter } from '../git/limiter.ts';
+import { ModuleRepo, type ModuleVersion } from '../modules/module-repo.ts';
+import { openModuleZip } from '../zip/source.ts';
+import { PINS_FILE, readPins, type Pin } from '../pins/file-store.ts';
+import { ProjectIndex } from '../access/projects.ts';
+import { GitRepository } from '../modules/git-repository.ts';
+import { dataDirectory } from '../access/module-service.ts';
+import { goSumLines, Hash1, hashGoMod } from '../zip/hash.ts';
 
 /** A `<module>@<version>` argument, split at its last `@`; undefined when either side is empty. */
 export function parseModuleVersion(argument: string): { module: string; version: string } | undefined {

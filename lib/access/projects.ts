@@ -9,9 +9,31 @@
  */
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import type { ProjectConfig, ResolvedOptions, Visibility } from './config.ts';
-import { ConfigError } from './config.ts';
-import { checkModulePath } from './module-path.ts';
+import type { Visibility } from './auth.ts';
+import { ConfigError } from '../common/errors.ts';
+import { checkModulePath } from '../modules/module-path.ts';
+
+/** A project named in the config: gives a discovered repository an id, a vanity path or a visibility. */
+export interface ProjectConfig {
+  /** Full path of the project, e.g. `group/sub/name` (its path below `repos`, without `.git`). */
+  path: string;
+  /** Numeric id for `/api/v4/projects/:id/…`. */
+  id?: number;
+  /** Module path to serve it as, instead of `<moduleHost>/<path>` (e.g. `golang.org/x/sync`). */
+  modulePath?: string;
+  /** Who may read it; default: `defaultVisibility`. */
+  visibility?: Visibility;
+  /** Absolute path of the bare repository, for a project that is not below `repos`. */
+  repo?: string;
+}
+
+/** What the index is built from. */
+export interface ProjectIndexOptions {
+  readonly repos: string;
+  readonly moduleHost: string;
+  readonly projects: readonly ProjectConfig[];
+  readonly defaultVisibility: Visibility;
+}
 
 export interface Project {
   /** `group/sub/name` */
@@ -31,13 +53,13 @@ const RESCAN_INTERVAL_MS = 2000;
 const MAX_DEPTH = 8;
 
 export class ProjectIndex {
-  readonly #options: ResolvedOptions;
+  readonly #options: ProjectIndexOptions;
   #byModulePath = new Map<string, Project>();
   #byFullPath = new Map<string, Project>();
   #byId = new Map<number, Project>();
   #scannedAt = 0;
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ProjectIndexOptions) {
     this.#options = options;
     this.rescan();
   }

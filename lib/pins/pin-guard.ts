@@ -1,6 +1,6 @@
 /**
  * Versions are immutable: every answer about a pinned version comes from its pinned commit, and
- * every `.mod` and `.zip` served pins its version (see pins.ts for the record).
+ * every `.mod` and `.zip` served pins its version (see file-store.ts for the record).
  *
  * - A canonical version that is pinned resolves to the pinned commit while that commit is in the
  *   repository, even after its tag moved or was deleted; when the commit is gone the answer is 410
@@ -15,16 +15,16 @@
  *   two different contents under one version (`modfetch.checkModSum` would report a checksum
  *   mismatch, and a go.sum written from the first answer would break every build).
  */
-import { ProxyError, gone } from './errors.ts';
-import { GitError, runGit } from './git/run.ts';
-import type { Limiter } from './git/limiter.ts';
-import type { ModuleRepo, ModuleVersion } from './modules.ts';
-import type { ModuleZipStream } from './module-zip-source.ts';
-import { PinConflictError, type Pin, type PinStore } from './pins.ts';
-import { isPseudoVersion } from './pseudo.ts';
-import * as semver from './semver.ts';
-import { END_SIZE } from './zip/format.ts';
-import { Hash1, hashGoMod } from './zip/hash.ts';
+import { ProxyError, gone } from '../common/errors.ts';
+import { GitError, runGit } from '../git/run.ts';
+import type { Limiter } from '../git/limiter.ts';
+import type { ModuleRepo, ModuleVersion } from '../modules/module-repo.ts';
+import type { ModuleZipStream } from '../zip/source.ts';
+import { PinConflictError, type Pin, type PinStore } from './file-store.ts';
+import { isPseudoVersion } from '../modules/pseudo.ts';
+import * as semver from '../modules/semver.ts';
+import { END_SIZE } from '../zip/format.ts';
+import { Hash1, hashGoMod } from '../zip/hash.ts';
 
 /** The module a request is about, and where its repository is. */
 export interface PinnedTarget {

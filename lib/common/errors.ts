@@ -26,3 +26,11 @@ export const gone = (reason: string): ProxyError => new ProxyError(410, `gone: $
 
 /** 400: the request itself is malformed (bad escape, invalid path or version syntax). */
 export const badRequest = (reason: string): ProxyError => new ProxyError(400, `bad request: ${reason}`);
+
+/** A bad option or config value: the message names the key (`config: projects[1].id: …`). */
+export class ConfigError extends Error {
+  constructor(key: string, message: string) {
+    super(`config: ${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}

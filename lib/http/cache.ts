@@ -15,16 +15,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import type { CompressionLevel } from './config.ts';
-import type { ModuleVersion } from './modules.ts';
-import { ZipCache } from './zip-cache.ts';
-
-/**
- * Version of the bytes this server writes for a module zip (entry order, headers, rules). Bump it
- * when a change makes the zip of the same commit come out different, so caches drop old copies.
- * 2: large zips at deflate levels are made by several git archives, in an interleaved entry order.
- */
-export const ZIP_FORMAT_VERSION = 2;
+import type { CompressionLevel } from '../git/archive.ts';
+import type { ModuleVersion } from '../modules/module-repo.ts';
+import { zipFormat } from '../zip/source.ts';
 
 /** How long clients and caches may keep answers that move with the repository (`list`, `@latest`, queries). */
 export const SHORT_MAX_AGE_SECONDS = 60;
@@ -56,16 +49,6 @@ export function versionETag(kind: 'info' | 'mod' | 'zip', version: ModuleVersion
   const format = kind === 'zip' ? zipFormat(compression) : kind;
   const tag = `"${digest(`${format}\n${version.commit}\n${version.modulePath}\n${version.version}`)}"`;
   return kind === 'zip' ? `W/${tag}` : tag;
-}
-
-/** The zip cache's key of a version's zip: what fixes its bytes, as in its ETag. */
-export function zipCacheKey(version: ModuleVersion, compression: CompressionLevel): string {
-  return ZipCache.key([zipFormat(compression), version.commit, version.modulePath, version.version]);
-}
-
-/** What besides the commit, module and version fixes a zip's bytes. */
-function zipFormat(compression: CompressionLevel): string {
-  return `zip${ZIP_FORMAT_VERSION}-${compression}`;
 }
 
 /** The ETag of a body that has no better identity (`list`, `@latest`). */

@@ -1,24 +1,24 @@
 /**
  * Request → route → answer. HTTP details only (methods, statuses, headers, streaming); what a module
- * version is comes from `modules.ts`, how its zip is made from `module-zip-source.ts`.
+ * version is comes from `modules/module-repo.ts`, how its zip is made from `zip/source.ts`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TokenStore } from './auth.ts';
+import type { TokenStore } from '../access/auth.ts';
 import { stripBasePath } from './base-path.ts';
-import type { CompressionLevel } from './config.ts';
-import { ProxyError, notFound } from './errors.ts';
+import type { CompressionLevel } from '../git/archive.ts';
+import { ProxyError, notFound } from '../common/errors.ts';
 import { goGetPage, isGoGetRequest } from './go-get.ts';
-import type { CachePolicy } from './http-cache.ts';
-import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag } from './http-cache.ts';
-import { requestedRange } from './http-range.ts';
-import { sendBody, sendError, sendText } from './http-util.ts';
+import type { CachePolicy } from './cache.ts';
+import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag } from './cache.ts';
+import { requestedRange } from './range.ts';
+import { sendBody, sendError, sendText } from './respond.ts';
 import { METRICS_CONTENT_TYPE } from './metrics.ts';
 import type { ObservedRequest, RequestFacts, RequestObserver } from './observe.ts';
 import { observeRequest } from './observe.ts';
 import type { ModuleRoute } from './route.ts';
 import { parseRoute } from './route.ts';
-import type { ModuleService } from './service.ts';
-import type { ModuleVersion } from './modules.ts';
+import type { ModuleService } from '../access/module-service.ts';
+import type { ModuleVersion } from '../modules/module-repo.ts';
 
 export type NextFunction = (error?: unknown) => void;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => void;
