@@ -10,7 +10,7 @@
  * status: the answer must not tell a wrong token from a missing project.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Grant } from './grants.ts';
 import { compileGrant } from './grants.ts';
 import { logger, type Logger } from '../common/log.ts';
@@ -105,13 +105,6 @@ export class TokenStore {
       return { caller: anonymous, failure: { reason: 'expired token', tokenName: token.name } };
     }
     return { caller: { tokenName: token.name, grants: token.grants, ...base }, failure: undefined };
-  }
-
-  /** The caller of an HTTP request; credentials that were presented but did not count are logged. */
-  callerOf(req: IncomingMessage): Caller {
-    const { caller, failure } = this.authenticate({ headers: req.headers, remoteAddress: req.socket.remoteAddress });
-    if (failure !== undefined) logAuthEvent({ event: 'auth failed', reason: failure.reason, token: failure.tokenName, client: caller.address });
-    return caller;
   }
 
   #find(secret: string): StoredToken | undefined {

@@ -98,7 +98,7 @@ export class ModuleService {
 
   /**
    * The `list` answer. A path below a project that has no tags of its own is a module only if it
-   * has a go.mod at the default branch; otherwise 404, so that the go command's probes of package
+   * has a go.mod at the default branch; otherwise it is not found, so that the go command's probes of package
    * paths and prefixes move on fast (goproxy-protocol.md "Status codes").
    */
   async list(target: ModuleTarget): Promise<string[]> {

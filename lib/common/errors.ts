@@ -1,31 +1,51 @@
 /**
  * The one error type that crosses module boundaries on its way to a response.
  *
- * Anything that can fail because of what a client asked for throws a `ProxyError` with the HTTP
- * status to answer and a one-line, plain-text reason that is safe to show (it never holds a secret
- * or a server path). Any other exception is a bug and becomes a 500 with a generic body.
+ * Anything that can fail because of what a client asked for throws a `ProxyError` with the kind of
+ * failure and a one-line, plain-text reason that is safe to show (it never holds a secret or a
+ * server path). The kind says what went wrong in the model's terms; only the HTTP layer, where the
+ * response is written, turns it into a status and headers. Any other exception is a bug and becomes
+ * a generic internal error.
  */
-export class ProxyError extends Error {
-  readonly status: number;
-  /** Extra response headers (`Allow` on 405, `Retry-After` on 503). */
-  readonly headers: Readonly<Record<string, string>> | undefined;
 
-  constructor(status: number, message: string, headers?: Record<string, string>) {
+/** What went wrong, as the model sees it. */
+export type ErrorKind =
+  /** The request itself is malformed (bad escape, invalid path or version syntax). */
+  | 'bad-request'
+  /** No such project, module, version or file; also what a caller without access meets. */
+  | 'not-found'
+  /** The version existed but cannot be served; the go command treats it as not found too. */
+  | 'gone'
+  /** Too much work is queued; the caller may retry after `retryAfterSeconds`. */
+  | 'busy'
+  /** The version's content differs from what was served before; refusing it is the server's fault, not the caller's. */
+  | 'content-changed'
+  /** The request used a method other than GET or HEAD. */
+  | 'method-not-allowed'
+  /** The requested byte range lies beyond the end of the body. */
+  | 'range-not-satisfiable';
+
+export class ProxyError extends Error {
+  readonly kind: ErrorKind;
+  /** For `busy`: how long the caller should wait before retrying. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(kind: ErrorKind, message: string, retryAfterSeconds?: number) {
     super(message);
     this.name = 'ProxyError';
-    this.status = status;
-    this.headers = headers;
+    this.kind = kind;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
-/** 404: no such project, module, version or file; also what a caller without access sees. */
-export const notFound = (reason: string): ProxyError => new ProxyError(404, `not found: ${reason}`);
+/** No such project, module, version or file; also what a caller without access sees. */
+export const notFound = (reason: string): ProxyError => new ProxyError('not-found', `not found: ${reason}`);
 
-/** 410: the go command treats it as "not found" too; used where a version existed but cannot be served. */
-export const gone = (reason: string): ProxyError => new ProxyError(410, `gone: ${reason}`);
+/** A version that existed but cannot be served. */
+export const gone = (reason: string): ProxyError => new ProxyError('gone', `gone: ${reason}`);
 
-/** 400: the request itself is malformed (bad escape, invalid path or version syntax). */
-export const badRequest = (reason: string): ProxyError => new ProxyError(400, `bad request: ${reason}`);
+/** The request itself is malformed (bad escape, invalid path or version syntax). */
+export const badRequest = (reason: string): ProxyError => new ProxyError('bad-request', `bad request: ${reason}`);
 
 /** A bad option or config value: the message names the key (`config: projects[1].id: …`). */
 export class ConfigError extends Error {

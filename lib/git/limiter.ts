@@ -1,20 +1,16 @@
 /**
  * Bounds how many git processes run at once. Callers wait in a bounded FIFO queue; when the queue
- * is full they are turned away at once with a `GitBusyError` (the HTTP layer answers 503 with
- * Retry-After) instead of piling up work the machine cannot do.
+ * is full they are turned away at once with a `GitBusyError` (a `busy` error that says when to retry)
+ * instead of piling up work the machine cannot do.
  */
 import { availableParallelism } from 'node:os';
 import { ProxyError } from '../common/errors.ts';
 
 /** Thrown by `Limiter.acquire` when every slot is taken and the queue is full. */
 export class GitBusyError extends ProxyError {
-  /** Seconds the client should wait before retrying (for the Retry-After header). */
-  readonly retryAfterSeconds: number;
-
   constructor(retryAfterSeconds: number) {
-    super(503, 'busy: too many requests for git data, retry later', { 'Retry-After': String(retryAfterSeconds) });
+    super('busy', 'busy: too many requests for git data, retry later', retryAfterSeconds);
     this.name = 'GitBusyError';
-    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -3,7 +3,7 @@
  * version is comes from `modules/module-repo.ts`, how its zip is made from `zip/source.ts`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TokenStore } from '../access/auth.ts';
+import { logAuthEvent, type Caller, type TokenStore } from '../access/auth.ts';
 import { stripBasePath } from './base-path.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { ProxyError, notFound } from '../common/errors.ts';
@@ -56,7 +56,7 @@ async function handle(
   const route = path === undefined ? ({ kind: 'other', path: rawUrl } as const) : parseRoute(path);
   observed.facts.endpoint = route.kind === 'module' ? route.op : route.kind;
   if (route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1))) {
-    const page = goGetPage(context.service, context.tokens.callerOf(req), req, route.path);
+    const page = goGetPage(context.service, callerOf(context.tokens, req), req, route.path);
     observed.facts.endpoint = 'go-get';
     if (page !== undefined) return sendBody(req, res, 200, 'text/html; charset=utf-8', page);
   }
@@ -65,7 +65,7 @@ async function handle(
     return next();
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    throw new ProxyError(405, `method ${req.method ?? ''} not allowed`, { Allow: 'GET, HEAD' });
+    throw new ProxyError('method-not-allowed', `method ${req.method ?? ''} not allowed`);
   }
   switch (route.kind) {
     case 'module':
@@ -83,8 +83,15 @@ async function handle(
   }
 }
 
+/** The caller of a request; credentials that were presented but did not count are logged. */
+function callerOf(tokens: TokenStore, req: IncomingMessage): Caller {
+  const { caller, failure } = tokens.authenticate({ headers: req.headers, remoteAddress: req.socket.remoteAddress });
+  if (failure !== undefined) logAuthEvent({ event: 'auth failed', reason: failure.reason, token: failure.tokenName, client: caller.address });
+  return caller;
+}
+
 async function answerModule(context: HandlerContext, route: ModuleRoute, req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
-  const caller = context.tokens.callerOf(req);
+  const caller = callerOf(context.tokens, req);
   facts.token = caller.tokenName;
   facts.module = route.modulePath;
   facts.version = route.version === '' ? undefined : route.version;
@@ -183,7 +190,7 @@ async function sendCachedZip({ context, module, version, req, res }: ZipAnswer):
     let range = zip.size === undefined ? undefined : requestedRange(req, zip.size);
     if (range === 'unsatisfiable') {
       res.setHeader('Content-Range', `bytes */${zip.size}`);
-      throw new ProxyError(416, 'range not satisfiable');
+      throw new ProxyError('range-not-satisfiable', 'range not satisfiable');
     }
     res.statusCode = range === undefined ? 200 : 206;
     res.setHeader('Content-Type', 'application/zip');

@@ -1,8 +1,9 @@
 /**
- * Small HTTP answers shared by the handler: plain-text errors, JSON and byte bodies.
+ * Small HTTP answers shared by the handler: byte bodies, plain-text lines, and failures turned into
+ * their status (the one place an error kind becomes an HTTP status).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProxyError } from '../common/errors.ts';
+import { ProxyError, type ErrorKind } from '../common/errors.ts';
 
 /** Sends a complete body (or only its headers for HEAD). */
 export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: Uint8Array | string): void {
@@ -18,12 +19,25 @@ export function sendText(req: IncomingMessage, res: ServerResponse, status: numb
   sendBody(req, res, status, 'text/plain; charset=utf-8', `${line.replace(/[\r\n]+/g, ' ')}\n`);
 }
 
-export function sendJson(req: IncomingMessage, res: ServerResponse, value: unknown): void {
-  sendBody(req, res, 200, 'application/json', `${JSON.stringify(value)}\n`);
+/** The status that answers each kind of failure. */
+const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
+  'bad-request': 400,
+  'not-found': 404,
+  gone: 410,
+  busy: 503,
+  'content-changed': 500,
+  'method-not-allowed': 405,
+  'range-not-satisfiable': 416,
+};
+
+/** Sets the headers a failure's kind calls for: what to retry with, and when. */
+function setErrorHeaders(res: ServerResponse, error: ProxyError): void {
+  if (error.kind === 'method-not-allowed') res.setHeader('Allow', 'GET, HEAD');
+  if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
 }
 
 /**
- * Answers a failure: a `ProxyError` with its status and reason; anything else is a bug, answered
+ * Answers a failure: a `ProxyError` with the status of its kind and its reason; anything else is a bug, answered
  * with a generic 500 (the details go to the log, never to the client). A response already under
  * way cannot change its status: the connection is aborted so the client sees an error, never a
  * truncated body that looks complete.
@@ -34,8 +48,8 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
     return;
   }
   if (error instanceof ProxyError) {
-    if (error.headers !== undefined) for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-    sendText(req, res, error.status, error.message);
+    setErrorHeaders(res, error);
+    sendText(req, res, STATUS_OF[error.kind], error.message);
     return;
   }
   log(error);

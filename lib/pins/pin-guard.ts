@@ -3,15 +3,15 @@
  * every `.mod` and `.zip` served pins its version (see file-store.ts for the record).
  *
  * - A canonical version that is pinned resolves to the pinned commit while that commit is in the
- *   repository, even after its tag moved or was deleted; when the commit is gone the answer is 410
- *   with a reason that names both commits. A tag that no longer matches its pin is logged once and
+ *   repository, even after its tag moved or was deleted; when the commit is gone the version is
+ *   `gone`, with a reason that names both commits. A tag that no longer matches its pin is logged once and
  *   counted (`tagMismatches`).
  * - `.mod` pins the version (commit, time, go.mod hash) before the body is sent. `.zip` folds the
  *   file digests that the zip stream reports into an `h1:` (`dirhash.Hash1`) as it streams, holds
  *   back the last chunk, and sends it only once the pin is on disk. A zip that fails part-way is
  *   never pinned. Once a process has found a version's zip equal to its pin, it streams that
  *   version's zip from the same commit again without hashing it.
- * - A recomputed hash that differs from the pin is refused (500): the go command must never see
+ * - A recomputed hash that differs from the pin is refused (`content-changed`): the go command must never see
  *   two different contents under one version (`modfetch.checkModSum` would report a checksum
  *   mismatch, and a go.sum written from the first answer would break every build).
  */
@@ -102,7 +102,7 @@ export class PinGuard {
     const pin = this.store.get(target.repo.modulePath, version);
     if (pin === undefined) return target.repo.exact(version);
     const live = await target.repo.exact(version).catch((error: unknown) => {
-      if (error instanceof ProxyError && error.status === 404) return undefined;
+      if (error instanceof ProxyError && error.kind === 'not-found') return undefined;
       throw error;
     });
     return live?.commit === pin.commit ? live : this.#fromPin(target, pin, live?.commit);
@@ -156,7 +156,7 @@ export class PinGuard {
     } catch (error) {
       if (!(error instanceof PinConflictError)) throw error;
       this.#warn(`refused to serve different content: ${error.message}`);
-      throw new ProxyError(500, `${pin.module}@${pin.version}: content differs from what this proxy served before; refusing to serve it`);
+      throw new ProxyError('content-changed', `${pin.module}@${pin.version}: content differs from what this proxy served before; refusing to serve it`);
     }
   }
 

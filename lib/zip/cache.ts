@@ -97,7 +97,7 @@ export class ZipCache {
 
   /**
    * The zip of `key`: from disk when complete, else from the build in progress, else from a new
-   * build of `produce`. Rejects as `produce` does (404, 503…) before any byte, for every reader.
+   * build of `produce`. Rejects as `produce` does (not found, busy…) before any byte, for every reader.
    */
   async open(key: string, produce: ZipProducer): Promise<CachedZip> {
     const size = this.#sizes.get(key) ?? this.#adopt(key);

@@ -69,7 +69,7 @@ function routeOf(path: string, context: string): Route | ProxyError {
   try {
     return parseRoute(path);
   } catch (error) {
-    assert.ok(error instanceof ProxyError && error.status === 400, `${context}: threw ${String(error)}`);
+    assert.ok(error instanceof ProxyError && error.kind === 'bad-request', `${context}: threw ${String(error)}`);
     assert.doesNotMatch(error.message, /[\r\n]/, context);
     return error;
   }

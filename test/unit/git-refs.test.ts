@@ -163,7 +163,7 @@ test('a repository removed after its refs were read is "not found", not an empty
   const store = new RefStore(repo.gitDir, objects);
   assert.equal((await store.read()).tags.get('v1.0.0'), first);
   repo.remove();
-  await assert.rejects(store.read(), { name: 'ProxyError', status: 404, message: 'not found: the repository of this module no longer exists' });
+  await assert.rejects(store.read(), { name: 'ProxyError', kind: 'not-found', message: 'not found: the repository of this module no longer exists' });
 });
 
 test('parsePackedRefs skips the header, peeled lines and garbage', () => {

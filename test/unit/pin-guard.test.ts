@@ -66,7 +66,7 @@ describe('pin guard', () => {
       (async () => {
         for await (const chunk of guarded.chunks) sent.push(chunk);
       })(),
-      (error: ProxyError) => error.status === 500 && /v1\.0\.0: content differs from what this proxy served before/.test(error.message),
+      (error: ProxyError) => error.kind === 'content-changed' && /v1\.0\.0: content differs from what this proxy served before/.test(error.message),
     );
     assert.deepEqual(Buffer.concat(sent), whole.subarray(0, whole.length - 22), 'all but the end record is sent');
     assert.equal(readFileSync(join(dataDir, PINS_FILE), 'utf8'), `${JSON.stringify(pinned)}\n`);
@@ -101,7 +101,7 @@ describe('pin guard', () => {
     const pinned = { module: MODULE, version: 'v1.0.0', commit: commits[0], time: '2024-01-01T00:00:00Z', mod: FORGED };
     const { service, target } = openService('forged-mod', [pinned]);
     const version = await service.pins.exact(target, 'v1.0.0');
-    await assert.rejects(service.pins.recordGoMod(version), (error: ProxyError) => error.status === 500);
+    await assert.rejects(service.pins.recordGoMod(version), (error: ProxyError) => error.kind === 'content-changed');
   });
 
   test('a served .mod pins commit, time and go.mod hash; the zip hash is added when the zip is served', async () => {

@@ -5,8 +5,8 @@ import { parseRoute } from '../../lib/http/route.ts';
 
 const instance = { kind: 'instance' } as const;
 
-function rejects(path: string, status = 400): void {
-  assert.throws(() => parseRoute(path), (error: unknown) => error instanceof ProxyError && error.status === status, path);
+function rejects(path: string): void {
+  assert.throws(() => parseRoute(path), (error: unknown) => error instanceof ProxyError && error.kind === 'bad-request', path);
 }
 
 test('instance-wide module requests', () => {

@@ -139,10 +139,10 @@ test('a build that fails fails every reader; one that cannot start rejects every
   assert.deepEqual(readdirSync(cache.dir), []);
 
   const refusing = async (): Promise<ModuleZipStream> => {
-    throw new ProxyError(404, 'not found: no such version');
+    throw new ProxyError('not-found', 'not found: no such version');
   };
   const openers = [cache.open(key('refused'), refusing), cache.open(key('refused'), refusing)];
-  for (const opener of openers) await assert.rejects(opener, { status: 404 });
+  for (const opener of openers) await assert.rejects(opener, { kind: 'not-found' });
 });
 
 test('the byte bound evicts the least recently used zips; a restart keeps complete zips and removes crashed builds\' part files; siblings\' zips are taken up', async () => {
