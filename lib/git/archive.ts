@@ -18,10 +18,10 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawnGit, type GitRunOptions } from './run.ts';
+import { isFullObjectId } from './object-id.ts';
 
 /** The attributes line the go command appends (golang/go#27153). */
 const NEUTRALISE_EXPORT_ATTRIBUTES = '* -export-subst -export-ignore\n';
-const FULL_OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** Compression of the zip git writes: `store` is `-0`, `fast` is `-1`, `default` is git's own. */
 /** Compression of zip entries: `store` (-0), `fast` (-1) or git's default. */
@@ -51,7 +51,7 @@ export class ShadowRepos {
    * "did not match any files"). Entry names are relative to the repository root.
    */
   async archiveZip(gitDir: string, commit: string, paths: readonly string[], options: ArchiveOptions = {}): Promise<ChildProcess> {
-    if (!FULL_OID.test(commit)) throw new TypeError(`not a full commit id: ${JSON.stringify(commit)}`);
+    if (!isFullObjectId(commit)) throw new TypeError(`not a full commit id: ${JSON.stringify(commit)}`);
     const shadow = await this.shadowFor(gitDir).catch((error: unknown) => {
       options.slot?.(); // a slot taken for this archive goes back
       throw error;

@@ -3,8 +3,7 @@
  * commit-graph and reachability bitmaps; walking history in-process would not be faster).
  */
 import { GitError, runGit, type GitRunOptions } from './run.ts';
-
-const FULL_OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+import { isFullObjectId } from './object-id.ts';
 
 /**
  * Whether `ancestor` is `descendant` or one of its ancestors (`git merge-base --is-ancestor`,
@@ -50,6 +49,6 @@ function refNames(output: Buffer, prefix: string): string[] {
 }
 
 function fullOid(oid: string): string {
-  if (!FULL_OID.test(oid)) throw new TypeError(`not a full commit id: ${JSON.stringify(oid)}`);
+  if (!isFullObjectId(oid)) throw new TypeError(`not a full commit id: ${JSON.stringify(oid)}`);
   return oid;
 }

@@ -11,6 +11,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { terminate, waitForExit } from './children.ts';
 import { GitError, startGit } from './run.ts';
+import { isFullObjectId, OBJECT_ID_PATTERN } from './object-id.ts';
 
 /** The four git object types. */
 export type ObjectType = 'commit' | 'tree' | 'blob' | 'tag';
@@ -71,8 +72,7 @@ export interface ObjectReaderOptions {
 }
 
 const HEX_PREFIX = /^[0-9a-fA-F]{4,64}$/;
-const FULL_OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-const FOUND_LINE = /^([0-9a-f]{40}|[0-9a-f]{64}) (commit|tree|blob|tag) (\d+)$/;
+const FOUND_LINE = new RegExp(`^(${OBJECT_ID_PATTERN}) (commit|tree|blob|tag) (\\d+)$`);
 
 type Answer = ObjectInfo | 'missing' | 'ambiguous';
 
@@ -356,7 +356,7 @@ function hexName(name: string): string {
 }
 
 function fullOid(oid: string): string {
-  if (!FULL_OID.test(oid)) throw new TypeError(`not a full object id: ${JSON.stringify(oid)}`);
+  if (!isFullObjectId(oid)) throw new TypeError(`not a full object id: ${JSON.stringify(oid)}`);
   return oid;
 }
 

@@ -19,6 +19,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { notFound } from '../common/errors.ts';
 import type { ObjectReader } from './objects.ts';
+import { isFullObjectId } from './object-id.ts';
 
 /** A snapshot of the refs the go command would see. */
 export interface Refs {
@@ -34,7 +35,6 @@ export interface Refs {
 
 /** Files whose mtime may be this close to the snapshot time are not trusted to reveal a change. */
 const RACY_MS = 2000;
-const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const SYMREF_PREFIX = 'ref: ';
 const MAX_SYMREF_DEPTH = 5;
 const WATCHED_ROOTS = ['refs/heads', 'refs/tags'];
@@ -183,7 +183,7 @@ function resolveName(name: string, values: Map<string, RefValue>): string | unde
 function parseRefValue(text: string): RefValue | undefined {
   const line = text.split('\n', 1)[0]?.trim() ?? '';
   if (line.startsWith(SYMREF_PREFIX)) return { symref: line.slice(SYMREF_PREFIX.length).trim() };
-  return OID.test(line) ? { oid: line } : undefined;
+  return isFullObjectId(line) ? { oid: line } : undefined;
 }
 
 /**
@@ -198,7 +198,7 @@ export function parsePackedRefs(text: string): Map<string, string> {
     if (line === '' || line.startsWith('#') || line.startsWith('^')) continue;
     const space = line.indexOf(' ');
     const oid = line.slice(0, space);
-    if (space > 0 && OID.test(oid)) refs.set(line.slice(space + 1).trim(), oid);
+    if (space > 0 && isFullObjectId(oid)) refs.set(line.slice(space + 1).trim(), oid);
   }
   return refs;
 }

@@ -9,6 +9,7 @@ import { ObjectReader, ObjectTooLargeError } from '../git/objects.ts';
 import { notFound } from '../common/errors.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
 import { RefStore } from '../git/refs.ts';
+import { isFullObjectId } from '../git/object-id.ts';
 
 /** go.mod files over this size make the version invalid (`codehost.MaxGoMod`). */
 const MAX_GO_MOD = 16 << 20;
@@ -52,9 +53,7 @@ export class GitRepository {
   }
 }
 
-const FULL_OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-
 /** Looks `key` up in `cache` when `oid` is a full object id (whose content is fixed), else computes. */
 function cachedByOid<V>(cache: ImmutableCache<V>, oid: string, key: string, compute: () => Promise<V>): Promise<V> {
-  return FULL_OID.test(oid) ? cache.get(key, compute) : compute();
+  return isFullObjectId(oid) ? cache.get(key, compute) : compute();
 }

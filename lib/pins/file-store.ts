@@ -27,6 +27,7 @@ import { closeSync, fdatasync, fstatSync, fsyncSync, mkdirSync, openSync, readFi
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError } from '../common/errors.ts';
+import { isFullObjectId } from '../git/object-id.ts';
 
 /** What was served under one module version. */
 export interface Pin {
@@ -48,7 +49,6 @@ export const PINS_FILE = 'pins.jsonl';
 const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
 
-const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const H1 = /^h1:[A-Za-z0-9+/]{43}=$/;
 const INFO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 /** How every record line starts (`toRecord` fixes the key order); module paths cannot contain `{` or `"`. */
@@ -323,7 +323,7 @@ function assertPin(pin: Pin): void {
   const bad = (field: string) => new TypeError(`pin: bad ${field} ${JSON.stringify((pin as unknown as Record<string, unknown>)[field])}`);
   if (typeof pin.module !== 'string' || pin.module === '') throw bad('module');
   if (typeof pin.version !== 'string' || pin.version === '') throw bad('version');
-  if (typeof pin.commit !== 'string' || !OBJECT_ID.test(pin.commit)) throw bad('commit');
+  if (typeof pin.commit !== 'string' || !isFullObjectId(pin.commit)) throw bad('commit');
   if (typeof pin.time !== 'string' || !INFO_TIME.test(pin.time)) throw bad('time');
   if (typeof pin.mod !== 'string' || !H1.test(pin.mod)) throw bad('mod');
   if (pin.zip !== undefined && (typeof pin.zip !== 'string' || !H1.test(pin.zip))) throw bad('zip');
