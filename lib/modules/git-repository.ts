@@ -9,10 +9,8 @@ import { ObjectReader, ObjectTooLargeError } from '../git/objects.ts';
 import { notFound } from '../common/errors.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
 import { RefStore } from '../git/refs.ts';
+import { MAX_GO_MOD } from './gomod.ts';
 import { isFullObjectId } from '../git/object-id.ts';
-
-/** go.mod files over this size make the version invalid (`codehost.MaxGoMod`). */
-const MAX_GO_MOD = 16 << 20;
 
 export class GitRepository {
   readonly gitDir: string;

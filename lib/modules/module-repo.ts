@@ -13,7 +13,7 @@
  */
 import { notFound, ProxyError } from '../common/errors.ts';
 import { couldBeRefName } from '../git/ref-name.ts';
-import { legacyGoMod, modulePathOf } from './gomod.ts';
+import { legacyGoMod, MAX_GO_MOD, modulePathOf } from './gomod.ts';
 import { checkPathMajor, splitPathVersion } from './module-path.ts';
 import { isRetracted, retractions } from './retract.ts';
 import { isPseudoVersion, makePseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from './pseudo.ts';
@@ -66,8 +66,6 @@ interface RevInfo {
   readonly tags: string[];
 }
 
-/** go.mod files larger than this are an error (`codehost.MaxGoMod`). */
-const MAX_GO_MOD = 16 << 20;
 const HEX_PREFIX = /^[0-9a-f]{7,40}$/;
 const INCOMPATIBLE = '+incompatible';
 

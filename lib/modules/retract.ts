@@ -7,6 +7,7 @@
  * Direct mode uses them for one thing the proxy must copy: a retracted tag is never the base of a
  * pseudo-version nor the version a commit resolves to (coderepo.go `convert`, `retractedVersions`).
  */
+import { goModLines, unquote } from './gomod.ts';
 import * as semver from './semver.ts';
 
 /** A closed interval of versions, `low` and `high` as written in go.mod. */
@@ -14,9 +15,6 @@ export interface VersionInterval {
   readonly low: string;
   readonly high: string;
 }
-
-/** The go.mod lexer's tokens: quoted strings, the punctuation `( ) [ ] ,`, words, and a stray quote (an error). */
-const TOKEN = /"(?:[^"\\\n]|\\.)*"|`[^`]*`|[()[\],{}]|[^\s()[\],{}"`]+|["`]/g;
 
 /**
  * The intervals of every `retract` directive in `goMod`; none when a quoted string is not closed
@@ -26,9 +24,7 @@ const TOKEN = /"(?:[^"\\\n]|\\.)*"|`[^`]*`|[()[\],{}]|[^\s()[\],{}"`]+|["`]/g;
 export function retractions(goMod: string): VersionInterval[] {
   const intervals: VersionInterval[] = [];
   let inBlock = false;
-  for (const line of goMod.split('\n')) {
-    const tokens = lineTokens(line);
-    if (tokens.includes('"') || tokens.includes('`')) return [];
+  for (const tokens of goModLines(goMod) ?? []) {
     if (inBlock) {
       if (tokens.length === 1 && tokens[0] === ')') inBlock = false;
       else addInterval(intervals, tokens);
@@ -45,16 +41,6 @@ export function isRetracted(version: string, intervals: readonly VersionInterval
   return intervals.some(({ low, high }) => semver.compare(low, version) <= 0 && semver.compare(version, high) <= 0);
 }
 
-/** The tokens of one line, its `//` comment dropped. */
-function lineTokens(line: string): string[] {
-  const tokens: string[] = [];
-  for (const [token] of line.matchAll(TOKEN)) {
-    if (token.startsWith('//')) break;
-    tokens.push(token);
-  }
-  return tokens;
-}
-
 /**
  * `parseVersionInterval` with `dontFixRetract`: `v` or `[low, high]`, versions kept as written;
  * trailing tokens are ignored and a malformed interval adds nothing (lax mode).
@@ -65,16 +51,4 @@ function addInterval(intervals: VersionInterval[], tokens: readonly string[]): v
   const interval = first === '[' ? (comma === ',' && close === ']' ? [low, high] : []) : [first, first];
   const [lowWord, highWord] = interval.map((token) => (token === undefined ? undefined : unquote(token)));
   if (lowWord !== undefined && highWord !== undefined) intervals.push({ low: lowWord, high: highWord });
-}
-
-/** `parseString`: a bare word as is, a quoted one unquoted; undefined when the quoting is bad. */
-function unquote(token: string): string | undefined {
-  if (token.startsWith('`')) return token.slice(1, -1);
-  if (!token.startsWith('"')) return token;
-  try {
-    const value: unknown = JSON.parse(token);
-    return typeof value === 'string' ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }

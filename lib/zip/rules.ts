@@ -26,6 +26,7 @@
  * `core.protectNTFS` (on by default since git 2.24), such as `GIT~1/x`, whatever x/mod would say
  * ({@link gitRefusesPath}); the go command then reports git's `invalid path`.
  */
+import { MAX_GO_MOD } from '../modules/gomod.ts';
 import { checkFilePath } from '../modules/module-path.ts';
 import { strToFold } from './fold.ts';
 
@@ -42,7 +43,7 @@ export interface TreeFile {
 /** What the zip rules need to know about the module beyond its file list. */
 export interface ZipRuleOptions {
   /**
-   * The `go` directive of the module's root go.mod (see {@link parseGoDirective}), e.g. `1.24`.
+   * The `go` directive of the module's root go.mod (see `goDirective` in modules/gomod.ts), e.g. `1.24`.
    * Go 1.24 or later selects the corrected vendor rule that current toolchains, and so
    * sum.golang.org, apply to such modules (x/mod ≥ v0.22). Absent, unparsable or older: the
    * original rule. Go 1.19 clients always use the original rule, whatever the directive says, so
@@ -59,8 +60,6 @@ export type ZipPlan =
 
 /** x/mod `zip.MaxZipFile`: most bytes a module's files may hold together. */
 export const MAX_ZIP_FILE = 500 * 1024 * 1024;
-/** x/mod `zip.MaxGoMod`: largest root go.mod. */
-export const MAX_GO_MOD = 16 * 1024 * 1024;
 /** x/mod `zip.MaxLICENSE`: largest root LICENSE, the module's own or inherited. */
 export const MAX_LICENSE = 16 * 1024 * 1024;
 
@@ -305,37 +304,6 @@ function isGo124OrLater(goVersion: string | undefined): boolean {
   const major = Number(match[1]);
   const minor = Number(match[2] ?? '0');
   return major > 1 || (major === 1 && minor >= 24);
-}
-
-/**
- * The version in a go.mod's `go` directive as x/mod reads it (`modfile.ParseLax`): the argument of
- * the one `go` line, when it matches `GoVersionRE` (`1.24`, `1.24.3`, `1.24rc1`) or, cut down to
- * major.minor, the lax form (`1.24-custom`, `v1.24x`). Undefined when there is no such line, it is
- * repeated, has other than one argument, or is not a version: ParseLax then fails and x/mod uses
- * the original vendor rule. (Errors elsewhere in the file also make ParseLax fail; those are not
- * looked for here.)
- */
-export function parseGoDirective(goMod: string): string | undefined {
-  let found: string | undefined;
-  let goLines = 0;
-  for (const rawLine of goMod.split('\n')) {
-    const tokens = stripLineComment(rawLine).trim().split(/[ \t\r]+/);
-    if (tokens[0] !== 'go') continue;
-    goLines += 1;
-    found = tokens.length === 2 ? laxGoVersion(tokens[1]!) : undefined;
-  }
-  return goLines === 1 ? found : undefined;
-}
-
-function stripLineComment(line: string): string {
-  const comment = line.indexOf('//');
-  return comment < 0 ? line : line.slice(0, comment);
-}
-
-/** modfile's `go` argument check: `GoVersionRE`, else `laxGoVersionRE` keeping major.minor. */
-function laxGoVersion(argument: string): string | undefined {
-  if (/^[1-9]\d*\.(?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*))?(?:[a-z]+\d+)?$/.test(argument)) return argument;
-  return /^v?([1-9]\d*\.(?:0|[1-9]\d*))[^0-9].*$/.exec(argument)?.[1];
 }
 
 /**

@@ -17,7 +17,8 @@ import type { ImmutableCache } from '../common/immutable-cache.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import { moduleZip } from './module-zip.ts';
 import { partitionFiles } from './partition.ts';
-import { inheritedLicense, MAX_LICENSE, parseGoDirective, planModuleZip, type TreeFile } from './rules.ts';
+import { inheritedLicense, MAX_LICENSE, planModuleZip, type TreeFile } from './rules.ts';
+import { goDirective } from '../modules/gomod.ts';
 
 /**
  * Version of the bytes this server writes for a module zip (entry order, headers, rules). Bump it
@@ -147,7 +148,7 @@ export function layoutWeight(layout: ZipLayout): number {
 }
 
 function zipLayout(version: ModuleVersion, options: ZipSourceOptions): Promise<ZipLayout> {
-  const goVersion = parseGoDirective(decoder.decode(version.goMod));
+  const goVersion = goDirective(decoder.decode(version.goMod));
   const plan = () => planLayout(version, goVersion, options);
   return options.layouts?.get(`${version.commit}:${version.dir}:${goVersion ?? ''}`, plan) ?? plan();
 }

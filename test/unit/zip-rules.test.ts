@@ -3,18 +3,17 @@ import assert from 'node:assert/strict';
 import { Hash1, sha256Hex } from '../../lib/zip/hash.ts';
 import { strToFold } from '../../lib/zip/fold.ts';
 import {
-  MAX_GO_MOD,
   MAX_LICENSE,
   MAX_ZIP_FILE,
   inheritedLicense,
   gitRefusesPath,
   isVendoredPackage,
-  parseGoDirective,
   planModuleZip,
   type TreeFile,
   type ZipPlan,
   type ZipRuleOptions,
 } from '../../lib/zip/rules.ts';
+import { goDirective, MAX_GO_MOD } from '../../lib/modules/gomod.ts';
 import { readZipVectors, type ZipVector } from '../support/txtar.ts';
 
 const EMPTY_HASH = 'h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
@@ -48,7 +47,7 @@ function planAndHash(vector: ZipVector, options: ZipRuleOptions): { plan: ZipPla
 
 function goVersionOf(vector: ZipVector): ZipRuleOptions {
   const goMod = vector.files.find((entry) => entry.name === 'go.mod');
-  return goMod === undefined ? {} : { goVersion: parseGoDirective(goMod.data.toString('utf8')) };
+  return goMod === undefined ? {} : { goVersion: goDirective(goMod.data.toString('utf8')) };
 }
 
 test('x/mod create vectors: kept files hash to the recorded hash', () => {
@@ -133,26 +132,6 @@ test('the go directive selects the vendor rule only from 1.24 and only with a re
   assert.deepEqual(keptPaths(noGoMod, { goVersion: '1.24' }), ['vendor/modules.txt']);
   const linkedGoMod = [symlink('go.mod'), file('vendor/modules.txt'), file('pkg/vendor/v.go')];
   assert.deepEqual(keptPaths(linkedGoMod, { goVersion: '1.24' }), ['vendor/modules.txt']);
-});
-
-test('parseGoDirective reads the go line as modfile.ParseLax does', () => {
-  const cases: [string, string | undefined][] = [
-    ['module m\n\ngo 1.24\n', '1.24'],
-    ['module m\ngo 1.21.0 // comment\n', '1.21.0'],
-    ['module m\r\ngo 1.22rc1\r\n', '1.22rc1'],
-    ['module m\ngo\t1.24\n', '1.24'],
-    ['module m\ngo 1.24-custom\n', '1.24'], // laxGoVersionRE keeps major.minor
-    ['module m\ngo v1.25x\n', '1.25'],
-    ['module m\n', undefined],
-    ['module m\ngo 1.24\ngo 1.25\n', undefined], // repeated go statement
-    ['module m\ngo 1.24 1.25\n', undefined],
-    ['module m\ngo\n', undefined],
-    ['module m\ngo banana\n', undefined],
-    ['module m\ngo 1\n', undefined],
-    ['module m\n// go 1.24\n', undefined],
-    ['module m\ngopher 1.24\n', undefined],
-  ];
-  for (const [goMod, expected] of cases) assert.equal(parseGoDirective(goMod), expected, JSON.stringify(goMod));
 });
 
 test('nested modules: a directory holding a regular go.mod in any case is dropped whole', () => {
