@@ -18,7 +18,7 @@ import { observeRequest } from './observe.ts';
 import type { ModuleRoute } from './route.ts';
 import { parseRoute } from './route.ts';
 import type { ModuleService } from '../access/module-service.ts';
-import type { ModuleVersion } from '../modules/module-repo.ts';
+import { infoTime, type ModuleVersion } from '../modules/module-repo.ts';
 
 export type NextFunction = (error?: unknown) => void;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => void;
@@ -138,7 +138,7 @@ function versionPolicy(context: HandlerContext, kind: 'info' | 'mod' | 'zip', ve
 function infoJson(version: ModuleVersion): Record<string, unknown> {
   const origin: Record<string, string> = { VCS: 'git', Hash: version.commit };
   if (version.tag !== undefined) origin.Ref = `refs/tags/${version.tag}`;
-  return { Version: version.version, Time: version.time.toISOString().replace(/\.\d{3}Z$/, 'Z'), Origin: origin };
+  return { Version: version.version, Time: infoTime(version.time), Origin: origin };
 }
 
 /** A zip request's parts. */

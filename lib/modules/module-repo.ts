@@ -16,7 +16,7 @@ import { couldBeRefName } from '../git/ref-name.ts';
 import { legacyGoMod, MAX_GO_MOD, modulePathOf } from './gomod.ts';
 import { checkPathMajor, splitPathVersion } from './module-path.ts';
 import { isRetracted, retractions } from './retract.ts';
-import { isPseudoVersion, makePseudoVersion, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from './pseudo.ts';
+import { isPseudoVersion, makePseudoVersion, pseudoTimestamp, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from './pseudo.ts';
 import * as semver from './semver.ts';
 
 /** The refs of a repository, as the git layer reads them (tags peeled to commits). */
@@ -45,7 +45,7 @@ export interface ModuleVersion {
   readonly modulePath: string;
   readonly version: string;
   readonly commit: string;
-  /** Committer time of the commit. */
+  /** Committer time of the commit (as `.info` writes it: `infoTime`). */
   readonly time: Date;
   /** The module's directory in the repository ('' for the root). */
   readonly dir: string;
@@ -53,6 +53,11 @@ export interface ModuleVersion {
   readonly goMod: Uint8Array;
   /** The tag the version came from, when it is a tagged version. */
   readonly tag: string | undefined;
+}
+
+/** A version's time as `.info` writes it (and a pin records it): RFC 3339 in UTC, whole seconds. */
+export function infoTime(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** A revision as `codehost.Stat` sees it. */
@@ -404,7 +409,7 @@ export class ModuleRepo {
       if (info.short.startsWith(rev)) throw fail(`revision is shorter than canonical (expected ${info.short})`);
       throw fail(`does not match short name of revision (expected ${info.short})`);
     }
-    const expectedTime = formatPseudoTime(info.time);
+    const expectedTime = pseudoTimestamp(info.time);
     if (pseudoVersionTime(version) !== expectedTime) throw fail(`does not match version-control timestamp (expected ${expectedTime})`);
     const base = pseudoVersionBase(stripIncompatible(version));
     if (base === undefined) throw fail('malformed pseudo-version');
@@ -485,9 +490,4 @@ function stripIncompatible(v: string): string {
 
 function joinPath(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
-}
-
-/** `yyyymmddhhmmss` in UTC, as in pseudo-versions. */
-export function formatPseudoTime(time: Date): string {
-  return time.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }

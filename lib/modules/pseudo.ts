@@ -76,7 +76,7 @@ export function pseudoVersionBase(v: string): string | undefined {
  * ('' if none). A `+incompatible` (any build suffix) on `older` is carried over.
  */
 export function makePseudoVersion(majorVersion: string, older: string, time: Date, rev: string): string {
-  const segment = `${formatTimestamp(time)}-${rev}`;
+  const segment = `${pseudoTimestamp(time)}-${rev}`;
   const olderBuild = build(older);
   const base = canonical(older);
   if (base === '') return `${majorVersion || 'v0'}.0.0-${segment}`;
@@ -122,8 +122,8 @@ function baseOf(parts: PseudoVersionParts): { base: string; problem?: string } {
   return { base: parts.base.slice(0, -'.0'.length) + parts.build };
 }
 
-/** `t.UTC().Format("20060102150405")`. */
-function formatTimestamp(time: Date): string {
+/** A pseudo-version's timestamp: `t.UTC().Format("20060102150405")`. */
+export function pseudoTimestamp(time: Date): string {
   if (Number.isNaN(time.getTime())) throw new RangeError('pseudo-version time is an invalid Date');
   const pad = (n: number, width: number) => String(n).padStart(width, '0');
   return (

@@ -18,7 +18,7 @@
 import { ProxyError, gone } from '../common/errors.ts';
 import { GitError, runGit } from '../git/run.ts';
 import type { Limiter } from '../git/limiter.ts';
-import type { ModuleRepo, ModuleVersion } from '../modules/module-repo.ts';
+import { infoTime, type ModuleRepo, type ModuleVersion } from '../modules/module-repo.ts';
 import type { ModuleZipStream } from '../zip/source.ts';
 import { PinConflictError, type Pin, type PinStore } from './file-store.ts';
 import { isPseudoVersion } from '../modules/pseudo.ts';
@@ -189,11 +189,6 @@ export class PinGuard {
 /** The pin a served version makes (without the zip hash). */
 function pinOf(version: ModuleVersion): Pin {
   return { module: version.modulePath, version: version.version, commit: version.commit, time: infoTime(version.time), mod: hashGoMod(version.goMod) };
-}
-
-/** The `.info` `Time`: RFC 3339 in UTC, whole seconds. */
-function infoTime(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**
