@@ -45,18 +45,33 @@ Commands (same flags):
   sum MODULE@VERSION…  print the go.sum lines of each version, as the go command writes them
 `;
 
+/** A flag that sets a config key: the environment variable read when the flag is absent, and whether it is a count. */
+interface Setting {
+  readonly env: string;
+  readonly key: keyof ServerConfig;
+  readonly positiveInteger?: true;
+}
+
+/** The flags that set config keys (`--help` describes them). */
+const SETTINGS: Readonly<Record<string, Setting>> = {
+  repos: { env: 'GIT_GOPROXY_REPOS', key: 'repos' },
+  listen: { env: 'GIT_GOPROXY_LISTEN', key: 'listen' },
+  'module-host': { env: 'GIT_GOPROXY_MODULE_HOST', key: 'moduleHost' },
+  data: { env: 'GIT_GOPROXY_DATA', key: 'dataDir' },
+  'base-path': { env: 'GIT_GOPROXY_BASE_PATH', key: 'basePath' },
+  'log-level': { env: 'GIT_GOPROXY_LOG_LEVEL', key: 'logLevel' },
+  workers: { env: 'GIT_GOPROXY_WORKERS', key: 'workers', positiveInteger: true },
+  'max-git': { env: 'GIT_GOPROXY_MAX_GIT', key: 'maxGit', positiveInteger: true },
+  'zip-cache-mib': { env: 'GIT_GOPROXY_ZIP_CACHE_MIB', key: 'zipCacheMiB', positiveInteger: true },
+  'shutdown-timeout': { env: 'GIT_GOPROXY_SHUTDOWN_TIMEOUT', key: 'shutdownTimeout', positiveInteger: true },
+};
+
+/** The environment variable of `--config`, the file read first: the settings above override what it holds. */
+const CONFIG_ENV = 'GIT_GOPROXY_CONFIG';
+
 const FLAGS = {
-  repos: { type: 'string', env: 'GIT_GOPROXY_REPOS' },
-  listen: { type: 'string', env: 'GIT_GOPROXY_LISTEN' },
-  'module-host': { type: 'string', env: 'GIT_GOPROXY_MODULE_HOST' },
-  config: { type: 'string', env: 'GIT_GOPROXY_CONFIG' },
-  data: { type: 'string', env: 'GIT_GOPROXY_DATA' },
-  'base-path': { type: 'string', env: 'GIT_GOPROXY_BASE_PATH' },
-  'log-level': { type: 'string', env: 'GIT_GOPROXY_LOG_LEVEL' },
-  workers: { type: 'string', env: 'GIT_GOPROXY_WORKERS' },
-  'max-git': { type: 'string', env: 'GIT_GOPROXY_MAX_GIT' },
-  'zip-cache-mib': { type: 'string', env: 'GIT_GOPROXY_ZIP_CACHE_MIB' },
-  'shutdown-timeout': { type: 'string', env: 'GIT_GOPROXY_SHUTDOWN_TIMEOUT' },
+  ...Object.fromEntries(Object.keys(SETTINGS).map((flag) => [flag, { type: 'string' } as const])),
+  config: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -82,34 +97,17 @@ function readConfig(argv: string[], positionals?: string[]): ServerConfig {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const setting = (flag: keyof typeof FLAGS & string): string | undefined => {
+  const setting = (flag: string, env: string): string | undefined => {
     const value = values[flag];
     if (typeof value === 'string') return value;
-    const env = 'env' in FLAGS[flag] ? process.env[(FLAGS[flag] as { env: string }).env] : undefined;
-    return env === '' ? undefined : env;
+    return process.env[env] === '' ? undefined : process.env[env];
   };
-  const configFile = setting('config');
+  const configFile = setting('config', CONFIG_ENV);
   const config: ServerConfig = configFile === undefined ? {} : loadConfigFile(configFile);
-  const repos = setting('repos');
-  const listen = setting('listen');
-  const moduleHost = setting('module-host');
-  if (repos !== undefined) config.repos = repos;
-  if (listen !== undefined) config.listen = listen;
-  if (moduleHost !== undefined) config.moduleHost = moduleHost;
-  const dataDir = setting('data');
-  if (dataDir !== undefined) config.dataDir = dataDir;
-  const basePath = setting('base-path');
-  if (basePath !== undefined) config.basePath = basePath;
-  const logLevel = setting('log-level');
-  if (logLevel !== undefined) config.logLevel = logLevel as ServerConfig['logLevel'];
-  const workers = setting('workers');
-  if (workers !== undefined) config.workers = positiveIntegerFlag('workers', workers);
-  const maxGit = setting('max-git');
-  if (maxGit !== undefined) config.maxGit = positiveIntegerFlag('max-git', maxGit);
-  const zipCacheMiB = setting('zip-cache-mib');
-  if (zipCacheMiB !== undefined) config.zipCacheMiB = positiveIntegerFlag('zip-cache-mib', zipCacheMiB);
-  const shutdownTimeout = setting('shutdown-timeout');
-  if (shutdownTimeout !== undefined) config.shutdownTimeout = positiveIntegerFlag('shutdown-timeout', shutdownTimeout);
+  for (const [flag, { env, key, positiveInteger }] of Object.entries(SETTINGS)) {
+    const text = setting(flag, env);
+    if (text !== undefined) Object.assign(config, { [key]: positiveInteger === true ? positiveIntegerFlag(flag, text) : text });
+  }
   return config;
 }
 
