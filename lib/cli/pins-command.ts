@@ -45,7 +45,7 @@ export async function pinsCommand(argv: string[], readConfig: ConfigReader): Pro
 }
 
 /** One line per pin: module, version, commit, time, zip hash (`-` until served), go.mod hash. */
-export function formatPin(pin: Pin): string {
+function formatPin(pin: Pin): string {
   return `${pin.module} ${pin.version} ${pin.commit} ${pin.time} ${pin.zip ?? '-'} ${pin.mod}`;
 }
 

@@ -2,13 +2,13 @@
  * One served repository: its long-lived object reader, its in-process refs, and the `CodeHost`
  * view of them that the module resolver works with.
  */
-import type { CodeHost, Refs } from './module-repo.ts';
+import type { CodeHost } from './module-repo.ts';
 import { isAncestor, tagsReachableFrom } from '../git/history.ts';
 import type { Limiter } from '../git/limiter.ts';
 import { ObjectReader, ObjectTooLargeError } from '../git/objects.ts';
 import { notFound } from '../common/errors.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
-import { RefStore } from '../git/refs.ts';
+import { RefStore, type Refs } from '../git/refs.ts';
 import { MAX_GO_MOD } from './gomod.ts';
 import { isFullObjectId } from '../git/object-id.ts';
 

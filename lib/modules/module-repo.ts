@@ -13,21 +13,16 @@
  */
 import { notFound, ProxyError } from '../common/errors.ts';
 import { couldBeRefName } from '../git/ref-name.ts';
+import type { Refs } from '../git/refs.ts';
 import { legacyGoMod, MAX_GO_MOD, modulePathOf } from './gomod.ts';
 import { checkPathMajor, splitPathVersion } from './module-path.ts';
 import { isRetracted, retractions } from './retract.ts';
 import { isPseudoVersion, makePseudoVersion, pseudoTimestamp, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from './pseudo.ts';
 import * as semver from './semver.ts';
 
-/** The refs of a repository, as the git layer reads them (tags peeled to commits). */
-export interface Refs {
-  readonly headCommit?: string;
-  readonly tags: ReadonlyMap<string, string>;
-  readonly branches: ReadonlyMap<string, string>;
-}
-
 /** What the resolver needs from a repository. All inputs are validated oids, hex prefixes or paths. */
 export interface CodeHost {
+  /** The repository's refs, as the git layer reads them (tags peeled to commits). */
   refs(): Promise<Refs>;
   /** Committer time of a commit, or undefined when `oid` is not a commit. */
   commitTime(oid: string): Promise<Date | undefined>;
