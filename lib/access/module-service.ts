@@ -41,8 +41,10 @@ export interface ServiceOptions extends ProjectIndexOptions {
 /** A module request's target: the project that holds the module, and the module within it. */
 export interface ModuleTarget {
   readonly project: Project;
-  readonly repository: GitRepository;
-  readonly repo: ModuleRepo;
+  /** The served git repository that holds the module. */
+  readonly gitRepository: GitRepository;
+  /** The module within it: its versions, resolved as the go command resolves them. */
+  readonly module: ModuleRepo;
 }
 
 /** The proxy's own state directory (shadow git dirs, pins): `dataDir`, else `<repos>/.git-goproxy`. */
@@ -102,8 +104,8 @@ export class ModuleService {
    * paths and prefixes move on fast (goproxy-protocol.md "Status codes").
    */
   async list(target: ModuleTarget): Promise<string[]> {
-    const versions = this.pins.list(target.repo, await target.repo.versions());
-    if (versions.length === 0 && target.repo.needsGoMod) await target.repo.latest();
+    const versions = this.pins.list(target.module, await target.module.versions());
+    if (versions.length === 0 && target.module.needsGoMod) await target.module.latest();
     return versions;
   }
 
@@ -125,7 +127,7 @@ export class ModuleService {
 
   /** The zip of a version without pinning it, each file's digest reported to `onFileDigest` (`pins verify`). */
   openZip(target: ModuleTarget, version: ModuleVersion, signal: AbortSignal, onFileDigest?: FileDigestSink): Promise<ModuleZipStream> {
-    const { gitDir, objects } = target.repository;
+    const { gitDir, objects } = target.gitRepository;
     const level = this.#options.compression;
     return openModuleZip(version, { gitDir, objects, shadows: this.#shadows, limiter: this.limiter, level, signal, onFileDigest, layouts: this.#zipLayouts });
   }
@@ -138,9 +140,9 @@ export class ModuleService {
 
   /** The module at `modulePath` inside `project`, or undefined when the project cannot hold it. */
   #target(project: Project, modulePath: string): ModuleTarget | undefined {
-    const repository = this.#repository(project);
-    const repo = ModuleRepo.open(repository.codeHost, project.modulePath, modulePath);
-    return repo === undefined ? undefined : { project, repository, repo };
+    const gitRepository = this.#repository(project);
+    const module = ModuleRepo.open(gitRepository.codeHost, project.modulePath, modulePath);
+    return module === undefined ? undefined : { project, gitRepository, module };
   }
 
   /** Stops every long-lived git process. */

@@ -73,7 +73,7 @@ async function verifyPins(service: ModuleService, pins: readonly Pin[], out: Nod
 async function verifyPin(service: ModuleService, pin: Pin): Promise<Finding> {
   const target = service.operatorTarget(pin.module);
   if (target === undefined) return 'no project serves this module any more';
-  const version = await target.repo.atCommit(pin.version, pin.commit);
+  const version = await target.module.atCommit(pin.version, pin.commit);
   if (version === undefined) return `commit ${pin.commit} is no longer in the repository`;
   const mod = hashGoMod(version.goMod);
   if (mod !== pin.mod) return `go.mod is ${mod}, pinned ${pin.mod}`;

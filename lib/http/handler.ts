@@ -17,7 +17,7 @@ import type { ObservedRequest, RequestFacts, RequestObserver } from './observe.t
 import { observeRequest } from './observe.ts';
 import type { ModuleRoute } from './route.ts';
 import { parseRoute } from './route.ts';
-import type { ModuleService } from '../access/module-service.ts';
+import type { ModuleService, ModuleTarget } from '../access/module-service.ts';
 import { infoTime, type ModuleVersion } from '../modules/module-repo.ts';
 
 export type NextFunction = (error?: unknown) => void;
@@ -95,35 +95,35 @@ async function answerModule(context: HandlerContext, route: ModuleRoute, req: In
   facts.token = caller.tokenName;
   facts.module = route.modulePath;
   facts.version = route.version === '' ? undefined : route.version;
-  const module = context.service.module(route.scope, route.modulePath, caller);
-  facts.project = module.project.fullPath;
-  const shared = module.project.visibility === 'public';
+  const target = context.service.module(route.scope, route.modulePath, caller);
+  facts.project = target.project.fullPath;
+  const shared = target.project.visibility === 'public';
   const text = 'text/plain; charset=utf-8';
   const moving = cacheControl({ immutable: false, shared });
   switch (route.op) {
     case 'list': {
-      const body = (await context.service.list(module)).map((v) => `${v}\n`).join('');
+      const body = (await context.service.list(target)).map((v) => `${v}\n`).join('');
       return sendCacheable(req, res, { contentType: text, body, etag: bodyETag(body), cacheControl: moving });
     }
     case 'latest': {
-      const body = `${JSON.stringify(infoJson(await context.service.pins.latest(module)))}\n`;
+      const body = `${JSON.stringify(infoJson(await context.service.pins.latest(target)))}\n`;
       return sendCacheable(req, res, { contentType: 'application/json', body, etag: bodyETag(body), cacheControl: moving });
     }
     case 'info': {
-      const version = await context.service.pins.stat(module, route.version);
+      const version = await context.service.pins.stat(target, route.version);
       const body = `${JSON.stringify(infoJson(version))}\n`;
       const policy = versionPolicy(context, 'info', version, route.version, shared);
       return sendCacheable(req, res, { contentType: 'application/json', body, ...policy });
     }
     case 'mod': {
-      const version = await context.service.pins.exact(module, route.version);
+      const version = await context.service.pins.exact(target, route.version);
       if (req.method === 'GET') await context.service.pins.recordGoMod(version);
       return sendCacheable(req, res, { contentType: text, body: version.goMod, ...versionPolicy(context, 'mod', version, route.version, shared) });
     }
     case 'zip': {
-      const version = await context.service.pins.exact(module, route.version);
+      const version = await context.service.pins.exact(target, route.version);
       if (answerNotModified(req, res, versionPolicy(context, 'zip', version, route.version, shared))) return;
-      return sendZip({ context, module, version, req, res });
+      return sendZip({ context, target, version, req, res });
     }
   }
 }
@@ -144,7 +144,7 @@ function infoJson(version: ModuleVersion): Record<string, unknown> {
 /** A zip request's parts. */
 interface ZipAnswer {
   readonly context: HandlerContext;
-  readonly module: ReturnType<ModuleService['module']>;
+  readonly target: ModuleTarget;
   readonly version: ModuleVersion;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -162,10 +162,10 @@ function sendZip(answer: ZipAnswer): Promise<void> {
  * before the status line; a failure after it aborts the connection (see `sendError`). A client
  * that goes away aborts the signal, which kills the git process.
  */
-async function streamZip({ context, module, version, req, res }: ZipAnswer): Promise<void> {
+async function streamZip({ context, target, version, req, res }: ZipAnswer): Promise<void> {
   const closed = abortWhenClosed(res);
   try {
-    const zip = await context.service.zip(module, version, closed.signal);
+    const zip = await context.service.zip(target, version, closed.signal);
     res.statusCode = 200;
     res.setHeader('Content-Type', 'application/zip');
     if (req.method === 'HEAD') {
@@ -183,8 +183,8 @@ async function streamZip({ context, module, version, req, res }: ZipAnswer): Pro
  * Sends the zip through the zip cache: shared with concurrent requests while it is built, from
  * disk with its length (and single byte ranges) once it is complete.
  */
-async function sendCachedZip({ context, module, version, req, res }: ZipAnswer): Promise<void> {
-  const zip = await context.service.cachedZip(module, version);
+async function sendCachedZip({ context, target, version, req, res }: ZipAnswer): Promise<void> {
+  const zip = await context.service.cachedZip(target, version);
   const closed = abortWhenClosed(res);
   try {
     let range = zip.size === undefined ? undefined : requestedRange(req, zip.size);

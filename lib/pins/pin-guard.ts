@@ -28,8 +28,8 @@ import { Hash1, hashGoMod } from '../zip/hash.ts';
 
 /** The module a request is about, and where its repository is. */
 export interface PinnedTarget {
-  readonly repo: ModuleRepo;
-  readonly repository: { readonly gitDir: string };
+  readonly module: ModuleRepo;
+  readonly gitRepository: { readonly gitDir: string };
 }
 
 /** Receives each file's SHA-256 as a zip streams. */
@@ -81,8 +81,8 @@ export class PinGuard {
   /** `.info` of any query: as the repository resolves it, unless the version it names is pinned elsewhere. */
   async stat(target: PinnedTarget, query: string): Promise<ModuleVersion> {
     if (query === 'latest') return this.latest(target);
-    if (this.store.get(target.repo.modulePath, query) !== undefined) return this.exact(target, query);
-    return this.#keepPinned(target, await target.repo.stat(query));
+    if (this.store.get(target.module.modulePath, query) !== undefined) return this.exact(target, query);
+    return this.#keepPinned(target, await target.module.stat(query));
   }
 
   /**
@@ -90,18 +90,18 @@ export class PinGuard {
    * proxy's list (`modload.queryProxy`: the highest release, else the highest pre-release).
    */
   async latest(target: PinnedTarget): Promise<ModuleVersion> {
-    const live = await target.repo.versions();
-    const listed = this.list(target.repo, live);
+    const live = await target.module.versions();
+    const listed = this.list(target.module, live);
     const best = listed.filter((v) => semver.prerelease(v) === '').at(-1) ?? listed.at(-1);
     if (best !== undefined && !live.includes(best)) return this.exact(target, best);
-    return this.#keepPinned(target, await target.repo.latest());
+    return this.#keepPinned(target, await target.module.latest());
   }
 
   /** `.mod`/`.zip` version: the pinned commit when pinned, else as the repository resolves it exactly. */
   async exact(target: PinnedTarget, version: string): Promise<ModuleVersion> {
-    const pin = this.store.get(target.repo.modulePath, version);
-    if (pin === undefined) return target.repo.exact(version);
-    const live = await target.repo.exact(version).catch((error: unknown) => {
+    const pin = this.store.get(target.module.modulePath, version);
+    if (pin === undefined) return target.module.exact(version);
+    const live = await target.module.exact(version).catch((error: unknown) => {
       if (error instanceof ProxyError && error.kind === 'not-found') return undefined;
       throw error;
     });
@@ -168,8 +168,8 @@ export class PinGuard {
 
   async #fromPin(target: PinnedTarget, pin: Pin, liveCommit: string | undefined): Promise<ModuleVersion> {
     this.#noteMismatch(pin, liveCommit);
-    const exists = await commitExists(target.repository.gitDir, pin.commit, this.#limiter);
-    const pinned = exists ? await target.repo.atCommit(pin.version, pin.commit) : undefined;
+    const exists = await commitExists(target.gitRepository.gitDir, pin.commit, this.#limiter);
+    const pinned = exists ? await target.module.atCommit(pin.version, pin.commit) : undefined;
     if (pinned === undefined) {
       const now = liveCommit === undefined ? 'its tag is gone' : `its tag now points at commit ${liveCommit}`;
       throw gone(`${pin.module}@${pin.version} was served from commit ${pin.commit}, which is no longer in the repository, and ${now}`);
