@@ -196,13 +196,7 @@ function localHeader(start: ZipEntryStart, nameLength: number, zip64: boolean): 
   bytes.writeUInt16LE(nameLength, 26);
   bytes.writeUInt16LE(extraLength, 28);
   bytes.write(start.name, LOCAL_HEADER_SIZE, 'utf8');
-  if (zip64) {
-    const at = LOCAL_HEADER_SIZE + nameLength;
-    bytes.writeUInt16LE(ZIP64_EXTRA_ID, at);
-    bytes.writeUInt16LE(16, at + 2);
-    bytes.writeBigUInt64LE(BigInt(declared.uncompressedSize), at + 4);
-    bytes.writeBigUInt64LE(BigInt(declared.compressedSize), at + 12);
-  }
+  if (zip64) writeZip64Extra(bytes, LOCAL_HEADER_SIZE + nameLength, [declared.uncompressedSize, declared.compressedSize]);
   return bytes;
 }
 
@@ -245,14 +239,14 @@ function writeCentralHeader(entry: OpenEntry, final: ZipEntryTrailer, reserve: (
   bytes.writeUInt16LE(extraLength, 30);
   bytes.writeUInt32LE(zip64 ? UINT32_MAX : entry.offset, 42);
   bytes.set(name, CENTRAL_HEADER_SIZE);
-  if (zip64) {
-    const at = CENTRAL_HEADER_SIZE + name.length;
-    bytes.writeUInt16LE(ZIP64_EXTRA_ID, at);
-    bytes.writeUInt16LE(24, at + 2);
-    bytes.writeBigUInt64LE(BigInt(final.uncompressedSize), at + 4);
-    bytes.writeBigUInt64LE(BigInt(final.compressedSize), at + 12);
-    bytes.writeBigUInt64LE(BigInt(entry.offset), at + 20);
-  }
+  if (zip64) writeZip64Extra(bytes, CENTRAL_HEADER_SIZE + name.length, [final.uncompressedSize, final.compressedSize, entry.offset]);
+}
+
+/** The zip64 extended information extra field at `at`: its id, its data length, then each value in 64 bits. */
+function writeZip64Extra(bytes: Buffer, at: number, values: readonly number[]): void {
+  bytes.writeUInt16LE(ZIP64_EXTRA_ID, at);
+  bytes.writeUInt16LE(8 * values.length, at + 2);
+  values.forEach((value, index) => bytes.writeBigUInt64LE(BigInt(value), at + 4 + 8 * index));
 }
 
 function zip64EndRecord(entries: number, directorySize: number, directoryOffset: number): Uint8Array {
