@@ -29,16 +29,11 @@ async function answerTo(error: unknown) {
 }
 
 test('each kind answers its status with the reason as one line', async () => {
-  const statuses: Record<ErrorKind, number> = {
-    'bad-request': 400,
-    'not-found': 404,
-    gone: 410,
-    busy: 503,
-    'content-changed': 500,
-    'method-not-allowed': 405,
-    'range-not-satisfiable': 416,
-  };
-  for (const [kind, status] of Object.entries(statuses) as [ErrorKind, number][]) {
+  const statuses = new Map<ErrorKind, number>([
+    ['bad-request', 400], ['not-found', 404], ['gone', 410], ['busy', 503],
+    ['content-changed', 500], ['method-not-allowed', 405], ['range-not-satisfiable', 416],
+  ]);
+  for (const [kind, status] of statuses) {
     const answer = await answerTo(new ProxyError(kind, `${kind}: the reason\nsecond line`));
     assert.equal(answer.status, status, kind);
     assert.equal(answer.headers['content-type'], 'text/plain; charset=utf-8', kind);
