@@ -37,10 +37,10 @@ function setErrorHeaders(res: ServerResponse, error: ProxyError): void {
 }
 
 /**
- * Answers a failure: a `ProxyError` with the status of its kind and its reason; anything else is a bug, answered
- * with a generic 500 (the details go to the log, never to the client). A response already under
- * way cannot change its status: the connection is aborted so the client sees an error, never a
- * truncated body that looks complete.
+ * Answers a failure: a `ProxyError` with the status of its kind and its reason; anything else is a
+ * bug, answered with a generic 500 (the details go to the log, never to the client). A response
+ * already under way cannot change its status: the connection is aborted so the client sees an
+ * error, never a truncated body that looks complete.
  */
 export function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, log: (error: unknown) => void): void {
   if (res.headersSent) {
