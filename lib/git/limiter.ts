@@ -20,7 +20,7 @@ export interface LimiterOptions {
   concurrency?: number;
   /** Callers allowed to wait for a slot; default: 32 per slot. */
   queueLimit?: number;
-  /** Retry-After seconds carried by the busy error; default 1. */
+  /** Seconds the busy error tells callers to wait before retrying; default 1. */
   retryAfterSeconds?: number;
 }
 
