@@ -1,13 +1,14 @@
 /**
  * Who is asking, and may they read a project?
  *
- * Credentials are accepted in every form GitLab's Go proxy users send (gitlab-reference.md §2.1),
- * plus the two GitLab refuses there: `Private-Token`, `Job-Token` and `Deploy-Token` headers,
- * `Authorization: Bearer <token>`, and `Authorization: Basic <user:token>` with any user name (what
- * the go command sends from .netrc, `GO119/auth/netrc.go`). A token is looked up by the SHA-256 of
- * the secret, compared in constant time against every configured hash. A presented credential that
- * is malformed, unknown or expired makes the caller anonymous (and is logged), never an error
- * status: the answer must not tell a wrong token from a missing project.
+ * Credentials are accepted in every form GitLab's Go proxy API accepts (GitLab's
+ * `lib/api/go_proxy.rb`), plus the two GitLab refuses there: `Private-Token`, `Job-Token` and
+ * `Deploy-Token` headers, `Authorization: Bearer <token>`, and `Authorization: Basic <user:token>`
+ * with any user name (what the go command sends from .netrc, Go 1.19 `cmd/go/internal/auth/netrc.go`).
+ * A token is looked up by the SHA-256 of the secret, compared in constant time against every
+ * configured hash. A presented credential that is malformed, unknown or expired makes the caller
+ * anonymous (and is logged), never an error status: the answer must not tell a wrong token from a
+ * missing project.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';

@@ -1,7 +1,7 @@
 /**
  * `GET /<import path>?go-get=1`: the HTML page whose `go-import` meta tag sends the go command to
- * this proxy with the `mod` protocol (go-reference.md §1.11; `GO119/modfetch/repo.go`
- * `lookupDirect`, `GO119/vcs/vcs.go` `parseMetaGoImports`). A client that fetches a GOPRIVATE path
+ * this proxy with the `mod` protocol (Go 1.19 `cmd/go/internal/modfetch/repo.go` `lookupDirect`,
+ * `cmd/go/internal/vcs/vcs.go` `parseMetaGoImports`). A client that fetches a GOPRIVATE path
  * directly, with no GOPROXY change, then reads the module through `<root> mod <this proxy>`.
  *
  * The root is the module path of the project the import path falls in, found as the instance-wide

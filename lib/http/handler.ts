@@ -76,7 +76,8 @@ async function handle(
     case 'metrics':
       return sendBody(req, res, 200, METRICS_CONTENT_TYPE, context.observer.metrics.render());
     case 'sumdb':
-      // We do not proxy a checksum database: 404 sends the go command to it directly (go-reference.md §1.9).
+      // We do not proxy a checksum database: a 404 on `/sumdb/<name>/supported` sends the go command to
+      // the database directly (`cmd/go/internal/modfetch/sumdb.go` `initBase`).
       throw notFound('this proxy does not serve a checksum database');
     case 'other':
       throw notFound('no such endpoint');

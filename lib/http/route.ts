@@ -8,7 +8,7 @@
  * and `<file>` is `list`, `<version>.info`, `<version>.mod` or `<version>.zip`; `/<module>/@latest`
  * is the optional latest endpoint. The module path and version arrive percent-encoded (Go 1.19 sends
  * `!` as `%21`) and case-encoded (`!x` for `X`): percent-decode first, then undo the case encoding
- * (go-reference.md §1.2). Anything that cannot be decoded is a 400 with the reason.
+ * (`golang.org/x/mod/module/module.go` `unescapeString`). Anything that cannot be decoded is a 400 with the reason.
  */
 import { badRequest } from '../common/errors.ts';
 import { unescapePath, unescapeVersion } from '../modules/escape.ts';

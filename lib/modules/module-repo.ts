@@ -5,8 +5,8 @@
  * `Versions` + `appendIncompatibleVersions` (the list), `Stat` + `convert` (a query → a canonical
  * version), `validatePseudoVersion`, `findDir` (where a module's files are at a revision) and
  * `GoMod`, and of `codehost/git.go` `stat` (how a revision string is looked up). A module is
- * `<project module path>[/<dir>][/vN]`; its tags are `<dir>/vX.Y.Z`. Rules with sources:
- * shared/docs/go-versions.md and go-reference.md §4.
+ * `<project module path>[/<dir>][/vN]`; its tags are `<dir>/vX.Y.Z`. Semver, major suffixes and
+ * pseudo-versions follow `golang.org/x/mod` `semver/semver.go`, `module/module.go`, `module/pseudo.go`.
  *
  * Retractions stay in the list (as in direct mode, the list is whole); as in direct mode, a retracted
  * tag is never a pseudo-version base nor the version a commit resolves to (`retractedVersions`).

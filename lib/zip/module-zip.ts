@@ -2,7 +2,7 @@
  * Turns the zip that `git archive --format=zip` writes into a Go module zip while both are streamed.
  *
  * Entries are renamed (`<module>@<version>/<path>`) or dropped by the caller's `rename`; directory
- * entries are always dropped, because `dirhash.HashZip` would count them (go-reference §2.10) and
+ * entries are always dropped, because `dirhash.HashZip` hashes every entry, directories too, and
  * the go command's `codeRepo.Zip` skips them (`coderepo.go`). Kept entries keep git's compressed
  * bytes, method, CRC and timestamps. Extra entries (the inherited LICENSE, `coderepo.go` `Zip`) are
  * appended stored. The result is a pure function of the input bytes and options.

@@ -39,7 +39,8 @@ const MODULES: ReadonlyArray<[module: string, project: string]> = [
 /**
  * Paths below a project that are no module at any tag nor at the default branch head. Direct mode
  * cannot tell (it lists the path's tags: none); the proxy answers 404, so that the go command's
- * probes of package paths move on (goproxy-protocol.md "Status codes") — a deliberate difference.
+ * probes of package paths move on (`cmd/go/internal/modload/query.go` `queryPrefixModules` skips a
+ * 404 silently) — a deliberate difference.
  */
 const NOT_MODULES: ReadonlySet<string> = new Set([`${MAJOR_BRANCH}/sub`]);
 

@@ -1,7 +1,7 @@
 /**
  * A throw-away certificate authority and a server certificate for 127.0.0.1, made with `openssl`,
  * so that end-to-end tests can serve the proxy over HTTPS: the go command sends .netrc credentials
- * only to https URLs (go-reference.md §1.10). The go client trusts the CA through `SSL_CERT_FILE`.
+ * only to https URLs (Go 1.19 `cmd/go/internal/auth/auth.go`). The go client trusts the CA through `SSL_CERT_FILE`.
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';

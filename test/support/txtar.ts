@@ -1,8 +1,11 @@
 /**
- * Reads golang/mod's zip test vectors (x/tools `txtar` archives, copied to
- * `../shared/testdata/x-mod/` beside the project) as bytes, the way x/tools `txtar.Parse` does.
+ * Reads golang/mod's zip test vectors (x/tools `txtar` archives from `golang.org/x/mod/zip/testdata/`)
+ * as bytes, the way x/tools `txtar.Parse` does. The vectors are not part of this repository: they
+ * are an extra check that runs when a copy sits at `../shared/testdata/x-mod/` beside the project,
+ * and tests that use them pass `{ skip: X_MOD_SKIP }` so a plain clone shows them as skipped, with
+ * the reason. The project's own rule table (zip-rule-cases.ts) covers the same rules either way.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -24,6 +27,11 @@ export interface ZipVector {
 
 /** The x/mod vectors directory: `../shared/testdata/x-mod/` relative to the project root. */
 export const X_MOD_VECTORS = fileURLToPath(new URL('../../../shared/testdata/x-mod/', import.meta.url));
+
+/** `false` when the vectors are there; otherwise the reason a test that needs them is skipped. */
+export const X_MOD_SKIP: false | string = existsSync(X_MOD_VECTORS)
+  ? false
+  : `x/mod zip vectors not found at ${X_MOD_VECTORS} (not shipped with the project; zip-rule-cases.ts covers the same rules)`;
 
 const MARKER = Buffer.from('-- ');
 const MARKER_END = Buffer.from(' --');

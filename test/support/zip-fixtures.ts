@@ -1,10 +1,12 @@
 /**
- * Repositories that exercise every rule of a module zip (go-module-zips.md), for tests that compare
- * what the go command gets in direct mode with what it gets through the proxy.
+ * Repositories that exercise every rule of a module zip (`golang.org/x/mod/zip/zip.go` and how
+ * `cmd/go/internal/modfetch/codehost/git.go` archives a git tree), for tests that compare what the
+ * go command gets in direct mode with what it gets through the proxy.
  *
  * `buildZipFixtures(root)` creates bare repositories under `root/zip/…` and returns one
- * {@link ZipCase} per module version: the module path and version to fetch and, where the go
- * command refuses the zip, a text its error and the proxy's reason both contain. Modules in a
+ * {@link ZipCase} per module version: the module path and version to fetch, the hash the rule
+ * table (zip-rule-cases.ts) records for it where it has one, and, where the go command refuses the
+ * zip, a text its error and the proxy's reason both contain. Modules in a
  * subdirectory are tagged `<dir>/vX.Y.Z` and have the module path `<repo module path>/<dir>`.
  * `buildVectorFixture` turns one of x/mod's zip vectors into a repository served under the
  * vector's own module path. Large fixtures write their blobs once and reference them by id, so
@@ -16,6 +18,7 @@ import { createRepo, gitTimestamp, type FixtureRepo } from './git-fixture.ts';
 import { DIRECT_HOST } from './go-client.ts';
 import { makeTempDir, removeDir } from './temp.ts';
 import type { ZipVector } from './txtar.ts';
+import { ZIP_RULE_CASES } from './zip-rule-cases.ts';
 
 /** One module version to fetch both ways. */
 export interface ZipCase {
@@ -31,6 +34,10 @@ export interface ZipCase {
   readonly refusal?: string;
   /** The text of the go command's direct-mode error, where it differs from the proxy's reason. */
   readonly directError?: string;
+  /** The `h1:` hash the zip must have, from the rule table. */
+  readonly hash?: string;
+  /** Present: why a Go 1.19 client in direct mode cannot compute `hash`; only the proxy is checked. */
+  readonly directDiffers?: string;
 }
 
 const DATE = '2024-01-02T03:04:05Z';
@@ -53,7 +60,7 @@ function goMod(module: string, go = '1.19'): string {
 
 /** Builds every fixture repository under `root` and lists the cases, light ones first. */
 export async function buildZipFixtures(root: string): Promise<ZipCase[]> {
-  const builders = [nested, vendor, symlinks, gitlinks, exportAttributes, eolAttributes, licenses, collisions, badNames, goodNames, oversizedSpecialFiles, hugeFile, manyFiles];
+  const builders = [ruleTable, nested, symlinks, gitlinks, exportAttributes, eolAttributes, licenses, collisions, badNames, goodNames, oversizedSpecialFiles, hugeFile, manyFiles];
   const groups = await Promise.all(builders.map((build) => build(root)));
   return groups.flat();
 }
@@ -92,26 +99,16 @@ async function nested(root: string): Promise<ZipCase[]> {
   ];
 }
 
-/** The vendor quirk of the original rule (Go 1.19 always uses it). */
-async function vendor(root: string): Promise<ZipCase[]> {
-  const fullPath = 'zip/vendor';
-  const module = repoModule(fullPath);
-  const repo = await createRepo(root, fullPath);
-  await repo.commit(
-    {
-      'go.mod': goMod(module),
-      'vendor/modules.txt': '# kept\n',
-      'vendor/example.com/x/x.go': 'package x\n',
-      'sub/vendor/sub.txt': 'dropped by the quirk\n',
-      'pkg/vendor/vendor.go': 'package vendor\n',
-      'a/vendor/b/c.go': 'package b\n',
-      'vendored/v.go': 'package vendored\n',
-      'vendor.go': 'package a\n',
-    },
-    { date: DATE },
-  );
-  await repo.tag('v1.0.0');
-  return [{ title: 'vendored packages are left out with isVendoredPackage’s quirk', module, version: 'v1.0.0' }];
+/** One repository per case of the rule table, `zip/rules/<name>`, tagged with the case's version. */
+async function ruleTable(root: string): Promise<ZipCase[]> {
+  const build = async (ruleCase: (typeof ZIP_RULE_CASES)[number]): Promise<ZipCase> => {
+    const repo = await createRepo(root, `zip/rules/${ruleCase.name}`);
+    await repo.commit(ruleCase.files, { date: DATE });
+    await repo.tag(ruleCase.version);
+    const { rule: title, modulePath: module, version, hash, goCommand: directDiffers } = ruleCase;
+    return { title, module, version, hash, ...(directDiffers === undefined ? {} : { directDiffers }) };
+  };
+  return Promise.all(ZIP_RULE_CASES.map(build));
 }
 
 /** Symbolic links are dropped, but still collide before they are. */
