@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createRepo } from '../support/git-fixture.ts';
 import { rawGet } from '../support/http-get.ts';
@@ -163,6 +164,19 @@ describe('HTTP caching, compression and metrics', () => {
     const zips = parseMetric(text, 'git_goproxy_request_duration_seconds_count{endpoint="zip"}')!;
     assert.equal(parseMetric(text, 'git_goproxy_request_duration_seconds_bucket{endpoint="zip",le="+Inf"}'), zips);
     assert.ok(parseMetric(text, 'git_goproxy_git_duration_seconds_count{command="ls-tree"}')! >= 1);
+  });
+
+  test('/sumdb/<name>/supported answers 404 at once, without authentication, even where projects are private', async () => {
+    const privateProxy = await startProxy({ repos: root, dataDir: join(root, '.data-sumdb'), moduleHost: HOST, defaultVisibility: 'private' });
+    try {
+      const started = performance.now();
+      const response = await fetch(`${privateProxy.url}/sumdb/sum.golang.org/supported`, { headers: { Authorization: 'Bearer not-a-token' } });
+      assert.equal(response.status, 404);
+      assert.match(await response.text(), /checksum database/);
+      assert.ok(performance.now() - started < 1000);
+    } finally {
+      await privateProxy.close();
+    }
   });
 });
 

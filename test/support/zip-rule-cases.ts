@@ -75,7 +75,7 @@ export const ZIP_RULE_CASES: readonly ZipRuleCase[] = [
   ruleCase('nothing', 'a module without any file hashes to the hash of nothing', {}, [], EMPTY_ZIP_HASH),
   ruleCase(
     'vendored',
-    'original vendor rule: vendored packages go, modules.txt and files directly in vendor/ stay, and so does nothing below a nested vendor/',
+    'original vendor rule: vendored packages and every file below a nested vendor/ go; modules.txt and files directly in vendor/ stay',
     {
       'go.mod': goMod('vendored', '1.19'),
       'vendor/modules.txt': '# example.org/dep v1.2.3\n',

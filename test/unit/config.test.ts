@@ -1,20 +1,26 @@
+/**
+ * The configuration (lib/cli/config.ts): defaults, the config file's keys and the errors for bad
+ * ones, environment and flag precedence, `--listen` parsing, tokens and visibility in the file.
+ */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { loadConfigFile, parseListen, resolveOptions } from '../../lib/cli/config.ts';
 import { ConfigError } from '../../lib/common/errors.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
 
+const dir = await makeTempDir('config');
+after(() => removeDir(dir));
+let files = 0;
+
+/** Writes `content` to a fresh `config.json` and runs `check` on its path. */
 function withConfigFile(content: string, check: (file: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'config-test-'));
-  try {
-    const file = join(dir, 'config.json');
-    writeFileSync(file, content);
-    check(file);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const fileDir = join(dir, String(files++));
+  mkdirSync(fileDir);
+  const file = join(fileDir, 'config.json');
+  writeFileSync(file, content);
+  check(file);
 }
 
 function rejectsWith(content: string, message: RegExp): void {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { resolveOptions } from '../../lib/cli/config.ts';
 import { ProjectIndex } from '../../lib/access/projects.ts';
+import { makeTempDir, removeDir } from '../support/temp.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'projects-test-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+const root = await makeTempDir('projects');
+after(() => removeDir(root));
 
 function bareRepo(path: string): string {
   mkdirSync(join(path, '..'), { recursive: true });
