@@ -1,3 +1,8 @@
+/**
+ * `?go-get=1` pages over HTTP (lib/http/go-get.ts): the go-import `mod` tag for a project and the
+ * packages below it, the proxy URL as the client reached it (port, TLS-terminating forwarder), private
+ * projects answered like missing ones, and what is not a go-get request.
+ */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, test } from 'node:test';

@@ -8,7 +8,11 @@
  * ids on every machine, so tests can compare hashes across runs and across repositories.
  *
  * `createRepo(root, 'group/name')` makes `root/group/name.git`, the layout the direct-mode oracle
- * and the proxy's project lookup expect.
+ * and the proxy's project lookup expect; `createTempRepo(label)` makes one repository alone in a
+ * fresh temp dir, for tests of the git layer (remove it with `removeDir(repo.root)`).
+ *
+ * This is the one repository builder of the test suite: every test that needs a repository makes
+ * it here, large ones too (`{ blob }` entries reuse a blob written once with `writeBlob`).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -21,14 +25,19 @@ export type FileBytes = string | Uint8Array;
 /**
  * What a path becomes in the next commit: a regular file (mode 100644), an executable file
  * (100755), a symbolic link (120000, the blob holds the target), a submodule entry (160000, pointing
- * at a commit that need not exist here), or `null` to delete the file.
+ * at a commit that need not exist here), a regular file whose blob is already in the repository
+ * (by id, from `writeBlob`), or `null` to delete the file.
  */
 export type FileEntry =
   | FileBytes
   | { readonly exec: FileBytes }
   | { readonly symlink: string }
   | { readonly gitlink: string }
+  | { readonly blob: string }
   | null;
+
+/** An entry whose object id is given rather than written: a gitlink's commit or an existing blob. */
+type ObjectRef = { readonly gitlink: string } | { readonly blob: string };
 
 /** Changes to make on top of the base commit's tree, by slash-separated path. */
 export type FileChanges = Readonly<Record<string, FileEntry>>;
@@ -89,11 +98,24 @@ export async function createRepo(root: string, fullPath: string, options: RepoOp
   const defaultBranch = options.defaultBranch ?? 'main';
   await mkdir(gitDir, { recursive: true });
   await runGit(['init', '--quiet', '--bare', `--initial-branch=${defaultBranch}`, '--', gitDir]);
-  return new FixtureRepo(gitDir, fullPath, defaultBranch);
+  return new FixtureRepo(root, gitDir, fullPath, defaultBranch);
+}
+
+/** Creates an empty bare repository `repo.git` alone in a fresh temp dir (`repo.root`). */
+export async function createTempRepo(label: string, options: RepoOptions = {}): Promise<FixtureRepo> {
+  const root = await makeTempDir(label);
+  try {
+    return await createRepo(root, 'repo', options);
+  } catch (error) {
+    await removeDir(root);
+    throw error;
+  }
 }
 
 /** A bare repository being built by a test. Every method runs git plumbing in `gitDir`. */
 export class FixtureRepo {
+  /** The directory it was created under. */
+  readonly root: string;
   /** Absolute path of the bare repository (`…/name.git`). */
   readonly gitDir: string;
   /** The path it was created under, without `.git` (`group/name`). */
@@ -102,7 +124,8 @@ export class FixtureRepo {
   readonly defaultBranch: string;
   #lastCommit: string | undefined;
 
-  constructor(gitDir: string, fullPath: string, defaultBranch: string) {
+  constructor(root: string, gitDir: string, fullPath: string, defaultBranch: string) {
+    this.root = root;
     this.gitDir = gitDir;
     this.fullPath = fullPath;
     this.defaultBranch = defaultBranch;
@@ -111,6 +134,11 @@ export class FixtureRepo {
   /** Runs `git --git-dir=<gitDir> <args>` with the fixture's environment and returns its stdout. */
   async git(args: readonly string[], input?: Uint8Array | string, env: NodeJS.ProcessEnv = {}): Promise<string> {
     return runGit([`--git-dir=${this.gitDir}`, ...args], input, env);
+  }
+
+  /** Writes `content` as a blob and returns its id, for `{ blob }` entries. */
+  async writeBlob(content: FileBytes): Promise<string> {
+    return (await this.git(['hash-object', '-w', '--no-filters', '--stdin'], content)).trim();
   }
 
   /**
@@ -219,17 +247,17 @@ export class FixtureRepo {
     return [...deletions, ...additions].join('');
   }
 
-  /** Writes blobs with one `hash-object --stdin-paths`; a gitlink passes its commit id through. */
-  async #writeBlobs(blobs: readonly (FileBytes | { readonly gitlink: string })[], scratch: string): Promise<string[]> {
+  /** Writes blobs with one `hash-object --stdin-paths`; a gitlink or an existing blob passes its id through. */
+  async #writeBlobs(blobs: readonly (FileBytes | ObjectRef)[], scratch: string): Promise<string[]> {
     const files: string[] = [];
     for (const [i, blob] of blobs.entries()) {
-      if (typeof blob === 'object' && 'gitlink' in blob) continue;
+      if (isObjectRef(blob)) continue;
       const file = join(scratch, `blob-${i}`);
       await writeFile(file, blob);
       files.push(file);
     }
     const written = files.length === 0 ? [] : (await this.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], files.map((f) => `${f}\n`).join(''))).trim().split('\n');
-    return blobs.map((blob) => (typeof blob === 'object' && 'gitlink' in blob ? blob.gitlink : written.shift()!));
+    return blobs.map((blob) => (isObjectRef(blob) ? objectId(blob) : written.shift()!));
   }
 
   async #writeTagObject(name: string, object: string, options: TagOptions): Promise<string> {
@@ -255,17 +283,25 @@ export function gitTimestamp(time: GitTime, timeZone?: string): string {
 }
 
 function entryMode(entry: Exclude<FileEntry, null>): string {
-  if (typeof entry === 'string' || entry instanceof Uint8Array) return '100644';
+  if (typeof entry === 'string' || entry instanceof Uint8Array || 'blob' in entry) return '100644';
   if ('exec' in entry) return '100755';
   if ('symlink' in entry) return '120000';
   return '160000';
 }
 
-function entryBlob(entry: Exclude<FileEntry, null>): FileBytes | { readonly gitlink: string } {
+function entryBlob(entry: Exclude<FileEntry, null>): FileBytes | ObjectRef {
   if (typeof entry === 'string' || entry instanceof Uint8Array) return entry;
   if ('exec' in entry) return entry.exec;
   if ('symlink' in entry) return entry.symlink;
   return entry;
+}
+
+function isObjectRef(blob: FileBytes | ObjectRef): blob is ObjectRef {
+  return typeof blob === 'object' && !(blob instanceof Uint8Array);
+}
+
+function objectId(ref: ObjectRef): string {
+  return 'gitlink' in ref ? ref.gitlink : ref.blob;
 }
 
 function withNewline(text: string): string {

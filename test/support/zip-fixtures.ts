@@ -9,12 +9,12 @@
  * zip, a text its error and the proxy's reason both contain. Modules in a
  * subdirectory are tagged `<dir>/vX.Y.Z` and have the module path `<repo module path>/<dir>`.
  * `buildVectorFixture` turns one of x/mod's zip vectors into a repository served under the
- * vector's own module path. Large fixtures write their blobs once and reference them by id, so
- * 65,536 files or a 513 MiB file cost one blob each.
+ * vector's own module path. Large fixtures write their blobs once and reference them by id
+ * (`{ blob }` entries), so 65,536 files or a 513 MiB file cost one blob each.
  */
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createRepo, gitTimestamp, type FixtureRepo } from './git-fixture.ts';
+import { createRepo, type FileEntry, type FixtureRepo } from './git-fixture.ts';
 import { DIRECT_HOST } from './go-client.ts';
 import { makeTempDir, removeDir } from './temp.ts';
 import type { ZipVector } from './txtar.ts';
@@ -379,8 +379,8 @@ async function hugeFile(root: string): Promise<ZipCase[]> {
   const module = repoModule(fullPath);
   const repo = await createRepo(root, fullPath);
   const zeros = await writeSparseBlob(repo, HUGE_FILE_SIZE);
-  const small = await writeBlob(repo, goMod(module));
-  await repo.tag('v1.0.0', await commitBlobs(repo, [['100644', small, 'go.mod'], ['100644', zeros, 'zeros.bin']]));
+  await repo.commit({ 'go.mod': goMod(module), 'zeros.bin': { blob: zeros } }, { date: DATE });
+  await repo.tag('v1.0.0');
   return [{ title: 'a 513 MiB file: over 500 MiB and over core.bigFileThreshold', module, version: 'v1.0.0', refusal: 'module source tree too large' }];
 }
 
@@ -389,10 +389,11 @@ async function manyFiles(root: string): Promise<ZipCase[]> {
   const fullPath = 'zip/many';
   const module = repoModule(fullPath);
   const repo = await createRepo(root, fullPath);
-  const content = await writeBlob(repo, 'same content in every file\n');
-  const entries: Array<[string, string, string]> = [['100644', await writeBlob(repo, goMod(module)), 'go.mod']];
-  for (let i = 0; i < MANY_FILES; i++) entries.push(['100644', content, `d${Math.floor(i / 1000)}/f${i % 1000}.txt`]);
-  await repo.tag('v1.0.0', await commitBlobs(repo, entries));
+  const blob = await repo.writeBlob('same content in every file\n');
+  const files: Record<string, FileEntry> = { 'go.mod': goMod(module) };
+  for (let i = 0; i < MANY_FILES; i++) files[`d${Math.floor(i / 1000)}/f${i % 1000}.txt`] = { blob };
+  await repo.commit(files, { date: DATE });
+  await repo.tag('v1.0.0');
   return [{ title: `${MANY_FILES} files (Zip64 end records)`, module, version: 'v1.0.0' }];
 }
 
@@ -407,10 +408,6 @@ export async function buildVectorFixture(root: string, fullPath: string, vector:
   await repo.tag(vector.version);
 }
 
-async function writeBlob(repo: FixtureRepo, content: string): Promise<string> {
-  return (await repo.git(['hash-object', '-w', '--stdin'], content)).trim();
-}
-
 /** A blob of `size` zero bytes, hashed from a sparse file (no disk or memory spent on the zeros). */
 async function writeSparseBlob(repo: FixtureRepo, size: number): Promise<string> {
   const scratch = await makeTempDir('sparse-blob');
@@ -420,32 +417,6 @@ async function writeSparseBlob(repo: FixtureRepo, size: number): Promise<string>
     await handle.truncate(size);
     await handle.close();
     return (await repo.git(['hash-object', '-w', '--', file])).trim();
-  } finally {
-    await removeDir(scratch);
-  }
-}
-
-/** Commits a tree of existing blobs (`[mode, blob id, path]`) as a root commit on the default branch; returns its id. */
-async function commitBlobs(repo: FixtureRepo, entries: ReadonlyArray<readonly [string, string, string]>): Promise<string> {
-  const scratch = await makeTempDir('fixture-index');
-  try {
-    const env = { GIT_INDEX_FILE: join(scratch, 'index') };
-    const indexInfo = entries.map(([mode, blob, path]) => `${mode} ${blob}\t${path}\0`).join('');
-    await repo.git(['update-index', '-z', '--index-info'], indexInfo, env);
-    const tree = (await repo.git(['write-tree'], undefined, env)).trim();
-    const date = gitTimestamp(DATE);
-    const commit = (
-      await repo.git(['commit-tree', '--end-of-options', tree], 'fixture commit\n', {
-        GIT_AUTHOR_NAME: 'Fixture Author',
-        GIT_AUTHOR_EMAIL: 'author@fixture.example',
-        GIT_AUTHOR_DATE: date,
-        GIT_COMMITTER_NAME: 'Fixture Committer',
-        GIT_COMMITTER_EMAIL: 'committer@fixture.example',
-        GIT_COMMITTER_DATE: date,
-      })
-    ).trim();
-    await repo.branch(repo.defaultBranch, commit);
-    return commit;
   } finally {
     await removeDir(scratch);
   }

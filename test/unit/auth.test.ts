@@ -1,3 +1,8 @@
+/**
+ * Who the caller is (lib/access/auth.ts): every credential form, malformed and unknown tokens
+ * (anonymous, logged without naming a token), token expiry by date or timestamp against the clock of
+ * each request, the constant-time hash lookup, and which connections count as local.
+ */
 import assert from 'node:assert/strict';
 import { timingSafeEqual } from 'node:crypto';
 import { describe, test } from 'node:test';

@@ -1,3 +1,7 @@
+/**
+ * Module path and version case encoding (lib/modules/escape.ts), `!x` for `X`, against x/mod's own
+ * escape tables (`golang.org/x/mod/module/module_test.go`) and the escaped forms it refuses.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 

@@ -1,38 +1,47 @@
+/**
+ * Module zips from `git archive` through shadow repositories (lib/git/archive.ts): archived as the
+ * go command archives (export-* attributes off, eol attributes on, the served repository's own
+ * info/attributes unused and the repository left untouched), one shadow per repository, a
+ * subdirectory limit, compression levels, and the arguments it refuses.
+ */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { unzipSync } from 'fflate';
 import { ShadowRepos, type ArchiveOptions } from '../../lib/git/archive.ts';
 import { GitError, gitExit } from '../../lib/git/run.ts';
-import { TestRepo } from '../support/git-repo.ts';
+import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
+import { makeTempDir, removeDir, withTempDir } from '../support/temp.ts';
 
-let repo: TestRepo;
+let repo: FixtureRepo;
 let commit: string;
 let baseDir: string;
 let shadows: ShadowRepos;
 
-before(() => {
-  repo = TestRepo.create();
-  commit = repo.commit('files', {
-    '.gitattributes': 'ignored.txt export-ignore\nsubst.txt export-subst\ncrlf.txt text eol=crlf\n',
-    'ignored.txt': 'kept anyway\n',
-    'subst.txt': 'commit $Format:%H$\n',
-    'crlf.txt': 'one\ntwo\n',
-    'plain.txt': 'one\ntwo\n',
-    'sub/go.mod': 'module example.com/m/sub\n',
-    'sub/crlf.txt': 'x\ny\n',
-  });
-  repo.git('tag', 'v1.0.0');
-  baseDir = mkdtempSync(join(tmpdir(), 'git-goproxy-shadows-'));
+before(async () => {
+  repo = await createTempRepo('git-archive');
+  commit = await repo.commit(
+    {
+      '.gitattributes': 'ignored.txt export-ignore\nsubst.txt export-subst\ncrlf.txt text eol=crlf\n',
+      'ignored.txt': 'kept anyway\n',
+      'subst.txt': 'commit $Format:%H$\n',
+      'crlf.txt': 'one\ntwo\n',
+      'plain.txt': 'one\ntwo\n',
+      'sub/go.mod': 'module example.com/m/sub\n',
+      'sub/crlf.txt': 'x\ny\n',
+    },
+    { date: '2023-01-02T03:04:05Z' },
+  );
+  await repo.tag('v1.0.0');
+  baseDir = await makeTempDir('shadows');
   shadows = new ShadowRepos(baseDir);
 });
 
-after(() => {
-  rmSync(baseDir, { recursive: true, force: true });
-  repo.remove();
+after(async () => {
+  await removeDir(baseDir);
+  await removeDir(repo.root);
 });
 
 /** Runs the archive to completion and returns its entries (name → text). */
@@ -73,15 +82,13 @@ test('archives like the go command: export-* neutralised, eol attributes applied
 });
 
 test('the served repository is byte-for-byte unchanged and nothing is written into it', async () => {
-  const fresh = new ShadowRepos(mkdtempSync(join(tmpdir(), 'git-goproxy-shadows-')));
-  try {
+  await withTempDir('shadows', async (freshBase) => {
+    const fresh = new ShadowRepos(freshBase);
     const before = fingerprint(repo.gitDir);
     await archive(undefined, {}, fresh);
     await archive('sub', {}, fresh);
     assert.deepEqual(fingerprint(repo.gitDir), before);
-  } finally {
-    rmSync(fresh.baseDir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('the real repository’s own info/attributes play no part, as in the go command’s own clone', async () => {
@@ -132,8 +139,7 @@ test('only full commit ids are accepted', async () => {
 });
 
 test('one shadow per repository, shared by concurrent creators', async () => {
-  const sharedBase = mkdtempSync(join(tmpdir(), 'git-goproxy-shadows-'));
-  try {
+  await withTempDir('shadows', async (sharedBase) => {
     const one = new ShadowRepos(sharedBase);
     const two = new ShadowRepos(sharedBase);
     const paths = await Promise.all([one.shadowFor(repo.gitDir), two.shadowFor(repo.gitDir), one.shadowFor(repo.gitDir)]);
@@ -141,9 +147,7 @@ test('one shadow per repository, shared by concurrent creators', async () => {
     assert.deepEqual(readdirSync(sharedBase), [paths[0]?.slice(sharedBase.length + 1)]);
     const { files } = await archive(undefined, {}, two);
     assert.equal(files.get('crlf.txt'), 'one\r\ntwo\r\n');
-  } finally {
-    rmSync(sharedBase, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a repository that does not exist is an error', async () => {

@@ -1,21 +1,27 @@
+/**
+ * The registry of git child processes (lib/git/children.ts): killing every child at shutdown,
+ * long-lived `cat-file` readers included, closing readers without leaving a process, and SIGTERM
+ * escalating to SIGKILL.
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { killAllChildren, liveChildCount, terminate, waitForExit } from '../../lib/git/children.ts';
 import { ObjectReader } from '../../lib/git/objects.ts';
 import { RefStore } from '../../lib/git/refs.ts';
 import { startGit } from '../../lib/git/run.ts';
-import { TestRepo } from '../support/git-repo.ts';
+import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
+import { removeDir } from '../support/temp.ts';
 
-let repo: TestRepo;
+let repo: FixtureRepo;
 let commit: string;
 
-before(() => {
-  repo = TestRepo.create();
-  commit = repo.commit('one', { 'a.txt': 'a\n' });
-  repo.git('tag', 'v1.0.0');
+before(async () => {
+  repo = await createTempRepo('git-children');
+  commit = await repo.commit({ 'a.txt': 'a\n' }, { date: '2023-01-02T03:04:05Z' });
+  await repo.tag('v1.0.0');
 });
 
-after(() => repo.remove());
+after(() => removeDir(repo.root));
 
 function isAlive(pid: number | undefined): boolean {
   try {

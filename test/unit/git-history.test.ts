@@ -1,37 +1,42 @@
+/**
+ * Commit ancestry in a repository (lib/git/history.ts): `isAncestor`, the tags reachable from a
+ * commit, and whether a commit is reachable from branches or tags only (not other refs).
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { isAncestor, isReachableFromBranchesOrTags, tagsReachableFrom } from '../../lib/git/history.ts';
 import { GitError } from '../../lib/git/run.ts';
-import { TestRepo } from '../support/git-repo.ts';
+import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
+import { removeDir } from '../support/temp.ts';
 
-let repo: TestRepo;
+let repo: FixtureRepo;
 let root: string;
 let middle: string;
 let tip: string;
 let side: string;
 let hidden: string;
 
+/** Commit dates a minute apart, so that every commit has its own id. */
+const minute = (n: number): Date => new Date(Date.UTC(2023, 0, 2, 3, 4 + n, 5));
+
 // root (v1.0.0) ── middle (sub/v0.1.0, annotated v1.1.0) ── tip (main)
 //      └── side (branch side, tag v2.0.0)
 // hidden: a commit only refs/merge-requests/1/head points at
-before(() => {
-  repo = TestRepo.create();
-  root = repo.commit('root');
-  repo.git('tag', 'v1.0.0');
-  middle = repo.commit('middle');
-  repo.git('tag', 'sub/v0.1.0');
-  repo.git('tag', '-a', '-m', 'annotated', 'v1.1.0');
-  tip = repo.commit('tip');
-  repo.git('checkout', '-q', '-b', 'side', root);
-  side = repo.commit('side');
-  repo.git('tag', 'v2.0.0');
-  repo.git('checkout', '-q', '--detach', tip);
-  hidden = repo.commit('hidden');
-  repo.git('update-ref', 'refs/merge-requests/1/head', hidden);
-  repo.git('checkout', '-q', 'main');
+before(async () => {
+  repo = await createTempRepo('git-history');
+  root = await repo.commit({}, { date: minute(0), message: 'root' });
+  await repo.tag('v1.0.0');
+  middle = await repo.commit({}, { date: minute(1), message: 'middle' });
+  await repo.tag('sub/v0.1.0');
+  await repo.tag('v1.1.0', middle, { annotated: true });
+  tip = await repo.commit({}, { date: minute(2), message: 'tip' });
+  side = await repo.commit({}, { date: minute(3), message: 'side', branch: 'side', parents: [root] });
+  await repo.tag('v2.0.0');
+  hidden = await repo.commit({}, { date: minute(4), message: 'hidden', branch: null, parents: [tip] });
+  await repo.updateRef('refs/merge-requests/1/head', hidden);
 });
 
-after(() => repo.remove());
+after(() => removeDir(repo.root));
 
 test('isAncestor: true for ancestors and the commit itself, false otherwise', async () => {
   assert.equal(await isAncestor(repo.gitDir, root, tip), true);

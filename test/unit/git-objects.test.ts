@@ -1,44 +1,56 @@
+/**
+ * The object reader (lib/git/objects.ts) over one `git cat-file --batch`: commits parsed, blobs
+ * read raw by path, the size cap, object info, abbreviated names and their ambiguity, tags
+ * peeled, many concurrent requests in order, and what happens to requests when git dies or the
+ * reader is closed.
+ */
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { liveChildCount, waitForExit } from '../../lib/git/children.ts';
 import { ObjectReader, ObjectReaderClosedError, ObjectTooLargeError, parseCommit } from '../../lib/git/objects.ts';
 import { GitError } from '../../lib/git/run.ts';
-import { TestRepo } from '../support/git-repo.ts';
+import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
+import { removeDir } from '../support/temp.ts';
 
-let repo: TestRepo;
+const SECOND_AUTHORED = '2023-01-02T03:05:05Z';
+const SECOND_COMMITTED = '2023-01-02T03:06:05Z';
+
+let repo: FixtureRepo;
 let first: string;
 let second: string;
 let reader: ObjectReader;
 
-before(() => {
-  repo = TestRepo.create();
-  first = repo.commit('first', { 'go.mod': 'module example.com/m\n', 'dir/a b.txt': 'spaced\n' });
-  repo.write({ '.gitattributes': '*.txt text eol=crlf\n' });
-  second = repo.commit('second', { 'big.bin': Buffer.alloc(200_000, 7), 'dir/a b.txt': 'line\n' });
-  repo.git('tag', '-a', '-m', 'annotated', 'v1.0.0', first);
+before(async () => {
+  repo = await createTempRepo('git-objects');
+  first = await repo.commit({ 'go.mod': 'module example.com/m\n', 'dir/a b.txt': 'spaced\n' }, { date: '2023-01-02T03:04:05Z' });
+  const changes = { '.gitattributes': '*.txt text eol=crlf\n', 'big.bin': Buffer.alloc(200_000, 7), 'dir/a b.txt': 'line\n' };
+  second = await repo.commit(changes, { date: SECOND_COMMITTED, authorDate: SECOND_AUTHORED });
+  await repo.tag('v1.0.0', first, { annotated: true });
   reader = new ObjectReader(repo.gitDir, { maxObjectBytes: 100_000 });
 });
 
 after(async () => {
   await reader.close();
-  repo.remove();
+  await removeDir(repo.root);
 });
 
 test('readCommit parses tree, parents and both times', async () => {
   const commit = await reader.readCommit(second);
   assert.ok(commit);
   assert.equal(commit.oid, second);
-  assert.equal(commit.tree, repo.git('rev-parse', `${second}^{tree}`));
+  assert.equal(commit.tree, await repo.resolve(`${second}^{tree}`));
   assert.deepEqual(commit.parents, [first]);
-  assert.equal(commit.committerTime.getTime() / 1000, TestRepo.commitSeconds(1));
-  assert.equal(commit.authorTime.getTime() / 1000, TestRepo.commitSeconds(1));
+  assert.equal(commit.committerTime.toISOString(), new Date(SECOND_COMMITTED).toISOString());
+  assert.equal(commit.authorTime.toISOString(), new Date(SECOND_AUTHORED).toISOString());
   const root = await reader.readCommit(first);
   assert.deepEqual(root?.parents, []);
 });
 
 test('readCommit is undefined for a missing object and for a non-commit', async () => {
   assert.equal(await reader.readCommit('0'.repeat(40)), undefined);
-  const tree = repo.git('rev-parse', `${second}^{tree}`);
+  const tree = await repo.resolve(`${second}^{tree}`);
   assert.equal(await reader.readCommit(tree), undefined);
   await assert.rejects(reader.readCommit('HEAD'), TypeError);
 });
@@ -73,7 +85,7 @@ test('objects above the size cap are refused without reading them; below it they
 
 test('readObjectInfoAt tells type and size of a path without reading it', async () => {
   const info = await reader.readObjectInfoAt(second, 'big.bin');
-  assert.deepEqual(info, { oid: repo.git('rev-parse', `${second}:big.bin`), type: 'blob', size: 200_000 });
+  assert.deepEqual(info, { oid: await repo.resolve(`${second}:big.bin`), type: 'blob', size: 200_000 });
   assert.equal((await reader.readObjectInfoAt(second, 'dir'))?.type, 'tree');
   assert.equal(await reader.readObjectInfoAt(second, 'missing'), undefined);
   await assert.rejects(reader.readObjectInfoAt(second, 'a\nb'), TypeError);
@@ -96,7 +108,7 @@ test('readObject reads by full or abbreviated hex and reports missing objects', 
 });
 
 test('peel follows annotated tags to the commit', async () => {
-  const tagObject = repo.git('rev-parse', 'refs/tags/v1.0.0');
+  const tagObject = await repo.resolve('refs/tags/v1.0.0');
   assert.notEqual(tagObject, first);
   const peeled = await reader.peel(tagObject);
   assert.deepEqual(peeled, { oid: first, type: 'commit', size: peeled?.size });
@@ -107,19 +119,20 @@ test('resolveRevisionPrefix finds commits, reports ambiguity and misses', async 
   assert.deepEqual(await reader.resolveRevisionPrefix(second.slice(0, 7)), { oid: second });
   assert.deepEqual(await reader.resolveRevisionPrefix(second.slice(0, 7).toUpperCase()), { oid: second });
   assert.equal(await reader.resolveRevisionPrefix('0000000'), undefined);
-  const blob = repo.git('rev-parse', `${second}:big.bin`);
+  const blob = await repo.resolve(`${second}:big.bin`);
   assert.equal(await reader.resolveRevisionPrefix(blob.slice(0, 8)), undefined, 'a blob is not a commit');
 });
 
 test('a prefix shared by several commits is reported as ambiguous', async () => {
-  const scratch = TestRepo.create();
+  const scratch = await createTempRepo('git-objects-ambiguous');
   const ambiguous = new ObjectReader(scratch.gitDir);
   try {
-    const tree = scratch.gitWithInput('', 'hash-object', '-t', 'tree', '-w', '--stdin');
+    const tree = (await scratch.git(['hash-object', '-t', 'tree', '-w', '--stdin'], '')).trim();
     const texts = Array.from({ length: 600 }, (_, i) => `tree ${tree}\nauthor a <a> 1 +0000\ncommitter a <a> 1 +0000\n\nc${i}\n`);
-    scratch.write(Object.fromEntries(texts.map((text, i) => [`c/${i}`, text])));
-    const paths = texts.map((_, i) => `c/${i}`).join('\n');
-    const oids = scratch.gitWithInput(paths, 'hash-object', '-t', 'commit', '-w', '--stdin-paths').split('\n');
+    const paths = texts.map((_, i) => join(scratch.root, 'c', String(i)));
+    mkdirSync(join(scratch.root, 'c'));
+    texts.forEach((text, i) => writeFileSync(paths[i]!, text));
+    const oids = (await scratch.git(['hash-object', '-t', 'commit', '-w', '--stdin-paths'], paths.join('\n'))).trim().split('\n');
     const seen = new Set<string>();
     const shared = oids.map((oid) => oid.slice(0, 4)).find((prefix) => seen.has(prefix) || !seen.add(prefix));
     assert.ok(shared, '600 commits share some 4-digit prefix');
@@ -128,7 +141,7 @@ test('a prefix shared by several commits is reported as ambiguous', async () => 
     assert.deepEqual(await ambiguous.resolveRevisionPrefix(unique.slice(0, 7)), { oid: unique });
   } finally {
     await ambiguous.close();
-    scratch.remove();
+    await removeDir(scratch.root);
   }
 });
 

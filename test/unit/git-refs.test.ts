@@ -1,3 +1,8 @@
+/**
+ * Reading a repository's refs (lib/git/refs.ts): loose, packed and nested refs, annotated tags
+ * peeled, HEAD detached or unborn, symbolic refs, tags of trees and blobs left out; the snapshot
+ * cache and its racy window; packing while reading; a removed repository.
+ */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync, statSync, utimesSync } from 'node:fs';
@@ -5,23 +10,24 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { ObjectReader } from '../../lib/git/objects.ts';
 import { parsePackedRefs, RefStore } from '../../lib/git/refs.ts';
-import { TestRepo } from '../support/git-repo.ts';
+import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
+import { removeDir } from '../support/temp.ts';
 
-let repo: TestRepo;
+let repo: FixtureRepo;
 let objects: ObjectReader;
 let first: string;
 let second: string;
 
-beforeEach(() => {
-  repo = TestRepo.create();
-  first = repo.commit('first', { 'a.txt': 'a\n' });
-  second = repo.commit('second', { 'a.txt': 'b\n' });
+beforeEach(async () => {
+  repo = await createTempRepo('git-refs');
+  first = await repo.commit({ 'a.txt': 'a\n' }, { date: '2023-01-02T03:04:05Z', message: 'first' });
+  second = await repo.commit({ 'a.txt': 'b\n' }, { date: '2023-01-02T03:05:05Z', message: 'second' });
   objects = new ObjectReader(repo.gitDir);
 });
 
 afterEach(async () => {
   await objects.close();
-  repo.remove();
+  await removeDir(repo.root);
 });
 
 /** Moves the mtimes of HEAD, packed-refs and all ref directories an hour back, out of the racy window. */
@@ -39,10 +45,10 @@ function settleRefFiles(): void {
 }
 
 test('reads branches, loose and nested tags, annotated tags peeled, and HEAD', async () => {
-  repo.git('tag', 'v1.0.0', first);
-  repo.git('tag', '-a', '-m', 'annotated', 'sub/v1.0.1', second);
-  repo.git('tag', '-a', '-m', 'tag of a tag', 'outer', 'sub/v1.0.1');
-  repo.git('branch', 'feature', first);
+  await repo.tag('v1.0.0', first);
+  const annotated = await repo.tag('sub/v1.0.1', second, { annotated: true });
+  await repo.tag('outer', annotated, { annotated: true, message: 'tag of a tag' });
+  await repo.branch('feature', first);
   const refs = await new RefStore(repo.gitDir, objects).read();
   assert.equal(refs.head, 'refs/heads/main');
   assert.equal(refs.headCommit, second);
@@ -51,11 +57,11 @@ test('reads branches, loose and nested tags, annotated tags peeled, and HEAD', a
 });
 
 test('reads packed refs, with loose refs overriding packed ones', async () => {
-  repo.git('tag', '-a', '-m', 'annotated', 'v1.0.0', first);
-  repo.git('tag', 'v1.1.0', second);
-  repo.git('pack-refs', '--all');
+  await repo.tag('v1.0.0', first, { annotated: true });
+  await repo.tag('v1.1.0', second);
+  await repo.packRefs();
   assert.equal(readdirSync(join(repo.gitDir, 'refs/tags')).length, 0);
-  repo.git('tag', '-f', 'v1.1.0', first);
+  await repo.tag('v1.1.0', first);
   const refs = await new RefStore(repo.gitDir, objects).read();
   assert.equal(refs.tags.get('v1.0.0'), first);
   assert.equal(refs.tags.get('v1.1.0'), first);
@@ -64,49 +70,47 @@ test('reads packed refs, with loose refs overriding packed ones', async () => {
 });
 
 test('tags of trees and blobs are left out', async () => {
-  const tree = repo.git('rev-parse', `${second}^{tree}`);
-  const blob = repo.git('rev-parse', `${second}:a.txt`);
-  repo.git('tag', 'tree-tag', tree);
-  repo.git('tag', '-a', '-m', 'blob', 'blob-tag', blob);
-  repo.git('tag', 'v1.0.0', first);
+  await repo.tag('tree-tag', await repo.resolve(`${second}^{tree}`));
+  await repo.tag('blob-tag', await repo.resolve(`${second}:a.txt`), { annotated: true });
+  await repo.tag('v1.0.0', first);
   const refs = await new RefStore(repo.gitDir, objects).read();
   assert.deepEqual([...refs.tags.keys()], ['v1.0.0']);
 });
 
 test('detached and unborn HEADs', async () => {
-  repo.git('update-ref', '--no-deref', 'HEAD', first);
+  await repo.git(['update-ref', '--no-deref', 'HEAD', first]);
   const detached = await new RefStore(repo.gitDir, objects).read();
   assert.equal(detached.head, undefined);
   assert.equal(detached.headCommit, first);
-  repo.git('symbolic-ref', 'HEAD', 'refs/heads/unborn');
+  await repo.setHead('unborn');
   const unborn = await new RefStore(repo.gitDir, objects).read();
   assert.equal(unborn.head, 'refs/heads/unborn');
   assert.equal(unborn.headCommit, undefined);
 });
 
 test('symbolic refs under refs/heads resolve to their target', async () => {
-  repo.git('symbolic-ref', 'refs/heads/alias', 'refs/heads/main');
+  await repo.git(['symbolic-ref', 'refs/heads/alias', 'refs/heads/main']);
   const refs = await new RefStore(repo.gitDir, objects).read();
   assert.equal(refs.branches.get('alias'), second);
 });
 
 test('a settled snapshot is reused until a ref changes, then re-read', async () => {
-  repo.git('tag', 'v1.0.0', first);
-  repo.git('tag', 'sub/v1.0.0', first);
+  await repo.tag('v1.0.0', first);
+  await repo.tag('sub/v1.0.0', first);
   settleRefFiles();
   const store = new RefStore(repo.gitDir, objects);
   const before = await store.read();
   assert.equal(await store.read(), before, 'unchanged files give the cached snapshot');
 
-  repo.git('tag', '-f', 'sub/v1.0.0', second);
+  await repo.tag('sub/v1.0.0', second);
   const afterNested = await store.read();
   assert.notEqual(afterNested, before);
   assert.equal(afterNested.tags.get('sub/v1.0.0'), second);
 
   settleRefFiles();
   const settled = await store.read();
-  repo.git('pack-refs', '--all');
-  repo.git('update-ref', 'refs/heads/main', first);
+  await repo.packRefs();
+  await repo.branch('main', first);
   const afterPack = await store.read();
   assert.notEqual(afterPack, settled);
   assert.equal(afterPack.branches.get('main'), first);
@@ -120,14 +124,14 @@ test('a snapshot taken right after a change is not reused', async () => {
 });
 
 test('concurrent reads share one refresh', async () => {
-  repo.git('tag', 'v1.0.0', first);
+  await repo.tag('v1.0.0', first);
   const store = new RefStore(repo.gitDir, objects);
   const [a, b] = await Promise.all([store.read(), store.read()]);
   assert.equal(a, b);
 });
 
 test('a repository with no refs at all', async () => {
-  const empty = TestRepo.create();
+  const empty = await createTempRepo('git-refs-empty');
   const emptyObjects = new ObjectReader(empty.gitDir);
   try {
     const refs = await new RefStore(empty.gitDir, emptyObjects).read();
@@ -137,14 +141,14 @@ test('a repository with no refs at all', async () => {
     assert.equal(refs.branches.size, 0);
   } finally {
     await emptyObjects.close();
-    empty.remove();
+    await removeDir(empty.root);
   }
 });
 
 test('a branch being packed (git pack-refs) while the refs are read is never missing', async () => {
   const missed: number[] = [];
   for (let round = 0; round < 60; round++) {
-    repo.git('update-ref', `refs/heads/b${round}`, round % 2 === 0 ? first : second);
+    await repo.branch(`b${round}`, round % 2 === 0 ? first : second);
     const packing = new Promise<void>((resolve) => {
       execFile('git', [`--git-dir=${repo.gitDir}`, 'pack-refs', '--all'], () => resolve());
     });
@@ -159,10 +163,10 @@ test('a branch being packed (git pack-refs) while the refs are read is never mis
 });
 
 test('a repository removed after its refs were read is "not found", not an empty repository', async () => {
-  repo.git('tag', 'v1.0.0', first);
+  await repo.tag('v1.0.0', first);
   const store = new RefStore(repo.gitDir, objects);
   assert.equal((await store.read()).tags.get('v1.0.0'), first);
-  repo.remove();
+  await removeDir(repo.root);
   await assert.rejects(store.read(), { name: 'ProxyError', kind: 'not-found', message: 'not found: the repository of this module no longer exists' });
 });
 

@@ -1,19 +1,25 @@
+/**
+ * Running git (lib/git/run.ts): output, input, exit codes and the first stderr line as errors, an
+ * output cap, aborting through a signal, streamed commands, limiter slots held until exit, and the
+ * fixed environment every git process gets.
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { liveChildCount, waitForExit } from '../../lib/git/children.ts';
 import { Limiter } from '../../lib/git/limiter.ts';
 import { GitError, gitEnvironment, gitExit, runGit, spawnGit, startGit } from '../../lib/git/run.ts';
-import { TestRepo } from '../support/git-repo.ts';
+import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
+import { removeDir } from '../support/temp.ts';
 
-let repo: TestRepo;
+let repo: FixtureRepo;
 let firstCommit: string;
 
-before(() => {
-  repo = TestRepo.create();
-  firstCommit = repo.commit('first', { 'a.txt': 'alpha\n' });
+before(async () => {
+  repo = await createTempRepo('git-run');
+  firstCommit = await repo.commit({ 'a.txt': 'alpha\n' }, { date: '2023-01-02T03:04:05Z' });
 });
 
-after(() => repo.remove());
+after(() => removeDir(repo.root));
 
 test('runGit resolves with stdout', async () => {
   const out = await runGit(repo.gitDir, ['rev-parse', '--verify', '--end-of-options', 'HEAD']);
@@ -22,7 +28,7 @@ test('runGit resolves with stdout', async () => {
 
 test('runGit writes input to stdin', async () => {
   const out = await runGit(repo.gitDir, ['hash-object', '--stdin'], { input: new TextEncoder().encode('alpha\n') });
-  assert.equal(out.toString().trim(), repo.git('rev-parse', 'HEAD:a.txt'));
+  assert.equal(out.toString().trim(), await repo.resolve('HEAD:a.txt'));
 });
 
 test('runGit rejects with GitError carrying the exit code and first stderr line', async () => {

@@ -1,38 +1,39 @@
+/**
+ * Listing a tree (lib/git/tree.ts, `git ls-tree`): every file of a commit or of one directory with
+ * mode, type, id and size (executables, symlinks, gitlinks, non-ASCII and spaced names), option-like
+ * directories taken as paths, and the NUL-record splitter across every chunking.
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { GitError } from '../../lib/git/run.ts';
 import { listTree, NulRecords, parseLsTreeRecord } from '../../lib/git/tree.ts';
-import { TestRepo } from '../support/git-repo.ts';
+import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
+import { removeDir } from '../support/temp.ts';
 
-let repo: TestRepo;
+let repo: FixtureRepo;
 let commit: string;
 let submoduleCommit: string;
 
-before(() => {
-  repo = TestRepo.create();
-  const inner = repo.commit('inner', { 'x.txt': 'x\n' });
-  submoduleCommit = inner;
-  repo.write({
-    'go.mod': 'module example.com/m\n',
-    'sub/go.mod': 'module example.com/m/sub\n',
-    'sub/dir/with space.go': 'package dir\n',
-    'sub/naïve.txt': 'ünïcode\n',
-    'subway/other.go': 'package subway\n',
-    'run.sh': '#!/bin/sh\n',
-  });
-  repo.git('add', '-A');
-  repo.git('update-index', '--chmod=+x', 'run.sh');
-  repo.git('update-index', '--add', '--cacheinfo', `160000,${submoduleCommit},sub/vendored-module`);
-  repo.git('rm', '-q', '--cached', 'x.txt');
-  repo.git('commit', '-q', '-m', 'tree');
-  commit = repo.git('rev-parse', 'HEAD');
-  // a symlink, added straight to the index so no file system support is needed
-  const target = repo.gitWithInput('go.mod', 'hash-object', '-w', '--stdin');
-  repo.git('update-index', '--add', '--cacheinfo', `120000,${target},sub/link`);
-  repo.git('commit', '-q', '-m', 'symlink');
+before(async () => {
+  repo = await createTempRepo('git-tree');
+  submoduleCommit = await repo.commit({ 'x.txt': 'x\n' }, { date: '2023-01-02T03:04:05Z', message: 'inner' });
+  commit = await repo.commit(
+    {
+      'x.txt': null,
+      'go.mod': 'module example.com/m\n',
+      'sub/go.mod': 'module example.com/m/sub\n',
+      'sub/dir/with space.go': 'package dir\n',
+      'sub/naïve.txt': 'ünïcode\n',
+      'subway/other.go': 'package subway\n',
+      'run.sh': { exec: '#!/bin/sh\n' },
+      'sub/vendored-module': { gitlink: submoduleCommit },
+    },
+    { date: '2023-01-02T03:05:05Z', message: 'tree' },
+  );
+  await repo.commit({ 'sub/link': { symlink: 'go.mod' } }, { date: '2023-01-02T03:06:05Z', message: 'symlink' });
 });
 
-after(() => repo.remove());
+after(() => removeDir(repo.root));
 
 test('lists every file of the whole tree with mode, type, oid and size', async () => {
   const entries = await listTree(repo.gitDir, commit);
@@ -50,7 +51,7 @@ test('lists every file of the whole tree with mode, type, oid and size', async (
     path: 'go.mod',
     mode: '100644',
     type: 'blob',
-    oid: repo.git('rev-parse', `${commit}:go.mod`),
+    oid: await repo.resolve(`${commit}:go.mod`),
     size: 'module example.com/m\n'.length,
   });
   assert.equal(byPath.get('run.sh')?.mode, '100755');
@@ -65,7 +66,7 @@ test('lists every file of the whole tree with mode, type, oid and size', async (
 });
 
 test('lists a directory with paths relative to it, not matching sibling prefixes', async () => {
-  const head = repo.git('rev-parse', 'HEAD');
+  const head = await repo.resolve('HEAD');
   const entries = await listTree(repo.gitDir, head, 'sub');
   assert.deepEqual(entries.map((entry) => [entry.path, entry.mode]), [
     ['dir/with space.go', '100644'],
@@ -97,16 +98,16 @@ test('parseLsTreeRecord reads padded sizes and refuses malformed records', () =>
 });
 
 test('records split across output chunks are reassembled', async () => {
-  const big = TestRepo.create();
+  const big = await createTempRepo('git-tree-many');
   try {
     const files = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`many/ä-${String(i).padStart(4, '0')}.txt`, `${i}\n`]));
-    const oid = big.commit('many files', files);
+    const oid = await big.commit(files, { date: '2023-01-02T03:04:05Z' });
     const entries = await listTree(big.gitDir, oid, 'many');
     assert.equal(entries.length, 2000);
     assert.deepEqual(entries.map((entry) => entry.path), Object.keys(files).map((path) => path.slice('many/'.length)));
     assert.ok(entries.every((entry, i) => entry.size === `${i}\n`.length));
   } finally {
-    big.remove();
+    await removeDir(big.root);
   }
 });
 

@@ -1,3 +1,7 @@
+/**
+ * Reading go.mod files (lib/modules/gomod.ts): the module directive as `modfile.ModulePath` reads
+ * it, and the go.mod the go command synthesizes for a version without one.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { goDirective, goModLines, legacyGoMod, modulePathOf } from '../../lib/modules/gomod.ts';

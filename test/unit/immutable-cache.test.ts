@@ -1,3 +1,7 @@
+/**
+ * The in-memory cache of immutable answers (lib/common/immutable-cache.ts): single-flight lookups,
+ * failures shared but not cached, LRU eviction by entries and by weight, values it must not keep.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ImmutableCache } from '../../lib/common/immutable-cache.ts';

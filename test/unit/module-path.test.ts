@@ -1,3 +1,8 @@
+/**
+ * Module, import and file path checks (lib/modules/module-path.ts) against x/mod's tables
+ * (`golang.org/x/mod/module/module_test.go`): `CheckPath`, `CheckImportPath`, `CheckFilePath`, file
+ * elements, `SplitPathVersion` and `CheckPathMajor`, with the reasons given for refusals.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 

@@ -1,3 +1,8 @@
+/**
+ * The pin guard in the module service: a served version's commit, go.mod hash and zip hash are
+ * pinned; a zip or go.mod that no longer matches its pin is refused (a zip before its last bytes),
+ * a version whose tag moved keeps its pinned commit, and a matching zip is hashed once per process.
+ */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,8 @@
+/**
+ * The pin store's JSON-lines file (lib/pins/file-store.ts): records and merges, refusals of
+ * contradicting or malformed pins, concurrent appends and readers, torn and bad lines, several
+ * processes sharing one file, and the load time of a large file.
+ */
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

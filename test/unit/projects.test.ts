@@ -1,3 +1,8 @@
+/**
+ * The project index (lib/access/projects.ts): bare repositories discovered under the repositories
+ * directory, configured ids, module paths, visibility and repositories elsewhere, the longest
+ * matching module path prefix, and repositories created after start-up.
+ */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';

@@ -1,3 +1,7 @@
+/**
+ * Pseudo-versions (lib/modules/pseudo.ts) against x/mod's `pseudo_test.go` tables: making,
+ * recognising and checking them, their base version and the zero pseudo-version.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 

@@ -1,3 +1,7 @@
+/**
+ * Which request-derived strings may be looked up as git ref names (lib/git/ref-name.ts): names git
+ * accepts pass; revision syntax, option look-alikes and names git refuses do not.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { couldBeRefName } from '../../lib/git/ref-name.ts';

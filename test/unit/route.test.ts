@@ -1,3 +1,8 @@
+/**
+ * Request paths to routes (lib/http/route.ts): instance-wide module requests, percent- and
+ * case-encoding undone in that order, GitLab's project and group endpoints, service endpoints, and
+ * one-line 400s for malformed requests.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProxyError } from '../../lib/common/errors.ts';

@@ -1,3 +1,7 @@
+/**
+ * Go's semantic versions (lib/modules/semver.ts) against x/mod's `semver_test.go` tables: parsing,
+ * canonical forms, parts, comparison, `+incompatible`, max and sorting.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 

@@ -1,3 +1,8 @@
+/**
+ * The `token` operator command (lib/cli/token-command.ts): create prints a secret once and stores
+ * only its hash, keeping the rest of the config file and its permissions; list and revoke; usage
+ * errors; and the command run through `node lib/server.ts token …`.
+ */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';

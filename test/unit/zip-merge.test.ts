@@ -1,3 +1,8 @@
+/**
+ * Several `git archive` zips read at once (lib/zip/merge.ts, lib/zip/partition.ts): every entry
+ * once and whole, each source in its own order, bounded read-ahead, failures and early stops, and how
+ * a tree is partitioned into balanced groups.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';

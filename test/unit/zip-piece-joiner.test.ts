@@ -1,3 +1,7 @@
+/**
+ * The piece joiner (lib/zip/piece-joiner.ts) that turns many small output pieces into chunks of a
+ * set size without copying large ones: order and bytes unchanged, empty pieces dropped, misuse refused.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PieceJoiner } from '../../lib/zip/piece-joiner.ts';

@@ -1,3 +1,8 @@
+/**
+ * The streaming module zip (lib/zip/module-zip.ts, reader.ts, writer.ts, crc32.ts): module zips
+ * made from real `git archive` output in every variant, backpressure, truncated and garbled archives,
+ * data descriptors, Zip64 past 65,535 entries and 4 GiB, and writer misuse.
+ */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
