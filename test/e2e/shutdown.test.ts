@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { request, createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { execFileSync } from 'node:child_process';
 import { startGit } from '../../lib/git/run.ts';
 import { liveChildCount } from '../../lib/git/children.ts';
 import { Logger } from '../../lib/common/log.ts';
 import { gracefulShutdown } from '../../lib/cli/shutdown.ts';
-import { withTempDir } from '../support/temp.ts';
+import { createTempRepo } from '../support/git-fixture.ts';
+import { removeDir } from '../support/temp.ts';
 
 const quiet = new Logger({ level: 'silent' });
 
@@ -50,10 +50,10 @@ test('an in-flight response that finishes within the deadline completes', async 
 test('past the deadline the response is cut and every git child is killed', async () => {
   const { server, pending, reply } = await serverWithPendingResponse();
   await pending;
-  await withTempDir('shutdown', async (gitDir) => {
-    execFileSync('git', ['init', '--quiet', '--bare', gitDir]);
+  const repo = await createTempRepo('shutdown');
+  try {
     // A long-lived reader: it waits on stdin until killed.
-    const child = startGit(gitDir, ['cat-file', '--batch']);
+    const child = startGit(repo.gitDir, ['cat-file', '--batch']);
     await new Promise((resolve) => child.once('spawn', resolve));
     assert.equal(child.exitCode, null);
     assert.ok(liveChildCount() >= 1);
@@ -66,5 +66,7 @@ test('past the deadline the response is cut and every git child is killed', asyn
     assert.equal(closed, true);
     assert.equal(child.signalCode, 'SIGKILL', 'the git child was killed');
     assert.equal(liveChildCount(), 0);
-  });
+  } finally {
+    await removeDir(repo.root);
+  }
 });

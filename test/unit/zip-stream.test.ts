@@ -15,7 +15,7 @@ import { crc32 } from '../../lib/zip/crc32.ts';
 import { moduleZip, type ModuleZipOptions, type ModuleZipSummary } from '../../lib/zip/module-zip.ts';
 import { readZipEntries, ZipFormatError, type ZipEntryHeader, type ZipReadEvent } from '../../lib/zip/reader.ts';
 import { ZipWriter } from '../../lib/zip/writer.ts';
-import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
+import { createRepo, type FileEntry, type FixtureRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { seededRandom } from '../support/random.ts';
 
@@ -362,34 +362,22 @@ test('a streamed stored entry must be followed by its data descriptor', async ()
 test('more than 65,535 entries give a Zip64 module zip that independent readers accept', async () => {
   const many = await createRepo(root, 'group/many');
   const count = 66_000;
-  const base = await many.commit({ 'seed/a.txt': 'a\n', 'seed/b.txt': 'b\n' }, { date: COMMIT_DATE });
-  const [blobA, blobB] = (await many.git(['rev-parse', `${base}:seed/a.txt`, `${base}:seed/b.txt`])).trim().split('\n');
-  const indexDir = await makeTempDir('zip64-index');
-  try {
-    const env = { GIT_INDEX_FILE: join(indexDir, 'index') };
-    const lines: string[] = [];
-    for (let i = 0; i < count; i++) lines.push(`100644 ${i % 2 ? blobA : blobB}\tf/${Math.floor(i / 1000)}/${i}.txt\0`);
-    await many.git(['read-tree', '--empty'], undefined, env);
-    await many.git(['update-index', '-z', '--index-info'], lines.join(''), env);
-    const tree = (await many.git(['write-tree'], undefined, env)).trim();
-    const identity = { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'C', GIT_COMMITTER_EMAIL: 'c@example.com' };
-    const dates = { GIT_AUTHOR_DATE: '1680674828 +0000', GIT_COMMITTER_DATE: '1680674828 +0000' };
-    const rev = (await many.git(['commit-tree', '-m', 'many', '--end-of-options', tree], undefined, { ...identity, ...dates })).trim();
-    // Packed objects and -0 keep git fast here: loose objects and a deflate state per entry make
-    // this archive take tens of seconds.
-    await many.git(['repack', '-a', '-d', '-q']);
-    const archive = await gitArchive(many.gitDir, rev, [], '-0');
-    const result = await runModuleZip({ sources: [chunked(archive, 6)], rename, extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }] });
-    assert.equal(result.summary.entryCount, count + 1);
-    assert.ok(result.bytes.includes(Buffer.from('PK\x06\x06', 'latin1')), 'Zip64 end record');
-    const unzipped = unzipSync(result.bytes);
-    assert.equal(Object.keys(unzipped).length, count + 1);
-    assert.equal(Buffer.from(unzipped[`${PREFIX}f/65/65999.txt`]).toString(), 'a\n');
-    assert.equal(result.digests.get(`${PREFIX}f/0/0.txt`), sha256(Buffer.from('b\n')));
-    await pythonZipTest(result.bytes);
-  } finally {
-    await removeDir(indexDir);
-  }
+  const [blobA, blobB] = await Promise.all([many.writeBlob('a\n'), many.writeBlob('b\n')]);
+  const files: Record<string, FileEntry> = {};
+  for (let i = 0; i < count; i++) files[`f/${Math.floor(i / 1000)}/${i}.txt`] = { blob: i % 2 ? blobA : blobB };
+  const rev = await many.commit(files, { date: COMMIT_DATE, message: 'many' });
+  // Packed objects and -0 keep git fast here: loose objects and a deflate state per entry make
+  // this archive take tens of seconds.
+  await many.git(['repack', '-a', '-d', '-q']);
+  const archive = await gitArchive(many.gitDir, rev, [], '-0');
+  const result = await runModuleZip({ sources: [chunked(archive, 6)], rename, extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }] });
+  assert.equal(result.summary.entryCount, count + 1);
+  assert.ok(result.bytes.includes(Buffer.from('PK\x06\x06', 'latin1')), 'Zip64 end record');
+  const unzipped = unzipSync(result.bytes);
+  assert.equal(Object.keys(unzipped).length, count + 1);
+  assert.equal(Buffer.from(unzipped[`${PREFIX}f/65/65999.txt`]).toString(), 'a\n');
+  assert.equal(result.digests.get(`${PREFIX}f/0/0.txt`), sha256(Buffer.from('b\n')));
+  await pythonZipTest(result.bytes);
 });
 
 test('reader: a data descriptor is found by content, whatever the chunk boundaries', async () => {
