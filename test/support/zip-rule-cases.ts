@@ -11,8 +11,8 @@
  * The rules, as `golang.org/x/mod/zip/zip.go` states them (`CreateFromVCS`, `checkFiles`,
  * `isVendoredPackage`) and `cmd/go/internal/modfetch/coderepo.go` applies them to a git tree:
  * - vendored packages are left out: every file below `vendor/<dir>/`, and, through a quirk of the
- *   original rule (golang.org/issue/37397), every file in a directory below any other `vendor/`;
- *   `vendor/modules.txt` and files directly in `vendor/` stay (golang.org/issue/31562);
+ *   original rule (golang.org/issue/37397), every file below a nested `vendor/` directory, even
+ *   directly in it; `vendor/modules.txt` and files directly in `vendor/` stay (golang.org/issue/31562);
  * - from a root `go 1.24` directive on, the vendor rule is corrected (golang.org/issue/63395):
  *   `vendor/modules.txt` goes too, and a nested `vendor/` only counts below a further directory;
  * - a directory holding a `go.mod` of any letter case is another module and is left out whole,
