@@ -24,10 +24,17 @@ export type { LogLevel } from './common/log.ts';
 
 /** A request handler that also owns git processes: call `close()` when the server stops. */
 export interface GoProxyHandler extends Handler {
-  /** Stops the long-lived git processes (object readers) behind the handler and its metrics. */
+  /** Stops discovery (its interval and watches), the long-lived git processes (object readers) and the metrics. */
   close(): Promise<void>;
   /** Number of projects currently found. */
   readonly projectCount: number;
+  /**
+   * Resolves when the first scan of `repos` has completed. Requests that arrive before wait for
+   * it (and `/-/ready` answers 503); listen after it to start with every project known.
+   */
+  readonly ready: Promise<void>;
+  /** Scans `repos` again now; resolves when that scan's projects are served (what SIGHUP does). */
+  rescan(): Promise<void>;
 }
 
 /** Creates the handler; throws a `ConfigError` naming the key when an option is invalid. */
@@ -35,7 +42,14 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   const resolved = resolveOptions(options);
   if (resolved.logLevel !== undefined) logger.level = resolved.logLevel;
   const service = new ModuleService(resolved);
-  const metrics = new Metrics(service.limiter, { tagMismatches: () => service.pins.tagMismatches });
+  service.projects.keepCurrent();
+  const { projects } = service;
+  const metrics = new Metrics(service.limiter, {
+    tagMismatches: () => service.pins.tagMismatches,
+    projects: () => projects.size,
+    projectScans: () => projects.scans,
+    lastScanSeconds: () => projects.lastScanSeconds,
+  });
   const handler = makeHandler({
     service,
     tokens: new TokenStore(resolved.tokens),
@@ -50,6 +64,8 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   };
   return Object.defineProperties(handler, {
     close: { value: close },
-    projectCount: { get: () => service.projects.size },
+    projectCount: { get: () => projects.size },
+    ready: { value: projects.ready },
+    rescan: { value: () => projects.rescan() },
   }) as GoProxyHandler;
 }

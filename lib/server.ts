@@ -10,7 +10,8 @@ import type { ServerConfig } from './cli/config.ts';
 import { ConfigError } from './common/errors.ts';
 import { DEFAULT_LISTEN, DEFAULT_MODULE_HOST, loadConfigFile, parseListen, proxyOptionsOf } from './cli/config.ts';
 import { createProxyServer } from './http/server.ts';
-import { createHandler } from './index.ts';
+import { createHandler, type GoProxyHandler } from './index.ts';
+import { DEFAULT_RESCAN_INTERVAL_SECONDS } from './access/projects.ts';
 import { isClusterWorker, runPrimary } from './cli/cluster.ts';
 import { logger } from './common/log.ts';
 import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, gracefulShutdown, stopOnSignals } from './cli/shutdown.ts';
@@ -35,6 +36,7 @@ Flags (each also read from the environment variable shown):
   --max-git N          git processes running at once (then a queue)  GIT_GOPROXY_MAX_GIT (default 2 x cores)
   --zip-cache-mib N    keep made zips on disk, up to N MiB           GIT_GOPROXY_ZIP_CACHE_MIB (default: off)
   --shutdown-timeout S seconds in-flight responses get on SIGTERM    GIT_GOPROXY_SHUTDOWN_TIMEOUT (default ${DEFAULT_SHUTDOWN_TIMEOUT_SECONDS})
+  --rescan-interval S  seconds between rescans of --repos (SIGHUP: now) GIT_GOPROXY_RESCAN_INTERVAL (default ${DEFAULT_RESCAN_INTERVAL_SECONDS})
   --help               print this help
 
 Flags override the environment, which overrides the config file.
@@ -64,6 +66,7 @@ const SETTINGS: Readonly<Record<string, Setting>> = {
   'max-git': { env: 'GIT_GOPROXY_MAX_GIT', key: 'maxGit', positiveInteger: true },
   'zip-cache-mib': { env: 'GIT_GOPROXY_ZIP_CACHE_MIB', key: 'zipCacheMiB', positiveInteger: true },
   'shutdown-timeout': { env: 'GIT_GOPROXY_SHUTDOWN_TIMEOUT', key: 'shutdownTimeout', positiveInteger: true },
+  'rescan-interval': { env: 'GIT_GOPROXY_RESCAN_INTERVAL', key: 'rescanInterval', positiveInteger: true },
 };
 
 /** The environment variable of `--config`, the file read first: the settings above override what it holds. */
@@ -144,16 +147,31 @@ function main(): void {
   }
   const server = createProxyServer(handler, config);
   server.on('error', (error) => fail(`cannot listen on ${config.listen ?? DEFAULT_LISTEN}: ${error.message}`));
-  server.listen(address.port, address.host, () => {
-    const bound = server.address();
-    if (!isClusterWorker()) announce(typeof bound === 'object' && bound !== null ? bound.port : address.port);
+  let stopping = false;
+  // Serving starts once the first scan of --repos is done, so the first requests see every project.
+  handler.ready.then(() => {
+    if (stopping) return;
+    server.listen(address.port, address.host, () => {
+      const bound = server.address();
+      if (!isClusterWorker()) announce(typeof bound === 'object' && bound !== null ? bound.port : address.port);
+    });
   });
+  process.on('SIGHUP', () => rescanOnSignal(handler));
   const stop = async (): Promise<void> => {
+    stopping = true;
     await gracefulShutdown({ server, close: () => handler.close() }, deadlineMs, logger);
   };
   // A cluster worker stops when the primary says so; the terminal's SIGINT reaches the primary too.
   if (isClusterWorker()) process.on('SIGINT', () => undefined);
   stopOnSignals(stop, logger, isClusterWorker() ? ['SIGTERM'] : ['SIGTERM', 'SIGINT']);
+}
+
+/** SIGHUP: scan --repos now (with --workers, the primary passes the signal to every worker). */
+function rescanOnSignal(handler: GoProxyHandler): void {
+  const started = performance.now();
+  handler.rescan().then(() => {
+    logger.info('rescanned repositories', { signal: 'SIGHUP', pid: process.pid, projects: handler.projectCount, ms: Math.round(performance.now() - started) });
+  });
 }
 
 /** The start-up lines on stdout: what is served, and the GOPROXY value that reaches it. */

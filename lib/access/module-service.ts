@@ -146,8 +146,9 @@ export class ModuleService {
     return module === undefined ? undefined : { project, gitRepository, module };
   }
 
-  /** Stops every long-lived git process. */
+  /** Stops project discovery and every long-lived git process. */
   async close(): Promise<void> {
+    this.projects.close();
     const closing = [...this.#repositories.values()].map((repository) => repository.close());
     this.#repositories.clear();
     await Promise.all([...closing, this.pins.store.close()]);

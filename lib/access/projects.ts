@@ -1,17 +1,25 @@
 /**
  * Which projects exist, where their repositories are, and which module paths they serve.
  *
- * Every bare git repository below the `repos` directory is a project whose full path is its path
- * relative to that directory without a trailing `.git`; the config may add projects that live
- * elsewhere (`repo`), and give any project an id, a vanity module path and a visibility. The index is
- * rebuilt when a lookup misses (at most once per `RESCAN_INTERVAL_MS`), so a repository pushed after
- * start-up is found without a restart.
+ * The repositories below `repos` are found by a project source (project-source.ts: a directory
+ * tree, or GitLab's hashed storage); the config may add projects that live elsewhere (`repo`), and
+ * give any project an id, a vanity module path and a visibility.
+ *
+ * Discovery is off the request path: lookups answer from the index as it is and never scan. Scans
+ * run in the background (asynchronous, a directory per event-loop turn) and the new index is swapped
+ * in when one completes: the first at construction (`ready`), then every `rescanInterval` seconds,
+ * on `rescan()` (SIGHUP), and shortly after a watched group directory changes (`keepCurrent`).
  */
-import { readdirSync, statSync, existsSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Visibility } from './auth.ts';
 import { ConfigError } from '../common/errors.ts';
+import { logger } from '../common/log.ts';
 import { checkModulePath } from '../modules/module-path.ts';
+import { DirectoryTree, type Discovery, type ProjectSource } from './project-source.ts';
+import { GitLabHashedStorage, HASHED_DIR } from './gitlab-hashed.ts';
 
 /** A project named in the config: gives a discovered repository an id, a vanity path or a visibility. */
 export interface ProjectConfig {
@@ -33,6 +41,8 @@ export interface ProjectIndexOptions {
   readonly moduleHost: string;
   readonly projects: readonly ProjectConfig[];
   readonly defaultVisibility: Visibility;
+  /** Seconds between two background rescans (`keepCurrent`). */
+  readonly rescanInterval: number;
 }
 
 export interface Project {
@@ -46,37 +56,88 @@ export interface Project {
   readonly gitDir: string;
 }
 
-/** Minimum time between two rescans of the repos directory triggered by lookups that miss. */
-const RESCAN_INTERVAL_MS = 2000;
+/** Default of `rescanInterval`: the longest a new repository waits when no watch notices it. */
+export const DEFAULT_RESCAN_INTERVAL_SECONDS = 30;
 
-/** How deep below `repos` to look for repositories (group/subgroup/…/name.git). */
-const MAX_DEPTH = 8;
+/** Largest `rescanInterval`: a day (timers cannot wait much longer than 24 days anyway). */
+export const MAX_RESCAN_INTERVAL_SECONDS = 86_400;
+
+/** Quiet time after a watched directory changes before the rescan (a push creates many entries at once). */
+const WATCH_DEBOUNCE_MS = 250;
+
+/** Most directories watched at once; beyond it, the periodic rescan alone finds changes. */
+const MAX_WATCHED_DIRECTORIES = 1_000;
+
+/** Projects indexed (module paths validated) per event-loop turn while a scan's index is built. */
+const BUILD_BATCH = 500;
+
+/** The lookups of one scan, replaced as a whole when the next completes. */
+interface Snapshot {
+  readonly byModulePath: ReadonlyMap<string, Project>;
+  readonly byFullPath: ReadonlyMap<string, Project>;
+  readonly byId: ReadonlyMap<number, Project>;
+}
+
+const EMPTY: Snapshot = { byModulePath: new Map(), byFullPath: new Map(), byId: new Map() };
 
 export class ProjectIndex {
   readonly #options: ProjectIndexOptions;
-  #byModulePath = new Map<string, Project>();
-  #byFullPath = new Map<string, Project>();
-  #byId = new Map<number, Project>();
-  #scannedAt = 0;
+  readonly #source: ProjectSource;
+  readonly #stop = new AbortController();
+  #snapshot = EMPTY;
+  #running: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
+  #scans = 0;
+  #lastScanSeconds = 0;
+  #ready = false;
+  /** Resolves when the first scan has completed (or the index was closed before it did). */
+  readonly ready: Promise<void>;
+  #interval: ReturnType<typeof setInterval> | undefined;
+  #watchers: Map<string, FSWatcher> | undefined;
+  /** The directories the last scan found worth watching. */
+  #directories: readonly string[] = [];
+  #debounce: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(options: ProjectIndexOptions) {
+  /** Starts the first scan; throws a `ConfigError` when a configured vanity module path is invalid. */
+  constructor(options: ProjectIndexOptions, source: ProjectSource = new DetectedLayout(options.repos)) {
+    for (const config of options.projects) {
+      const reason = config.modulePath === undefined ? undefined : checkModulePath(config.modulePath);
+      if (reason !== undefined) throw new ConfigError(`projects: ${config.path}: modulePath`, reason);
+    }
     this.#options = options;
-    this.rescan();
+    this.#source = source;
+    this.ready = this.rescan().then(() => {
+      this.#ready = true;
+    });
+  }
+
+  /** Whether the first scan has completed: before it, every lookup misses. */
+  get isReady(): boolean {
+    return this.#ready;
   }
 
   get size(): number {
-    return this.#byFullPath.size;
+    return this.#snapshot.byFullPath.size;
+  }
+
+  /** Scans completed since start. */
+  get scans(): number {
+    return this.#scans;
+  }
+
+  /** How long the last completed scan took, in seconds. */
+  get lastScanSeconds(): number {
+    return this.#lastScanSeconds;
   }
 
   /** All projects, in full-path order. */
   all(): Project[] {
-    return [...this.#byFullPath.values()].sort((a, b) => (a.fullPath < b.fullPath ? -1 : 1));
+    return [...this.#snapshot.byFullPath.values()].sort((a, b) => (a.fullPath < b.fullPath ? -1 : 1));
   }
 
   /** A project by numeric id or full path (as in `/api/v4/projects/:id`). */
   byId(id: string): Project | undefined {
-    const find = () => (/^[0-9]+$/.test(id) ? this.#byId.get(Number(id)) : this.#byFullPath.get(id));
-    return find() ?? (this.#rescanIfDue() ? find() : undefined);
+    return /^[0-9]+$/.test(id) ? this.#snapshot.byId.get(Number(id)) : this.#snapshot.byFullPath.get(id);
   }
 
   /**
@@ -85,13 +146,76 @@ export class ProjectIndex {
    * passed over as if they did not exist (a caller who may not read them).
    */
   forModule(modulePath: string, accept: (project: Project) => boolean = () => true): { project: Project; rest: string } | undefined {
-    const find = () => this.#longestPrefix(modulePath, accept);
-    return find() ?? (this.#rescanIfDue() ? find() : undefined);
+    const { byModulePath } = this.#snapshot;
+    for (let end = modulePath.length; end > 0; end = modulePath.lastIndexOf('/', end - 1)) {
+      const project = byModulePath.get(modulePath.slice(0, end));
+      if (project !== undefined && accept(project)) return { project, rest: modulePath.slice(end + 1) };
+    }
+    return undefined;
   }
 
-  /** Re-reads the repos directory and the config's projects. */
-  rescan(): void {
-    const discovered = findBareRepositories(this.#options.repos);
+  /**
+   * Scans again in the background; resolves when a scan that started after this call has completed
+   * and its index is in use. Calls during a scan share one more scan after it.
+   */
+  rescan(): Promise<void> {
+    if (this.#queued !== undefined) return this.#queued;
+    if (this.#running === undefined) {
+      this.#running = this.#scan().finally(() => {
+        this.#running = undefined;
+      });
+      return this.#running;
+    }
+    this.#queued = this.#running.then(() => {
+      this.#queued = undefined;
+      return this.rescan();
+    });
+    return this.#queued;
+  }
+
+  /**
+   * Keeps the index current while serving: a rescan every `rescanInterval` seconds and, when `watch`
+   * is set, shortly after a watched directory gains or loses an entry (`fs.watch`; where the platform
+   * cannot watch, the interval alone).
+   */
+  keepCurrent({ watch = true }: { watch?: boolean } = {}): void {
+    if (this.#interval !== undefined || this.#stop.signal.aborted) return;
+    this.#interval = setInterval(() => void this.rescan(), this.#options.rescanInterval * 1000);
+    this.#interval.unref();
+    if (!watch) return;
+    this.#watchers = new Map();
+    if (this.#ready) void this.#watch(this.#directories);
+  }
+
+  /** Stops scanning, the interval and every watch. */
+  close(): void {
+    this.#stop.abort();
+    clearInterval(this.#interval);
+    clearTimeout(this.#debounce);
+    for (const watcher of this.#watchers?.values() ?? []) watcher.close();
+    this.#watchers?.clear();
+  }
+
+  async #scan(): Promise<void> {
+    const started = performance.now();
+    try {
+      const discovery = await this.#source.scan(this.#stop.signal);
+      const snapshot = await this.#build(discovery.repositories);
+      this.#stop.signal.throwIfAborted();
+      this.#snapshot = snapshot;
+      this.#scans++;
+      this.#lastScanSeconds = (performance.now() - started) / 1000;
+      logger.debug('repositories scanned', { layout: this.#source.layout, projects: snapshot.byFullPath.size, ms: Math.round(this.#lastScanSeconds * 1000) });
+      this.#directories = discovery.directories;
+      await this.#watch(discovery.directories);
+    } catch (error) {
+      if (this.#stop.signal.aborted) return;
+      logger.error('repository scan failed: serving the projects found before', { error });
+    }
+  }
+
+  /** The lookups for a scan's repositories plus the configured projects elsewhere, a batch per event-loop turn. */
+  async #build(discovered: ReadonlyMap<string, string>): Promise<Snapshot> {
     const configured = new Map(this.#options.projects.map((p) => [p.path, p]));
     const byModulePath = new Map<string, Project>();
     const byFullPath = new Map<string, Project>();
@@ -103,24 +227,21 @@ export class ProjectIndex {
       byModulePath.set(project.modulePath, project);
       if (project.id !== undefined) byId.set(project.id, project);
     };
-    for (const [fullPath, gitDir] of discovered) add(fullPath, gitDir, configured.get(fullPath));
+    let count = 0;
+    for (const [fullPath, gitDir] of discovered) {
+      if (++count % BUILD_BATCH === 0) await nextTurn();
+      add(fullPath, gitDir, configured.get(fullPath));
+    }
     for (const config of this.#options.projects) {
       if (config.repo !== undefined) add(config.path, config.repo, config);
     }
-    this.#byModulePath = byModulePath;
-    this.#byFullPath = byFullPath;
-    this.#byId = byId;
-    this.#scannedAt = Date.now();
+    return { byModulePath, byFullPath, byId };
   }
 
+  /** A discovered directory name that cannot be a module path is skipped (configured ones were checked at construction). */
   #makeProject(fullPath: string, gitDir: string, config: ProjectConfig | undefined): Project | undefined {
     const modulePath = config?.modulePath ?? `${this.#options.moduleHost}/${fullPath}`;
-    const reason = checkModulePath(modulePath);
-    if (reason !== undefined) {
-      // A configured vanity path must be valid; a discovered directory name that cannot be a module path is skipped.
-      if (config?.modulePath !== undefined) throw new ConfigError(`projects: ${fullPath}: modulePath`, reason);
-      return undefined;
-    }
+    if (config?.modulePath === undefined && checkModulePath(modulePath) !== undefined) return undefined;
     return {
       fullPath,
       id: config?.id,
@@ -130,50 +251,77 @@ export class ProjectIndex {
     };
   }
 
-  #longestPrefix(modulePath: string, accept: (project: Project) => boolean): { project: Project; rest: string } | undefined {
-    for (let end = modulePath.length; end > 0; end = modulePath.lastIndexOf('/', end - 1)) {
-      const project = this.#byModulePath.get(modulePath.slice(0, end));
-      if (project !== undefined && accept(project)) return { project, rest: modulePath.slice(end + 1) };
+  /** Watches the scan's directories (up to the bound) and stops watching those it no longer found. */
+  async #watch(directories: readonly string[]): Promise<void> {
+    const watchers = this.#watchers;
+    if (watchers === undefined) return;
+    const wanted = new Set(directories.slice(0, MAX_WATCHED_DIRECTORIES));
+    for (const [dir, watcher] of watchers) {
+      if (wanted.has(dir)) continue;
+      watcher.close();
+      watchers.delete(dir);
     }
+    let count = 0;
+    for (const dir of wanted) {
+      if (watchers.has(dir) || this.#stop.signal.aborted) continue;
+      if (++count % BUILD_BATCH === 0) await nextTurn();
+      const watcher = watchDirectory(dir, () => this.#changed());
+      if (watcher !== undefined) watchers.set(dir, watcher);
+    }
+  }
+
+  /** A watched directory changed: rescan once things are quiet. */
+  #changed(): void {
+    if (this.#debounce !== undefined || this.#stop.signal.aborted) return;
+    this.#debounce = setTimeout(() => {
+      this.#debounce = undefined;
+      void this.rescan();
+    }, WATCH_DEBOUNCE_MS);
+    this.#debounce.unref();
+  }
+}
+
+/** A watch of one directory's entries (names starting with `.` ignored), or undefined where it cannot be watched. */
+function watchDirectory(dir: string, onChange: () => void): FSWatcher | undefined {
+  try {
+    const watcher = watch(dir, { persistent: false }, (_event, name) => {
+      if (name === null || !String(name).startsWith('.')) onChange();
+    });
+    // A watched directory that is removed ends its watch; the rescan that follows notices the removal.
+    watcher.on('error', () => watcher.close());
+    return watcher;
+  } catch {
     return undefined;
   }
+}
 
-  #rescanIfDue(): boolean {
-    if (Date.now() - this.#scannedAt < RESCAN_INTERVAL_MS) return false;
-    this.rescan();
-    return true;
+/**
+ * The source for `repos`, chosen at each scan: GitLab's hashed storage when `repos/@hashed` is a
+ * directory, else the directory tree. A directory that does not exist (yet) holds no projects.
+ */
+export class DetectedLayout implements ProjectSource {
+  readonly #root: string;
+  readonly #tree: DirectoryTree;
+  readonly #hashed: GitLabHashedStorage;
+  #current: ProjectSource;
+
+  constructor(root: string) {
+    this.#root = root;
+    this.#tree = new DirectoryTree(root);
+    this.#hashed = new GitLabHashedStorage(root);
+    this.#current = this.#tree;
   }
-}
 
-/** Finds bare repositories below `root`: full path (`group/name`) → absolute git dir. */
-export function findBareRepositories(root: string): Map<string, string> {
-  const found = new Map<string, string>();
-  const walk = (dir: string, depth: number) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return; // unreadable or vanished: not ours to serve
-    }
-    for (const entry of entries) {
-      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
-      const path = join(dir, entry.name);
-      if (isBareRepository(path)) {
-        const fullPath = relative(root, path).split(sep).join('/').replace(/\.git$/, '');
-        if (!found.has(fullPath)) found.set(fullPath, path);
-      } else if (depth < MAX_DEPTH) {
-        walk(path, depth + 1);
-      }
-    }
-  };
-  walk(root, 0);
-  return found;
-}
+  get layout(): string {
+    return this.#current.layout;
+  }
 
-function isBareRepository(dir: string): boolean {
-  try {
-    return statSync(join(dir, 'objects')).isDirectory() && statSync(join(dir, 'refs')).isDirectory() && existsSync(join(dir, 'HEAD'));
-  } catch {
-    return false;
+  async scan(signal: AbortSignal): Promise<Discovery> {
+    const hashed = await stat(join(this.#root, HASHED_DIR)).then(
+      (stats) => stats.isDirectory(),
+      () => false,
+    );
+    this.#current = hashed ? this.#hashed : this.#tree;
+    return this.#current.scan(signal);
   }
 }

@@ -3,8 +3,9 @@
  * machines with more cores than one event loop can use. The primary serves nothing itself: it
  * starts the workers (each runs the same command line and reads the same config), restarts one
  * that dies, and on SIGTERM/SIGINT passes SIGTERM on and waits for each worker's graceful
- * shutdown. Workers share nothing but the repositories on disk (and the pins file, whose appends
- * are atomic lines), which is what makes them interchangeable.
+ * shutdown; SIGHUP (rescan the repositories) is passed on to every listening worker. Workers share
+ * nothing but the repositories on disk (and the pins file, whose appends are atomic lines), which
+ * is what makes them interchangeable.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../common/log.ts';
@@ -29,13 +30,16 @@ export function runPrimary(workers: number, shutdownTimeoutMs: number, logger: L
   let stopping = false;
   let announced = false;
   const fork = (): Worker => cluster.fork();
+  const listening = new Set<Worker>();
   cluster.on('listening', (worker, address) => {
+    listening.add(worker);
     logger.info('worker listening', { worker: worker.id, pid: worker.process.pid, port: address.port });
     if (announced) return;
     announced = true;
     onListening({ host: address.address ?? '', port: address.port });
   });
   cluster.on('exit', (worker, code, signal) => {
+    listening.delete(worker);
     if (stopping) return;
     logger.error('worker died: starting another', { worker: worker.id, pid: worker.process.pid, code, signal });
     setTimeout(fork, RESTART_DELAY_MS).unref();
@@ -49,6 +53,11 @@ export function runPrimary(workers: number, shutdownTimeoutMs: number, logger: L
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // SIGHUP asks for a rescan of --repos: every worker keeps its own index. A worker that does not
+  // listen yet is still in its first scan (and may not handle the signal yet).
+  process.on('SIGHUP', () => {
+    for (const worker of listening) worker.process.kill('SIGHUP');
+  });
 }
 
 /** SIGTERM to every worker; resolves when all have exited, killing stragglers after `timeoutMs`. */

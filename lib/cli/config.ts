@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve, dirname, isAbsolute } from 'node:path';
 import { parseExpiry, type TokenConfig, type Visibility } from '../access/auth.ts';
-import type { ProjectConfig } from '../access/projects.ts';
+import { DEFAULT_RESCAN_INTERVAL_SECONDS, MAX_RESCAN_INTERVAL_SECONDS, type ProjectConfig } from '../access/projects.ts';
+import { projectPathError } from '../access/project-source.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { ConfigError } from '../common/errors.ts';
 import type { ServiceOptions } from '../access/module-service.ts';
@@ -44,6 +45,8 @@ export interface ProxyOptions {
   basePath?: string;
   /** Lowest level of log lines written to stderr (the access log is `info`); process-wide. Default `info`. */
   logLevel?: LogLevel;
+  /** Seconds between background rescans of `repos` for repositories added or removed; default 30, at most a day. */
+  rescanInterval?: number;
 }
 
 /** The CLI's config file: `ProxyOptions` plus how to listen. */
@@ -76,6 +79,7 @@ export interface ResolvedOptions extends ServiceOptions {
   /** `''` when served at the root. */
   basePath: string;
   logLevel: LogLevel | undefined;
+  rescanInterval: number;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -103,6 +107,7 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     dataDir: options.dataDir,
     basePath: options.basePath ?? '',
     logLevel: options.logLevel,
+    rescanInterval: options.rescanInterval ?? DEFAULT_RESCAN_INTERVAL_SECONDS,
   };
 }
 
@@ -143,16 +148,20 @@ const positiveInteger: Check = (value, key) => {
     throw new ConfigError(key, 'must be a positive integer');
   }
 };
+const atMost =
+  (limit: number): Check =>
+  (value, key) => {
+    positiveInteger(value, key);
+    if ((value as number) > limit) throw new ConfigError(key, `must be at most ${limit}`);
+  };
 const absolutePath: Check = (value, key) => {
   string(value, key);
   if (!isAbsolute(value as string)) throw new ConfigError(key, 'must be an absolute path');
 };
 const projectPath: Check = (value, key) => {
   string(value, key);
-  const elements = (value as string).split('/');
-  if (elements.some((element) => element === '' || element === '.' || element === '..')) {
-    throw new ConfigError(key, 'must be a relative path like "group/name" without empty, "." or ".." elements');
-  }
+  const reason = projectPathError(value as string);
+  if (reason !== undefined) throw new ConfigError(key, reason);
 };
 const listen: Check = (value, key) => {
   string(value, key);
@@ -230,6 +239,7 @@ const PROXY_KEYS: Record<string, Check> = {
     if (reason !== undefined) throw new ConfigError(key, reason);
   },
   logLevel: oneOf(...LOG_LEVELS),
+  rescanInterval: atMost(MAX_RESCAN_INTERVAL_SECONDS),
 };
 
 const SERVER_KEYS: Record<string, Check> = {

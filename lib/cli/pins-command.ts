@@ -33,6 +33,7 @@ export async function pinsCommand(argv: string[], readConfig: ConfigReader): Pro
     return 2;
   }
   try {
+    await service.projects.ready;
     const pins = sortPins(service.pins.store.all());
     if (!verify) {
       for (const pin of pins) out.write(`${formatPin(pin)}\n`);

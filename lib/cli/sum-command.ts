@@ -52,6 +52,7 @@ export class ModuleSums {
    * Throws a `ProxyError` with the reason the server would answer when it has no such zip.
    */
   async lines(module: string, version: string, signal: AbortSignal = new AbortController().signal): Promise<string> {
+    await this.#projects.ready;
     const { repository, repo } = this.#target(module);
     const resolved = await this.#resolve(repo, version);
     const hash = new Hash1();
@@ -68,8 +69,9 @@ export class ModuleSums {
     return goSumLines(module, resolved.version, hash.digest(), hashGoMod(resolved.goMod));
   }
 
-  /** Stops the long-lived git processes. */
+  /** Stops the project scan (if still running) and the long-lived git processes. */
   async close(): Promise<void> {
+    this.#projects.close();
     const closing = [...this.#repositories.values()].map((repository) => repository.close());
     this.#repositories.clear();
     await Promise.all(closing);

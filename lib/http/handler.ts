@@ -55,6 +55,8 @@ async function handle(
   const path = stripBasePath(query < 0 ? rawUrl : rawUrl.slice(0, query), context.basePath);
   const route = path === undefined ? ({ kind: 'other', path: rawUrl } as const) : parseRoute(path);
   observed.facts.endpoint = route.kind === 'module' ? route.op : route.kind;
+  const { projects } = context.service;
+  if (!projects.isReady && route.kind !== 'health' && route.kind !== 'ready' && route.kind !== 'metrics') await projects.ready;
   if (route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1))) {
     const page = goGetPage(context.service, callerOf(context.tokens, req), req, route.path);
     observed.facts.endpoint = 'go-get';
@@ -71,7 +73,10 @@ async function handle(
     case 'module':
       return answerModule(context, route, req, res, observed.facts);
     case 'health':
+      return sendText(req, res, 200, 'ok');
     case 'ready':
+      // Ready once the first scan of repos is done: before it, module requests wait for the scan.
+      if (!projects.isReady) throw new ProxyError(503, 'not ready: first scan of the repositories under way', { 'Retry-After': '1' });
       return sendText(req, res, 200, 'ok');
     case 'metrics':
       return sendBody(req, res, 200, METRICS_CONTENT_TYPE, context.observer.metrics.render());

@@ -116,6 +116,10 @@ function counterValue(name: string, help: string, value: number): string {
 export interface ExternalCounters {
   /** Requests that found a pinned version's tag moved or deleted (`PinGuard.tagMismatches`). */
   readonly tagMismatches: () => number;
+  /** Projects in the index, scans of `repos` completed, and the last one's duration (access/projects.ts). */
+  readonly projects: () => number;
+  readonly projectScans: () => number;
+  readonly lastScanSeconds: () => number;
 }
 
 /** One finished response, as the metrics count it. */
@@ -165,15 +169,22 @@ export class Metrics {
       gauge('git_goproxy_git_running', 'git commands holding a slot of the limiter.', this.#limiter.running),
       gauge('git_goproxy_git_queued', 'git commands waiting for a slot of the limiter.', this.#limiter.queued),
       gauge('git_goproxy_git_processes', 'Live git child processes, long-lived object readers included.', liveChildCount()),
-      this.#external === undefined
-        ? ''
-        : counterValue('git_goproxy_pin_tag_mismatches_total', "Requests that found a served version's tag moved or deleted.", this.#external.tagMismatches()),
+      this.#external === undefined ? '' : renderExternal(this.#external),
     ].join('');
   }
 
   close(): void {
     this.#stopObservingGit();
   }
+}
+
+function renderExternal(external: ExternalCounters): string {
+  return [
+    counterValue('git_goproxy_pin_tag_mismatches_total', "Requests that found a served version's tag moved or deleted.", external.tagMismatches()),
+    gauge('git_goproxy_projects', 'Projects found by the last completed scan of repos (plus configured ones elsewhere).', external.projects()),
+    counterValue('git_goproxy_project_scans_total', 'Scans of repos completed (start-up, interval, watch, SIGHUP).', external.projectScans()),
+    gauge('git_goproxy_project_scan_seconds', 'Duration of the last completed scan of repos.', external.lastScanSeconds()),
+  ].join('');
 }
 
 /** `git --no-pager --git-dir=… -c k=v archive …` → `archive`. */

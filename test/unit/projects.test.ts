@@ -1,16 +1,23 @@
 /**
- * The project index (lib/access/projects.ts): bare repositories discovered under the repositories
- * directory, configured ids, module paths, visibility and repositories elsewhere, the longest
- * matching module path prefix, and repositories created after start-up.
+ * The project index and its sources: which repositories below `repos` are projects and under which
+ * names (a directory tree, Gitea's `<owner>/<repo>.git`, GitLab's hashed storage), what the config
+ * adds, and discovery off the request path: lookups never scan, scans run in the background and are
+ * swapped in whole (rescan, interval, directory watch), and a large scan yields the event loop.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { resolveOptions } from '../../lib/cli/config.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { after, describe, test } from 'node:test';
+import { resolveOptions, type ProxyOptions } from '../../lib/cli/config.ts';
 import { ProjectIndex } from '../../lib/access/projects.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
+import { DirectoryTree } from '../../lib/access/project-source.ts';
+import { gitConfigValue, GitLabHashedStorage } from '../../lib/access/gitlab-hashed.ts';
+import { ConfigError } from '../../lib/common/errors.ts';
+import { within } from '../support/wait.ts';
 
 const root = await makeTempDir('projects');
 after(() => removeDir(root));
@@ -21,52 +28,247 @@ function bareRepo(path: string): string {
   return path;
 }
 
+/** What discovery looks at, without git: `objects/`, `refs/` and `HEAD` (git init is slow for thousands). */
+function minimalRepo(path: string): string {
+  mkdirSync(join(path, 'objects'), { recursive: true });
+  mkdirSync(join(path, 'refs'));
+  writeFileSync(join(path, 'HEAD'), 'ref: refs/heads/main\n');
+  return path;
+}
+
+const indexes: ProjectIndex[] = [];
+after(() => indexes.forEach((index) => index.close()));
+
+function indexOf(options: ProxyOptions): ProjectIndex {
+  const index = new ProjectIndex(resolveOptions({ moduleHost: 'git.example.com', ...options }));
+  indexes.push(index);
+  return index;
+}
+
 const repos = join(root, 'repos');
 bareRepo(join(repos, 'group/sub/name.git'));
 bareRepo(join(repos, 'group/plain'));
 bareRepo(join(repos, 'golang/sync.git'));
 bareRepo(join(repos, 'bad name/x.git')); // not a valid module path element: skipped
 mkdirSync(join(repos, 'empty-dir'), { recursive: true });
+minimalRepo(join(repos, '.git-goproxy/shadow/hidden.git')); // the proxy's own state: never a project
+symlinkSync(repos, join(repos, 'group/loop')); // a link back up: not followed
 const elsewhere = bareRepo(join(root, 'elsewhere/tool.git'));
 
-const index = new ProjectIndex(
-  resolveOptions({
-    repos,
-    moduleHost: 'git.example.com',
-    projects: [
-      { path: 'golang/sync', id: 7, modulePath: 'golang.org/x/sync' },
-      { path: 'tools/tool', id: 9, repo: elsewhere, visibility: 'private' },
-    ],
-  }),
-);
-
-test('discovers bare repositories and names them by their path without .git', () => {
-  assert.deepEqual(
-    index.all().map((p) => p.fullPath),
-    ['golang/sync', 'group/plain', 'group/sub/name', 'tools/tool'],
-  );
-  assert.equal(index.byId('group/sub/name')?.modulePath, 'git.example.com/group/sub/name');
-  assert.equal(index.byId('group/sub/name')?.gitDir, join(repos, 'group/sub/name.git'));
+const index = indexOf({
+  repos,
+  projects: [
+    { path: 'golang/sync', id: 7, modulePath: 'golang.org/x/sync' },
+    { path: 'tools/tool', id: 9, repo: elsewhere, visibility: 'private' },
+  ],
 });
 
-test('config gives ids, vanity module paths, visibility and repositories elsewhere', () => {
-  assert.equal(index.byId('7')?.modulePath, 'golang.org/x/sync');
-  assert.equal(index.byId('9')?.gitDir, elsewhere);
-  assert.equal(index.byId('9')?.visibility, 'private');
-  assert.equal(index.byId('group/plain')?.visibility, 'local');
-  assert.equal(index.byId('404'), undefined);
+describe('the directory tree', () => {
+  test('discovers bare repositories and names them by their path without .git', async () => {
+    await index.ready;
+    assert.equal(index.isReady, true);
+    assert.deepEqual(
+      index.all().map((p) => p.fullPath),
+      ['golang/sync', 'group/plain', 'group/sub/name', 'tools/tool'],
+    );
+    assert.equal(index.byId('group/sub/name')?.modulePath, 'git.example.com/group/sub/name');
+    assert.equal(index.byId('group/sub/name')?.gitDir, join(repos, 'group/sub/name.git'));
+  });
+
+  test('config gives ids, vanity module paths, visibility and repositories elsewhere', async () => {
+    await index.ready;
+    assert.equal(index.byId('7')?.modulePath, 'golang.org/x/sync');
+    assert.equal(index.byId('9')?.gitDir, elsewhere);
+    assert.equal(index.byId('9')?.visibility, 'private');
+    assert.equal(index.byId('group/plain')?.visibility, 'local');
+    assert.equal(index.byId('404'), undefined);
+  });
+
+  test('module paths find the project with the longest matching prefix', async () => {
+    await index.ready;
+    assert.deepEqual(index.forModule('git.example.com/group/sub/name/pkg/v2')?.rest, 'pkg/v2');
+    assert.equal(index.forModule('git.example.com/group/sub/name')?.project.fullPath, 'group/sub/name');
+    assert.equal(index.forModule('golang.org/x/sync/errgroup')?.project.fullPath, 'golang/sync');
+    assert.equal(index.forModule('git.example.com/group/sub'), undefined);
+    assert.equal(index.forModule('git.example.com/group/sub/namex'), undefined);
+  });
+
+  test("Gitea's and Forgejo's <owner>/<repo>.git, and a name taken twice goes to the git dir that sorts first", async () => {
+    const gitea = join(root, 'gitea');
+    minimalRepo(join(gitea, 'alice/tool.git'));
+    minimalRepo(join(gitea, 'org/service.git'));
+    minimalRepo(join(gitea, 'org/service')); // `org/service` twice: `…/service` sorts before `…/service.git`
+    const found = await new DirectoryTree(gitea).scan(new AbortController().signal);
+    assert.deepEqual([...found.repositories].sort(), [
+      ['alice/tool', join(gitea, 'alice/tool.git')],
+      ['org/service', join(gitea, 'org/service')],
+    ]);
+    assert.deepEqual([...found.directories].sort(), [gitea, join(gitea, 'alice'), join(gitea, 'org')]);
+  });
+
+  test('a repos directory that does not exist holds no projects, and is found once it does', async () => {
+    const later = join(root, 'later');
+    const empty = indexOf({ repos: later });
+    await empty.ready;
+    assert.equal(empty.size, 0);
+    minimalRepo(join(later, 'a/b.git'));
+    await empty.rescan();
+    assert.equal(empty.byId('a/b')?.gitDir, join(later, 'a/b.git'));
+  });
+
+  test('an invalid vanity module path in the config is a ConfigError at construction', () => {
+    assert.throws(() => indexOf({ repos, projects: [{ path: 'golang/sync', modulePath: 'Not A Path' }] }), ConfigError);
+  });
 });
 
-test('module paths find the project with the longest matching prefix', () => {
-  assert.deepEqual(index.forModule('git.example.com/group/sub/name/pkg/v2')?.rest, 'pkg/v2');
-  assert.equal(index.forModule('git.example.com/group/sub/name')?.project.fullPath, 'group/sub/name');
-  assert.equal(index.forModule('golang.org/x/sync/errgroup')?.project.fullPath, 'golang/sync');
-  assert.equal(index.forModule('git.example.com/group/sub'), undefined);
-  assert.equal(index.forModule('git.example.com/group/sub/namex'), undefined);
+describe('discovery off the request path', () => {
+  test('lookups that miss answer from the index as it is: no scan', async () => {
+    const own = indexOf({ repos });
+    await own.ready;
+    const scans = own.scans;
+    assert.equal(scans, 1);
+    for (let i = 0; i < 100; i++) {
+      assert.equal(own.byId(String(1000 + i)), undefined);
+      assert.equal(own.byId(`missing/${i}`), undefined);
+      assert.equal(own.forModule(`git.example.com/missing/${i}`), undefined);
+    }
+    minimalRepo(join(repos, 'fresh/one.git'));
+    assert.equal(own.byId('fresh/one'), undefined, 'a miss does not look at the disk');
+    await nextTurn();
+    assert.equal(own.scans, scans);
+    await own.rescan();
+    assert.equal(own.byId('fresh/one')?.fullPath, 'fresh/one');
+    rmSync(join(repos, 'fresh'), { recursive: true });
+    await own.rescan();
+    assert.equal(own.byId('fresh/one'), undefined, 'a removed repository is gone after the next scan');
+  });
+
+  test('rescans asked for during a scan share one more scan after it', async () => {
+    const own = indexOf({ repos });
+    await own.ready;
+    const first = own.rescan();
+    const second = own.rescan();
+    const third = own.rescan();
+    assert.notEqual(first, second);
+    assert.equal(second, third);
+    await Promise.all([first, second, third]);
+    assert.equal(own.scans, 3);
+  });
+
+  test('the interval finds a new repository by itself', async () => {
+    const dir = join(root, 'interval');
+    minimalRepo(join(dir, 'g/first.git'));
+    const own = indexOf({ repos: dir, rescanInterval: 1 });
+    own.keepCurrent({ watch: false });
+    await own.ready;
+    minimalRepo(join(dir, 'g/second.git'));
+    await within(10_000, () => own.byId('g/second') !== undefined, 'the interval rescan found g/second');
+  });
+
+  test('a watch of the group directories notices a repository added or removed', async () => {
+    const dir = join(root, 'watched');
+    minimalRepo(join(dir, 'g/first.git'));
+    const own = indexOf({ repos: dir, rescanInterval: 3600 });
+    own.keepCurrent();
+    await own.ready;
+    await nextTurn();
+    minimalRepo(join(dir, 'g/added.git'));
+    minimalRepo(join(dir, 'newgroup/sub/added.git'));
+    await within(10_000, () => own.byId('g/added') !== undefined && own.byId('newgroup/sub/added') !== undefined, 'the watch found both');
+    rmSync(join(dir, 'g/first.git'), { recursive: true });
+    await within(10_000, () => own.byId('g/first') === undefined, 'the watch noticed the removal');
+  });
+
+  test('close() stops a scan under way; ready resolves and the index stays empty', async () => {
+    const own = indexOf({ repos });
+    own.close();
+    await own.ready;
+    assert.equal(own.size, 0);
+    own.keepCurrent();
+    await own.rescan();
+    assert.equal(own.scans, 0);
+  });
+
+  test('a scan of 2,000 repositories gives the event loop back all along', async () => {
+    const many = join(root, 'many');
+    for (let i = 0; i < 2000; i++) minimalRepo(join(many, `group${i % 20}`, `repo${i}.git`));
+    let turns = 0;
+    let scanning = true;
+    const count = async () => {
+      while (scanning) {
+        turns++;
+        await nextTurn();
+      }
+    };
+    const own = indexOf({ repos: many });
+    const counting = count();
+    await own.ready;
+    scanning = false;
+    await counting;
+    assert.equal(own.size, 2000);
+    // Each directory is read after an await: a synchronous walk would allow one or two turns.
+    assert.ok(turns >= 500, `only ${turns} event-loop turns during the scan`);
+  });
 });
 
-test('a repository created after start-up is found on a later miss', async () => {
-  bareRepo(join(repos, 'late/comer.git'));
-  await new Promise((resolve) => setTimeout(resolve, 2100));
-  assert.equal(index.forModule('git.example.com/late/comer')?.project.fullPath, 'late/comer');
+describe("GitLab's hashed storage", () => {
+  const gitlab = join(root, 'gitlab');
+  /** `@hashed/ab/cd/<sha256(id)>.git` with `gitlab.fullpath` in its config, as GitLab lays out project `id`. */
+  const hashedRepo = (id: number, suffix: string, config: string): string => {
+    const hash = createHash('sha256').update(String(id)).digest('hex');
+    const dir = minimalRepo(join(gitlab, '@hashed', hash.slice(0, 2), hash.slice(2, 4), `${hash}${suffix}.git`));
+    writeFileSync(join(dir, 'config'), config);
+    return dir;
+  };
+  const fullpath = (path: string) => `[core]\n\trepositoryformatversion = 0\n\tbare = true\n[gitlab]\n\tfullpath = ${path}\n`;
+  const app = hashedRepo(1, '', fullpath('acme/backend/app'));
+  hashedRepo(1, '.wiki', fullpath('acme/backend/app.wiki'));
+  hashedRepo(1, '.design', fullpath('acme/backend/app.design'));
+  hashedRepo(2, '+2+deleted', fullpath('acme/deleted'));
+  hashedRepo(3, '', '[core]\n\tbare = true\n'); // not set up yet: no fullpath
+  hashedRepo(4, '', fullpath('../escape'));
+  const tool = hashedRepo(5, '', '[GitLab]\n\tFullPath = "acme/tool" ; quoted, with a comment\n');
+  minimalRepo(join(gitlab, '@pools/aa/bb/pool.git'));
+  minimalRepo(join(gitlab, '@snippets/aa/bb/snippet.git'));
+  minimalRepo(join(gitlab, 'legacy/project.git'));
+
+  test('serves each project repository under its gitlab.fullpath; wikis, designs, pools, deleted and unnamed ones are not projects', async () => {
+    const found = await new GitLabHashedStorage(gitlab).scan(new AbortController().signal);
+    assert.deepEqual([...found.repositories].sort(), [
+      ['acme/backend/app', app],
+      ['acme/tool', tool],
+    ]);
+    assert.deepEqual(found.directories, [], 'no watch: GitLab names a repository in its config, not in a directory');
+  });
+
+  test('the index detects the layout from repos/@hashed', async () => {
+    const own = indexOf({ repos: gitlab, projects: [{ path: 'acme/backend/app', id: 42 }] });
+    await own.ready;
+    assert.deepEqual(
+      own.all().map((p) => p.fullPath),
+      ['acme/backend/app', 'acme/tool'],
+    );
+    assert.equal(own.byId('42')?.gitDir, app);
+    assert.equal(own.forModule('git.example.com/acme/tool/cmd')?.project.gitDir, tool);
+  });
+
+  test('git config values: sections and keys in any case, quotes, escapes, comments, the last one wins', () => {
+    const text = [
+      '[core]',
+      '\tfullpath = not/this',
+      '[gitlab "sub"]',
+      '\tfullpath = nor/this',
+      '[gitlab]',
+      '\tfullpath = first/one',
+      '  FULLPATH = "a \\"b\\"\\\\c" # comment',
+      '\tflag',
+      '[other]',
+      '\tfullpath = nor/that',
+    ].join('\n');
+    assert.equal(gitConfigValue(text, 'gitlab', 'fullpath'), 'a "b"\\c');
+    assert.equal(gitConfigValue('[gitlab]\n\tfullpath =   spaced  out  \n', 'gitlab', 'fullpath'), 'spaced  out');
+    assert.equal(gitConfigValue('[gitlab]\n\tfullpath = "unterminated\n', 'gitlab', 'fullpath'), undefined);
+    assert.equal(gitConfigValue('[gitlab]\n\tfullpath = bad\\qescape\n', 'gitlab', 'fullpath'), undefined);
+    assert.equal(gitConfigValue('[gitlab]\n\tflag\n', 'gitlab', 'flag'), undefined);
+  });
 });
