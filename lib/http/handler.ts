@@ -55,10 +55,12 @@ async function handle(
   const path = stripBasePath(query < 0 ? rawUrl : rawUrl.slice(0, query), context.basePath);
   const route = path === undefined ? ({ kind: 'other', path: rawUrl } as const) : parseRoute(path);
   observed.facts.endpoint = route.kind === 'module' ? route.op : route.kind;
+  const goGet = route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1)) ? route : undefined;
   const { projects } = context.service;
-  if (!projects.isReady && route.kind !== 'health' && route.kind !== 'ready' && route.kind !== 'metrics') await projects.ready;
-  if (route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1))) {
-    const page = goGetPage(context.service, callerOf(context.tokens, req), req, route.path);
+  // Answers that name projects wait for the first scan of repos (start-up); the others do not.
+  if ((route.kind === 'module' || goGet !== undefined) && !projects.isReady) await projects.ready;
+  if (goGet !== undefined) {
+    const page = goGetPage(context.service, callerOf(context.tokens, req), req, goGet.path);
     observed.facts.endpoint = 'go-get';
     if (page !== undefined) return sendBody(req, res, 200, 'text/html; charset=utf-8', page);
   }
@@ -76,7 +78,7 @@ async function handle(
       return sendText(req, res, 200, 'ok');
     case 'ready':
       // Ready once the first scan of repos is done: before it, module requests wait for the scan.
-      if (!projects.isReady) throw new ProxyError(503, 'not ready: first scan of the repositories under way', { 'Retry-After': '1' });
+      if (!projects.isReady) throw new ProxyError('busy', 'not ready: first scan of the repositories under way', 1);
       return sendText(req, res, 200, 'ok');
     case 'metrics':
       return sendBody(req, res, 200, METRICS_CONTENT_TYPE, context.observer.metrics.render());

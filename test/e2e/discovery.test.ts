@@ -1,16 +1,21 @@
 /**
  * Finding repositories while serving: repositories appear and disappear under load (every other
  * request keeps its answer; a new one is served after a rescan or the directory watch, a removed one
- * is a 404); a hidden project and a missing one take the same path (a miss never scans); SIGHUP
+ * is a 404); a hidden project and a missing one take the same path (a miss never scans); until the
+ * first scan is done `/-/ready` is 503 and module requests wait for it; SIGHUP
  * rescans in every `--workers` process; GitLab's hashed storage is served by project path through
  * the instance, project and group endpoints with the go client, its wikis, designs and pools not.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createHandler } from '../../lib/index.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { goModDownload } from '../support/go-client.ts';
 import { rawGet } from '../support/http-get.ts';
@@ -139,6 +144,40 @@ describe('repositories appearing and disappearing', () => {
   test('/-/ready answers once the first scan is done, and /metrics counts the projects', async () => {
     assert.equal(await status(`${proxy.url}/-/ready`), 200);
     assert.equal(await metric(proxy.url, 'git_goproxy_projects'), proxy.handler.projectCount);
+  });
+});
+
+describe('start-up', () => {
+  test('before the first scan completes, /-/ready is 503 and a module request waits for the scan', async () => {
+    const scratch = await makeTempDir('discovery-startup');
+    const repos = join(scratch, 'repos');
+    await addModule(repos, 'group/app');
+    // Enough repositories that the first scan takes many event-loop turns (discovery needs no git).
+    for (let i = 0; i < 3000; i++) {
+      const gitDir = join(repos, `bulk${i % 30}`, `repo${i}.git`);
+      mkdirSync(join(gitDir, 'objects'), { recursive: true });
+      mkdirSync(join(gitDir, 'refs'));
+      writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/heads/main\n');
+    }
+    const handler = createHandler({ repos, moduleHost: HOST, dataDir: join(scratch, 'data'), logLevel: 'warn' });
+    const server = createServer(handler);
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const [ready, info, health] = await Promise.all([rawGet(`${url}/-/ready`), rawGet(`${url}/${HOST}/group/app/@v/v1.0.0.info`), rawGet(`${url}/-/health`)]);
+      assert.equal(ready.status, 503);
+      assert.equal(ready.headers['retry-after'], '1');
+      assert.equal(health.status, 200);
+      assert.equal(info.status, 200, 'the module request waited for the scan instead of answering 404');
+      await handler.ready;
+      assert.equal(handler.projectCount, 3001);
+      assert.equal(await status(`${url}/-/ready`), 200);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await handler.close();
+      await removeDir(scratch);
+    }
   });
 });
 

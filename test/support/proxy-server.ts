@@ -32,6 +32,8 @@ export async function startProxy(options: ProxyOptions, listen: ListenOptions = 
   const server: Server =
     listen.tls !== undefined ? createHttpsServer(listen.tls, handler) : listen.timeouts !== undefined ? createProxyServer(handler, listen.timeouts) : createServer(handler);
   try {
+    // As the CLI does: listen once the first scan of repos is done.
+    await handler.ready;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(listen.port ?? 0, '127.0.0.1', resolve);
