@@ -28,8 +28,8 @@ const FAN_OUT = /^[0-9a-f]{2}$/;
 /** Most bytes of a repository's `config` read: GitLab's are a few hundred. */
 const MAX_CONFIG_BYTES = 64 * 1024;
 
-/** A directory of the fan-out to read, or a repository whose config to read. */
-type Visit = { readonly dir: string; readonly level: 0 | 1 | 2 };
+/** A directory to read: `@hashed` (level 0) or a fan-out directory below it (`ab` 1, `ab/cd` 2). */
+type Visit = { readonly dir: string; readonly level: number };
 
 export class GitLabHashedStorage implements ProjectSource {
   readonly layout = 'GitLab hashed storage';
@@ -48,7 +48,7 @@ export class GitLabHashedStorage implements ProjectSource {
       for (const entry of await readEntries(dir)) {
         if (!entry.isDirectory()) continue;
         const path = join(dir, entry.name);
-        if (level < 2 && FAN_OUT.test(entry.name)) enqueue({ dir: path, level: level === 0 ? 1 : 2 });
+        if (level < 2 && FAN_OUT.test(entry.name)) enqueue({ dir: path, level: level + 1 });
         else if (level === 2 && PROJECT_REPOSITORY.test(entry.name)) {
           const fullPath = await projectFullPath(path);
           if (fullPath !== undefined) keepFirst(found, fullPath, path);
