@@ -14,9 +14,10 @@ import { after, describe, test } from 'node:test';
 import { resolveOptions, type ProxyOptions } from '../../lib/cli/config.ts';
 import { ProjectIndex } from '../../lib/access/projects.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
-import { DirectoryTree } from '../../lib/access/project-source.ts';
+import { DirectoryTree, type ProjectSource } from '../../lib/access/project-source.ts';
 import { gitConfigValue, GitLabHashedStorage } from '../../lib/access/gitlab-hashed.ts';
 import { ConfigError } from '../../lib/common/errors.ts';
+import { logger } from '../../lib/common/log.ts';
 import { within } from '../support/wait.ts';
 
 const root = await makeTempDir('projects');
@@ -187,6 +188,31 @@ describe('discovery off the request path', () => {
     own.keepCurrent();
     await own.rescan();
     assert.equal(own.scans, 0);
+  });
+
+  test('a scan that fails keeps the projects found before', async () => {
+    const tree = new DirectoryTree(repos);
+    let calls = 0;
+    // A project source whose second scan fails (as a layout that became unreadable midway might).
+    const flaky: ProjectSource = {
+      layout: 'flaky',
+      scan: (signal) => (++calls === 1 ? tree.scan(signal) : Promise.reject(new Error('disk on fire'))),
+    };
+    const own = new ProjectIndex(resolveOptions({ repos, moduleHost: 'git.example.com' }), flaky);
+    indexes.push(own);
+    await own.ready;
+    const before = own.size;
+    assert.ok(before > 0);
+    const level = logger.level;
+    logger.level = 'silent'; // the failure's error line
+    try {
+      await own.rescan();
+    } finally {
+      logger.level = level;
+    }
+    assert.equal(calls, 2);
+    assert.equal(own.size, before);
+    assert.equal(own.scans, 1);
   });
 
   test('a scan of 2,000 repositories gives the event loop back all along', async () => {
