@@ -133,8 +133,12 @@ export class ModuleService {
     return openModuleZip(version, { gitDir, objects, shadows: this.#shadows, limiter: this.limiter, level, signal, onFileDigest, layouts: this.#zipLayouts });
   }
 
-  /** The module at a path, found in any project whatever its visibility: for operator commands, never for requests. */
-  operatorTarget(modulePath: string): ModuleTarget | undefined {
+  /**
+   * The module at a path, found in any project whatever its visibility, once the first scan of
+   * `repos` is done: for operator commands, never for requests.
+   */
+  async operatorTarget(modulePath: string): Promise<ModuleTarget | undefined> {
+    await this.projects.ready;
     const project = this.projects.forModule(modulePath)?.project;
     return project === undefined ? undefined : this.#target(project, modulePath);
   }

@@ -33,7 +33,6 @@ export async function pinsCommand(argv: string[], readConfig: ConfigReader): Pro
     return 2;
   }
   try {
-    await service.projects.ready;
     const pins = sortPins(service.pins.store.all());
     if (!verify) {
       for (const pin of pins) out.write(`${formatPin(pin)}\n`);
@@ -72,7 +71,7 @@ async function verifyPins(service: ModuleService, pins: readonly Pin[], out: Nod
 }
 
 async function verifyPin(service: ModuleService, pin: Pin): Promise<Finding> {
-  const target = service.operatorTarget(pin.module);
+  const target = await service.operatorTarget(pin.module);
   if (target === undefined) return 'no project serves this module any more';
   const version = await target.module.atCommit(pin.version, pin.commit);
   if (version === undefined) return `commit ${pin.commit} is no longer in the repository`;

@@ -34,13 +34,13 @@ describe('pin guard', () => {
   const services: ModuleService[] = [];
 
   /** A service over the fixture with its own data dir, optionally seeded with pin lines. */
-  function openService(name: string, lines: object[] = []): { service: ModuleService; target: ModuleTarget; dataDir: string } {
+  async function openService(name: string, lines: object[] = []): Promise<{ service: ModuleService; target: ModuleTarget; dataDir: string }> {
     const dataDir = join(root, `.data-${name}`);
     mkdirSync(dataDir);
     writeFileSync(join(dataDir, PINS_FILE), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
     const service = new ModuleService(resolveOptions({ repos: root, dataDir }));
     services.push(service);
-    return { service, target: service.operatorTarget(MODULE)!, dataDir };
+    return { service, target: (await service.operatorTarget(MODULE))!, dataDir };
   }
 
   before(async () => {
@@ -60,7 +60,7 @@ describe('pin guard', () => {
 
   test('a zip whose recomputed hash differs from its pin fails before its last chunk, and nothing is recorded', async () => {
     const pinned = { module: MODULE, version: 'v1.0.0', commit: commits[0], time: '2024-01-01T00:00:00Z', mod: hashGoMod(Buffer.from(GO_MOD)), zip: FORGED };
-    const { service, target, dataDir } = openService('forged-zip', [pinned]);
+    const { service, target, dataDir } = await openService('forged-zip', [pinned]);
     const version = await service.pins.exact(target, 'v1.0.0');
     assert.equal(version.commit, commits[0]);
     const whole = Buffer.concat(await drain((await service.openZip(target, version, new AbortController().signal)).chunks));
@@ -77,7 +77,7 @@ describe('pin guard', () => {
   });
 
   test('until the pin holds, a zip goes out as it comes but for its last 22 bytes, whatever its chunks', async () => {
-    const { service, target } = openService('tail');
+    const { service, target } = await openService('tail');
     const version = await service.pins.exact(target, 'v1.0.0');
     const input = [3, 40, 5, 22, 1, 30, 2].map((length, i) => Buffer.alloc(length, i + 1));
     const whole = Buffer.concat(input);
@@ -103,13 +103,13 @@ describe('pin guard', () => {
 
   test('a go.mod whose hash differs from its pin is refused', async () => {
     const pinned = { module: MODULE, version: 'v1.0.0', commit: commits[0], time: '2024-01-01T00:00:00Z', mod: FORGED };
-    const { service, target } = openService('forged-mod', [pinned]);
+    const { service, target } = await openService('forged-mod', [pinned]);
     const version = await service.pins.exact(target, 'v1.0.0');
     await assert.rejects(service.pins.recordGoMod(version), (error: ProxyError) => error.kind === 'content-changed');
   });
 
   test('a served .mod pins commit, time and go.mod hash; the zip hash is added when the zip is served', async () => {
-    const { service, target, dataDir } = openService('record');
+    const { service, target, dataDir } = await openService('record');
     const version = await service.pins.exact(target, 'v1.1.0');
     await service.pins.recordGoMod(version);
     assert.deepEqual(service.pins.store.get(MODULE, 'v1.1.0'), { module: MODULE, version: 'v1.1.0', commit: commits[1], time: '2024-01-02T00:00:00Z', mod: hashGoMod(Buffer.from(GO_MOD)) });
@@ -119,7 +119,7 @@ describe('pin guard', () => {
   });
 
   test('a process hashes a version\'s zip until it has found it equal to its pin, then streams it unhashed; a restart hashes it again', async () => {
-    const { service, target, dataDir } = openService('verified-once');
+    const { service, target, dataDir } = await openService('verified-once');
     const version = await service.pins.exact(target, 'v1.2.0');
     const serve = async (guard: ModuleService): Promise<{ hashed: boolean; bytes: Buffer }> => {
       let hashed = false;
@@ -140,7 +140,7 @@ describe('pin guard', () => {
 
   test('a pinned version whose tag moved or went away keeps its commit, its place in list and latest; mismatches are counted once', async () => {
     const pinned = (version: string, commit: string, day: string) => ({ module: MODULE, version, commit, time: `2024-01-${day}T00:00:00Z`, mod: hashGoMod(Buffer.from(GO_MOD)) });
-    const { service, target } = openService('moved', [pinned('v1.2.0', commits[2]!, '03'), pinned('v1.3.0', commits[1]!, '02'), pinned('v1.0.0', commits[0]!, '01')]);
+    const { service, target } = await openService('moved', [pinned('v1.2.0', commits[2]!, '03'), pinned('v1.3.0', commits[1]!, '02'), pinned('v1.0.0', commits[0]!, '01')]);
     mock.method(logger, 'warn', (message: string) => warnings.push(message));
     try {
       assert.equal((await service.pins.stat(target, 'v1.3.0')).commit, commits[1], 'a pin without a tag');
@@ -149,7 +149,7 @@ describe('pin guard', () => {
       assert.deepEqual(await service.list(target), ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0']);
       await repo.tag('v1.0.0', commits[2]);
       // A target answers one request from one snapshot of the refs: the next request sees the move.
-      const next = service.operatorTarget(MODULE)!;
+      const next = (await service.operatorTarget(MODULE))!;
       assert.equal((await service.pins.exact(next, 'v1.0.0')).commit, commits[0]);
       assert.equal((await service.pins.stat(next, commits[2]!.slice(0, 12))).version, 'v1.2.0', 'a hash query is answered as the repository resolves it');
       assert.equal(service.pins.tagMismatches, 2);
