@@ -100,9 +100,9 @@ export class ModuleService {
 
   /**
    * The `list` answer. A path below a project that has no tags of its own is a module only if it
-   * has a go.mod at the default branch; otherwise 404, so that the go command's probes of package
-   * paths and prefixes move on fast (a 404 or 410 skips a path silently, any other error fails the
-   * lookup: `cmd/go/internal/modload/query.go` `queryPrefixModules`).
+   * has a go.mod at the default branch; otherwise it is not found, so that the go command's probes
+   * of package paths and prefixes move on fast (a 404 or 410 skips a path silently, any other error
+   * fails the lookup: `cmd/go/internal/modload/query.go` `queryPrefixModules`).
    */
   async list(target: ModuleTarget): Promise<string[]> {
     const versions = this.pins.list(target.module, await target.module.versions());

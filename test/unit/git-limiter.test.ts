@@ -1,6 +1,6 @@
 /**
  * The git process limiter (lib/git/limiter.ts): a bounded number of slots, a FIFO queue, a busy
- * error (503 with Retry-After) when the queue is full, aborted waits, and size validation.
+ * error that says when to retry when the queue is full, aborted waits, and size validation.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
