@@ -43,9 +43,11 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   if (resolved.logLevel !== undefined) logger.level = resolved.logLevel;
   const service = new ModuleService(resolved);
   service.projects.keepCurrent();
+  void service.reportShadowedModules();
   const { projects } = service;
   const metrics = new Metrics(service.limiter, {
     tagMismatches: () => service.pins.tagMismatches,
+    newPinsRefused: () => service.pins.newPinsRefused,
     projects: () => projects.size,
     projectScans: () => projects.scans,
     lastScanSeconds: () => projects.lastScanSeconds,

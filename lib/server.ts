@@ -15,8 +15,10 @@ import { DEFAULT_RESCAN_INTERVAL_SECONDS } from './access/projects.ts';
 import { isClusterWorker, runPrimary } from './cli/cluster.ts';
 import { logger } from './common/log.ts';
 import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, gracefulShutdown, stopOnSignals } from './cli/shutdown.ts';
+import { runOperatorCommand, type OperatorCommand } from './cli/operator.ts';
 import { pinsCommand } from './cli/pins-command.ts';
 import { sumCommand } from './cli/sum-command.ts';
+import { DEFAULT_NEW_PINS_PER_MINUTE } from './pins/new-pin-limit.ts';
 import { runTokenCommand } from './cli/token-command.ts';
 
 const USAGE = `Usage: node lib/server.js [flags]
@@ -37,6 +39,8 @@ Flags (each also read from the environment variable shown):
   --zip-cache-mib N    keep made zips on disk, up to N MiB           GIT_GOPROXY_ZIP_CACHE_MIB (default: off)
   --shutdown-timeout S seconds in-flight responses get on SIGTERM    GIT_GOPROXY_SHUTDOWN_TIMEOUT (default ${DEFAULT_SHUTDOWN_TIMEOUT_SECONDS})
   --rescan-interval S  seconds between rescans of --repos (SIGHUP: now) GIT_GOPROXY_RESCAN_INTERVAL (default ${DEFAULT_RESCAN_INTERVAL_SECONDS})
+  --max-new-pins-per-minute N  versions one client may pin first per minute, then 429
+                                                                     GIT_GOPROXY_MAX_NEW_PINS_PER_MINUTE (default ${DEFAULT_NEW_PINS_PER_MINUTE})
   --help               print this help
 
 Flags override the environment, which overrides the config file.
@@ -67,6 +71,7 @@ const SETTINGS: Readonly<Record<string, Setting>> = {
   'zip-cache-mib': { env: 'GIT_GOPROXY_ZIP_CACHE_MIB', key: 'zipCacheMiB', positiveInteger: true },
   'shutdown-timeout': { env: 'GIT_GOPROXY_SHUTDOWN_TIMEOUT', key: 'shutdownTimeout', positiveInteger: true },
   'rescan-interval': { env: 'GIT_GOPROXY_RESCAN_INTERVAL', key: 'rescanInterval', positiveInteger: true },
+  'max-new-pins-per-minute': { env: 'GIT_GOPROXY_MAX_NEW_PINS_PER_MINUTE', key: 'maxNewPinsPerMinute', positiveInteger: true },
 };
 
 /** The environment variable of `--config`, the file read first: the settings above override what it holds. */
@@ -119,13 +124,13 @@ function positiveIntegerFlag(flag: string, text: string): number {
   return Number(text);
 }
 
+/** The operator commands, which take the server's flags (lib/cli/operator.ts). */
+const OPERATOR_COMMANDS: Readonly<Record<string, OperatorCommand>> = { pins: pinsCommand, sum: sumCommand };
+
 function main(): void {
-  if (process.argv[2] === 'pins') {
-    pinsCommand(process.argv.slice(3), readConfig).then((status) => process.exit(status), (error: Error) => fail(error.message));
-    return;
-  }
-  if (process.argv[2] === 'sum') {
-    sum(process.argv.slice(3));
+  const operator = Object.hasOwn(OPERATOR_COMMANDS, process.argv[2] ?? '') ? OPERATOR_COMMANDS[process.argv[2]!] : undefined;
+  if (operator !== undefined) {
+    runOperator(operator, process.argv.slice(3));
     return;
   }
   let config: ServerConfig;
@@ -182,19 +187,18 @@ function announceListening(config: ServerConfig, projects: number, listenHost: s
   process.stdout.write(`git-goproxy: GOPROXY=http://${host}:${port}${config.basePath ?? ''}\n`);
 }
 
-/** `sum MODULE@VERSION…` with the server's flags (lib/cli/sum-command.ts). */
-function sum(argv: string[]): void {
-  const targets: string[] = [];
+/** `pins …` or `sum MODULE@VERSION…` with the server's flags and config. */
+function runOperator(command: OperatorCommand, argv: string[]): void {
+  const operands: string[] = [];
   let config: ServerConfig;
   try {
-    config = readConfig(argv, targets);
+    config = readConfig(argv, operands);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
   const output = { stdout: (text: string) => process.stdout.write(text), stderr: (text: string) => process.stderr.write(text) };
-  const { listen: _listen, ...options } = config;
-  sumCommand(targets, options, output).then((status) => process.exit(status), (error: Error) => fail(error.message));
+  runOperatorCommand(command, operands, config, output).then((status) => process.exit(status), (error: Error) => fail(error.message));
 }
 
 if (process.argv[2] === 'token') {

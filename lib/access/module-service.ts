@@ -1,12 +1,16 @@
 /**
  * The proxy's model, free of HTTP: which project and module a request names (within its scope),
  * the repositories behind them, and the module zip of a version.
+ *
+ * A module path has one owner for every caller: the project with the longest module path that is a
+ * prefix of it (at a `/`). A caller who may not read the owner gets the 404 of a module that does
+ * not exist, never an answer from a readable parent project; pins belong to the owner too.
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Caller } from './auth.ts';
 import { logAuthEvent, mayRead } from './auth.ts';
-import { notFound } from '../common/errors.ts';
+import { notFound, ProxyError } from '../common/errors.ts';
 import { GitRepository } from '../modules/git-repository.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import { ModuleRepo } from '../modules/module-repo.ts';
@@ -17,7 +21,9 @@ import { layoutWeight, openModuleZip, type ModuleZipStream, type ZipLayout } fro
 import { Limiter } from '../git/limiter.ts';
 import { ShadowRepos } from '../git/archive.ts';
 import { PinGuard, type FileDigestSink } from '../pins/pin-guard.ts';
-import { PinStore } from '../pins/file-store.ts';
+import { FilePinStore } from '../pins/file-store.ts';
+import { NewPinLimit } from '../pins/new-pin-limit.ts';
+import { zipHashOf } from '../zip/hash.ts';
 import { logger } from '../common/log.ts';
 import { ZipCache, zipCacheKey, type CachedZip } from '../zip/cache.ts';
 import type { CompressionLevel } from '../git/archive.ts';
@@ -36,6 +42,8 @@ export interface ServiceOptions extends ProjectIndexOptions {
   readonly maxGit: number | undefined;
   readonly zipCacheMiB: number | undefined;
   readonly dataDir: string | undefined;
+  /** New pins one client may make per minute; undefined: `DEFAULT_NEW_PINS_PER_MINUTE`. */
+  readonly maxNewPinsPerMinute: number | undefined;
 }
 
 /** A module request's target: the project that holds the module, and the module within it. */
@@ -66,6 +74,7 @@ export class ModuleService {
   /** Complete zips on disk and single-flight builds, when `zipCacheMiB` is set. */
   readonly zipCache: ZipCache | undefined;
   /** What each commit's module zip holds, planned once: a repeat zip starts with no listing. */
+  #shadowReport: Promise<void> | undefined;
   readonly #zipLayouts = new ImmutableCache<ZipLayout>({ maxEntries: 1_000, maxWeight: MAX_LAYOUT_FILES, weigh: layoutWeight });
 
   constructor(options: ServiceOptions) {
@@ -75,26 +84,22 @@ export class ModuleService {
     const dataDir = dataDirectory(options);
     this.#shadows = new ShadowRepos(join(dataDir, 'shadow'));
     const warn = (message: string) => logger.warn(message);
-    this.pins = new PinGuard({ store: PinStore.open(dataDir, warn), warn, limiter: this.limiter });
+    const newPins = new NewPinLimit(options.maxNewPinsPerMinute);
+    this.pins = new PinGuard({ store: FilePinStore.open(dataDir, warn), warn, limiter: this.limiter, newPins });
     const cacheMiB = options.zipCacheMiB;
     this.zipCache = cacheMiB === undefined ? undefined : new ZipCache({ dir: join(dataDir, 'zips'), maxBytes: cacheMiB * 2 ** 20 });
   }
 
   /**
-   * The module a request names. In a project scope the module must be that project's module or a
-   * subdirectory / major version of it; in a group scope the project must be below the group.
-   * Everything else is "not found", the same answer whether or not a project exists; a project the
-   * caller may not read does not exist for them (and the denial is logged).
+   * The module a request names, in the project that owns its path. In a project scope the owner
+   * must be that project; in a group scope it must be below the group. Everything else is "not
+   * found", the same answer whether or not a project exists; an owner the caller may not read does
+   * not exist for them (and the denial is logged).
    */
   module(scope: Scope, modulePath: string, caller: Caller): ModuleTarget {
-    const project = this.#projectFor(scope, modulePath, (candidate) => mayRead(caller, candidate));
-    const unknown = () => notFound(`module ${modulePath}: no such module on this server`);
-    if (project === undefined) {
-      this.#reportDenied(scope, modulePath, caller);
-      throw unknown();
-    }
-    const target = this.#target(project, modulePath);
-    if (target === undefined) throw unknown();
+    const project = this.#readableOwner(scope, modulePath, caller);
+    const target = project === undefined ? undefined : this.#target(project, modulePath);
+    if (target === undefined) throw notFound(`module ${modulePath}: no such module on this server`);
     return target;
   }
 
@@ -105,14 +110,17 @@ export class ModuleService {
    * fails the lookup: `cmd/go/internal/modload/query.go` `queryPrefixModules`).
    */
   async list(target: ModuleTarget): Promise<string[]> {
-    const versions = this.pins.list(target.module, await target.module.versions());
+    const versions = await this.pins.list(target, await target.module.versions());
     if (versions.length === 0 && target.module.needsGoMod) await target.module.latest();
     return versions;
   }
 
-  /** Plans and starts the zip of a version; throws a 4xx before any byte when the go command would refuse it. */
-  zip(target: ModuleTarget, version: ModuleVersion, signal: AbortSignal): Promise<ModuleZipStream> {
-    return this.pins.zip(version, (onFileDigest) => this.openZip(target, version, signal, onFileDigest));
+  /**
+   * Plans and starts the zip of a version, pinning it; throws a 4xx before any byte when the go
+   * command would refuse it, or when `client` (token name, else address) makes new pins too fast.
+   */
+  zip(target: ModuleTarget, version: ModuleVersion, client: string, signal: AbortSignal): Promise<ModuleZipStream> {
+    return this.pins.zip(target, version, client, (onFileDigest) => this.#openZip(target, version, signal, onFileDigest));
   }
 
   /** Whether a version's zip is complete in the zip cache. */
@@ -121,15 +129,20 @@ export class ModuleService {
   }
 
   /** The zip of a version through the zip cache (built once for concurrent requests); the cache must be on. */
-  cachedZip(target: ModuleTarget, version: ModuleVersion): Promise<CachedZip> {
+  cachedZip(target: ModuleTarget, version: ModuleVersion, client: string): Promise<CachedZip> {
     const key = zipCacheKey(version, this.#options.compression);
-    return this.zipCache!.open(key, (signal) => this.zip(target, version, signal));
+    return this.zipCache!.open(key, (signal) => this.zip(target, version, client, signal));
   }
 
-  /** The zip of a version without pinning it, each file's digest reported to `onFileDigest` (`pins verify`). */
-  openZip(target: ModuleTarget, version: ModuleVersion, signal: AbortSignal, onFileDigest?: FileDigestSink): Promise<ModuleZipStream> {
+  /** The `h1:` of a version's zip, made from git, streamed and dropped, not pinned: for operator commands. */
+  zipHash(target: ModuleTarget, version: ModuleVersion): Promise<string> {
+    const signal = new AbortController().signal;
+    // The hash is over uncompressed bytes: skip deflating them.
+    return zipHashOf((onFileDigest) => this.#openZip(target, version, signal, onFileDigest, 'store'));
+  }
+
+  #openZip(target: ModuleTarget, version: ModuleVersion, signal: AbortSignal, onFileDigest?: FileDigestSink, level = this.#options.compression): Promise<ModuleZipStream> {
     const { gitDir, objects } = target.gitRepository;
-    const level = this.#options.compression;
     return openModuleZip(version, { gitDir, objects, shadows: this.#shadows, limiter: this.limiter, level, signal, onFileDigest, layouts: this.#zipLayouts });
   }
 
@@ -153,38 +166,61 @@ export class ModuleService {
   /** Stops project discovery and every long-lived git process. */
   async close(): Promise<void> {
     this.projects.close();
+    await this.#shadowReport;
     const closing = [...this.#repositories.values()].map((repository) => repository.close());
     this.#repositories.clear();
     await Promise.all([...closing, this.pins.store.close()]);
   }
 
-  #projectFor(scope: Scope, modulePath: string, readable: (project: Project) => boolean): Project | undefined {
+  /**
+   * Logs one line for each module that a project's subdirectory holds (tags or a go.mod at its
+   * default branch) but that a nested project's path takes over: it is served from the nested
+   * project only. Call once at start-up; `close()` waits for it.
+   */
+  reportShadowedModules(): Promise<void> {
+    // After the first scan: before it, the index knows no projects.
+    this.#shadowReport ??= this.projects.ready
+      .then(() =>
+        Promise.all(
+          this.projects.nested().map(async ({ outer, inner }) => {
+            const hidden = this.#target(outer, inner.modulePath)?.module;
+            if (hidden === undefined || !(await holdsModule(hidden))) return;
+            logger.warn(`project ${inner.fullPath} shadows the module ${inner.modulePath} in project ${outer.fullPath} (its directory ${inner.modulePath.slice(outer.modulePath.length + 1)}/): that module path is served from ${inner.fullPath} only`);
+          }),
+        ),
+      )
+      .then(
+      () => undefined,
+      (error: unknown) => logger.error('checking for shadowed modules failed', { error }),
+    );
+    return this.#shadowReport;
+  }
+
+  /** The project that owns a module path, if the scope reaches it (whoever asks). */
+  #ownerIn(scope: Scope, modulePath: string): Project | undefined {
+    const owner = this.projects.forModule(modulePath)?.project;
+    if (owner === undefined) return undefined;
     switch (scope.kind) {
       case 'instance':
-        return this.projects.forModule(modulePath, readable)?.project;
-      case 'project': {
-        const project = this.projects.byId(scope.id);
-        const inProject = project !== undefined && (modulePath === project.modulePath || modulePath.startsWith(`${project.modulePath}/`));
-        return inProject && readable(project) ? project : undefined;
-      }
+        return owner;
+      case 'project':
+        return this.projects.byId(scope.id)?.fullPath === owner.fullPath ? owner : undefined;
       case 'group':
-        return this.projects.forModule(modulePath, (project) => this.#inGroup(project, scope.id) && readable(project))?.project;
+        return this.#inGroup(owner, scope.id) ? owner : undefined;
     }
   }
 
-  /** The readable project an import path falls in, as the instance-wide endpoint finds it (go-get pages). */
-  projectForImport(importPath: string, caller: Caller): Project | undefined {
-    const scope: Scope = { kind: 'instance' };
-    const project = this.#projectFor(scope, importPath, (candidate) => mayRead(caller, candidate));
-    if (project === undefined) this.#reportDenied(scope, importPath, caller);
-    return project;
+  /** The owner of a module path within a scope when the caller may read it; a denial is logged. */
+  #readableOwner(scope: Scope, modulePath: string, caller: Caller): Project | undefined {
+    const owner = this.#ownerIn(scope, modulePath);
+    if (owner === undefined || mayRead(caller, owner)) return owner;
+    logAuthEvent({ event: 'access denied', project: owner.fullPath, token: caller.tokenName, client: caller.address });
+    return undefined;
   }
 
-  /** Logs a request that would have found a project had the caller been allowed to read it. */
-  #reportDenied(scope: Scope, modulePath: string, caller: Caller): void {
-    const hidden = this.#projectFor(scope, modulePath, () => true);
-    if (hidden === undefined || mayRead(caller, hidden)) return;
-    logAuthEvent({ event: 'access denied', project: hidden.fullPath, token: caller.tokenName, client: caller.address });
+  /** The project that owns an import path, as the instance-wide endpoint finds it, when the caller may read it (go-get pages). */
+  projectForImport(importPath: string, caller: Caller): Project | undefined {
+    return this.#readableOwner({ kind: 'instance' }, importPath, caller);
   }
 
   #inGroup(project: Project, groupId: string): boolean {
@@ -199,4 +235,16 @@ export class ModuleService {
     }
     return repository;
   }
+}
+
+/** Whether a module path names a module in its repository: it has tags, or a go.mod at the default branch. */
+async function holdsModule(repo: ModuleRepo): Promise<boolean> {
+  if ((await repo.versions()).length > 0) return true;
+  return repo.latest().then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof ProxyError) return false;
+      throw error;
+    },
+  );
 }

@@ -155,6 +155,24 @@ export class ProjectIndex {
   }
 
   /**
+   * Each project whose module path lies inside another project's, with that outer project (every
+   * one, for a path nested more than once): the outer project's modules at that path are not
+   * served, as a module path belongs to the project with the longest matching module path.
+   */
+  nested(): Array<{ outer: Project; inner: Project }> {
+    const { byModulePath } = this.#snapshot;
+    const pairs: Array<{ outer: Project; inner: Project }> = [];
+    for (const inner of byModulePath.values()) {
+      const path = inner.modulePath;
+      for (let end = path.lastIndexOf('/'); end > 0; end = path.lastIndexOf('/', end - 1)) {
+        const outer = byModulePath.get(path.slice(0, end));
+        if (outer !== undefined) pairs.push({ outer, inner });
+      }
+    }
+    return pairs;
+  }
+
+  /**
    * Scans again in the background; resolves when a scan that started after this call has completed
    * and its index is in use. Calls during a scan share one more scan after it.
    */

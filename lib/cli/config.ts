@@ -47,6 +47,8 @@ export interface ProxyOptions {
   logLevel?: LogLevel;
   /** Seconds between background rescans of `repos` for repositories added or removed; default 30, at most a day. */
   rescanInterval?: number;
+  /** New versions one client (a token, else an address) may pin per minute, and at once; then 429. Default 1000. */
+  maxNewPinsPerMinute?: number;
 }
 
 /** The CLI's config file: `ProxyOptions` plus how to listen. */
@@ -80,6 +82,7 @@ export interface ResolvedOptions extends ServiceOptions {
   basePath: string;
   logLevel: LogLevel | undefined;
   rescanInterval: number;
+  maxNewPinsPerMinute: number | undefined;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -108,6 +111,7 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     basePath: options.basePath ?? '',
     logLevel: options.logLevel,
     rescanInterval: options.rescanInterval ?? DEFAULT_RESCAN_INTERVAL_SECONDS,
+    maxNewPinsPerMinute: options.maxNewPinsPerMinute,
   };
 }
 
@@ -240,6 +244,7 @@ const PROXY_KEYS: Record<string, Check> = {
   },
   logLevel: oneOf(...LOG_LEVELS),
   rescanInterval: atMost(MAX_RESCAN_INTERVAL_SECONDS),
+  maxNewPinsPerMinute: positiveInteger,
 };
 
 const SERVER_KEYS: Record<string, Check> = {

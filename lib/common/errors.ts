@@ -18,6 +18,8 @@ export type ErrorKind =
   | 'gone'
   /** Too much work is queued; the caller may retry after `retryAfterSeconds`. */
   | 'busy'
+  /** This caller asked for too much of something bounded per caller (new pins); it may retry after `retryAfterSeconds`. */
+  | 'rate-limited'
   /** The version's content differs from what was served before; refusing it is the server's fault, not the caller's. */
   | 'content-changed'
   /** The request used a method other than GET or HEAD. */
@@ -27,7 +29,7 @@ export type ErrorKind =
 
 export class ProxyError extends Error {
   readonly kind: ErrorKind;
-  /** For `busy`: how long the caller should wait before retrying. */
+  /** For `busy` and `rate-limited`: how long the caller should wait before retrying. */
   readonly retryAfterSeconds: number | undefined;
 
   constructor(kind: ErrorKind, message: string, retryAfterSeconds?: number) {

@@ -125,15 +125,20 @@ async function answerModule(context: HandlerContext, route: ModuleRoute, req: In
     }
     case 'mod': {
       const version = await context.service.pins.exact(target, route.version);
-      if (req.method === 'GET') await context.service.pins.recordGoMod(version);
+      if (req.method === 'GET') await context.service.pins.recordGoMod(target, version, clientOf(caller));
       return sendCacheable(req, res, { contentType: text, body: version.goMod, ...versionPolicy(context, 'mod', version, route.version, shared) });
     }
     case 'zip': {
       const version = await context.service.pins.exact(target, route.version);
       if (answerNotModified(req, res, versionPolicy(context, 'zip', version, route.version, shared))) return;
-      return sendZip({ context, target, version, req, res });
+      return sendZip({ context, target, version, client: clientOf(caller), req, res });
     }
   }
+}
+
+/** Who a request's new pins are counted for (new-pin-limit.ts): its token, else its address. */
+function clientOf(caller: Caller): string {
+  return caller.tokenName === undefined ? `address ${caller.address}` : `token ${caller.tokenName}`;
 }
 
 /** A version's files are immutable when asked for by the canonical version (a query like `master` moves). */
@@ -154,6 +159,8 @@ interface ZipAnswer {
   readonly context: HandlerContext;
   readonly target: ModuleTarget;
   readonly version: ModuleVersion;
+  /** Whose rate of new pins a first download counts against. */
+  readonly client: string;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
 }
@@ -170,10 +177,10 @@ function sendZip(answer: ZipAnswer): Promise<void> {
  * before the status line; a failure after it aborts the connection (see `sendError`). A client
  * that goes away aborts the signal, which kills the git process.
  */
-async function streamZip({ context, target, version, req, res }: ZipAnswer): Promise<void> {
+async function streamZip({ context, target, version, client, req, res }: ZipAnswer): Promise<void> {
   const closed = abortWhenClosed(res);
   try {
-    const zip = await context.service.zip(target, version, closed.signal);
+    const zip = await context.service.zip(target, version, client, closed.signal);
     res.statusCode = 200;
     res.setHeader('Content-Type', 'application/zip');
     if (req.method === 'HEAD') {
@@ -191,8 +198,8 @@ async function streamZip({ context, target, version, req, res }: ZipAnswer): Pro
  * Sends the zip through the zip cache: shared with concurrent requests while it is built, from
  * disk with its length (and single byte ranges) once it is complete.
  */
-async function sendCachedZip({ context, target, version, req, res }: ZipAnswer): Promise<void> {
-  const zip = await context.service.cachedZip(target, version);
+async function sendCachedZip({ context, target, version, client, req, res }: ZipAnswer): Promise<void> {
+  const zip = await context.service.cachedZip(target, version, client);
   const closed = abortWhenClosed(res);
   try {
     let range = zip.size === undefined ? undefined : requestedRange(req, zip.size);

@@ -1,7 +1,8 @@
 /**
  * `/metrics` in the Prometheus text exposition format (version 0.0.4): requests by endpoint and
  * status, bytes sent, request and git durations as histograms, git processes running and queued,
- * and HTTP cache hits (conditional requests answered 304).
+ * HTTP cache hits (conditional requests answered 304), tags found moved from their pins, and new
+ * pins refused to a client that made too many.
  *
  * Counters live in the process that serves the request: with `--workers N` each worker keeps its
  * own, and Prometheus sums the series of all scraped targets.
@@ -116,6 +117,8 @@ function counterValue(name: string, help: string, value: number): string {
 export interface ExternalCounters {
   /** Requests that found a pinned version's tag moved or deleted (`PinGuard.tagMismatches`). */
   readonly tagMismatches: () => number;
+  /** New pins refused with 429 because their client made too many (`PinGuard.newPinsRefused`). */
+  readonly newPinsRefused: () => number;
   /** Projects in the index, scans of `repos` completed, and the last one's duration (access/projects.ts). */
   readonly projects: () => number;
   readonly projectScans: () => number;
@@ -181,6 +184,7 @@ export class Metrics {
 function renderExternal(external: ExternalCounters): string {
   return [
     counterValue('git_goproxy_pin_tag_mismatches_total', "Requests that found a served version's tag moved or deleted.", external.tagMismatches()),
+    counterValue('git_goproxy_new_pins_refused_total', 'New pins refused with 429 because their client pinned too many versions in a minute.', external.newPinsRefused()),
     gauge('git_goproxy_projects', 'Projects found by the last completed scan of repos (plus configured ones elsewhere).', external.projects()),
     counterValue('git_goproxy_project_scans_total', 'Scans of repos completed (start-up, interval, watch, SIGHUP).', external.projectScans()),
     gauge('git_goproxy_project_scan_seconds', 'Duration of the last completed scan of repos.', external.lastScanSeconds()),

@@ -25,6 +25,7 @@ const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
   'not-found': 404,
   gone: 410,
   busy: 503,
+  'rate-limited': 429,
   'content-changed': 500,
   'method-not-allowed': 405,
   'range-not-satisfiable': 416,

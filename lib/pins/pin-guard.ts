@@ -1,6 +1,7 @@
 /**
  * Versions are immutable: every answer about a pinned version comes from its pinned commit, and
- * every `.mod` and `.zip` served pins its version (see file-store.ts for the record).
+ * every `.mod` and `.zip` served pins its version in the pin store (store.ts), under the project
+ * that owns the module path.
  *
  * - A canonical version that is pinned resolves to the pinned commit while that commit is in the
  *   repository, even after its tag moved or was deleted; when the commit is gone the version is
@@ -14,20 +15,22 @@
  * - A recomputed hash that differs from the pin is refused (`content-changed`): the go command must never see
  *   two different contents under one version (`modfetch.checkModSum` would report a checksum
  *   mismatch, and a go.sum written from the first answer would break every build).
+ * - A client that makes new pins too fast is refused with 429 (new-pin-limit.ts).
  */
 import { ProxyError, gone } from '../common/errors.ts';
 import { GitError, runGit } from '../git/run.ts';
 import type { Limiter } from '../git/limiter.ts';
 import { infoTime, type ModuleRepo, type ModuleVersion } from '../modules/module-repo.ts';
 import type { ModuleZipStream } from '../zip/source.ts';
-import { PinConflictError, type Pin, type PinStore } from './file-store.ts';
-import { isPseudoVersion } from '../modules/pseudo.ts';
+import { PinConflictError, type Pin, type PinStore } from './store.ts';
+import type { NewPinLimit } from './new-pin-limit.ts';
 import * as semver from '../modules/semver.ts';
 import { END_SIZE } from '../zip/format.ts';
-import { Hash1, hashGoMod } from '../zip/hash.ts';
+import { hashGoMod, openHashedZip, type HashedZipStream } from '../zip/hash.ts';
 
-/** The module a request is about, and where its repository is. */
+/** The module a request is about, the project that owns its path (whose pins apply), and where its repository is. */
 export interface PinnedTarget {
+  readonly project: { readonly fullPath: string };
   readonly module: ModuleRepo;
   readonly gitRepository: { readonly gitDir: string };
 }
@@ -41,6 +44,8 @@ export interface PinGuardOptions {
   readonly warn: (message: string) => void;
   /** Limits the git processes that check whether a pinned commit still exists. */
   readonly limiter?: Limiter;
+  /** How fast one client may make new pins. */
+  readonly newPins: NewPinLimit;
 }
 
 /** A zip's end of central directory record (ours never has a comment): the bytes held back. */
@@ -50,7 +55,8 @@ export class PinGuard {
   readonly store: PinStore;
   readonly #warn: (message: string) => void;
   readonly #limiter: Limiter | undefined;
-  /** `module version live-commit` of each tag found not matching its pin. */
+  readonly #newPins: NewPinLimit;
+  /** `project module version live-commit` of each tag found not matching its pin. */
   readonly #mismatches = new Set<string>();
   /**
    * `module@version commit` of each zip this process has hashed and found equal to its pin. The
@@ -64,7 +70,12 @@ export class PinGuard {
     this.store = options.store;
     this.#warn = options.warn;
     this.#limiter = options.limiter;
-    if (this.store.endedTorn) this.#warn(`${this.store.file} ends in a torn line (a crash during a write): it is ignored`);
+    this.#newPins = options.newPins;
+  }
+
+  /** New pins refused because their client made too many: for `/metrics`. */
+  get newPinsRefused(): number {
+    return this.#newPins.refused;
   }
 
   /** How many (version, tag state) pairs were found where the tag no longer matches the pin: for `/metrics`. */
@@ -72,16 +83,26 @@ export class PinGuard {
     return this.#mismatches.size;
   }
 
-  /** The `list` answer: the repository's versions plus pinned tagged versions whose tags are gone. */
-  list(repo: ModuleRepo, versions: readonly string[]): string[] {
-    const kept = this.store.versions(repo.modulePath).filter((v) => !isPseudoVersion(v) && !versions.includes(v));
-    return kept.length === 0 ? [...versions] : semver.sortVersions([...versions, ...kept]);
+  /**
+   * The `list` answer: the repository's versions (sorted) plus pinned tagged versions whose tags are
+   * gone. Both lists come sorted, so this is one merge, however many versions are pinned.
+   */
+  async list(target: PinnedTarget, versions: readonly string[]): Promise<string[]> {
+    const pinned = await this.store.versions(target.project.fullPath, target.module.modulePath);
+    if (pinned.length === 0) return [...versions];
+    const merged: string[] = [];
+    let i = 0;
+    for (const version of pinned) {
+      while (i < versions.length && semver.compare(versions[i]!, version) < 0) merged.push(versions[i++]!);
+      if (versions[i] !== version) merged.push(version);
+    }
+    return merged.concat(versions.slice(i));
   }
 
   /** `.info` of any query: as the repository resolves it, unless the version it names is pinned elsewhere. */
   async stat(target: PinnedTarget, query: string): Promise<ModuleVersion> {
     if (query === 'latest') return this.latest(target);
-    if (this.store.get(target.module.modulePath, query) !== undefined) return this.exact(target, query);
+    if ((await this.#pinOf(target, query)) !== undefined) return this.exact(target, query);
     return this.#keepPinned(target, await target.module.stat(query));
   }
 
@@ -91,7 +112,7 @@ export class PinGuard {
    */
   async latest(target: PinnedTarget): Promise<ModuleVersion> {
     const live = await target.module.versions();
-    const listed = this.list(target.module, live);
+    const listed = await this.list(target, live);
     const best = listed.filter((v) => semver.prerelease(v) === '').at(-1) ?? listed.at(-1);
     if (best !== undefined && !live.includes(best)) return this.exact(target, best);
     return this.#keepPinned(target, await target.module.latest());
@@ -99,7 +120,7 @@ export class PinGuard {
 
   /** `.mod`/`.zip` version: the pinned commit when pinned, else as the repository resolves it exactly. */
   async exact(target: PinnedTarget, version: string): Promise<ModuleVersion> {
-    const pin = this.store.get(target.module.modulePath, version);
+    const pin = await this.#pinOf(target, version);
     if (pin === undefined) return target.module.exact(version);
     const live = await target.module.exact(version).catch((error: unknown) => {
       if (error instanceof ProxyError && error.kind === 'not-found') return undefined;
@@ -108,32 +129,38 @@ export class PinGuard {
     return live?.commit === pin.commit ? live : this.#fromPin(target, pin, live?.commit);
   }
 
-  /** Pins a version whose `.mod` is about to be served; refuses a go.mod that differs from the pin. */
-  async recordGoMod(version: ModuleVersion): Promise<void> {
-    await this.#record(pinOf(version));
+  /**
+   * Pins a version whose `.mod` is about to be served; refuses a go.mod that differs from the pin,
+   * and a new pin past `client`'s rate (429).
+   */
+  async recordGoMod(target: PinnedTarget, version: ModuleVersion, client: string): Promise<void> {
+    const pin = pinOf(target, version);
+    if ((await this.#pinOf(target, version.version)) === undefined) this.#newPins.take(client);
+    await this.#record(pin);
   }
 
   /**
    * Opens a zip through `open` with a digest sink, and returns it with its last bytes (the end
    * record) held back until the zip's `h1:` is pinned (or found equal to the pin). A different
-   * hash fails the stream, and no zip reader takes a zip without its end record.
+   * hash fails the stream, and no zip reader takes a zip without its end record. A version not
+   * pinned yet counts against `client`'s rate of new pins (429 before any byte).
    */
-  async zip(version: ModuleVersion, open: (onFileDigest?: FileDigestSink) => Promise<ModuleZipStream>): Promise<ModuleZipStream> {
-    const verifiedKey = `${version.modulePath}@${version.version} ${version.commit}`;
-    const pin = this.store.get(version.modulePath, version.version);
+  async zip(target: PinnedTarget, version: ModuleVersion, client: string, open: (onFileDigest?: FileDigestSink) => Promise<ModuleZipStream>): Promise<ModuleZipStream> {
+    const verifiedKey = `${target.project.fullPath} ${version.modulePath}@${version.version} ${version.commit}`;
+    const pin = await this.#pinOf(target, version.version);
     if (this.#zipVerified.has(verifiedKey) && pin?.commit === version.commit && pin.zip !== undefined) return open();
-    const hash = new Hash1();
-    const stream = await open((name, sha256Hex) => hash.add(name, sha256Hex));
-    return { chunks: this.#pinBeforeEnd(version, stream.chunks, hash, verifiedKey), cancel: () => stream.cancel() };
+    if (pin === undefined) this.#newPins.take(client);
+    const stream = await openHashedZip(open);
+    return { chunks: this.#pinBeforeEnd(pinOf(target, version), stream, verifiedKey), cancel: () => stream.cancel() };
   }
 
   /**
    * Passes the zip on as it comes, all but its last END_RECORD_BYTES, which go out once the pin
    * holds: holding only those, not a whole chunk, lets the first byte go out as soon as git's does.
    */
-  async *#pinBeforeEnd(version: ModuleVersion, chunks: AsyncIterable<Uint8Array>, hash: Hash1, verifiedKey: string): AsyncGenerator<Uint8Array> {
+  async *#pinBeforeEnd(pin: Pin, zip: HashedZipStream, verifiedKey: string): AsyncGenerator<Uint8Array> {
     let held: Uint8Array = new Uint8Array(0);
-    for await (const chunk of chunks) {
+    for await (const chunk of zip.chunks) {
       if (chunk.length >= END_RECORD_BYTES) {
         if (held.length > 0) yield held;
         if (chunk.length > END_RECORD_BYTES) yield chunk.subarray(0, chunk.length - END_RECORD_BYTES);
@@ -145,7 +172,7 @@ export class PinGuard {
       if (cut > 0) yield joined.subarray(0, cut);
       held = joined.subarray(cut);
     }
-    await this.#record({ ...pinOf(version), zip: hash.digest() });
+    await this.#record({ ...pin, zip: zip.digest() });
     this.#zipVerified.add(verifiedKey);
     if (held.length > 0) yield held;
   }
@@ -160,9 +187,14 @@ export class PinGuard {
     }
   }
 
+  /** The pin of a version of the target's module, under the project that owns it. */
+  #pinOf(target: PinnedTarget, version: string): Promise<Pin | undefined> {
+    return this.store.get(target.project.fullPath, target.module.modulePath, version);
+  }
+
   /** A resolved version whose version string is pinned to another commit is answered from the pin. */
-  #keepPinned(target: PinnedTarget, live: ModuleVersion): Promise<ModuleVersion> | ModuleVersion {
-    const pin = this.store.get(live.modulePath, live.version);
+  async #keepPinned(target: PinnedTarget, live: ModuleVersion): Promise<ModuleVersion> {
+    const pin = await this.#pinOf(target, live.version);
     return pin === undefined || pin.commit === live.commit ? live : this.#fromPin(target, pin, live.commit);
   }
 
@@ -178,7 +210,7 @@ export class PinGuard {
   }
 
   #noteMismatch(pin: Pin, liveCommit: string | undefined): void {
-    const key = `${pin.module} ${pin.version} ${liveCommit ?? '-'}`;
+    const key = `${pin.project} ${pin.module} ${pin.version} ${liveCommit ?? '-'}`;
     if (this.#mismatches.has(key)) return;
     this.#mismatches.add(key);
     const now = liveCommit === undefined ? 'the repository no longer has it (tag deleted?)' : `the repository now resolves it to commit ${liveCommit}`;
@@ -186,9 +218,10 @@ export class PinGuard {
   }
 }
 
-/** The pin a served version makes (without the zip hash). */
-function pinOf(version: ModuleVersion): Pin {
-  return { module: version.modulePath, version: version.version, commit: version.commit, time: infoTime(version.time), mod: hashGoMod(version.goMod) };
+/** The pin a served version makes (without the zip hash), owned by the target's project. */
+function pinOf(target: PinnedTarget, version: ModuleVersion): Pin {
+  const { fullPath: project } = target.project;
+  return { project, module: version.modulePath, version: version.version, commit: version.commit, time: infoTime(version.time), mod: hashGoMod(version.goMod) };
 }
 
 /**

@@ -5,8 +5,10 @@
  * Hash1 of a set of named files: sort the names by their UTF-8 bytes (Go's `sort.Strings`), write one
  * line `<hex sha256 of content>  <name>\n` per file, and answer `h1:` + base64 of the SHA-256 of
  * those lines. Only names and contents count; entry order, compression and timestamps do not.
+ * A zip's hash is folded from the per-file digests its stream reports, as it streams.
  */
 import { createHash } from 'node:crypto';
+import type { ModuleZipStream } from './source.ts';
 
 /** Hex SHA-256 of some bytes: the per-file digest that {@link Hash1.add} takes. */
 export function sha256Hex(bytes: Uint8Array): string {
@@ -65,4 +67,26 @@ export function hashGoMod(goMod: Uint8Array): string {
  */
 export function goSumLines(module: string, version: string, zipHash: string, modHash: string): string {
   return `${module} ${version} ${zipHash}\n${module} ${version}/go.mod ${modHash}\n`;
+}
+
+/** Opens a module zip whose streaming reports each file's SHA-256 (zip/source.ts `onFileDigest`). */
+export type DigestingZipOpener = (onFileDigest: (name: string, sha256Hex: string) => void) => Promise<ModuleZipStream>;
+
+/** A zip stream whose `h1:` is folded as it streams: `digest()` is the zip's hash once every chunk has been read. */
+export interface HashedZipStream extends ModuleZipStream {
+  digest(): string;
+}
+
+/** Opens a zip through `open`, hashing it as it streams. */
+export async function openHashedZip(open: DigestingZipOpener): Promise<HashedZipStream> {
+  const hash = new Hash1();
+  const stream = await open((name, sha256Hex) => hash.add(name, sha256Hex));
+  return { chunks: stream.chunks, cancel: () => stream.cancel(), digest: () => hash.digest() };
+}
+
+/** The `h1:` of the zip `open` makes: streamed, hashed and dropped (nothing is held in memory or on disk). */
+export async function zipHashOf(open: DigestingZipOpener): Promise<string> {
+  const zip = await openHashedZip(open);
+  for await (const chunk of zip.chunks) void chunk;
+  return zip.digest();
 }

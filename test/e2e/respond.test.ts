@@ -30,7 +30,7 @@ async function answerTo(error: unknown) {
 
 test('each kind answers its status with the reason as one line', async () => {
   const statuses = new Map<ErrorKind, number>([
-    ['bad-request', 400], ['not-found', 404], ['gone', 410], ['busy', 503],
+    ['bad-request', 400], ['not-found', 404], ['gone', 410], ['busy', 503], ['rate-limited', 429],
     ['content-changed', 500], ['method-not-allowed', 405], ['range-not-satisfiable', 416],
   ]);
   for (const [kind, status] of statuses) {
