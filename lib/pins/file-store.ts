@@ -73,7 +73,11 @@ export class FilePinStore implements PinStore {
   #batch: { lines: string[]; written: Promise<void> } | undefined;
   #lastWrite: Promise<void> = Promise.resolve();
   #broken: Error | undefined;
+  /** Set by `close()`: no new records. */
   #closed = false;
+  /** Records under way, which `close()` waits for. */
+  readonly #recording = new Set<Promise<void>>();
+  #fdClosed = false;
 
   /**
    * Creates `dataDir` if needed and loads its record (synchronously: this is start-up). A directory
@@ -132,6 +136,16 @@ export class FilePinStore implements PinStore {
   async record(pin: Pin): Promise<void> {
     assertPin(pin);
     if (this.#closed) throw new Error(`${this.#file}: closed`);
+    const recording = this.#record(pin);
+    this.#recording.add(recording);
+    try {
+      await recording;
+    } finally {
+      this.#recording.delete(recording);
+    }
+  }
+
+  async #record(pin: Pin): Promise<void> {
     this.#catchUp();
     const key = pinKey(pin.project, pin.module, pin.version);
     const existing = this.#lookup(pin.project, pin.module, pin.version);
@@ -156,7 +170,9 @@ export class FilePinStore implements PinStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled(this.#recording);
     await this.#lastWrite;
+    this.#fdClosed = true;
     closeSync(this.#fd);
   }
 
@@ -182,7 +198,7 @@ export class FilePinStore implements PinStore {
 
   /** Reads the complete lines appended since the last call (by any process) into memory. */
   #catchUp(): void {
-    if (this.#closed) return;
+    if (this.#fdClosed) return;
     const size = fstatSync(this.#fd).size;
     if (size <= this.#readOffset) return;
     const bytes = Buffer.allocUnsafe(size - this.#readOffset);

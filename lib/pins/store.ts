@@ -52,7 +52,7 @@ export interface PinStore {
   record(pin: Pin): Promise<void>;
   /** Every pin, in no particular order (operator commands). */
   all(): AsyncIterable<Pin>;
-  /** Waits for pending writes and releases the store; later records fail. */
+  /** Waits for pending writes and releases the store; later records fail. Closing twice is fine. */
   close(): Promise<void>;
 }
 

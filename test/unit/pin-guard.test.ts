@@ -1,7 +1,7 @@
 /**
- * The pin guard in the module service: a served version's commit, go.mod hash and zip hash are
- * pinned; a zip or go.mod that no longer matches its pin is refused (a zip before its last bytes),
- * a version whose tag moved keeps its pinned commit, and a matching zip is hashed once per process.
+ * The pin guard over real repositories: zips held back until pinned, refused when they differ from
+ * the pin, pins made by `.mod` and `.zip` under the owning project, pinned versions kept after
+ * their tags move.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,11 +12,13 @@ import { ProxyError } from '../../lib/common/errors.ts';
 import { logger } from '../../lib/common/log.ts';
 import { PINS_FILE } from '../../lib/pins/file-store.ts';
 import { ModuleService, type ModuleTarget } from '../../lib/access/module-service.ts';
-import { hashGoMod } from '../../lib/zip/hash.ts';
+import { Hash1, hashGoMod } from '../../lib/zip/hash.ts';
 import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const MODULE = 'go.localhost/group/guarded';
+const PROJECT = 'group/guarded';
+const CLIENT = 'address 127.0.0.1';
 const GO_MOD = `module ${MODULE}\n`;
 const FORGED = `h1:${'A'.repeat(43)}=`;
 
@@ -63,8 +65,9 @@ describe('pin guard', () => {
     const { service, target, dataDir } = await openService('forged-zip', [pinned]);
     const version = await service.pins.exact(target, 'v1.0.0');
     assert.equal(version.commit, commits[0]);
-    const whole = Buffer.concat(await drain((await service.openZip(target, version, new AbortController().signal)).chunks));
-    const guarded = await service.zip(target, version, new AbortController().signal);
+    const reference = openService('forged-zip-reference');
+    const whole = Buffer.concat(await drain((await reference.service.zip(reference.target, version, CLIENT, new AbortController().signal)).chunks));
+    const guarded = await service.zip(target, version, CLIENT, new AbortController().signal);
     const sent: Uint8Array[] = [];
     await assert.rejects(
       (async () => {
@@ -82,7 +85,7 @@ describe('pin guard', () => {
     const input = [3, 40, 5, 22, 1, 30, 2].map((length, i) => Buffer.alloc(length, i + 1));
     const whole = Buffer.concat(input);
     let sentBeforePin = -1;
-    const stream = await service.pins.zip(version, async () => ({
+    const stream = await service.pins.zip(target, version, CLIENT, async () => ({
       chunks: (async function* () {
         yield* input;
         sentBeforePin = sent.length;
@@ -98,44 +101,49 @@ describe('pin guard', () => {
     }
     assert.deepEqual(Buffer.concat(out), whole);
     assert.equal(sent.slice(0, sentBeforePin).reduce((a, b) => a + b, 0), whole.length - 22);
-    assert.match(service.pins.store.get(MODULE, 'v1.0.0')?.zip ?? '', /^h1:/);
+    assert.match((await service.pins.store.get(PROJECT, MODULE, 'v1.0.0'))?.zip ?? '', /^h1:/);
   });
 
   test('a go.mod whose hash differs from its pin is refused', async () => {
     const pinned = { module: MODULE, version: 'v1.0.0', commit: commits[0], time: '2024-01-01T00:00:00Z', mod: FORGED };
     const { service, target } = await openService('forged-mod', [pinned]);
     const version = await service.pins.exact(target, 'v1.0.0');
-    await assert.rejects(service.pins.recordGoMod(version), (error: ProxyError) => error.kind === 'content-changed');
+    await assert.rejects(service.pins.recordGoMod(target, version, CLIENT), (error: ProxyError) => error.kind === 'content-changed');
   });
 
   test('a served .mod pins commit, time and go.mod hash; the zip hash is added when the zip is served', async () => {
     const { service, target, dataDir } = await openService('record');
     const version = await service.pins.exact(target, 'v1.1.0');
-    await service.pins.recordGoMod(version);
-    assert.deepEqual(service.pins.store.get(MODULE, 'v1.1.0'), { module: MODULE, version: 'v1.1.0', commit: commits[1], time: '2024-01-02T00:00:00Z', mod: hashGoMod(Buffer.from(GO_MOD)) });
-    await drain((await service.zip(target, version, new AbortController().signal)).chunks);
-    assert.match(service.pins.store.get(MODULE, 'v1.1.0')?.zip ?? '', /^h1:/);
+    await service.pins.recordGoMod(target, version, CLIENT);
+    const expected = { project: PROJECT, module: MODULE, version: 'v1.1.0', commit: commits[1], time: '2024-01-02T00:00:00Z', mod: hashGoMod(Buffer.from(GO_MOD)) };
+    assert.deepEqual(await service.pins.store.get(PROJECT, MODULE, 'v1.1.0'), expected);
+    await drain((await service.zip(target, version, CLIENT, new AbortController().signal)).chunks);
+    assert.match((await service.pins.store.get(PROJECT, MODULE, 'v1.1.0'))?.zip ?? '', /^h1:/);
     assert.equal(readFileSync(join(dataDir, PINS_FILE), 'utf8').split('\n').length, 3);
   });
 
   test('a process hashes a version\'s zip until it has found it equal to its pin, then streams it unhashed; a restart hashes it again', async () => {
     const { service, target, dataDir } = await openService('verified-once');
     const version = await service.pins.exact(target, 'v1.2.0');
+    const hashedFiles = mock.method(Hash1.prototype, 'add');
     const serve = async (guard: ModuleService): Promise<{ hashed: boolean; bytes: Buffer }> => {
-      let hashed = false;
-      const stream = await guard.pins.zip(version, (onFileDigest) => {
-        hashed = onFileDigest !== undefined;
-        return guard.openZip(target, version, new AbortController().signal, onFileDigest);
-      });
-      return { hashed, bytes: Buffer.concat(await drain(stream.chunks)) };
+      const before = hashedFiles.mock.callCount();
+      const stream = await guard.zip(guard.operatorTarget(MODULE)!, version, CLIENT, new AbortController().signal);
+      const bytes = Buffer.concat(await drain(stream.chunks));
+      return { hashed: hashedFiles.mock.callCount() > before, bytes };
     };
-    const first = await serve(service);
-    const second = await serve(service);
-    assert.deepEqual([first.hashed, second.hashed], [true, false]);
-    assert.deepEqual(second.bytes, first.bytes);
-    const restarted = new ModuleService(resolveOptions({ repos: root, dataDir }));
-    services.push(restarted);
-    assert.equal((await serve(restarted)).hashed, true);
+    try {
+      assert.equal(target.project.fullPath, PROJECT);
+      const first = await serve(service);
+      const second = await serve(service);
+      assert.deepEqual([first.hashed, second.hashed], [true, false]);
+      assert.deepEqual(second.bytes, first.bytes);
+      const restarted = new ModuleService(resolveOptions({ repos: root, dataDir }));
+      services.push(restarted);
+      assert.equal((await serve(restarted)).hashed, true);
+    } finally {
+      hashedFiles.mock.restore();
+    }
   });
 
   test('a pinned version whose tag moved or went away keeps its commit, its place in list and latest; mismatches are counted once', async () => {
