@@ -9,13 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PINS_FILE, PinStore } from '../../lib/pins/file-store.ts';
+import { FilePinStore, PINS_FILE } from '../../lib/pins/file-store.ts';
 import { runCli, startCliServer, type CliServer } from '../support/cli-server.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { zipHash } from '../support/zip-hash.ts';
 
-const MODULE = 'go.localhost/group/burst';
+const PROJECT = 'group/burst';
+const MODULE = `go.localhost/${PROJECT}`;
 const VERSIONS = Array.from({ length: 16 }, (_, i) => `v1.0.${i}`);
 describe('pins: crash safety', () => {
   let root: string;
@@ -56,8 +57,8 @@ describe('pins: crash safety', () => {
     assert.ok(completed.size >= 1);
     assert.ok(results.some((result) => result.status === 'rejected'), 'the kill should interrupt some downloads');
 
-    const store = PinStore.open(join(root, '.git-goproxy'));
-    for (const [version, zip] of completed) assert.equal(store.get(MODULE, version)?.zip, zipHash(zip), version);
+    const store = FilePinStore.open(join(root, '.git-goproxy'));
+    for (const [version, zip] of completed) assert.equal((await store.get(PROJECT, MODULE, version))?.zip, zipHash(zip), version);
     await store.close();
 
     const restarted = await startServer();
@@ -72,7 +73,7 @@ describe('pins: crash safety', () => {
     assert.equal(listed.exitCode, 0, listed.stderr);
     const lines = listed.stdout.trim().split('\n');
     assert.ok(lines.length >= 1);
-    assert.match(lines[0]!, new RegExp(`^${MODULE} v1\\.0\\.\\d+ [0-9a-f]{40} 2024-01-\\d\\dT00:00:00Z h1:\\S+ h1:\\S+$`));
+    assert.match(lines[0]!, new RegExp(`^${MODULE} v1\\.0\\.\\d+ [0-9a-f]{40} 2024-01-\\d\\dT00:00:00Z h1:\\S+ h1:\\S+ ${PROJECT}$`));
 
     const verified = await runCli(['pins', 'verify', '--repos', root]);
     assert.equal(verified.exitCode, 0, verified.stdout + verified.stderr);

@@ -12,7 +12,7 @@ import { goListVersions, goModDownload } from '../support/go-client.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { logger } from '../../lib/common/log.ts';
-import { PinStore } from '../../lib/pins/file-store.ts';
+import { FilePinStore } from '../../lib/pins/file-store.ts';
 
 const MODULE = 'go.localhost/group/pinned';
 
@@ -45,10 +45,10 @@ describe('pins: a re-tagged version keeps what was served', () => {
     const mode = { proxy: proxy.url };
     const served = await goModDownload(`${MODULE}@v1.0.0`, mode);
     assert.equal(served.exitCode, 0, served.stderr);
-    const pins = PinStore.open(join(root, '.git-goproxy'));
-    const pin = pins.get(MODULE, 'v1.0.0');
+    const pins = FilePinStore.open(join(root, '.git-goproxy'));
+    const pin = await pins.get('group/pinned', MODULE, 'v1.0.0');
     await pins.close();
-    assert.deepEqual(pin, { module: MODULE, version: 'v1.0.0', commit: first, time: '2024-01-02T03:04:05Z', mod: served.json?.GoModSum, zip: served.json?.Sum });
+    assert.deepEqual(pin, { project: 'group/pinned', module: MODULE, version: 'v1.0.0', commit: first, time: '2024-01-02T03:04:05Z', mod: served.json?.GoModSum, zip: served.json?.Sum });
 
     await repo.tag('v1.0.0', second);
     const again = await goModDownload(`${MODULE}@v1.0.0`, mode);

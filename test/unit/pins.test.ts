@@ -21,7 +21,10 @@ const ZIP = `h1:${'Z'.repeat(43)}=`;
 
 const lines = (dir: string) => readFileSync(join(dir, PINS_FILE), 'utf8').split('\n').filter((line) => line !== '');
 /** A pin's line as the store writes it (module first: the mark torn lines are recovered by). */
-const line = (each: Pin) => JSON.stringify({ module: each.module, version: each.version, ...each });
+const line = (each: Pin) => {
+  const { module, version, ...rest } = each;
+  return JSON.stringify({ module, version, ...rest });
+};
 /** A line as written before pins named their project. */
 const oldLine = (version: string, extra: Partial<Pin> = {}) => {
   const { project: _project, ...rest } = pin(version, extra);
