@@ -141,15 +141,15 @@ export class ProjectIndex {
   }
 
   /**
-   * The project whose module path is the longest prefix of `modulePath` (at a `/` boundary), with
-   * the rest of the path (`''`, `sub/dir`, `v2`, `sub/v3`). Projects that `accept` refuses are
-   * passed over as if they did not exist (a caller who may not read them).
+   * The project whose module path is the longest prefix of `modulePath` (at a `/` boundary): the
+   * path's one owner, whoever asks (access/module-service.ts); with the rest of the path (`''`,
+   * `sub/dir`, `v2`, `sub/v3`).
    */
-  forModule(modulePath: string, accept: (project: Project) => boolean = () => true): { project: Project; rest: string } | undefined {
+  forModule(modulePath: string): { project: Project; rest: string } | undefined {
     const { byModulePath } = this.#snapshot;
     for (let end = modulePath.length; end > 0; end = modulePath.lastIndexOf('/', end - 1)) {
       const project = byModulePath.get(modulePath.slice(0, end));
-      if (project !== undefined && accept(project)) return { project, rest: modulePath.slice(end + 1) };
+      if (project !== undefined) return { project, rest: modulePath.slice(end + 1) };
     }
     return undefined;
   }

@@ -4,15 +4,15 @@
  * `cmd/go/internal/vcs/vcs.go` `parseMetaGoImports`). A client that fetches a GOPRIVATE path
  * directly, with no GOPROXY change, then reads the module through `<root> mod <this proxy>`.
  *
- * The root is the module path of the project the import path falls in, found as the instance-wide
- * endpoint finds it, so a project the caller may not read is not there: the caller gets what a
- * path without a project gets (no page).
+ * The root is the module path of the project that owns the import path (the longest matching
+ * module path), found as the instance-wide endpoint finds it. When the caller may not read that
+ * project they get what a path without a project gets (no page), never a readable parent's page.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Caller } from '../access/auth.ts';
 import type { Project } from '../access/projects.ts';
 
-/** What the page needs of the service: the readable project an import path falls in. */
+/** What the page needs of the service: the project that owns an import path, when the caller may read it. */
 export interface ImportPathLookup {
   projectForImport(importPath: string, caller: Caller): Project | undefined;
 }
@@ -24,8 +24,8 @@ export function isGoGetRequest(req: IncomingMessage, query: string): boolean {
 }
 
 /**
- * The page for `rawPath` (still percent-encoded), or undefined when no project the caller may read
- * holds the import path.
+ * The page for `rawPath` (still percent-encoded), or undefined when no project owns the import
+ * path or the caller may not read its owner.
  */
 export function goGetPage(lookup: ImportPathLookup, caller: Caller, req: IncomingMessage, rawPath: string): string | undefined {
   const host = req.headers.host;
