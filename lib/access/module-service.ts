@@ -74,8 +74,10 @@ export class ModuleService {
   /** Complete zips on disk and single-flight builds, when `zipCacheMiB` is set. */
   readonly zipCache: ZipCache | undefined;
   /** What each commit's module zip holds, planned once: a repeat zip starts with no listing. */
-  #shadowReport: Promise<void> | undefined;
   readonly #zipLayouts = new ImmutableCache<ZipLayout>({ maxEntries: 1_000, maxWeight: MAX_LAYOUT_FILES, weigh: layoutWeight });
+
+  /** The start-up check for shadowed modules, once started (`close()` waits for it). */
+  #shadowReport: Promise<void> | undefined;
 
   constructor(options: ServiceOptions) {
     this.#options = options;

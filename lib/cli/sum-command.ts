@@ -10,7 +10,7 @@ import type { ModuleService } from '../access/module-service.ts';
 import { goSumLines, hashGoMod } from '../zip/hash.ts';
 
 /** A `<module>@<version>` argument, split at its last `@`; undefined when either side is empty. */
-export function parseModuleVersion(argument: string): { module: string; version: string } | undefined {
+function parseModuleVersion(argument: string): { module: string; version: string } | undefined {
   const at = argument.lastIndexOf('@');
   if (at <= 0 || at === argument.length - 1) return undefined;
   return { module: argument.slice(0, at), version: argument.slice(at + 1) };

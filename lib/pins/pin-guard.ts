@@ -59,7 +59,7 @@ export class PinGuard {
   /** `project module version live-commit` of each tag found not matching its pin. */
   readonly #mismatches = new Set<string>();
   /**
-   * `module@version commit` of each zip this process has hashed and found equal to its pin. The
+   * `project module@version commit` of each zip this process has hashed and found equal to its pin. The
    * same commit, git binary and code make the same files, so repeats are not hashed again (inflating
    * every entry to hash it costs more than git's own deflate); a restart, e.g. after a git upgrade,
    * checks each version once more. One short string per version served.
