@@ -1,8 +1,8 @@
 /**
  * `npm run bench:pins [-- --quick]`: `list` and `@latest` against the number of pinned versions
- * (issue #15, finding 5). One module with 50 tags; its pin record is seeded with N pinned
- * pseudo-versions (what a client flooding the record makes) and N / 100 pinned tagged versions
- * whose tags are gone (what `list` must show), N = 0, 10,000, 100,000. The server runs in this
+ * (issue #15, finding 5). One module with 50 tags; its pin record is seeded with 100 pinned tagged
+ * versions whose tags are gone (what `list` must show) and N pinned pseudo-versions (what a client
+ * flooding the record makes), N = 0, 10,000, 100,000. The server runs in this
  * process (`createHandler`) over loopback HTTP; `bench/load.ts` measures requests per second and
  * latency at 8 concurrent keep-alive clients. `list` and `@latest` should not slow down with N:
  * pseudo-versions are never listed, and the store keeps each module's listed versions sorted.
@@ -18,6 +18,7 @@ import { runLoad } from './load.ts';
 const PROJECT = 'group/flooded';
 const MODULE = `go.localhost/${PROJECT}`;
 const TAGS = 50;
+const TAGGED_PINS = 100;
 const CONCURRENCY = 8;
 const quick = process.argv.includes('--quick');
 const COUNTS = quick ? [0, 10_000] : [0, 10_000, 100_000];
@@ -29,7 +30,7 @@ function pinLine(version: string, commit: string): string {
   return `${JSON.stringify({ module: MODULE, version, project: PROJECT, commit, time: '2024-01-01T00:00:00Z', mod: hash })}\n`;
 }
 
-/** N pseudo-versions and N / 100 tagged versions (v0.x, below every live tag) pinned to `commit`. */
+/** N pseudo-versions and TAGGED_PINS tagged versions (v0.x, below every live tag) pinned to `commit`. */
 function seedPins(dataDir: string, count: number, commit: string): void {
   mkdirSync(dataDir, { recursive: true });
   const lines: string[] = [];
@@ -37,7 +38,7 @@ function seedPins(dataDir: string, count: number, commit: string): void {
     const stamp = new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
     lines.push(pinLine(`v1.0.1-0.${stamp}-${i.toString(16).padStart(12, '0')}`, commit));
   }
-  for (let i = 0; i < count / 100; i++) lines.push(pinLine(`v0.${i}.0`, commit));
+  for (let i = 0; i < TAGGED_PINS; i++) lines.push(pinLine(`v0.${i}.0`, commit));
   writeFileSync(join(dataDir, PINS_FILE), lines.join(''));
 }
 
