@@ -13,7 +13,7 @@ import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const refusal = (seconds: number) => (error: unknown) =>
-  error instanceof ProxyError && error.status === 429 && error.headers?.['Retry-After'] === String(seconds);
+  error instanceof ProxyError && error.kind === 'rate-limited' && error.retryAfterSeconds === seconds;
 
 test('new pins: a full bucket of perMinute per client, refilled at perMinute a minute; Retry-After says when the next one is due', () => {
   let now = 0;
