@@ -38,6 +38,7 @@ describe('operator commands with a full server config', () => {
       basePath: '/goproxy',
       logLevel: 'warn',
       maxNewPinsPerMinute: 100,
+      rescanInterval: 60,
       listen: '127.0.0.1:0',
       workers: 2,
       shutdownTimeout: 5,

@@ -65,7 +65,7 @@ describe('pin guard', () => {
     const { service, target, dataDir } = await openService('forged-zip', [pinned]);
     const version = await service.pins.exact(target, 'v1.0.0');
     assert.equal(version.commit, commits[0]);
-    const reference = openService('forged-zip-reference');
+    const reference = await openService('forged-zip-reference');
     const whole = Buffer.concat(await drain((await reference.service.zip(reference.target, version, CLIENT, new AbortController().signal)).chunks));
     const guarded = await service.zip(target, version, CLIENT, new AbortController().signal);
     const sent: Uint8Array[] = [];
@@ -128,7 +128,7 @@ describe('pin guard', () => {
     const hashedFiles = mock.method(Hash1.prototype, 'add');
     const serve = async (guard: ModuleService): Promise<{ hashed: boolean; bytes: Buffer }> => {
       const before = hashedFiles.mock.callCount();
-      const stream = await guard.zip(guard.operatorTarget(MODULE)!, version, CLIENT, new AbortController().signal);
+      const stream = await guard.zip((await guard.operatorTarget(MODULE))!, version, CLIENT, new AbortController().signal);
       const bytes = Buffer.concat(await drain(stream.chunks));
       return { hashed: hashedFiles.mock.callCount() > before, bytes };
     };
