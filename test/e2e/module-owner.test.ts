@@ -137,6 +137,7 @@ describe('one owner per module path: public corp, private corp/internal', () => 
     const warnings: string[] = [];
     mock.method(logger, 'warn', (message: string) => warnings.push(message));
     const handler = createHandler({ ...options(root), dataDir: join(root, '.data-warn') });
+    await handler.ready;
     await handler.close();
     mock.restoreAll();
     assert.deepEqual(warnings, [

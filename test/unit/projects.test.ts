@@ -299,10 +299,11 @@ describe("GitLab's hashed storage", () => {
   });
 });
 
-test('nested: each project inside another project\'s module path, with every outer one (vanity paths too)', () => {
+test('nested: each project inside another project\'s module path, with every outer one (vanity paths too)', async () => {
   const nestedRepos = join(root, 'nested');
   for (const path of ['corp.git', 'corp/internal.git', 'corp/internal/deep.git', 'other/x.git']) bareRepo(join(nestedRepos, path));
   const nestedIndex = new ProjectIndex(resolveOptions({ repos: nestedRepos, projects: [{ path: 'other/x', modulePath: 'go.localhost/corp/x' }] }));
+  await nestedIndex.ready;
   const pairs = nestedIndex.nested().map(({ outer, inner }) => `${outer.fullPath} > ${inner.fullPath}`);
   assert.deepEqual(pairs.sort(), ['corp > corp/internal', 'corp > corp/internal/deep', 'corp > other/x', 'corp/internal > corp/internal/deep']);
   assert.deepEqual(index.nested(), []);
