@@ -59,6 +59,24 @@ export class ImmutableCache<V> {
     return pending;
   }
 
+  /** The value kept for `key`, without computing one. */
+  peek(key: string): V | undefined {
+    return this.#values.get(key)?.value;
+  }
+
+  /**
+   * Keeps `value` for `key` in place of what was kept: for a value that only becomes more complete
+   * (a pin that gains its zip hash), or one learnt other than through `get`.
+   */
+  set(key: string, value: V): void {
+    const kept = this.#values.get(key);
+    if (kept !== undefined) {
+      this.#values.delete(key);
+      this.#weight -= kept.weight;
+    }
+    this.#keep(key, value);
+  }
+
   #keep(key: string, value: V): void {
     if (this.#options.keep?.(value) === false) return;
     const weight = this.#options.weigh?.(value) ?? 1;

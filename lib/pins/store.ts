@@ -54,6 +54,19 @@ export interface PinStore {
   all(): AsyncIterable<Pin>;
   /** Waits for pending writes and releases the store; later records fail. Closing twice is fine. */
   close(): Promise<void>;
+  /** How a store that lives elsewhere (a database) is doing; absent for one that is always at hand. */
+  readonly health?: PinStoreHealth;
+}
+
+/** For `/-/ready` and `/metrics`: whether the store can be reached, and what its calls cost. */
+export interface PinStoreHealth {
+  /** False while the store cannot be reached: no new pins can be made. */
+  available: boolean;
+  /** Calls that failed since start. */
+  errors: number;
+  /** Calls made since start, and the seconds they took in all. */
+  calls: number;
+  seconds: number;
 }
 
 /** A second, different answer for a version that is already pinned. */

@@ -4,6 +4,9 @@
  * free port, with a socket in the temp dir. `stop()` and `start()` simulate an outage on the same
  * port; `remove()` stops it for good and deletes the cluster (also registered for process exit).
  *
+ * fsync is off (a test cluster need not survive the machine), but every commit is written before it
+ * returns, so a stop with `-m immediate` loses no committed pin.
+ *
  * Tests skip, with the reason, where the binaries are missing (`POSTGRES_MISSING`); CI installs them.
  */
 import { execFile } from 'node:child_process';
@@ -36,8 +39,8 @@ export interface TestPostgres {
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
-  /** Runs SQL through psql (for setting up and inspecting). */
-  psql(sql: string): Promise<string>;
+  /** Runs SQL through psql in `database` (default `postgres`), for setting up and inspecting. */
+  psql(sql: string, database?: string): Promise<string>;
   /** Stops the server and deletes its files. */
   remove(): Promise<void>;
 }
@@ -80,7 +83,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   await asPostgres('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '-N', '--no-instructions']);
   let port = 0;
   const start = async () => {
-    const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+    const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off`;
     await asPostgres('pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start', '-o', options]);
     live.add(dataDir);
   };
@@ -102,8 +105,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     port,
     stop,
     start,
-    psql: async (sql) => {
-      const { stdout } = await run(join(BIN, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeout: 30_000 });
+    psql: async (sql, database = 'postgres') => {
+      const { stdout } = await run(join(BIN, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeout: 30_000 });
       return stdout.trim();
     },
     remove: async () => {
