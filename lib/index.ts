@@ -51,6 +51,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     projects: () => projects.size,
     projectScans: () => projects.scans,
     lastScanSeconds: () => projects.lastScanSeconds,
+    pinStore: () => service.pins.store.health,
   });
   const handler = makeHandler({
     service,

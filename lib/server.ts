@@ -32,6 +32,8 @@ Flags (each also read from the environment variable shown):
   --module-host HOST   host part of module paths                     GIT_GOPROXY_MODULE_HOST (default ${DEFAULT_MODULE_HOST})
   --config FILE        JSON config file (see README "Configuration") GIT_GOPROXY_CONFIG
   --data DIR           pins and other state (default REPOS/.git-goproxy) GIT_GOPROXY_DATA
+  --pins URL           keep pins in PostgreSQL (postgres://user@host:port/db), shared by all instances
+                                                                     GIT_GOPROXY_PINS (default: DATA/pins.jsonl)
   --base-path PATH     serve under a path prefix, e.g. /goproxy     GIT_GOPROXY_BASE_PATH
   --log-level LEVEL    debug, info (access log), warn, error, silent GIT_GOPROXY_LOG_LEVEL (default info)
   --workers N          serving processes sharing the port (cluster)  GIT_GOPROXY_WORKERS (default 1)
@@ -48,6 +50,8 @@ Flags override the environment, which overrides the config file.
 Commands (same flags):
   pins                 list the pinned versions (README "Versions are immutable")
   pins verify          recompute every pinned version's hashes from git; exit 1 if any differ
+  pins export          write every pin as JSON lines (the pins.jsonl format) to stdout
+  pins import FILE     record the pins of such a file in the configured store; exit 1 on conflicts
   sum MODULE@VERSION…  print the go.sum lines of each version, as the go command writes them
 `;
 
@@ -64,6 +68,7 @@ const SETTINGS: Readonly<Record<string, Setting>> = {
   listen: { env: 'GIT_GOPROXY_LISTEN', key: 'listen' },
   'module-host': { env: 'GIT_GOPROXY_MODULE_HOST', key: 'moduleHost' },
   data: { env: 'GIT_GOPROXY_DATA', key: 'dataDir' },
+  pins: { env: 'GIT_GOPROXY_PINS', key: 'pins' },
   'base-path': { env: 'GIT_GOPROXY_BASE_PATH', key: 'basePath' },
   'log-level': { env: 'GIT_GOPROXY_LOG_LEVEL', key: 'logLevel' },
   workers: { env: 'GIT_GOPROXY_WORKERS', key: 'workers', positiveInteger: true },

@@ -22,6 +22,8 @@ import { Limiter } from '../git/limiter.ts';
 import { ShadowRepos } from '../git/archive.ts';
 import { PinGuard, type FileDigestSink } from '../pins/pin-guard.ts';
 import { FilePinStore } from '../pins/file-store.ts';
+import { PostgresPinStore } from '../pins/postgres-store.ts';
+import type { PinStore } from '../pins/store.ts';
 import { NewPinLimit } from '../pins/new-pin-limit.ts';
 import { zipHashOf } from '../zip/hash.ts';
 import { logger } from '../common/log.ts';
@@ -44,6 +46,8 @@ export interface ServiceOptions extends ProjectIndexOptions {
   readonly dataDir: string | undefined;
   /** New pins one client may make per minute; undefined: `DEFAULT_NEW_PINS_PER_MINUTE`. */
   readonly maxNewPinsPerMinute: number | undefined;
+  /** A `postgres://` URL: pins in PostgreSQL, shared by every instance; undefined: `<dataDir>/pins.jsonl`. */
+  readonly pins: string | undefined;
 }
 
 /** A module request's target: the project that holds the module, and the module within it. */
@@ -58,6 +62,11 @@ export interface ModuleTarget {
 /** The proxy's own state directory (shadow git dirs, pins): `dataDir`, else `<repos>/.git-goproxy`. */
 export function dataDirectory(options: ServiceOptions): string {
   return options.dataDir ?? join(options.repos, '.git-goproxy');
+}
+
+/** The pin store the options name: PostgreSQL for a `postgres://` URL, else the JSON-lines file in the data directory. */
+function openPinStore(url: string | undefined, dataDir: string, warn: (message: string) => void): PinStore {
+  return url === undefined ? FilePinStore.open(dataDir, warn) : PostgresPinStore.open({ url, warn });
 }
 
 /** Files, over all kept zip layouts: about 100 bytes of memory each. */
@@ -87,7 +96,7 @@ export class ModuleService {
     this.#shadows = new ShadowRepos(join(dataDir, 'shadow'));
     const warn = (message: string) => logger.warn(message);
     const newPins = new NewPinLimit(options.maxNewPinsPerMinute);
-    this.pins = new PinGuard({ store: FilePinStore.open(dataDir, warn), warn, limiter: this.limiter, newPins });
+    this.pins = new PinGuard({ store: openPinStore(options.pins, dataDir, warn), warn, limiter: this.limiter, newPins });
     const cacheMiB = options.zipCacheMiB;
     this.zipCache = cacheMiB === undefined ? undefined : new ZipCache({ dir: join(dataDir, 'zips'), maxBytes: cacheMiB * 2 ** 20 });
   }
@@ -163,6 +172,11 @@ export class ModuleService {
     const gitRepository = this.#repository(project);
     const module = ModuleRepo.open(gitRepository.codeHost, project.modulePath, modulePath);
     return module === undefined ? undefined : { project, gitRepository, module };
+  }
+
+  /** Why the service cannot take every request now (`/-/ready`), or undefined when it can. */
+  notReady(): string | undefined {
+    return this.pins.store.health?.available === false ? 'the pin store cannot be reached' : undefined;
   }
 
   /** Stops project discovery and every long-lived git process. */

@@ -12,6 +12,7 @@ import { DEFAULT_RESCAN_INTERVAL_SECONDS, MAX_RESCAN_INTERVAL_SECONDS, type Proj
 import { projectPathError } from '../access/project-source.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { ConfigError } from '../common/errors.ts';
+import { postgresUrlPassword } from '../pins/postgres-store.ts';
 import type { ServiceOptions } from '../access/module-service.ts';
 import { grantPatternError } from '../access/grants.ts';
 import { basePathError } from '../http/base-path.ts';
@@ -41,6 +42,12 @@ export interface ProxyOptions {
   zipCacheMiB?: number;
   /** Directory for the proxy's own state (shadow git dirs, pins, zip cache); default: `<repos>/.git-goproxy`. */
   dataDir?: string;
+  /**
+   * Where pins are kept: a `postgres://user@host:port/database` URL keeps them in PostgreSQL, one
+   * record for every instance (password from the URL, PGPASSWORD or ~/.pgpass); default: the JSON-lines
+   * file `<dataDir>/pins.jsonl`.
+   */
+  pins?: string;
   /** Path prefix to serve under, e.g. `/goproxy` (then `GOPROXY=https://host/goproxy`); default: the root. */
   basePath?: string;
   /** Lowest level of log lines written to stderr (the access log is `info`); process-wide. Default `info`. */
@@ -78,6 +85,7 @@ export interface ResolvedOptions extends ServiceOptions {
   maxGit: number | undefined;
   zipCacheMiB: number | undefined;
   dataDir: string | undefined;
+  pins: string | undefined;
   /** `''` when served at the root. */
   basePath: string;
   logLevel: LogLevel | undefined;
@@ -108,6 +116,7 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     maxGit: options.maxGit,
     zipCacheMiB: options.zipCacheMiB,
     dataDir: options.dataDir,
+    pins: options.pins,
     basePath: options.basePath ?? '',
     logLevel: options.logLevel,
     rescanInterval: options.rescanInterval ?? DEFAULT_RESCAN_INTERVAL_SECONDS,
@@ -237,6 +246,10 @@ const PROXY_KEYS: Record<string, Check> = {
   maxGit: positiveInteger,
   zipCacheMiB: positiveInteger,
   dataDir: string,
+  pins: (value, key) => {
+    string(value, key);
+    postgresUrlPassword(value as string);
+  },
   basePath: (value, key) => {
     string(value, key);
     const reason = basePathError(value as string);

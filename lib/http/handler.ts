@@ -76,10 +76,14 @@ async function handle(
       return answerModule(context, route, req, res, observed.facts);
     case 'health':
       return sendText(req, res, 200, 'ok');
-    case 'ready':
-      // Ready once the first scan of repos is done: before it, module requests wait for the scan.
+    case 'ready': {
+      // Ready once the first scan of repos is done (before it, module requests wait for the scan)
+      // and while the pin store can be reached.
       if (!projects.isReady) throw new ProxyError('busy', 'not ready: first scan of the repositories under way', 1);
+      const notReady = context.service.notReady();
+      if (notReady !== undefined) throw new ProxyError('busy', `not ready: ${notReady}`, 1);
       return sendText(req, res, 200, 'ok');
+    }
     case 'metrics':
       return sendBody(req, res, 200, METRICS_CONTENT_TYPE, context.observer.metrics.render());
     case 'sumdb':

@@ -9,6 +9,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { liveChildCount, onChildExit } from '../git/children.ts';
+import type { PinStoreHealth } from '../pins/store.ts';
 import type { Limiter } from '../git/limiter.ts';
 
 /** The `Content-Type` of the exposition format. */
@@ -123,6 +124,8 @@ export interface ExternalCounters {
   readonly projects: () => number;
   readonly projectScans: () => number;
   readonly lastScanSeconds: () => number;
+  /** A pin store that lives elsewhere: its availability, failed calls and time spent (`PinStore.health`). */
+  readonly pinStore?: () => PinStoreHealth | undefined;
 }
 
 /** One finished response, as the metrics count it. */
@@ -188,7 +191,19 @@ function renderExternal(external: ExternalCounters): string {
     gauge('git_goproxy_projects', 'Projects found by the last completed scan of repos (plus configured ones elsewhere).', external.projects()),
     counterValue('git_goproxy_project_scans_total', 'Scans of repos completed (start-up, interval, watch, SIGHUP).', external.projectScans()),
     gauge('git_goproxy_project_scan_seconds', 'Duration of the last completed scan of repos.', external.lastScanSeconds()),
+    renderPinStore(external.pinStore?.()),
   ].join('');
+}
+
+/** The pin store's lines, for a store that lives elsewhere (nothing for the pins file). */
+function renderPinStore(health: PinStoreHealth | undefined): string {
+  if (health === undefined) return '';
+  return (
+    gauge('git_goproxy_pin_store_up', 'Whether the pin store (PostgreSQL) can be reached: 1 or 0.', health.available ? 1 : 0) +
+    counterValue('git_goproxy_pin_store_errors_total', 'Pin store calls that failed or timed out.', health.errors) +
+    counterValue('git_goproxy_pin_store_calls_total', 'Pin store calls made (pins kept in memory need none).', health.calls) +
+    counterValue('git_goproxy_pin_store_seconds_total', 'Seconds spent in pin store calls.', health.seconds)
+  );
 }
 
 /** `git --no-pager --git-dir=… -c k=v archive …` → `archive`. */

@@ -43,7 +43,7 @@ export const PINS_FILE = 'pins.jsonl';
 const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
 
-/** How every record line starts (`toRecord` fixes the key order); module paths cannot contain `{` or `"`. */
+/** How every record line starts (`pinLine` fixes the key order); module paths cannot contain `{` or `"`. */
 const RECORD_START = '{"module":';
 
 /** Receives one-line warnings about the record. */
@@ -154,7 +154,7 @@ export class FilePinStore implements PinStore {
     if (complete && existing.project === pin.project) return this.#pending.get(key)?.written;
     const zip = pin.zip ?? existing?.zip;
     const merged: Pin = zip === undefined ? { ...pin } : { ...pin, zip };
-    const written = this.#append(`${JSON.stringify(toRecord(merged))}\n`);
+    const written = this.#append(`${pinLine(merged)}\n`);
     this.#pending.set(key, { pin: merged, written });
     try {
       await written;
@@ -290,16 +290,17 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
 }
 
 /** The JSON object of a line, with a fixed key order. */
-function toRecord(pin: Pin): Pin {
+/** A pin as one line of the record (without the newline), keys in a fixed order: also what `pins export` writes. */
+export function pinLine(pin: Pin): string {
   const { module, version, project, commit, time, mod, zip } = pin;
-  return zip === undefined ? { module, version, project, commit, time, mod } : { module, version, project, commit, time, mod, zip };
+  return JSON.stringify(zip === undefined ? { module, version, project, commit, time, mod } : { module, version, project, commit, time, mod, zip });
 }
 
 /**
- * A record line. A line that holds a torn fragment followed by a whole record (the next append
+ * A record line (also what `pins import` reads). A line that holds a torn fragment followed by a whole record (the next append
  * after a crash) gives that record, with a warning. A line without `project` is `UNOWNED`.
  */
-function parseLine(line: string, where: string, warn: PinWarning): Pin {
+export function parseLine(line: string, where: string, warn: PinWarning): Pin {
   const start = line.lastIndexOf(RECORD_START);
   const parsed = start < 0 ? undefined : tryParse(line.slice(start));
   if (parsed === undefined) throw new Error(`${where}: not a pin record`);

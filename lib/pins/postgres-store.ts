@@ -72,7 +72,8 @@ interface PinRow {
 }
 
 export class PostgresPinStore implements PinStore {
-  readonly #pool: Pool;
+  readonly #url: string;
+  #pool: Promise<Pool> | undefined;
   readonly #timeoutMs: number;
   readonly #warn: (message: string) => void;
   /** Pins seen, by key: immutable but for a zip hash that may be added (then replaced here). */
@@ -89,38 +90,43 @@ export class PostgresPinStore implements PinStore {
   /** Set once the pool is ended: no calls at all. */
   #ended = false;
 
-  private constructor(pool: Pool, options: PostgresPinStoreOptions) {
-    this.#pool = pool;
+  private constructor(options: PostgresPinStoreOptions, password: string) {
+    this.#url = options.url;
     this.#timeoutMs = options.timeoutMs ?? 5000;
-    this.#warn = options.warn ?? (() => {});
+    const warn = options.warn ?? (() => {});
+    // Nothing the store logs may show the password, whatever a driver error quotes.
+    this.#warn = (message) => warn(password === '' ? message : message.split(password).join('***'));
     const cachedPins = options.cachedPins ?? 100_000;
     // An absent pin is asked again next time: another instance may pin the version meanwhile.
     this.#pins = new ImmutableCache<Pin | undefined>({ maxEntries: cachedPins, maxWeight: cachedPins, keep: (pin) => pin !== undefined });
-    // A connection that the server drops while idle must not crash the process.
-    pool.on('error', (error) => this.#failed(error));
   }
 
   /**
-   * Loads the client and creates the pool. The schema is made (or migrated) by the first call, so a
-   * database that is down at start-up delays nothing: the store is unavailable until it answers.
+   * A store over the database at `options.url` (a `ConfigError` on `pins` when it is not a
+   * `postgres://` URL). Nothing is loaded or connected until the first call, and the schema is made
+   * (or migrated) then: a database that is down at start-up delays nothing, the store is
+   * unavailable until it answers.
    */
-  static async open(options: PostgresPinStoreOptions): Promise<PostgresPinStore> {
-    const password = postgresUrlPassword(options.url);
-    const warn = options.warn ?? (() => {});
+  static open(options: PostgresPinStoreOptions): PostgresPinStore {
+    return new PostgresPinStore(options, postgresUrlPassword(options.url));
+  }
+
+  /** Loads the client and makes the pool, on first use. */
+  async #createPool(): Promise<Pool> {
     const { default: pg } = await import('pg');
-    const timeoutMs = options.timeoutMs ?? 5000;
     const config: PoolConfig = {
-      connectionString: options.url,
+      connectionString: this.#url,
       max: 8,
-      connectionTimeoutMillis: timeoutMs,
-      query_timeout: timeoutMs,
-      statement_timeout: timeoutMs,
+      connectionTimeoutMillis: this.#timeoutMs,
+      query_timeout: this.#timeoutMs,
+      statement_timeout: this.#timeoutMs,
       idleTimeoutMillis: 30_000,
       application_name: 'git-goproxy',
     };
-    // Nothing the store logs may show the password, whatever a driver error quotes.
-    const redacted = (message: string) => warn(password === '' ? message : message.split(password).join('***'));
-    return new PostgresPinStore(new pg.Pool(config), { ...options, warn: redacted });
+    const pool = new pg.Pool(config);
+    // A connection that the server drops while idle must not crash the process.
+    pool.on('error', (error) => this.#failed(error));
+    return pool;
   }
 
   get health(): PinStoreHealth {
@@ -190,8 +196,10 @@ export class PostgresPinStore implements PinStore {
     clearInterval(this.#probe);
     this.#probe = undefined;
     this.#ended = true;
+    if (this.#pool === undefined) return;
     // Ending the pool waits for checked-out clients; a server that is gone must not hold up shutdown.
-    await withTimeout(this.#pool.end(), this.#timeoutMs, 'closing the PostgreSQL pool').catch((error: Error) => this.#warn(error.message));
+    const ending = this.#pool.then((pool) => pool.end());
+    await withTimeout(ending, this.#timeoutMs, 'closing the PostgreSQL pool').catch((error: Error) => this.#warn(error.message));
   }
 
   /**
@@ -218,6 +226,14 @@ export class PostgresPinStore implements PinStore {
     const winner = await this.#winner(pin);
     if (!agrees(winner, pin)) throw new PinConflictError(winner, pin);
     if (pin.zip !== undefined && winner.zip === undefined) await this.#addZip(winner.project, pin);
+  }
+
+  /** The pool, made on first use (a failed load is tried again by the next call). */
+  #poolInUse(): Promise<Pool> {
+    return (this.#pool ??= this.#createPool().catch((error: unknown) => {
+      this.#pool = undefined;
+      throw error;
+    }));
   }
 
   /** A project's own pin of a version, else an `UNOWNED` one. */
@@ -263,7 +279,8 @@ export class PostgresPinStore implements PinStore {
         this.#migrated = undefined;
         throw error;
       }));
-      const result = await withTimeout(this.#pool.query(sql, values as unknown[]), this.#timeoutMs, 'a PostgreSQL query');
+      const pool = await this.#poolInUse();
+      const result = await withTimeout(pool.query(sql, values as unknown[]), this.#timeoutMs, 'a PostgreSQL query');
       this.#recovered();
       return result.rows as Row[];
     } catch (error) {
@@ -276,7 +293,11 @@ export class PostgresPinStore implements PinStore {
 
   /** Creates the tables or brings them to `SCHEMA_VERSION`, under an advisory lock. */
   async #migrate(): Promise<void> {
-    const client = await withTimeout(this.#pool.connect(), this.#timeoutMs, 'connecting to PostgreSQL');
+    const connecting = (await this.#poolInUse()).connect();
+    const client = await withTimeout(connecting, this.#timeoutMs, 'connecting to PostgreSQL').catch((error: unknown) => {
+      void connecting.then((late) => late.release(), () => {}); // a connection that comes too late goes back to the pool
+      throw error;
+    });
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       try {
@@ -339,7 +360,7 @@ function fromRow(row: PinRow): Pin {
 
 /** The error every failed database call becomes: a 503 with Retry-After (the cause goes to the log, not the client). */
 function unavailable(): ProxyError {
-  return new ProxyError(503, 'service unavailable: the pin store cannot be reached; try again', { 'Retry-After': '2' });
+  return new ProxyError('busy', 'service unavailable: the pin store cannot be reached; try again', 2);
 }
 
 /** `promise`, or a rejection after `ms` (the work itself is left to its own timeouts). */

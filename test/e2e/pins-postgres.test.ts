@@ -43,7 +43,7 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
   test('the tables are made on first use with a schema version; opening reads nothing, and lookups use the key', async () => {
     const url = await databaseFor('schema');
     const db = url.slice(url.lastIndexOf('/') + 1);
-    const store = await PostgresPinStore.open({ url });
+    const store = PostgresPinStore.open({ url });
     try {
       assert.equal(await server.psql(`SELECT count(*) FROM pg_tables WHERE tablename LIKE 'git_goproxy_%'`, db), '0', 'open() alone makes no call');
       await store.record(pin('v1.0.0'));
@@ -61,9 +61,9 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
     await server.psql('CREATE TABLE git_goproxy_schema (version integer NOT NULL); INSERT INTO git_goproxy_schema VALUES (99)', db);
     assert.equal(await server.psql('SELECT version FROM git_goproxy_schema', db), '99');
     const warnings: string[] = [];
-    const store = await PostgresPinStore.open({ url, warn: (message) => warnings.push(message) });
+    const store = PostgresPinStore.open({ url, warn: (message) => warnings.push(message) });
     try {
-      await assert.rejects(store.record(pin('v1.0.0')), (error: unknown) => error instanceof ProxyError && error.status === 503);
+      await assert.rejects(store.record(pin('v1.0.0')), (error: unknown) => error instanceof ProxyError && error.kind === 'busy');
       assert.match(warnings.join('\n'), /schema version 99, newer than this server's 1: upgrade the server/);
     } finally {
       await store.close();
@@ -73,15 +73,15 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
   test('server stopped: pins seen are still served, new calls fail within the bound, the store recovers by itself', async () => {
     const url = (await databaseFor('outage')).replace('postgres@', 'postgres:s3cret-pw@');
     const warnings: string[] = [];
-    const store = await PostgresPinStore.open({ url, timeoutMs: 1000, warn: (message) => warnings.push(message) });
+    const store = PostgresPinStore.open({ url, timeoutMs: 1000, warn: (message) => warnings.push(message) });
     try {
       await store.record(pin('v1.0.0'));
       await server.stop();
       assert.deepEqual(await store.get(PROJECT, MODULE, 'v1.0.0'), pin('v1.0.0'), 'a pin seen needs no round trip');
 
       const started = Date.now();
-      await assert.rejects(store.record(pin('v1.0.1')), (error: unknown) => error instanceof ProxyError && error.status === 503 && error.headers?.['Retry-After'] === '2');
-      await assert.rejects(store.get(PROJECT, MODULE, 'v1.0.2'), (error: unknown) => error instanceof ProxyError && error.status === 503);
+      await assert.rejects(store.record(pin('v1.0.1')), (error: unknown) => error instanceof ProxyError && error.kind === 'busy' && error.retryAfterSeconds === 2);
+      await assert.rejects(store.get(PROJECT, MODULE, 'v1.0.2'), (error: unknown) => error instanceof ProxyError && error.kind === 'busy');
       assert.ok(Date.now() - started < 5000, `two failing calls took ${Date.now() - started} ms`);
       assert.equal(store.health?.available, false);
       assert.ok((store.health?.errors ?? 0) >= 2);
@@ -99,13 +99,13 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
   });
 
   test('a list served while the server is down is the last one seen', async () => {
-    const store = await PostgresPinStore.open({ url: await databaseFor('list-outage'), timeoutMs: 1000 });
+    const store = PostgresPinStore.open({ url: await databaseFor('list-outage'), timeoutMs: 1000 });
     try {
       await store.record(pin('v1.0.0'));
       assert.deepEqual(await store.versions(PROJECT, MODULE), ['v1.0.0']);
       await server.stop();
       assert.deepEqual(await store.versions(PROJECT, MODULE), ['v1.0.0']);
-      await assert.rejects(store.versions(PROJECT, `${MODULE}/other`), (error: unknown) => error instanceof ProxyError && error.status === 503);
+      await assert.rejects(store.versions(PROJECT, `${MODULE}/other`), (error: unknown) => error instanceof ProxyError && error.kind === 'busy');
     } finally {
       await server.start();
       await store.close();
@@ -116,10 +116,10 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
     const sink: Server = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
     const port = (sink.address() as { port: number }).port;
-    const store = await PostgresPinStore.open({ url: `postgres://postgres@127.0.0.1:${port}/postgres`, timeoutMs: 800 });
+    const store = PostgresPinStore.open({ url: `postgres://postgres@127.0.0.1:${port}/postgres`, timeoutMs: 800 });
     try {
       const started = Date.now();
-      await assert.rejects(store.get(PROJECT, MODULE, 'v1.0.0'), (error: unknown) => error instanceof ProxyError && error.status === 503);
+      await assert.rejects(store.get(PROJECT, MODULE, 'v1.0.0'), (error: unknown) => error instanceof ProxyError && error.kind === 'busy');
       assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
     } finally {
       const closing = Date.now();
