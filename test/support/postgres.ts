@@ -106,7 +106,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     stop,
     start,
     psql: async (sql, database = 'postgres') => {
-      const { stdout } = await run(join(BIN, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeout: 30_000 });
+      const { stdout } = await run(join(BIN, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeout: 600_000 });
       return stdout.trim();
     },
     remove: async () => {
