@@ -68,7 +68,7 @@ async function importPins(service: ModuleService, file: string, output: CommandO
   for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue;
     const read = parseLine(line, `${file}:${i + 1}`, (warning) => output.stderr(`git-goproxy: ${warning}\n`));
-    const pin = ownedPin(service, read);
+    const pin = await ownedPin(service, read);
     if (pin === undefined) {
       counts.skipped++;
       output.stdout(`${file}:${i + 1}: skipped: no project serves ${read.module} any more\n`);
@@ -94,9 +94,9 @@ async function importPin(service: ModuleService, pin: Pin, output: CommandOutput
 }
 
 /** The pin with its owning project: as recorded, or for an old line without one, the project that owns its module path now. */
-function ownedPin(service: ModuleService, pin: Pin): Pin | undefined {
+async function ownedPin(service: ModuleService, pin: Pin): Promise<Pin | undefined> {
   if (pin.project !== UNOWNED) return pin;
-  const owner = service.operatorTarget(pin.module)?.project.fullPath;
+  const owner = (await service.operatorTarget(pin.module))?.project.fullPath;
   return owner === undefined ? undefined : { ...pin, project: owner };
 }
 
