@@ -95,7 +95,7 @@ describe('operator commands with a full server config', () => {
     const malformed = await runCli(['sum', ...flags, 'no-version']);
     assert.deepEqual([malformed.exitCode, malformed.stderr], [2, 'git-goproxy: sum: "no-version" is not <module>@<version>\n']);
     const extra = await runCli(['pins', 'verify', 'now', ...flags]);
-    assert.deepEqual([extra.exitCode, extra.stderr], [2, 'git-goproxy: pins: unexpected "now": expected "pins" or "pins verify"\n']);
+    assert.deepEqual([extra.exitCode, extra.stderr], [2, 'git-goproxy: pins: unexpected "verify now": expected "pins", "pins verify", "pins export" or "pins import FILE"\n']);
     const badConfig = await runCli(['pins', '--config', join(root, 'missing.json')]);
     assert.equal(badConfig.exitCode, 2);
     assert.match(badConfig.stderr, /^git-goproxy: config: .*missing\.json: ENOENT/);
