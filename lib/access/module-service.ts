@@ -17,7 +17,7 @@ import { ModuleRepo } from '../modules/module-repo.ts';
 import type { Project } from './projects.ts';
 import { ProjectIndex } from './projects.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
-import { layoutWeight, openModuleZip, type ModuleZipStream, type ZipLayout } from '../zip/source.ts';
+import { describeModuleZip, layoutWeight, openModuleZip, zipLayout, type LayoutOptions, type ModuleZipStream, type ZipContents, type ZipLayout } from '../zip/source.ts';
 import { Limiter } from '../git/limiter.ts';
 import { ShadowRepos } from '../git/archive.ts';
 import { PinGuard, type FileDigestSink } from '../pins/pin-guard.ts';
@@ -155,6 +155,21 @@ export class ModuleService {
   #openZip(target: ModuleTarget, version: ModuleVersion, signal: AbortSignal, onFileDigest?: FileDigestSink, level = this.#options.compression): Promise<ModuleZipStream> {
     const { gitDir, objects } = target.gitRepository;
     return openModuleZip(version, { gitDir, objects, shadows: this.#shadows, limiter: this.limiter, level, signal, onFileDigest, layouts: this.#zipLayouts });
+  }
+
+  /** Why the go command would refuse a version's zip, or undefined; from the kept layout, without starting git archive. */
+  async zipRefusal(target: ModuleTarget, version: ModuleVersion): Promise<string | undefined> {
+    return (await zipLayout(version, this.#layoutOptions(target))).refusal;
+  }
+
+  /** What a version's zip holds and what it leaves out, planned afresh (for the version page). */
+  zipContents(target: ModuleTarget, version: ModuleVersion): Promise<ZipContents> {
+    return describeModuleZip(version, this.#layoutOptions(target));
+  }
+
+  #layoutOptions(target: ModuleTarget): LayoutOptions {
+    const { gitDir, objects } = target.gitRepository;
+    return { gitDir, objects, limiter: this.limiter, layouts: this.#zipLayouts };
   }
 
   /**

@@ -76,9 +76,11 @@ interface Snapshot {
   readonly byModulePath: ReadonlyMap<string, Project>;
   readonly byFullPath: ReadonlyMap<string, Project>;
   readonly byId: ReadonlyMap<number, Project>;
+  /** Every project in full-path order, sorted once per scan (pages list them on every request). */
+  readonly sorted: readonly Project[];
 }
 
-const EMPTY: Snapshot = { byModulePath: new Map(), byFullPath: new Map(), byId: new Map() };
+const EMPTY: Snapshot = { byModulePath: new Map(), byFullPath: new Map(), byId: new Map(), sorted: [] };
 
 export class ProjectIndex {
   readonly #options: ProjectIndexOptions;
@@ -131,8 +133,8 @@ export class ProjectIndex {
   }
 
   /** All projects, in full-path order. */
-  all(): Project[] {
-    return [...this.#snapshot.byFullPath.values()].sort((a, b) => (a.fullPath < b.fullPath ? -1 : 1));
+  all(): readonly Project[] {
+    return this.#snapshot.sorted;
   }
 
   /** A project by numeric id or full path (as in `/api/v4/projects/:id`). */
@@ -253,7 +255,8 @@ export class ProjectIndex {
     for (const config of this.#options.projects) {
       if (config.repo !== undefined) add(config.path, config.repo, config);
     }
-    return { byModulePath, byFullPath, byId };
+    const sorted = [...byFullPath.values()].sort((a, b) => (a.fullPath < b.fullPath ? -1 : 1));
+    return { byModulePath, byFullPath, byId, sorted };
   }
 
   /** A discovered directory name that cannot be a module path is skipped (configured ones were checked at construction). */

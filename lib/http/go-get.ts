@@ -11,6 +11,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Caller } from '../access/auth.ts';
 import type { Project } from '../access/projects.ts';
+import { escapeHtml } from './html.ts';
 
 /** What the page needs of the service: the project that owns an import path, when the caller may read it. */
 export interface ImportPathLookup {
@@ -28,15 +29,22 @@ export function isGoGetRequest(req: IncomingMessage, query: string): boolean {
  * path or the caller may not read its owner.
  */
 export function goGetPage(lookup: ImportPathLookup, caller: Caller, req: IncomingMessage, rawPath: string): string | undefined {
-  const host = req.headers.host;
-  if (host === undefined || !/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(host)) return undefined;
+  const origin = requestOrigin(req);
+  if (origin === undefined) return undefined;
   const path = decodePath(rawPath);
   if (path === undefined) return undefined;
   // Import paths carry no port (golang/go#38213): the host name alone, then the path.
-  const importPath = `${host.replace(/:[0-9]+$/, '')}${path}`.replace(/\/+$/, '');
+  const importPath = `${origin.hostName}${path}`.replace(/\/+$/, '');
   const project = lookup.projectForImport(importPath, caller);
   if (project === undefined) return undefined;
-  return renderPage(project.modulePath, `${schemeOf(req)}://${host}`);
+  return renderPage(project.modulePath, origin.url);
+}
+
+/** Where the client reached this server (`https://git.example.com:8443`), or undefined when `Host` is missing or not a plain host. */
+export function requestOrigin(req: IncomingMessage): { readonly url: string; readonly hostName: string } | undefined {
+  const host = req.headers.host;
+  if (host === undefined || !/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(host)) return undefined;
+  return { url: `${schemeOf(req)}://${host}`, hostName: host.replace(/:[0-9]+$/, '') };
 }
 
 /** The meta tag in a minimal page; `go get` reads only the head. */
@@ -59,8 +67,4 @@ function decodePath(rawPath: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

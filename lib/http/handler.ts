@@ -17,8 +17,10 @@ import type { ObservedRequest, RequestFacts, RequestObserver } from './observe.t
 import { observeRequest } from './observe.ts';
 import type { ModuleRoute } from './route.ts';
 import { parseRoute } from './route.ts';
+import { infoJson } from './info.ts';
+import { answerPage } from './pages/pages.ts';
 import type { ModuleService, ModuleTarget } from '../access/module-service.ts';
-import { infoTime, type ModuleVersion } from '../modules/module-repo.ts';
+import type { ModuleVersion } from '../modules/module-repo.ts';
 
 export type NextFunction = (error?: unknown) => void;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => void;
@@ -74,6 +76,8 @@ async function handle(
   switch (route.kind) {
     case 'module':
       return answerModule(context, route, req, res, observed.facts);
+    case 'page':
+      return answerPage(context, route.page, req, res);
     case 'health':
       return sendText(req, res, 200, 'ok');
     case 'ready': {
@@ -149,13 +153,6 @@ function clientOf(caller: Caller): string {
 function versionPolicy(context: HandlerContext, kind: 'info' | 'mod' | 'zip', version: ModuleVersion, requested: string, shared: boolean): CachePolicy {
   const immutable = requested === version.version;
   return { etag: versionETag(kind, version, context.compression), cacheControl: cacheControl({ immutable, shared }) };
-}
-
-/** The `.info` JSON: canonical version and committer time in UTC seconds, as direct mode writes it. */
-function infoJson(version: ModuleVersion): Record<string, unknown> {
-  const origin: Record<string, string> = { VCS: 'git', Hash: version.commit };
-  if (version.tag !== undefined) origin.Ref = `refs/tags/${version.tag}`;
-  return { Version: version.version, Time: infoTime(version.time), Origin: origin };
 }
 
 /** A zip request's parts. */

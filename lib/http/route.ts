@@ -9,6 +9,10 @@
  * is the optional latest endpoint. The module path and version arrive percent-encoded (Go 1.19 sends
  * `!` as `%21`) and case-encoded (`!x` for `X`): percent-decode first, then undo the case encoding
  * (`golang.org/x/mod/module/module.go` `unescapeString`). Anything that cannot be decoded is a 400 with the reason.
+ *
+ * The proxy's own web pages live where no module request can: `/` exactly, and below `/-/` (a module
+ * path's first element never starts with `-`): `/-/modules/<module path>[/@v/<version>]`, with the
+ * module path and version as they are (percent-encoded, not case-encoded), `/-/catalog`, `/-/style.css`.
  */
 import { badRequest } from '../common/errors.ts';
 import { unescapePath, unescapeVersion } from '../modules/escape.ts';
@@ -27,8 +31,15 @@ export interface ModuleRoute {
   readonly version: string;
 }
 
+/** A web page (pages/pages.ts). */
+export type PageRoute =
+  | { readonly page: 'home' | 'catalog' | 'style' }
+  | { readonly page: 'module'; readonly modulePath: string }
+  | { readonly page: 'version'; readonly modulePath: string; readonly version: string };
+
 export type Route =
   | ModuleRoute
+  | { readonly kind: 'page'; readonly page: PageRoute }
   | { readonly kind: 'sumdb' }
   | { readonly kind: 'health' }
   | { readonly kind: 'ready' }
@@ -58,9 +69,30 @@ export function parseRoute(rawPath: string): Route {
       return { kind: 'metrics' };
   }
   if (rawPath.startsWith('/sumdb/')) return { kind: 'sumdb' };
+  const page = parsePageRoute(rawPath);
+  if (page !== undefined) return { kind: 'page', page };
   if (rawPath.startsWith('/api/v4/')) return parseApiRoute(rawPath);
   const instance = parseModuleRequest({ kind: 'instance' }, rawPath.slice(1));
   return instance ?? { kind: 'other', path: rawPath };
+}
+
+const FIXED_PAGES: Readonly<Record<string, PageRoute>> = { '/': { page: 'home' }, '/-/catalog': { page: 'catalog' }, '/-/style.css': { page: 'style' } };
+const MODULE_PAGES = '/-/modules/';
+
+/** `/`, `/-/catalog`, `/-/style.css`, `/-/modules/<module path>` and `/-/modules/<module path>/@v/<version>`. */
+function parsePageRoute(rawPath: string): PageRoute | undefined {
+  const fixed = FIXED_PAGES[rawPath];
+  if (fixed !== undefined) return fixed;
+  if (!rawPath.startsWith(MODULE_PAGES)) return undefined;
+  const decoded = decodeComponent(rawPath.slice(MODULE_PAGES.length));
+  const at = decoded.lastIndexOf('/@v/');
+  const modulePath = at < 0 ? decoded : decoded.slice(0, at);
+  const reason = checkModulePath(modulePath);
+  if (reason !== undefined) throw badRequest(`malformed module path ${JSON.stringify(modulePath)}: ${reason}`);
+  if (at < 0) return { page: 'module', modulePath };
+  const version = decoded.slice(at + '/@v/'.length);
+  if (version === '' || version.includes('/')) throw badRequest(`invalid version ${JSON.stringify(version)}`);
+  return { page: 'version', modulePath, version };
 }
 
 /** `/api/v4/projects/:id/packages/go/…` and `/api/v4/groups/:id/-/packages/go/…`. */

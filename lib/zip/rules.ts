@@ -53,9 +53,21 @@ export interface ZipRuleOptions {
   readonly goVersion?: string;
 }
 
-/** The zip plan: the files to send, in input order, and their total size; or why there is no zip. */
+/** Why a file of the tree is not in the zip although the version is served. */
+export type OmissionReason = 'vendored package' | 'nested module' | 'Mercurial archive file' | 'symbolic link' | 'submodule';
+
+/** A file of the tree left out of the zip, and why. */
+export interface OmittedFile {
+  readonly path: string;
+  readonly reason: OmissionReason;
+}
+
+/**
+ * The zip plan: the files to send, in input order, their total size, and the files left out; or
+ * why there is no zip.
+ */
 export type ZipPlan =
-  | { readonly ok: true; readonly files: TreeFile[]; readonly size: number }
+  | { readonly ok: true; readonly files: TreeFile[]; readonly size: number; readonly omitted: OmittedFile[] }
   | { readonly ok: false; readonly reason: string };
 
 /** x/mod `zip.MaxZipFile`: most bytes a module's files may hold together. */
@@ -78,6 +90,7 @@ export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOption
   const unarchivable = files.find(gitRefusesPath);
   if (unarchivable !== undefined) return { ok: false, reason: `invalid path '${unarchivable.path}': git refuses to archive it` };
   const archived = files.filter(isArchivedFile);
+  const omitted: OmittedFile[] = files.filter((file) => !isArchivedFile(file)).map((file) => ({ path: file.path, reason: 'submodule' }));
   const context: RuleContext = {
     vendorRule: selectVendorRule(archived, options.goVersion),
     nestedModuleDirs: findNestedModuleDirs(archived),
@@ -89,7 +102,10 @@ export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOption
   let tooLarge = false;
   for (const file of archived) {
     const verdict = judgeFile(file, context);
-    if (verdict === 'omit') continue;
+    if (typeof verdict === 'object' && 'omit' in verdict) {
+      omitted.push({ path: file.path, reason: verdict.omit });
+      continue;
+    }
     if (verdict !== 'keep') {
       firstInvalid ??= `${file.path}: ${verdict.invalid}`;
       continue;
@@ -107,7 +123,7 @@ export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOption
   // CheckedFiles.Err reports a size error before any invalid file.
   if (tooLarge) return { ok: false, reason: `module source tree too large (max size is ${MAX_ZIP_FILE} bytes)` };
   if (firstInvalid !== undefined) return { ok: false, reason: firstInvalid };
-  return { ok: true, files: kept, size };
+  return { ok: true, files: kept, size, omitted };
 }
 
 interface RuleContext {
@@ -117,19 +133,19 @@ interface RuleContext {
 }
 
 /** One file through rules 1–8 of checkFiles, first match wins. */
-function judgeFile(file: TreeFile, context: RuleContext): 'keep' | 'omit' | { invalid: string } {
+function judgeFile(file: TreeFile, context: RuleContext): 'keep' | { omit: OmissionReason } | { invalid: string } {
   const { path } = file;
   if (!isCleanPath(path)) return { invalid: 'file path is not clean' };
   if (path.startsWith('/')) return { invalid: 'file path is not relative' };
-  if (isVendoredPackage(path, context.vendorRule)) return 'omit';
-  if (isInNestedModule(path, context.nestedModuleDirs)) return 'omit';
-  if (path === '.hg_archival.txt') return 'omit';
+  if (isVendoredPackage(path, context.vendorRule)) return { omit: 'vendored package' };
+  if (isInNestedModule(path, context.nestedModuleDirs)) return { omit: 'nested module' };
+  if (path === '.hg_archival.txt') return { omit: 'Mercurial archive file' };
   const nameProblem = checkFilePath(path);
   if (nameProblem !== undefined) return { invalid: `malformed file path ${quote(path)}: ${nameProblem}` };
   if (isMiscasedRootGoMod(path)) return { invalid: 'go.mod files must have lowercase names' };
   const collision = context.collisions.check(path, false);
   if (collision !== undefined) return { invalid: collision };
-  if (!isRegularFile(file)) return 'omit'; // symbolic links (golang.org/issue/27093) and the rest
+  if (!isRegularFile(file)) return { omit: 'symbolic link' }; // (golang.org/issue/27093) and any other non-regular file
   return 'keep';
 }
 

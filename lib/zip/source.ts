@@ -17,7 +17,7 @@ import type { ImmutableCache } from '../common/immutable-cache.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import { moduleZip } from './module-zip.ts';
 import { partitionFiles } from './partition.ts';
-import { inheritedLicense, MAX_LICENSE, planModuleZip, type TreeFile } from './rules.ts';
+import { inheritedLicense, MAX_LICENSE, planModuleZip, type OmittedFile, type TreeFile, type ZipPlan } from './rules.ts';
 import { goDirective } from '../modules/gomod.ts';
 
 /**
@@ -147,25 +147,53 @@ export function layoutWeight(layout: ZipLayout): number {
   return 1 + layout.archivedFiles.length;
 }
 
-function zipLayout(version: ModuleVersion, options: ZipSourceOptions): Promise<ZipLayout> {
+/** What planning a zip layout needs of `ZipSourceOptions`. */
+export type LayoutOptions = Pick<ZipSourceOptions, 'gitDir' | 'objects' | 'limiter' | 'layouts'>;
+
+/** What a version's zip holds, or why it is refused: planned once per commit and directory (see `ZipLayout`). */
+export function zipLayout(version: ModuleVersion, options: LayoutOptions): Promise<ZipLayout> {
   const goVersion = goDirective(decoder.decode(version.goMod));
   const plan = () => planLayout(version, goVersion, options);
   return options.layouts?.get(`${version.commit}:${version.dir}:${goVersion ?? ''}`, plan) ?? plan();
 }
 
+/** A version's zip as a person reads it: the files and their sizes, what was left out and why, or why it is refused. */
+export interface ZipContents {
+  readonly refusal: string | undefined;
+  /** Paths relative to the module root, in tree order, a LICENSE inherited from the repository root included. */
+  readonly files: ReadonlyArray<{ readonly path: string; readonly size: number }>;
+  readonly omitted: readonly OmittedFile[];
+  /** Whether `files` holds the repository root's LICENSE. */
+  readonly inheritedLicense: boolean;
+}
+
+/** Plans a version's zip afresh (what is left out is not kept between requests), without starting git archive. */
+export async function describeModuleZip(version: ModuleVersion, options: LayoutOptions): Promise<ZipContents> {
+  const { plan, license } = await planFiles(version, goDirective(decoder.decode(version.goMod)), options);
+  if (!plan.ok) return { refusal: plan.reason, files: [], omitted: [], inheritedLicense: false };
+  const files = plan.files.map(({ path, size }) => ({ path, size }));
+  return { refusal: undefined, files, omitted: plan.omitted, inheritedLicense: license !== undefined };
+}
+
 /** Applies the go command's zip rules to the module's files (`git ls-tree`, no blob read). */
-async function planLayout(version: ModuleVersion, goVersion: string | undefined, options: ZipSourceOptions): Promise<ZipLayout> {
+async function planLayout(version: ModuleVersion, goVersion: string | undefined, options: LayoutOptions): Promise<ZipLayout> {
+  const { plan, license } = await planFiles(version, goVersion, options);
+  if (!plan.ok) return { refusal: plan.reason, archivedFiles: [], archivedPaths: new Set(), inheritedLicense: undefined };
+  // An inherited LICENSE is added from its bytes, not archived from the module's directory.
+  const kept = license === undefined ? plan.files : plan.files.filter((file) => file.path !== 'LICENSE');
+  const archivedFiles = kept.map(({ path, size }) => ({ path, size }));
+  return { refusal: undefined, archivedFiles, archivedPaths: new Set(kept.map((file) => file.path)), inheritedLicense: license?.data };
+}
+
+/** Lists the module's files at the version's commit, the inherited LICENSE added, and runs the zip rules over them. */
+async function planFiles(version: ModuleVersion, goVersion: string | undefined, options: LayoutOptions): Promise<{ plan: ZipPlan; license: { data: Uint8Array | undefined } | undefined }> {
   const { gitDir, limiter } = options;
   const dir = version.dir === '' ? undefined : version.dir;
   // Not the request's signal: the listing may be shared, and it is short.
   const files = await listTree(gitDir, version.commit, dir, { limiter });
   const license = dir === undefined ? undefined : await inheritedRootLicense(files, version.commit, options.objects);
   const plan = planModuleZip(license === undefined ? files : [...files, license.file], { goVersion });
-  if (!plan.ok) return { refusal: plan.reason, archivedFiles: [], archivedPaths: new Set(), inheritedLicense: undefined };
-  // An inherited LICENSE is added from its bytes, not archived from the module's directory.
-  const kept = license === undefined ? plan.files : plan.files.filter((file) => file.path !== 'LICENSE');
-  const archivedFiles = kept.map(({ path, size }) => ({ path, size }));
-  return { refusal: undefined, archivedFiles, archivedPaths: new Set(kept.map((file) => file.path)), inheritedLicense: license?.data };
+  return { plan, license };
 }
 
 /**

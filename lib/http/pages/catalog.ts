@@ -1,0 +1,50 @@
+/**
+ * `/-/catalog`: the modules and versions the caller may read, as JSON, paginated like Athens'
+ * `/catalog`: `{"modules":[{"module":"…","version":"…"},…],"next":"<token>"}`; pass `next` back as
+ * `?token=` for the following page, which is absent on the last one. `pagesize` counts projects
+ * (default 20, at most 100); each project brings every module of its repository and their versions.
+ */
+import { mayRead } from '../../access/auth.ts';
+import type { ModuleService } from '../../access/module-service.ts';
+import { badRequest } from '../../common/errors.ts';
+import type { PageRequest } from './links.ts';
+import { repositoryModules } from './repository-modules.ts';
+
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
+
+export interface Catalog {
+  readonly modules: ReadonlyArray<{ readonly module: string; readonly version: string }>;
+  readonly next?: string;
+}
+
+export async function catalog(service: ModuleService, request: PageRequest): Promise<Catalog> {
+  const format = request.query.get('format');
+  if (format !== null && format !== 'json') throw badRequest('format must be json');
+  const size = pageSize(request.query.get('pagesize'));
+  const after = request.query.get('token');
+  const readable = service.projects.all().filter((project) => mayRead(request.caller, project));
+  const start = after === null ? 0 : readable.findIndex((project) => project.fullPath >= decodeToken(after));
+  const shown = start < 0 ? [] : readable.slice(start, start + size);
+  const modules = [];
+  for (const project of shown) {
+    const target = service.module({ kind: 'project', id: project.fullPath }, project.modulePath, request.caller);
+    for (const found of await repositoryModules(service, target, request.caller)) {
+      modules.push(...found.versions.map((version) => ({ module: found.modulePath, version })));
+    }
+  }
+  const following = start < 0 ? undefined : readable[start + size];
+  return following === undefined ? { modules } : { modules, next: Buffer.from(following.fullPath).toString('base64url') };
+}
+
+function pageSize(text: string | null): number {
+  if (text === null) return DEFAULT_PAGE_SIZE;
+  if (!/^[1-9][0-9]{0,2}$/.test(text) || Number(text) > MAX_PAGE_SIZE) throw badRequest(`pagesize must be 1 to ${MAX_PAGE_SIZE}`);
+  return Number(text);
+}
+
+/** The project path a `next` token names (the first project of the page it starts). */
+function decodeToken(token: string): string {
+  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(token)) throw badRequest('invalid token');
+  return Buffer.from(token, 'base64url').toString('utf8');
+}

@@ -1,0 +1,90 @@
+/**
+ * The proxy's own web pages, server-rendered from `node:http` with no script: the home page (`/`),
+ * a page per module and per version, `/-/catalog` (JSON) and the stylesheet. Access is the
+ * protocol's: the caller comes from the same credentials (a browser sends Basic auth once it has
+ * signed in at `/?login=1`), a project they may not read is the same 404 as one that does not
+ * exist, and failures carry the protocol's status and reason.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TokenStore } from '../../access/auth.ts';
+import type { ModuleService } from '../../access/module-service.ts';
+import { ProxyError } from '../../common/errors.ts';
+import { bodyETag, sendCacheable } from '../cache.ts';
+import { requestOrigin } from '../go-get.ts';
+import { html } from '../html.ts';
+import type { PageRoute } from '../route.ts';
+import { sendBody } from '../respond.ts';
+import { catalog } from './catalog.ts';
+import { homePage } from './home.ts';
+import { renderPage, sendErrorPage, sendPage, sendPageJson, setPageHeaders, type PageContent } from './layout.ts';
+import { homeUrl, type PageRequest } from './links.ts';
+import { modulePage } from './module-page.ts';
+import { STYLESHEET } from './stylesheet.ts';
+import { versionPage } from './version-page.ts';
+
+/** What the pages need of the handler's context. */
+export interface PageContext {
+  readonly service: ModuleService;
+  readonly tokens: TokenStore;
+  readonly basePath: string;
+}
+
+/** The realm a browser keeps the token under after signing in. */
+const REALM = 'git-goproxy';
+
+export async function answerPage(context: PageContext, route: PageRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (route.page === 'style') {
+    return sendCacheable(req, res, { contentType: 'text/css; charset=utf-8', body: STYLESHEET, etag: bodyETag(STYLESHEET), cacheControl: 'public, max-age=3600' });
+  }
+  const request = pageRequest(context, req);
+  try {
+    if (route.page === 'catalog') return sendPageJson(req, res, await catalog(context.service, request));
+    if (route.page === 'home' && request.query.has('login')) return signIn(req, res, request);
+    sendPage(req, res, renderPage(request, await pageContent(context, route, request)));
+  } catch (error) {
+    if (!(error instanceof ProxyError) || route.page === 'catalog') throw error;
+    if (error.headers !== undefined) for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+    sendErrorPage(req, res, request, error.status, error.message);
+  }
+}
+
+function pageContent(context: PageContext, route: PageRoute, request: PageRequest): PageContent | Promise<PageContent> {
+  switch (route.page) {
+    case 'module':
+      return modulePage(context.service, request, route.modulePath);
+    case 'version':
+      return versionPage(context.service, request, route.modulePath, route.version);
+    default:
+      return homePage(context.service.projects, request);
+  }
+}
+
+function pageRequest(context: PageContext, req: IncomingMessage): PageRequest {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  const origin = requestOrigin(req);
+  return {
+    caller: context.tokens.callerOf(req),
+    base: context.basePath,
+    query: new URLSearchParams(query < 0 ? '' : url.slice(query + 1)),
+    proxyUrl: origin === undefined ? undefined : `${origin.url}${context.basePath}`,
+    hostName: origin?.hostName,
+  };
+}
+
+/**
+ * `/?login=1`: asks the browser for credentials (401 with a Basic challenge) until it sends a
+ * token that counts, then sends it home, where it keeps sending them for every page below.
+ * The only 401 this server answers: the protocol's endpoints never challenge (see README).
+ */
+function signIn(req: IncomingMessage, res: ServerResponse, request: PageRequest): void {
+  setPageHeaders(res);
+  if (request.caller.tokenName !== undefined) {
+    res.setHeader('Location', homeUrl(request));
+    return sendBody(req, res, 303, 'text/plain; charset=utf-8', 'signed in\n');
+  }
+  res.setHeader('WWW-Authenticate', `Basic realm="${REALM}", charset="UTF-8"`);
+  res.setHeader('Cache-Control', 'no-store');
+  const body = html`<h1>Sign in</h1><p>Give any user name and one of your tokens as the password (<code>node lib/server.js token create</code> makes one). The token is sent with every page afterwards, over this connection's scheme: use HTTPS.</p><p><a href="${homeUrl(request)}">Back to the projects</a></p>`;
+  sendBody(req, res, 401, 'text/html; charset=utf-8', renderPage(request, { title: 'Sign in', crumbs: [], body }));
+}
