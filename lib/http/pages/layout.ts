@@ -51,7 +51,7 @@ export function renderPage(request: PageRequest, content: PageContent): string {
 ${trail}
 ${content.body}
 </main>
-<footer>A Go module proxy serving modules straight from git repositories. Everything here is also a <code>GOPROXY</code> for the go command.</footer>
+<footer>git-goproxy: a Go module proxy that serves modules straight from git repositories. <a href="${catalogUrl(request)}">The catalog as JSON</a>.</footer>
 </body>
 </html>
 `.text;
