@@ -70,3 +70,20 @@ test('malformed requests are 400s with a reason', () => {
   rejects(`/${'a'.repeat(3000)}`);
   rejects('relative');
 });
+
+test('web pages: the exact root and paths below /-/, which no module path can start with', () => {
+  assert.deepEqual(parseRoute('/'), { kind: 'page', page: { page: 'home' } });
+  assert.deepEqual(parseRoute('/-/catalog'), { kind: 'page', page: { page: 'catalog' } });
+  assert.deepEqual(parseRoute('/-/style.css'), { kind: 'page', page: { page: 'style' } });
+  assert.deepEqual(parseRoute('/-/modules/go.localhost/Acme/x'), { kind: 'page', page: { page: 'module', modulePath: 'go.localhost/Acme/x' } });
+  assert.deepEqual(parseRoute('/-/modules/go.localhost/x/v2/@v/v2.0.0%2Bincompatible'), {
+    kind: 'page',
+    page: { page: 'version', modulePath: 'go.localhost/x/v2', version: 'v2.0.0+incompatible' },
+  });
+  assert.deepEqual(parseRoute('/-/other'), { kind: 'other', path: '/-/other' });
+  assert.deepEqual(parseRoute('/-/modules'), { kind: 'other', path: '/-/modules' });
+  rejects('/-/modules/go.localhost/../x');
+  rejects('/-/modules/go.localhost/x/@v/');
+  rejects('/-/modules/go.localhost/x/@v/a%2Fb');
+  rejects('/-/modules/%ZZ');
+});

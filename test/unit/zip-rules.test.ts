@@ -306,8 +306,8 @@ test('sizes: 500 MiB in all, 16 MiB for the root go.mod and LICENSE', () => {
 
 test('a zip is planned in input order with its total size', () => {
   const plan = planModuleZip([file('z.go', 3), file('go.mod', 10), file('a/b.go', 5)]);
-  assert.deepEqual(plan, { ok: true, files: [file('z.go', 3), file('go.mod', 10), file('a/b.go', 5)], size: 18 });
-  assert.deepEqual(planModuleZip([]), { ok: true, files: [], size: 0 });
+  assert.deepEqual(plan, { ok: true, files: [file('z.go', 3), file('go.mod', 10), file('a/b.go', 5)], size: 18, omitted: [] });
+  assert.deepEqual(planModuleZip([]), { ok: true, files: [], size: 0, omitted: [] });
 });
 
 test('LICENSE inheritance: only for subdirectory modules without an own LICENSE entry', () => {
@@ -336,4 +336,18 @@ test('LICENSE inheritance: symbolic links and gitlinks, as the go command sees t
 test('an inherited LICENSE is held to the 16 MiB limit', () => {
   const license = inheritedLicense([file('go.mod')], true, file('LICENSE', MAX_LICENSE + 1))!;
   assert.match(refusal([file('go.mod'), license]), /^LICENSE: LICENSE file too large/);
+});
+
+test('a plan names the files it leaves out, and why', () => {
+  const plan = planModuleZip([file('go.mod'), file('a.go'), file('vendor/x/y.go'), file('sub/go.mod'), file('sub/s.go'), file('.hg_archival.txt'), symlink('link'), gitlink('module')]);
+  assert.ok(plan.ok);
+  assert.deepEqual(plan.files.map((kept) => kept.path), ['go.mod', 'a.go']);
+  assert.deepEqual(plan.omitted, [
+    { path: 'module', reason: 'submodule' },
+    { path: 'vendor/x/y.go', reason: 'vendored package' },
+    { path: 'sub/go.mod', reason: 'nested module' },
+    { path: 'sub/s.go', reason: 'nested module' },
+    { path: '.hg_archival.txt', reason: 'Mercurial archive file' },
+    { path: 'link', reason: 'symbolic link' },
+  ]);
 });

@@ -32,10 +32,15 @@ ${setup(request, hosts)}
 <input id="q" name="q" type="search" value="${search}" placeholder="project or module path">
 <button type="submit">Search</button>
 </form>
-<p class="muted">${search === '' ? `${total} project${total === 1 ? '' : 's'} you may read.` : `${matching.length} of ${total} projects match “${search}”.`}</p>
+<p class="muted">${search === '' ? `${count(total)} project${total === 1 ? '' : 's'} you may read.` : `${count(matching.length)} of ${count(total)} projects match “${search}”.`}</p>
 ${shown.length === 0 ? '' : projectTable(request, shown)}
 ${pager(paging, (page) => withPage(request.query, page), 'Projects pages')}`;
   return { title: 'Projects', crumbs: [], body };
+}
+
+/** `20,000`. */
+function count(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 /** One pass over the index: the readable projects matching the search, how many are readable, and their module hosts. */
