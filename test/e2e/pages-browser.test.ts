@@ -83,7 +83,7 @@ describe('web pages in chromium', { skip: !existsSync(CHROMIUM) && `chromium not
     assert.equal(response?.status(), 200);
     assert.match(response?.headers()['content-security-policy'] ?? '', /default-src 'none'/);
     assert.match(await page.locator('main').innerText(), new RegExp(`GOPROXY=${proxy.url.replace(/\./g, '\\.')}\\b`));
-    const projects = await page.locator('table').last().locator('tbody tr th, tbody tr td:first-child').allInnerTexts();
+    const projects = await page.locator('#projects ~ table').first().locator('tbody td:first-child').allInnerTexts();
     assert.deepEqual(projects, ['acme/hello', 'acme/hostile']);
     await page.screenshot({ path: join(SCREENSHOTS, 'home.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -93,7 +93,7 @@ describe('web pages in chromium', { skip: !existsSync(CHROMIUM) && `chromium not
     await page.getByLabel('Search projects').fill('HEL');
     await page.getByLabel('Search projects').press('Enter');
     await page.waitForURL(/\?q=HEL$/);
-    assert.deepEqual(await page.locator('table').last().locator('tbody td:first-child').allInnerTexts(), ['acme/hello']);
+    assert.deepEqual(await page.locator('#projects ~ table').first().locator('tbody td:first-child').allInnerTexts(), ['acme/hello']);
     assert.match(await page.locator('main').innerText(), /1 of 2 projects match “HEL”/);
     assert.equal(startedChildCount(), started, 'no git process for the home page and the search');
     t.diagnostic(`screenshots in ${SCREENSHOTS}`);

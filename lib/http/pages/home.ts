@@ -25,7 +25,7 @@ export function homePage(projects: ProjectIndex, request: PageRequest): PageCont
   const shown = matching.slice(paging.start, paging.end);
   const body = html`<h1>Go modules from git</h1>
 <p class="lead">This server is a Go module proxy: it serves the Go modules in its git repositories to the <code>go</code> command, straight from git, and shows here what you can <code>go get</code> from it.</p>
-${setup(request, hosts)}
+${goEnv(request, hosts)}
 <h2 id="projects">Projects</h2>
 <form class="search" role="search" method="get" action="">
 <label for="q">Search projects</label>
@@ -34,7 +34,8 @@ ${setup(request, hosts)}
 </form>
 <p class="muted">${search === '' ? `${count(total)} project${total === 1 ? '' : 's'} you may read.` : `${count(matching.length)} of ${count(total)} projects match “${search}”.`}</p>
 ${shown.length === 0 ? '' : projectTable(request, shown)}
-${pager(paging, (page) => withPage(request.query, page), 'Projects pages')}`;
+${pager(paging, (page) => withPage(request.query, page), 'Projects pages')}
+${setup(request, hosts)}`;
   return { title: 'Projects', crumbs: [], body };
 }
 
@@ -62,16 +63,22 @@ function projectTable(request: PageRequest, shown: readonly Project[]): Html {
   return html`<table><caption>Projects, by path</caption><thead><tr><th scope="col">Project</th><th scope="col">Module path</th><th scope="col">Visibility</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-/** GOPROXY and friends for this host, with placeholders where the request does not say. */
+/** The two settings that make the go command use this server, with placeholders where the request does not say. */
+function goEnv(request: PageRequest, hosts: readonly string[]): Html {
+  return html`<pre class="copy" aria-label="Settings for the go command"><code>go env -w GOPROXY=${proxyOf(request)}
+go env -w GONOSUMDB=${noSumDbOf(hosts)}</code></pre>
+<p class="muted">GONOSUMDB keeps the go command from asking the public checksum database about module paths it cannot know. More below: <a href="#setup">private modules and other endpoints</a>.</p>`;
+}
+
+const proxyOf = (request: PageRequest): string => request.proxyUrl ?? 'https://<this server>';
+const noSumDbOf = (hosts: readonly string[]): string => (hosts.length === 0 ? '<module host>' : hosts.join(','));
+
+/** `.netrc`, GOPRIVATE and the project and group endpoints. */
 function setup(request: PageRequest, hosts: readonly string[]): Html {
-  const proxy = request.proxyUrl ?? 'https://<this server>';
-  const noSumDb = hosts.length === 0 ? '<module host>' : hosts.join(',');
+  const proxy = proxyOf(request);
   const machine = request.hostName ?? '<this server>';
-  return html`<h2 id="setup">Use it</h2>
-<p>Point the go command at this server, and keep it from asking the public checksum database about module paths it cannot know:</p>
-<pre class="copy"><code>go env -w GOPROXY=${proxy}
-go env -w GONOSUMDB=${noSumDb}</code></pre>
-<p>Use <code>GONOSUMDB</code>, not <code>GOPRIVATE</code>: <code>GOPRIVATE</code> also implies <code>GONOPROXY</code>, which makes the go command bypass this proxy. Keep <code>GOPROXY</code> as it is and set <code>GOPRIVATE=${noSumDb}</code> only if this server answers for the module host itself (the go command then finds it through <code>?go-get=1</code>).</p>
+  return html`<h2 id="setup">Setting up</h2>
+<p>Use <code>GONOSUMDB</code>, not <code>GOPRIVATE</code>: <code>GOPRIVATE</code> also implies <code>GONOPROXY</code>, which makes the go command bypass this proxy. Keep <code>GOPROXY</code> as it is and set <code>GOPRIVATE=${noSumDbOf(hosts)}</code> only if this server answers for the module host itself (the go command then finds it through <code>?go-get=1</code>).</p>
 <h3>Private modules</h3>
 <p>Projects that are not public need a token. The go command sends it from <code>~/.netrc</code>, over HTTPS only; the login is not checked, the token is the password:</p>
 <pre class="copy"><code>machine ${machine}
