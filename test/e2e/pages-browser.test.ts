@@ -12,15 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { hashToken } from '../../lib/access/auth.ts';
 import { startedChildCount } from '../../lib/git/children.ts';
 import { goGet } from '../support/go-client.ts';
-import { buildPageFixtures, HELLO, HOSTILE, HOSTILE_FILE, HOSTILE_GO_MOD, SECRET_MODULE } from '../support/page-fixtures.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { HELLO, HOSTILE, HOSTILE_FILE, HOSTILE_GO_MOD, SECRET_MODULE, SECRET_TOKEN as TOKEN, startPageProxy } from '../support/page-fixtures.ts';
+import type { RunningProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const TOKEN = 'ggp_pages-browser';
 const SCREENSHOTS = join(tmpdir(), 'git-goproxy-screenshots');
 
 /** Everything a page did that it must not: dialogs (a script ran), console errors, uncaught errors. */
@@ -55,15 +53,7 @@ describe('web pages in chromium', { skip: !existsSync(CHROMIUM) && `chromium not
 
   before(async () => {
     scratch = await makeTempDir('pages-browser');
-    const repos = join(scratch, 'repos');
-    await buildPageFixtures(repos);
-    proxy = await startProxy({
-      repos,
-      dataDir: join(scratch, 'data'),
-      defaultVisibility: 'public',
-      projects: [{ path: 'acme/secret', visibility: 'private' }],
-      tokens: [{ name: 'reader', sha256: hashToken(TOKEN), grants: ['acme/secret'] }],
-    });
+    proxy = await startPageProxy(scratch);
     await mkdir(SCREENSHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
     context = await browser.newContext({ viewport: { width: 1100, height: 800 } });

@@ -6,15 +6,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hashToken } from '../../lib/access/auth.ts';
 import { startedChildCount } from '../../lib/git/children.ts';
 import { CONTENT_SECURITY_POLICY } from '../../lib/http/pages/layout.ts';
 import { createRepo } from '../support/git-fixture.ts';
-import { buildPageFixtures, HELLO, SECRET_MODULE } from '../support/page-fixtures.ts';
+import { HELLO, SECRET_MODULE, SECRET_TOKEN as TOKEN, startPageProxy } from '../support/page-fixtures.ts';
 import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
-const TOKEN = 'ggp_pages-http';
 const BASIC = { Authorization: `Basic ${Buffer.from(`me:${TOKEN}`).toString('base64')}` };
 
 /** Status, the headers that matter for sameness, and the body. */
@@ -29,15 +27,7 @@ describe('web pages over HTTP', () => {
 
   before(async () => {
     scratch = await makeTempDir('pages-http');
-    const repos = join(scratch, 'repos');
-    await buildPageFixtures(repos);
-    proxy = await startProxy({
-      repos,
-      dataDir: join(scratch, 'data'),
-      defaultVisibility: 'public',
-      projects: [{ path: 'acme/secret', visibility: 'private' }],
-      tokens: [{ name: 'reader', sha256: hashToken(TOKEN), grants: ['acme/secret'] }],
-    });
+    proxy = await startPageProxy(scratch);
   });
 
   after(async () => {

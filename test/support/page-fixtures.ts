@@ -4,7 +4,10 @@
  * module with hostile names (a refused version, a go.mod holding markup, tags with quotes); and a
  * private module only a token may read.
  */
+import { join } from 'node:path';
+import { hashToken } from '../../lib/access/auth.ts';
 import { createRepo } from './git-fixture.ts';
+import { startProxy, type RunningProxy } from './proxy-server.ts';
 
 export const HELLO = 'go.localhost/acme/hello';
 export const HOSTILE = 'go.localhost/acme/hostile';
@@ -13,7 +16,23 @@ export const SECRET_MODULE = 'go.localhost/acme/secret';
 export const HOSTILE_FILE = '<img src=x onerror=alert(1)>.go';
 export const HOSTILE_GO_MOD = `module ${HOSTILE}\n\n// <script>alert("go.mod")</script>\ngo 1.19\n`;
 
-export async function buildPageFixtures(repos: string): Promise<void> {
+/** The token (named `reader`) that grants `acme/secret`. */
+export const SECRET_TOKEN = 'ggp_pages-reader';
+
+/** Builds the repositories below `<scratch>/repos` and serves them: every project public but `acme/secret`, which `SECRET_TOKEN` grants. */
+export async function startPageProxy(scratch: string): Promise<RunningProxy> {
+  const repos = join(scratch, 'repos');
+  await buildPageFixtures(repos);
+  return startProxy({
+    repos,
+    dataDir: join(scratch, 'data'),
+    defaultVisibility: 'public',
+    projects: [{ path: 'acme/secret', visibility: 'private' }],
+    tokens: [{ name: 'reader', sha256: hashToken(SECRET_TOKEN), grants: ['acme/secret'] }],
+  });
+}
+
+async function buildPageFixtures(repos: string): Promise<void> {
   const hello = await createRepo(repos, 'acme/hello');
   const goMod = `module ${HELLO}\n\ngo 1.19\n`;
   await hello.commit({ 'go.mod': goMod, 'hello.go': 'package hello\n', 'vendor/x/y.go': 'package x\n', 'nested/go.mod': 'module other\n', link: { symlink: 'hello.go' } }, { date: '2024-01-02T03:04:05Z' });
