@@ -120,6 +120,6 @@ describe('foundation: tagged versions of a root module', () => {
     await expectText(await get(`/${DIRECT_HOST}/Bad/@v/list`), 400, /bad request/);
     await expectText(await get(`/${MODULE}/@v/v1.0.0.info`, { method: 'POST' }), 405, /not allowed/);
     await expectText(await get('/sumdb/sum.golang.org/supported'), 404, /checksum database/);
-    await expectText(await get('/'), 404, /not found/);
+    await expectText(await get('/-/nothing'), 404, /not found/);
   });
 });

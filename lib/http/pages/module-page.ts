@@ -98,9 +98,9 @@ function versionTable(request: PageRequest, modulePath: string, facts: readonly 
     const marks = html`${latest?.version === fact.version ? html`<span class="mark latest">latest</span>` : ''}${fact.pin === undefined ? '' : html`<span class="mark pinned" title="served before: answered from commit ${fact.pin.commit.slice(0, 12)} forever">pinned</span>`}${fact.retracted ? html`<span class="mark retracted">retracted</span>` : ''}${fact.problem === undefined ? '' : html`<span class="mark refused">refused</span><p class="refusal">${fact.problem}</p>`}`;
     return html`<tr>
 <th scope="row"><a href="${versionUrl(request, modulePath, fact.version)}">${fact.version}</a></th>
-<td>${resolved === undefined ? '' : html`<time datetime="${resolved.time.toISOString()}">${formatTime(resolved.time)}</time>`}</td>
-<td>${resolved === undefined ? '' : html`<code title="${resolved.commit}">${resolved.commit.slice(0, 12)}</code>`}</td>
-<td class="path">${resolved?.tag === undefined ? '' : html`<code>${resolved.tag}</code>`}</td>
+<td class="nowrap">${resolved === undefined ? '' : html`<time datetime="${resolved.time.toISOString()}">${formatTime(resolved.time)}</time>`}</td>
+<td class="nowrap">${resolved === undefined ? '' : html`<code title="${resolved.commit}">${resolved.commit.slice(0, 12)}</code>`}</td>
+<td class="nowrap">${resolved?.tag === undefined ? '' : html`<code>${resolved.tag}</code>`}</td>
 <td>${marks}</td>
 </tr>`;
   });

@@ -44,6 +44,7 @@ th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(-
 th { font-weight: 600; background: var(--panel); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.path { overflow-wrap: anywhere; }
+td.nowrap { white-space: nowrap; }
 .mark { display: inline-block; font-size: .75rem; font-weight: 600; padding: 0 .45rem; border-radius: 999px; border: 1px solid currentColor; margin-right: .25rem; white-space: nowrap; }
 .mark.latest { color: var(--ok); }
 .mark.pinned { color: var(--accent); }
