@@ -60,7 +60,7 @@ async function handle(
   const goGet = route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1)) ? route : undefined;
   const { projects } = context.service;
   // Answers that name projects wait for the first scan of repos (start-up); the others do not.
-  if ((route.kind === 'module' || goGet !== undefined) && !projects.isReady) await projects.ready;
+  if ((route.kind === 'module' || route.kind === 'page' || goGet !== undefined) && !projects.isReady) await projects.ready;
   if (goGet !== undefined) {
     const page = goGetPage(context.service, callerOf(context.tokens, req), req, goGet.path);
     observed.facts.endpoint = 'go-get';
@@ -77,7 +77,7 @@ async function handle(
     case 'module':
       return answerModule(context, route, req, res, observed.facts);
     case 'page':
-      return answerPage(context, route.page, req, res);
+      return answerPage(context, route.page, () => callerOf(context.tokens, req), req, res);
     case 'health':
       return sendText(req, res, 200, 'ok');
     case 'ready': {

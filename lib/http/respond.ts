@@ -31,8 +31,13 @@ const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
   'range-not-satisfiable': 416,
 };
 
+/** The HTTP status of a failure (also for the web pages, which answer it as HTML). */
+export function statusOf(error: ProxyError): number {
+  return STATUS_OF[error.kind];
+}
+
 /** Sets the headers a failure's kind calls for: what to retry with, and when. */
-function setErrorHeaders(res: ServerResponse, error: ProxyError): void {
+export function setErrorHeaders(res: ServerResponse, error: ProxyError): void {
   if (error.kind === 'method-not-allowed') res.setHeader('Allow', 'GET, HEAD');
   if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
 }
@@ -50,7 +55,7 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: unkn
   }
   if (error instanceof ProxyError) {
     setErrorHeaders(res, error);
-    sendText(req, res, STATUS_OF[error.kind], error.message);
+    sendText(req, res, statusOf(error), error.message);
     return;
   }
   log(error);

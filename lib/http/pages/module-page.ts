@@ -9,7 +9,7 @@ import type { ModuleService, ModuleTarget } from '../../access/module-service.ts
 import { ProxyError } from '../../common/errors.ts';
 import type { ModuleVersion } from '../../modules/module-repo.ts';
 import { isRetracted, retractions, type VersionInterval } from '../../modules/retract.ts';
-import type { Pin } from '../../pins/file-store.ts';
+import type { Pin } from '../../pins/store.ts';
 import { goSumLines } from '../../zip/hash.ts';
 import { html, type Html } from '../html.ts';
 import type { PageContent } from './layout.ts';
@@ -73,7 +73,7 @@ export async function latestFacts(service: ModuleService, target: ModuleTarget):
 
 /** One version resolved as `.info` resolves it, and whether its zip would be refused. */
 export async function versionFacts(service: ModuleService, target: ModuleTarget, version: string, latest: LatestFacts): Promise<VersionFacts> {
-  const pin = service.pins.store.get(target.repo.modulePath, version);
+  const pin = await service.pins.store.get(target.project.fullPath, target.module.modulePath, version);
   const retracted = isRetracted(version, latest.retractions);
   try {
     const resolved = await service.pins.stat(target, version);

@@ -6,14 +6,14 @@
  * exist, and failures carry the protocol's status and reason.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TokenStore } from '../../access/auth.ts';
+import type { Caller } from '../../access/auth.ts';
 import type { ModuleService } from '../../access/module-service.ts';
 import { ProxyError } from '../../common/errors.ts';
 import { bodyETag, sendCacheable } from '../cache.ts';
 import { requestOrigin } from '../go-get.ts';
 import { html } from '../html.ts';
 import type { PageRoute } from '../route.ts';
-import { sendBody } from '../respond.ts';
+import { sendBody, setErrorHeaders, statusOf } from '../respond.ts';
 import { catalog } from './catalog.ts';
 import { homePage } from './home.ts';
 import { renderPage, sendErrorPage, sendPage, sendPageJson, setPageHeaders, type PageContent } from './layout.ts';
@@ -25,26 +25,25 @@ import { versionPage } from './version-page.ts';
 /** What the pages need of the handler's context. */
 export interface PageContext {
   readonly service: ModuleService;
-  readonly tokens: TokenStore;
   readonly basePath: string;
 }
 
 /** The realm a browser keeps the token under after signing in. */
 const REALM = 'git-goproxy';
 
-export async function answerPage(context: PageContext, route: PageRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function answerPage(context: PageContext, route: PageRoute, caller: () => Caller, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (route.page === 'style') {
     return sendCacheable(req, res, { contentType: 'text/css; charset=utf-8', body: STYLESHEET, etag: bodyETag(STYLESHEET), cacheControl: 'public, max-age=3600' });
   }
-  const request = pageRequest(context, req);
+  const request = pageRequest(context, caller(), req);
   try {
     if (route.page === 'catalog') return sendPageJson(req, res, await catalog(context.service, request));
     if (route.page === 'home' && request.query.has('login')) return signIn(req, res, request);
     sendPage(req, res, renderPage(request, await pageContent(context, route, request)));
   } catch (error) {
     if (!(error instanceof ProxyError) || route.page === 'catalog') throw error;
-    if (error.headers !== undefined) for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-    sendErrorPage(req, res, request, error.status, error.message);
+    setErrorHeaders(res, error);
+    sendErrorPage(req, res, request, statusOf(error), error.message);
   }
 }
 
@@ -59,12 +58,12 @@ function pageContent(context: PageContext, route: PageRoute, request: PageReques
   }
 }
 
-function pageRequest(context: PageContext, req: IncomingMessage): PageRequest {
+function pageRequest(context: PageContext, caller: Caller, req: IncomingMessage): PageRequest {
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   const origin = requestOrigin(req);
   return {
-    caller: context.tokens.callerOf(req),
+    caller,
     base: context.basePath,
     query: new URLSearchParams(query < 0 ? '' : url.slice(query + 1)),
     proxyUrl: origin === undefined ? undefined : `${origin.url}${context.basePath}`,

@@ -22,7 +22,7 @@ export interface RepositoryModule {
 export async function repositoryModules(service: ModuleService, target: ModuleTarget, caller: Caller): Promise<RepositoryModule[]> {
   const root = target.project.modulePath;
   const candidates = new Set<string>([root]);
-  for (const tag of (await target.repository.codeHost.refs()).tags.keys()) {
+  for (const tag of (await target.gitRepository.codeHost.refs()).tags.keys()) {
     if (candidates.size >= MAX_MODULES) break;
     const candidate = moduleOfTag(root, tag);
     if (candidate !== undefined) candidates.add(candidate);

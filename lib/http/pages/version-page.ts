@@ -26,7 +26,7 @@ export async function versionPage(service: ModuleService, request: PageRequest, 
   const target = service.module({ kind: 'instance' }, modulePath, request.caller);
   const version = await service.pins.exact(target, requested);
   const [contents, latest] = await Promise.all([service.zipContents(target, version), latestFacts(service, target)]);
-  const pin = service.pins.store.get(modulePath, version.version);
+  const pin = await service.pins.store.get(target.project.fullPath, target.module.modulePath, version.version);
   const retracted = isRetracted(version.version, latest.retractions);
   const link = (ext: 'info' | 'mod' | 'zip') => protocolFileUrl(request, modulePath, version.version, ext);
   const body = html`<h1>${modulePath}@${version.version}</h1>
