@@ -14,6 +14,7 @@ import { makeHandler } from './http/handler.ts';
 import { logger } from './common/log.ts';
 import { Metrics } from './http/metrics.ts';
 import { ModuleService } from './access/module-service.ts';
+import { ZipStreamLimit } from './http/zip-streams.ts';
 
 export type { ProxyOptions } from './cli/config.ts';
 export type { ProjectConfig } from './access/projects.ts';
@@ -45,6 +46,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   service.projects.keepCurrent();
   void service.reportShadowedModules();
   const { projects } = service;
+  const zipStreams = new ZipStreamLimit(resolved.zipStreamsPerClient);
   const metrics = new Metrics(service.limiter, {
     tagMismatches: () => service.pins.tagMismatches,
     newPinsRefused: () => service.pins.newPinsRefused,
@@ -52,6 +54,8 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     projectScans: () => projects.scans,
     lastScanSeconds: () => projects.lastScanSeconds,
     pinStore: () => service.pins.store.health,
+    zipSpool: () => service.zipSpool.stats,
+    zipStreams: () => zipStreams.stats,
   });
   const handler = makeHandler({
     service,
@@ -60,6 +64,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     observer: { logger, metrics },
     basePath: resolved.basePath,
     compression: resolved.compression,
+    zipStreams,
   });
   const close = async (): Promise<void> => {
     metrics.close();

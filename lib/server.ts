@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServerConfig } from './cli/config.ts';
 import { ConfigError } from './common/errors.ts';
-import { DEFAULT_LISTEN, DEFAULT_MODULE_HOST, loadConfigFile, parseListen, proxyOptionsOf } from './cli/config.ts';
+import { DEFAULT_LISTEN, DEFAULT_MODULE_HOST, DEFAULT_ZIP_SPOOL_MIB, DEFAULT_ZIP_STREAMS_PER_CLIENT, loadConfigFile, parseListen, proxyOptionsOf } from './cli/config.ts';
 import { createProxyServer } from './http/server.ts';
 import { createHandler, type GoProxyHandler } from './index.ts';
 import { DEFAULT_RESCAN_INTERVAL_SECONDS } from './access/projects.ts';
@@ -39,6 +39,8 @@ Flags (each also read from the environment variable shown):
   --workers N          serving processes sharing the port (cluster)  GIT_GOPROXY_WORKERS (default 1)
   --max-git N          git processes running at once (then a queue)  GIT_GOPROXY_MAX_GIT (default 2 x cores)
   --zip-cache-mib N    keep made zips on disk, up to N MiB           GIT_GOPROXY_ZIP_CACHE_MIB (default: off)
+  --zip-spool-mib N    disk for zips of clients slower than git      GIT_GOPROXY_ZIP_SPOOL_MIB (default ${DEFAULT_ZIP_SPOOL_MIB})
+  --zip-streams-per-client N  zips one client may fetch at once     GIT_GOPROXY_ZIP_STREAMS_PER_CLIENT (default ${DEFAULT_ZIP_STREAMS_PER_CLIENT})
   --shutdown-timeout S seconds in-flight responses get on SIGTERM    GIT_GOPROXY_SHUTDOWN_TIMEOUT (default ${DEFAULT_SHUTDOWN_TIMEOUT_SECONDS})
   --rescan-interval S  seconds between rescans of --repos (SIGHUP: now) GIT_GOPROXY_RESCAN_INTERVAL (default ${DEFAULT_RESCAN_INTERVAL_SECONDS})
   --max-new-pins-per-minute N  versions one client may pin first per minute, then 429
@@ -74,6 +76,8 @@ const SETTINGS: Readonly<Record<string, Setting>> = {
   workers: { env: 'GIT_GOPROXY_WORKERS', key: 'workers', positiveInteger: true },
   'max-git': { env: 'GIT_GOPROXY_MAX_GIT', key: 'maxGit', positiveInteger: true },
   'zip-cache-mib': { env: 'GIT_GOPROXY_ZIP_CACHE_MIB', key: 'zipCacheMiB', positiveInteger: true },
+  'zip-spool-mib': { env: 'GIT_GOPROXY_ZIP_SPOOL_MIB', key: 'zipSpoolMiB', positiveInteger: true },
+  'zip-streams-per-client': { env: 'GIT_GOPROXY_ZIP_STREAMS_PER_CLIENT', key: 'zipStreamsPerClient', positiveInteger: true },
   'shutdown-timeout': { env: 'GIT_GOPROXY_SHUTDOWN_TIMEOUT', key: 'shutdownTimeout', positiveInteger: true },
   'rescan-interval': { env: 'GIT_GOPROXY_RESCAN_INTERVAL', key: 'rescanInterval', positiveInteger: true },
   'max-new-pins-per-minute': { env: 'GIT_GOPROXY_MAX_NEW_PINS_PER_MINUTE', key: 'maxNewPinsPerMinute', positiveInteger: true },

@@ -28,6 +28,7 @@ import { NewPinLimit } from '../pins/new-pin-limit.ts';
 import { zipHashOf } from '../zip/hash.ts';
 import { logger } from '../common/log.ts';
 import { ZipCache, zipCacheKey, type CachedZip } from '../zip/cache.ts';
+import { ZipSpool } from '../zip/spool.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import type { ProjectIndexOptions } from './projects.ts';
 
@@ -43,6 +44,8 @@ export interface ServiceOptions extends ProjectIndexOptions {
   /** Most git processes at once; undefined: 2 × CPU cores. */
   readonly maxGit: number | undefined;
   readonly zipCacheMiB: number | undefined;
+  /** Most MiB of zips spooled to disk at once for clients slower than git. */
+  readonly zipSpoolMiB: number;
   readonly dataDir: string | undefined;
   /** New pins one client may make per minute; undefined: `DEFAULT_NEW_PINS_PER_MINUTE`. */
   readonly maxNewPinsPerMinute: number | undefined;
@@ -82,6 +85,8 @@ export class ModuleService {
   readonly pins: PinGuard;
   /** Complete zips on disk and single-flight builds, when `zipCacheMiB` is set. */
   readonly zipCache: ZipCache | undefined;
+  /** Where a zip goes at git's speed when its client falls behind, so that git's slot is freed. */
+  readonly zipSpool: ZipSpool;
   /** What each commit's module zip holds, planned once: a repeat zip starts with no listing. */
   readonly #zipLayouts = new ImmutableCache<ZipLayout>({ maxEntries: 1_000, maxWeight: MAX_LAYOUT_FILES, weigh: layoutWeight });
 
@@ -99,6 +104,7 @@ export class ModuleService {
     this.pins = new PinGuard({ store: openPinStore(options.pins, dataDir, warn), warn, limiter: this.limiter, newPins });
     const cacheMiB = options.zipCacheMiB;
     this.zipCache = cacheMiB === undefined ? undefined : new ZipCache({ dir: join(dataDir, 'zips'), maxBytes: cacheMiB * 2 ** 20 });
+    this.zipSpool = new ZipSpool({ dir: join(dataDir, 'spool'), maxBytes: options.zipSpoolMiB * 2 ** 20, warn });
   }
 
   /**
@@ -194,9 +200,10 @@ export class ModuleService {
     return this.pins.store.health?.available === false ? 'the pin store cannot be reached' : undefined;
   }
 
-  /** Stops project discovery and every long-lived git process. */
+  /** Stops project discovery, every long-lived git process, and removes spool files. */
   async close(): Promise<void> {
     this.projects.close();
+    this.zipSpool.close();
     await this.#shadowReport;
     const closing = [...this.#repositories.values()].map((repository) => repository.close());
     this.#repositories.clear();

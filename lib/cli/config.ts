@@ -40,7 +40,14 @@ export interface ProxyOptions {
   maxGit?: number;
   /** Size bound of the on-disk zip cache in MiB (`<dataDir>/zips`); default: no cache, zips stream from git every time. */
   zipCacheMiB?: number;
-  /** Directory for the proxy's own state (shadow git dirs, pins, zip cache); default: `<repos>/.git-goproxy`. */
+  /**
+   * Most MiB of zips spooled to disk (`<dataDir>/spool`) at once for clients slower than git, so
+   * that they do not hold git processes; default 1024. Past it, zips go at their client's pace.
+   */
+  zipSpoolMiB?: number;
+  /** Zip responses one client (token, else address) may have under way at once; past it `429`. Default 32. */
+  zipStreamsPerClient?: number;
+  /** Directory for the proxy's own state (shadow git dirs, pins, zip cache, zip spool); default: `<repos>/.git-goproxy`. */
   dataDir?: string;
   /**
    * Where pins are kept: a `postgres://user@host:port/database` URL keeps them in PostgreSQL, one
@@ -84,6 +91,8 @@ export interface ResolvedOptions extends ServiceOptions {
   compression: CompressionLevel;
   maxGit: number | undefined;
   zipCacheMiB: number | undefined;
+  zipSpoolMiB: number;
+  zipStreamsPerClient: number;
   dataDir: string | undefined;
   pins: string | undefined;
   /** `''` when served at the root. */
@@ -95,6 +104,9 @@ export interface ResolvedOptions extends ServiceOptions {
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
 export const DEFAULT_MODULE_HOST = 'go.localhost';
+export const DEFAULT_ZIP_SPOOL_MIB = 1024;
+/** The go command fetches up to GOMAXPROCS modules at once (`go mod download`). */
+export const DEFAULT_ZIP_STREAMS_PER_CLIENT = 32;
 
 /** The `ProxyOptions` part of a server config (without `listen`, `workers`, `shutdownTimeout`). */
 export function proxyOptionsOf(config: ServerConfig): ProxyOptions {
@@ -115,6 +127,8 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     compression: options.compression ?? 'default',
     maxGit: options.maxGit,
     zipCacheMiB: options.zipCacheMiB,
+    zipSpoolMiB: options.zipSpoolMiB ?? DEFAULT_ZIP_SPOOL_MIB,
+    zipStreamsPerClient: options.zipStreamsPerClient ?? DEFAULT_ZIP_STREAMS_PER_CLIENT,
     dataDir: options.dataDir,
     pins: options.pins,
     basePath: options.basePath ?? '',
@@ -245,6 +259,8 @@ const PROXY_KEYS: Record<string, Check> = {
   compression: oneOf('store', 'fast', 'default'),
   maxGit: positiveInteger,
   zipCacheMiB: positiveInteger,
+  zipSpoolMiB: positiveInteger,
+  zipStreamsPerClient: positiveInteger,
   dataDir: string,
   pins: (value, key) => {
     string(value, key);

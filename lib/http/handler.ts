@@ -21,6 +21,8 @@ import { infoJson } from './info.ts';
 import { answerPage } from './pages/pages.ts';
 import type { ModuleService, ModuleTarget } from '../access/module-service.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
+import type { ZipSink } from '../zip/spool.ts';
+import type { ZipStreamLimit } from './zip-streams.ts';
 
 export type NextFunction = (error?: unknown) => void;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => void;
@@ -36,6 +38,8 @@ export interface HandlerContext {
   readonly basePath: string;
   /** Compression of zip entries: part of a zip's ETag. */
   readonly compression: CompressionLevel;
+  /** How many zip responses each client may have under way. */
+  readonly zipStreams: ZipStreamLimit;
 }
 
 export function makeHandler(context: HandlerContext): Handler {
@@ -139,12 +143,14 @@ async function answerModule(context: HandlerContext, route: ModuleRoute, req: In
     case 'zip': {
       const version = await context.service.pins.exact(target, route.version);
       if (answerNotModified(req, res, versionPolicy(context, 'zip', version, route.version, shared))) return;
-      return sendZip({ context, target, version, client: clientOf(caller), req, res });
+      const client = clientOf(caller);
+      context.zipStreams.enter(client, res);
+      return sendZip({ context, target, version, client, req, res });
     }
   }
 }
 
-/** Who a request's new pins are counted for (new-pin-limit.ts): its token, else its address. */
+/** Who a request's new pins and zip streams are counted for (new-pin-limit.ts, zip-streams.ts): its token, else its address. */
 function clientOf(caller: Caller): string {
   return caller.tokenName === undefined ? `address ${caller.address}` : `token ${caller.tokenName}`;
 }
@@ -174,9 +180,10 @@ function sendZip(answer: ZipAnswer): Promise<void> {
 }
 
 /**
- * Streams the zip from git. Everything that can make the go command refuse the version is decided
- * before the status line; a failure after it aborts the connection (see `sendError`). A client
- * that goes away aborts the signal, which kills the git process.
+ * Streams the zip from git, through a spool file once the client falls behind git (zip/spool.ts).
+ * Everything that can make the go command refuse the version is decided before the status line; a
+ * failure after it aborts the connection (see `sendError`). A client that goes away aborts the
+ * signal, which kills the git process.
  */
 async function streamZip({ context, target, version, client, req, res }: ZipAnswer): Promise<void> {
   const closed = abortWhenClosed(res);
@@ -189,10 +196,16 @@ async function streamZip({ context, target, version, client, req, res }: ZipAnsw
       res.end();
       return;
     }
-    await writeAll(res, zip.chunks, closed.signal);
+    await context.service.zipSpool.relay(zip, responseSink(res, closed.signal));
+    res.end();
   } finally {
     closed.detach();
   }
+}
+
+/** The response as the spool sees it: takes chunks, tells when the client has taken them. */
+function responseSink(res: ServerResponse, signal: AbortSignal): ZipSink {
+  return { write: (chunk) => res.write(chunk), drained: () => waitForDrain(res, signal) };
 }
 
 /**
@@ -246,9 +259,11 @@ async function writeAll(res: ServerResponse, chunks: AsyncIterable<Uint8Array>, 
   res.end();
 }
 
+/** Resolves once the response has no more bytes waiting for the client than it takes at once; rejects when the client went away. */
 function waitForDrain(res: ServerResponse, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Error('client went away'));
+    if (!res.writableNeedDrain) return resolve();
     const done = () => {
       res.off('drain', done);
       signal.removeEventListener('abort', done);

@@ -11,6 +11,8 @@ import type { ChildProcess } from 'node:child_process';
 import { liveChildCount, onChildExit } from '../git/children.ts';
 import type { PinStoreHealth } from '../pins/store.ts';
 import type { Limiter } from '../git/limiter.ts';
+import type { ZipSpoolStats } from '../zip/spool.ts';
+import type { ZipStreamStats } from './zip-streams.ts';
 
 /** The `Content-Type` of the exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -126,6 +128,10 @@ export interface ExternalCounters {
   readonly lastScanSeconds: () => number;
   /** A pin store that lives elsewhere: its availability, failed calls and time spent (`PinStore.health`). */
   readonly pinStore?: () => PinStoreHealth | undefined;
+  /** The zip spool's files and bytes (`ZipSpool.stats`). */
+  readonly zipSpool?: () => ZipSpoolStats;
+  /** Zip responses under way and refused (`ZipStreamLimit.stats`). */
+  readonly zipStreams?: () => ZipStreamStats;
 }
 
 /** One finished response, as the metrics count it. */
@@ -176,6 +182,28 @@ export class Metrics {
       gauge('git_goproxy_git_queued', 'git commands waiting for a slot of the limiter.', this.#limiter.queued),
       gauge('git_goproxy_git_processes', 'Live git child processes, long-lived object readers included.', liveChildCount()),
       this.#external === undefined ? '' : renderExternal(this.#external),
+      this.#renderZipSpool(),
+      this.#renderZipStreams(),
+    ].join('');
+  }
+
+  #renderZipSpool(): string {
+    const spool = this.#external?.zipSpool?.();
+    if (spool === undefined) return '';
+    return [
+      gauge('git_goproxy_zip_spool_files', 'Spool files of zips whose clients fell behind git.', spool.files),
+      gauge('git_goproxy_zip_spool_bytes', 'Bytes in spool files (bounded by zipSpoolMiB).', spool.bytes),
+      counterValue('git_goproxy_zip_spooled_total', 'Zips spooled because their client fell behind git.', spool.spooled),
+      counterValue('git_goproxy_zip_spool_full_total', 'Spooled zips that reached zipSpoolMiB and went on at their client\'s pace.', spool.full),
+    ].join('');
+  }
+
+  #renderZipStreams(): string {
+    const streams = this.#external?.zipStreams?.();
+    if (streams === undefined) return '';
+    return [
+      gauge('git_goproxy_zip_streams', 'Zip responses under way.', streams.streams),
+      counterValue('git_goproxy_zip_streams_refused_total', 'Zip requests refused with 429: the client had zipStreamsPerClient under way.', streams.refused),
     ].join('');
   }
 

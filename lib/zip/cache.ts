@@ -29,6 +29,8 @@ import type { ModuleZipStream } from './source.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { zipFormat } from './source.ts';
+import { isRunning } from '../common/owned-files.ts';
+import { GrowingFile, readBytes, type ByteSource } from './growing-file.ts';
 
 /** Where and how much. */
 export interface ZipCacheOptions {
@@ -49,7 +51,6 @@ export interface CachedZip {
 /** Opens the zip stream of a build; `signal` aborts when every reader has left. */
 export type ZipProducer = (signal: AbortSignal) => Promise<ModuleZipStream>;
 
-const READ_BYTES = 256 << 10;
 const KEY_FILE = /^([0-9a-f]{64})\.zip$/;
 /** `<key>.<pid of the building process>.<n>.part` */
 const PART_FILE = /^[0-9a-f]{64}\.([0-9]+)\.[0-9]+\.part$/;
@@ -159,16 +160,6 @@ export class ZipCache {
   }
 }
 
-/** Whether a process with this id is running (signal 0 checks without sending one). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A complete zip file: every byte is there. */
 function completeZip(handle: FileHandle, size: number): CachedZip {
   const source: ByteSource = { handle, progress: async () => ({ written: size, complete: true }) };
@@ -184,39 +175,12 @@ function completeZip(handle: FileHandle, size: number): CachedZip {
   };
 }
 
-/** Where a reader's bytes come from: a file, and how much of it is written. */
-interface ByteSource {
-  readonly handle: FileHandle;
-  /** Resolves once more than `position` bytes are written or the zip is complete; rejects if the build failed. */
-  progress(position: number): Promise<{ written: number; complete: boolean }>;
-}
-
-async function* readBytes(source: ByteSource, start: number, end: number | undefined): AsyncGenerator<Uint8Array> {
-  let position = start;
-  for (;;) {
-    const { written, complete } = await source.progress(position);
-    const stop = Math.min(end ?? written, written);
-    while (position < stop) {
-      const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, stop - position));
-      const { bytesRead } = await source.handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) throw new Error('zip cache file ended early');
-      position += bytesRead;
-      yield buffer.subarray(0, bytesRead);
-    }
-    if (complete || (end !== undefined && position >= end)) return;
-  }
-}
-
 /** One zip being written to its part file while any number of readers follow it. */
-class Build implements ByteSource {
-  readonly #started: Promise<{ handle: FileHandle; stream: ModuleZipStream }>;
+class Build {
+  readonly #started: Promise<{ file: GrowingFile; stream: ModuleZipStream }>;
   readonly #abort = new AbortController();
-  #handle: FileHandle | undefined;
-  #written = 0;
-  #complete = false;
-  #failure: { error: unknown } | undefined;
+  #file: GrowingFile | undefined;
   #readers = 0;
-  #waiting: Array<() => void> = [];
 
   readonly #onFinished: (size: number | undefined) => void;
 
@@ -230,15 +194,12 @@ class Build implements ByteSource {
     );
   }
 
-  get handle(): FileHandle {
-    return this.#handle!;
-  }
-
   /** A reader of this build; rejects with the build's error when it could not start. */
   async reader(): Promise<CachedZip> {
     this.#readers++;
+    let file: GrowingFile;
     try {
-      await this.#started;
+      ({ file } = await this.#started);
     } catch (error) {
       this.#leave();
       throw error;
@@ -246,7 +207,7 @@ class Build implements ByteSource {
     let closed = false;
     return {
       size: undefined,
-      read: (start = 0, end?: number) => readBytes(this, start, end),
+      read: (start = 0, end?: number) => file.read(start, end),
       close: () => {
         if (closed) return;
         closed = true;
@@ -255,30 +216,19 @@ class Build implements ByteSource {
     };
   }
 
-  progress(position: number): Promise<{ written: number; complete: boolean }> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (this.#failure !== undefined) reject(this.#failure.error);
-        else if (this.#written > position || this.#complete) resolve({ written: this.#written, complete: this.#complete });
-        else this.#waiting.push(check);
-      };
-      check();
-    });
-  }
-
-  async #start(partPath: string, produce: ZipProducer): Promise<{ handle: FileHandle; stream: ModuleZipStream }> {
+  async #start(partPath: string, produce: ZipProducer): Promise<{ file: GrowingFile; stream: ModuleZipStream }> {
     const stream = await produce(this.#abort.signal);
     try {
-      this.#handle = await open(partPath, 'w+');
+      this.#file = new GrowingFile(await open(partPath, 'w+'));
     } catch (error) {
       stream.cancel();
       throw error;
     }
-    return { handle: this.#handle, stream };
+    return { file: this.#file, stream };
   }
 
   async #run(
-    { handle, stream }: { handle: FileHandle; stream: ModuleZipStream },
+    { file, stream }: { file: GrowingFile; stream: ModuleZipStream },
     partPath: string,
     zipPath: string,
     onFinished: (size: number | undefined) => void,
@@ -286,20 +236,17 @@ class Build implements ByteSource {
     try {
       for await (const chunk of stream.chunks) {
         if (this.#abort.signal.aborted) throw new Error('every reader left');
-        await handle.write(chunk, 0, chunk.length, this.#written);
-        this.#written += chunk.length;
-        this.#wake();
+        await file.append(chunk);
       }
       await rename(partPath, zipPath);
-      this.#complete = true;
-      onFinished(this.#written);
+      file.complete();
+      onFinished(file.written);
     } catch (error) {
       stream.cancel();
       onFinished(undefined);
       await rm(partPath, { force: true });
-      this.#failure = { error };
+      file.fail(error);
     } finally {
-      this.#wake();
       this.#closeWhenUnread();
     }
   }
@@ -307,7 +254,7 @@ class Build implements ByteSource {
   #leave(): void {
     this.#readers--;
     if (this.#readers > 0) return;
-    if (!this.#complete && this.#failure === undefined) {
+    if (this.#file?.over !== true) {
       this.#abort.abort(new Error('every reader left'));
       this.#onFinished(undefined);
     }
@@ -316,16 +263,9 @@ class Build implements ByteSource {
 
   /** The shared file handle is closed once the build is over and no reader is left. */
   #closeWhenUnread(): void {
-    const over = this.#complete || this.#failure !== undefined;
-    if (!over || this.#readers > 0 || this.#handle === undefined) return;
-    void this.#handle.close().catch(() => undefined);
-    this.#handle = undefined;
-  }
-
-  #wake(): void {
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    for (const check of waiting) check();
+    if (this.#file?.over !== true || this.#readers > 0) return;
+    void this.#file.handle.close().catch(() => undefined);
+    this.#file = undefined;
   }
 }
 

@@ -35,6 +35,8 @@ describe('operator commands with a full server config', () => {
       compression: 'fast',
       maxGit: 3,
       zipCacheMiB: 16,
+      zipSpoolMiB: 64,
+      zipStreamsPerClient: 4,
       dataDir: 'data',
       basePath: '/goproxy',
       logLevel: 'warn',
