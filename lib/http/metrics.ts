@@ -191,6 +191,7 @@ export class Metrics {
     const spool = this.#external?.zipSpool?.();
     if (spool === undefined) return '';
     return [
+      gauge('git_goproxy_zip_spool_max_bytes', 'Most bytes spool files may hold at once (zipSpoolMiB).', spool.maxBytes),
       gauge('git_goproxy_zip_spool_files', 'Spool files of zips whose clients fell behind git.', spool.files),
       gauge('git_goproxy_zip_spool_bytes', 'Bytes in spool files (bounded by zipSpoolMiB).', spool.bytes),
       counterValue('git_goproxy_zip_spooled_total', 'Zips spooled because their client fell behind git.', spool.spooled),
@@ -202,6 +203,7 @@ export class Metrics {
     const streams = this.#external?.zipStreams?.();
     if (streams === undefined) return '';
     return [
+      gauge('git_goproxy_zip_streams_per_client', 'Zip responses one client may have under way (zipStreamsPerClient).', streams.perClient),
       gauge('git_goproxy_zip_streams', 'Zip responses under way.', streams.streams),
       counterValue('git_goproxy_zip_streams_refused_total', 'Zip requests refused with 429: the client had zipStreamsPerClient under way.', streams.refused),
     ].join('');

@@ -11,6 +11,8 @@ const RETRY_AFTER_SECONDS = 1;
 
 /** The figures of a `ZipStreamLimit`, for `/metrics`. */
 export interface ZipStreamStats {
+  /** The bound per client. */
+  readonly perClient: number;
   /** Zip responses under way. */
   readonly streams: number;
   /** Zip requests refused with 429 since start. */
@@ -29,7 +31,7 @@ export class ZipStreamLimit {
   }
 
   get stats(): ZipStreamStats {
-    return { streams: this.#total, refused: this.#refused };
+    return { perClient: this.perClient, streams: this.#total, refused: this.#refused };
   }
 
   /**

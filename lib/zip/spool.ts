@@ -41,6 +41,8 @@ export interface ZipSink {
 
 /** The spool's figures, for `/metrics`. */
 export interface ZipSpoolStats {
+  /** The bound of `bytes`. */
+  readonly maxBytes: number;
   /** Spool files open now. */
   readonly files: number;
   /** Bytes they hold. */
@@ -82,7 +84,7 @@ export class ZipSpool {
   }
 
   get stats(): ZipSpoolStats {
-    return { files: this.#paths.size, bytes: this.#bytes, spooled: this.#spooled, full: this.#full };
+    return { maxBytes: this.maxBytes, files: this.#paths.size, bytes: this.#bytes, spooled: this.#spooled, full: this.#full };
   }
 
   /**

@@ -95,9 +95,21 @@ describe('the CLI under Node and Deno', () => {
     }
   });
 
+  test('--zip-spool-mib and --zip-streams-per-client (or their variables) set the bounds that /metrics reports', async () => {
+    const server = await startCliServer(['--repos', root, '--zip-spool-mib', '7'], 'node', { GIT_GOPROXY_ZIP_STREAMS_PER_CLIENT: '5' });
+    try {
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(metrics, new RegExp(`^git_goproxy_zip_spool_max_bytes ${7 * 2 ** 20}$`, 'm'));
+      assert.match(metrics, /^git_goproxy_zip_streams_per_client 5$/m);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('bad flags stop start-up with a one-line reason', async () => {
     await assert.rejects(startCliServer(['--repos', root, '--workers', 'many']), /--workers: must be a positive integer/);
     await assert.rejects(startCliServer(['--repos', root, '--max-git', '0']), /--max-git: must be a positive integer/);
+    await assert.rejects(startCliServer(['--repos', root, '--zip-spool-mib', '0']), /--zip-spool-mib: must be a positive integer/);
     await assert.rejects(startCliServer(['--repos', root, '--log-level', 'loud']), /config: logLevel: must be one of/);
     await assert.rejects(startCliServer(['--repos', root, '--base-path', 'goproxy/']), /config: basePath: must start with "\/"/);
   });

@@ -3,13 +3,15 @@
  * slowly or stall, repositories that change (tags moved and deleted, branches pushed, repack and gc)
  * or vanish while served, a zip that cannot finish, and more zip requests than git slots.
  *
- * What must hold: git children die with their clients and nothing leaks (children, fds); every
- * answer is whole and consistent or a clean error; a broken zip aborts the connection (never a
- * short 200); a slow client holds one git process and no unbounded buffer; overload is a 503 with
- * Retry-After.
+ * What must hold: git children die with their clients and nothing leaks (children, fds, spool
+ * files); every answer is whole and consistent or a clean error; a broken zip aborts the connection
+ * (never a short 200); a slow client holds at most one git process, only while git makes the zip,
+ * and no unbounded buffer (test/e2e/slow-clients.test.ts has the rest of that); overload is a 503
+ * with Retry-After.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -63,6 +65,8 @@ describe('faults', () => {
   let root: string;
   let proxy: RunningProxy;
   let bigZip: string;
+  let spoolDir: string;
+  const spoolFiles = (): string[] => (existsSync(spoolDir) ? readdirSync(spoolDir) : []);
   let moving: FixtureRepo;
   let doomed: FixtureRepo;
 
@@ -76,6 +80,7 @@ describe('faults', () => {
     await moving.tag('v1.0.0');
     proxy = await startProxy({ repos: root, compression: 'store' }, { timeouts: { headersTimeout: 1, requestTimeout: 2, idleTimeout: 2 } });
     bigZip = `${proxy.url}/${HOST}/group/big/@v/v1.0.0.zip`;
+    spoolDir = join(root, '.git-goproxy', 'spool');
     // The first answers open each repository's object reader and shadow dir (descriptors that stay).
     for (const name of ['big', 'many', 'doomed', 'moving']) assert.equal((await fetchOnce(`${proxy.url}/${HOST}/group/${name}/@v/v1.0.0.info`)).status, 200);
   });
@@ -102,7 +107,7 @@ describe('faults', () => {
     await within(2000, () => openFdCount() <= fds, `fds back to ${fds} (now ${openFdCount()})`);
   });
 
-  test('a slow reader holds one git process, the server buffers a bounded amount, and the zip arrives whole', async () => {
+  test('a slow reader holds at most one git process, the server buffers a bounded amount, and the zip arrives whole', async () => {
     const reference = await fetchOnce(bigZip);
     assert.equal(reference.status, 200);
     assert.ok(reference.complete);
@@ -124,11 +129,11 @@ describe('faults', () => {
     assert.equal(slow.status, 200);
     assert.ok(slow.complete);
     assert.equal(sha256Hex(slow.body), sha256Hex(reference.body));
-    assert.equal(peakChildren, 1, 'one git archive for the slow client');
+    assert.ok(peakChildren <= 1, `${peakChildren} git archives for the slow client`);
     assert.ok(peakBuffers < 16 << 20, `server and client buffered ${peakBuffers} bytes of a ${BIG}-byte zip`);
   });
 
-  test('a client that stops reading is dropped after idleTimeout and its git process killed', async () => {
+  test('a client that stops reading is dropped after idleTimeout; its git process and spool file are gone', async () => {
     let stalled: () => void = () => undefined;
     const stall = new Promise<void>((resolve) => {
       stalled = resolve;
@@ -142,14 +147,17 @@ describe('faults', () => {
     });
     await stall;
     assert.ok(archives() === 1);
+    await within(5000, () => spoolFiles().length === 1, 'the stalled client fell behind git: its zip is spooled');
     // idleTimeout is 2 s; the kernel's socket buffers fill first.
-    await within(8000, () => archives() === 0, 'git killed after the idle timeout');
+    await within(8000, () => spoolFiles().length === 0, 'spool file removed after the drop');
+    await within(2000, () => archives() === 0, 'git gone');
     stop.abort();
     assert.equal((await result).complete, false);
   });
 
   test('a request waiting for a git slot longer than idleTimeout is not dropped: it is the server that is slow', async () => {
-    const tight = await startProxy({ repos: root, compression: 'store', maxGit: 1 }, { timeouts: { idleTimeout: 1 } });
+    // A spool of 1 MiB fills at once: the holder's git then goes at its client's pace and keeps the slot.
+    const tight = await startProxy({ repos: root, compression: 'store', maxGit: 1, zipSpoolMiB: 1 }, { timeouts: { idleTimeout: 1 } });
     try {
       const started = performance.now();
       const holder = fetchOnce(`${tight.url}/${HOST}/group/big/@v/v1.0.0.zip`, {
@@ -247,7 +255,9 @@ describe('faults', () => {
   });
 
   test('overload: more zip requests than git slots and queue are 503 with Retry-After, the rest succeed', async () => {
-    const tight = await startProxy({ repos: root, compression: 'store', maxGit: 1 });
+    // The holder's git keeps the only slot once the 1 MiB spool is full; the flood comes from one
+    // address, so the per-client bound is raised above it (slow-clients.test.ts tests that bound).
+    const tight = await startProxy({ repos: root, compression: 'store', maxGit: 1, zipSpoolMiB: 1, zipStreamsPerClient: 64 });
     try {
       const url = `${tight.url}/${HOST}/group/big/@v/v1.0.0.zip`;
       let holding: () => void = () => undefined;
@@ -266,8 +276,13 @@ describe('faults', () => {
         },
       });
       await held;
-      const flood = Array.from({ length: 48 }, () => fetchOnce(url, { method: 'HEAD' }));
-      await sleep(300);
+      let busySeen: () => void = () => undefined;
+      const busy503 = new Promise<void>((resolve) => {
+        busySeen = resolve;
+      });
+      const flood = Array.from({ length: 48 }, () => fetchOnce(url, { method: 'HEAD' }).then((answer) => (answer.status === 503 && busySeen(), answer)));
+      // The slot is given back once the queue has overflowed (on a loaded machine the flood takes a while to arrive).
+      await Promise.race([busy503, sleep(10_000)]);
       release();
       const answers = await Promise.all(flood);
       await holder;

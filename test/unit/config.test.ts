@@ -32,6 +32,8 @@ test('defaults', () => {
   assert.equal(options.moduleHost, 'go.localhost');
   assert.equal(options.compression, 'default');
   assert.match(options.repos, /\/repos$/);
+  assert.equal(options.zipSpoolMiB, 1024);
+  assert.equal(options.zipStreamsPerClient, 32);
 });
 
 test('a valid config file loads, with paths relative to the file', () => {
@@ -55,6 +57,8 @@ test('unknown keys and bad values stop start-up with a one-line error naming the
   rejectsWith('{"defaultVisibility": "internal"}', /defaultVisibility: must be one of/);
   rejectsWith('{"maxGit": 0}', /maxGit: must be a positive integer/);
   rejectsWith('{"zipCacheMiB": 1.5}', /zipCacheMiB: must be a positive integer/);
+  rejectsWith('{"zipSpoolMiB": 0}', /zipSpoolMiB: must be a positive integer/);
+  rejectsWith('{"zipStreamsPerClient": "4"}', /zipStreamsPerClient: must be a positive integer/);
   rejectsWith('{"listen": "8080"}', /listen: must be HOST:PORT/);
   rejectsWith('[1]', /must be a JSON object/);
   rejectsWith('{oops', /config: .*config\.json: /);
