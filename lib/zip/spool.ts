@@ -13,7 +13,7 @@
  *   stops spooling there: its client gets what is in its spool file, then the rest straight from
  *   git at its own pace (git waits for it, holding its slot, as without a spool). A spool file
  *   that cannot be created or written is treated the same way (and logged).
- * - Files are `<pid>.<n>.spool`. Those left by a process that is gone (a crash, a kill) are removed
+ * - Files are `<pid>.<run id>.<n>.spool` (common/owned-files.ts). Those left by a process that is gone (a crash, a kill) are removed
  *   at start; a process removes its own on `close()` and when it exits.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -110,33 +110,40 @@ export class ZipSpool {
     this.#removeAll();
   }
 
-  /** Pulls the rest of `chunks` into a spool file at git's speed while `sink` gets the file. */
+  /**
+   * Pulls the rest of `chunks` into a spool file at git's speed while `sink` gets the file; what
+   * the bound left in `chunks` follows at the client's pace.
+   */
   async #spoolRest(chunks: Chunks, stream: ModuleZipStream, sink: ZipSink): Promise<void> {
     const spool = await this.#create();
     if (spool === undefined) return sendAll(chunks, sink);
     this.#spooled++;
     const filling = this.#fill(spool, chunks);
+    let held: Uint8Array | undefined;
     try {
       for await (const chunk of spool.file.read()) await send(sink, chunk);
-      const rest = await filling;
-      await this.#remove(spool);
-      if (rest !== undefined) await sendAll(rest, sink);
-    } finally {
+      held = await filling;
+    } catch (error) {
       if (!spool.file.over) stream.cancel(); // the client went away: git goes too
-      await this.#remove(spool, filling);
+      await filling;
+      await chunks.return?.(undefined); // closes a zip stopped at the bound
+      throw error;
+    } finally {
+      await this.#remove(spool);
     }
+    if (held !== undefined) await sendAll(chunks, sink, held);
   }
 
   /**
    * Appends `chunks` to the spool file until they end, fail (the file fails) or the bound is
-   * reached; then the file is complete and what is left of `chunks` is returned for the client.
+   * reached; then the file is complete. Resolves with the chunk the bound held back, if it did.
    */
-  async #fill(spool: Spool, chunks: Chunks): Promise<Chunks | undefined> {
+  async #fill(spool: Spool, chunks: Chunks): Promise<Uint8Array | undefined> {
     try {
       for (let step = await chunks.next(); step.done !== true; step = await chunks.next()) {
         if (!(await this.#append(spool, step.value))) {
           spool.file.complete();
-          return prepend(step.value, chunks);
+          return step.value;
         }
       }
       spool.file.complete();
@@ -172,7 +179,7 @@ export class ZipSpool {
         this.#ready = true;
       }
       this.#paths.add(path);
-      return { path, file: new GrowingFile(await open(path, 'w+')), reserved: 0, removed: false };
+      return { path, file: new GrowingFile(await open(path, 'w+')), reserved: 0 };
     } catch (error) {
       this.#paths.delete(path);
       this.#warn(`zip spool: cannot create ${path}: ${(error as Error).message}; the zip goes on at its client's pace`);
@@ -180,11 +187,8 @@ export class ZipSpool {
     }
   }
 
-  /** Closes and deletes a spool file and gives its bytes back, once `filling` (if given) is over; once only. */
-  async #remove(spool: Spool, filling?: Promise<unknown>): Promise<void> {
-    await filling;
-    if (spool.removed) return;
-    spool.removed = true;
+  /** Closes and deletes a spool file and gives its bytes back. */
+  async #remove(spool: Spool): Promise<void> {
     await spool.file.handle.close().catch(() => undefined);
     await rm(spool.path, { force: true });
     this.#paths.delete(spool.path);
@@ -198,7 +202,6 @@ interface Spool {
   readonly file: GrowingFile;
   /** Bytes taken from the bound for it. */
   reserved: number;
-  removed: boolean;
 }
 
 /**
@@ -227,9 +230,10 @@ async function drainsWithin(sink: ZipSink, ms: number): Promise<boolean> {
   }
 }
 
-/** Sends every chunk at the client's pace. */
-async function sendAll(chunks: Chunks, sink: ZipSink): Promise<void> {
+/** Sends `first` (if given) and every chunk at the client's pace. */
+async function sendAll(chunks: Chunks, sink: ZipSink, first?: Uint8Array): Promise<void> {
   try {
+    if (first !== undefined) await send(sink, first);
     for (let step = await chunks.next(); step.done !== true; step = await chunks.next()) await send(sink, step.value);
   } catch (error) {
     await chunks.return?.(undefined);
@@ -239,16 +243,6 @@ async function sendAll(chunks: Chunks, sink: ZipSink): Promise<void> {
 
 async function send(sink: ZipSink, chunk: Uint8Array): Promise<void> {
   if (!sink.write(chunk)) await sink.drained();
-}
-
-/** `chunks` with `first` in front. */
-async function* prepend(first: Uint8Array, chunks: Chunks): AsyncGenerator<Uint8Array, undefined, undefined> {
-  try {
-    yield first;
-    for (let step = await chunks.next(); step.done !== true; step = await chunks.next()) yield step.value;
-  } finally {
-    await chunks.return?.(undefined);
-  }
 }
 
 /** Removes the spool files of processes that are gone (an earlier run with this pid included). */

@@ -117,6 +117,19 @@ describe('ZipSpool', () => {
     assert.equal(spool.stats.bytes, 0);
   });
 
+  test('a client that goes away after the bound closes the zip stream held there and removes the file', async () => {
+    const spool = newSpool(25_000);
+    const zip = producer(10, 10_000);
+    const slow = client('slow');
+    const relay = spool.relay(zip.stream, slow.sink);
+    while (spool.stats.full === 0) await sleep(5);
+    slow.leave();
+    await assert.rejects(relay, /client went away/);
+    assert.ok(zip.state.closed, 'the stream was closed (its git process goes with it)');
+    assert.deepEqual(spoolFiles(spool), []);
+    assert.equal(spool.stats.bytes, 0);
+  });
+
   test('a producer that fails while spooling fails the relay; the file goes', async () => {
     const spool = newSpool();
     const zip = producer(10, 10_000, 6);
