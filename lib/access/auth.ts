@@ -67,8 +67,23 @@ export type AuthEvent =
 /** Headers that carry the token itself, in the order they are looked at. */
 const TOKEN_HEADERS = ['private-token', 'job-token', 'deploy-token'] as const;
 
-/** Headers a forwarding proxy adds: a request carrying one is not local, whatever its socket says. */
-const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'] as const;
+/**
+ * Headers a forwarding proxy or CDN adds (RFC 7239 `Forwarded`, RFC 9110 `Via`, and the de-facto
+ * client-address headers of nginx, Akamai, Cloudflare, Fastly and cluster load balancers): a request
+ * carrying one is not local, whatever its socket says.
+ */
+const FORWARDING_HEADERS = [
+  'forwarded',
+  'via',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+] as const;
 
 interface StoredToken {
   readonly name: string;

@@ -7,7 +7,7 @@ import { logAuthEvent, type Caller, type TokenStore } from '../access/auth.ts';
 import { stripBasePath } from './base-path.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { ProxyError, notFound } from '../common/errors.ts';
-import { goGetPage, isGoGetRequest } from './go-get.ts';
+import { GO_GET_CACHE_CONTROL, goGetPage, isGoGetRequest } from './go-get.ts';
 import type { CachePolicy } from './cache.ts';
 import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag } from './cache.ts';
 import { requestedRange } from './range.ts';
@@ -68,6 +68,7 @@ async function handle(
   if (goGet !== undefined) {
     const page = goGetPage(context.service, callerOf(context.tokens, req), req, goGet.path);
     observed.facts.endpoint = 'go-get';
+    if (page !== undefined || next === undefined) res.setHeader('Cache-Control', GO_GET_CACHE_CONTROL);
     if (page !== undefined) return sendBody(req, res, 200, 'text/html; charset=utf-8', page);
   }
   if (route.kind === 'other' && next !== undefined) {

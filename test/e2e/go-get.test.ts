@@ -39,13 +39,13 @@ after(async () => {
 });
 
 /** A request with a chosen Host header (fetch does not allow one). */
-function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; type: string | undefined; body: string }> {
+function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; type: string | undefined; cacheControl: string | undefined; body: string }> {
   const { port } = new URL(proxy.url);
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, headers: { host: HOST, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body: Buffer.concat(chunks).toString() }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], cacheControl: res.headers['cache-control'], body: Buffer.concat(chunks).toString() }));
     });
     req.on('error', reject);
     req.end();
@@ -84,6 +84,13 @@ test('a private project: no page without a token, exactly as for a path without 
   assert.deepEqual(hidden, missing);
   const page = await get('/group/secret/pkg?go-get=1', { authorization: `Basic ${Buffer.from(`me:${SECRET}`).toString('base64')}` });
   assert.equal(metaOf(page.body), `${HOST}/group/secret mod http://${HOST}`);
+});
+
+test('pages depend on the caller, Host and scheme: no cache keeps them, nor the 404 a hidden project gets', async (t) => {
+  t.mock.method(process.stderr, 'write', () => true);
+  assert.equal((await get('/group/public?go-get=1')).cacheControl, 'private, no-store');
+  assert.equal((await get('/group/public?go-get=1', {}, 'HEAD')).cacheControl, 'private, no-store');
+  assert.equal((await get('/group/secret?go-get=1')).cacheControl, 'private, no-store');
 });
 
 test('what is not a go-get request for a known project stays a 404', async () => {

@@ -161,6 +161,11 @@ describe('local callers', () => {
     assert.equal(local('127.0.0.1', { forwarded: 'for=203.0.113.9' }), false);
     assert.equal(local('::1', { 'x-real-ip': '203.0.113.9' }), false);
   });
+
+  test('so is one through any proxy or CDN that names the client or itself', () => {
+    const headers = ['via', 'x-forwarded-host', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'fastly-client-ip', 'x-cluster-client-ip'];
+    for (const name of headers) assert.equal(local('127.0.0.1', { [name]: '203.0.113.9' }), false, name);
+  });
 });
 
 describe('mayRead', () => {
