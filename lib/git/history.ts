@@ -1,7 +1,8 @@
 /**
- * The commit-graph questions pseudo-versions raise, answered by git itself (it has the
- * commit-graph and reachability bitmaps; walking history in-process would not be faster).
+ * The commit-graph questions pseudo-versions and queries by hash raise, answered by git itself (it
+ * has the commit-graph and reachability bitmaps; walking history in-process would not be faster).
  */
+import type { Refs } from './refs.ts';
 import { GitError, runGit, type GitRunOptions } from './run.ts';
 import { isFullObjectId } from './object-id.ts';
 
@@ -31,13 +32,67 @@ export async function tagsReachableFrom(gitDir: string, commit: string, options?
 }
 
 /**
- * Whether `commit` is reachable from some branch or tag. The go command fetches only
- * `refs/heads/*` and `refs/tags/*` in direct mode (`codehost/git.go` `fetchRefsLocked`), so a
- * commit reachable only from other refs (merge-request heads, notes) is an unknown revision there.
+ * Whether `commit` is one of `tips` or an ancestor of one: `git rev-list <commit> --not <tips…>`
+ * prints nothing exactly then. The tips go in on stdin (a repository may have thousands of tags);
+ * git walks only down from them to the commit's date, through the commit-graph when there is one.
  */
-export async function isReachableFromBranchesOrTags(gitDir: string, commit: string, options?: GitRunOptions): Promise<boolean> {
-  const args = ['for-each-ref', '--count=1', '--format=%(refname)', `--contains=${fullOid(commit)}`, '--end-of-options', 'refs/heads', 'refs/tags'];
-  return (await runGit(gitDir, args, options)).length > 0;
+export async function isReachableFrom(gitDir: string, commit: string, tips: Iterable<string>, options?: GitRunOptions): Promise<boolean> {
+  const negated = [...tips].map((tip) => `^${fullOid(tip)}\n`);
+  if (negated.length === 0) return false;
+  const input = Buffer.from(`${fullOid(commit)}\n${negated.join('')}`);
+  const output = await runGit(gitDir, ['rev-list', '--max-count=1', '--stdin'], { ...options, input, maxBytes: 1024 });
+  return output.length === 0;
+}
+
+/** Every object whose id starts with `hex` (4 to 64 hex digits), whatever its type: `git rev-parse --disambiguate`. */
+export async function objectsWithPrefix(gitDir: string, hex: string, options?: GitRunOptions): Promise<string[]> {
+  if (!/^[0-9a-f]{4,64}$/.test(hex)) throw new TypeError(`not a hex prefix: ${JSON.stringify(hex)}`);
+  const output = await runGit(gitDir, ['rev-parse', `--disambiguate=${hex}`], { ...options, maxBytes: MAX_PREFIX_MATCHES * 65 });
+  return output.toString('utf8').split('\n').filter(isFullObjectId);
+}
+
+/** Most objects a prefix may match before the answer is cut short (a 7-digit prefix matches a handful). */
+const MAX_PREFIX_MATCHES = 256;
+
+/**
+ * Which commits a repository's own refs reach, for one refs snapshot at a time: a query by hash
+ * costs one `git rev-list` the first time in a snapshot and nothing after, and a push (a new
+ * snapshot) starts over. At most `maxAnswers` commits are remembered per snapshot.
+ */
+export class Reachability {
+  readonly #gitDir: string;
+  readonly #options: GitRunOptions;
+  readonly #maxAnswers: number;
+  #refs: Refs | undefined;
+  #tips = new Set<string>();
+  #answers = new Map<string, Promise<boolean>>();
+
+  constructor(gitDir: string, options: GitRunOptions = {}, maxAnswers = 4096) {
+    this.#gitDir = gitDir;
+    this.#options = options;
+    this.#maxAnswers = maxAnswers;
+  }
+
+  /** Whether `commit` is HEAD's commit, a branch's or tag's, or an ancestor of one of them, in `refs`. */
+  reachable(commit: string, refs: Refs): Promise<boolean> {
+    if (refs !== this.#refs) this.#startSnapshot(refs);
+    if (this.#tips.has(commit)) return Promise.resolve(true);
+    let answer = this.#answers.get(commit);
+    if (answer === undefined) {
+      if (this.#answers.size >= this.#maxAnswers) this.#answers.delete(this.#answers.keys().next().value as string);
+      answer = isReachableFrom(this.#gitDir, commit, this.#tips, this.#options);
+      const answers = this.#answers;
+      answers.set(commit, answer);
+      answer.catch(() => answers.delete(commit));
+    }
+    return answer;
+  }
+
+  #startSnapshot(refs: Refs): void {
+    this.#refs = refs;
+    this.#tips = new Set([...refs.branches.values(), ...refs.tags.values(), ...(refs.headCommit === undefined ? [] : [refs.headCommit])]);
+    this.#answers = new Map();
+  }
 }
 
 function refNames(output: Buffer, prefix: string): string[] {

@@ -2,8 +2,8 @@
  * One served repository: its long-lived object reader, its in-process refs, and the `CodeHost`
  * view of them that the module resolver works with.
  */
-import type { CodeHost } from './module-repo.ts';
-import { isAncestor, tagsReachableFrom } from '../git/history.ts';
+import type { CodeHost, HexResolution } from './module-repo.ts';
+import { isAncestor, objectsWithPrefix, Reachability, tagsReachableFrom } from '../git/history.ts';
 import type { Limiter } from '../git/limiter.ts';
 import { ObjectReader, ObjectTooLargeError } from '../git/objects.ts';
 import { notFound } from '../common/errors.ts';
@@ -18,8 +18,13 @@ export class GitRepository {
   readonly refs: RefStore;
   readonly codeHost: CodeHost;
 
+  readonly #reachability: Reachability;
+  readonly #limiter: Limiter;
+
   constructor(gitDir: string, limiter: Limiter) {
     this.gitDir = gitDir;
+    this.#limiter = limiter;
+    this.#reachability = new Reachability(gitDir, { limiter });
     this.objects = new ObjectReader(gitDir);
     this.refs = new RefStore(gitDir, this.objects);
     const objects = this.objects;
@@ -40,10 +45,29 @@ export class GitRepository {
       refs: (): Promise<Refs> => this.refs.read(),
       commitTime: (oid) => cachedByOid(commitTimes, oid, oid, async () => (await objects.readCommit(oid))?.committerTime),
       readFile: (commit, path) => cachedByOid(files, commit, `${commit}:${path}`, () => readFile(commit, path)),
-      resolveHexPrefix: (hex) => objects.resolveRevisionPrefix(hex),
+      resolveHexPrefix: (hex, refs) => this.#resolveReachableHex(hex, refs),
       isAncestor: (ancestor, descendant) => isAncestor(gitDir, ancestor, descendant, { limiter }),
       tagsReachableFrom: (commit) => tagsReachableFrom(gitDir, commit, { limiter }),
     };
+  }
+
+  /**
+   * The commit a hex prefix names among the commits `refs` reach, as the go command's own clone
+   * (heads, tags and HEAD only) would find it: an object outside them, a deleted branch's commit, a
+   * merge request's, or one borrowed through `objects/info/alternates`, is unknown, and does not make
+   * a prefix ambiguous either.
+   */
+  async #resolveReachableHex(hex: string, refs: Refs): Promise<HexResolution | undefined> {
+    const found = await this.objects.resolveRevisionPrefix(hex);
+    if (found === undefined) return undefined;
+    if ('oid' in found) return (await this.#reachability.reachable(found.oid, refs)) ? found : undefined;
+    const candidates = await objectsWithPrefix(this.gitDir, hex, { limiter: this.#limiter });
+    const commits: string[] = [];
+    for (const oid of candidates) {
+      if ((await this.objects.readObjectInfo(oid))?.type === 'commit' && (await this.#reachability.reachable(oid, refs))) commits.push(oid);
+    }
+    if (commits.length > 1) return { ambiguous: true };
+    return commits.length === 1 ? { oid: commits[0] } : undefined;
   }
 
   close(): Promise<void> {

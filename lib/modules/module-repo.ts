@@ -20,6 +20,9 @@ import { isRetracted, retractions } from './retract.ts';
 import { isPseudoVersion, makePseudoVersion, pseudoTimestamp, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from './pseudo.ts';
 import * as semver from './semver.ts';
 
+/** A hex prefix's commit, or the news that several commits share it. */
+export type HexResolution = { readonly oid: string } | { readonly ambiguous: true };
+
 /** What the resolver needs from a repository. All inputs are validated oids, hex prefixes or paths. */
 export interface CodeHost {
   /** The repository's refs, as the git layer reads them (tags peeled to commits). */
@@ -28,8 +31,12 @@ export interface CodeHost {
   commitTime(oid: string): Promise<Date | undefined>;
   /** A blob at a commit (go.mod files), or undefined when there is no file there. */
   readFile(commit: string, path: string): Promise<Uint8Array | undefined>;
-  /** A commit by a hex prefix of 7 to 40 digits. */
-  resolveHexPrefix(hex: string): Promise<{ oid: string } | { ambiguous: true } | undefined>;
+  /**
+   * The commit a hex prefix of 7 to 40 digits names among the commits `refs` reach (HEAD, branches,
+   * tags and their history): what the go command's clone in direct mode holds. Commits outside
+   * them are unknown.
+   */
+  resolveHexPrefix(hex: string, refs: Refs): Promise<HexResolution | undefined>;
   isAncestor(ancestor: string, descendant: string): Promise<boolean>;
   /** Names of the tags (without `refs/tags/`) whose commits are reachable from `commit`. */
   tagsReachableFrom(commit: string): Promise<string[]>;
@@ -204,7 +211,7 @@ export class ModuleRepo {
     return this.#tagPrefix + tagVersion;
   }
 
-  /** `gitRepo.stat`: tag, then branch, then HEAD, then a hex prefix of a ref's commit, then of any commit. */
+  /** `gitRepo.stat`: tag, then branch, then HEAD, then a hex prefix of a ref's commit, then of a commit the refs reach. */
   async #statRevision(rev: string, query: string): Promise<RevInfo> {
     const unknown = () => invalidVersion(this.modulePath, query, `unknown revision ${rev}`);
     // What no ref can be named is unknown without a look at the repository (git/ref-name.ts).
@@ -220,10 +227,11 @@ export class ModuleRepo {
   }
 
   async #resolveHex(hex: string, refs: Refs, query: string): Promise<string | undefined> {
-    const refCommits = new Set([...refs.tags.values(), ...refs.branches.values()].filter((oid) => oid.startsWith(hex)));
+    const tips = [...refs.tags.values(), ...refs.branches.values(), ...(refs.headCommit === undefined ? [] : [refs.headCommit])];
+    const refCommits = new Set(tips.filter((oid) => oid.startsWith(hex)));
     if (refCommits.size > 1) throw invalidVersion(this.modulePath, query, `ambiguous revision ${hex}`);
     if (refCommits.size === 1) return [...refCommits][0];
-    const found = await this.#host.resolveHexPrefix(hex);
+    const found = await this.#host.resolveHexPrefix(hex, refs);
     if (found !== undefined && 'ambiguous' in found) throw invalidVersion(this.modulePath, query, `ambiguous revision ${hex}`);
     return found?.oid;
   }

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { isAncestor, isReachableFromBranchesOrTags, tagsReachableFrom } from '../../lib/git/history.ts';
+import { startedChildCount } from '../../lib/git/children.ts';
+import { isAncestor, isReachableFrom, objectsWithPrefix, Reachability, tagsReachableFrom } from '../../lib/git/history.ts';
 import { GitError } from '../../lib/git/run.ts';
 import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { removeDir } from '../support/temp.ts';
@@ -58,9 +59,44 @@ test('tagsReachableFrom lists tags on and below the commit, annotated and nested
   await assert.rejects(tagsReachableFrom(repo.gitDir, '--all'), TypeError);
 });
 
-test('isReachableFromBranchesOrTags ignores refs outside heads and tags', async () => {
-  assert.equal(await isReachableFromBranchesOrTags(repo.gitDir, root), true);
-  assert.equal(await isReachableFromBranchesOrTags(repo.gitDir, side), true);
-  assert.equal(await isReachableFromBranchesOrTags(repo.gitDir, hidden), false);
-  await assert.rejects(isReachableFromBranchesOrTags(repo.gitDir, 'f'.repeat(40)), GitError);
+test('isReachableFrom: the tips and their ancestors only', async () => {
+  assert.equal(await isReachableFrom(repo.gitDir, root, [tip]), true);
+  assert.equal(await isReachableFrom(repo.gitDir, tip, [tip, side]), true);
+  assert.equal(await isReachableFrom(repo.gitDir, side, [tip]), false);
+  assert.equal(await isReachableFrom(repo.gitDir, hidden, [tip, side]), false);
+  assert.equal(await isReachableFrom(repo.gitDir, root, []), false);
+  await assert.rejects(isReachableFrom(repo.gitDir, 'f'.repeat(40), [tip]), GitError);
+  await assert.rejects(isReachableFrom(repo.gitDir, tip, ['--all']), TypeError);
+});
+
+test('objectsWithPrefix lists every object sharing a prefix, of any type', async () => {
+  assert.deepEqual(await objectsWithPrefix(repo.gitDir, tip.slice(0, 12)), [tip]);
+  assert.deepEqual(await objectsWithPrefix(repo.gitDir, '0000000000'), []);
+  await assert.rejects(objectsWithPrefix(repo.gitDir, '--all'), TypeError);
+});
+
+test('Reachability answers from HEAD, branches and tags (not merge requests), once per refs snapshot', async () => {
+  const reachability = new Reachability(repo.gitDir);
+  const refs = { branches: new Map([['main', tip]]), tags: new Map([['v2.0.0', side]]) };
+  const started = startedChildCount();
+  assert.equal(await reachability.reachable(tip, refs), true, 'a tip needs no git');
+  assert.equal(startedChildCount(), started);
+  assert.equal(await reachability.reachable(root, refs), true);
+  assert.equal(await reachability.reachable(hidden, refs), false);
+  const asked = startedChildCount();
+  assert.equal(await reachability.reachable(root, refs), true);
+  assert.equal(await reachability.reachable(hidden, refs), false);
+  assert.equal(startedChildCount(), asked, 'answers are kept for the snapshot');
+  assert.equal(await reachability.reachable(hidden, { ...refs, headCommit: hidden }), true, 'a detached HEAD counts; a new snapshot asks again');
+});
+
+test('Reachability keeps a bounded number of answers and forgets failures', async () => {
+  const reachability = new Reachability(repo.gitDir, {}, 1);
+  const refs = { branches: new Map([['main', tip]]), tags: new Map<string, string>() };
+  await assert.rejects(reachability.reachable('f'.repeat(40), refs), GitError);
+  assert.equal(await reachability.reachable(root, refs), true);
+  assert.equal(await reachability.reachable(side, refs), false);
+  const asked = startedChildCount();
+  assert.equal(await reachability.reachable(root, refs), true);
+  assert.equal(startedChildCount(), asked + 1, 'the oldest answer made room for the newest');
 });
