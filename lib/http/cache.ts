@@ -9,12 +9,15 @@
  *   year. `list`, `@latest` and queries (`master.info`) move with the repository: one minute.
  *   Projects that are not `public` are `private` so that a shared cache never hands them to
  *   someone else.
- * - Text bodies are gzipped when the client accepts it and it pays; `Vary: Accept-Encoding`.
+ * - Text bodies are gzipped when the client accepts it and it pays; `Vary: Accept-Encoding`. They
+ *   are compressed in zlib's thread pool, never on the event loop, and a go.mod (up to 16 MiB) is
+ *   compressed once while the repository's file cache holds its bytes, not on every request.
  * - Complete bodies carry `Content-Length`.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { CompressionLevel } from '../git/archive.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import { zipFormat } from '../zip/source.ts';
@@ -111,15 +114,31 @@ export function answerNotModified(req: IncomingMessage, res: ServerResponse, pol
   return true;
 }
 
+const gzipInThreadPool = promisify(gzip);
+
+/** Gzipped go.mod bodies, kept with the bytes they compress (the file cache hands out the same bytes per commit). */
+const gzippedBlobs = new WeakMap<Uint8Array, Promise<Buffer>>();
+
+/** A body gzipped off the event loop; byte bodies (go.mod files) once for as long as they live. */
+function gzipped(body: Uint8Array | string, identity: Uint8Array): Promise<Buffer> {
+  if (typeof body === 'string') return gzipInThreadPool(identity);
+  let compressed = gzippedBlobs.get(body);
+  if (compressed === undefined) {
+    compressed = gzipInThreadPool(body);
+    gzippedBlobs.set(body, compressed);
+  }
+  return compressed;
+}
+
 /** Sends a complete 200 answer with its cache headers, gzipped when accepted and worth it; 304 when the client has it. */
-export function sendCacheable(req: IncomingMessage, res: ServerResponse, answer: CacheableBody): void {
+export async function sendCacheable(req: IncomingMessage, res: ServerResponse, answer: CacheableBody): Promise<void> {
   const identity = typeof answer.body === 'string' ? Buffer.from(answer.body) : answer.body;
   const gzip = identity.length >= MIN_GZIP_BYTES && acceptsGzip(req);
   res.setHeader('Vary', 'Accept-Encoding');
   // Each representation has its own validator (RFC 9110 §8.8.3): the gzipped one is marked.
   const etag = gzip ? answer.etag.replace(/"$/, '-gzip"') : answer.etag;
   if (answerNotModified(req, res, { etag, cacheControl: answer.cacheControl })) return;
-  const bytes = gzip ? gzipSync(identity) : identity;
+  const bytes = gzip ? await gzipped(answer.body, identity) : identity;
   res.statusCode = 200;
   res.setHeader('Content-Type', answer.contentType);
   if (gzip) res.setHeader('Content-Encoding', 'gzip');

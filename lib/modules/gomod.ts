@@ -6,7 +6,29 @@
  * Two readers, as in the go command: `modulePathOf` is `modfile.ModulePath`, a line scanner that
  * never fails; everything else is `modfile.ParseLax`, built on go.mod's lexer (`goModLines`), where
  * a quoted string left open fails the whole file.
+ *
+ * A go.mod may be 16 MiB, and reading one takes time on the event loop in proportion: what is read
+ * from a go.mod's bytes is kept with them (`readOncePerBlob`, a `WeakMap` on the very bytes, which
+ * the repository's file cache hands out again for the same commit and path), so each blob is read
+ * once for as long as it is cached, not once per request.
  */
+const decoder = new TextDecoder();
+const modulePaths = new WeakMap<Uint8Array, string>();
+
+/** `modulePathOf` of a go.mod's bytes, read once per blob. */
+export function declaredModulePath(goMod: Uint8Array): string {
+  return readOncePerBlob(modulePaths, goMod, modulePathOf);
+}
+
+/** `read` of a go.mod's bytes as text, computed once per blob and kept in `memo` while the bytes live. */
+export function readOncePerBlob<V>(memo: WeakMap<Uint8Array, V>, goMod: Uint8Array, read: (goMod: string) => V): V {
+  let value = memo.get(goMod);
+  if (value === undefined) {
+    value = read(decoder.decode(goMod));
+    memo.set(goMod, value);
+  }
+  return value;
+}
 
 /**
  * The largest go.mod the go command reads: a version whose go.mod is larger is invalid

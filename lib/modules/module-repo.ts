@@ -14,9 +14,9 @@
 import { notFound, ProxyError } from '../common/errors.ts';
 import { couldBeRefName } from '../git/ref-name.ts';
 import type { Refs } from '../git/refs.ts';
-import { legacyGoMod, MAX_GO_MOD, modulePathOf } from './gomod.ts';
+import { declaredModulePath, legacyGoMod, MAX_GO_MOD } from './gomod.ts';
 import { checkPathMajor, splitPathVersion } from './module-path.ts';
-import { isRetracted, retractions } from './retract.ts';
+import { declaredRetractions, isRetracted } from './retract.ts';
 import { isPseudoVersion, makePseudoVersion, pseudoTimestamp, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from './pseudo.ts';
 import * as semver from './semver.ts';
 
@@ -75,8 +75,6 @@ interface RevInfo {
 
 const HEX_PREFIX = /^[0-9a-f]{7,40}$/;
 const INCOMPATIBLE = '+incompatible';
-
-const decoder = new TextDecoder();
 
 /** Thrown for every "this version does not exist as asked": 404 with the go command's reason. */
 const invalidVersion = (modulePath: string, version: string, reason: string) =>
@@ -310,7 +308,7 @@ export class ModuleRepo {
       if (error instanceof ProxyError) return none;
       throw error;
     }
-    const intervals = retractions(decoder.decode(goMod));
+    const intervals = declaredRetractions(goMod);
     return (v) => isRetracted(v, intervals);
   }
 
@@ -371,14 +369,14 @@ export class ModuleRepo {
     const fail = (reason: string) => invalidVersion(this.modulePath, version, `${reason} at revision ${rev}`);
     const file1 = joinPath(this.#codeDir, 'go.mod');
     const goMod1 = await this.#readGoMod(commit, file1, version);
-    const mpath1 = goMod1 === undefined ? '' : modulePathOf(decoder.decode(goMod1));
+    const mpath1 = goMod1 === undefined ? '' : declaredModulePath(goMod1);
     const found1 = goMod1 !== undefined && isMajor(mpath1, this.#pathMajor);
     let file2 = '';
     if (this.#pathMajor !== '' && this.#codeRoot !== this.modulePath) {
       const dir2 = joinPath(this.#codeDir, this.#pathMajor.slice(1));
       file2 = joinPath(dir2, 'go.mod');
       const goMod2 = await this.#readGoMod(commit, file2, version);
-      const mpath2 = goMod2 === undefined ? '' : modulePathOf(decoder.decode(goMod2));
+      const mpath2 = goMod2 === undefined ? '' : declaredModulePath(goMod2);
       const found2 = goMod2 !== undefined && isMajor(mpath2, this.#pathMajor);
       if (found1 && found2) {
         throw fail(`${this.#pathPrefix}/${file1} and ...${this.#pathMajor}/go.mod both have ...${this.#pathMajor} module paths`);

@@ -7,13 +7,20 @@
  * Direct mode uses them for one thing the proxy must copy: a retracted tag is never the base of a
  * pseudo-version nor the version a commit resolves to (coderepo.go `convert`, `retractedVersions`).
  */
-import { goModLines, unquote } from './gomod.ts';
+import { goModLines, readOncePerBlob, unquote } from './gomod.ts';
 import * as semver from './semver.ts';
 
 /** A closed interval of versions, `low` and `high` as written in go.mod. */
 export interface VersionInterval {
   readonly low: string;
   readonly high: string;
+}
+
+const retractionLists = new WeakMap<Uint8Array, readonly VersionInterval[]>();
+
+/** `retractions` of a go.mod's bytes, read once per blob. */
+export function declaredRetractions(goMod: Uint8Array): readonly VersionInterval[] {
+  return readOncePerBlob(retractionLists, goMod, retractions);
 }
 
 /**

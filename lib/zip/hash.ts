@@ -55,10 +55,22 @@ export class Hash1 {
  * one file named `go.mod` (no module prefix) holding exactly the bytes the `.mod` endpoint serves.
  */
 export function hashGoMod(goMod: Uint8Array): string {
-  const hash = new Hash1();
-  hash.add('go.mod', sha256Hex(goMod));
-  return hash.digest();
+  let digest = goModHashes.get(goMod);
+  if (digest === undefined) {
+    const hash = new Hash1();
+    hash.add('go.mod', sha256Hex(goMod));
+    digest = hash.digest();
+    goModHashes.set(goMod, digest);
+  }
+  return digest;
 }
+
+/**
+ * `hashGoMod` answers kept with the bytes they hash: every `.mod` served checks its pin, and the
+ * repository's file cache hands out the same bytes for a commit's go.mod, so a 16 MiB go.mod is
+ * hashed once while it is cached, not on each request.
+ */
+const goModHashes = new WeakMap<Uint8Array, string>();
 
 /**
  * The two go.sum lines the go command writes for a module version (`modfetch.WriteGoSum`), zip
