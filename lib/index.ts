@@ -56,6 +56,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     pinStore: () => service.pins.store.health,
     zipSpool: () => service.zipSpool.stats,
     zipStreams: () => zipStreams.stats,
+    objectReaders: service.objectReaders,
   });
   const handler = makeHandler({
     service,

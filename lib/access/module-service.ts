@@ -19,6 +19,7 @@ import { ProjectIndex } from './projects.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
 import { describeModuleZip, layoutWeight, openModuleZip, zipLayout, type LayoutOptions, type ModuleZipStream, type ZipContents, type ZipLayout } from '../zip/source.ts';
 import { Limiter } from '../git/limiter.ts';
+import { HelperPool } from '../git/helper-pool.ts';
 import { ShadowRepos } from '../git/archive.ts';
 import { PinGuard, type FileDigestSink } from '../pins/pin-guard.ts';
 import { FilePinStore } from '../pins/file-store.ts';
@@ -43,6 +44,8 @@ export interface ServiceOptions extends ProjectIndexOptions {
   readonly compression: CompressionLevel;
   /** Most git processes at once; undefined: 2 × CPU cores. */
   readonly maxGit: number | undefined;
+  /** Most long-lived `cat-file` helpers at once, over all repositories; undefined: 32. */
+  readonly maxObjectReaders: number | undefined;
   readonly zipCacheMiB: number | undefined;
   /** Most MiB of zips spooled to disk at once for clients slower than git. */
   readonly zipSpoolMiB: number;
@@ -72,12 +75,17 @@ function openPinStore(url: string | undefined, dataDir: string, warn: (message: 
   return url === undefined ? FilePinStore.open(dataDir, warn) : PostgresPinStore.open({ url, warn });
 }
 
+/** `cat-file` helpers at once by default: each is a git process (about 1 MB) and three descriptors. */
+const DEFAULT_MAX_OBJECT_READERS = 32;
+
 /** Files, over all kept zip layouts: about 100 bytes of memory each. */
 const MAX_LAYOUT_FILES = 250_000;
 
 export class ModuleService {
   readonly projects: ProjectIndex;
   readonly limiter: Limiter;
+  /** Bounds the repositories' long-lived `cat-file` helpers (least recently used idle ones make room). */
+  readonly objectReaders: HelperPool;
   readonly #options: ServiceOptions;
   readonly #repositories = new Map<string, GitRepository>();
   readonly #shadows: ShadowRepos;
@@ -97,6 +105,7 @@ export class ModuleService {
     this.#options = options;
     this.projects = new ProjectIndex(options);
     this.limiter = new Limiter({ concurrency: options.maxGit ?? 2 * cpus().length });
+    this.objectReaders = new HelperPool(options.maxObjectReaders ?? DEFAULT_MAX_OBJECT_READERS);
     const dataDir = dataDirectory(options);
     this.#shadows = new ShadowRepos(join(dataDir, 'shadow'));
     const warn = (message: string) => logger.warn(message);
@@ -268,7 +277,7 @@ export class ModuleService {
   #repository(project: Project): GitRepository {
     let repository = this.#repositories.get(project.gitDir);
     if (repository === undefined) {
-      repository = new GitRepository(project.gitDir, this.limiter);
+      repository = new GitRepository(project.gitDir, this.limiter, this.objectReaders);
       this.#repositories.set(project.gitDir, repository);
     }
     return repository;

@@ -11,6 +11,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { isResourceExhaustion } from '../common/errors.ts';
 import { drainQueue } from '../common/work-queue.ts';
 
 /** What one scan found. */
@@ -84,9 +85,15 @@ export function projectPathError(path: string): string | undefined {
   return 'must be a relative path like "group/name" without empty, "." or ".." elements';
 }
 
-/** A directory's entries; none when it cannot be read (vanished, or not ours to read). */
+/**
+ * A directory's entries; none when it cannot be read (vanished, or not ours to read). Out of
+ * descriptors is no answer: it is thrown, the scan fails and the index it would replace stays.
+ */
 export async function readEntries(dir: string): Promise<Dirent[]> {
-  return readdir(dir, { withFileTypes: true }).catch(() => []);
+  return readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
+    if (isResourceExhaustion(error)) throw error;
+    return [];
+  });
 }
 
 /** Records `gitDir` under `fullPath` unless a git dir that sorts first already has it, so a scan's result does not depend on timing. */

@@ -38,6 +38,8 @@ export interface ProxyOptions {
   compression?: CompressionLevel;
   /** Most git processes running at once (archive, ls-tree, …); default: 2 × CPU cores. */
   maxGit?: number;
+  /** Most long-lived `git cat-file` helpers at once, over all repositories (idle ones make room); default 32. */
+  maxObjectReaders?: number;
   /** Size bound of the on-disk zip cache in MiB (`<dataDir>/zips`); default: no cache, zips stream from git every time. */
   zipCacheMiB?: number;
   /**
@@ -90,6 +92,7 @@ export interface ResolvedOptions extends ServiceOptions {
   tokens: TokenConfig[];
   compression: CompressionLevel;
   maxGit: number | undefined;
+  maxObjectReaders: number | undefined;
   zipCacheMiB: number | undefined;
   zipSpoolMiB: number;
   zipStreamsPerClient: number;
@@ -126,6 +129,7 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     tokens: options.tokens ?? [],
     compression: options.compression ?? 'default',
     maxGit: options.maxGit,
+    maxObjectReaders: options.maxObjectReaders,
     zipCacheMiB: options.zipCacheMiB,
     zipSpoolMiB: options.zipSpoolMiB ?? DEFAULT_ZIP_SPOOL_MIB,
     zipStreamsPerClient: options.zipStreamsPerClient ?? DEFAULT_ZIP_STREAMS_PER_CLIENT,
@@ -258,6 +262,7 @@ const PROXY_KEYS: Record<string, Check> = {
   tokens: arrayOf(objectOf(TOKEN_KEYS, ['name', 'sha256', 'grants'])),
   compression: oneOf('store', 'fast', 'default'),
   maxGit: positiveInteger,
+  maxObjectReaders: positiveInteger,
   zipCacheMiB: positiveInteger,
   zipSpoolMiB: positiveInteger,
   zipStreamsPerClient: positiveInteger,

@@ -18,6 +18,8 @@ export type ErrorKind =
   | 'gone'
   /** Too much work is queued; the caller may retry after `retryAfterSeconds`. */
   | 'busy'
+  /** The machine is out of processes, descriptors or memory for now; the caller may retry after `retryAfterSeconds`. */
+  | 'unavailable'
   /** This caller asked for too much of something bounded per caller (new pins); it may retry after `retryAfterSeconds`. */
   | 'rate-limited'
   /** The version's content differs from what was served before; refusing it is the server's fault, not the caller's. */
@@ -48,6 +50,28 @@ export const gone = (reason: string): ProxyError => new ProxyError('gone', `gone
 
 /** The request itself is malformed (bad escape, invalid path or version syntax). */
 export const badRequest = (reason: string): ProxyError => new ProxyError('bad-request', `bad request: ${reason}`);
+
+/** The machine is out of processes, descriptors or memory for now; the go command retries. */
+export const unavailable = (reason: string): ProxyError => new ProxyError('unavailable', `unavailable: ${reason}, retry later`, 1);
+
+/** errno codes of a machine that has run out of processes, descriptors or memory: a passing state, not an answer. */
+const EXHAUSTION_CODES = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM']);
+
+/**
+ * Whether `error` is the system refusing a new process, pipe or open file for want of resources
+ * (EMFILE, ENFILE, EAGAIN, ENOMEM): it says nothing about what was asked for, so it must become a
+ * 503, never a "not found".
+ */
+export function isResourceExhaustion(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && EXHAUSTION_CODES.has(code);
+}
+
+/** Whether `error` says a file or directory is not there (ENOENT, ENOTDIR), as opposed to unreadable now. */
+export function isAbsence(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
 
 /** A bad option or config value: the message names the key (`config: projects[1].id: …`). */
 export class ConfigError extends Error {

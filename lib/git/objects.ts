@@ -3,13 +3,15 @@
  * requests are written as they come and answered in order, so lookups never pay for a process
  * start. `info` is asked before `contents`, so an object above the size cap is refused without
  * git ever sending (or us buffering) its bytes. The process is started on first use, restarted
- * after it dies, stopped after a quiet spell and on `close()`.
+ * after it dies, stopped after a quiet spell and on `close()`, and counted in a `HelperPool` that
+ * bounds these processes across repositories (the least recently used idle one makes room).
  *
  * Only full or abbreviated hex object names and validated paths are ever sent: a name on this
  * pipe is a whole line, so anything with a newline would smuggle in a second command.
  */
 import type { ChildProcess } from 'node:child_process';
 import { terminate, waitForExit } from './children.ts';
+import { HelperPool, type PooledHelper } from './helper-pool.ts';
 import { GitError, startGit } from './run.ts';
 import { isFullObjectId, OBJECT_ID_PATTERN } from './object-id.ts';
 
@@ -69,6 +71,8 @@ export interface ObjectReaderOptions {
   maxObjectBytes?: number;
   /** Stop the cat-file process after this many idle milliseconds; default 30 s. */
   idleMs?: number;
+  /** The bound shared with other readers; default: a pool of one, this reader's own. */
+  pool?: HelperPool;
 }
 
 const HEX_PREFIX = /^[0-9a-fA-F]{4,64}$/;
@@ -87,7 +91,9 @@ export class ObjectReader {
   readonly gitDir: string;
   readonly maxObjectBytes: number;
   readonly #idleMs: number;
+  readonly #pool: HelperPool;
   #batch: BatchProcess | undefined;
+  #starting: Promise<BatchProcess> | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -95,6 +101,7 @@ export class ObjectReader {
     this.gitDir = gitDir;
     this.maxObjectBytes = options.maxObjectBytes ?? 16 << 20;
     this.#idleMs = options.idleMs ?? 30_000;
+    this.#pool = options.pool ?? new HelperPool(1);
   }
 
   /** The live cat-file process, if one is running (for tests and shutdown accounting). */
@@ -167,6 +174,7 @@ export class ObjectReader {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
+    await this.#starting?.catch(() => undefined);
     await this.#stopBatch();
   }
 
@@ -187,54 +195,88 @@ export class ObjectReader {
     return this.#request(oid, true);
   }
 
-  #request(name: string, withContent: boolean): Promise<[Answer, Buffer | undefined]> {
-    if (this.#closed) return Promise.reject(new ObjectReaderClosedError());
+  async #request(name: string, withContent: boolean): Promise<[Answer, Buffer | undefined]> {
     clearTimeout(this.#idleTimer);
-    const batch = this.#liveBatch();
-    return new Promise<[Answer, Buffer | undefined]>((resolve, reject) => {
-      batch.send(name, {
-        withContent,
-        resolve: (answer, data) => resolve([answer, data]),
-        reject,
-      });
-    }).finally(() => this.#armIdleTimer());
-  }
-
-  #liveBatch(): BatchProcess {
-    if (!this.#batch || this.#batch.dead) {
-      const batch = new BatchProcess(this.gitDir);
-      batch.child.once('exit', () => {
-        if (this.#batch === batch) this.#batch = undefined;
-      });
-      this.#batch = batch;
+    try {
+      for (;;) {
+        if (this.#closed) throw new ObjectReaderClosedError();
+        const batch = this.#batch?.usable ? this.#batch : await this.#startedBatch();
+        // Checked and sent in one step: a helper evicted meanwhile is never written to.
+        if (batch.usable) return await this.#send(batch, name, withContent);
+      }
+    } finally {
+      this.#settled();
     }
-    return this.#batch;
   }
 
-  #armIdleTimer(): void {
-    if (this.#closed || !this.#batch || this.#batch.busy) return;
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => void this.#stopBatch(), this.#idleMs);
-    this.#idleTimer.unref();
+  #send(batch: BatchProcess, name: string, withContent: boolean): Promise<[Answer, Buffer | undefined]> {
+    this.#pool.used(batch);
+    return new Promise((resolve, reject) => {
+      batch.send(name, { withContent, resolve: (answer, data) => resolve([answer, data]), reject });
+    });
   }
 
-  async #stopBatch(): Promise<void> {
+  /** The helper being started, or a new one once the pool has room. */
+  #startedBatch(): Promise<BatchProcess> {
+    this.#starting ??= this.#startBatch().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #startBatch(): Promise<BatchProcess> {
+    await this.#pool.reserve();
+    let batch: BatchProcess;
+    try {
+      if (this.#closed) throw new ObjectReaderClosedError();
+      batch = new BatchProcess(this.gitDir, () => void this.#stopBatch(batch));
+    } catch (error) {
+      this.#pool.unreserve();
+      throw error;
+    }
+    this.#pool.add(batch);
+    const exited = () => {
+      if (this.#batch === batch) this.#batch = undefined;
+      this.#pool.release(batch);
+    };
+    batch.child.once('exit', exited);
+    batch.child.once('error', exited);
+    this.#batch = batch;
+    return batch;
+  }
+
+  /** After each answer: an idle helper arms its quiet-spell timer and may make room for another repository's. */
+  #settled(): void {
     const batch = this.#batch;
+    if (this.#closed || !batch || batch.busy) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => void this.#stopBatch(batch), this.#idleMs);
+    this.#idleTimer.unref();
+    this.#pool.idle(batch);
+  }
+
+  /** Stops `batch` (default: the current one) if it is still this reader's. */
+  async #stopBatch(batch = this.#batch): Promise<void> {
+    if (batch === undefined || batch !== this.#batch) return;
     this.#batch = undefined;
-    if (batch) await batch.stop();
+    await batch.stop();
   }
 }
 
 /** The cat-file child and the in-order parser of its answers. */
-class BatchProcess {
+class BatchProcess implements PooledHelper {
   readonly child: ChildProcess;
+  readonly evict: () => void;
   readonly #queue: Pending[] = [];
   #input: Buffer = Buffer.alloc(0);
   #body: { info: ObjectInfo; data: Buffer; filled: number } | undefined;
   #stderr = '';
-  dead = false;
+  #dead = false;
+  #stopping = false;
 
-  constructor(gitDir: string) {
+  /** `evict` is what the pool calls to make room: the owner stops this helper. */
+  constructor(gitDir: string, evict: () => void) {
+    this.evict = evict;
     this.child = startGit(gitDir, ['cat-file', '--batch-command']);
     this.child.stdout?.on('data', (chunk: Buffer) => this.#onData(chunk));
     this.child.stderr?.setEncoding('utf8');
@@ -256,6 +298,11 @@ class BatchProcess {
     return this.#queue.length > 0;
   }
 
+  /** Whether requests may still be sent: neither exited nor told to stop. */
+  get usable(): boolean {
+    return !this.#dead && !this.#stopping;
+  }
+
   send(name: string, pending: Pending): void {
     this.#queue.push(pending);
     this.child.stdin?.write(`${pending.withContent ? 'contents' : 'info'} ${name}\n`);
@@ -263,6 +310,7 @@ class BatchProcess {
 
   /** Closes stdin so git exits, kills it if it lingers, and waits for the exit. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     this.child.stdin?.end();
     const exited = waitForExit(this.child);
     const timer = setTimeout(() => terminate(this.child), 1000);
@@ -271,7 +319,7 @@ class BatchProcess {
   }
 
   #fail(error: Error): void {
-    this.dead = true;
+    this.#dead = true;
     for (const pending of this.#queue.splice(0)) pending.reject(error);
   }
 

@@ -17,7 +17,7 @@
 import type { BigIntStats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { notFound } from '../common/errors.ts';
+import { isAbsence, notFound } from '../common/errors.ts';
 import type { ObjectReader } from './objects.ts';
 import { isFullObjectId } from './object-id.ts';
 
@@ -116,7 +116,7 @@ export class RefStore {
   async #readLooseRefs(dir: string, observe: (path: string) => Promise<boolean>, values: Map<string, RefValue>): Promise<void> {
     const path = join(this.gitDir, dir);
     if (!(await observe(path))) return;
-    const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
+    const entries = await readdir(path, { withFileTypes: true }).catch(ifAbsent([]));
     for (const entry of entries) {
       const name = `${dir}/${entry.name}`;
       if (entry.isDirectory()) await this.#readLooseRefs(name, observe, values);
@@ -204,7 +204,19 @@ export function parsePackedRefs(text: string): Map<string, string> {
 }
 
 async function statOrUndefined(path: string): Promise<BigIntStats | undefined> {
-  return stat(path, { bigint: true }).catch(() => undefined);
+  return stat(path, { bigint: true }).catch(ifAbsent(undefined));
+}
+
+/**
+ * A rejection handler: `value` for a file that is not there, any other failure rethrown. A
+ * process out of descriptors (EMFILE) must not read as "no refs" or "no repository": that would
+ * answer 404 for a module that exists.
+ */
+function ifAbsent<T>(value: T): (error: unknown) => T {
+  return (error) => {
+    if (isAbsence(error)) return value;
+    throw error;
+  };
 }
 
 function identityOf(stats: BigIntStats | undefined): string {
@@ -212,5 +224,5 @@ function identityOf(stats: BigIntStats | undefined): string {
 }
 
 async function readTextOrEmpty(path: string): Promise<string> {
-  return readFile(path, 'utf8').catch(() => '');
+  return readFile(path, 'utf8').catch(ifAbsent(''));
 }

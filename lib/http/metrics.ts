@@ -10,6 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { liveChildCount, onChildExit } from '../git/children.ts';
 import type { PinStoreHealth } from '../pins/store.ts';
+import type { HelperPool } from '../git/helper-pool.ts';
 import type { Limiter } from '../git/limiter.ts';
 import type { ZipSpoolStats } from '../zip/spool.ts';
 import type { ZipStreamStats } from './zip-streams.ts';
@@ -132,6 +133,8 @@ export interface ExternalCounters {
   readonly zipSpool?: () => ZipSpoolStats;
   /** Zip responses under way and refused (`ZipStreamLimit.stats`). */
   readonly zipStreams?: () => ZipStreamStats;
+  /** The bound on long-lived `cat-file` helpers. */
+  readonly objectReaders: Pick<HelperPool, 'live' | 'maxHelpers' | 'waiting' | 'evictions'>;
 }
 
 /** One finished response, as the metrics count it. */
@@ -215,6 +218,7 @@ export class Metrics {
 }
 
 function renderExternal(external: ExternalCounters): string {
+  const helpers = external.objectReaders;
   return [
     counterValue('git_goproxy_pin_tag_mismatches_total', "Requests that found a served version's tag moved or deleted.", external.tagMismatches()),
     counterValue('git_goproxy_new_pins_refused_total', 'New pins refused with 429 because their client pinned too many versions in a minute.', external.newPinsRefused()),
@@ -222,6 +226,10 @@ function renderExternal(external: ExternalCounters): string {
     counterValue('git_goproxy_project_scans_total', 'Scans of repos completed (start-up, interval, watch, SIGHUP).', external.projectScans()),
     gauge('git_goproxy_project_scan_seconds', 'Duration of the last completed scan of repos.', external.lastScanSeconds()),
     renderPinStore(external.pinStore?.()),
+    gauge('git_goproxy_object_readers', 'Long-lived git cat-file helpers running (one per recently used repository).', helpers.live),
+    gauge('git_goproxy_object_readers_max', 'Most cat-file helpers at once (maxObjectReaders).', helpers.maxHelpers),
+    gauge('git_goproxy_object_readers_waiting', 'Requests waiting for a cat-file helper to go idle.', helpers.waiting),
+    counterValue('git_goproxy_object_reader_evictions_total', 'cat-file helpers stopped to make room for another repository.', helpers.evictions),
   ].join('');
 }
 

@@ -3,7 +3,7 @@
  * their status (the one place an error kind becomes an HTTP status).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ProxyError, type ErrorKind } from '../common/errors.ts';
+import { isResourceExhaustion, ProxyError, unavailable, type ErrorKind } from '../common/errors.ts';
 
 /** Sends a complete body (or only its headers for HEAD). */
 export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: Uint8Array | string): void {
@@ -25,6 +25,7 @@ const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
   'not-found': 404,
   gone: 410,
   busy: 503,
+  unavailable: 503,
   'rate-limited': 429,
   'content-changed': 500,
   'method-not-allowed': 405,
@@ -43,15 +44,20 @@ export function setErrorHeaders(res: ServerResponse, error: ProxyError): void {
 }
 
 /**
- * Answers a failure: a `ProxyError` with the status of its kind and its reason; anything else is a
- * bug, answered with a generic 500 (the details go to the log, never to the client). A response
- * already under way cannot change its status: the connection is aborted so the client sees an
- * error, never a truncated body that looks complete.
+ * Answers a failure: a `ProxyError` with the status of its kind and its reason; the machine out of
+ * processes or descriptors (EMFILE, EAGAIN…) is a 503 with `Retry-After`; anything else is a bug,
+ * answered with a generic 500 (the details go to the log, never to the client). A response already under
+ * way cannot change its status: the connection is aborted so the client sees an error, never a
+ * truncated body that looks complete.
  */
 export function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, log: (error: unknown) => void): void {
   if (res.headersSent) {
     res.destroy(error instanceof Error ? error : undefined);
     return;
+  }
+  if (isResourceExhaustion(error)) {
+    log(error);
+    return sendError(req, res, unavailable('the server is out of processes or file descriptors'), log);
   }
   if (error instanceof ProxyError) {
     setErrorHeaders(res, error);

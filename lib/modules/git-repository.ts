@@ -5,6 +5,7 @@
 import type { CodeHost, HexResolution } from './module-repo.ts';
 import { isAncestor, objectsWithPrefix, Reachability, tagsReachableFrom } from '../git/history.ts';
 import type { Limiter } from '../git/limiter.ts';
+import type { HelperPool } from '../git/helper-pool.ts';
 import { ObjectReader, ObjectTooLargeError } from '../git/objects.ts';
 import { notFound } from '../common/errors.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
@@ -21,11 +22,12 @@ export class GitRepository {
   readonly #reachability: Reachability;
   readonly #limiter: Limiter;
 
-  constructor(gitDir: string, limiter: Limiter) {
+  /** `helpers` bounds the object readers' cat-file processes together with other repositories'. */
+  constructor(gitDir: string, limiter: Limiter, helpers?: HelperPool) {
     this.gitDir = gitDir;
     this.#limiter = limiter;
     this.#reachability = new Reachability(gitDir, { limiter });
-    this.objects = new ObjectReader(gitDir);
+    this.objects = new ObjectReader(gitDir, { pool: helpers });
     this.refs = new RefStore(gitDir, this.objects);
     const objects = this.objects;
     // What a full object id names never changes: commit times and go.mod blobs are kept, so

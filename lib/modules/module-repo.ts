@@ -256,7 +256,10 @@ export class ModuleRepo {
 
     const fromTag = this.#tagToVersion(info.version);
     if (fromTag.canonical) {
-      const resolved = await checkCanonical(fromTag.version).catch(() => undefined);
+      const resolved = await checkCanonical(fromTag.version).catch((error: unknown) => {
+        if (error instanceof ProxyError) return undefined;
+        throw error;
+      });
       if (resolved !== undefined) return resolved;
     }
 

@@ -34,6 +34,7 @@ describe('operator commands with a full server config', () => {
       tokens: [],
       compression: 'fast',
       maxGit: 3,
+      maxObjectReaders: 8,
       zipCacheMiB: 16,
       zipSpoolMiB: 64,
       zipStreamsPerClient: 4,

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
 import { basePathError, stripBasePath } from '../../lib/http/base-path.ts';
 import { runGit } from '../../lib/git/run.ts';
+import { HelperPool } from '../../lib/git/helper-pool.ts';
 import { Limiter } from '../../lib/git/limiter.ts';
 import { acceptsGzip, cacheControl, matchesIfNoneMatch, versionETag } from '../../lib/http/cache.ts';
 import { Logger } from '../../lib/common/log.ts';
@@ -47,7 +48,7 @@ describe('Logger', () => {
 describe('Metrics', () => {
   test('counters, cumulative histogram buckets, git durations by subcommand, limiter gauges', async () => {
     const limiter = new Limiter({ concurrency: 2 });
-    const metrics = new Metrics(limiter, { tagMismatches: () => 3, newPinsRefused: () => 5, projects: () => 12, projectScans: () => 4, lastScanSeconds: () => 0.25 });
+    const metrics = new Metrics(limiter, { tagMismatches: () => 3, newPinsRefused: () => 5, projects: () => 12, projectScans: () => 4, lastScanSeconds: () => 0.25, objectReaders: new HelperPool(7) });
     try {
       metrics.observeRequest({ endpoint: 'zip', status: 200, bytes: 1000, seconds: 0.003 });
       metrics.observeRequest({ endpoint: 'zip', status: 200, bytes: 500, seconds: 0.2 });
@@ -72,6 +73,10 @@ describe('Metrics', () => {
       assert.match(text, /^# TYPE git_goproxy_project_scans_total counter\ngit_goproxy_project_scans_total 4$/m);
       assert.match(text, /^git_goproxy_project_scan_seconds 0.25$/m);
       assert.match(text, /^# TYPE git_goproxy_new_pins_refused_total counter\ngit_goproxy_new_pins_refused_total 5$/m);
+      assert.match(text, /^git_goproxy_object_readers 0$/m);
+      assert.match(text, /^git_goproxy_object_readers_max 7$/m);
+      assert.match(text, /^git_goproxy_object_readers_waiting 0$/m);
+      assert.match(text, /^git_goproxy_object_reader_evictions_total 0$/m);
     } finally {
       metrics.close();
     }
