@@ -4,18 +4,18 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { liveChildCount, waitForExit } from '../../lib/git/children.ts';
 import { HelperPool } from '../../lib/git/helper-pool.ts';
-import { ObjectReader } from '../../lib/git/objects.ts';
+import { ObjectReader, ObjectReaderClosedError } from '../../lib/git/objects.ts';
 import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { removeDir } from '../support/temp.ts';
 
-const REPOSITORIES = 300;
+const REPOSITORIES = 40;
 const BOUND = 4;
 
 let repo: FixtureRepo;
 let commit: string;
 let gitDirs: string[];
 
-// 300 copies of one small repository.
+// 40 copies of one small repository (test/e2e/many-repositories.test.ts goes through 300).
 before(async () => {
   repo = await createTempRepo('helper-pool');
   commit = await repo.commit({ 'a.txt': 'a\n' }, { date: '2024-01-01T00:00:00Z', message: 'one' });
@@ -43,7 +43,7 @@ async function mostChildrenDuring(work: () => Promise<void>): Promise<number> {
   return most;
 }
 
-test('300 repositories read at once, then one by one: at most the bound of cat-file children, every answer right', async () => {
+test('40 repositories read at once, then one by one: at most the bound of cat-file children, every answer right', async () => {
   const pool = new HelperPool(BOUND);
   const readers = gitDirs.map((gitDir) => new ObjectReader(gitDir, { pool }));
   try {
@@ -109,6 +109,21 @@ test('a start that finds every helper busy waits for one to go idle', async () =
     assert.equal(pool.live, 1);
   } finally {
     await Promise.all([busy.close(), waiting.close()]);
+  }
+});
+
+test('a reader closed while it waits for room gives its place back', async () => {
+  const pool = new HelperPool(1);
+  const [holder, closing, next] = gitDirs.slice(0, 3).map((gitDir) => new ObjectReader(gitDir, { pool }));
+  try {
+    await holder.readCommit(commit);
+    const refused = closing.readCommit(commit);
+    await closing.close();
+    await assert.rejects(refused, ObjectReaderClosedError);
+    assert.equal((await next.readCommit(commit))?.oid, commit, 'the place it was given went on');
+    assert.equal(pool.live, 1);
+  } finally {
+    await Promise.all([holder.close(), next.close()]);
   }
 });
 
