@@ -55,9 +55,9 @@ export async function objectsWithPrefix(gitDir: string, hex: string, options?: G
 const MAX_PREFIX_MATCHES = 256;
 
 /**
- * Which commits a repository's own refs reach, for one refs snapshot at a time: a query by hash
- * costs one `git rev-list` the first time in a snapshot and nothing after, and a push (a new
- * snapshot) starts over. At most `maxAnswers` commits are remembered per snapshot.
+ * Which commits a repository's own refs reach, for one set of ref tips at a time: a query by hash
+ * costs one `git rev-list` the first time and nothing after, and a push that moves a ref starts
+ * over. At most `maxAnswers` commits are remembered per set of tips.
  */
 export class Reachability {
   readonly #gitDir: string;
@@ -88,9 +88,15 @@ export class Reachability {
     return answer;
   }
 
+  /**
+   * Takes `refs` as the current snapshot. A fresh read of refs that point where they did (the ref
+   * store rereads recently written ref files) keeps the answers: they depend only on the tips.
+   */
   #startSnapshot(refs: Refs): void {
     this.#refs = refs;
-    this.#tips = new Set([...refs.branches.values(), ...refs.tags.values(), ...(refs.headCommit === undefined ? [] : [refs.headCommit])]);
+    const tips = new Set([...refs.branches.values(), ...refs.tags.values(), ...(refs.headCommit === undefined ? [] : [refs.headCommit])]);
+    if (tips.size === this.#tips.size && [...tips].every((tip) => this.#tips.has(tip))) return;
+    this.#tips = tips;
     this.#answers = new Map();
   }
 }

@@ -75,7 +75,7 @@ test('objectsWithPrefix lists every object sharing a prefix, of any type', async
   await assert.rejects(objectsWithPrefix(repo.gitDir, '--all'), TypeError);
 });
 
-test('Reachability answers from HEAD, branches and tags (not merge requests), once per refs snapshot', async () => {
+test('Reachability answers from HEAD, branches and tags (not merge requests), once per set of tips', async () => {
   const reachability = new Reachability(repo.gitDir);
   const refs = { branches: new Map([['main', tip]]), tags: new Map([['v2.0.0', side]]) };
   const started = startedChildCount();
@@ -87,7 +87,9 @@ test('Reachability answers from HEAD, branches and tags (not merge requests), on
   assert.equal(await reachability.reachable(root, refs), true);
   assert.equal(await reachability.reachable(hidden, refs), false);
   assert.equal(startedChildCount(), asked, 'answers are kept for the snapshot');
-  assert.equal(await reachability.reachable(hidden, { ...refs, headCommit: hidden }), true, 'a detached HEAD counts; a new snapshot asks again');
+  assert.equal(await reachability.reachable(root, { branches: new Map(refs.branches), tags: new Map(refs.tags) }), true);
+  assert.equal(startedChildCount(), asked, 'a fresh read of refs that point where they did keeps the answers');
+  assert.equal(await reachability.reachable(hidden, { ...refs, headCommit: hidden }), true, 'a detached HEAD counts; new tips ask again');
 });
 
 test('Reachability keeps a bounded number of answers and forgets failures', async () => {
