@@ -2,8 +2,9 @@
  * `node --import tsx bench/discovery.ts [--repos=20000]`: what finding repositories costs. Generates
  * that many minimal bare repositories (the `objects/`, `refs/` and `HEAD` discovery looks at) in 200
  * groups, then measures the first scan (time to `ready`), a rescan, the event loop's delay while
- * they run (`monitorEventLoopDelay`: the longest a timer waited, p99), and how long a repository
- * created afterwards takes to be found by the directory watch and by a rescan.
+ * they run (`monitorEventLoopDelay`: the longest a timer waited, p99), how long a repository
+ * created afterwards takes to be found by the directory watch and by a rescan, and a config reload
+ * (`reconfigure`: every project indexed again from the last scan, with new tokens, without the disk).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
   try {
     const repos = join(scratch, 'repos');
     for (let i = 0; i < count; i++) minimalRepo(join(repos, `group${i % GROUPS}`, `repo${i}.git`));
-    const index = new ProjectIndex(resolveOptions({ repos, moduleHost: 'go.bench', rescanInterval: 3600 }));
+    const options = resolveOptions({ repos, moduleHost: 'go.bench', rescanInterval: 3600 });
+    const index = new ProjectIndex(options);
     const first = await measured(() => index.ready);
     index.keepCurrent();
     const rescan = await measured(() => index.rescan());
@@ -60,11 +62,14 @@ async function main(): Promise<void> {
     const watchMs = Math.round(await within(30_000, () => index.byId('group7/pushed') !== undefined, 'the watch found group7/pushed'));
     minimalRepo(join(repos, 'group8/pushed.git'));
     const signalled = await measured(() => index.rescan());
+    const tokens = [{ name: 'ci', sha256: '0'.repeat(64), grants: ['group1/**'] }];
+    const reload = await measured(() => index.reconfigure({ ...options, defaultVisibility: 'private', tokens, projects: [{ path: 'group3/repo3', visibility: 'public' }] }));
     index.close();
     const rows = [
       ['first scan (start-up)', first],
       ['rescan', rescan],
       ['rescan after a push (SIGHUP)', signalled],
+      ['config reload (no disk read)', reload],
     ] as const;
     process.stdout.write(`${index.size} projects (${count} repositories in ${GROUPS} groups), ${new Date().toISOString()}\n\n`);
     process.stdout.write('| scan | ms | CPU ms | event-loop delay max ms | p99 ms |\n|---|---|---|---|---|\n');

@@ -5,10 +5,13 @@
  *     import { createServer } from 'node:http';
  *     import { createHandler } from 'git-goproxy';
  *     createServer(createHandler({ repos: '/srv/git', moduleHost: 'git.example.com' })).listen(8080);
+ *
+ * `handler.reload(options)` applies new options to the running handler: tokens, projects, groups
+ * and visibility take effect for the next request; responses under way go on as they started.
  */
-import type { ProxyOptions } from './cli/config.ts';
-import { resolveOptions } from './cli/config.ts';
-import { TokenStore } from './access/auth.ts';
+import type { ProxyOptions, ReloadOutcome, ResolvedOptions } from './cli/config.ts';
+import { resolveOptions, restartOptionsChanged } from './cli/config.ts';
+import { ConfigError } from './common/errors.ts';
 import type { Handler } from './http/handler.ts';
 import { makeHandler } from './http/handler.ts';
 import { logger } from './common/log.ts';
@@ -16,8 +19,9 @@ import { Metrics } from './http/metrics.ts';
 import { ModuleService } from './access/module-service.ts';
 import { ZipStreamLimit } from './http/zip-streams.ts';
 
-export type { ProxyOptions } from './cli/config.ts';
+export type { ProxyOptions, ReloadOutcome } from './cli/config.ts';
 export type { ProjectConfig } from './access/projects.ts';
+export type { GroupConfig } from './access/groups.ts';
 export type { TokenConfig, Visibility } from './access/auth.ts';
 export type { CompressionLevel } from './git/archive.ts';
 export type { Handler, NextFunction } from './http/handler.ts';
@@ -36,6 +40,16 @@ export interface GoProxyHandler extends Handler {
   readonly ready: Promise<void>;
   /** Scans `repos` again now; resolves when that scan's projects are served (what SIGHUP does). */
   rescan(): Promise<void>;
+  /**
+   * Applies new options without dropping a connection or a download under way: `tokens`,
+   * `projects`, `groups`, `defaultVisibility`, `moduleHost` and `logLevel` are in force, together,
+   * when it resolves (built from the last scan of `repos`, which is not read again). The other
+   * options keep the values the handler was created with and are listed in `restartNeeded` when
+   * they differ. Invalid options (a `ConfigError` naming the key, also when thrown by `options`
+   * given as a function) reject and change nothing. Counted in `/metrics`
+   * (`git_goproxy_config_reloads_total{result="applied"|"rejected"}`).
+   */
+  reload(options: ProxyOptions | (() => ProxyOptions)): Promise<ReloadOutcome>;
 }
 
 /** Creates the handler; throws a `ConfigError` naming the key when an option is invalid. */
@@ -60,7 +74,6 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   });
   const handler = makeHandler({
     service,
-    tokens: new TokenStore(resolved.tokens),
     log: (error) => logger.error('internal error', { error }),
     observer: { logger, metrics },
     basePath: resolved.basePath,
@@ -71,8 +84,27 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     metrics.close();
     await service.close();
   };
+  let logLevel = resolved.logLevel;
+  const reload = async (next: ProxyOptions | (() => ProxyOptions)): Promise<ReloadOutcome> => {
+    let options: ResolvedOptions;
+    let applied: Promise<void>;
+    try {
+      options = resolveOptions(typeof next === 'function' ? next() : next);
+      applied = projects.reconfigure(options);
+    } catch (error) {
+      if (error instanceof ConfigError) metrics.observeReload('rejected');
+      throw error;
+    }
+    await applied;
+    if (options.logLevel !== logLevel) logger.level = options.logLevel ?? 'info';
+    logLevel = options.logLevel;
+    metrics.observeReload('applied');
+    // The fixed options stay as created: compared with those, a change is reported until a restart.
+    return { restartNeeded: restartOptionsChanged(resolved, options) };
+  };
   return Object.defineProperties(handler, {
     close: { value: close },
+    reload: { value: reload },
     projectCount: { get: () => projects.size },
     ready: { value: projects.ready },
     rescan: { value: () => projects.rescan() },

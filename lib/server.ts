@@ -2,7 +2,8 @@
 /**
  * The command line: `node lib/server.js [flags]` runs the proxy; `--help` lists flags and
  * environment variables. A thin layer over `createHandler()`: flags and environment → options →
- * `http.createServer`, and signals for a clean stop.
+ * `http.createServer`, signals for a clean stop, and live reload of the config (SIGHUP, file
+ * changes: lib/cli/reload.ts).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,7 +11,7 @@ import type { ServerConfig } from './cli/config.ts';
 import { ConfigError } from './common/errors.ts';
 import { DEFAULT_LISTEN, DEFAULT_MODULE_HOST, DEFAULT_ZIP_SPOOL_MIB, DEFAULT_ZIP_STREAMS_PER_CLIENT, loadConfigFile, parseListen, proxyOptionsOf } from './cli/config.ts';
 import { createProxyServer } from './http/server.ts';
-import { createHandler, type GoProxyHandler } from './index.ts';
+import { createHandler } from './index.ts';
 import { DEFAULT_RESCAN_INTERVAL_SECONDS } from './access/projects.ts';
 import { isClusterWorker, runPrimary } from './cli/cluster.ts';
 import { logger } from './common/log.ts';
@@ -20,9 +21,12 @@ import { pinsCommand } from './cli/pins-command.ts';
 import { sumCommand } from './cli/sum-command.ts';
 import { DEFAULT_NEW_PINS_PER_MINUTE } from './pins/new-pin-limit.ts';
 import { runTokenCommand } from './cli/token-command.ts';
+import { checkCommand } from './cli/check-command.ts';
+import { watchConfig } from './cli/reload.ts';
 
 const USAGE = `Usage: node lib/server.js [flags]
        node lib/server.js token create|list|revoke …   (access tokens: token --help)
+       node lib/server.js check [flags]                 (validate the config, list what would be served)
 
 Serves Go modules from bare git repositories (GOPROXY protocol and GitLab's Go Proxy API).
 
@@ -47,7 +51,8 @@ Flags (each also read from the environment variable shown):
                                                                      GIT_GOPROXY_MAX_NEW_PINS_PER_MINUTE (default ${DEFAULT_NEW_PINS_PER_MINUTE})
   --help               print this help
 
-Flags override the environment, which overrides the config file.
+Flags override the environment, which overrides the config file. The server reloads the config
+file when it changes, and on SIGHUP (README "Production").
 
 Commands (same flags):
   pins                 list the pinned versions (README "Versions are immutable")
@@ -55,6 +60,7 @@ Commands (same flags):
   pins export          write every pin as JSON lines (the pins.jsonl format) to stdout
   pins import FILE     record the pins of such a file in the configured store; exit 1 on conflicts
   sum MODULE@VERSION…  print the go.sum lines of each version, as the go command writes them
+  check                validate flags and config without serving; print projects, groups and tokens
 `;
 
 /** A flag that sets a config key: the environment variable read when the flag is absent, and whether it is a count. */
@@ -97,11 +103,19 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/** A flag's value: the command line's, else that of the environment variable `env`. */
+type FlagValue = (flag: string, env: string) => string | undefined;
+
 /**
  * Flags, then environment, then config file. Positional arguments are refused unless a
  * `positionals` array is given to collect them (for commands that take operands).
  */
 function readConfig(argv: string[], positionals?: string[]): ServerConfig {
+  return configOf(parseFlags(argv, positionals));
+}
+
+/** Parses the command line (exits on a bad flag, and after printing `--help`). */
+function parseFlags(argv: string[], positionals?: string[]): FlagValue {
   let values: Record<string, string | boolean | undefined>;
   try {
     let operands: string[];
@@ -114,11 +128,15 @@ function readConfig(argv: string[], positionals?: string[]): ServerConfig {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const setting = (flag: string, env: string): string | undefined => {
+  return (flag, env) => {
     const value = values[flag];
     if (typeof value === 'string') return value;
     return process.env[env] === '' ? undefined : process.env[env];
   };
+}
+
+/** Reads the config file and lays the flags and environment over it; throws a `ConfigError`. */
+function configOf(setting: FlagValue): ServerConfig {
   const configFile = setting('config', CONFIG_ENV);
   const config: ServerConfig = configFile === undefined ? {} : loadConfigFile(configFile);
   for (const [flag, { env, key, positiveInteger }] of Object.entries(SETTINGS)) {
@@ -142,16 +160,21 @@ function main(): void {
     runOperator(operator, process.argv.slice(3));
     return;
   }
+  if (process.argv[2] === 'check') {
+    check(process.argv.slice(3));
+    return;
+  }
+  const setting = parseFlags(process.argv.slice(2));
   let config: ServerConfig;
   let handler: ReturnType<typeof createHandler>;
   try {
-    config = readConfig(process.argv.slice(2));
+    config = configOf(setting);
     handler = createHandler(proxyOptionsOf(config));
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
-  const address = parseListen(config.listen ?? DEFAULT_LISTEN) ?? fail(`--listen: must be HOST:PORT, got ${JSON.stringify(config.listen)}`);
+  const address = listenAddress(config);
   const deadlineMs = (config.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_SECONDS) * 1000;
   const announce = (port: number) => announceListening(config, handler.projectCount, address.host, port);
   if ((config.workers ?? 1) > 1 && !isClusterWorker()) {
@@ -170,9 +193,10 @@ function main(): void {
       if (!isClusterWorker()) announce(typeof bound === 'object' && bound !== null ? bound.port : address.port);
     });
   });
-  process.on('SIGHUP', () => rescanOnSignal(handler));
+  const reloader = watchConfig({ file: setting('config', CONFIG_ENV), read: () => configOf(setting), started: config, handler, logger });
   const stop = async (): Promise<void> => {
     stopping = true;
+    reloader.close();
     await gracefulShutdown({ server, close: () => handler.close() }, deadlineMs, logger);
   };
   // A cluster worker stops when the primary says so; the terminal's SIGINT reaches the primary too.
@@ -180,11 +204,21 @@ function main(): void {
   stopOnSignals(stop, logger, isClusterWorker() ? ['SIGTERM'] : ['SIGTERM', 'SIGINT']);
 }
 
-/** SIGHUP: scan --repos now (with --workers, the primary passes the signal to every worker). */
-function rescanOnSignal(handler: GoProxyHandler): void {
-  const started = performance.now();
-  handler.rescan().then(() => {
-    logger.info('rescanned repositories', { signal: 'SIGHUP', pid: process.pid, projects: handler.projectCount, ms: Math.round(performance.now() - started) });
+/** The address to listen on; exits with start-up's one-line error when malformed. */
+function listenAddress(config: ServerConfig): { host: string; port: number } {
+  return parseListen(config.listen ?? DEFAULT_LISTEN) ?? fail(`--listen: must be HOST:PORT, got ${JSON.stringify(config.listen)}`);
+}
+
+/** `check [flags]`: start-up's validation without serving, then what would be served (lib/cli/check-command.ts). */
+function check(argv: string[]): void {
+  const report = async (): Promise<void> => {
+    const config = readConfig(argv);
+    listenAddress(config);
+    await checkCommand(config, (text) => process.stdout.write(text));
+  };
+  report().catch((error: unknown) => {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
   });
 }
 

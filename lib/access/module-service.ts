@@ -252,8 +252,10 @@ export class ModuleService {
         return owner;
       case 'project':
         return this.projects.byId(scope.id)?.fullPath === owner.fullPath ? owner : undefined;
-      case 'group':
-        return this.#inGroup(owner, scope.id) ? owner : undefined;
+      case 'group': {
+        const group = this.projects.groupPath(scope.id);
+        return group !== undefined && owner.fullPath.startsWith(`${group}/`) ? owner : undefined;
+      }
     }
   }
 
@@ -268,10 +270,6 @@ export class ModuleService {
   /** The project that owns an import path, as the instance-wide endpoint finds it, when the caller may read it (go-get pages). */
   projectForImport(importPath: string, caller: Caller): Project | undefined {
     return this.#readableOwner({ kind: 'instance' }, importPath, caller);
-  }
-
-  #inGroup(project: Project, groupId: string): boolean {
-    return project.fullPath.startsWith(`${groupId}/`);
   }
 
   #repository(project: Project): GitRepository {

@@ -9,12 +9,18 @@
  * run in the background (asynchronous, a directory per event-loop turn) and the new index is swapped
  * in when one completes: the first at construction (`ready`), then every `rescanInterval` seconds,
  * on `rescan()` (SIGHUP), and shortly after a watched group directory changes (`keepCurrent`).
+ *
+ * The index is also the access config in force: the tokens and the numeric group ids live in the
+ * same snapshot as the projects. A config reload (`reconfigure`) builds a new snapshot from the last
+ * scan's repositories, without reading the disk, and swaps it in with one assignment, so no request
+ * sees new projects with old tokens or the reverse.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Visibility } from './auth.ts';
+import { TokenStore, type TokenConfig, type Visibility } from './auth.ts';
+import { groupIdsOf, groupPathOf, type GroupConfig, type GroupIds } from './groups.ts';
 import { ConfigError } from '../common/errors.ts';
 import { logger } from '../common/log.ts';
 import { checkModulePath } from '../modules/module-path.ts';
@@ -35,12 +41,19 @@ export interface ProjectConfig {
   repo?: string;
 }
 
-/** What the index is built from. */
-export interface ProjectIndexOptions {
-  readonly repos: string;
+/** What a config reload replaces, all at once: which paths name which project, and who may read it. */
+export interface AccessSettings {
   readonly moduleHost: string;
   readonly projects: readonly ProjectConfig[];
   readonly defaultVisibility: Visibility;
+  readonly tokens: readonly TokenConfig[];
+  /** Numeric ids of groups (`/api/v4/groups/:id`). */
+  readonly groups: readonly GroupConfig[];
+}
+
+/** What the index is built from. */
+export interface ProjectIndexOptions extends AccessSettings {
+  readonly repos: string;
   /** Seconds between two background rescans (`keepCurrent`). */
   readonly rescanInterval: number;
 }
@@ -71,22 +84,28 @@ const MAX_WATCHED_DIRECTORIES = 1_000;
 /** Projects indexed (module paths validated) per event-loop turn while a scan's index is built. */
 const BUILD_BATCH = 500;
 
-/** The lookups of one scan, replaced as a whole when the next completes. */
+/** The lookups of one scan under one config, replaced as a whole when a scan or a reload completes. */
 interface Snapshot {
   readonly byModulePath: ReadonlyMap<string, Project>;
   readonly byFullPath: ReadonlyMap<string, Project>;
   readonly byId: ReadonlyMap<number, Project>;
   /** Every project in full-path order, sorted once per scan (pages list them on every request). */
   readonly sorted: readonly Project[];
+  readonly tokens: TokenStore;
+  readonly groupIds: GroupIds;
 }
-
-const EMPTY: Snapshot = { byModulePath: new Map(), byFullPath: new Map(), byId: new Map(), sorted: [] };
 
 export class ProjectIndex {
   readonly #options: ProjectIndexOptions;
   readonly #source: ProjectSource;
   readonly #stop = new AbortController();
-  #snapshot = EMPTY;
+  #snapshot: Snapshot;
+  /** The config the next snapshot is built with: the last one given to `reconfigure`. */
+  #settings: AccessSettings;
+  /** The repositories the last scan found (full path → git dir), in full-path order. */
+  #discovered: ReadonlyMap<string, string> = new Map();
+  /** The build of a snapshot under way (`#install`), which later calls share. */
+  #installing: Promise<void> | undefined;
   #running: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
   #scans = 0;
@@ -102,11 +121,10 @@ export class ProjectIndex {
 
   /** Starts the first scan; throws a `ConfigError` when a configured vanity module path is invalid. */
   constructor(options: ProjectIndexOptions, source: ProjectSource = new DetectedLayout(options.repos)) {
-    for (const config of options.projects) {
-      const reason = config.modulePath === undefined ? undefined : checkModulePath(config.modulePath);
-      if (reason !== undefined) throw new ConfigError(`projects: ${config.path}: modulePath`, reason);
-    }
+    checkVanityPaths(options);
     this.#options = options;
+    this.#settings = options;
+    this.#snapshot = { byModulePath: new Map(), byFullPath: new Map(), byId: new Map(), sorted: [], ...accessOf(options) };
     this.#source = source;
     this.ready = this.rescan().then(() => {
       this.#ready = true;
@@ -135,6 +153,16 @@ export class ProjectIndex {
   /** All projects, in full-path order. */
   all(): readonly Project[] {
     return this.#snapshot.sorted;
+  }
+
+  /** The tokens in force: turns a request's credentials into a `Caller` (swapped with the projects). */
+  get tokens(): TokenStore {
+    return this.#snapshot.tokens;
+  }
+
+  /** The group path a group id names (as in `/api/v4/groups/:id`): a path as it is, a number by the config's `groups`; undefined when unknown. */
+  groupPath(id: string): string | undefined {
+    return groupPathOf(id, this.#snapshot.groupIds);
   }
 
   /** A project by numeric id or full path (as in `/api/v4/projects/:id`). */
@@ -207,6 +235,18 @@ export class ProjectIndex {
     if (this.#ready) void this.#watch(this.#directories);
   }
 
+  /**
+   * Takes a reloaded config: resolves once the last scan's repositories are indexed under it and
+   * it is in force, with its tokens and group ids, from one synchronous swap (a later call or scan
+   * that completes first makes this one's result part of its own). Throws a `ConfigError`, changing
+   * nothing, when a vanity module path is invalid.
+   */
+  reconfigure(settings: AccessSettings): Promise<void> {
+    checkVanityPaths(settings);
+    this.#settings = settings;
+    return this.#install();
+  }
+
   /** Stops scanning, the interval and every watch. */
   close(): void {
     this.#stop.abort();
@@ -220,12 +260,11 @@ export class ProjectIndex {
     const started = performance.now();
     try {
       const discovery = await this.#source.scan(this.#stop.signal);
-      const snapshot = await this.#build(discovery.repositories);
-      this.#stop.signal.throwIfAborted();
-      this.#snapshot = snapshot;
+      this.#discovered = new Map([...discovery.repositories].sort(([a], [b]) => (a < b ? -1 : 1)));
+      await this.#install();
       this.#scans++;
       this.#lastScanSeconds = (performance.now() - started) / 1000;
-      logger.debug('repositories scanned', { layout: this.#source.layout, projects: snapshot.byFullPath.size, ms: Math.round(this.#lastScanSeconds * 1000) });
+      logger.debug('repositories scanned', { layout: this.#source.layout, projects: this.size, ms: Math.round(this.#lastScanSeconds * 1000) });
       this.#directories = discovery.directories;
       await this.#watch(discovery.directories);
     } catch (error) {
@@ -234,14 +273,42 @@ export class ProjectIndex {
     }
   }
 
+  /**
+   * Builds the snapshot of the last scan's repositories under the latest settings and swaps it in.
+   * Calls during a build share it; a build whose inputs changed while it ran (a scan completed, a
+   * reload arrived) starts over, so what is swapped in is always built from the current inputs.
+   */
+  #install(): Promise<void> {
+    this.#installing ??= this.#buildCurrent();
+    return this.#installing;
+  }
+
+  async #buildCurrent(): Promise<void> {
+    try {
+      for (;;) {
+        const discovered = this.#discovered;
+        const settings = this.#settings;
+        const snapshot = await this.#build(discovered, settings);
+        this.#stop.signal.throwIfAborted();
+        if (discovered === this.#discovered && settings === this.#settings) {
+          this.#snapshot = snapshot;
+          return;
+        }
+      }
+    } finally {
+      // In the same turn as the swap: a call after it starts a new build.
+      this.#installing = undefined;
+    }
+  }
+
   /** The lookups for a scan's repositories plus the configured projects elsewhere, a batch per event-loop turn. */
-  async #build(discovered: ReadonlyMap<string, string>): Promise<Snapshot> {
-    const configured = new Map(this.#options.projects.map((p) => [p.path, p]));
+  async #build(discovered: ReadonlyMap<string, string>, settings: AccessSettings): Promise<Snapshot> {
+    const configured = new Map(settings.projects.map((p) => [p.path, p]));
     const byModulePath = new Map<string, Project>();
     const byFullPath = new Map<string, Project>();
     const byId = new Map<number, Project>();
     const add = (fullPath: string, gitDir: string, config: ProjectConfig | undefined) => {
-      const project = this.#makeProject(fullPath, gitDir, config);
+      const project = makeProject(settings, fullPath, gitDir, config);
       if (project === undefined) return;
       byFullPath.set(project.fullPath, project);
       byModulePath.set(project.modulePath, project);
@@ -252,24 +319,12 @@ export class ProjectIndex {
       if (++count % BUILD_BATCH === 0) await nextTurn();
       add(fullPath, gitDir, configured.get(fullPath));
     }
-    for (const config of this.#options.projects) {
+    for (const config of settings.projects) {
       if (config.repo !== undefined) add(config.path, config.repo, config);
     }
+    // In order but for the few configured projects outside `repos`: a merge of two runs, not a full sort.
     const sorted = [...byFullPath.values()].sort((a, b) => (a.fullPath < b.fullPath ? -1 : 1));
-    return { byModulePath, byFullPath, byId, sorted };
-  }
-
-  /** A discovered directory name that cannot be a module path is skipped (configured ones were checked at construction). */
-  #makeProject(fullPath: string, gitDir: string, config: ProjectConfig | undefined): Project | undefined {
-    const modulePath = config?.modulePath ?? `${this.#options.moduleHost}/${fullPath}`;
-    if (config?.modulePath === undefined && checkModulePath(modulePath) !== undefined) return undefined;
-    return {
-      fullPath,
-      id: config?.id,
-      modulePath,
-      visibility: config?.visibility ?? this.#options.defaultVisibility,
-      gitDir,
-    };
+    return { byModulePath, byFullPath, byId, sorted, ...accessOf(settings) };
   }
 
   /** Watches the scan's directories (up to the bound) and stops watching those it no longer found. */
@@ -300,6 +355,32 @@ export class ProjectIndex {
     }, WATCH_DEBOUNCE_MS);
     this.#debounce.unref();
   }
+}
+
+/** Throws a `ConfigError` naming the first configured vanity module path that is invalid. */
+function checkVanityPaths(settings: AccessSettings): void {
+  for (const config of settings.projects) {
+    const reason = config.modulePath === undefined ? undefined : checkModulePath(config.modulePath);
+    if (reason !== undefined) throw new ConfigError(`projects: ${config.path}: modulePath`, reason);
+  }
+}
+
+/** The tokens and group ids of a config, as the snapshot holds them. */
+function accessOf(settings: AccessSettings): Pick<Snapshot, 'tokens' | 'groupIds'> {
+  return { tokens: new TokenStore(settings.tokens), groupIds: groupIdsOf(settings.groups) };
+}
+
+/** A discovered directory name that cannot be a module path is skipped (configured ones were checked by `checkVanityPaths`). */
+function makeProject(settings: AccessSettings, fullPath: string, gitDir: string, config: ProjectConfig | undefined): Project | undefined {
+  const modulePath = config?.modulePath ?? `${settings.moduleHost}/${fullPath}`;
+  if (config?.modulePath === undefined && checkModulePath(modulePath) !== undefined) return undefined;
+  return {
+    fullPath,
+    id: config?.id,
+    modulePath,
+    visibility: config?.visibility ?? settings.defaultVisibility,
+    gitDir,
+  };
 }
 
 /** A watch of one directory's entries (names starting with `.` ignored), or undefined where it cannot be watched. */

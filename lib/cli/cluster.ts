@@ -3,7 +3,8 @@
  * machines with more cores than one event loop can use. The primary serves nothing itself: it
  * starts the workers (each runs the same command line and reads the same config), restarts one
  * that dies, and on SIGTERM/SIGINT passes SIGTERM on and waits for each worker's graceful
- * shutdown; SIGHUP (rescan the repositories) is passed on to every listening worker. Workers share
+ * shutdown; SIGHUP (reload the config, rescan the repositories: reload.ts) is passed on to every
+ * listening worker, and each worker watches the config file itself. Workers share
  * nothing but the repositories on disk (and the pins file, whose appends are atomic lines), which
  * is what makes them interchangeable.
  */
@@ -53,7 +54,7 @@ export function runPrimary(workers: number, shutdownTimeoutMs: number, logger: L
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  // SIGHUP asks for a rescan of --repos: every worker keeps its own index. A worker that does not
+  // SIGHUP asks for a config reload and a rescan of --repos: every worker keeps its own index. A worker that does not
   // listen yet is still in its first scan (and may not handle the signal yet).
   process.on('SIGHUP', () => {
     for (const worker of listening) worker.process.kill('SIGHUP');

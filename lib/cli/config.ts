@@ -7,8 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve, dirname, isAbsolute } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { parseExpiry, type TokenConfig, type Visibility } from '../access/auth.ts';
 import { DEFAULT_RESCAN_INTERVAL_SECONDS, MAX_RESCAN_INTERVAL_SECONDS, type ProjectConfig } from '../access/projects.ts';
+import type { GroupConfig } from '../access/groups.ts';
 import { projectPathError } from '../access/project-source.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { ConfigError } from '../common/errors.ts';
@@ -27,6 +29,8 @@ export interface ProxyOptions {
   moduleHost?: string;
   /** Per-project settings. */
   projects?: ProjectConfig[];
+  /** Numeric ids of groups, for `/api/v4/groups/:id/-/packages/go` (GitLab's group ids). */
+  groups?: GroupConfig[];
   /**
    * Visibility of projects without one in their config entry. Default `local`: a server started
    * on a public address shows nothing to other machines until told to.
@@ -88,6 +92,7 @@ export interface ResolvedOptions extends ServiceOptions {
   repos: string;
   moduleHost: string;
   projects: ProjectConfig[];
+  groups: GroupConfig[];
   defaultVisibility: Visibility;
   tokens: TokenConfig[];
   compression: CompressionLevel;
@@ -118,6 +123,32 @@ export function proxyOptionsOf(config: ServerConfig): ProxyOptions {
   return options;
 }
 
+/**
+ * The options a reload applies while requests are served: who may read what (tokens, projects,
+ * groups, visibility), the module paths, and the log level. The others are fixed for the life of a
+ * handler (processes, caches, directories and timers are built from them).
+ */
+export const LIVE_OPTIONS: readonly string[] = ['tokens', 'projects', 'groups', 'defaultVisibility', 'moduleHost', 'logLevel'];
+
+/** What a reload did: the settings that changed but apply only after a restart (empty when none). */
+export interface ReloadOutcome {
+  readonly restartNeeded: readonly string[];
+}
+
+/** The options of `createHandler()` that differ between `before` and `after` and that only a new handler applies. */
+export function restartOptionsChanged(before: ResolvedOptions, after: ResolvedOptions): string[] {
+  return changedKeys(Object.keys(PROXY_KEYS).filter((key) => !LIVE_OPTIONS.includes(key)), before, after);
+}
+
+/** The server-only settings of the config file (`listen`, `workers`, the timeouts) that differ: the CLI applies them at start-up only. */
+export function serverSettingsChanged(before: ServerConfig, after: ServerConfig): string[] {
+  return changedKeys(Object.keys(SERVER_KEYS).filter((key) => !Object.hasOwn(PROXY_KEYS, key)), before, after);
+}
+
+function changedKeys(keys: readonly string[], before: object, after: object): string[] {
+  return keys.filter((key) => !isDeepStrictEqual((before as Record<string, unknown>)[key], (after as Record<string, unknown>)[key]));
+}
+
 /** Fills in defaults and validates options given in code (the same rules as the config file). */
 export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
   validateProxyOptions(options as Record<string, unknown>, PROXY_KEYS);
@@ -125,6 +156,7 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     repos: resolve(options.repos ?? './repos'),
     moduleHost: options.moduleHost ?? DEFAULT_MODULE_HOST,
     projects: options.projects ?? [],
+    groups: options.groups ?? [],
     defaultVisibility: options.defaultVisibility ?? 'local',
     tokens: options.tokens ?? [],
     compression: options.compression ?? 'default',
@@ -254,10 +286,16 @@ const PROJECT_KEYS: Record<string, Check> = {
   repo: absolutePath,
 };
 
+const GROUP_KEYS: Record<string, Check> = {
+  path: projectPath,
+  id: positiveInteger,
+};
+
 const PROXY_KEYS: Record<string, Check> = {
   repos: string,
   moduleHost: string,
   projects: arrayOf(objectOf(PROJECT_KEYS, ['path'])),
+  groups: arrayOf(objectOf(GROUP_KEYS, ['path', 'id'])),
   defaultVisibility: oneOf('public', 'private', 'local'),
   tokens: arrayOf(objectOf(TOKEN_KEYS, ['name', 'sha256', 'grants'])),
   compression: oneOf('store', 'fast', 'default'),
@@ -297,16 +335,19 @@ function validateProxyOptions(options: Record<string, unknown>, keys: Record<str
     if (check === undefined) throw new ConfigError(name, 'unknown key');
     if (value !== undefined) check(value, name);
   }
-  const ids = new Set<number>();
-  for (const [i, project] of ((options.projects ?? []) as ProjectConfig[]).entries()) {
-    if (project.id === undefined) continue;
-    if (ids.has(project.id)) throw new ConfigError(`projects[${i}].id`, `duplicate id ${project.id}`);
-    ids.add(project.id);
-  }
-  const names = new Set<string>();
-  for (const [i, token] of ((options.tokens ?? []) as TokenConfig[]).entries()) {
-    if (names.has(token.name)) throw new ConfigError(`tokens[${i}].name`, `duplicate name ${JSON.stringify(token.name)}`);
-    names.add(token.name);
+  refuseDuplicates('projects', 'id', (options.projects ?? []) as ProjectConfig[]);
+  refuseDuplicates('groups', 'id', (options.groups ?? []) as GroupConfig[]);
+  refuseDuplicates('tokens', 'name', (options.tokens ?? []) as TokenConfig[]);
+}
+
+/** Throws naming the first entry whose `field` repeats an earlier entry's (entries without it are skipped). */
+function refuseDuplicates<T>(list: string, field: keyof T & string, entries: readonly T[]): void {
+  const seen = new Set<unknown>();
+  for (const [i, entry] of entries.entries()) {
+    const value = entry[field];
+    if (value === undefined) continue;
+    if (seen.has(value)) throw new ConfigError(`${list}[${i}].${field}`, `duplicate ${field} ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+    seen.add(value);
   }
 }
 

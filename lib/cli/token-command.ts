@@ -5,7 +5,7 @@
  * shows names, grants and expiry (never a secret, which the file does not hold); `revoke` removes a
  * token by name. The file is rewritten atomically (a temp file renamed over it, same permissions;
  * a new file is created readable by its owner only) with every other key kept as it was. A running
- * server reads tokens at start-up: restart it to apply a change.
+ * server on the same file sees the rename and applies the change within a second (reload.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ export const TOKEN_USAGE = `Usage: node lib/server.js token <command> [--config 
 GLOB is a project path glob: group/app, group/* (projects directly in group), group/** (all below).
 DATE is 2025-12-31 (expires at the start of that day, UTC) or 2025-12-31T18:00:00Z.
 The config file is --config FILE or GIT_GOPROXY_CONFIG; create makes it if it does not exist.
-Restart the server to apply a change.
+A running server on the same config file applies a change within a second.
 `;
 
 /** Prefix of generated secrets, so that secret scanners and people can tell what one is. */
@@ -98,13 +98,18 @@ function createToken(file: string, wanted: { name?: string; grants: string[]; ex
 
 function listTokens(file: string, extra: string[], io: CommandIo): number {
   noExtraArguments(extra);
-  const rows = tokensOf(readConfigObject(file)).map((token) => {
+  io.out(tokenTable(tokensOf(readConfigObject(file)), io.now()));
+  return 0;
+}
+
+/** Names, grants and expiry of `tokens` as a table (never a hash); `now` marks the expired ones. */
+export function tokenTable(tokens: readonly TokenConfig[], now: number): string {
+  const rows = tokens.map((token) => {
     const expiresAt = token.expires === undefined ? undefined : parseExpiry(token.expires);
-    const state = expiresAt !== undefined && io.now() >= expiresAt ? ' (expired)' : '';
+    const state = expiresAt !== undefined && now >= expiresAt ? ' (expired)' : '';
     return [token.name, token.grants.join(','), `${token.expires ?? 'never'}${state}`];
   });
-  io.out(formatTable([['NAME', 'GRANTS', 'EXPIRES'], ...rows]));
-  return 0;
+  return formatTable([['NAME', 'GRANTS', 'EXPIRES'], ...rows]);
 }
 
 function revokeToken(file: string, args: string[], io: CommandIo): number {
@@ -116,7 +121,7 @@ function revokeToken(file: string, args: string[], io: CommandIo): number {
   const kept = tokens.filter((token) => token.name !== name);
   if (kept.length === tokens.length) throw new UsageError(`revoke: no token named ${JSON.stringify(name)} in ${file}`);
   writeConfigObject(file, { ...config, tokens: kept });
-  io.err(`git-goproxy token: revoked ${JSON.stringify(name)}; restart the server to apply\n`);
+  io.err(`git-goproxy token: revoked ${JSON.stringify(name)}; a running server on ${file} refuses it within a second\n`);
   return 0;
 }
 
@@ -147,7 +152,8 @@ function isArgsError(error: unknown): boolean {
   return error instanceof TypeError && typeof (error as NodeJS.ErrnoException).code === 'string' && (error as NodeJS.ErrnoException).code!.startsWith('ERR_PARSE_ARGS');
 }
 
-function formatTable(rows: readonly string[][]): string {
+/** Rows as columns two spaces apart, the first row the header. */
+export function formatTable(rows: readonly string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ')).join('\n') + '\n';
 }

@@ -28,9 +28,8 @@ export type NextFunction = (error?: unknown) => void;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => void;
 
 export interface HandlerContext {
+  /** The modules, and (`service.projects.tokens`) the credentials in force, swapped with the projects by a reload. */
   readonly service: ModuleService;
-  /** Turns a request's credentials into the caller whose access rules apply. */
-  readonly tokens: TokenStore;
   readonly log: (error: unknown) => void;
   /** Access log and metrics. */
   readonly observer: RequestObserver;
@@ -66,7 +65,7 @@ async function handle(
   // Answers that name projects wait for the first scan of repos (start-up); the others do not.
   if ((route.kind === 'module' || route.kind === 'page' || goGet !== undefined) && !projects.isReady) await projects.ready;
   if (goGet !== undefined) {
-    const page = goGetPage(context.service, callerOf(context.tokens, req), req, goGet.path);
+    const page = goGetPage(context.service, callerOf(context.service.projects.tokens, req), req, goGet.path);
     observed.facts.endpoint = 'go-get';
     if (page !== undefined || next === undefined) res.setHeader('Cache-Control', GO_GET_CACHE_CONTROL);
     if (page !== undefined) return sendBody(req, res, 200, 'text/html; charset=utf-8', page);
@@ -82,7 +81,7 @@ async function handle(
     case 'module':
       return answerModule(context, route, req, res, observed.facts);
     case 'page':
-      return answerPage(context, route.page, () => callerOf(context.tokens, req), req, res);
+      return answerPage(context, route.page, () => callerOf(context.service.projects.tokens, req), req, res);
     case 'health':
       return sendText(req, res, 200, 'ok');
     case 'ready': {
@@ -112,7 +111,7 @@ function callerOf(tokens: TokenStore, req: IncomingMessage): Caller {
 }
 
 async function answerModule(context: HandlerContext, route: ModuleRoute, req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
-  const caller = callerOf(context.tokens, req);
+  const caller = callerOf(context.service.projects.tokens, req);
   facts.token = caller.tokenName;
   facts.module = route.modulePath;
   facts.version = route.version === '' ? undefined : route.version;

@@ -1,8 +1,8 @@
 /**
  * `/metrics` in the Prometheus text exposition format (version 0.0.4): requests by endpoint and
  * status, bytes sent, request and git durations as histograms, git processes running and queued,
- * HTTP cache hits (conditional requests answered 304), tags found moved from their pins, and new
- * pins refused to a client that made too many.
+ * HTTP cache hits (conditional requests answered 304), tags found moved from their pins, new
+ * pins refused to a client that made too many, and config reloads applied or refused.
  *
  * Counters live in the process that serves the request: with `--workers N` each worker keeps its
  * own, and Prometheus sums the series of all scraped targets.
@@ -154,6 +154,7 @@ export class Metrics {
   readonly #bytes = new Counter('git_goproxy_response_bytes_total', 'Response body bytes sent, by endpoint.');
   readonly #cacheHits = new Counter('git_goproxy_cache_hits_total', 'Conditional requests answered 304 Not Modified, by endpoint.');
   readonly #durations = new Histogram('git_goproxy_request_duration_seconds', 'Time from request to the end of the response, by endpoint (zip: the whole stream).', DURATION_BUCKETS);
+  readonly #reloads = new Counter('git_goproxy_config_reloads_total', 'Config reloads, by result: applied, or rejected (the previous config kept serving).');
   readonly #gitDurations = new Histogram('git_goproxy_git_duration_seconds', 'Run time of git child processes, by git subcommand.', DURATION_BUCKETS);
   readonly #stopObservingGit: () => void;
 
@@ -172,6 +173,11 @@ export class Metrics {
     this.#durations.observe({ endpoint }, observation.seconds);
   }
 
+  /** Counts a config reload. */
+  observeReload(result: 'applied' | 'rejected'): void {
+    this.#reloads.add({ result });
+  }
+
   /** The exposition text. */
   render(): string {
     return [
@@ -180,6 +186,7 @@ export class Metrics {
       this.#cacheHits.render(),
       this.#durations.render(),
       this.#gitDurations.render(),
+      this.#reloads.render(),
       gauge('git_goproxy_git_slots', 'git commands allowed to run at once (maxGit).', this.#limiter.concurrency),
       gauge('git_goproxy_git_running', 'git commands holding a slot of the limiter.', this.#limiter.running),
       gauge('git_goproxy_git_queued', 'git commands waiting for a slot of the limiter.', this.#limiter.queued),

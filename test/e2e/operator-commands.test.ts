@@ -30,6 +30,7 @@ describe('operator commands with a full server config', () => {
       repos: 'repos',
       moduleHost: HOST,
       projects: [{ path: 'group/app', id: 7, visibility: 'private' }],
+      groups: [{ path: 'group', id: 3 }],
       defaultVisibility: 'private',
       tokens: [],
       compression: 'fast',

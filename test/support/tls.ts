@@ -2,9 +2,13 @@
  * A throw-away certificate authority and a server certificate for 127.0.0.1, made with `openssl`,
  * so that end-to-end tests can serve the proxy over HTTPS: the go command sends .netrc credentials
  * only to https URLs (Go 1.19 `cmd/go/internal/auth/auth.go`). The go client trusts the CA through `SSL_CERT_FILE`.
+ * `startTlsFront` puts HTTPS in front of a plain-HTTP server (the command line serves HTTP only).
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -38,4 +42,32 @@ async function writeExtensions(dir: string): Promise<string> {
   const path = join(dir, 'server.ext');
   await writeFile(path, 'subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n');
   return path;
+}
+
+/** An HTTPS listener on 127.0.0.1 that passes every request on to `target` (`http://host:port`) as it is. */
+export interface TlsFront {
+  /** `https://127.0.0.1:PORT` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startTlsFront(target: string, certificates: TestCertificates): Promise<TlsFront> {
+  const server = createServer(certificates, (req, res) => {
+    const forwarded = request(`${target}${req.url ?? '/'}`, { method: req.method, headers: req.headers, agent: false }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forwarded.on('error', () => res.destroy());
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
