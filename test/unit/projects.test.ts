@@ -2,7 +2,8 @@
  * The project index and its sources: which repositories below `repos` are projects and under which
  * names (a directory tree, Gitea's `<owner>/<repo>.git`, GitLab's hashed storage), what the config
  * adds, and discovery off the request path: lookups never scan, scans run in the background and are
- * swapped in whole (rescan, interval, directory watch), and a large scan yields the event loop.
+ * swapped in whole (rescan, interval, directory watch), and a large scan yields the event loop; a
+ * config reload swaps projects, tokens and group ids in together, from the last scan.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -17,6 +18,7 @@ import { makeTempDir, removeDir } from '../support/temp.ts';
 import { DirectoryTree, type ProjectSource } from '../../lib/access/project-source.ts';
 import { gitConfigValue, GitLabHashedStorage } from '../../lib/access/gitlab-hashed.ts';
 import { ConfigError } from '../../lib/common/errors.ts';
+import { hashToken } from '../../lib/access/auth.ts';
 import { logger } from '../../lib/common/log.ts';
 import { within } from '../support/wait.ts';
 
@@ -307,4 +309,145 @@ test('nested: each project inside another project\'s module path, with every out
   const pairs = nestedIndex.nested().map(({ outer, inner }) => `${outer.fullPath} > ${inner.fullPath}`);
   assert.deepEqual(pairs.sort(), ['corp > corp/internal', 'corp > corp/internal/deep', 'corp > other/x', 'corp/internal > corp/internal/deep']);
   assert.deepEqual(index.nested(), []);
+});
+
+describe('a config reload (reconfigure)', () => {
+  const secret = 'ggp_reload';
+  const caller = (headers: Record<string, string>) => ({ headers, remoteAddress: '10.0.0.1' });
+
+  /** An index of `dir`, and the options it was made with (to reload with changes). */
+  function reloadable(dir: string) {
+    const options = resolveOptions({ repos: dir, moduleHost: 'git.example.com' });
+    const own = new ProjectIndex(options);
+    indexes.push(own);
+    return { own, options };
+  }
+
+  /** A source over the directory tree whose scans wait for `release()` once `hold()` was called, and that counts them. */
+  function gatedSource(dir: string) {
+    const tree = new DirectoryTree(dir);
+    let gate: Promise<void> | undefined;
+    let release = () => {};
+    const source = {
+      scans: 0,
+      hold: () => {
+        gate = new Promise((resolve) => (release = resolve));
+      },
+      release: () => release(),
+      layout: 'gated',
+      scan: async (signal: AbortSignal) => {
+        source.scans++;
+        const found = await tree.scan(signal);
+        await gate;
+        return found;
+      },
+    };
+    return source;
+  }
+
+  test('applies projects, visibility, tokens and group ids together from the last scan, without scanning', async () => {
+    const source = gatedSource(repos);
+    const options = resolveOptions({ repos, moduleHost: 'git.example.com' });
+    const own = new ProjectIndex(options, source);
+    indexes.push(own);
+    await own.ready;
+    assert.equal(own.tokens.authenticate(caller({ 'private-token': secret })).caller.tokenName, undefined);
+    assert.equal(own.groupPath('12'), undefined);
+    const before = own.all();
+
+    await own.reconfigure({
+      ...options,
+      moduleHost: 'go.example.org',
+      defaultVisibility: 'public',
+      projects: [{ path: 'group/plain', id: 3, visibility: 'private' }],
+      tokens: [{ name: 'ci', sha256: hashToken(secret), grants: ['group/**'] }],
+      groups: [{ path: 'group/sub', id: 12 }],
+    });
+    assert.equal(source.scans, 1, 'the disk is not read again');
+    assert.deepEqual(own.all().map((p) => p.fullPath), before.map((p) => p.fullPath));
+    assert.equal(own.byId('3')?.visibility, 'private');
+    assert.equal(own.byId('group/sub/name')?.visibility, 'public');
+    assert.equal(own.forModule('go.example.org/group/sub/name')?.project.fullPath, 'group/sub/name');
+    assert.equal(own.forModule('git.example.com/group/sub/name'), undefined);
+    assert.equal(own.tokens.authenticate(caller({ 'private-token': secret })).caller.tokenName, 'ci');
+    assert.equal(own.groupPath('12'), 'group/sub');
+    assert.equal(own.groupPath('13'), undefined);
+    assert.equal(own.groupPath('group'), 'group', 'a path is a path');
+  });
+
+  test('an invalid vanity path is refused and changes nothing', async () => {
+    const { own, options } = reloadable(repos);
+    await own.ready;
+    const before = own.all();
+    assert.throws(() => own.reconfigure({ ...options, defaultVisibility: 'public', projects: [{ path: 'group/plain', modulePath: 'no dot/x' }] }), (e: unknown) => e instanceof ConfigError && /group\/plain: modulePath/.test(e.message));
+    assert.equal(own.all(), before);
+  });
+
+  test('a scan under way when a reload arrives does not bring back the old config, and the reload keeps what the scan found', async () => {
+    const dir = join(root, 'reload-during-scan');
+    minimalRepo(join(dir, 'a/one.git'));
+    const source = gatedSource(dir);
+    const options = resolveOptions({ repos: dir, moduleHost: 'git.example.com' });
+    const own = new ProjectIndex(options, source);
+    indexes.push(own);
+    await own.ready;
+    source.hold();
+    minimalRepo(join(dir, 'a/two.git'));
+    const scanning = own.rescan();
+    await within(5000, () => source.scans === 2, 'the second scan started');
+    await own.reconfigure({ ...options, defaultVisibility: 'public' });
+    assert.deepEqual(own.all().map((p) => `${p.fullPath} ${p.visibility}`), ['a/one public'], 'applied at once, from the last completed scan');
+    source.release();
+    await scanning;
+    assert.deepEqual(own.all().map((p) => `${p.fullPath} ${p.visibility}`), ['a/one public', 'a/two public']);
+  });
+
+  test('reloads in a row: the last one is in force when each resolves', async () => {
+    const { own, options } = reloadable(repos);
+    await own.ready;
+    const first = own.reconfigure({ ...options, defaultVisibility: 'public' });
+    const second = own.reconfigure({ ...options, defaultVisibility: 'private' });
+    await first;
+    assert.equal(own.byId('group/plain')?.visibility, 'private');
+    await second;
+    assert.equal(own.byId('group/plain')?.visibility, 'private');
+  });
+
+  test('a reload before the first scan completes is what the first scan is indexed with', async () => {
+    const { own, options } = reloadable(repos);
+    const reloaded = own.reconfigure({ ...options, defaultVisibility: 'public' });
+    await own.ready;
+    await reloaded;
+    assert.equal(own.byId('group/plain')?.visibility, 'public');
+  });
+
+  test('a reload of 2,000 projects gives the event loop back while it indexes them', async () => {
+    const many = join(root, 'many-reload');
+    for (let i = 0; i < 2000; i++) minimalRepo(join(many, `group${i % 20}`, `repo${i}.git`));
+    const { own, options } = reloadable(many);
+    await own.ready;
+    let turns = 0;
+    let reloading = true;
+    const count = async () => {
+      while (reloading) {
+        turns++;
+        await nextTurn();
+      }
+    };
+    const counting = count();
+    await own.reconfigure({ ...options, defaultVisibility: 'public' });
+    reloading = false;
+    await counting;
+    assert.equal(own.byId('group3/repo3')?.visibility, 'public');
+    // 500 projects per turn: a synchronous rebuild would allow one turn.
+    assert.ok(turns >= 4, `only ${turns} event-loop turns during the reload`);
+  });
+
+  test('a reload after close rejects and changes nothing', async () => {
+    const { own, options } = reloadable(repos);
+    await own.ready;
+    own.close();
+    await assert.rejects(own.reconfigure({ ...options, defaultVisibility: 'public' }));
+    assert.equal(own.byId('group/plain')?.visibility, 'local');
+  });
 });
