@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadConfigFile, parseListen, resolveOptions } from '../../lib/cli/config.ts';
+import { loadConfigFile, parseListen, resolveOptions, restartOptionsChanged, serverSettingsChanged } from '../../lib/cli/config.ts';
 import { ConfigError } from '../../lib/common/errors.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
@@ -80,6 +80,26 @@ test('tokens and visibility: the safe default, and one-line errors', () => {
   rejectsWith(token({ expires: '2030-02-30' }), /tokens\[0\]\.expires: must be a date/);
   rejectsWith(JSON.stringify({ tokens: [{ name: 'ci', grants: [] }] }), /tokens\[0\]\.sha256: is required/);
   rejectsWith(JSON.stringify({ tokens: [{ name: 'ci', sha256, grants: [] }, { name: 'ci', sha256, grants: [] }] }), /tokens\[1\]\.name: duplicate name "ci"/);
+});
+
+test('groups: numeric ids for group paths, unique, one-line errors', () => {
+  assert.deepEqual(resolveOptions().groups, []);
+  assert.deepEqual(resolveOptions({ groups: [{ path: 'acme/platform', id: 12 }] }).groups, [{ path: 'acme/platform', id: 12 }]);
+  rejectsWith('{"groups": [{"path": "acme"}]}', /^config: groups\[0\]\.id: is required$/);
+  rejectsWith('{"groups": [{"path": "acme", "id": 0}]}', /groups\[0\]\.id: must be a positive integer/);
+  rejectsWith('{"groups": [{"path": "../acme", "id": 1}]}', /groups\[0\]\.path/);
+  rejectsWith('{"groups": [{"path": "a", "id": 1, "name": "A"}]}', /groups\[0\]\.name: unknown key/);
+  rejectsWith('{"groups": [{"path": "a", "id": 1}, {"path": "b", "id": 1}]}', /^config: groups\[1\]\.id: duplicate id 1$/);
+});
+
+test('what a reload cannot apply: the options of a new handler, and the server-only settings', () => {
+  const before = resolveOptions({ repos: '/srv/git' });
+  const live = resolveOptions({ repos: '/srv/git', tokens: [{ name: 'ci', sha256: 'a'.repeat(64), grants: ['**'] }], groups: [{ path: 'g', id: 1 }], defaultVisibility: 'public', moduleHost: 'x.example', logLevel: 'warn', projects: [{ path: 'a' }] });
+  assert.deepEqual(restartOptionsChanged(before, live), []);
+  const fixed = resolveOptions({ repos: '/elsewhere', dataDir: '/data', maxGit: 2, basePath: '/goproxy' });
+  assert.deepEqual(restartOptionsChanged(before, fixed), ['repos', 'maxGit', 'dataDir', 'basePath']);
+  assert.deepEqual(serverSettingsChanged({ listen: '127.0.0.1:1', maxGit: 1 }, { listen: '127.0.0.1:2', workers: 2, maxGit: 2 }), ['listen', 'workers']);
+  assert.deepEqual(serverSettingsChanged({ idleTimeout: 5 }, { idleTimeout: 5 }), []);
 });
 
 test('parseListen', () => {
