@@ -59,18 +59,10 @@ async function answer(url: string, module: string, headers: Record<string, strin
   return { status: response.status, headers: all, body: (await response.text()).replaceAll(module, 'MODULE').replaceAll(module.slice(HOST.length + 1), 'PATH') };
 }
 
-/** A go-get page request for `path` with the module host as `Host` (fetch cannot set one). */
-function goGetPage(proxyUrl: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const { port } = new URL(proxyUrl);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: `${path}?go-get=1`, headers: { host: HOST, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** A go-get page request for `path` with the module host as `Host` (fetch cannot set one): its status and body. */
+async function goGetPage(proxyUrl: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const { status, body } = await rawGet(`${proxyUrl}${path}?go-get=1`, { host: HOST, ...headers });
+  return { status, body: body.toString() };
 }
 
 /** Every endpoint and page that names a module: each must answer for `module` as for a module that does not exist. */

@@ -39,6 +39,29 @@ function minimalRepo(path: string): string {
   return path;
 }
 
+/** 2,000 minimal repositories in 20 groups below `root/<name>`. */
+function manyRepos(name: string): string {
+  const dir = join(root, name);
+  for (let i = 0; i < 2000; i++) minimalRepo(join(dir, `group${i % 20}`, `repo${i}.git`));
+  return dir;
+}
+
+/** How many event-loop turns went by while `work` ran. */
+async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let working = true;
+  const counting = (async () => {
+    while (working) {
+      turns++;
+      await nextTurn();
+    }
+  })();
+  await work();
+  working = false;
+  await counting;
+  return turns;
+}
+
 const indexes: ProjectIndex[] = [];
 after(() => indexes.forEach((index) => index.close()));
 
@@ -218,22 +241,10 @@ describe('discovery off the request path', () => {
   });
 
   test('a scan of 2,000 repositories gives the event loop back all along', async () => {
-    const many = join(root, 'many');
-    for (let i = 0; i < 2000; i++) minimalRepo(join(many, `group${i % 20}`, `repo${i}.git`));
-    let turns = 0;
-    let scanning = true;
-    const count = async () => {
-      while (scanning) {
-        turns++;
-        await nextTurn();
-      }
-    };
-    const own = indexOf({ repos: many });
-    const counting = count();
-    await own.ready;
-    scanning = false;
-    await counting;
-    assert.equal(own.size, 2000);
+    const many = manyRepos('many');
+    let own: ProjectIndex | undefined;
+    const turns = await turnsDuring(() => (own = indexOf({ repos: many })).ready);
+    assert.equal(own?.size, 2000);
     // Each directory is read after an await: a synchronous walk would allow one or two turns.
     assert.ok(turns >= 500, `only ${turns} event-loop turns during the scan`);
   });
@@ -422,22 +433,9 @@ describe('a config reload (reconfigure)', () => {
   });
 
   test('a reload of 2,000 projects gives the event loop back while it indexes them', async () => {
-    const many = join(root, 'many-reload');
-    for (let i = 0; i < 2000; i++) minimalRepo(join(many, `group${i % 20}`, `repo${i}.git`));
-    const { own, options } = reloadable(many);
+    const { own, options } = reloadable(manyRepos('many-reload'));
     await own.ready;
-    let turns = 0;
-    let reloading = true;
-    const count = async () => {
-      while (reloading) {
-        turns++;
-        await nextTurn();
-      }
-    };
-    const counting = count();
-    await own.reconfigure({ ...options, defaultVisibility: 'public' });
-    reloading = false;
-    await counting;
+    const turns = await turnsDuring(() => own.reconfigure({ ...options, defaultVisibility: 'public' }));
     assert.equal(own.byId('group3/repo3')?.visibility, 'public');
     // 500 projects per turn: a synchronous rebuild would allow one turn.
     assert.ok(turns >= 4, `only ${turns} event-loop turns during the reload`);
