@@ -26,9 +26,11 @@ export async function catalog(service: ModuleService, request: PageRequest): Pro
   const readable = service.projects.all().filter((project) => mayRead(request.caller, project));
   const start = after === null ? 0 : readable.findIndex((project) => project.fullPath >= decodeToken(after));
   const shown = start < 0 ? [] : readable.slice(start, start + size);
+  // Every project looked up now, in the index the list came from: a rescan or reload while the page is
+  // made cannot take a listed project away from under it (it would be a 404 for the whole page).
+  const targets = shown.map((project) => service.module({ kind: 'project', id: project.fullPath }, project.modulePath, request.caller));
   const modules = [];
-  for (const project of shown) {
-    const target = service.module({ kind: 'project', id: project.fullPath }, project.modulePath, request.caller);
+  for (const target of targets) {
     for (const found of await repositoryModules(service, target, request.caller)) {
       modules.push(...found.versions.map((version) => ({ module: found.modulePath, version })));
     }
