@@ -17,6 +17,7 @@ import { makeHandler } from './http/handler.ts';
 import { logger } from './common/log.ts';
 import { Metrics } from './http/metrics.ts';
 import { ModuleService } from './access/module-service.ts';
+import type { ProjectIndex } from './access/projects.ts';
 import { ZipStreamLimit } from './http/zip-streams.ts';
 
 export type { ProxyOptions, ReloadOutcome } from './cli/config.ts';
@@ -84,8 +85,22 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     metrics.close();
     await service.close();
   };
-  let logLevel = resolved.logLevel;
-  const reload = async (next: ProxyOptions | (() => ProxyOptions)): Promise<ReloadOutcome> => {
+  return Object.defineProperties(handler, {
+    close: { value: close },
+    reload: { value: reloader(resolved, projects, metrics) },
+    projectCount: { get: () => projects.size },
+    ready: { value: projects.ready },
+    rescan: { value: () => projects.rescan() },
+  }) as GoProxyHandler;
+}
+
+/**
+ * `handler.reload` of a handler made with `created`: puts the live options in force in the project
+ * index (projects, tokens, group ids together) and the log level; counts each call in `metrics`.
+ */
+function reloader(created: ResolvedOptions, projects: ProjectIndex, metrics: Metrics): GoProxyHandler['reload'] {
+  let logLevel = created.logLevel;
+  return async (next) => {
     let options: ResolvedOptions;
     let applied: Promise<void>;
     try {
@@ -100,13 +115,6 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     logLevel = options.logLevel;
     metrics.observeReload('applied');
     // The fixed options stay as created: compared with those, a change is reported until a restart.
-    return { restartNeeded: restartOptionsChanged(resolved, options) };
+    return { restartNeeded: restartOptionsChanged(created, options) };
   };
-  return Object.defineProperties(handler, {
-    close: { value: close },
-    reload: { value: reload },
-    projectCount: { get: () => projects.size },
-    ready: { value: projects.ready },
-    rescan: { value: () => projects.rescan() },
-  }) as GoProxyHandler;
 }
