@@ -22,6 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PINS_FILE, pinLine } from '../lib/pins/file-store.ts';
+import { startCliServer } from '../test/support/cli-server.ts';
 import { makeTempDir, removeDir } from '../test/support/temp.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { generateManyVersions, generateMonorepo, minimalRepo, nestedModuleDir } from './scale-repos.ts';
@@ -158,34 +159,15 @@ interface ServerProcess {
   readonly pid: number;
   /** From spawn to listening (the first scan of repositories and the pin record done). */
   readonly startMs: number;
-  stop(): Promise<void>;
+  stop(): Promise<unknown>;
 }
 
 async function startServer(scratch: string, name: string, repos: string, dataDir = join(scratch, `data-${name}`)): Promise<ServerProcess> {
   const config = join(scratch, `config-${name}.json`);
   writeFileSync(config, JSON.stringify({ repos, moduleHost: HOST, defaultVisibility: 'public', dataDir, logLevel: 'warn' }));
   const started = performance.now();
-  const child = spawn(process.execPath, [join(PROJECT, 'lib', 'server.js'), '--listen', '127.0.0.1:0', '--config', config], { cwd: PROJECT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const done = exited(child, 'server').catch(() => undefined);
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /GOPROXY=(\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.once('close', (code) => reject(new Error(`server exited with ${code} before listening: ${output}`)));
-  });
-  const startMs = performance.now() - started;
-  return {
-    url,
-    pid: child.pid!,
-    startMs,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await done;
-    },
-  };
+  const server = await startCliServer(['--config', config], 'compiled');
+  return { url: server.url, pid: server.child.pid!, startMs: performance.now() - started, stop: () => server.stop() };
 }
 
 /** VmRSS (now) or VmHWM (peak) of a process, in MB. */
