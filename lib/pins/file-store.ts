@@ -56,7 +56,7 @@ const PLAIN_LINE = new RegExp(
 );
 
 /** Most bytes of the record read into memory at once at start-up. */
-const READ_CHUNK = 16 << 20;
+const READ_CHUNK = 4 << 20;
 
 /** Receives one-line warnings about the record. */
 export type PinWarning = (message: string) => void;

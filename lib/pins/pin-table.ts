@@ -1,81 +1,177 @@
 /**
- * The file pin store's pins in memory, compact: a million pins in about 200 MB instead of a
- * gigabyte of objects and strings.
+ * The file pin store's pins in memory, compact: a million pins in about 170 MB (150 bytes each)
+ * instead of a gigabyte of objects and strings.
  *
- * Pins are grouped by (project, module), so those two strings are kept once per module, not once per
- * pin. What a pin says beyond its version — commit, time and two `h1:` hashes — goes into a fixed-size
- * binary record in large shared buffers: the commit's bytes, the time as seconds, the hashes' 32
- * bytes each. A pin whose fields would not come back byte for byte from that form (a hash with
- * non-canonical base64, an impossible date) is kept as it is, as an object.
+ * Each pin is a fixed-size binary record in large shared buffers: the commit's bytes, the time as
+ * seconds, the hashes' 32 bytes each, the number of its (project, module) — those two strings are
+ * kept once per module — and where its version's bytes are in a buffer of versions. An
+ * open-addressing hash table of record numbers (an `Int32Array`) finds a pin by module and version;
+ * no JavaScript object or string is kept per pin. A pin whose fields would not come back byte for
+ * byte from that form (a hash with non-canonical base64, an impossible date, a version that is not
+ * short ASCII) is kept as it is, as an object.
  */
 import type { Pin } from './store.ts';
 
-/** Record layout: flags, commit (20 or 32 bytes), time (float64 seconds), mod hash, zip hash. */
+/** Record layout: flags, commit (20 or 32 bytes), time (float64 seconds), mod hash, zip hash, module number, version's place. */
 const FLAGS = 0;
 const COMMIT = 1;
 const TIME = COMMIT + 32;
 const MOD = TIME + 8;
 const ZIP = MOD + 32;
-const RECORD_BYTES = ZIP + 32;
+const MODULE = ZIP + 32;
+const VERSION_AT = MODULE + 4;
+const VERSION_LENGTH = VERSION_AT + 4;
+const RECORD_BYTES = VERSION_LENGTH + 1;
 const SHA256_COMMIT = 1;
 const HAS_ZIP = 2;
-/** Records per buffer: a buffer is about 6.6 MB; growing never copies what is there. */
+/** Records per buffer: a buffer is about 7.5 MB; growing never copies what is there. */
 const RECORDS_PER_CHUNK = 1 << 16;
+const MAX_VERSION_BYTES = 255;
+const VERSION_CHUNK_BYTES = 1 << 20;
+const EMPTY = -1;
 const H1 = 'h1:';
 
-/** The pins of one project's module: each version's record number, or the pin itself when it is not compact. */
-interface ModulePins {
+interface ModuleName {
   readonly project: string;
   readonly module: string;
-  readonly versions: Map<string, number | Pin>;
+  readonly id: number;
 }
 
 export class PinTable {
-  /** Project → module → its pins. */
-  readonly #modules = new Map<string, Map<string, ModulePins>>();
+  /** Module key → its number; and by number. */
+  readonly #moduleIds = new Map<string, ModuleName>();
+  readonly #moduleNames: ModuleName[] = [];
   readonly #chunks: Buffer[] = [];
   #records = 0;
-  #size = 0;
+  /** Records replaced by a pin kept as an object. */
+  #unused = 0;
+  /** Versions' bytes, back to back in buffers of `VERSION_CHUNK_BYTES` (a version never spans two). */
+  readonly #versionChunks: Buffer[] = [];
+  /** Where the next version's bytes go (an offset over all version buffers). */
+  #versionBytes = 0;
+  /** Slot → record number, or `EMPTY`; its size a power of two, at most half full. */
+  #slots = new Int32Array(1 << 10).fill(EMPTY);
+  /** Pins that are not compact, by `pinKey`. */
+  readonly #others = new Map<string, Pin>();
 
   /** Number of pins. */
   get size(): number {
-    return this.#size;
+    return this.#records - this.#unused + this.#others.size;
   }
 
   get(project: string, module: string, version: string): Pin | undefined {
-    const entry = this.#modules.get(project)?.get(module)?.versions.get(version);
-    if (entry === undefined || typeof entry === 'object') return entry;
-    return this.#decode(project, module, version, entry);
+    const other = this.#others.size === 0 ? undefined : this.#others.get(pinKey(project, module, version));
+    if (other !== undefined) return other;
+    const name = this.#moduleIds.get(moduleKey(project, module));
+    if (name === undefined) return undefined;
+    const record = this.#find(name.id, version);
+    return record === undefined ? undefined : this.#decode(record);
   }
 
   /** Adds `pin`, or replaces the pin of its version. */
   set(pin: Pin): void {
-    let modules = this.#modules.get(pin.project);
-    if (modules === undefined) this.#modules.set(pin.project, (modules = new Map()));
-    let pins = modules.get(pin.module);
-    if (pins === undefined) modules.set(pin.module, (pins = { project: pin.project, module: pin.module, versions: new Map() }));
-    const existing = pins.versions.get(pin.version);
-    if (existing === undefined) this.#size++;
-    const record = typeof existing === 'number' ? existing : this.#records;
-    if (this.#encode(pin, record)) {
-      if (record === this.#records) this.#records++;
-      pins.versions.set(pin.version, record);
-    } else {
-      pins.versions.set(pin.version, { ...pin });
+    const key = pinKey(pin.project, pin.module, pin.version);
+    const kept = this.#others.size > 0 && this.#others.has(key);
+    const name = this.#moduleName(pin.project, pin.module);
+    const existing = kept ? undefined : this.#find(name.id, pin.version);
+    if (existing !== undefined && this.#encode(pin, name.id, existing)) return;
+    const record = this.#records;
+    if (existing === undefined && !kept && isShortAscii(pin.version) && this.#encode(pin, name.id, record)) {
+      this.#records++;
+      this.#insert(record, slotHash(name.id, pin.version));
+      return;
     }
+    // Not compact: kept as is; a compact record of the same version is no longer found.
+    if (existing !== undefined) {
+      this.#writeVersion(existing, '');
+      this.#unused++;
+    }
+    this.#others.set(key, { ...pin });
   }
 
   /** Every pin, in no particular order. */
   *values(): Generator<Pin> {
-    for (const modules of this.#modules.values()) {
-      for (const { project, module, versions } of modules.values()) {
-        for (const [version, entry] of versions) yield typeof entry === 'object' ? entry : this.#decode(project, module, version, entry);
-      }
+    for (let record = 0; record < this.#records; record++) if (this.#versionLength(record) > 0) yield this.#decode(record);
+    yield* this.#others.values();
+  }
+
+  #moduleName(project: string, module: string): ModuleName {
+    const key = moduleKey(project, module);
+    let name = this.#moduleIds.get(key);
+    if (name === undefined) {
+      name = { project, module, id: this.#moduleNames.length };
+      this.#moduleIds.set(key, name);
+      this.#moduleNames.push(name);
+    }
+    return name;
+  }
+
+  /** The record of `version` of module `id`, or undefined. */
+  #find(id: number, version: string): number | undefined {
+    const mask = this.#slots.length - 1;
+    for (let slot = slotHash(id, version) & mask; ; slot = (slot + 1) & mask) {
+      const record = this.#slots[slot]!;
+      if (record === EMPTY) return undefined;
+      const [chunk, at] = this.#slot(record);
+      if (chunk.readUInt32LE(at + MODULE) === id && this.#versionIs(chunk[at + VERSION_LENGTH]!, chunk.readUInt32LE(at + VERSION_AT), version)) return record;
     }
   }
 
-  /** Writes `pin` as record `record` (growing the table when it is a new one); false when it does not round-trip. */
-  #encode(pin: Pin, record: number): boolean {
+  /** Puts new record `record` (the last) into the hash table, doubling it first when it would be over half full. */
+  #insert(record: number, hash: number): void {
+    if (2 * (record + 1) > this.#slots.length) this.#grow(record);
+    const mask = this.#slots.length - 1;
+    let slot = hash & mask;
+    while (this.#slots[slot] !== EMPTY) slot = (slot + 1) & mask;
+    this.#slots[slot] = record;
+  }
+
+  /** Doubles the hash table, re-placing the records before `end`. */
+  #grow(end: number): void {
+    this.#slots = new Int32Array(this.#slots.length * 2).fill(EMPTY);
+    const mask = this.#slots.length - 1;
+    for (let record = 0; record < end; record++) {
+      const [chunk, at] = this.#slot(record);
+      const version = this.#readVersion(chunk.readUInt32LE(at + VERSION_AT), chunk[at + VERSION_LENGTH]!);
+      let slot = slotHash(chunk.readUInt32LE(at + MODULE), version) & mask;
+      while (this.#slots[slot] !== EMPTY) slot = (slot + 1) & mask;
+      this.#slots[slot] = record;
+    }
+  }
+
+  #versionIs(length: number, offset: number, version: string): boolean {
+    if (length !== version.length) return false;
+    const bytes = this.#versionChunks[Math.floor(offset / VERSION_CHUNK_BYTES)]!;
+    const start = offset % VERSION_CHUNK_BYTES;
+    for (let i = 0; i < length; i++) if (bytes[start + i] !== version.charCodeAt(i)) return false;
+    return true;
+  }
+
+  #readVersion(offset: number, length: number): string {
+    const start = offset % VERSION_CHUNK_BYTES;
+    return this.#versionChunks[Math.floor(offset / VERSION_CHUNK_BYTES)]!.toString('latin1', start, start + length);
+  }
+
+  #versionLength(record: number): number {
+    const [chunk, at] = this.#slot(record);
+    return chunk[at + VERSION_LENGTH]!;
+  }
+
+  /** Points record `record` at a copy of `version`'s bytes ('' marks a record no longer used). */
+  #writeVersion(record: number, version: string): void {
+    const [chunk, at] = this.#slot(record);
+    const room = VERSION_CHUNK_BYTES - (this.#versionBytes % VERSION_CHUNK_BYTES);
+    if (version.length > room) this.#versionBytes += room;
+    const index = Math.floor(this.#versionBytes / VERSION_CHUNK_BYTES);
+    if (index === this.#versionChunks.length) this.#versionChunks.push(Buffer.alloc(VERSION_CHUNK_BYTES));
+    this.#versionChunks[index]!.write(version, this.#versionBytes % VERSION_CHUNK_BYTES, 'latin1');
+    chunk.writeUInt32LE(this.#versionBytes, at + VERSION_AT);
+    chunk[at + VERSION_LENGTH] = version.length;
+    this.#versionBytes += version.length;
+  }
+
+  /** Writes `pin` as record `record` (a new one when it is `#records`); false when it does not round-trip. */
+  #encode(pin: Pin, moduleId: number, record: number): boolean {
     const seconds = Date.parse(pin.time) / 1000;
     const fits = isHexId(pin.commit) && timeText(seconds) === pin.time && isCanonicalHash(pin.mod) && (pin.zip === undefined || isCanonicalHash(pin.zip));
     if (!fits) return false;
@@ -85,12 +181,16 @@ export class PinTable {
     chunk.writeDoubleLE(seconds, at + TIME);
     chunk.write(pin.mod.slice(H1.length), at + MOD, 'base64');
     if (pin.zip !== undefined) chunk.write(pin.zip.slice(H1.length), at + ZIP, 'base64');
+    chunk.writeUInt32LE(moduleId, at + MODULE);
+    if (record === this.#records) this.#writeVersion(record, pin.version);
     return true;
   }
 
-  #decode(project: string, module: string, version: string, record: number): Pin {
+  #decode(record: number): Pin {
     const [chunk, at] = this.#slot(record);
     const flags = chunk[at + FLAGS]!;
+    const { project, module } = this.#moduleNames[chunk.readUInt32LE(at + MODULE)]!;
+    const version = this.#readVersion(chunk.readUInt32LE(at + VERSION_AT), chunk[at + VERSION_LENGTH]!);
     const commit = chunk.toString('hex', at + COMMIT, at + COMMIT + (flags & SHA256_COMMIT ? 32 : 20));
     const time = timeText(chunk.readDoubleLE(at + TIME));
     const mod = H1 + chunk.toString('base64', at + MOD, at + MOD + 32);
@@ -105,8 +205,25 @@ export class PinTable {
   }
 }
 
+/** JSON keys, so no project, module or version text can make two keys meet. */
+function moduleKey(project: string, module: string): string {
+  return JSON.stringify([project, module]);
+}
+
+function pinKey(project: string, module: string, version: string): string {
+  return JSON.stringify([project, module, version]);
+}
+
+/** FNV-1a of a module number and a version. */
+function slotHash(moduleId: number, version: string): number {
+  let hash = Math.imul(2166136261 ^ moduleId, 16777619);
+  for (let i = 0; i < version.length; i++) hash = Math.imul(hash ^ version.charCodeAt(i), 16777619);
+  return hash >>> 1;
+}
+
 const HEX_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const H1_HASH = /^h1:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+const SHORT_ASCII = new RegExp(`^[\\x21-\\x7e]{1,${MAX_VERSION_BYTES}}$`);
 
 /** A full object id in lower-case hex: its bytes give it back. */
 function isHexId(commit: string): boolean {
@@ -116,6 +233,11 @@ function isHexId(commit: string): boolean {
 /** An `h1:` hash of 32 bytes in canonical base64 (the last digit's unused bits zero): its bytes give it back. */
 function isCanonicalHash(hash: string): boolean {
   return H1_HASH.test(hash);
+}
+
+/** A version whose bytes are its characters and whose length fits a byte. */
+function isShortAscii(version: string): boolean {
+  return SHORT_ASCII.test(version);
 }
 
 /** Seconds since the epoch as `.info` writes a time: RFC 3339 in UTC, whole seconds. */
