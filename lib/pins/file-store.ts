@@ -35,7 +35,7 @@ import { promisify } from 'node:util';
 import { ConfigError } from '../common/errors.ts';
 import { isPseudoVersion } from '../modules/pseudo.ts';
 import * as semver from '../modules/semver.ts';
-import { PinTable } from './pin-table.ts';
+import { copyOf, PinTable } from './pin-table.ts';
 import { agrees, assertPin, assertPinFields, PinConflictError, UNOWNED, type Pin, type PinStore } from './store.ts';
 
 /** The record file's name inside the data directory. */
@@ -259,7 +259,7 @@ export class FilePinStore implements PinStore {
     const key = moduleKey(pin.project, pin.module);
     let index = this.#listed.get(key);
     if (index === undefined) this.#listed.set(key, (index = { sorted: [], added: [] }));
-    index.added.push(pin.version);
+    index.added.push(copyOf(pin.version));
   }
 
   /** Adds a line to the batch that is written next; lines that arrive during a write share the next one. */
@@ -344,16 +344,8 @@ function plainLine(text: string): Pin | undefined {
   const match = PLAIN_LINE.exec(text);
   if (match === null) return undefined;
   const [, module, version, project, commit, time, mod, zip] = match as unknown as string[];
-  const pin = { module: copyOf(module), version: copyOf(version), project: copyOf(project), commit, time, mod } as Pin;
+  const pin = { module, version, project, commit, time, mod } as Pin;
   return zip === undefined ? pin : { ...pin, zip };
-}
-
-/**
- * A string of its own with the text of `part`. V8 makes a match's groups views into the matched
- * text: a kept version string would keep its whole line in memory.
- */
-function copyOf(part: string): string {
-  return Buffer.from(part, 'utf8').toString('utf8');
 }
 
 function tryParse(text: string): (Omit<Pin, 'project'> & { project?: string }) | undefined {

@@ -41,6 +41,7 @@ export class PinTable {
   /** Module key → its number; and by number. */
   readonly #moduleIds = new Map<string, ModuleName>();
   readonly #moduleNames: ModuleName[] = [];
+  #lastModule: ModuleName | undefined;
   readonly #chunks: Buffer[] = [];
   #records = 0;
   /** Records replaced by a pin kept as an object. */
@@ -62,7 +63,7 @@ export class PinTable {
   get(project: string, module: string, version: string): Pin | undefined {
     const other = this.#others.size === 0 ? undefined : this.#others.get(pinKey(project, module, version));
     if (other !== undefined) return other;
-    const name = this.#moduleIds.get(moduleKey(project, module));
+    const name = this.#moduleOf(project, module);
     if (name === undefined) return undefined;
     const record = this.#find(name.id, version);
     return record === undefined ? undefined : this.#decode(record);
@@ -70,9 +71,8 @@ export class PinTable {
 
   /** Adds `pin`, or replaces the pin of its version. */
   set(pin: Pin): void {
-    const key = pinKey(pin.project, pin.module, pin.version);
-    const kept = this.#others.size > 0 && this.#others.has(key);
-    const name = this.#moduleName(pin.project, pin.module);
+    const kept = this.#others.size > 0 && this.#others.has(pinKey(pin.project, pin.module, pin.version));
+    const name = this.#moduleOf(pin.project, pin.module) ?? this.#addModule(pin.project, pin.module);
     const existing = kept ? undefined : this.#find(name.id, pin.version);
     if (existing !== undefined && this.#encode(pin, name.id, existing)) return;
     const record = this.#records;
@@ -86,7 +86,7 @@ export class PinTable {
       this.#writeVersion(existing, '');
       this.#unused++;
     }
-    this.#others.set(key, { ...pin });
+    this.#others.set(pinKey(pin.project, pin.module, pin.version), { ...pin });
   }
 
   /** Every pin, in no particular order. */
@@ -95,14 +95,20 @@ export class PinTable {
     yield* this.#others.values();
   }
 
-  #moduleName(project: string, module: string): ModuleName {
-    const key = moduleKey(project, module);
-    let name = this.#moduleIds.get(key);
-    if (name === undefined) {
-      name = { project, module, id: this.#moduleNames.length };
-      this.#moduleIds.set(key, name);
-      this.#moduleNames.push(name);
-    }
+  /** The module's name and number, if it has pins; the last one asked for is at hand (a load asks twice per pin). */
+  #moduleOf(project: string, module: string): ModuleName | undefined {
+    const last = this.#lastModule;
+    if (last !== undefined && last.project === project && last.module === module) return last;
+    const name = this.#moduleIds.get(moduleKey(project, module));
+    if (name !== undefined) this.#lastModule = name;
+    return name;
+  }
+
+  #addModule(project: string, module: string): ModuleName {
+    const name = { project: copyOf(project), module: copyOf(module), id: this.#moduleNames.length };
+    this.#moduleIds.set(moduleKey(project, module), name);
+    this.#moduleNames.push(name);
+    this.#lastModule = name;
     return name;
   }
 
@@ -203,6 +209,14 @@ export class PinTable {
     while (this.#chunks.length <= index) this.#chunks.push(Buffer.alloc(RECORDS_PER_CHUNK * RECORD_BYTES));
     return [this.#chunks[index]!, (record % RECORDS_PER_CHUNK) * RECORD_BYTES];
   }
+}
+
+/**
+ * A string of its own with the text of `part`. V8 makes a regular expression's groups and slices
+ * views into the text they came from: a kept module path would keep its whole record line in memory.
+ */
+export function copyOf(part: string): string {
+  return Buffer.from(part, 'utf8').toString('utf8');
 }
 
 /** JSON keys, so no project, module or version text can make two keys meet. */
