@@ -178,8 +178,8 @@ export class PinTable {
 
   /** Writes `pin` as record `record` (a new one when it is `#records`); false when it does not round-trip. */
   #encode(pin: Pin, moduleId: number, record: number): boolean {
-    const seconds = Date.parse(pin.time) / 1000;
-    const fits = isHexId(pin.commit) && timeText(seconds) === pin.time && isCanonicalHash(pin.mod) && (pin.zip === undefined || isCanonicalHash(pin.zip));
+    const seconds = secondsOf(pin.time);
+    const fits = seconds !== undefined && isHexId(pin.commit) && isCanonicalHash(pin.mod) && (pin.zip === undefined || isCanonicalHash(pin.zip));
     if (!fits) return false;
     const [chunk, at] = this.#slot(record);
     chunk[at + FLAGS] = (pin.commit.length === 64 ? SHA256_COMMIT : 0) | (pin.zip === undefined ? 0 : HAS_ZIP);
@@ -252,6 +252,22 @@ function isCanonicalHash(hash: string): boolean {
 /** A version whose bytes are its characters and whose length fits a byte. */
 function isShortAscii(version: string): boolean {
   return SHORT_ASCII.test(version);
+}
+
+const INFO_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * The seconds since the epoch of a time as `.info` writes it (years 1000 to 9999, a real date and
+ * time of day), which `timeText` gives back; else undefined.
+ */
+function secondsOf(time: string): number | undefined {
+  const match = INFO_TIME.exec(time);
+  if (match === null) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
+  const valid = year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1]! + leap && hour < 24 && minute < 60 && second < 60;
+  return valid ? Date.UTC(year, month - 1, day, hour, minute, second) / 1000 : undefined;
 }
 
 /** Seconds since the epoch as `.info` writes a time: RFC 3339 in UTC, whole seconds. */
