@@ -330,7 +330,7 @@ export function parseLine(line: string, where: string, warn: PinWarning): Pin {
   const parsed = start < 0 ? undefined : plainLine(start === 0 ? line : line.slice(start)) ?? tryParse(line.slice(start));
   if (parsed === undefined) throw new Error(`${where}: not a pin record`);
   if (start > 0) warn(`${where}: dropped a torn fragment of an earlier append (a crash during a write)`);
-  const pin: Pin = { ...parsed, project: parsed.project ?? UNOWNED };
+  const pin: Pin = parsed.project === undefined ? { ...parsed, project: UNOWNED } : (parsed as Pin);
   try {
     assertPinFields(pin);
   } catch (error) {

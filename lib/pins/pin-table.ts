@@ -254,17 +254,25 @@ function isShortAscii(version: string): boolean {
   return SHORT_ASCII.test(version);
 }
 
-const INFO_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** Where the digits of `YYYY-MM-DDTHH:MM:SSZ` are, and the separators between them. */
+const TIME_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+const TIME_SEPARATORS: ReadonlyArray<[number, string]> = [[4, '-'], [7, '-'], [10, 'T'], [13, ':'], [16, ':'], [19, 'Z']];
 
 /**
  * The seconds since the epoch of a time as `.info` writes it (years 1000 to 9999, a real date and
- * time of day), which `timeText` gives back; else undefined.
+ * time of day), which `timeText` gives back; else undefined. Read digit by digit: a record loads
+ * a million of them.
  */
 function secondsOf(time: string): number | undefined {
-  const match = INFO_TIME.exec(time);
-  if (match === null) return undefined;
-  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (time.length !== 20 || TIME_SEPARATORS.some(([at, char]) => time[at] !== char)) return undefined;
+  if (TIME_DIGITS.some((at) => time.charCodeAt(at) < 48 || time.charCodeAt(at) > 57)) return undefined;
+  const number = (at: number, digits: number) => {
+    let value = 0;
+    for (let i = at; i < at + digits; i++) value = value * 10 + time.charCodeAt(i) - 48;
+    return value;
+  };
+  const [year, month, day, hour, minute, second] = [number(0, 4), number(5, 2), number(8, 2), number(11, 2), number(14, 2), number(17, 2)];
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
   const valid = year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1]! + leap && hour < 24 && minute < 60 && second < 60;
   return valid ? Date.UTC(year, month - 1, day, hour, minute, second) / 1000 : undefined;
