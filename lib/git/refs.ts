@@ -116,12 +116,9 @@ export class RefStore {
     for (const root of WATCHED_ROOTS) await this.#readLooseRefs(root, observe, values);
     await observe(packedPath);
     const headTarget = headValue && 'symref' in headValue ? headValue.symref : undefined;
-    for (const [name, packed] of parsePackedRefs(await readTextOrEmpty(packedPath), headTarget)) {
-      // A peeled target named by packed-refs stands for the ref: peeling it again gives itself.
-      if (!values.has(name)) values.set(name, { oid: packed.peeled ?? packed.oid });
-    }
+    const packed = parsePackedRefs(await readTextOrEmpty(packedPath), headTarget);
 
-    const refs = await this.#resolve(headValue, values);
+    const refs = await this.#resolve(headValue, values, packed);
     return { refs, identities, settled: startedAt - newestMtime > RACY_MS };
   }
 
@@ -140,10 +137,16 @@ export class RefStore {
     }
   }
 
-  async #resolve(headValue: RefValue | undefined, values: Map<string, RefValue>): Promise<Refs> {
+  /**
+   * The refs from the loose `values` and the `packed` ones (a loose ref wins), each ref's object
+   * peeled to a commit. A peeled target named by packed-refs stands for its ref: peeling it again
+   * gives itself.
+   */
+  async #resolve(headValue: RefValue | undefined, values: Map<string, RefValue>, packed: Map<string, PackedRef>): Promise<Refs> {
     const direct = new Map<string, string>();
+    for (const [name, ref] of packed) if (!values.has(name)) direct.set(name, ref.peeled ?? ref.oid);
     for (const name of values.keys()) {
-      const oid = resolveName(name, values);
+      const oid = resolveName(name, values, direct);
       if (oid) direct.set(name, oid);
     }
     await this.#peelAll(new Set([...direct.values(), ...(headValue && 'oid' in headValue ? [headValue.oid] : [])]));
@@ -182,12 +185,12 @@ export class RefStore {
   }
 }
 
-/** Follows symbolic refs (at most a few levels, as git does) to an object id. */
-function resolveName(name: string, values: Map<string, RefValue>): string | undefined {
+/** Follows symbolic loose refs (at most a few levels, as git does) to an object id, a packed ref's (`packed`) included. */
+function resolveName(name: string, values: Map<string, RefValue>, packed: Map<string, string>): string | undefined {
   let value = values.get(name);
   for (let depth = 0; value && depth <= MAX_SYMREF_DEPTH; depth++) {
     if ('oid' in value) return value.oid;
-    value = values.get(value.symref);
+    value = values.get(value.symref) ?? (packed.has(value.symref) ? { oid: packed.get(value.symref)! } : undefined);
   }
   return undefined;
 }
@@ -219,29 +222,29 @@ export function parsePackedRefs(text: string, headTarget?: string): Map<string, 
   const fullyPeeled = header.includes('fully-peeled');
   const tagsPeeled = fullyPeeled || header.includes('peeled');
   const wanted = (at: number) => SERVED_PREFIXES.some((prefix) => text.startsWith(prefix, at)) || (headTarget !== undefined && text.startsWith(headTarget, at));
-  let last: { name: string; oid: string } | undefined;
-  // Lines are cut out only when they are kept: a mirror's packed-refs is mostly pull requests.
-  for (let at = 0; at < text.length; ) {
-    const newline = text.indexOf('\n', at);
-    const end = newline < 0 ? text.length : newline;
-    if (text.startsWith('^', at)) {
-      const peeled = text.slice(at + 1, end).trim();
-      if (last && isFullObjectId(peeled)) refs.set(last.name, { oid: last.oid, peeled });
-      last = undefined;
-    } else {
-      last = undefined;
-      const space = text.indexOf(' ', at);
-      if (space > at && space < end && wanted(space + 1)) {
-        const oid = text.slice(at, space);
-        const name = text.slice(space + 1, end).trim();
-        if (isFullObjectId(oid) && (name.startsWith('refs/') || name === headTarget)) {
-          const vouched = fullyPeeled || (tagsPeeled && name.startsWith('refs/tags/'));
-          refs.set(name, { oid, peeled: vouched ? oid : undefined });
-          last = { name, oid };
-        }
+  // Lines are cut out only when they are kept: a mirror's packed-refs is mostly pull requests. A
+  // `^` line belongs to the ref line before it (one that is skipped takes its `^` line along).
+  let at = 0;
+  const lineEnd = (from: number) => {
+    const newline = text.indexOf('\n', from);
+    return newline < 0 ? text.length : newline;
+  };
+  while (at < text.length) {
+    const end = lineEnd(at);
+    const peeledLine = text.startsWith('^', end + 1) ? end + 1 : -1;
+    const next = peeledLine < 0 ? end + 1 : lineEnd(peeledLine) + 1;
+    const space = text.indexOf(' ', at);
+    if (text[at] !== '^' && space > at && space < end && wanted(space + 1)) {
+      const oid = text.slice(at, space);
+      const name = text.slice(space + 1, end).trim();
+      if (isFullObjectId(oid) && (name.startsWith('refs/') || name === headTarget)) {
+        const caret = peeledLine < 0 ? undefined : text.slice(peeledLine + 1, next - 1).trim();
+        const vouched = fullyPeeled || (tagsPeeled && name.startsWith('refs/tags/'));
+        const peeled = caret !== undefined && isFullObjectId(caret) ? caret : vouched ? oid : undefined;
+        refs.set(name, { oid, peeled });
       }
     }
-    at = end + 1;
+    at = next;
   }
   return refs;
 }
