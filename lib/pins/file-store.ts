@@ -215,6 +215,7 @@ export class FilePinStore implements PinStore {
   #catchUp(): void {
     if (this.#fdClosed) return;
     const size = fstatSync(this.#fd).size;
+    if (size <= this.#readOffset) return;
     let bytes = Buffer.allocUnsafe(Math.min(size - this.#readOffset, READ_CHUNK));
     while (size > this.#readOffset) {
       const got = readSync(this.#fd, bytes, 0, Math.min(bytes.length, size - this.#readOffset), this.#readOffset);

@@ -6,7 +6,7 @@
  * reads back the same (the JSON-lines format is unchanged).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FilePinStore, PINS_FILE, pinLine } from '../../lib/pins/file-store.ts';
@@ -62,6 +62,20 @@ test('the record file keeps its format: pins written, reloaded and exported read
     for await (const pin of reopened.all()) all.push(pin);
     assert.deepEqual(all.map(pinLine).sort(), written.trimEnd().split('\n').sort());
     await reopened.close();
+  });
+});
+
+test('the record is read in parts: a line longer than a part, and a torn last line after it', async () => {
+  await withTempDir('pin-table', async (dir) => {
+    const long = { ...base, module: `go.example.com/${'x'.repeat(5 << 20)}` };
+    writeFileSync(join(dir, PINS_FILE), `${pinLine(long)}\n${pinLine(base)}\n${pinLine({ ...base, version: 'v2.0.0' }).slice(0, 40)}`);
+    const warnings: string[] = [];
+    const store = FilePinStore.open(dir, (warning) => warnings.push(warning));
+    assert.equal(store.size, 2);
+    assert.deepEqual(await store.get(long.project, long.module, long.version), long);
+    assert.deepEqual(await store.get(base.project, base.module, base.version), base);
+    assert.equal(warnings.length, 1, 'the torn line');
+    await store.close();
   });
 });
 
