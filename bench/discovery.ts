@@ -6,21 +6,15 @@
  * created afterwards takes to be found by the directory watch and by a rescan, and a config reload
  * (`reconfigure`: every project indexed again from the last scan, with new tokens, without the disk).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ProjectIndex } from '../lib/access/projects.ts';
 import { resolveOptions } from '../lib/cli/config.ts';
 import { makeTempDir, removeDir } from '../test/support/temp.ts';
 import { within } from '../test/support/wait.ts';
+import { minimalRepo } from './scale-repos.ts';
 
 const GROUPS = 200;
-
-function minimalRepo(path: string): void {
-  mkdirSync(join(path, 'objects'), { recursive: true });
-  mkdirSync(join(path, 'refs'));
-  writeFileSync(join(path, 'HEAD'), 'ref: refs/heads/main\n');
-}
 
 /** What one scan cost: wall-clock and CPU (user + system, main thread and libuv's pool) milliseconds, the event loop's delay meanwhile. */
 interface Cost {

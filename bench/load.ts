@@ -24,6 +24,8 @@ export interface LoadResult {
   /** Latency percentiles in milliseconds. */
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** The slowest request, in milliseconds. */
+  readonly maxMs: number;
   /** Answers with another status, or failed requests. */
   readonly errors: number;
   /** The first error seen, for the report. */
@@ -61,6 +63,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     requestsPerSecond: (latencies.length * 1000) / elapsed,
     p50Ms: percentile(0.5),
     p99Ms: percentile(0.99),
+    maxMs: latencies.at(-1) ?? NaN,
     errors,
     firstError,
   };

@@ -420,4 +420,6 @@ function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-await main();
+// `--only=scale`: the scale benchmark of issue #16, in its own file.
+if (process.argv.includes('--only=scale')) await import('./scale.ts');
+else await main();

@@ -24,10 +24,13 @@ export async function isAncestor(gitDir: string, ancestor: string, descendant: s
 /**
  * Names (without `refs/tags/`) of the tags whose commits are reachable from `commit`, itself
  * included: the candidates for a pseudo-version's base. Same command as the go command's
- * `codehost/git.go` `RecentTag`: `git for-each-ref --format %(refname) --merged <rev> refs/tags`.
+ * `codehost/git.go` `RecentTag`: `git for-each-ref --format %(refname) --merged <rev> refs/tags/<prefix>`,
+ * where `tagPrefix` is '' or a module directory ending in `/` (a pattern ending in `/` matches the
+ * refs below it).
  */
-export async function tagsReachableFrom(gitDir: string, commit: string, options?: GitRunOptions): Promise<string[]> {
-  const args = ['for-each-ref', '--format=%(refname)', `--merged=${fullOid(commit)}`, '--end-of-options', 'refs/tags'];
+export async function tagsReachableFrom(gitDir: string, commit: string, tagPrefix = '', options?: GitRunOptions): Promise<string[]> {
+  if (tagPrefix !== '' && !tagPrefix.endsWith('/')) throw new TypeError(`not a tag directory: ${JSON.stringify(tagPrefix)}`);
+  const args = ['for-each-ref', '--format=%(refname)', `--merged=${fullOid(commit)}`, '--end-of-options', `refs/tags/${tagPrefix}`];
   return refNames(await runGit(gitDir, args, options), 'refs/tags/');
 }
 

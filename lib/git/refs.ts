@@ -5,14 +5,22 @@
  * What counts is what the go command sees through `git ls-remote` in direct mode
  * (`codehost/git.go` `loadRefs`): HEAD, `refs/heads/*` and `refs/tags/*`, annotated tags peeled to
  * the commit they finally point at. Refs whose target is not a commit (a tag of a tree or blob)
- * are left out, as no version can come from them.
+ * are left out, as no version can come from them. Nothing else is read: a mirror's tens of
+ * thousands of `refs/pull/*` or `refs/merge-requests/*` cost only the bytes of their lines.
+ *
+ * Peeling: `packed-refs` carries the peeled target of each annotated tag on a `^<oid>` line, and its
+ * `peeled`/`fully-peeled` header says that a ref without one is no annotated tag; those targets are
+ * taken as written, so only the distinct objects they name are looked up (once each, for their
+ * type), not every tag. Loose refs are peeled through `cat-file`, as before.
  *
  * Change detection: git rewrites a ref by writing `<name>.lock` and renaming it over the old file,
  * so every change to a loose ref changes the mtime of its directory; `packed-refs` and `HEAD` are
  * replaced the same way. A cached snapshot is reused while `HEAD`, `packed-refs` and every
  * directory under `refs/heads` and `refs/tags` still have the inode, size and mtime seen just
  * before they were read. File-system clocks are coarse, so a snapshot taken within `RACY_MS` of the
- * newest of those mtimes is not trusted for reuse (the idea of git's "racy index" check).
+ * newest of those mtimes is not trusted for reuse (the idea of git's "racy index" check). A re-read
+ * that finds the same refs returns the same `Refs` object, so what callers derive from a snapshot
+ * (keyed by it) lasts until the refs actually change.
  */
 import type { BigIntStats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -38,6 +46,7 @@ const RACY_MS = 2000;
 const SYMREF_PREFIX = 'ref: ';
 const MAX_SYMREF_DEPTH = 5;
 const WATCHED_ROOTS = ['refs/heads', 'refs/tags'];
+const SERVED_PREFIXES = ['refs/heads/', 'refs/tags/'];
 
 /** What a ref file holds: an object id or the name of another ref. */
 type RefValue = { oid: string } | { symref: string };
@@ -72,6 +81,8 @@ export class RefStore {
       this.#reading = undefined;
     });
     const snapshot = await this.#reading;
+    const previous = this.#snapshot?.refs;
+    if (previous !== undefined && sameRefs(previous, snapshot.refs)) snapshot.refs = previous;
     this.#snapshot = snapshot;
     return snapshot.refs;
   }
@@ -104,11 +115,10 @@ export class RefStore {
     // before it deletes the loose files, so a ref being packed meanwhile is found in one or the other.
     for (const root of WATCHED_ROOTS) await this.#readLooseRefs(root, observe, values);
     await observe(packedPath);
-    for (const [name, oid] of parsePackedRefs(await readTextOrEmpty(packedPath))) {
-      if (!values.has(name)) values.set(name, { oid });
-    }
+    const headTarget = headValue && 'symref' in headValue ? headValue.symref : undefined;
+    const packed = parsePackedRefs(await readTextOrEmpty(packedPath), headTarget);
 
-    const refs = await this.#resolve(headValue, values);
+    const refs = await this.#resolve(headValue, values, packed);
     return { refs, identities, settled: startedAt - newestMtime > RACY_MS };
   }
 
@@ -127,10 +137,16 @@ export class RefStore {
     }
   }
 
-  async #resolve(headValue: RefValue | undefined, values: Map<string, RefValue>): Promise<Refs> {
+  /**
+   * The refs from the loose `values` and the `packed` ones (a loose ref wins), each ref's object
+   * peeled to a commit. A peeled target named by packed-refs stands for its ref: peeling it again
+   * gives itself.
+   */
+  async #resolve(headValue: RefValue | undefined, values: Map<string, RefValue>, packed: Map<string, PackedRef>): Promise<Refs> {
     const direct = new Map<string, string>();
+    for (const [name, ref] of packed) if (!values.has(name)) direct.set(name, ref.peeled ?? ref.oid);
     for (const name of values.keys()) {
-      const oid = resolveName(name, values);
+      const oid = resolveName(name, values, direct);
       if (oid) direct.set(name, oid);
     }
     await this.#peelAll(new Set([...direct.values(), ...(headValue && 'oid' in headValue ? [headValue.oid] : [])]));
@@ -169,12 +185,12 @@ export class RefStore {
   }
 }
 
-/** Follows symbolic refs (at most a few levels, as git does) to an object id. */
-function resolveName(name: string, values: Map<string, RefValue>): string | undefined {
+/** Follows symbolic loose refs (at most a few levels, as git does) to an object id, a packed ref's (`packed`) included. */
+function resolveName(name: string, values: Map<string, RefValue>, packed: Map<string, string>): string | undefined {
   let value = values.get(name);
   for (let depth = 0; value && depth <= MAX_SYMREF_DEPTH; depth++) {
     if ('oid' in value) return value.oid;
-    value = values.get(value.symref);
+    value = values.get(value.symref) ?? (packed.has(value.symref) ? { oid: packed.get(value.symref)! } : undefined);
   }
   return undefined;
 }
@@ -186,21 +202,62 @@ function parseRefValue(text: string): RefValue | undefined {
   return isFullObjectId(line) ? { oid: line } : undefined;
 }
 
+/** A ref of `packed-refs`: its object, and the object it peels to when packed-refs says so. */
+export interface PackedRef {
+  readonly oid: string;
+  /** The `^` line's target; `oid` itself when the header vouches that the ref is no annotated tag; else undefined. */
+  readonly peeled: string | undefined;
+}
+
 /**
- * `packed-refs`: a `# pack-refs with: …` header, then `<oid> <name>` lines, each possibly followed
- * by a `^<oid>` line giving the peeled target of an annotated tag. The `^` lines are skipped:
- * peeling goes through the object reader for every ref alike, because the type of the peeled
- * object (commit or not) is needed too and is cached per oid anyway.
+ * The branches and tags of `packed-refs`: a `# pack-refs with: …` header, then `<oid> <name>`
+ * lines, each possibly followed by a `^<oid>` line giving the peeled target of an annotated tag.
+ * With the `fully-peeled` trait every ref without a `^` line is no annotated tag; with `peeled`,
+ * every tag (git's `packed-refs.c`). Other refs (pull and merge requests) are skipped unparsed,
+ * except `headTarget`, the ref HEAD names.
  */
-export function parsePackedRefs(text: string): Map<string, string> {
-  const refs = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#') || line.startsWith('^')) continue;
-    const space = line.indexOf(' ');
-    const oid = line.slice(0, space);
-    if (space > 0 && isFullObjectId(oid)) refs.set(line.slice(space + 1).trim(), oid);
+export function parsePackedRefs(text: string, headTarget?: string): Map<string, PackedRef> {
+  const refs = new Map<string, PackedRef>();
+  const header = text.startsWith('# pack-refs with:') ? text.split('\n', 1)[0].split(' ') : [];
+  const fullyPeeled = header.includes('fully-peeled');
+  const tagsPeeled = fullyPeeled || header.includes('peeled');
+  const wanted = (at: number) => SERVED_PREFIXES.some((prefix) => text.startsWith(prefix, at)) || (headTarget !== undefined && text.startsWith(headTarget, at));
+  // Lines are cut out only when they are kept: a mirror's packed-refs is mostly pull requests. A
+  // `^` line belongs to the ref line before it (one that is skipped takes its `^` line along).
+  let at = 0;
+  const lineEnd = (from: number) => {
+    const newline = text.indexOf('\n', from);
+    return newline < 0 ? text.length : newline;
+  };
+  while (at < text.length) {
+    const end = lineEnd(at);
+    const peeledLine = text.startsWith('^', end + 1) ? end + 1 : -1;
+    const next = peeledLine < 0 ? end + 1 : lineEnd(peeledLine) + 1;
+    const space = text.indexOf(' ', at);
+    if (text[at] !== '^' && space > at && space < end && wanted(space + 1)) {
+      const oid = text.slice(at, space);
+      const name = text.slice(space + 1, end).trim();
+      if (isFullObjectId(oid) && (name.startsWith('refs/') || name === headTarget)) {
+        const caret = peeledLine < 0 ? undefined : text.slice(peeledLine + 1, next - 1).trim();
+        const vouched = fullyPeeled || (tagsPeeled && name.startsWith('refs/tags/'));
+        const peeled = caret !== undefined && isFullObjectId(caret) ? caret : vouched ? oid : undefined;
+        refs.set(name, { oid, peeled });
+      }
+    }
+    at = next;
   }
   return refs;
+}
+
+/** Whether two snapshots name the same HEAD and the same commits under the same names. */
+function sameRefs(a: Refs, b: Refs): boolean {
+  return a.head === b.head && a.headCommit === b.headCommit && sameEntries(a.tags, b.tags) && sameEntries(a.branches, b.branches);
+}
+
+function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, oid] of a) if (b.get(name) !== oid) return false;
+  return true;
 }
 
 async function statOrUndefined(path: string): Promise<BigIntStats | undefined> {

@@ -49,7 +49,7 @@ export class GitRepository {
       readFile: (commit, path) => cachedByOid(files, commit, `${commit}:${path}`, () => readFile(commit, path)),
       resolveHexPrefix: (hex, refs) => this.#resolveReachableHex(hex, refs),
       isAncestor: (ancestor, descendant) => isAncestor(gitDir, ancestor, descendant, { limiter }),
-      tagsReachableFrom: (commit) => tagsReachableFrom(gitDir, commit, { limiter }),
+      tagsReachableFrom: (commit, tagPrefix) => tagsReachableFrom(gitDir, commit, tagPrefix, { limiter }),
     };
   }
 

@@ -10,6 +10,9 @@
  *
  * Retractions stay in the list (as in direct mode, the list is whole); as in direct mode, a retracted
  * tag is never a pseudo-version base nor the version a commit resolves to (`retractedVersions`).
+ *
+ * Tags are looked up in the snapshot's `TagIndex` (tag-index.ts): a module sees only its own
+ * directory's tags, and its list and pseudo-version bases are computed once per ref snapshot.
  */
 import { notFound, ProxyError } from '../common/errors.ts';
 import { couldBeRefName } from '../git/ref-name.ts';
@@ -19,6 +22,7 @@ import { checkPathMajor, splitPathVersion } from './module-path.ts';
 import { declaredRetractions, isRetracted } from './retract.ts';
 import { isPseudoVersion, makePseudoVersion, pseudoTimestamp, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from './pseudo.ts';
 import * as semver from './semver.ts';
+import { TagIndex } from './tag-index.ts';
 
 /** A hex prefix's commit, or the news that several commits share it. */
 export type HexResolution = { readonly oid: string } | { readonly ambiguous: true };
@@ -38,8 +42,11 @@ export interface CodeHost {
    */
   resolveHexPrefix(hex: string, refs: Refs): Promise<HexResolution | undefined>;
   isAncestor(ancestor: string, descendant: string): Promise<boolean>;
-  /** Names of the tags (without `refs/tags/`) whose commits are reachable from `commit`. */
-  tagsReachableFrom(commit: string): Promise<string[]>;
+  /**
+   * Names of the tags (without `refs/tags/`) whose commits are reachable from `commit`, among those
+   * whose name starts with `tagPrefix` ('' or a directory ending in `/`).
+   */
+  tagsReachableFrom(commit: string, tagPrefix: string): Promise<string[]>;
 }
 
 /** A version of a module, resolved to the commit and directory that hold its files. */
@@ -70,7 +77,7 @@ interface RevInfo {
   /** The requested tag name when the revision was requested by a tag on this commit; else the commit. */
   readonly version: string;
   /** All tags on the commit, sorted. */
-  readonly tags: string[];
+  readonly tags: readonly string[];
 }
 
 const HEX_PREFIX = /^[0-9a-f]{7,40}$/;
@@ -141,19 +148,23 @@ export class ModuleRepo {
     return this.#codeDir !== '' || this.#pathMajor !== '';
   }
 
-  /** The `list` answer: canonical tagged versions of exactly this module, sorted (`codeRepo.Versions`). */
-  async versions(): Promise<string[]> {
-    const { tags } = await this.#readRefs();
-    const list: string[] = [];
-    const incompatible: string[] = [];
-    for (const tag of tags.keys()) {
-      if (!tag.startsWith(this.#tagPrefix)) continue;
-      const v = tag.slice(this.#tagPrefix.length);
-      if (v === '' || v !== semver.canonical(v) || isPseudoVersion(v)) continue;
-      if (checkPathMajor(v, this.#pathMajor)) list.push(v);
-      else if (this.#codeDir === '' && this.#pathMajor === '' && semver.compare(semver.major(v), 'v1') > 0) incompatible.push(v);
-    }
-    return this.#appendIncompatibleVersions(semver.sortVersions(list), semver.sortVersions(incompatible), tags);
+  /**
+   * The `list` answer: canonical tagged versions of exactly this module, sorted (`codeRepo.Versions`),
+   * computed once per ref snapshot from the module directory's own tags.
+   */
+  async versions(): Promise<readonly string[]> {
+    const refs = await this.#readRefs();
+    const index = TagIndex.of(refs);
+    return index.answer(`list ${this.modulePath}`, () => {
+      const list: string[] = [];
+      const incompatible: string[] = [];
+      for (const { version: v } of index.tagsIn(this.#tagPrefix)) {
+        if (v === '' || v !== semver.canonical(v) || isPseudoVersion(v)) continue;
+        if (checkPathMajor(v, this.#pathMajor)) list.push(v);
+        else if (this.#codeDir === '' && this.#pathMajor === '' && semver.compare(semver.major(v), 'v1') > 0) incompatible.push(v);
+      }
+      return this.#appendIncompatibleVersions(semver.sortVersions(list), semver.sortVersions(incompatible), refs.tags);
+    });
   }
 
   /** Resolves a query (`.info`): a version, pseudo-version, tag, branch, commit hash, `HEAD` or `latest`. */
@@ -220,7 +231,7 @@ export class ModuleRepo {
     if (commit === undefined) throw unknown();
     const time = await this.#host.commitTime(commit);
     if (time === undefined) throw unknown();
-    const tags = [...refs.tags].filter(([, target]) => target === commit).map(([name]) => name).sort();
+    const tags = TagIndex.of(refs).tagsOn(commit);
     return { commit, short: commit.slice(0, 12), time, version: tags.includes(rev) ? rev : commit, tags };
   }
 
@@ -326,10 +337,18 @@ export class ModuleRepo {
     return { version: v, canonical: v === trimmed };
   }
 
-  /** `RecentTag`: the version of the highest tag reachable from the commit that `tagAllowed` accepts, or ''. */
+  /**
+   * `RecentTag`: the version of the highest tag reachable from the commit that `tagAllowed` accepts,
+   * or ''. A module directory without tags has none, with no walk of the history (the go command
+   * probes every prefix of a package path, and most have no tags); else the walk is done once per
+   * commit and ref snapshot.
+   */
   async #recentTagVersion(commit: string, tagAllowed: (tag: string) => Promise<boolean>): Promise<string> {
+    const index = TagIndex.of(await this.#readRefs());
+    if (index.tagsIn(this.#tagPrefix).length === 0) return '';
+    const reachable = await index.answer(`reachable ${commit} ${this.#tagPrefix}`, () => this.#host.tagsReachableFrom(commit, this.#tagPrefix));
     let highest = '';
-    for (const tag of await this.#host.tagsReachableFrom(commit)) {
+    for (const tag of reachable) {
       if (!tag.startsWith(this.#tagPrefix) || !(await tagAllowed(tag))) continue;
       const semtag = tag.slice(this.#tagPrefix.length);
       if (semver.compare(semtag, highest) > 0) highest = semtag;
@@ -429,11 +448,9 @@ export class ModuleRepo {
   }
 
   async #checkBaseIsAncestor(info: RevInfo, base: string, rev: string, fail: (reason: string) => Error): Promise<void> {
-    const { tags } = await this.#readRefs();
     let lastTag = '';
-    for (const [name, commit] of [...tags].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (!name.startsWith(this.#tagPrefix + base)) continue;
-      if (semver.compare(name.slice(this.#tagPrefix.length), base) !== 0) continue;
+    for (const { name, version, commit } of TagIndex.of(await this.#readRefs()).tagsIn(this.#tagPrefix)) {
+      if (!version.startsWith(base) || semver.compare(version, base) !== 0) continue;
       lastTag = name;
       if (await this.#host.isAncestor(commit, info.commit)) return;
     }

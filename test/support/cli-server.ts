@@ -1,7 +1,7 @@
 /**
- * Runs the real command line (`lib/server.ts`) as a child process, under Node (through tsx) or
- * Deno (the `deno` devDependency), on an ephemeral loopback port; collects its JSON log lines
- * from stderr and stops it with a signal.
+ * Runs the real command line (`lib/server.ts`) as a child process, under Node (through tsx, or
+ * compiled: `lib/server.js`, as users run it) or Deno (the `deno` devDependency), on an ephemeral
+ * loopback port; collects its JSON log lines from stderr and stops it with a signal.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,13 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DENO = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
 
-export type Runtime = 'node' | 'deno';
+export type Runtime = 'node' | 'deno' | 'compiled';
+
+const RUNTIME_ARGS: Record<Runtime, string[]> = {
+  node: ['--import', 'tsx', 'lib/server.ts'],
+  deno: ['run', '-A', 'lib/server.ts'],
+  compiled: ['lib/server.js'],
+};
 
 export interface CliServer {
   /** The `GOPROXY=` value the server printed (base path included). */
@@ -25,9 +31,8 @@ export interface CliServer {
 
 /** Starts `lib/server.ts --listen 127.0.0.1:0 <args…>` and resolves once it prints its GOPROXY line. */
 export async function startCliServer(args: readonly string[], runtime: Runtime = 'node', env: NodeJS.ProcessEnv = {}): Promise<CliServer> {
-  const command = runtime === 'node' ? process.execPath : DENO;
-  const runtimeArgs = runtime === 'node' ? ['--import', 'tsx', 'lib/server.ts'] : ['run', '-A', 'lib/server.ts'];
-  const child = spawn(command, [...runtimeArgs, '--listen', '127.0.0.1:0', ...args], {
+  const command = runtime === 'deno' ? DENO : process.execPath;
+  const child = spawn(command, [...RUNTIME_ARGS[runtime], '--listen', '127.0.0.1:0', ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,7 +56,7 @@ export async function startCliServer(args: readonly string[], runtime: Runtime =
     const fail = (why: string): void => {
       clearTimeout(timer);
       child.kill('SIGKILL');
-      reject(new Error(`${runtime} lib/server.ts: ${why}\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`${runtime} ${RUNTIME_ARGS[runtime].at(-1)}: ${why}\nstdout: ${stdout}\nstderr: ${stderr}`));
     };
     child.stdout.on('data', check);
     exited.then(({ code, signal }) => fail(`exited (${code ?? signal}) before listening`));

@@ -57,6 +57,9 @@ test('tagsReachableFrom lists tags on and below the commit, annotated and nested
   assert.deepEqual(await tagsReachableFrom(repo.gitDir, root), ['v1.0.0']);
   assert.deepEqual((await tagsReachableFrom(repo.gitDir, side)).sort(), ['v1.0.0', 'v2.0.0']);
   await assert.rejects(tagsReachableFrom(repo.gitDir, '--all'), TypeError);
+  assert.deepEqual(await tagsReachableFrom(repo.gitDir, tip, 'sub/'), ['sub/v0.1.0'], 'a module directory: its own tags only');
+  assert.deepEqual(await tagsReachableFrom(repo.gitDir, root, 'sub/'), []);
+  await assert.rejects(tagsReachableFrom(repo.gitDir, tip, 'sub'), TypeError);
 });
 
 test('isReachableFrom: the tips and their ancestors only', async () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, statSync, utimesSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { ObjectReader } from '../../lib/git/objects.ts';
@@ -117,10 +117,50 @@ test('a settled snapshot is reused until a ref changes, then re-read', async () 
   assert.equal(afterPack.tags.get('sub/v1.0.0'), second);
 });
 
-test('a snapshot taken right after a change is not reused', async () => {
+test('a snapshot taken right after a change is not reused: a change that keeps every mtime is still seen', async () => {
+  await repo.tag('v1.0.0', first);
   const store = new RefStore(repo.gitDir, objects);
   const fresh = await store.read();
-  assert.notEqual(await store.read(), fresh, 'ref files younger than the racy window are re-read');
+  assert.equal(await store.read(), fresh, 'a re-read finding the same refs gives the same snapshot');
+  const tagsDir = join(repo.gitDir, 'refs/tags');
+  const { atime, mtime } = statSync(tagsDir);
+  await repo.tag('v1.0.0', second);
+  utimesSync(tagsDir, atime, mtime);
+  const changed = await store.read();
+  assert.notEqual(changed, fresh, 'ref files younger than the racy window are re-read');
+  assert.equal(changed.tags.get('v1.0.0'), second);
+});
+
+test('refs outside branches and tags are never read: pull and merge request refs cost nothing', async () => {
+  await repo.git(['update-ref', 'refs/pull/1/head', first]);
+  await repo.git(['update-ref', 'refs/merge-requests/1/head', 'refs/heads/main']);
+  await repo.packRefs();
+  await repo.git(['update-ref', 'refs/pull/2/head', second]);
+  const refs = await new RefStore(repo.gitDir, objects).read();
+  assert.deepEqual([...refs.branches.keys()], ['main']);
+  assert.equal(refs.tags.size, 0);
+  assert.equal(parsePackedRefs(readFileSync(join(repo.gitDir, 'packed-refs'), 'utf8')).size, 1);
+});
+
+test('packed annotated tags are peeled from packed-refs: one object lookup per distinct target, tags of tags included', async () => {
+  const annotated = await repo.tag('v1.0.0', first, { annotated: true });
+  await repo.tag('v1.0.1', first, { annotated: true });
+  await repo.tag('outer', annotated, { annotated: true, message: 'tag of a tag' });
+  await repo.tag('tree-tag', await repo.resolve(`${second}^{tree}`), { annotated: true });
+  await repo.packRefs();
+  const packed = parsePackedRefs(readFileSync(join(repo.gitDir, 'packed-refs'), 'utf8'));
+  assert.equal(packed.get('refs/tags/outer')?.peeled, first);
+  assert.equal(packed.get('refs/heads/main')?.peeled, second, 'fully-peeled: a branch without a ^ line is no tag');
+  const peeled: string[] = [];
+  const counting = Object.assign(Object.create(objects) as ObjectReader, {
+    peel: (oid: string) => {
+      peeled.push(oid);
+      return objects.peel(oid);
+    },
+  });
+  const refs = await new RefStore(repo.gitDir, counting).read();
+  assert.deepEqual([...refs.tags].sort(), [['outer', first], ['v1.0.0', first], ['v1.0.1', first]]);
+  assert.equal(peeled.length, 3, 'first, second and the tree, each once');
 });
 
 test('concurrent reads share one refresh', async () => {
@@ -170,9 +210,19 @@ test('a repository removed after its refs were read is "not found", not an empty
   await assert.rejects(store.read(), { name: 'ProxyError', kind: 'not-found', message: 'not found: the repository of this module no longer exists' });
 });
 
-test('parsePackedRefs skips the header, peeled lines and garbage', () => {
-  const a = 'a'.repeat(40);
-  const b = 'b'.repeat(40);
-  const text = `# pack-refs with: peeled fully-peeled sorted \n${a} refs/tags/v1\n^${b}\nnot a line\n${b} refs/heads/main\n`;
-  assert.deepEqual([...parsePackedRefs(text)], [['refs/tags/v1', a], ['refs/heads/main', b]]);
+test('parsePackedRefs: the header says which refs are peeled; other refs, stray ^ lines and garbage are skipped', () => {
+  const [a, b, c] = ['a', 'b', 'c'].map((digit) => digit.repeat(40));
+  const body = `${a} refs/tags/v1\n^${b}\nnot a line\n${b} refs/heads/main\n${c} refs/pull/1/head\n^${a}\n${c} refs/tags/v2\n${c} refs/remotes/o/x`;
+  assert.deepEqual([...parsePackedRefs(`# pack-refs with: peeled fully-peeled sorted \n${body}`)], [
+    ['refs/tags/v1', { oid: a, peeled: b }],
+    ['refs/heads/main', { oid: b, peeled: b }],
+    ['refs/tags/v2', { oid: c, peeled: c }],
+  ]);
+  assert.deepEqual([...parsePackedRefs(`# pack-refs with: peeled \n${body}`, 'refs/remotes/o/x')], [
+    ['refs/tags/v1', { oid: a, peeled: b }],
+    ['refs/heads/main', { oid: b, peeled: undefined }],
+    ['refs/tags/v2', { oid: c, peeled: c }],
+    ['refs/remotes/o/x', { oid: c, peeled: undefined }],
+  ]);
+  assert.deepEqual([...parsePackedRefs(body)].map(([, ref]) => ref.peeled), [b, undefined, undefined]);
 });
