@@ -12,7 +12,8 @@
  *    does on a cache miss), with the two `h1:` sums compared.
  * 3. `list`, `.info`, `.mod` and `@latest` requests per second at several concurrencies.
  *
- * Prints one table per part and writes everything to `bench/results/<date>.json`.
+ * Its servers log warnings only. Shows one progress line per phase on stderr (progress.ts), prints
+ * one table per part on stdout and writes everything to `bench/results/<date>.json`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { goModDownload } from '../test/support/go-client.ts';
 import { makeTempDir, removeDir } from '../test/support/temp.ts';
 import { generateModule, moduleSpecs, type GeneratedModule } from './generate.ts';
 import { runLoad, type LoadResult } from './load.ts';
+import { Progress } from './progress.ts';
 
 type Level = 'store' | 'fast' | 'default';
 
@@ -79,22 +81,27 @@ interface LoadRow extends LoadResult {
 }
 
 const LOAD_ROUNDS = 3;
+/** What runs now, on stderr (the tables go to stdout). */
+const progress = new Progress();
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const started = Date.now();
   // The server runs as users run it, `node lib/server.js`: compiled now, so it is this source.
-  log('compiling lib/ (npm run build)');
+  progress.phase('compiling lib/', 'npm run build');
   await exited(spawn('npm', ['run', '--silent', 'build'], { cwd: PROJECT, stdio: 'inherit' }), 'npm run build');
   const reposRoot = join(PROJECT, 'bench', '.cache', quick ? 'quick' : 'full');
   const modules: GeneratedModule[] = [];
-  for (const spec of moduleSpecs(quick)) {
-    log(`generating ${spec.name} (${spec.description}) under ${reposRoot} (cached)`);
+  const specs = moduleSpecs(quick);
+  progress.phase(`generating modules under ${reposRoot} (cached)`);
+  for (const spec of specs) {
+    progress.step(`${spec.name} (${spec.description})`, modules.length, specs.length);
     modules.push(await generateModule(reposRoot, spec, MODULE_HOST));
   }
   const scratch = await makeTempDir('bench');
   try {
     const zips: ZipRow[] = [];
+    if (only('zip')) progress.phase('zip streaming');
     for (const level of only('zip') ? LEVELS : []) {
       const cached = await startServer(reposRoot, level, scratch, { zipCacheMiB: 16384 });
       try {
@@ -102,6 +109,7 @@ async function main(): Promise<void> {
           // A fresh server per module, so that its RSS is this module's, not left over from a larger one.
           const server = await startServer(reposRoot, level, scratch);
           try {
+            progress.step(`${module.spec.name} at ${level}`, zips.length, LEVELS.length * modules.length);
             zips.push(await measureZip(server, cached, module, level));
           } finally {
             await server.stop();
@@ -122,11 +130,12 @@ async function main(): Promise<void> {
     }
     const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, git: await gitVersion() };
     const result = { date: new Date().toISOString(), quick, machine, modules: modules.map(describe), zips, downloads, loads, seconds: (Date.now() - started) / 1000 };
+    progress.end();
     printReport(result);
     const file = join(PROJECT, 'bench', 'results', `${result.date.replace(/[:.]/g, '-')}.json`);
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-    log(`results written to ${file}`);
+    progress.note(`results written to ${file}`);
   } finally {
     await removeDir(scratch);
   }
@@ -145,7 +154,6 @@ function describe(module: GeneratedModule) {
 // ——— 1. zip streaming ———
 
 async function measureZip(server: ServerProcess, cached: ServerProcess, module: GeneratedModule, level: Level): Promise<ZipRow> {
-  log(`zip ${module.spec.name} at ${level}`);
   await runArchive(module.gitDir, 'store', process.env); // warms the page cache for both sides
   const gitSeconds = level === 'fast' ? undefined : await runArchive(module.gitDir, level, { PATH: process.env.PATH });
   const gitTunedSeconds = await runArchive(module.gitDir, level, gitEnvironment());
@@ -238,7 +246,7 @@ function fetchBody(url: string): Promise<{ bytes: number; seconds: number; ttfbM
 
 async function measureDownload(server: ServerProcess, reposRoot: string, module: GeneratedModule): Promise<DownloadRow> {
   const target = `${module.modulePath}@${VERSION}`;
-  log(`go mod download ${target}: direct mode`);
+  progress.phase(`go mod download ${target}`, 'direct mode');
   const oracle = await startDirectOracle(reposRoot);
   let direct;
   let directSeconds: number;
@@ -249,7 +257,7 @@ async function measureDownload(server: ServerProcess, reposRoot: string, module:
   } finally {
     await oracle.close();
   }
-  log(`go mod download ${target}: through the proxy`);
+  progress.step('through the proxy');
   await resetPeakRss(server.pid);
   const startedProxy = performance.now();
   const proxied = await goModDownload(target, { proxy: server.url }, { timeoutMs: 300_000 });
@@ -282,11 +290,13 @@ async function measureLoad(server: ServerProcess, module: GeneratedModule, durat
     latest: [`/${module.modulePath}/@latest`],
   };
   const rounds = new Map<string, LoadResult[]>();
+  const runs = LOAD_ROUNDS * Object.keys(ops).length * CONCURRENCIES.length;
+  progress.phase('requests per second');
   for (let round = 1; round <= LOAD_ROUNDS; round++) {
     for (const [op, paths] of Object.entries(ops)) {
       for (const concurrency of CONCURRENCIES) {
-        log(`load ${op} at concurrency ${concurrency}, round ${round} of ${LOAD_ROUNDS}`);
         const key = `${op} ${concurrency}`;
+        progress.step(`${op} at concurrency ${concurrency}, round ${round} of ${LOAD_ROUNDS}`, [...rounds.values()].flat().length, runs);
         rounds.set(key, [...(rounds.get(key) ?? []), await runLoad({ url: server.url, paths, concurrency, durationMs })]);
       }
     }
@@ -313,7 +323,8 @@ async function startServer(reposRoot: string, level: Level, scratch: string, mor
   const name = `${level}${more.zipCacheMiB === undefined ? '' : '-cached'}`;
   const config = join(scratch, `config-${name}.json`);
   await writeFile(config, JSON.stringify({ compression: level, dataDir: join(scratch, `data-${name}`), ...more }));
-  const args = [join(PROJECT, 'lib', 'server.js'), '--repos', reposRoot, '--listen', '127.0.0.1:0', '--module-host', MODULE_HOST, '--config', config];
+  // Warnings only: an access-log line per request would fill the terminal and cost the server time while it is measured.
+  const args = [join(PROJECT, 'lib', 'server.js'), '--repos', reposRoot, '--listen', '127.0.0.1:0', '--module-host', MODULE_HOST, '--config', config, '--log-level', 'warn'];
   const child = spawn(process.execPath, args, { cwd: PROJECT, stdio: ['ignore', 'pipe', 'inherit'] });
   const done = exited(child, 'server').catch(() => undefined);
   const url = await new Promise<string>((resolve, reject) => {
@@ -414,10 +425,6 @@ function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-}
-
-function log(message: string): void {
-  process.stderr.write(`bench: ${message}\n`);
 }
 
 // `--only=scale`: the scale benchmark of issue #16, in its own file.
