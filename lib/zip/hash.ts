@@ -17,16 +17,19 @@ export function sha256Hex(bytes: Uint8Array): string {
 
 interface HashedName {
   readonly name: string;
-  readonly utf8: Buffer;
   readonly sha256Hex: string;
 }
 
 /**
  * Incremental `dirhash.Hash1`: add each file's name and content digest in any order, then ask for
  * the digest. For a module zip the names are the full entry names, `<module>@<version>/<path>`.
+ * A file costs its name and digest strings and one small record (a module of 100,000 files is
+ * hashed as it streams, so this is held until its end).
  */
 export class Hash1 {
   readonly #files: HashedName[] = [];
+  /** Whether some name holds a unit from U+D800 up, where JS's order of strings is not UTF-8's. */
+  #beyondD7FF = false;
 
   /**
    * Records one file. Throws on a name Go's Hash1 refuses (a newline, which would forge a line) or
@@ -36,18 +39,41 @@ export class Hash1 {
     if (name.includes('\n')) throw new Error(`dirhash: filenames with newlines are not supported: ${JSON.stringify(name)}`);
     if (/\p{Cs}/u.test(name)) throw new Error(`dirhash: filename is not valid Unicode: ${JSON.stringify(name)}`);
     if (!/^[0-9a-f]{64}$/.test(sha256HexDigest)) throw new Error(`dirhash: not a hex SHA-256 digest: ${JSON.stringify(sha256HexDigest)}`);
-    this.#files.push({ name, utf8: Buffer.from(name, 'utf8'), sha256Hex: sha256HexDigest });
+    this.#files.push({ name, sha256Hex: sha256HexDigest });
+    this.#beyondD7FF ||= BEYOND_D7FF.test(name);
   }
 
   /** The `h1:` hash of every file added so far. */
   digest(): string {
-    // Go's sort.Strings compares bytes; JS's default sort compares UTF-16 units, which orders
-    // astral characters before U+E000–U+FFFF differently.
-    const sorted = [...this.#files].sort((a, b) => Buffer.compare(a.utf8, b.utf8));
+    const compare = this.#beyondD7FF ? compareUtf8 : (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    const sorted = [...this.#files].sort((a, b) => compare(a.name, b.name));
     const summary = createHash('sha256');
     for (const file of sorted) summary.update(`${file.sha256Hex}  ${file.name}\n`, 'utf8');
     return `h1:${summary.digest('base64')}`;
   }
+}
+
+const BEYOND_D7FF = /[\uD800-\uFFFF]/;
+
+/**
+ * Go's sort.Strings order, by UTF-8 bytes, of two well-formed strings, without encoding them. JS
+ * compares UTF-16 units, which agrees except where a surrogate (an astral character, above U+FFFF
+ * in UTF-8) meets a unit from U+E000 to U+FFFF: at the first differing unit those are moved into
+ * code point order (surrogates up by 0x2000, U+E000–U+FFFF down by 0x800).
+ */
+export function compareUtf8(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = Math.min(a.length, b.length);
+  let at = 0;
+  while (at < length && a.charCodeAt(at) === b.charCodeAt(at)) at++;
+  if (at === length) return a.length - b.length;
+  return codePointOrder(a.charCodeAt(at)) - codePointOrder(b.charCodeAt(at));
+}
+
+function codePointOrder(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
 }
 
 /**

@@ -106,7 +106,7 @@ class EntryCopier {
       for (const piece of writer.storedEntry(name, data, this.#time ?? DOS_EPOCH)) this.#output.add(piece);
       this.#options.onFileDigest?.(name, createHash('sha256').update(data).digest('hex'));
     }
-    this.#output.add(writer.finish());
+    for (const piece of writer.finish()) this.#output.add(piece);
     return { entryCount: writer.entryCount, byteCount: writer.byteCount };
   }
 

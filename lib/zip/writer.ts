@@ -40,7 +40,8 @@ export interface ZipEntryStart {
 }
 
 const VERSION_DEFAULT = 20;
-const CENTRAL_INITIAL_BYTES = 16 << 10;
+/** The central directory is written into blocks of this size, kept until the end. */
+const CENTRAL_BLOCK_BYTES = 64 << 10;
 /** What `endEntry` returns for an entry without a data descriptor. */
 const NOTHING = new Uint8Array(0);
 const VERSION_ZIP64 = 45;
@@ -59,10 +60,13 @@ interface OpenEntry {
 /** Writes one zip archive; call the methods in archive order and send what each returns. */
 export class ZipWriter {
   /**
-   * The central directory so far, its records written straight into one growing buffer: not a
-   * record object per entry, of which a module with 100,000 files would hold 100,000 until the end.
+   * The central directory so far, its records written straight into blocks of bytes: not a record
+   * object per entry, of which a module with 100,000 files would hold 100,000 until the end, and
+   * not one buffer grown by copying, which leaves each smaller copy behind as garbage.
    */
-  private central = Buffer.alloc(CENTRAL_INITIAL_BYTES);
+  private centralBlocks: Buffer[] = [];
+  /** Bytes used in the last block. */
+  private blockUsed = 0;
   private centralSize = 0;
   private entries = 0;
   private written = 0;
@@ -129,8 +133,8 @@ export class ZipWriter {
     return [header, body];
   }
 
-  /** Ends the archive: returns the central directory and the end records. */
-  finish(): Uint8Array {
+  /** Ends the archive: returns the central directory and the end records, in pieces to send in order. */
+  finish(): Uint8Array[] {
     if (this.open || this.finished) throw new Error('zip writer: cannot finish now');
     this.finished = true;
     const directoryOffset = this.written;
@@ -145,22 +149,27 @@ export class ZipWriter {
       zip64 ? UINT32_MAX : directoryOffset,
     );
     for (const record of [...trailer, end]) this.reserveCentral(record.length).set(record);
-    const tail = this.central.subarray(0, this.centralSize);
-    this.central = Buffer.alloc(0);
-    return this.count(tail);
+    const pieces = this.centralBlocks.map((block, i, all) => (i === all.length - 1 ? block.subarray(0, this.blockUsed) : block));
+    this.centralBlocks = [];
+    for (const piece of pieces) this.count(piece);
+    return pieces;
   }
 
   /**
-   * The next `length` bytes of the central directory for a record to be written into. They are
-   * zero: the buffer is allocated zeroed and nothing beyond `centralSize` has been written.
+   * The next `length` bytes of the central directory for a record to be written into: the rest of
+   * the last block, or a new block (a record never spans two, so a block may end unused). They are
+   * zero: blocks are allocated zeroed and written once.
    */
   private reserveCentral(length: number): Buffer {
-    if (this.centralSize + length > this.central.length) {
-      const grown = Buffer.alloc(Math.max(2 * this.central.length, this.centralSize + length));
-      this.central.copy(grown, 0, 0, this.centralSize);
-      this.central = grown;
+    let block = this.centralBlocks.at(-1);
+    if (block === undefined || this.blockUsed + length > block.length) {
+      if (block !== undefined) this.centralBlocks[this.centralBlocks.length - 1] = block.subarray(0, this.blockUsed);
+      block = Buffer.alloc(Math.max(CENTRAL_BLOCK_BYTES, length));
+      this.centralBlocks.push(block);
+      this.blockUsed = 0;
     }
-    const record = this.central.subarray(this.centralSize, this.centralSize + length);
+    const record = block.subarray(this.blockUsed, this.blockUsed + length);
+    this.blockUsed += length;
     this.centralSize += length;
     return record;
   }

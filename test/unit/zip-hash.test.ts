@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { Hash1, goSumLines, hashGoMod, sha256Hex } from '../../lib/zip/hash.ts';
+import { compareUtf8, Hash1, goSumLines, hashGoMod, sha256Hex } from '../../lib/zip/hash.ts';
+import { seededRandom } from '../support/random.ts';
 import { parseTxtar, readZipVectors, X_MOD_SKIP } from '../support/txtar.ts';
 import { EMPTY_ZIP_HASH, ZIP_RULE_CASES } from '../support/zip-rule-cases.ts';
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -81,6 +82,20 @@ test('names sort by UTF-8 bytes, not UTF-16 code units', () => {
   hash.add(fullwidth, sha256Hex(bytes('f')));
   assert.equal(hash.digest(), hashOfSortedLines([[fullwidth, 'f'], [deseret, 'd']]));
   assert.notEqual(hash.digest(), hashOfSortedLines([[deseret, 'd'], [fullwidth, 'f']]));
+});
+
+test('compareUtf8 orders well-formed strings as Buffer.compare orders their UTF-8 bytes', () => {
+  const random = seededRandom(20);
+  // Units from every range that orders differently: ASCII, Latin-1, below and above the surrogates, astral pairs.
+  const pieces = ['a', 'b', '/', '\u00E9', '\u0800', '\uD7FF', '\uE000', '\uFF21', '\uFFFF', '\u{10000}', '\u{10400}', '\u{10FFFF}'];
+  const word = () => Array.from({ length: 1 + Math.floor(random() * 4) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+  for (let i = 0; i < 5000; i++) {
+    const a = word();
+    const b = random() < 0.3 ? a + word() : word();
+    const expected = Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    assert.equal(Math.sign(compareUtf8(a, b)), expected, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    assert.equal(Math.sign(compareUtf8(b, a)), expected === 0 ? 0 : -expected);
+  }
 });
 
 test('non-ASCII names hash as Go 1.19 dirhash.Hash1 hashes them', () => {

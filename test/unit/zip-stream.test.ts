@@ -392,7 +392,7 @@ test('reader: a data descriptor is found by content, whatever the chunk boundari
     writer.data(data),
     writer.endEntry(trailer),
     ...writer.storedEntry('next.txt', Buffer.from('next\n')),
-    writer.finish(),
+    ...writer.finish(),
   ]);
   for (const size of [1, 2, 3, 4, 5, 7, 16, 17, 1000]) {
     async function* pieces(): AsyncGenerator<Uint8Array> {
@@ -422,7 +422,7 @@ test('writer: sizes and offsets past 4 GiB get Zip64 fields the reader understan
   for (let i = 0; i < blocks; i++) pieces.push(writer.data(block));
   pieces.push(writer.endEntry());
   pieces.push(...writer.storedEntry('after', Buffer.from('after\n')));
-  pieces.push(writer.finish());
+  pieces.push(...writer.finish());
   assert.equal(writer.byteCount, pieces.reduce((sum, piece) => sum + piece.length, 0));
 
   const headers: ZipEntryHeader[] = [];
@@ -454,7 +454,7 @@ test('writer: a Zip64 data-descriptor entry gets a 64-bit descriptor that reader
     writer.startEntry({ name: 'd.txt', method: 0, dosTime: 0, dosDate: 33, hasDataDescriptor: true, zip64: true, declared: { crc32: 0, compressedSize: 0, uncompressedSize: 0 } }),
     writer.data(data),
     writer.endEntry(trailer),
-    writer.finish(),
+    ...writer.finish(),
   ]);
   assert.equal(zip.readUInt32LE(zip.indexOf(DESCRIPTOR_SIG) + 8), data.length, 'low half of the 64-bit compressed size');
   assert.equal(zip.readUInt32LE(zip.indexOf(DESCRIPTOR_SIG) + 12), 0, 'high half');
@@ -463,6 +463,21 @@ test('writer: a Zip64 data-descriptor entry gets a 64-bit descriptor that reader
   assert.deepEqual(events, [trailer]);
   assert.ok(Buffer.from(unzipSync(zip)['d.txt']).equals(data));
   await pythonZipTest(zip);
+});
+
+test('writer: a central directory over several blocks, one record larger than a block, reads back whole', () => {
+  const writer = new ZipWriter();
+  const longName = `${'d/'.repeat(32_000)}${'n'.repeat(1535)}`; // 65,535 bytes: its record alone passes 64 KiB
+  const names = [...Array.from({ length: 1500 }, (_, i) => `f${i}.txt`), longName, 'last.txt'];
+  const pieces = names.flatMap((name) => writer.storedEntry(name, Buffer.from(name.slice(0, 20))));
+  const directory = writer.finish();
+  assert.ok(directory.length >= 3, `central directory in ${directory.length} pieces`);
+  const zip = Buffer.concat([...pieces, ...directory]);
+  assert.equal(writer.byteCount, zip.length);
+  const unzipped = unzipSync(zip);
+  assert.deepEqual(Object.keys(unzipped).sort(), [...names].sort());
+  assert.equal(Buffer.from(unzipped[longName]!).toString(), longName.slice(0, 20));
+  assert.equal(Buffer.from(unzipped['last.txt']!).toString(), 'last.txt');
 });
 
 test('writer: misuse is refused', () => {
@@ -493,7 +508,7 @@ test('reader: an entry whose bytes are at hand comes as one event, the same entr
     ...writer.storedEntry('a.txt', Buffer.from('alpha\n')),
     ...writer.storedEntry('empty', new Uint8Array(0)),
     ...writer.storedEntry('b.txt', Buffer.from('beta\n')),
-    writer.finish(),
+    ...writer.finish(),
   ]);
   const kinds = async (chunkSize: number) => {
     const seen: string[] = [];
@@ -536,7 +551,7 @@ test('deflated entries hash the same whole (zlib) or in pieces (fflate); bad or 
       writer.data(data),
       writer.endEntry(),
       ...writer.storedEntry('empty.txt', new Uint8Array(0)),
-      writer.finish(),
+      ...writer.finish(),
     ]);
   };
   const zip = entry(deflateRawSync(content), content.length);
