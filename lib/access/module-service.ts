@@ -78,7 +78,7 @@ function openPinStore(url: string | undefined, dataDir: string, warn: (message: 
 /** `cat-file` helpers at once by default: each is a git process (about 1 MB) and three descriptors. */
 const DEFAULT_MAX_OBJECT_READERS = 32;
 
-/** Files, over all kept zip layouts: about 100 bytes of memory each. */
+/** Paths (files left out, pathspecs of the parts), over all kept zip layouts: about 100 bytes of memory each. */
 const MAX_LAYOUT_FILES = 250_000;
 
 export class ModuleService {
@@ -184,7 +184,7 @@ export class ModuleService {
 
   #layoutOptions(target: ModuleTarget): LayoutOptions {
     const { gitDir, objects } = target.gitRepository;
-    return { gitDir, objects, limiter: this.limiter, layouts: this.#zipLayouts };
+    return { gitDir, objects, limiter: this.limiter, layouts: this.#zipLayouts, level: this.#options.compression };
   }
 
   /**

@@ -1,9 +1,15 @@
 /**
- * Listing a commit's files with sizes, without reading any blob: `git ls-tree -r -l -z`. This is
- * what lets the zip rules (names, collisions, nested modules, size limits) be decided before a
- * response starts.
+ * Listing a commit's files, without reading any blob: `git ls-tree -r -z`, and with `-l` their
+ * sizes (which makes git read every blob's header, several times slower on a large tree). This is
+ * what lets the zip rules (names, collisions, nested modules, size limits) be decided from the tree.
  */
 import { gitExit, spawnGit, type GitRunOptions } from './run.ts';
+
+/** How to list a tree. */
+export interface TreeListingOptions extends GitRunOptions {
+  /** Whether to list sizes (`-l`); default true. Without, every `size` is 0. */
+  readonly sizes?: boolean;
+}
 
 /** One file of a tree listing. */
 export interface TreeEntry {
@@ -14,7 +20,7 @@ export interface TreeEntry {
   /** `blob` for files and symlinks, `commit` for gitlinks. */
   type: string;
   oid: string;
-  /** Blob size in bytes; 0 for gitlinks, which have none. */
+  /** Blob size in bytes; 0 for gitlinks, which have none, and in a listing without sizes. */
   size: number;
 }
 
@@ -24,17 +30,24 @@ export interface TreeEntry {
  * which no Go file-name rule accepts, so such a zip is refused just as the go command refuses it.
  * Rejects with `GitError` when the commit does not exist.
  */
-export async function listTree(gitDir: string, commit: string, dir?: string, options: GitRunOptions = {}): Promise<TreeEntry[]> {
-  const args = ['ls-tree', '-r', '-l', '-z', '--full-tree', '--end-of-options', commit];
+export async function listTree(gitDir: string, commit: string, dir?: string, options: TreeListingOptions = {}): Promise<TreeEntry[]> {
+  const entries: TreeEntry[] = [];
+  await forEachTreeEntry(gitDir, commit, dir, options, (entry) => entries.push(entry));
+  return entries;
+}
+
+/** `listTree` one entry at a time, in tree order, holding none of them. */
+export async function forEachTreeEntry(gitDir: string, commit: string, dir: string | undefined, options: TreeListingOptions, onEntry: (entry: TreeEntry) => void): Promise<void> {
+  const withSizes = options.sizes ?? true;
+  const args = ['ls-tree', '-r', ...(withSizes ? ['-l'] : []), '-z', '--full-tree', '--end-of-options', commit];
   if (dir !== undefined) args.push('--', dir);
   const child = await spawnGit(gitDir, args, options);
   const prefix = dir === undefined ? '' : `${dir}/`;
-  const entries: TreeEntry[] = [];
   const parser = new NulRecords((record) => {
-    const entry = parseLsTreeRecord(record);
+    const entry = parseLsTreeRecord(record, withSizes);
     if (!entry.path.startsWith(prefix)) return;
     entry.path = entry.path.slice(prefix.length);
-    entries.push(entry);
+    onEntry(entry);
   });
   let malformed: unknown;
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -50,24 +63,23 @@ export async function listTree(gitDir: string, commit: string, dir?: string, opt
   if (malformed) throw malformed;
   if (failure) throw failure.error;
   parser.end();
-  return entries;
 }
 
-/** `<mode> SP <type> SP <oid> SP <padded size or -> TAB <path>`. */
-export function parseLsTreeRecord(record: string): TreeEntry {
+/** `<mode> SP <type> SP <oid> SP <padded size or -> TAB <path>`, or without sizes `<mode> SP <type> SP <oid> TAB <path>`. */
+export function parseLsTreeRecord(record: string, withSize = true): TreeEntry {
   const tab = record.indexOf('\t');
   const typeAt = record.indexOf(' ') + 1;
   const oidAt = record.indexOf(' ', typeAt) + 1;
-  const sizeAt = record.indexOf(' ', oidAt) + 1;
-  const size = record.slice(sizeAt, tab).trimStart();
-  if (tab < 0 || !(typeAt > 1 && oidAt > typeAt + 1 && sizeAt > oidAt + 1 && sizeAt <= tab) || size === '') {
+  const oidEnd = withSize ? record.indexOf(' ', oidAt) : tab;
+  const size = withSize ? record.slice(oidEnd + 1, tab).trimStart() : '-';
+  if (tab < 0 || !(typeAt > 1 && oidAt > typeAt + 1 && oidEnd > oidAt && oidEnd <= tab) || size === '') {
     throw new Error(`unexpected ls-tree output: ${JSON.stringify(record)}`);
   }
   return {
     path: record.slice(tab + 1),
     mode: record.slice(0, typeAt - 1),
     type: record.slice(typeAt, oidAt - 1),
-    oid: record.slice(oidAt, sizeAt - 1),
+    oid: record.slice(oidAt, oidEnd),
     size: size === '-' ? 0 : Number(size),
   };
 }

@@ -181,21 +181,25 @@ function sendZip(answer: ZipAnswer): Promise<void> {
 
 /**
  * Streams the zip from git, through a spool file once the client falls behind git (zip/spool.ts).
- * Everything that can make the go command refuse the version is decided before the status line; a
- * failure after it aborts the connection (see `sendError`). A client that goes away aborts the
- * signal, which kills the git process.
+ * What the names decide is decided before the status line; the size rules are decided while the
+ * files stream, and the end of the zip waits for them. A refusal or failure after the status line
+ * aborts the connection before the zip's end (see `sendError`), and the next request gets the 4xx.
+ * A client that goes away aborts the signal, which kills the git process.
  */
 async function streamZip({ context, target, version, client, req, res }: ZipAnswer): Promise<void> {
   const closed = abortWhenClosed(res);
   try {
     const zip = await context.service.zip(target, version, client, closed.signal);
-    res.statusCode = 200;
-    res.setHeader('Content-Type', 'application/zip');
     if (req.method === 'HEAD') {
-      zip.cancel();
+      // No body to cut short: the status waits for every rule.
+      await zip.verdict?.().finally(() => zip.cancel());
+      res.statusCode = 200;
+      res.setHeader('Content-Type', 'application/zip');
       res.end();
       return;
     }
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/zip');
     await context.service.zipSpool.relay(zip, responseSink(res, closed.signal));
     res.end();
   } finally {

@@ -151,7 +151,7 @@ export class PinGuard {
     if (this.#zipVerified.has(verifiedKey) && pin?.commit === version.commit && pin.zip !== undefined) return open();
     if (pin === undefined) this.#newPins.take(client);
     const stream = await openHashedZip(open);
-    return { chunks: this.#pinBeforeEnd(pinOf(target, version), stream, verifiedKey), cancel: () => stream.cancel() };
+    return { chunks: this.#pinBeforeEnd(pinOf(target, version), stream, verifiedKey), cancel: () => stream.cancel(), verdict: stream.verdict };
   }
 
   /**

@@ -119,7 +119,7 @@ export interface HashedZipStream extends ModuleZipStream {
 export async function openHashedZip(open: DigestingZipOpener): Promise<HashedZipStream> {
   const hash = new Hash1();
   const stream = await open((name, sha256Hex) => hash.add(name, sha256Hex));
-  return { chunks: stream.chunks, cancel: () => stream.cancel(), digest: () => hash.digest() };
+  return { chunks: stream.chunks, cancel: () => stream.cancel(), verdict: stream.verdict, digest: () => hash.digest() };
 }
 
 /** The `h1:` of the zip `open` makes: streamed, hashed and dropped (nothing is held in memory or on disk). */

@@ -40,6 +40,8 @@ export interface ModuleZipOptions {
    * The caller folds them into an `h1:` hash.
    */
   onFileDigest?(name: string, sha256Hex: string): void;
+  /** Awaited after the last entry, before the central directory: a rejection fails the zip before its end. */
+  beforeEnd?(): Promise<void>;
 }
 
 /** How far each source may read ahead of the entry being written, when there are several. */
@@ -65,6 +67,7 @@ export async function* moduleZip(options: ModuleZipOptions, chunkBytes = 64 << 1
     entries.take(event);
     while (output.full) yield output.take();
   }
+  await options.beforeEnd?.();
   const summary = entries.finish();
   yield* output.drain();
   return summary;

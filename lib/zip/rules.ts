@@ -51,6 +51,12 @@ export interface ZipRuleOptions {
    * hash than this plan gives. Ignored when the file list has no regular root `go.mod`, as in x/mod.
    */
   readonly goVersion?: string;
+  /**
+   * The sizes are not known yet (a listing without them): the size rules (9) are left to
+   * {@link sizeRefusal} over the kept files, which decides them as this plan would have, provided
+   * the plan found no other invalid file (else plan again with sizes, for the message that wins).
+   */
+  readonly sizesUnknown?: boolean;
 }
 
 /** Why a file of the tree is not in the zip although the version is served. */
@@ -98,8 +104,7 @@ export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOption
   };
   const kept: TreeFile[] = [];
   let firstInvalid: string | undefined;
-  let size = 0;
-  let tooLarge = false;
+  const sizes = new SizeCheck();
   for (const file of archived) {
     const verdict = judgeFile(file, context);
     if (typeof verdict === 'object' && 'omit' in verdict) {
@@ -110,20 +115,47 @@ export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOption
       firstInvalid ??= `${file.path}: ${verdict.invalid}`;
       continue;
     }
-    // checkFiles counts a file towards the total before its own go.mod/LICENSE size check.
-    if (size + file.size > MAX_ZIP_FILE) tooLarge = true;
-    else size += file.size;
-    const sizeProblem = checkSpecialFileSize(file);
+    const sizeProblem = options.sizesUnknown ? undefined : sizes.add(file);
     if (sizeProblem !== undefined) {
-      firstInvalid ??= `${file.path}: ${sizeProblem}`;
+      firstInvalid ??= sizeProblem;
       continue;
     }
     kept.push(file);
   }
   // CheckedFiles.Err reports a size error before any invalid file.
-  if (tooLarge) return { ok: false, reason: `module source tree too large (max size is ${MAX_ZIP_FILE} bytes)` };
+  if (sizes.tooLarge) return { ok: false, reason: TOO_LARGE };
   if (firstInvalid !== undefined) return { ok: false, reason: firstInvalid };
-  return { ok: true, files: kept, size, omitted };
+  return { ok: true, files: kept, size: sizes.total, omitted };
+}
+
+const TOO_LARGE = `module source tree too large (max size is ${MAX_ZIP_FILE} bytes)`;
+
+/**
+ * Rule 9 over the kept files of a plan made with `sizesUnknown`, in plan order, given with their
+ * sizes: the refusal, or undefined. Feed every file to `add`, then ask `refusal`.
+ */
+export class SizeCheck {
+  /** Bytes of the files counted so far. */
+  total = 0;
+  tooLarge = false;
+  #firstProblem: string | undefined;
+
+  /** Counts a file; answers its own go.mod/LICENSE size problem, if it has one. */
+  add(file: Pick<TreeFile, 'path' | 'size'>): string | undefined {
+    // checkFiles counts a file towards the total before its own go.mod/LICENSE size check.
+    if (this.total + file.size > MAX_ZIP_FILE) this.tooLarge = true;
+    else this.total += file.size;
+    const problem = checkSpecialFileSize(file);
+    if (problem === undefined) return undefined;
+    const invalid = `${file.path}: ${problem}`;
+    this.#firstProblem ??= invalid;
+    return invalid;
+  }
+
+  /** Why the files counted refuse the zip (a size error before any invalid file), or undefined. */
+  get refusal(): string | undefined {
+    return this.tooLarge ? TOO_LARGE : this.#firstProblem;
+  }
 }
 
 interface RuleContext {
@@ -243,7 +275,7 @@ function isMiscasedRootGoMod(path: string): boolean {
 }
 
 /** The root go.mod and LICENSE limits (checkFiles, after the running total). */
-function checkSpecialFileSize(file: TreeFile): string | undefined {
+function checkSpecialFileSize(file: Pick<TreeFile, 'path' | 'size'>): string | undefined {
   if (file.path === 'go.mod' && file.size > MAX_GO_MOD) return `go.mod file too large (max size is ${MAX_GO_MOD} bytes)`;
   if (file.path === 'LICENSE' && file.size > MAX_LICENSE) return `LICENSE file too large (max size is ${MAX_LICENSE} bytes)`;
   return undefined;

@@ -65,6 +65,12 @@ test('lists every file of the whole tree with mode, type, oid and size', async (
   });
 });
 
+test('a listing without sizes gives the same entries in the same order, every size 0', async () => {
+  const withSizes = await listTree(repo.gitDir, commit, 'sub');
+  const withoutSizes = await listTree(repo.gitDir, commit, 'sub', { sizes: false });
+  assert.deepEqual(withoutSizes, withSizes.map((entry) => ({ ...entry, size: 0 })));
+});
+
 test('lists a directory with paths relative to it, not matching sibling prefixes', async () => {
   const head = await repo.resolve('HEAD');
   const entries = await listTree(repo.gitDir, head, 'sub');
@@ -95,6 +101,10 @@ test('parseLsTreeRecord reads padded sizes and refuses malformed records', () =>
     size: 12,
   });
   assert.throws(() => parseLsTreeRecord('garbage'), /unexpected ls-tree output/);
+  assert.deepEqual(parseLsTreeRecord(`120000 blob ${'b'.repeat(40)}\ta b/c`, false), { path: 'a b/c', mode: '120000', type: 'blob', oid: 'b'.repeat(40), size: 0 });
+  // A record without a size read as one with sizes (the space in the path is no size), and the other way round.
+  assert.throws(() => parseLsTreeRecord(`100644 blob ${'a'.repeat(40)}\ta b`), /unexpected ls-tree output/);
+  assert.throws(() => parseLsTreeRecord(`100644 blob ${'a'.repeat(40)}`, false), /unexpected ls-tree output/);
 });
 
 test('records split across output chunks are reassembled', async () => {

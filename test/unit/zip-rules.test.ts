@@ -16,6 +16,7 @@ import {
   gitRefusesPath,
   isVendoredPackage,
   planModuleZip,
+  SizeCheck,
   type TreeFile,
   type ZipPlan,
   type ZipRuleOptions,
@@ -302,6 +303,33 @@ test('sizes: 500 MiB in all, 16 MiB for the root go.mod and LICENSE', () => {
   assert.equal(refusal([file('LICENSE', MAX_LICENSE + 1)]), `LICENSE: LICENSE file too large (max size is ${MAX_LICENSE} bytes)`);
   // The total error wins over an invalid file, as CheckedFiles.Err reports it first.
   assert.match(refusal([file('aux.go'), file('a', MAX_ZIP_FILE), file('b', 1)]), /^module source tree too large/);
+});
+
+/** The plan made as a first download makes it: names first, then the size rules over the kept files. */
+function namesThenSizes(files: readonly TreeFile[]): ZipPlan {
+  const names = planModuleZip(files.map((each) => ({ ...each, size: 0 })), { sizesUnknown: true });
+  if (!names.ok) return names;
+  const sizes = new SizeCheck();
+  const kept = names.files.map((each) => files.find((listed) => listed.path === each.path)!);
+  for (const each of kept) sizes.add(each);
+  return sizes.refusal === undefined ? { ok: true, files: kept, size: sizes.total, omitted: names.omitted } : { ok: false, reason: sizes.refusal };
+}
+
+test('sizes decided after the names (sizesUnknown, then SizeCheck) give the plan made with sizes', () => {
+  const half = MAX_ZIP_FILE / 2;
+  const sets: TreeFile[][] = [
+    [file('a', half), file('b', half)],
+    [file('a', half), file('b', half), file('c', 1)],
+    [file('a', MAX_ZIP_FILE), file('vendor/x/big', MAX_ZIP_FILE), symlink('s')],
+    [file('go.mod', MAX_GO_MOD), file('LICENSE', MAX_LICENSE), file('sub/LICENSE', MAX_LICENSE + 1)],
+    [file('go.mod', MAX_GO_MOD + 1), file('LICENSE', MAX_LICENSE + 1)],
+    [file('LICENSE', MAX_LICENSE + 1), file('go.mod', MAX_GO_MOD + 1)],
+    [file('LICENSE', MAX_LICENSE + 1), file('a', MAX_ZIP_FILE)],
+    [file('z.go', 3), file('go.mod', 10), file('a/b.go', 5)],
+  ];
+  for (const files of sets) assert.deepEqual(namesThenSizes(files), planModuleZip(files), JSON.stringify(files.map((each) => each.path)));
+  // An invalid name refuses before any size is known; the caller plans again with sizes for the message.
+  assert.equal(planModuleZip([file('aux.go'), file('a', 0)], { sizesUnknown: true }).ok, false);
 });
 
 test('a zip is planned in input order with its total size', () => {
