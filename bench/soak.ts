@@ -69,7 +69,9 @@ let server: CliServer | undefined;
 try {
   const modules = await createModules(join(root, 'repos'));
   const cache = options['zip-cache-mib'] === undefined ? [] : ['--zip-cache-mib', options['zip-cache-mib']];
-  server = await startCliServer(['--repos', join(root, 'repos'), '--module-host', HOST, '--data', join(root, 'data'), '--log-level', 'error', ...cache]);
+  // The soak's clients all come from one address: as many zips at once as it has clients.
+  const streams = ['--zip-streams-per-client', String(concurrency)];
+  server = await startCliServer(['--repos', join(root, 'repos'), '--module-host', HOST, '--data', join(root, 'data'), '--log-level', 'error', ...cache, ...streams]);
   const probes = await referenceAnswers(server.url, modules);
   const report = await soak(server, probes);
   printReport(report);
