@@ -2,8 +2,10 @@
  * The zip of a module version, from the repository to the first byte: list the module's files
  * (`git ls-tree`, no blob read), decide with the go command's rules what goes in or makes the whole
  * zip an error (once per commit and directory: see `ZipLayout`), then stream `git archive` (one, or
- * several over parts of a large module) through the module-zip transform. Everything that can
- * refuse the version happens before the caller sends a status line.
+ * several over parts of a large module) through the module-zip transform. What the names decide
+ * happens before the caller sends a status line; the size rules, on a version's first download,
+ * while the files stream: the zip's central directory waits for them, and a refusal then fails the
+ * stream before its end.
  */
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
