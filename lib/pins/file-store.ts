@@ -35,7 +35,7 @@ import { promisify } from 'node:util';
 import { ConfigError } from '../common/errors.ts';
 import { isPseudoVersion } from '../modules/pseudo.ts';
 import * as semver from '../modules/semver.ts';
-import { copyOf, PinTable } from './pin-table.ts';
+import { copyOf, FIELD_COUNT, FIELD_MODULE, FIELD_PROJECT, FIELD_VERSION, FIELD_ZIP, PinTable } from './pin-table.ts';
 import { agrees, assertPin, assertPinFields, PinConflictError, UNOWNED, type Pin, type PinStore } from './store.ts';
 
 /** The record file's name inside the data directory. */
@@ -54,6 +54,11 @@ const RECORD_START = '{"module":';
 const PLAIN_LINE = new RegExp(
   '^\\{"module":"(S)","version":"(S)","project":"(S)","commit":"(S)","time":"(S)","mod":"(S)"(?:,"zip":"(S)")?\\}$'.replaceAll('S', '[^"\\\\\\x00-\\x1f]*'),
 );
+
+/** What comes before each field of a plain line, in the order `PinTable.load` numbers them, then before the zip and after the last field. */
+const PLAIN_KEYS = ['{"module":"', '","version":"', '","project":"', '","commit":"', '","time":"', '","mod":"'].map((key) => Buffer.from(key, 'latin1'));
+const ZIP_KEY = Buffer.from('","zip":"', 'latin1');
+const LINE_END = Buffer.from('"}', 'latin1');
 
 /** Most bytes of the record read into memory at once at start-up. */
 const READ_CHUNK = 4 << 20;
@@ -82,6 +87,8 @@ export class FilePinStore implements PinStore {
   /** Bytes of the file read so far, always up to the end of a line, and how many lines they hold. */
   #readOffset = 0;
   #linesRead = 0;
+  /** Where the fields of the line being read are (`scanPlainLine`). */
+  readonly #fields = new Int32Array(FIELD_COUNT);
   #batch: { lines: string[]; written: Promise<void> } | undefined;
   #lastWrite: Promise<void> = Promise.resolve();
   #broken: Error | undefined;
@@ -231,15 +238,31 @@ export class FilePinStore implements PinStore {
     }
   }
 
-  /** Merges whole lines (each ending in a newline) into memory; each line is a string of its own, which no kept string refers into. */
+  /**
+   * Merges whole lines (each ending in a newline) into memory. A plain line (`scanPlainLine`) is
+   * loaded from its bytes; any other, and one the table leaves (`PinTable.load`), is parsed as a
+   * string of its own, which no kept string refers into.
+   */
   #readLines(bytes: Buffer): void {
     for (let at = 0; at < bytes.length; ) {
       const newline = bytes.indexOf(0x0a, at);
-      const where = `${this.#file}:${this.#linesRead + 1}`;
-      this.#merge(parseLine(bytes.toString('utf8', at, newline), where, this.#warn), where);
+      const loaded = scanPlainLine(bytes, at, newline, this.#fields) ? this.#pins.load(bytes, this.#fields) : undefined;
+      if (loaded === 'new') this.#indexLoadedVersion(bytes);
+      else if (loaded === undefined) {
+        const where = `${this.#file}:${this.#linesRead + 1}`;
+        this.#merge(parseLine(bytes.toString('utf8', at, newline), where, this.#warn), where);
+      }
       this.#linesRead++;
       at = newline + 1;
     }
+  }
+
+  /** `#indexVersion` of a version just loaded from its bytes: the common pseudo-versions are known as such without a string. */
+  #indexLoadedVersion(bytes: Buffer): void {
+    const [start, end] = [this.#fields[FIELD_VERSION]!, this.#fields[FIELD_VERSION + 1]!];
+    if (isPlainPseudoVersion(bytes, start, end)) return;
+    const fields = this.#fields;
+    this.#indexVersion(bytes.toString('latin1', start, end), bytes.toString('latin1', fields[FIELD_PROJECT]!, fields[FIELD_PROJECT + 1]!), bytes.toString('latin1', fields[FIELD_MODULE]!, fields[FIELD_MODULE + 1]!));
   }
 
   /** The first pin of a version wins; a later line may only add its zip hash. */
@@ -247,7 +270,7 @@ export class FilePinStore implements PinStore {
     const earlier = this.#pins.get(pin.project, pin.module, pin.version);
     if (earlier === undefined) {
       this.#pins.set(pin);
-      this.#indexVersion(pin);
+      this.#indexVersion(pin.version, pin.project, pin.module);
     } else if (!agrees(earlier, pin)) {
       this.#warn(`${where}: ignored, an earlier line pinned it first: ${new PinConflictError(earlier, pin).message}`);
     } else if (earlier.zip === undefined && pin.zip !== undefined) {
@@ -255,12 +278,12 @@ export class FilePinStore implements PinStore {
     }
   }
 
-  #indexVersion(pin: Pin): void {
-    if (isPseudoVersion(pin.version)) return;
-    const key = moduleKey(pin.project, pin.module);
+  #indexVersion(version: string, project: string, module: string): void {
+    if (isPseudoVersion(version)) return;
+    const key = moduleKey(project, module);
     let index = this.#listed.get(key);
     if (index === undefined) this.#listed.set(key, (index = { sorted: [], added: [] }));
-    index.added.push(copyOf(pin.version));
+    index.added.push(copyOf(version));
   }
 
   /** Adds a line to the batch that is written next; lines that arrive during a write share the next one. */
@@ -338,6 +361,81 @@ export function parseLine(line: string, where: string, warn: PinWarning): Pin {
     throw new Error(`${where}: ${(error as Error).message}`);
   }
   return pin;
+}
+
+/**
+ * Whether the line `bytes[start, end)` is one `pinLine` writes, in printable ASCII with no escapes
+ * (what `PLAIN_LINE` matches, less anything outside ASCII); if so `fields` says where its fields
+ * are. Read byte by byte, with no string made: a record loads a million lines.
+ */
+function scanPlainLine(bytes: Buffer, start: number, end: number, fields: Int32Array): boolean {
+  let at = start;
+  for (let key = 0; key < PLAIN_KEYS.length; key++) {
+    at = afterKey(bytes, at, end, PLAIN_KEYS[key]!);
+    if (at < 0) return false;
+    fields[2 * key] = at;
+    at = fieldEnd(bytes, at, end);
+    if (at < 0) return false;
+    fields[2 * key + 1] = at;
+  }
+  fields[FIELD_ZIP] = fields[FIELD_ZIP + 1] = -1;
+  if (at + LINE_END.length === end) return afterKey(bytes, at, end, LINE_END) === end;
+  at = afterKey(bytes, at, end, ZIP_KEY);
+  if (at < 0) return false;
+  fields[FIELD_ZIP] = at;
+  at = fieldEnd(bytes, at, end);
+  fields[FIELD_ZIP + 1] = at;
+  return at >= 0 && at + LINE_END.length === end && afterKey(bytes, at, end, LINE_END) === end;
+}
+
+/** Where `key` ends if the bytes at `at` are it, else -1. */
+function afterKey(bytes: Buffer, at: number, end: number, key: Buffer): number {
+  if (at + key.length > end) return -1;
+  for (let i = 0; i < key.length; i++) if (bytes[at + i] !== key[i]) return -1;
+  return at + key.length;
+}
+
+/** Where the string field from `at` ends (its closing quote), or -1 at an escape, a byte outside printable ASCII or the end of the line. */
+function fieldEnd(bytes: Buffer, at: number, end: number): number {
+  for (; at < end; at++) {
+    const byte = bytes[at]!;
+    if (byte === 0x22) return at;
+    if (byte < 0x20 || byte === 0x5c || byte > 0x7e) return -1;
+  }
+  return -1;
+}
+
+/**
+ * Whether `bytes[start, end)` is a pseudo-version of the form most pins have,
+ * `vN.0.0-yyyymmddhhmmss-rev` (N without leading zeros, the time without a leading zero, rev
+ * alphanumeric): `isPseudoVersion` of it is true, known without making it a string. False says
+ * nothing: the caller asks `isPseudoVersion`.
+ */
+export function isPlainPseudoVersion(bytes: Buffer, start: number, end: number): boolean {
+  let at = start + 1;
+  if (bytes[start] !== 0x76 || !isDigit(bytes[at])) return false;
+  if (bytes[at] === 0x30) at++;
+  else while (isDigit(bytes[at]) && at < end) at++;
+  if (afterKey(bytes, at, end, PSEUDO_ZEROS) < 0) return false;
+  at += PSEUDO_ZEROS.length;
+  if (at + 16 > end || bytes[at] === 0x30 || bytes[at + 14] !== 0x2d) return false;
+  for (let i = at; i < at + 14; i++) if (!isDigit(bytes[i])) return false;
+  const rev = at + 15;
+  if (rev === end) return false;
+  let letters = 0;
+  for (let i = rev; i < end; i++) {
+    const byte = bytes[i]!;
+    if (!isDigit(byte) && !((byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a))) return false;
+    if (!isDigit(byte)) letters++;
+  }
+  // A numeric revision must not start with 0 (semver), unless it is 0.
+  return letters > 0 || bytes[rev] !== 0x30 || end - rev === 1;
+}
+
+const PSEUDO_ZEROS = Buffer.from('.0.0-', 'latin1');
+
+function isDigit(byte: number | undefined): boolean {
+  return byte !== undefined && byte >= 0x30 && byte <= 0x39;
 }
 
 /** The pin of a line as `pinLine` writes it with no escapes in it, else undefined. */

@@ -3,13 +3,16 @@
  * went in, SHA-1 and SHA-256 commits, with and without a zip hash; pins whose fields the binary
  * form would not give back byte for byte (non-canonical base64, an impossible date) are kept as
  * they are; a zip hash added later replaces the record in place; and the file written from it
- * reads back the same (the JSON-lines format is unchanged).
+ * reads back the same (the JSON-lines format is unchanged). A record loaded from its bytes gives
+ * what the long way (`JSON.parse` and `set`) gave: a zip hash added by a later line, a contradicting
+ * later line ignored with a warning, pins kept as objects beside compact ones, malformed lines refused.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FilePinStore, PINS_FILE, pinLine } from '../../lib/pins/file-store.ts';
+import { FilePinStore, isPlainPseudoVersion, PINS_FILE, pinLine } from '../../lib/pins/file-store.ts';
+import { isPseudoVersion } from '../../lib/modules/pseudo.ts';
 import { PinTable } from '../../lib/pins/pin-table.ts';
 import { UNOWNED, type Pin } from '../../lib/pins/store.ts';
 import { withTempDir } from '../support/temp.ts';
@@ -77,6 +80,61 @@ test('the record is read in parts: a line longer than a part, and a torn last li
     assert.equal(warnings.length, 1, 'the torn line');
     await store.close();
   });
+});
+
+test('a record read from its bytes: zips added later, contradictions ignored, pins kept as objects beside compact ones', async () => {
+  await withTempDir('pin-table', async (dir) => {
+    const pseudo = { ...base, version: 'v0.0.0-20200102030405-abcdefabcdef' };
+    const laterPseudo = { ...base, version: 'v1.0.1-0.20200102030405-abcdefabcdef', commit: 'b'.repeat(64) };
+    const odd = { ...base, version: 'v1.1.0', time: '2021-02-30T00:00:00Z' };
+    const lines = [
+      pinLine(base),
+      pinLine({ ...base, zip: hash('z') }),
+      pinLine({ ...base, commit: 'c'.repeat(40), zip: hash('y') }),
+      pinLine(pseudo),
+      pinLine({ ...pseudo, zip: hash('q') }),
+      pinLine(laterPseudo),
+      pinLine(odd),
+      pinLine({ ...odd, zip: hash('z') }),
+      pinLine({ ...base, version: 'v1.2.0' }),
+      `{"module":"${base.module}","version":"v1.3.0","commit":"${base.commit}","time":"${base.time}","mod":"${base.mod}"}`,
+      pinLine({ ...base, version: 'v1.4.0', project: 'é/p' }),
+    ];
+    writeFileSync(join(dir, PINS_FILE), lines.map((line) => `${line}\n`).join(''));
+    const warnings: string[] = [];
+    const store = FilePinStore.open(dir, (warning) => warnings.push(warning));
+    assert.equal(store.size, 7);
+    assert.deepEqual(await store.get(base.project, base.module, base.version), { ...base, zip: hash('z') });
+    assert.match(warnings.join('\n'), /:3: ignored, an earlier line pinned it first/);
+    assert.equal(warnings.length, 1);
+    assert.deepEqual(await store.get(base.project, base.module, pseudo.version), { ...pseudo, zip: hash('q') });
+    assert.deepEqual(await store.get(base.project, base.module, laterPseudo.version), laterPseudo);
+    assert.deepEqual(await store.get(base.project, base.module, odd.version), { ...odd, zip: hash('z') });
+    assert.deepEqual(await store.get(base.project, base.module, 'v1.2.0'), { ...base, version: 'v1.2.0' });
+    assert.deepEqual(await store.get('other', base.module, 'v1.3.0'), { ...base, version: 'v1.3.0', project: UNOWNED });
+    assert.deepEqual(await store.get('é/p', base.module, 'v1.4.0'), { ...base, version: 'v1.4.0', project: 'é/p' });
+    assert.deepEqual(await store.versions(base.project, base.module), ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0']);
+    await store.close();
+  });
+});
+
+test('a malformed plain line stops the load with its line number', async () => {
+  const bad = [{ commit: 'A'.repeat(40) }, { time: '2020-01-02 03:04:05Z' }, { mod: 'h1:short=' }, { version: '' }, { module: '' }];
+  for (const fields of bad) {
+    await withTempDir('pin-table', async (dir) => {
+      writeFileSync(join(dir, PINS_FILE), `${pinLine(base)}\n${pinLine({ ...base, version: 'v2.0.0', ...fields })}\n`);
+      assert.throws(() => FilePinStore.open(dir), /:2: pin: bad/, JSON.stringify(fields));
+    });
+  }
+});
+
+test('the pseudo-versions known from their bytes are pseudo-versions', () => {
+  const versions = ['v0.0.0-20200102030405-abcdefabcdef', 'v12.0.0-20200102030405-0', 'v1.0.0-20200102030405-123', 'v0.0.0-00200102030405-abc', 'v0.0.0-20200102030405-0123', 'v00.0.0-20200102030405-abc', 'v1.2.3', 'v0.0.0-2020010203040-abc', 'v0.0.0-20200102030405-', 'v0.0.0-20200102030405-ab_c', 'v1.0.1-0.20200102030405-abc', 'v0.0.0-20200102030405-abc+build'];
+  for (const version of versions) {
+    const bytes = Buffer.from(`"${version}"`, 'latin1');
+    if (isPlainPseudoVersion(bytes, 1, bytes.length - 1)) assert.ok(isPseudoVersion(version), version);
+  }
+  assert.ok(isPlainPseudoVersion(Buffer.from('v0.0.0-20200102030405-abcdefabcdef'), 0, 34));
 });
 
 function byKey(a: Pin, b: Pin): number {
