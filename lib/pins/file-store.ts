@@ -245,10 +245,11 @@ export class FilePinStore implements PinStore {
    */
   #readLines(bytes: Buffer): void {
     for (let at = 0; at < bytes.length; ) {
-      const newline = bytes.indexOf(0x0a, at);
-      const loaded = scanPlainLine(bytes, at, newline, this.#fields) ? this.#pins.load(bytes, this.#fields) : undefined;
+      let newline = scanPlainLine(bytes, at, this.#fields);
+      const loaded = newline < 0 ? undefined : this.#pins.load(bytes, this.#fields);
       if (loaded === 'new') this.#indexLoadedVersion(bytes);
       else if (loaded === undefined) {
+        newline = bytes.indexOf(0x0a, at);
         const where = `${this.#file}:${this.#linesRead + 1}`;
         this.#merge(parseLine(bytes.toString('utf8', at, newline), where, this.#warn), where);
       }
@@ -364,28 +365,40 @@ export function parseLine(line: string, where: string, warn: PinWarning): Pin {
 }
 
 /**
- * Whether the line `bytes[start, end)` is one `pinLine` writes, in printable ASCII with no escapes
- * (what `PLAIN_LINE` matches, less anything outside ASCII); if so `fields` says where its fields
- * are. Read byte by byte, with no string made: a record loads a million lines.
+ * Where the line from `start` ends (its newline) if it is one `pinLine` writes, in printable ASCII
+ * with no escapes (what `PLAIN_LINE` matches, less anything outside ASCII), else -1; `fields` then
+ * says where its fields are. Read byte by byte, with no string made: a record loads a million
+ * lines. The fields `PinTable.load` decodes (commit, time, hashes) are taken at the only lengths it
+ * accepts, up to a quote; it checks their bytes, and a line it refuses goes the long way.
  */
-function scanPlainLine(bytes: Buffer, start: number, end: number, fields: Int32Array): boolean {
+function scanPlainLine(bytes: Buffer, start: number, fields: Int32Array): number {
+  const limit = bytes.length;
   let at = start;
   for (let key = 0; key < PLAIN_KEYS.length; key++) {
-    at = afterKey(bytes, at, end, PLAIN_KEYS[key]!);
-    if (at < 0) return false;
+    at = afterKey(bytes, at, limit, PLAIN_KEYS[key]!);
+    if (at < 0) return -1;
     fields[2 * key] = at;
-    at = fieldEnd(bytes, at, end);
-    if (at < 0) return false;
+    at = key === 3 ? fixedEnd(bytes, at, 40, 64) : key === 4 ? fixedEnd(bytes, at, 20, 20) : key === 5 ? fixedEnd(bytes, at, 47, 47) : fieldEnd(bytes, at, limit);
+    if (at < 0) return -1;
     fields[2 * key + 1] = at;
   }
   fields[FIELD_ZIP] = fields[FIELD_ZIP + 1] = -1;
-  if (at + LINE_END.length === end) return afterKey(bytes, at, end, LINE_END) === end;
-  at = afterKey(bytes, at, end, ZIP_KEY);
-  if (at < 0) return false;
-  fields[FIELD_ZIP] = at;
-  at = fieldEnd(bytes, at, end);
-  fields[FIELD_ZIP + 1] = at;
-  return at >= 0 && at + LINE_END.length === end && afterKey(bytes, at, end, LINE_END) === end;
+  if (bytes[at + 1] === 0x2c) {
+    at = afterKey(bytes, at, limit, ZIP_KEY);
+    if (at < 0) return -1;
+    fields[FIELD_ZIP] = at;
+    at = fixedEnd(bytes, at, 47, 47);
+    fields[FIELD_ZIP + 1] = at;
+    if (at < 0) return -1;
+  }
+  at = afterKey(bytes, at, limit, LINE_END);
+  return at >= 0 && bytes[at] === 0x0a ? at : -1;
+}
+
+/** Where a field of `length` or `otherLength` bytes from `at` ends (a quote follows it), else -1. */
+function fixedEnd(bytes: Buffer, at: number, length: number, otherLength: number): number {
+  if (bytes[at + length] === 0x22) return at + length;
+  return bytes[at + otherLength] === 0x22 ? at + otherLength : -1;
 }
 
 /** Where `key` ends if the bytes at `at` are it, else -1. */

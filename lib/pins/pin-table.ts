@@ -16,7 +16,11 @@
  */
 import type { Pin } from './store.ts';
 
-/** Record layout: flags, commit (20 or 32 bytes), time (float64 seconds), mod hash, zip hash, module number, version's place. */
+/**
+ * Record layout: flags, commit (20 or 32 bytes), time (float64 seconds), mod hash, zip hash, module
+ * number, version's place, the hash of module and version (`versionHash`). The record after the last
+ * is where a pin is decoded and hashed before it is known to be new.
+ */
 const FLAGS = 0;
 const COMMIT = 1;
 const TIME = COMMIT + 32;
@@ -25,7 +29,8 @@ const ZIP = MOD + 32;
 const MODULE = ZIP + 32;
 const VERSION_AT = MODULE + 4;
 const VERSION_LENGTH = VERSION_AT + 4;
-const RECORD_BYTES = VERSION_LENGTH + 1;
+const HASH = VERSION_LENGTH + 1;
+const RECORD_BYTES = HASH + 4;
 const SHA256_COMMIT = 1;
 const HAS_ZIP = 2;
 /** Records per buffer: a buffer is about 7.5 MB; growing never copies what is there. */
@@ -196,16 +201,18 @@ export class PinTable {
   /** The record of module `id` whose version is `bytes[start, end)`, or undefined. */
   #find(id: number, bytes: Buffer, start: number, end: number): number | undefined {
     const mask = this.#slots.length - 1;
-    for (let slot = versionHash(id, bytes, start, end) & mask; ; slot = (slot + 1) & mask) {
+    const hash = versionHash(id, bytes, start, end);
+    this.#chunk(this.#records).writeUInt32LE(hash, recordAt(this.#records) + HASH);
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const record = this.#slots[slot]!;
       if (record === EMPTY) return undefined;
       const chunk = this.#chunk(record);
       const at = recordAt(record);
-      if (chunk.readUInt32LE(at + MODULE) === id && this.#versionIs(chunk[at + VERSION_LENGTH]!, chunk.readUInt32LE(at + VERSION_AT), bytes, start, end)) return record;
+      if (chunk.readUInt32LE(at + HASH) === hash && chunk.readUInt32LE(at + MODULE) === id && this.#versionIs(chunk[at + VERSION_LENGTH]!, chunk.readUInt32LE(at + VERSION_AT), bytes, start, end)) return record;
     }
   }
 
-  /** Adds the record decoded after the last (`decodeRecord`), its version `bytes[fields' version]`. */
+  /** Adds the record decoded after the last (`decodeRecord`) and hashed (`#find`), its version `bytes[fields' version]`. */
   #add(bytes: Buffer, fields: Int32Array): void {
     const record = this.#records++;
     this.#writeVersion(record, bytes, fields[FIELD_VERSION]!, fields[FIELD_VERSION + 1]!);
@@ -240,12 +247,7 @@ export class PinTable {
 
   #place(record: number): void {
     const mask = this.#slots.length - 1;
-    const chunk = this.#chunk(record);
-    const at = recordAt(record);
-    const offset = chunk.readUInt32LE(at + VERSION_AT);
-    const start = offset % VERSION_CHUNK_BYTES;
-    const bytes = this.#versionChunks[Math.floor(offset / VERSION_CHUNK_BYTES)]!;
-    let slot = versionHash(chunk.readUInt32LE(at + MODULE), bytes, start, start + chunk[at + VERSION_LENGTH]!) & mask;
+    let slot = this.#chunk(record).readUInt32LE(recordAt(record) + HASH) & mask;
     while (this.#slots[slot] !== EMPTY) slot = (slot + 1) & mask;
     this.#slots[slot] = record;
   }
