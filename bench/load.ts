@@ -2,8 +2,14 @@
  * A small closed-loop HTTP load generator on `node:http`: `concurrency` workers, each on its own
  * keep-alive connection, send GET requests back to back for a fixed time. Every answer must have
  * the expected status; bodies are read and dropped.
+ *
+ * Run as a program (`node --import tsx bench/load.ts <options as JSON>`) it prints `ready`, makes
+ * one run once a line arrives on its standard input and prints the result as JSON: a client in a
+ * process of its own, whose latencies do not include the waits of other clients on the same event
+ * loop.
  */
 import { Agent, request } from 'node:http';
+import { pathToFileURL } from 'node:url';
 
 /** What to load and for how long. */
 export interface LoadOptions {
@@ -79,4 +85,12 @@ function get(agent: Agent, url: string, expectStatus: number): Promise<void> {
     req.once('error', reject);
     req.end();
   });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const options = JSON.parse(process.argv[2]!) as LoadOptions;
+  process.stdout.write('ready\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  process.stdin.destroy();
+  process.stdout.write(`${JSON.stringify(await runLoad(options))}\n`);
 }
