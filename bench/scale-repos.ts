@@ -5,12 +5,14 @@
  *   commits (annotated tags, all packed, so packed-refs carries their peeled `^` lines), plus
  *   `pulls` `refs/pull/<n>/head` refs, as a GitHub mirror has;
  * - a repository whose root module has `tags` versions;
- * - minimal bare repositories (what discovery looks at, no commits), by the thousand.
+ * - minimal bare repositories (what discovery looks at, no commits), by the thousand;
+ * - and, not a repository, a pin record of pseudo-versions (also what `bench/pin-load.ts` loads).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PINS_FILE, pinLine } from '../lib/pins/file-store.ts';
 
 /** 2023-11-14T22:13:20Z, then a minute per commit. */
 const FIRST_DATE = 1_700_000_000;
@@ -105,4 +107,21 @@ function git(gitDir: string, args: string[]): Promise<void> {
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`git ${args[0]} exited with ${code}`))));
   });
+}
+
+/** A pin record (`<dataDir>/pins.jsonl`) of `count` pseudo-versions over 1,000 modules of 100 projects under `host`, as CI builds leave behind. */
+export async function writePinRecord(dataDir: string, count: number, host: string): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const out = createWriteStream(join(dataDir, PINS_FILE));
+  const hash = Buffer.alloc(32);
+  for (let i = 0; i < count; i++) {
+    hash.writeUInt32BE(i);
+    const h1 = `h1:${hash.toString('base64')}`;
+    const stamp = new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString();
+    const project = `group${i % 100}/module${i % 1000}`;
+    const version = `v0.0.0-${stamp.replace(/[-:T]/g, '').slice(0, 14)}-${i.toString(16).padStart(12, '0')}`;
+    const line = pinLine({ project, module: `${host}/${project}`, version, commit: i.toString(16).padStart(40, '0'), time: stamp.replace(/\.\d+Z$/, 'Z'), mod: h1, zip: h1 });
+    if (!out.write(`${line}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }

@@ -16,17 +16,16 @@
  * was met, and the load average and a yardstick (a fixed loop's time) for how busy the machine was.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PINS_FILE, pinLine } from '../lib/pins/file-store.ts';
 import { startCliServer } from '../test/support/cli-server.ts';
 import { makeTempDir, removeDir } from '../test/support/temp.ts';
 import { runLoad, type LoadResult } from './load.ts';
-import { generateManyVersions, generateMonorepo, minimalRepo, nestedModuleDir } from './scale-repos.ts';
+import { generateManyVersions, generateMonorepo, minimalRepo, nestedModuleDir, writePinRecord } from './scale-repos.ts';
 
 const PROJECT = dirname(dirname(fileURLToPath(import.meta.url)));
 const HOST = 'go.bench';
@@ -76,7 +75,7 @@ async function main(): Promise<void> {
     }
     log(`writing ${SIZES.pins} pins`);
     const dataDir = join(scratch, 'pins');
-    await writePins(dataDir, SIZES.pins);
+    await writePinRecord(dataDir, SIZES.pins, HOST);
     const unpinned = await startServer(scratch, 'no-pins', join(repos, 'big'));
     await unpinned.stop();
     rows.push(row('start-up with no pins (the baseline)', `${ms(unpinned.startMs)} ms`, '', undefined));
@@ -174,22 +173,6 @@ async function loadInChild(url: string, paths: string[]): Promise<{ run(): Promi
   };
 }
 
-/** A record of `count` pseudo-versions over 1,000 modules of 100 projects, as CI builds leave behind. */
-async function writePins(dataDir: string, count: number): Promise<void> {
-  mkdirSync(dataDir, { recursive: true });
-  const out = createWriteStream(join(dataDir, PINS_FILE));
-  const hash = Buffer.alloc(32);
-  for (let i = 0; i < count; i++) {
-    hash.writeUInt32BE(i);
-    const h1 = `h1:${hash.toString('base64')}`;
-    const stamp = new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString();
-    const project = `group${i % 100}/module${i % 1000}`;
-    const version = `v0.0.0-${stamp.replace(/[-:T]/g, '').slice(0, 14)}-${i.toString(16).padStart(12, '0')}`;
-    const line = pinLine({ project, module: `${HOST}/${project}`, version, commit: i.toString(16).padStart(40, '0'), time: stamp.replace(/\.\d+Z$/, 'Z'), mod: h1, zip: h1 });
-    if (!out.write(`${line}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-}
 
 // ——— the server as a child process ———
 
