@@ -3,10 +3,10 @@
  * keep-alive connection, send GET requests back to back for a fixed time. Every answer must have
  * the expected status; bodies are read and dropped.
  *
- * Run as a program (`node --import tsx bench/load.ts <options as JSON>`) it prints `ready`, makes
- * one run once a line arrives on its standard input and prints the result as JSON: a client in a
- * process of its own, whose latencies do not include the waits of other clients on the same event
- * loop.
+ * Run as a program (`node --import tsx bench/load.ts <options as JSON>`) it warms up (a short run),
+ * prints `ready`, makes one run once a line arrives on its standard input and prints the result as
+ * JSON: a client in a process of its own, whose latencies do not include the waits of other
+ * clients on the same event loop.
  */
 import { Agent, request } from 'node:http';
 import { pathToFileURL } from 'node:url';
@@ -87,8 +87,12 @@ function get(agent: Agent, url: string, expectStatus: number): Promise<void> {
   });
 }
 
+/** How long the program warms its client up before the measured run. */
+const WARM_UP_MS = 300;
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const options = JSON.parse(process.argv[2]!) as LoadOptions;
+  await runLoad({ ...options, durationMs: WARM_UP_MS });
   process.stdout.write('ready\n');
   await new Promise((resolve) => process.stdin.once('data', resolve));
   process.stdin.destroy();
