@@ -35,7 +35,12 @@ export class ProxyError extends Error {
   readonly retryAfterSeconds: number | undefined;
 
   constructor(kind: ErrorKind, message: string, retryAfterSeconds?: number) {
+    // An answer, not a bug: no stack trace is ever shown or logged for it, and capturing one is most
+    // of what a 404 costs (a flood of unknown modules makes thousands a second).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'ProxyError';
     this.kind = kind;
     this.retryAfterSeconds = retryAfterSeconds;
