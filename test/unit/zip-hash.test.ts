@@ -100,7 +100,7 @@ test('random names, sharing prefixes and mixing every range of UTF-16 units, has
   }
 });
 
-test('a name longer than a block of records and one that is a prefix of all others hash as Go does', () => {
+test('a name longer than a 64 KiB block and one that is a prefix of all others hash as Go does', () => {
   const long = `m@v1.0.0/${'x'.repeat(200_000)}`;
   const files = [[long, 'long'], ['m@v1.0.0/', 'empty'], ['m@v1.0.0/a', 'a']] as const;
   const hash = new Hash1();
