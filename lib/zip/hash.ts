@@ -15,21 +15,20 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-interface HashedName {
-  readonly name: string;
-  readonly sha256Hex: string;
-}
-
 /**
  * Incremental `dirhash.Hash1`: add each file's name and content digest in any order, then ask for
  * the digest. For a module zip the names are the full entry names, `<module>@<version>/<path>`.
- * A file costs its name and digest strings and one small record (a module of 100,000 files is
- * hashed as it streams, so this is held until its end).
+ * A module of 100,000 files is hashed as it streams, so its records are held until its end: each is
+ * its 32-byte digest and its name's UTF-8 bytes side by side in 64 KiB blocks (never copied as they
+ * grow, no string or object per file), and three numbers saying where; sorted by index at the end.
  */
 export class Hash1 {
-  readonly #files: HashedName[] = [];
-  /** Whether some name holds a unit from U+D800 up, where JS's order of strings is not UTF-8's. */
-  #beyondD7FF = false;
+  readonly #blocks = new ByteBlocks();
+  /** Per file, in the order added: its block, where its digest starts, where its name ends. */
+  readonly #records = new NumberBlocks(3);
+  /** The first name's bytes, and how many of them every name starts with (skipped when sorting). */
+  #first: Uint8Array | undefined;
+  #common = 0;
 
   /**
    * Records one file. Throws on a name Go's Hash1 refuses (a newline, which would forge a line) or
@@ -39,42 +38,164 @@ export class Hash1 {
     if (name.includes('\n')) throw new Error(`dirhash: filenames with newlines are not supported: ${JSON.stringify(name)}`);
     if (/\p{Cs}/u.test(name)) throw new Error(`dirhash: filename is not valid Unicode: ${JSON.stringify(name)}`);
     if (!/^[0-9a-f]{64}$/.test(sha256HexDigest)) throw new Error(`dirhash: not a hex SHA-256 digest: ${JSON.stringify(sha256HexDigest)}`);
-    this.#files.push({ name, sha256Hex: sha256HexDigest });
-    this.#beyondD7FF ||= BEYOND_D7FF.test(name);
+    const { block, start, end } = this.#blocks.append(DIGEST_BYTES + Buffer.byteLength(name, 'utf8'), (bytes, at) => {
+      bytes.write(sha256HexDigest, at, DIGEST_BYTES, 'hex');
+      bytes.write(name, at + DIGEST_BYTES, 'utf8');
+    });
+    this.#records.push(block, start, end);
+    this.#narrowCommon(this.#blocks.at(block), start + DIGEST_BYTES, end);
+  }
+
+  /** Keeps `#common` at the length of the prefix every name so far shares with the first. */
+  #narrowCommon(bytes: Buffer, start: number, end: number): void {
+    if (this.#first === undefined) {
+      this.#first = bytes.subarray(start, end);
+      this.#common = end - start;
+      return;
+    }
+    const first = this.#first;
+    let shared = 0;
+    const most = Math.min(this.#common, end - start);
+    while (shared < most && first[shared] === bytes[start + shared]) shared++;
+    this.#common = shared;
   }
 
   /** The `h1:` hash of every file added so far. */
   digest(): string {
-    const compare = this.#beyondD7FF ? compareUtf8 : (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    const sorted = [...this.#files].sort((a, b) => compare(a.name, b.name));
     const summary = createHash('sha256');
-    for (const file of sorted) summary.update(`${file.sha256Hex}  ${file.name}\n`, 'utf8');
+    const lines = new LineWriter((bytes) => summary.update(bytes));
+    for (const index of this.#sortedByName()) {
+      const records = this.#records;
+      const bytes = this.#blocks.at(records.get(index, BLOCK));
+      const start = records.get(index, START);
+      const end = records.get(index, END);
+      lines.writeHex(bytes, start, start + DIGEST_BYTES);
+      lines.writeBytes(TWO_SPACES, 0, 2);
+      lines.writeBytes(bytes, start + DIGEST_BYTES, end);
+      lines.writeBytes(NEWLINE, 0, 1);
+    }
+    lines.flush();
     return `h1:${summary.digest('base64')}`;
+  }
+
+  /** The files' indexes in Go's sort.Strings order of their names: by UTF-8 bytes. */
+  #sortedByName(): Uint32Array {
+    const order = new Uint32Array(this.#records.length);
+    for (let index = 0; index < order.length; index++) order[index] = index;
+    const skip = DIGEST_BYTES + this.#common;
+    const records = this.#records;
+    const blocks = this.#blocks;
+    return order.sort((a, b) =>
+      compareBytes(
+        blocks.at(records.get(a, BLOCK)), records.get(a, START) + skip, records.get(a, END),
+        blocks.at(records.get(b, BLOCK)), records.get(b, START) + skip, records.get(b, END),
+      ),
+    );
   }
 }
 
-const BEYOND_D7FF = /[\uD800-\uFFFF]/;
+const DIGEST_BYTES = 32;
+/** The fields of a record in `Hash1`'s records. */
+const BLOCK = 0;
+const START = 1;
+const END = 2;
+const TWO_SPACES = Buffer.from('  ');
+const NEWLINE = Buffer.from('\n');
 
-/**
- * Go's sort.Strings order, by UTF-8 bytes, of two well-formed strings, without encoding them. JS
- * compares UTF-16 units, which agrees except where a surrogate (an astral character, above U+FFFF
- * in UTF-8) meets a unit from U+E000 to U+FFFF: at the first differing unit those are moved into
- * code point order (surrogates up by 0x2000, U+E000–U+FFFF down by 0x800).
- */
-export function compareUtf8(a: string, b: string): number {
-  if (a === b) return 0;
-  const length = Math.min(a.length, b.length);
-  let at = 0;
-  while (at < length && a.charCodeAt(at) === b.charCodeAt(at)) at++;
-  if (at === length) return a.length - b.length;
-  return codePointOrder(a.charCodeAt(at)) - codePointOrder(b.charCodeAt(at));
+/** The order of two byte ranges, as Go compares strings: byte by byte, a prefix first. */
+function compareBytes(a: Uint8Array, atA: number, endA: number, b: Uint8Array, atB: number, endB: number): number {
+  const length = Math.min(endA - atA, endB - atB);
+  for (let offset = 0; offset < length; offset++) {
+    const difference = a[atA + offset]! - b[atB + offset]!;
+    if (difference !== 0) return difference;
+  }
+  return endA - atA - (endB - atB);
 }
 
-function codePointOrder(unit: number): number {
-  if (unit >= 0xe000) return unit - 0x800;
-  if (unit >= 0xd800) return unit + 0x2000;
-  return unit;
+/** Pieces of bytes appended into 64 KiB blocks (a larger one for a larger piece), none copied as more come. */
+class ByteBlocks {
+  readonly #blocks: Buffer[] = [];
+  #used = BLOCK_BYTES;
+
+  /** Reserves `length` bytes in one block, lets `write` fill them at `start`, answers where they are. */
+  append(length: number, write: (bytes: Buffer, start: number) => void): { block: number; start: number; end: number } {
+    if (this.#blocks.length === 0 || this.#used + length > this.#blocks[this.#blocks.length - 1]!.length) {
+      this.#blocks.push(Buffer.allocUnsafe(Math.max(BLOCK_BYTES, length)));
+      this.#used = 0;
+    }
+    const block = this.#blocks.length - 1;
+    const start = this.#used;
+    write(this.#blocks[block]!, start);
+    this.#used += length;
+    return { block, start, end: this.#used };
+  }
+
+  at(block: number): Buffer {
+    return this.#blocks[block]!;
+  }
 }
+
+/** Records of `width` unsigned 32-bit numbers, kept in blocks of 4,096 records. */
+class NumberBlocks {
+  readonly #width: number;
+  readonly #blocks: Uint32Array[] = [];
+  length = 0;
+
+  constructor(width: number) {
+    this.#width = width;
+  }
+
+  push(...numbers: number[]): void {
+    const at = (this.length % RECORDS_PER_BLOCK) * this.#width;
+    if (at === 0) this.#blocks.push(new Uint32Array(RECORDS_PER_BLOCK * this.#width));
+    const block = this.#blocks[this.#blocks.length - 1]!;
+    for (let field = 0; field < this.#width; field++) block[at + field] = numbers[field]!;
+    this.length++;
+  }
+
+  /** Field `field` of record `index`. */
+  get(index: number, field: number): number {
+    return this.#blocks[Math.floor(index / RECORDS_PER_BLOCK)]![(index % RECORDS_PER_BLOCK) * this.#width + field]!;
+  }
+}
+
+const BLOCK_BYTES = 64 * 1024;
+const RECORDS_PER_BLOCK = 4096;
+
+/** Bytes gathered into 64 KiB pieces for `sink`, hex-encoded where asked. */
+class LineWriter {
+  readonly #sink: (bytes: Uint8Array) => void;
+  readonly #buffer = Buffer.allocUnsafe(BLOCK_BYTES);
+  #used = 0;
+
+  constructor(sink: (bytes: Uint8Array) => void) {
+    this.#sink = sink;
+  }
+
+  writeBytes(bytes: Uint8Array, start: number, end: number): void {
+    if (this.#used + end - start > this.#buffer.length) this.flush();
+    if (end - start > this.#buffer.length) this.#sink(bytes.subarray(start, end));
+    else {
+      this.#buffer.set(bytes.subarray(start, end), this.#used);
+      this.#used += end - start;
+    }
+  }
+
+  writeHex(bytes: Uint8Array, start: number, end: number): void {
+    if (this.#used + 2 * (end - start) > this.#buffer.length) this.flush();
+    for (let at = start; at < end; at++) {
+      this.#buffer[this.#used++] = HEX_DIGITS[bytes[at]! >> 4]!;
+      this.#buffer[this.#used++] = HEX_DIGITS[bytes[at]! & 15]!;
+    }
+  }
+
+  flush(): void {
+    if (this.#used > 0) this.#sink(this.#buffer.subarray(0, this.#used));
+    this.#used = 0;
+  }
+}
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef');
 
 /**
  * The hash of a go.mod as go.sum's `/go.mod h1:` line records it (`modfetch.goModSum`): Hash1 over

@@ -14,7 +14,7 @@ import type { CompressionLevel, ShadowRepos } from '../git/archive.ts';
 import type { Limiter, Release } from '../git/limiter.ts';
 import { gitExit } from '../git/run.ts';
 import { ObjectTooLargeError, type ObjectReader } from '../git/objects.ts';
-import { forEachTreeEntry, listTree } from '../git/tree.ts';
+import { forEachTreeEntry } from '../git/tree.ts';
 import type { ImmutableCache } from '../common/immutable-cache.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import { moduleZip } from './module-zip.ts';
@@ -254,14 +254,16 @@ async function planLayout(version: ModuleVersion, goVersion: string | undefined,
     return refused;
   }
   // Plain loops, no closures: the layout's closure (sizeLater) must not keep this listing alive.
-  const kept = new Set<TreeFile>(plan.files);
+  // The plan keeps files in the listing's order (an inherited LICENSE after them): walked side by side, no set of 100,000.
   const keptAt = new Uint8Array(files.length);
   const keptFiles: TreeFile[] = [];
   const dropped = new Set<string>();
+  let next = 0;
   for (let index = 0; index < files.length; index++) {
     const file = files[index]!;
-    if (!kept.has(file)) dropped.add(ownString(file.path));
+    if (plan.files[next] !== file) dropped.add(ownString(file.path));
     else {
+      next++;
       keptAt[index] = 1;
       keptFiles.push(file);
     }
@@ -354,7 +356,9 @@ async function planFiles(version: ModuleVersion, goVersion: string | undefined, 
   const { gitDir, limiter } = options;
   const dir = version.dir === '' ? undefined : version.dir;
   // Not the request's signal: the listing may be shared, and it is short.
-  const files = await listTree(gitDir, version.commit, dir, { limiter, sizes });
+  // What the rules read of each file, no more: a listing of 100,000 is held while they run.
+  const files: TreeFile[] = [];
+  await forEachTreeEntry(gitDir, version.commit, dir, { limiter, sizes }, ({ path, mode, size }) => files.push({ path, mode, size }));
   const license = dir === undefined ? undefined : await inheritedRootLicense(files, version.commit, options.objects);
   const plan = planModuleZip(license === undefined ? files : [...files, license.file], { goVersion, sizesUnknown: !sizes });
   return { plan, files, license };

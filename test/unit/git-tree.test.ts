@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { GitError } from '../../lib/git/run.ts';
-import { listTree, NulRecords, parseLsTreeRecord } from '../../lib/git/tree.ts';
+import { forEachTreeEntry, NulRecords, parseLsTreeRecord, type TreeEntry, type TreeListingOptions } from '../../lib/git/tree.ts';
 import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { removeDir } from '../support/temp.ts';
 
@@ -34,6 +34,13 @@ before(async () => {
 });
 
 after(() => removeDir(repo.root));
+
+/** Every entry `forEachTreeEntry` hands over, in its order. */
+async function listTree(gitDir: string, commit: string, dir?: string, options: TreeListingOptions = {}): Promise<TreeEntry[]> {
+  const entries: TreeEntry[] = [];
+  await forEachTreeEntry(gitDir, commit, dir, options, (entry) => entries.push(entry));
+  return entries;
+}
 
 test('lists every file of the whole tree with mode, type, oid and size', async () => {
   const entries = await listTree(repo.gitDir, commit);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { compareUtf8, Hash1, goSumLines, hashGoMod, sha256Hex } from '../../lib/zip/hash.ts';
+import { Hash1, goSumLines, hashGoMod, sha256Hex } from '../../lib/zip/hash.ts';
 import { seededRandom } from '../support/random.ts';
 import { parseTxtar, readZipVectors, X_MOD_SKIP } from '../support/txtar.ts';
 import { EMPTY_ZIP_HASH, ZIP_RULE_CASES } from '../support/zip-rule-cases.ts';
@@ -84,18 +84,28 @@ test('names sort by UTF-8 bytes, not UTF-16 code units', () => {
   assert.notEqual(hash.digest(), hashOfSortedLines([[deseret, 'd'], [fullwidth, 'f']]));
 });
 
-test('compareUtf8 orders well-formed strings as Buffer.compare orders their UTF-8 bytes', () => {
+test('random names, sharing prefixes and mixing every range of UTF-16 units, hash in UTF-8 byte order', () => {
   const random = seededRandom(20);
   // Units from every range that orders differently: ASCII, Latin-1, below and above the surrogates, astral pairs.
   const pieces = ['a', 'b', '/', '\u00E9', '\u0800', '\uD7FF', '\uE000', '\uFF21', '\uFFFF', '\u{10000}', '\u{10400}', '\u{10FFFF}'];
   const word = () => Array.from({ length: 1 + Math.floor(random() * 4) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
-  for (let i = 0; i < 5000; i++) {
-    const a = word();
-    const b = random() < 0.3 ? a + word() : word();
-    const expected = Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    assert.equal(Math.sign(compareUtf8(a, b)), expected, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
-    assert.equal(Math.sign(compareUtf8(b, a)), expected === 0 ? 0 : -expected);
+  for (const prefix of ['m@v1.0.0/', '', '\u{10400}']) {
+    const names = new Set<string>();
+    while (names.size < 3000) names.add(prefix + (random() < 0.3 && names.size > 0 ? [...names].pop()!.slice(prefix.length) : '') + word());
+    const files = [...names].map((name) => [name, `content of ${name}`] as const);
+    const hash = new Hash1();
+    for (const [name, content] of files) hash.add(name, sha256Hex(bytes(content)));
+    const byUtf8 = [...files].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    assert.equal(hash.digest(), hashOfSortedLines(byUtf8), `names starting ${JSON.stringify(prefix)}`);
   }
+});
+
+test('a name longer than a 64 KiB block and one that is a prefix of all others hash as Go does', () => {
+  const long = `m@v1.0.0/${'x'.repeat(200_000)}`;
+  const files = [[long, 'long'], ['m@v1.0.0/', 'empty'], ['m@v1.0.0/a', 'a']] as const;
+  const hash = new Hash1();
+  for (const [name, content] of files) hash.add(name, sha256Hex(bytes(content)));
+  assert.equal(hash.digest(), hashOfSortedLines([files[1], files[2], files[0]]));
 });
 
 test('non-ASCII names hash as Go 1.19 dirhash.Hash1 hashes them', () => {
