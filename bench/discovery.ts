@@ -53,11 +53,20 @@ async function main(): Promise<void> {
     index.keepCurrent();
     const rescan = await measured(() => index.rescan());
     minimalRepo(join(repos, 'group7/pushed.git'));
-    const watchMs = Math.round(await within(30_000, () => index.byId('group7/pushed') !== undefined, 'the watch found group7/pushed'));
+    const watchMs = Math.round(
+      await within(30_000, () => index.byId('group7/pushed') !== undefined, 'the watch found group7/pushed'),
+    );
     minimalRepo(join(repos, 'group8/pushed.git'));
     const signalled = await measured(() => index.rescan());
     const tokens = [{ name: 'ci', sha256: '0'.repeat(64), grants: ['group1/**'] }];
-    const reload = await measured(() => index.reconfigure({ ...options, defaultVisibility: 'private', tokens, projects: [{ path: 'group3/repo3', visibility: 'public' }] }));
+    const reload = await measured(() =>
+      index.reconfigure({
+        ...options,
+        defaultVisibility: 'private',
+        tokens,
+        projects: [{ path: 'group3/repo3', visibility: 'public' }],
+      })
+    );
     index.close();
     const rows = [
       ['first scan (start-up)', first],
@@ -65,9 +74,13 @@ async function main(): Promise<void> {
       ['rescan after a push (SIGHUP)', signalled],
       ['config reload (no disk read)', reload],
     ] as const;
-    process.stdout.write(`${index.size} projects (${count} repositories in ${GROUPS} groups), ${new Date().toISOString()}\n\n`);
+    process.stdout.write(
+      `${index.size} projects (${count} repositories in ${GROUPS} groups), ${new Date().toISOString()}\n\n`,
+    );
     process.stdout.write('| scan | ms | CPU ms | event-loop delay max ms | p99 ms |\n|---|---|---|---|---|\n');
-    for (const [name, row] of rows) process.stdout.write(`| ${name} | ${row.ms} | ${row.cpuMs} | ${row.maxDelayMs} | ${row.p99DelayMs} |\n`);
+    for (const [name, row] of rows) {
+      process.stdout.write(`| ${name} | ${row.ms} | ${row.cpuMs} | ${row.maxDelayMs} | ${row.p99DelayMs} |\n`);
+    }
     process.stdout.write(`\nA repository pushed into a watched group served after ${watchMs} ms.\n`);
   } finally {
     await removeDir(scratch);

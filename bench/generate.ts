@@ -91,7 +91,9 @@ export async function generateModule(root: string, spec: ModuleSpec, moduleHost:
   const cached = await readFile(join(gitDir, MARKER), 'utf8').catch(() => undefined);
   if (cached !== undefined) {
     const marker = JSON.parse(cached) as { key: string; fileCount: number; totalBytes: number };
-    if (marker.key === key) return { spec, gitDir, modulePath, fileCount: marker.fileCount, totalBytes: marker.totalBytes };
+    if (marker.key === key) {
+      return { spec, gitDir, modulePath, fileCount: marker.fileCount, totalBytes: marker.totalBytes };
+    }
   }
   await rm(gitDir, { recursive: true, force: true });
   await mkdir(gitDir, { recursive: true });
@@ -102,7 +104,11 @@ export async function generateModule(root: string, spec: ModuleSpec, moduleHost:
 }
 
 /** Streams the whole repository into `git fast-import` and waits for it. */
-async function fastImport(gitDir: string, spec: ModuleSpec, modulePath: string): Promise<{ fileCount: number; totalBytes: number }> {
+async function fastImport(
+  gitDir: string,
+  spec: ModuleSpec,
+  modulePath: string,
+): Promise<{ fileCount: number; totalBytes: number }> {
   // No deltas (every blob is over the threshold): fast-import would chain each blob to the previous,
   // unrelated one, 50 deep, which makes reading them far slower than in a repacked repository.
   // glibc would return freed heap to the kernel after every blob (a brk call each) unless told to
@@ -148,12 +154,24 @@ async function fastImport(gitDir: string, spec: ModuleSpec, modulePath: string):
   }
   const changed = goSource(random, 2_000, paths.length + 1);
   const [first, changedBlob, second] = [paths.length + 1, paths.length + 2, paths.length + 3];
-  await write(commitCommand(first, FIRST_DATE, 'v1.0.0: generated module', undefined, paths.map((path, i) => `M 100644 :${i + 1} ${path}\n`)));
+  await write(
+    commitCommand(
+      first,
+      FIRST_DATE,
+      'v1.0.0: generated module',
+      undefined,
+      paths.map((path, i) => `M 100644 :${i + 1} ${path}\n`),
+    ),
+  );
   await write(`reset refs/tags/v1.0.0\nfrom :${first}\n\n`);
   await write(`blob\nmark :${changedBlob}\ndata ${changed.length}\n`);
   await write(changed);
   await write('\n');
-  await write(commitCommand(second, SECOND_DATE, 'v1.1.0: change one file', first, [`M 100644 :${changedBlob} ${paths.at(-1)}\n`]));
+  await write(
+    commitCommand(second, SECOND_DATE, 'v1.1.0: change one file', first, [
+      `M 100644 :${changedBlob} ${paths.at(-1)}\n`,
+    ]),
+  );
   await write(`reset refs/tags/v1.1.0\nfrom :${second}\n\ndone\n`);
   await flush();
   child.stdin.end();
@@ -163,9 +181,17 @@ async function fastImport(gitDir: string, spec: ModuleSpec, modulePath: string):
 }
 
 /** A fast-import `commit` on main with a fixed author and committer. */
-function commitCommand(mark: number, date: number, message: string, parentMark: number | undefined, changes: string[]): string {
+function commitCommand(
+  mark: number,
+  date: number,
+  message: string,
+  parentMark: number | undefined,
+  changes: string[],
+): string {
   const who = `Bench <bench@example.com> ${date} +0000`;
-  const header = `commit refs/heads/main\nmark :${mark}\nauthor ${who}\ncommitter ${who}\ndata ${message.length + 1}\n${message}\n`;
+  const header = `commit refs/heads/main\nmark :${mark}\nauthor ${who}\ncommitter ${who}\ndata ${
+    message.length + 1
+  }\n${message}\n`;
   return `${header}${parentMark === undefined ? '' : `from :${parentMark}\n`}${changes.join('')}\n`;
 }
 
@@ -185,12 +211,76 @@ function filePath(group: FileGroup, index: number, i: number): string {
 }
 
 const IDENTS = [
-  'ctx', 'req', 'resp', 'err', 'buf', 'conn', 'cfg', 'opts', 'result', 'items', 'key', 'value', 'name', 'path',
-  'count', 'offset', 'limit', 'client', 'server', 'cache', 'entry', 'node', 'tree', 'state', 'token', 'header',
+  'ctx',
+  'req',
+  'resp',
+  'err',
+  'buf',
+  'conn',
+  'cfg',
+  'opts',
+  'result',
+  'items',
+  'key',
+  'value',
+  'name',
+  'path',
+  'count',
+  'offset',
+  'limit',
+  'client',
+  'server',
+  'cache',
+  'entry',
+  'node',
+  'tree',
+  'state',
+  'token',
+  'header',
 ];
-const TYPES = ['string', 'int', 'int64', 'bool', 'error', '[]byte', '*Request', '*Response', 'context.Context', 'map[string]int', 'io.Reader'];
-const NAMES = ['Handle', 'Parse', 'Load', 'Store', 'Fetch', 'Resolve', 'Encode', 'Decode', 'Validate', 'Open', 'Close', 'Flush', 'Walk', 'Merge'];
-const NOUNS = ['Module', 'Version', 'Request', 'Config', 'Entry', 'Index', 'Header', 'Record', 'Stream', 'Cache', 'Ref', 'Tree'];
+const TYPES = [
+  'string',
+  'int',
+  'int64',
+  'bool',
+  'error',
+  '[]byte',
+  '*Request',
+  '*Response',
+  'context.Context',
+  'map[string]int',
+  'io.Reader',
+];
+const NAMES = [
+  'Handle',
+  'Parse',
+  'Load',
+  'Store',
+  'Fetch',
+  'Resolve',
+  'Encode',
+  'Decode',
+  'Validate',
+  'Open',
+  'Close',
+  'Flush',
+  'Walk',
+  'Merge',
+];
+const NOUNS = [
+  'Module',
+  'Version',
+  'Request',
+  'Config',
+  'Entry',
+  'Index',
+  'Header',
+  'Record',
+  'Stream',
+  'Cache',
+  'Ref',
+  'Tree',
+];
 
 /** Go-looking text of exactly `size` bytes (a unique header comment, then generated functions). */
 function goSource(random: () => number, size: number, unique: number): Uint8Array {

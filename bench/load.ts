@@ -79,7 +79,10 @@ function get(agent: Agent, url: string, expectStatus: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent }, (res) => {
       res.resume();
-      res.once('end', () => (res.statusCode === expectStatus ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+      res.once(
+        'end',
+        () => (res.statusCode === expectStatus ? resolve() : reject(new Error(`status ${res.statusCode}`))),
+      );
       res.once('error', reject);
     });
     req.once('error', reject);

@@ -21,6 +21,8 @@ const cpu = process.cpuUsage(before);
 const wall = performance.now() - started;
 const memory = process.memoryUsage();
 process.stdout.write(
-  `${store.size} pins: ${wall.toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU, heap ${(memory.heapUsed / 1e6).toFixed(0)} MB, RSS ${(memory.rss / 1e6).toFixed(0)} MB\n`,
+  `${store.size} pins: ${wall.toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU, heap ${
+    (memory.heapUsed / 1e6).toFixed(0)
+  } MB, RSS ${(memory.rss / 1e6).toFixed(0)} MB\n`,
 );
 await store.close();

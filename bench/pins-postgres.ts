@@ -25,7 +25,12 @@ const COUNTS = quick ? [10, 100_000] : [10, 1_000_000];
 const DURATION_MS = quick ? 1000 : 3000;
 
 /** Seeds the pin table with `count` pins of other projects' modules (well-formed stand-in hashes). */
-async function seed(psql: (sql: string, db?: string) => Promise<string>, db: string, url: string, count: number): Promise<void> {
+async function seed(
+  psql: (sql: string, db?: string) => Promise<string>,
+  db: string,
+  url: string,
+  count: number,
+): Promise<void> {
   const store = PostgresPinStore.open({ url });
   await store.versions('none', 'none'); // makes the tables
   await store.close();
@@ -45,7 +50,9 @@ async function main(): Promise<void> {
   try {
     const repo = await createRepo(join(root, 'repos'), PROJECT);
     for (let i = 0; i < TAGS; i++) {
-      await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, { date: new Date(Date.UTC(2024, 0, 1, 0, i)) });
+      await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, {
+        date: new Date(Date.UTC(2024, 0, 1, 0, i)),
+      });
       await repo.tag(`v1.${i}.0`);
     }
     const rows: string[] = [];
@@ -55,32 +62,55 @@ async function main(): Promise<void> {
       const url = database.url.replace(/\/postgres$/, `/${db}`);
       const seeding = performance.now();
       await seed(database.psql, db, url, count);
-      process.stderr.write(`seeded ${count.toLocaleString('en')} pins in ${Math.round(performance.now() - seeding)} ms\n`);
+      process.stderr.write(
+        `seeded ${count.toLocaleString('en')} pins in ${Math.round(performance.now() - seeding)} ms\n`,
+      );
 
       const started = performance.now();
-      const proxy = await startProxy({ repos: join(root, 'repos'), dataDir: join(root, `data-${count}`), pins: url, defaultVisibility: 'public', logLevel: 'error' });
+      const proxy = await startProxy({
+        repos: join(root, 'repos'),
+        dataDir: join(root, `data-${count}`),
+        pins: url,
+        defaultVisibility: 'public',
+        logLevel: 'error',
+      });
       try {
         const first = await fetch(`${proxy.url}/${MODULE}/@v/v1.0.0.info`);
         if (first.status !== 200) throw new Error(`first .info: ${first.status}`);
         const startupMs = performance.now() - started;
-        if ((await fetch(`${proxy.url}/${MODULE}/@v/v1.1.0.mod`)).status !== 200) throw new Error('pinning v1.1.0 failed');
+        if ((await fetch(`${proxy.url}/${MODULE}/@v/v1.1.0.mod`)).status !== 200) {
+          throw new Error('pinning v1.1.0 failed');
+        }
         const loads: Array<[string, string]> = [
           ['.info, pinned', `/${MODULE}/@v/v1.1.0.info`],
           ['.info, not pinned', `/${MODULE}/@v/v1.2.0.info`],
           ['list', `/${MODULE}/@v/list`],
         ];
         for (const [what, path] of loads) {
-          const result = await runLoad({ url: proxy.url, paths: [path], concurrency: CONCURRENCY, durationMs: DURATION_MS });
+          const result = await runLoad({
+            url: proxy.url,
+            paths: [path],
+            concurrency: CONCURRENCY,
+            durationMs: DURATION_MS,
+          });
           if (result.errors > 0) throw new Error(`${what}: ${result.firstError}`);
-          rows.push(`| ${count.toLocaleString('en')} | ${Math.round(startupMs)} | ${what} | ${Math.round(result.requestsPerSecond)} | ${result.p50Ms.toFixed(2)} | ${result.p99Ms.toFixed(2)} |`);
+          rows.push(
+            `| ${count.toLocaleString('en')} | ${Math.round(startupMs)} | ${what} | ${
+              Math.round(result.requestsPerSecond)
+            } | ${result.p50Ms.toFixed(2)} | ${result.p99Ms.toFixed(2)} |`,
+          );
         }
       } finally {
         await proxy.close();
       }
     }
     process.stdout.write(
-      `| pins in PostgreSQL | start-up to first answer, ms | request | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n` +
-        `peak RSS of this process (proxy and load generator): ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB\n`,
+      `| pins in PostgreSQL | start-up to first answer, ms | request | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|\n${
+        rows.join('\n')
+      }\n` +
+        `peak RSS of this process (proxy and load generator): ${
+          Math.round(process.resourceUsage().maxRSS / 1024)
+        } MiB\n`,
     );
   } finally {
     await database.remove();

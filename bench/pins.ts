@@ -27,7 +27,9 @@ const DURATION_MS = quick ? 1000 : 3000;
 /** A pin line of `version` (the hashes are well-formed stand-ins: nothing here serves the files). */
 function pinLine(version: string, commit: string): string {
   const hash = `h1:${'M'.repeat(43)}=`;
-  return `${JSON.stringify({ module: MODULE, version, project: PROJECT, commit, time: '2024-01-01T00:00:00Z', mod: hash })}\n`;
+  return `${
+    JSON.stringify({ module: MODULE, version, project: PROJECT, commit, time: '2024-01-01T00:00:00Z', mod: hash })
+  }\n`;
 }
 
 /** N pseudo-versions and TAGGED_PINS tagged versions (v0.x, below every live tag) pinned to `commit`. */
@@ -48,7 +50,9 @@ async function main(): Promise<void> {
     const repo = await createRepo(root, PROJECT);
     let commit = '';
     for (let i = 0; i < TAGS; i++) {
-      commit = await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, { date: new Date(Date.UTC(2024, 0, 1, 0, i)) });
+      commit = await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, {
+        date: new Date(Date.UTC(2024, 0, 1, 0, i)),
+      });
       await repo.tag(`v1.${i}.0`);
     }
     const rows: string[] = [];
@@ -58,15 +62,26 @@ async function main(): Promise<void> {
       const proxy = await startProxy({ repos: root, dataDir, defaultVisibility: 'public', logLevel: 'error' });
       try {
         for (const op of ['@v/list', '@latest']) {
-          const result = await runLoad({ url: proxy.url, paths: [`/${MODULE}/${op}`], concurrency: CONCURRENCY, durationMs: DURATION_MS });
+          const result = await runLoad({
+            url: proxy.url,
+            paths: [`/${MODULE}/${op}`],
+            concurrency: CONCURRENCY,
+            durationMs: DURATION_MS,
+          });
           if (result.errors > 0) throw new Error(`${op}: ${result.firstError}`);
-          rows.push(`| ${count.toLocaleString('en')} | ${op} | ${Math.round(result.requestsPerSecond)} | ${result.p50Ms.toFixed(2)} | ${result.p99Ms.toFixed(2)} |`);
+          rows.push(
+            `| ${count.toLocaleString('en')} | ${op} | ${Math.round(result.requestsPerSecond)} | ${
+              result.p50Ms.toFixed(2)
+            } | ${result.p99Ms.toFixed(2)} |`,
+          );
         }
       } finally {
         await proxy.close();
       }
     }
-    process.stdout.write(`| pinned pseudo-versions | request | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|\n${rows.join('\n')}\n`);
+    process.stdout.write(
+      `| pinned pseudo-versions | request | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|\n${rows.join('\n')}\n`,
+    );
   } finally {
     await removeDir(root);
   }

@@ -30,7 +30,10 @@ export class Progress {
   /** Shows what runs now in the current phase, `done` of `total` steps when given. */
   step(what: string, done?: number, total?: number): void {
     const count = done === undefined || total === undefined ? '' : ` [${done}/${total}]`;
-    const line = () => `bench: ${this.#phase}${count}${what === '' ? '' : `: ${what}`} (${((performance.now() - this.#phaseStarted) / 1000).toFixed(0)} s)`;
+    const line = () =>
+      `bench: ${this.#phase}${count}${what === '' ? '' : `: ${what}`} (${
+        ((performance.now() - this.#phaseStarted) / 1000).toFixed(0)
+      } s)`;
     if (!this.#tty) {
       this.#out.write(`${line()}\n`);
       return;

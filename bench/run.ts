@@ -15,8 +15,8 @@
  * Its servers log warnings only. Shows one progress line per phase on stderr (progress.ts), prints
  * one table per part on stdout and writes everything to `bench/results/<date>.json`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { cpus, totalmem } from 'node:os';
@@ -26,8 +26,8 @@ import { gitEnvironment } from '../lib/git/run.ts';
 import { startDirectOracle } from '../test/support/direct-oracle.ts';
 import { goModDownload } from '../test/support/go-client.ts';
 import { makeTempDir, removeDir } from '../test/support/temp.ts';
-import { generateModule, moduleSpecs, type GeneratedModule } from './generate.ts';
-import { runLoad, type LoadResult } from './load.ts';
+import { type GeneratedModule, generateModule, moduleSpecs } from './generate.ts';
+import { type LoadResult, runLoad } from './load.ts';
 import { Progress } from './progress.ts';
 
 type Level = 'store' | 'fast' | 'default';
@@ -128,8 +128,23 @@ async function main(): Promise<void> {
     } finally {
       await server.stop();
     }
-    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, git: await gitVersion() };
-    const result = { date: new Date().toISOString(), quick, machine, modules: modules.map(describe), zips, downloads, loads, seconds: (Date.now() - started) / 1000 };
+    const machine = {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryGB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      git: await gitVersion(),
+    };
+    const result = {
+      date: new Date().toISOString(),
+      quick,
+      machine,
+      modules: modules.map(describe),
+      zips,
+      downloads,
+      loads,
+      seconds: (Date.now() - started) / 1000,
+    };
     progress.end();
     printReport(result);
     const file = join(PROJECT, 'bench', 'results', `${result.date.replace(/[:.]/g, '-')}.json`);
@@ -148,12 +163,23 @@ function only(part: 'zip' | 'download' | 'load'): boolean {
 }
 
 function describe(module: GeneratedModule) {
-  return { name: module.spec.name, description: module.spec.description, modulePath: module.modulePath, files: module.fileCount, megabytes: module.totalBytes / MB };
+  return {
+    name: module.spec.name,
+    description: module.spec.description,
+    modulePath: module.modulePath,
+    files: module.fileCount,
+    megabytes: module.totalBytes / MB,
+  };
 }
 
 // ——— 1. zip streaming ———
 
-async function measureZip(server: ServerProcess, cached: ServerProcess, module: GeneratedModule, level: Level): Promise<ZipRow> {
+async function measureZip(
+  server: ServerProcess,
+  cached: ServerProcess,
+  module: GeneratedModule,
+  level: Level,
+): Promise<ZipRow> {
   await runArchive(module.gitDir, 'store', process.env); // warms the page cache for both sides
   const gitSeconds = level === 'fast' ? undefined : await runArchive(module.gitDir, level, { PATH: process.env.PATH });
   const gitTunedSeconds = await runArchive(module.gitDir, level, gitEnvironment());
@@ -192,7 +218,10 @@ async function runArchive(gitDir: string, level: Level, env: NodeJS.ProcessEnv):
   const devNull = openSync('/dev/null', 'w');
   const started = performance.now();
   try {
-    await exited(spawn('git', archiveArgs(gitDir, level), { stdio: ['ignore', devNull, 'inherit'], env }), 'git archive');
+    await exited(
+      spawn('git', archiveArgs(gitDir, level), { stdio: ['ignore', devNull, 'inherit'], env }),
+      'git archive',
+    );
   } finally {
     closeSync(devNull);
   }
@@ -201,7 +230,17 @@ async function runArchive(gitDir: string, level: Level, env: NodeJS.ProcessEnv):
 
 /** `git archive` of the version as the server runs it (the same eol settings), at `level`, to stdout. */
 function archiveArgs(gitDir: string, level: Level): string[] {
-  return [`--git-dir=${gitDir}`, '-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', ...LEVEL_FLAGS[level], VERSION];
+  return [
+    `--git-dir=${gitDir}`,
+    '-c',
+    'core.autocrlf=input',
+    '-c',
+    'core.eol=lf',
+    'archive',
+    '--format=zip',
+    ...LEVEL_FLAGS[level],
+    VERSION,
+  ];
 }
 
 /**
@@ -244,7 +283,11 @@ function fetchBody(url: string): Promise<{ bytes: number; seconds: number; ttfbM
 
 // ——— 2. go mod download, proxy against direct mode ———
 
-async function measureDownload(server: ServerProcess, reposRoot: string, module: GeneratedModule): Promise<DownloadRow> {
+async function measureDownload(
+  server: ServerProcess,
+  reposRoot: string,
+  module: GeneratedModule,
+): Promise<DownloadRow> {
   const target = `${module.modulePath}@${VERSION}`;
   progress.phase(`go mod download ${target}`, 'direct mode');
   const oracle = await startDirectOracle(reposRoot);
@@ -263,7 +306,9 @@ async function measureDownload(server: ServerProcess, reposRoot: string, module:
   const proxied = await goModDownload(target, { proxy: server.url }, { timeoutMs: 300_000 });
   const proxySeconds = (performance.now() - startedProxy) / 1000;
   for (const run of [direct, proxied]) {
-    if (run.exitCode !== 0 || run.json?.Sum === undefined) throw new Error(`go mod download ${target} failed: ${run.stderr.trim()}`);
+    if (run.exitCode !== 0 || run.json?.Sum === undefined) {
+      throw new Error(`go mod download ${target} failed: ${run.stderr.trim()}`);
+    }
   }
   return {
     module: module.spec.name,
@@ -296,18 +341,27 @@ async function measureLoad(server: ServerProcess, module: GeneratedModule, durat
     for (const [op, paths] of Object.entries(ops)) {
       for (const concurrency of CONCURRENCIES) {
         const key = `${op} ${concurrency}`;
-        progress.step(`${op} at concurrency ${concurrency}, round ${round} of ${LOAD_ROUNDS}`, [...rounds.values()].flat().length, runs);
-        rounds.set(key, [...(rounds.get(key) ?? []), await runLoad({ url: server.url, paths, concurrency, durationMs })]);
+        progress.step(
+          `${op} at concurrency ${concurrency}, round ${round} of ${LOAD_ROUNDS}`,
+          [...rounds.values()].flat().length,
+          runs,
+        );
+        rounds.set(key, [
+          ...(rounds.get(key) ?? []),
+          await runLoad({ url: server.url, paths, concurrency, durationMs }),
+        ]);
       }
     }
   }
   return Object.keys(ops).flatMap((op) =>
     CONCURRENCIES.map((concurrency) => {
       const results = rounds.get(`${op} ${concurrency}`)!;
-      const median = [...results].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(results.length / 2)]!;
+      const median = [...results].sort((a, b) =>
+        a.requestsPerSecond - b.requestsPerSecond
+      )[Math.floor(results.length / 2)]!;
       const errors = results.reduce((sum, result) => sum + result.errors, 0); // failures of any round count
       return { op, concurrency, ...median, errors, roundsPerSecond: results.map((result) => result.requestsPerSecond) };
-    }),
+    })
   );
 }
 
@@ -319,12 +373,29 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function startServer(reposRoot: string, level: Level, scratch: string, more: { zipCacheMiB?: number } = {}): Promise<ServerProcess> {
+async function startServer(
+  reposRoot: string,
+  level: Level,
+  scratch: string,
+  more: { zipCacheMiB?: number } = {},
+): Promise<ServerProcess> {
   const name = `${level}${more.zipCacheMiB === undefined ? '' : '-cached'}`;
   const config = join(scratch, `config-${name}.json`);
   await writeFile(config, JSON.stringify({ compression: level, dataDir: join(scratch, `data-${name}`), ...more }));
   // Warnings only: an access-log line per request would fill the terminal and cost the server time while it is measured.
-  const args = [join(PROJECT, 'lib', 'server.js'), '--repos', reposRoot, '--listen', '127.0.0.1:0', '--module-host', MODULE_HOST, '--config', config, '--log-level', 'warn'];
+  const args = [
+    join(PROJECT, 'lib', 'server.js'),
+    '--repos',
+    reposRoot,
+    '--listen',
+    '127.0.0.1:0',
+    '--module-host',
+    MODULE_HOST,
+    '--config',
+    config,
+    '--log-level',
+    'warn',
+  ];
   const child = spawn(process.execPath, args, { cwd: PROJECT, stdio: ['ignore', 'pipe', 'inherit'] });
   const done = exited(child, 'server').catch(() => undefined);
   const url = await new Promise<string>((resolve, reject) => {
@@ -361,7 +432,15 @@ async function peakRssMB(pid: number): Promise<number> {
 function exited(child: ChildProcess, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code, signal) => (code === 0 || signal === 'SIGTERM' ? resolve() : reject(new Error(`${what} exited with ${code ?? signal}`))));
+    child.once(
+      'close',
+      (
+        code,
+        signal,
+      ) => (code === 0 || signal === 'SIGTERM'
+        ? resolve()
+        : reject(new Error(`${what} exited with ${code ?? signal}`))),
+    );
   });
 }
 
@@ -375,21 +454,70 @@ async function gitVersion(): Promise<string> {
 
 // ——— the report ———
 
-function printReport(result: { date: string; machine: { cpus: number; cpuModel?: string }; zips: ZipRow[]; downloads: DownloadRow[]; loads: LoadRow[]; seconds: number; modules: ReturnType<typeof describe>[] }): void {
+function printReport(
+  result: {
+    date: string;
+    machine: { cpus: number; cpuModel?: string };
+    zips: ZipRow[];
+    downloads: DownloadRow[];
+    loads: LoadRow[];
+    seconds: number;
+    modules: ReturnType<typeof describe>[];
+  },
+): void {
   const out: string[] = [];
-  out.push(`git-goproxy benchmark, ${result.date.slice(0, 10)}, ${result.machine.cpus} cores (${result.machine.cpuModel ?? 'unknown cpu'}), ${result.seconds.toFixed(0)} s`);
-  out.push('', table(['module', 'files', 'MB'], result.modules.map((m) => [m.name, String(m.files), m.megabytes.toFixed(1)])));
+  out.push(
+    `git-goproxy benchmark, ${result.date.slice(0, 10)}, ${result.machine.cpus} cores (${
+      result.machine.cpuModel ?? 'unknown cpu'
+    }), ${result.seconds.toFixed(0)} s`,
+  );
   out.push(
     '',
-    'Zip streaming (git archive to /dev/null: plain environment, and the server\'s git environment; git(env) into a pipe read by Node;',
+    table(['module', 'files', 'MB'], result.modules.map((m) => [m.name, String(m.files), m.megabytes.toFixed(1)])),
+  );
+  out.push(
+    '',
+    "Zip streaming (git archive to /dev/null: plain environment, and the server's git environment; git(env) into a pipe read by Node;",
     'server over loopback HTTP: first stream listed, planned and hashed for the pin, repeat neither; with the zip cache: build, then from',
     'disk; ratios are git(env) s / server s, and git→pipe s / server s; RSS: peak over both streams, and over the repeat)',
     table(
-      ['module', 'level', 'zip MB', 'git s', 'git(env) s', 'git→pipe s', 'first s', 'repeat s', 'repeat MB/s', 'first vs git(env)', 'repeat vs git(env)', 'repeat vs git→pipe', 'TTFB ms first/repeat', 'server RSS MB both/repeat', 'cache build s', 'cached s', 'cached vs git(env)'],
+      [
+        'module',
+        'level',
+        'zip MB',
+        'git s',
+        'git(env) s',
+        'git→pipe s',
+        'first s',
+        'repeat s',
+        'repeat MB/s',
+        'first vs git(env)',
+        'repeat vs git(env)',
+        'repeat vs git→pipe',
+        'TTFB ms first/repeat',
+        'server RSS MB both/repeat',
+        'cache build s',
+        'cached s',
+        'cached vs git(env)',
+      ],
       result.zips.map((z) => [
-        z.module, z.level, (z.zipBytes / MB).toFixed(1), z.gitSeconds?.toFixed(2) ?? '-', z.gitTunedSeconds.toFixed(2), z.gitPipeSeconds.toFixed(2), z.serverSeconds.toFixed(2), z.repeatSeconds.toFixed(2),
-        (z.zipBytes / MB / z.repeatSeconds).toFixed(0), ratio(z.gitTunedSeconds, z.serverSeconds), ratio(z.gitTunedSeconds, z.repeatSeconds), ratio(z.gitPipeSeconds, z.repeatSeconds),
-        `${z.firstTtfbMs.toFixed(0)}/${z.ttfbMs.toFixed(0)}`, `${z.serverPeakRssMB.toFixed(0)}/${z.repeatPeakRssMB.toFixed(0)}`, z.cacheBuildSeconds.toFixed(2), z.cachedSeconds.toFixed(2), ratio(z.gitTunedSeconds, z.cachedSeconds),
+        z.module,
+        z.level,
+        (z.zipBytes / MB).toFixed(1),
+        z.gitSeconds?.toFixed(2) ?? '-',
+        z.gitTunedSeconds.toFixed(2),
+        z.gitPipeSeconds.toFixed(2),
+        z.serverSeconds.toFixed(2),
+        z.repeatSeconds.toFixed(2),
+        (z.zipBytes / MB / z.repeatSeconds).toFixed(0),
+        ratio(z.gitTunedSeconds, z.serverSeconds),
+        ratio(z.gitTunedSeconds, z.repeatSeconds),
+        ratio(z.gitPipeSeconds, z.repeatSeconds),
+        `${z.firstTtfbMs.toFixed(0)}/${z.ttfbMs.toFixed(0)}`,
+        `${z.serverPeakRssMB.toFixed(0)}/${z.repeatPeakRssMB.toFixed(0)}`,
+        z.cacheBuildSeconds.toFixed(2),
+        z.cachedSeconds.toFixed(2),
+        ratio(z.gitTunedSeconds, z.cachedSeconds),
       ]),
     ),
   );
@@ -398,7 +526,16 @@ function printReport(result: { date: string; machine: { cpus: number; cpuModel?:
     'go mod download (cold module cache)',
     table(
       ['module', 'direct s', 'proxy s', 'speed-up', 'same h1', 'server RSS MB'],
-      result.downloads.map((d) => [d.module, d.directSeconds.toFixed(1), d.proxySeconds.toFixed(1), `${(d.directSeconds / d.proxySeconds).toFixed(1)}x`, d.sumsEqual ? 'yes' : 'NO', d.serverPeakRssMB.toFixed(0)]),
+      result.downloads.map((
+        d,
+      ) => [
+        d.module,
+        d.directSeconds.toFixed(1),
+        d.proxySeconds.toFixed(1),
+        `${(d.directSeconds / d.proxySeconds).toFixed(1)}x`,
+        d.sumsEqual ? 'yes' : 'NO',
+        d.serverPeakRssMB.toFixed(0),
+      ]),
     ),
   );
   out.push(
@@ -409,7 +546,12 @@ function printReport(result: { date: string; machine: { cpus: number; cpuModel?:
       [...new Set(result.loads.map((l) => l.op))].map((op) => {
         const rows = result.loads.filter((l) => l.op === op);
         const at64 = rows.find((l) => l.concurrency === 64);
-        return [op, ...rows.map((l) => l.requestsPerSecond.toFixed(0)), at64 ? at64.p99Ms.toFixed(1) : '', String(rows.reduce((n, l) => n + l.errors, 0))];
+        return [
+          op,
+          ...rows.map((l) => l.requestsPerSecond.toFixed(0)),
+          at64 ? at64.p99Ms.toFixed(1) : '',
+          String(rows.reduce((n, l) => n + l.errors, 0)),
+        ];
       }),
     ),
   );

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PINS_FILE, pinLine } from '../lib/pins/file-store.ts';
+import { pinLine, PINS_FILE } from '../lib/pins/file-store.ts';
 
 /** 2023-11-14T22:13:20Z, then a minute per commit. */
 const FIRST_DATE = 1_700_000_000;
@@ -54,7 +54,9 @@ export async function generateMonorepo(gitDir: string, modulePath: string, spec:
     for (let m = 0; m < spec.modules; m++) commands.push(annotatedTag(`${nestedModuleDir(m)}/v1.${i}.0`, mark + 1, i));
   }
   const lastCommit = rootMark + 2 * spec.tagsPerModule;
-  for (let p = 1; p <= spec.pulls; p++) commands.push(`reset refs/pull/${p}/head\nfrom :${lastCommit - 2 * (p % spec.tagsPerModule)}\n\n`);
+  for (let p = 1; p <= spec.pulls; p++) {
+    commands.push(`reset refs/pull/${p}/head\nfrom :${lastCommit - 2 * (p % spec.tagsPerModule)}\n\n`);
+  }
   await fastImport(gitDir, commands);
   await git(gitDir, ['pack-refs', '--all']);
 }
@@ -80,13 +82,16 @@ function blob(mark: number, text: string): string {
 function commit(mark: number, minute: number, parent: number | undefined, changes: string[]): string {
   const who = `Bench <bench@example.com> ${FIRST_DATE + 60 * minute} +0000`;
   const message = `commit ${minute}\n`;
-  const header = `commit refs/heads/main\nmark :${mark}\nauthor ${who}\ncommitter ${who}\ndata ${message.length}\n${message}`;
+  const header =
+    `commit refs/heads/main\nmark :${mark}\nauthor ${who}\ncommitter ${who}\ndata ${message.length}\n${message}`;
   return `${header}${parent === undefined ? '' : `from :${parent}\n`}${changes.join('')}\n`;
 }
 
 function annotatedTag(name: string, commitMark: number, minute: number): string {
   const message = `${name}\n`;
-  return `tag ${name}\nfrom :${commitMark}\ntagger Bench <bench@example.com> ${FIRST_DATE + 60 * minute} +0000\ndata ${message.length}\n${message}\n`;
+  return `tag ${name}\nfrom :${commitMark}\ntagger Bench <bench@example.com> ${
+    FIRST_DATE + 60 * minute
+  } +0000\ndata ${message.length}\n${message}\n`;
 }
 
 /** A new bare repository at `gitDir` filled by one `git fast-import` run of `commands`. */
@@ -94,7 +99,9 @@ async function fastImport(gitDir: string, commands: string[]): Promise<void> {
   await mkdir(gitDir, { recursive: true });
   await git(gitDir, ['init', '--quiet', '--bare', '--initial-branch=main', gitDir]);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('git', [`--git-dir=${gitDir}`, 'fast-import', '--quiet', '--done'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const child = spawn('git', [`--git-dir=${gitDir}`, 'fast-import', '--quiet', '--done'], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`git fast-import exited with ${code}`))));
     child.stdin.end(`${commands.join('')}done\n`);
@@ -120,7 +127,15 @@ export async function writePinRecord(dataDir: string, count: number, host: strin
     const stamp = new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString();
     const project = `group${i % 100}/module${i % 1000}`;
     const version = `v0.0.0-${stamp.replace(/[-:T]/g, '').slice(0, 14)}-${i.toString(16).padStart(12, '0')}`;
-    const line = pinLine({ project, module: `${host}/${project}`, version, commit: i.toString(16).padStart(40, '0'), time: stamp.replace(/\.\d+Z$/, 'Z'), mod: h1, zip: h1 });
+    const line = pinLine({
+      project,
+      module: `${host}/${project}`,
+      version,
+      commit: i.toString(16).padStart(40, '0'),
+      time: stamp.replace(/\.\d+Z$/, 'Z'),
+      mod: h1,
+      zip: h1,
+    });
     if (!out.write(`${line}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childProcessCount, openFdCount, residentBytes } from '../test/support/child-processes.ts';
-import { startCliServer, type CliServer } from '../test/support/cli-server.ts';
+import { type CliServer, startCliServer } from '../test/support/cli-server.ts';
 import { createRepo } from '../test/support/git-fixture.ts';
 import { fetchOnce, type FetchResult } from '../test/support/http-fetch.ts';
 import { seededRandom } from '../test/support/random.ts';
@@ -71,7 +71,18 @@ try {
   const cache = options['zip-cache-mib'] === undefined ? [] : ['--zip-cache-mib', options['zip-cache-mib']];
   // The soak's clients all come from one address: as many zips at once as it has clients.
   const streams = ['--zip-streams-per-client', String(concurrency)];
-  server = await startCliServer(['--repos', join(root, 'repos'), '--module-host', HOST, '--data', join(root, 'data'), '--log-level', 'error', ...cache, ...streams]);
+  server = await startCliServer([
+    '--repos',
+    join(root, 'repos'),
+    '--module-host',
+    HOST,
+    '--data',
+    join(root, 'data'),
+    '--log-level',
+    'error',
+    ...cache,
+    ...streams,
+  ]);
   const probes = await referenceAnswers(server.url, modules);
   const report = await soak(server, probes);
   printReport(report);
@@ -88,14 +99,19 @@ try {
 async function createModules(reposRoot: string): Promise<Map<string, string[]>> {
   const modules = new Map<string, string[]>();
   const random = seededRandom(7);
-  const content = (bytes: number): string => Array.from({ length: bytes / 8 }, () => random().toString(36).slice(2, 9)).join('\n');
-  for (const [name, fileCount, fileBytes] of [['small', 5, 512], ['medium', 300, 4096], ['large', 2000, 8192]] as const) {
+  const content = (bytes: number): string =>
+    Array.from({ length: bytes / 8 }, () => random().toString(36).slice(2, 9)).join('\n');
+  for (
+    const [name, fileCount, fileBytes] of [['small', 5, 512], ['medium', 300, 4096], ['large', 2000, 8192]] as const
+  ) {
     const repo = await createRepo(reposRoot, `soak/${name}`);
     const modulePath = `${HOST}/soak/${name}`;
     const versions: string[] = [];
     for (let release = 0; release < 3; release++) {
       const files: Record<string, string> = { 'go.mod': `module ${modulePath}\n\ngo 1.19\n` };
-      for (let i = 0; i < fileCount; i++) files[`pkg${i % 16}/f${i}.go`] = `package pkg${i % 16}\n\n// ${release}\n/*\n${content(fileBytes)}\n*/\n`;
+      for (let i = 0; i < fileCount; i++) {
+        files[`pkg${i % 16}/f${i}.go`] = `package pkg${i % 16}\n\n// ${release}\n/*\n${content(fileBytes)}\n*/\n`;
+      }
       await repo.commit(files, { date: `2024-0${release + 1}-01T00:00:00Z` });
       const version = `v1.${release}.0`;
       await repo.tag(version);
@@ -121,14 +137,29 @@ async function referenceAnswers(url: string, modules: Map<string, string[]>): Pr
     const list = (await reference(`${base}/list`)).body.toString();
     probes.push({ kind: 'list', path: `${base}/list`, status: 200, check: (r) => r.body.toString() === list });
     const latest = (await reference(`/${module}/@latest`)).body.toString();
-    probes.push({ kind: 'latest', path: `/${module}/@latest`, status: 200, check: (r) => r.body.toString() === latest });
+    probes.push({
+      kind: 'latest',
+      path: `/${module}/@latest`,
+      status: 200,
+      check: (r) => r.body.toString() === latest,
+    });
     const branch = (await reference(`${base}/main.info`)).body.toString();
     probes.push({ kind: 'query', path: `${base}/main.info`, status: 200, check: (r) => r.body.toString() === branch });
     for (const version of versions) {
       const info = (await reference(`${base}/${version}.info`)).body.toString();
-      probes.push({ kind: 'info', path: `${base}/${version}.info`, status: 200, check: (r) => r.body.toString() === info });
+      probes.push({
+        kind: 'info',
+        path: `${base}/${version}.info`,
+        status: 200,
+        check: (r) => r.body.toString() === info,
+      });
       const mod = (await reference(`${base}/${version}.mod`)).body.toString();
-      probes.push({ kind: 'mod', path: `${base}/${version}.mod`, status: 200, check: (r) => r.body.toString() === mod });
+      probes.push({
+        kind: 'mod',
+        path: `${base}/${version}.mod`,
+        status: 200,
+        check: (r) => r.body.toString() === mod,
+      });
       const h1 = zipHash((await reference(`${base}/${version}.zip`)).body);
       probes.push({ kind: 'zip', path: `${base}/${version}.zip`, status: 200, check: (r) => zipHash(r.body) === h1 });
     }
@@ -160,7 +191,12 @@ interface SoakReport {
 
 async function soak(server: CliServer, probes: readonly Probe[]): Promise<SoakReport> {
   const pid = server.child.pid!;
-  const sample = (atMs: number): Sample => ({ atMs, rssBytes: residentBytes(pid), fds: openFdCount(pid), gitChildren: childProcessCount('git', pid) });
+  const sample = (atMs: number): Sample => ({
+    atMs,
+    rssBytes: residentBytes(pid),
+    fds: openFdCount(pid),
+    gitChildren: childProcessCount('git', pid),
+  });
   const before = sample(0);
   const failures: string[] = [];
   const fail = (what: string): void => {
@@ -215,7 +251,8 @@ async function soak(server: CliServer, probes: readonly Probe[]): Promise<SoakRe
   const after = sample(performance.now() - started);
   checkFlat(samples, before, after, pid, fail);
   latencies.sort((a, b) => a - b);
-  const percentile = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  const percentile = (p: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
   return {
     seconds,
     zipCacheMiB: options['zip-cache-mib'],
@@ -240,22 +277,35 @@ function checkAnswer(probe: Probe, result: FetchResult, fail: (what: string) => 
     if (result.headers['retry-after'] === undefined) fail(`${probe.path}: 503 without Retry-After`);
     return;
   }
-  if (result.status !== probe.status) return fail(`${probe.path}: ${result.status} ${result.body.toString().slice(0, 120)}`);
+  if (result.status !== probe.status) {
+    return fail(`${probe.path}: ${result.status} ${result.body.toString().slice(0, 120)}`);
+  }
   if (!result.complete) return fail(`${probe.path}: ${result.status} ended short (${result.body.length} bytes)`);
-  if (probe.check !== undefined && !probe.check(result)) fail(`${probe.path}: answer differs from the one before the load`);
+  if (probe.check !== undefined && !probe.check(result)) {
+    fail(`${probe.path}: answer differs from the one before the load`);
+  }
 }
 
 /** RSS, descriptors and git children must not grow over the run, and must be back after it. */
-function checkFlat(samples: readonly Sample[], before: Sample, after: Sample, pid: number, fail: (what: string) => void): void {
+function checkFlat(
+  samples: readonly Sample[],
+  before: Sample,
+  after: Sample,
+  pid: number,
+  fail: (what: string) => void,
+): void {
   const third = Math.floor(samples.length / 3);
   if (third === 0) return fail('too short a run to compare its first and last thirds');
-  const peak = (part: readonly Sample[], field: 'rssBytes' | 'fds' | 'gitChildren'): number => Math.max(...part.map((s) => s[field]));
+  const peak = (part: readonly Sample[], field: 'rssBytes' | 'fds' | 'gitChildren'): number =>
+    Math.max(...part.map((s) => s[field]));
   const first = samples.slice(0, third);
   const last = samples.slice(-third);
   if (peak(last, 'rssBytes') > peak(first, 'rssBytes') * RSS_GROWTH_LIMIT) {
     fail(`RSS grew from ${mb(peak(first, 'rssBytes'))} MB to ${mb(peak(last, 'rssBytes'))} MB`);
   }
-  if (peak(last, 'gitChildren') > peak(first, 'gitChildren')) fail(`git children grew from ${peak(first, 'gitChildren')} to ${peak(last, 'gitChildren')}`);
+  if (peak(last, 'gitChildren') > peak(first, 'gitChildren')) {
+    fail(`git children grew from ${peak(first, 'gitChildren')} to ${peak(last, 'gitChildren')}`);
+  }
   if (childProcessCount('archive', pid) > 0) fail('a git archive is still running after the load');
   if (after.fds > before.fds + SLACK_FDS) fail(`descriptors: ${before.fds} before the load, ${after.fds} after it`);
 }
@@ -271,15 +321,31 @@ function printReport(report: SoakReport): void {
   const fds = report.samples.map((s) => s.fds);
   const git = report.samples.map((s) => s.gitChildren);
   const rows: Array<[string, string]> = [
-    ['duration, concurrency', `${report.seconds} s, ${report.concurrency} clients, zip cache ${report.zipCacheMiB === undefined ? 'off' : `${report.zipCacheMiB} MiB`}`],
+    [
+      'duration, concurrency',
+      `${report.seconds} s, ${report.concurrency} clients, zip cache ${
+        report.zipCacheMiB === undefined ? 'off' : `${report.zipCacheMiB} MiB`
+      }`,
+    ],
     ['requests (per second)', `${report.requests} (${(report.requests / report.seconds).toFixed(0)}/s)`],
     ['by kind', Object.entries(report.byKind).map(([kind, n]) => `${kind} ${n}`).join(', ')],
     ['statuses', Object.entries(report.statuses).map(([status, n]) => `${status}: ${n}`).join(', ')],
-    ['zips: whole, cut off by the client', `${report.completedZips} (${report.zipMegabytes.toFixed(0)} MB), ${report.disconnects}`],
+    [
+      'zips: whole, cut off by the client',
+      `${report.completedZips} (${report.zipMegabytes.toFixed(0)} MB), ${report.disconnects}`,
+    ],
     ['latency p50 / p99', `${report.p50Ms.toFixed(1)} ms / ${report.p99Ms.toFixed(1)} ms`],
-    ['server RSS before / min–max / after', `${mb(report.before.rssBytes)} / ${mb(Math.min(...rss))}–${mb(Math.max(...rss))} / ${mb(report.after.rssBytes)} MB`],
+    [
+      'server RSS before / min–max / after',
+      `${mb(report.before.rssBytes)} / ${mb(Math.min(...rss))}–${mb(Math.max(...rss))} / ${
+        mb(report.after.rssBytes)
+      } MB`,
+    ],
     ['open fds before / max / after', `${report.before.fds} / ${Math.max(...fds)} / ${report.after.fds}`],
-    ['git children before / max / after', `${report.before.gitChildren} / ${Math.max(...git)} / ${report.after.gitChildren}`],
+    [
+      'git children before / max / after',
+      `${report.before.gitChildren} / ${Math.max(...git)} / ${report.after.gitChildren}`,
+    ],
     ['failures', report.failures.length === 0 ? 'none' : report.failures.join('\n  ')],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));

@@ -10,14 +10,22 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import type { ServerConfig } from './cli/config.ts';
 import { ConfigError } from './common/errors.ts';
-import { DEFAULT_LISTEN, DEFAULT_MODULE_HOST, DEFAULT_ZIP_SPOOL_MIB, DEFAULT_ZIP_STREAMS_PER_CLIENT, loadConfigFile, parseListen, proxyOptionsOf } from './cli/config.ts';
+import {
+  DEFAULT_LISTEN,
+  DEFAULT_MODULE_HOST,
+  DEFAULT_ZIP_SPOOL_MIB,
+  DEFAULT_ZIP_STREAMS_PER_CLIENT,
+  loadConfigFile,
+  parseListen,
+  proxyOptionsOf,
+} from './cli/config.ts';
 import { createProxyServer } from './http/server.ts';
 import { createHandler } from './index.ts';
 import { DEFAULT_RESCAN_INTERVAL_SECONDS } from './access/projects.ts';
 import { isClusterWorker, runPrimary } from './cli/cluster.ts';
 import { logger } from './common/log.ts';
 import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, gracefulShutdown, stopOnSignals } from './cli/shutdown.ts';
-import { runOperatorCommand, type OperatorCommand } from './cli/operator.ts';
+import { type OperatorCommand, runOperatorCommand } from './cli/operator.ts';
 import { pinsCommand } from './cli/pins-command.ts';
 import { sumCommand } from './cli/sum-command.ts';
 import { DEFAULT_NEW_PINS_PER_MINUTE } from './pins/new-pin-limit.ts';
@@ -84,10 +92,18 @@ const SETTINGS: Readonly<Record<string, Setting>> = {
   'max-git': { env: 'GIT_GOPROXY_MAX_GIT', key: 'maxGit', positiveInteger: true },
   'zip-cache-mib': { env: 'GIT_GOPROXY_ZIP_CACHE_MIB', key: 'zipCacheMiB', positiveInteger: true },
   'zip-spool-mib': { env: 'GIT_GOPROXY_ZIP_SPOOL_MIB', key: 'zipSpoolMiB', positiveInteger: true },
-  'zip-streams-per-client': { env: 'GIT_GOPROXY_ZIP_STREAMS_PER_CLIENT', key: 'zipStreamsPerClient', positiveInteger: true },
+  'zip-streams-per-client': {
+    env: 'GIT_GOPROXY_ZIP_STREAMS_PER_CLIENT',
+    key: 'zipStreamsPerClient',
+    positiveInteger: true,
+  },
   'shutdown-timeout': { env: 'GIT_GOPROXY_SHUTDOWN_TIMEOUT', key: 'shutdownTimeout', positiveInteger: true },
   'rescan-interval': { env: 'GIT_GOPROXY_RESCAN_INTERVAL', key: 'rescanInterval', positiveInteger: true },
-  'max-new-pins-per-minute': { env: 'GIT_GOPROXY_MAX_NEW_PINS_PER_MINUTE', key: 'maxNewPinsPerMinute', positiveInteger: true },
+  'max-new-pins-per-minute': {
+    env: 'GIT_GOPROXY_MAX_NEW_PINS_PER_MINUTE',
+    key: 'maxNewPinsPerMinute',
+    positiveInteger: true,
+  },
 };
 
 /** The environment variable of `--config`, the file read first: the settings above override what it holds. */
@@ -120,7 +136,12 @@ function parseFlags(argv: string[], positionals?: string[]): FlagValue {
   let values: Record<string, string | boolean | undefined>;
   try {
     let operands: string[];
-    ({ values, positionals: operands } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: positionals !== undefined }));
+    ({ values, positionals: operands } = parseArgs({
+      args: argv,
+      options: FLAGS,
+      strict: true,
+      allowPositionals: positionals !== undefined,
+    }));
     positionals?.push(...operands);
   } catch (error) {
     fail(`${(error as Error).message}\n\n${USAGE}`);
@@ -142,7 +163,9 @@ function configOf(setting: FlagValue): ServerConfig {
   const config: ServerConfig = configFile === undefined ? {} : loadConfigFile(configFile);
   for (const [flag, { env, key, positiveInteger }] of Object.entries(SETTINGS)) {
     const text = setting(flag, env);
-    if (text !== undefined) Object.assign(config, { [key]: positiveInteger === true ? positiveIntegerFlag(flag, text) : text });
+    if (text !== undefined) {
+      Object.assign(config, { [key]: positiveInteger === true ? positiveIntegerFlag(flag, text) : text });
+    }
   }
   return config;
 }
@@ -156,7 +179,9 @@ function positiveIntegerFlag(flag: string, text: string): number {
 const OPERATOR_COMMANDS: Readonly<Record<string, OperatorCommand>> = { pins: pinsCommand, sum: sumCommand };
 
 function main(): void {
-  const operator = Object.hasOwn(OPERATOR_COMMANDS, process.argv[2] ?? '') ? OPERATOR_COMMANDS[process.argv[2]!] : undefined;
+  const operator = Object.hasOwn(OPERATOR_COMMANDS, process.argv[2] ?? '')
+    ? OPERATOR_COMMANDS[process.argv[2]!]
+    : undefined;
   if (operator !== undefined) {
     runOperator(operator, process.argv.slice(3));
     return;
@@ -180,7 +205,9 @@ function main(): void {
   const announce = (port: number) => announceListening(config, handler.projectCount, address.host, port);
   if ((config.workers ?? 1) > 1 && !isClusterWorker()) {
     // The primary only checked the config: the workers serve.
-    handler.close().then(() => runPrimary(config.workers ?? 1, deadlineMs + 5000, logger, ({ port }) => announce(port)));
+    handler.close().then(() =>
+      runPrimary(config.workers ?? 1, deadlineMs + 5000, logger, ({ port }) => announce(port))
+    );
     return;
   }
   const server = createProxyServer(handler, config);
@@ -194,7 +221,13 @@ function main(): void {
       if (!isClusterWorker()) announce(typeof bound === 'object' && bound !== null ? bound.port : address.port);
     });
   });
-  const reloader = watchConfig({ file: setting('config', CONFIG_ENV), read: () => configOf(setting), started: config, handler, logger });
+  const reloader = watchConfig({
+    file: setting('config', CONFIG_ENV),
+    read: () => configOf(setting),
+    started: config,
+    handler,
+    logger,
+  });
   const stop = async (): Promise<void> => {
     stopping = true;
     reloader.close();
@@ -207,7 +240,8 @@ function main(): void {
 
 /** The address to listen on; exits with start-up's one-line error when malformed. */
 function listenAddress(config: ServerConfig): { host: string; port: number } {
-  return parseListen(config.listen ?? DEFAULT_LISTEN) ?? fail(`--listen: must be HOST:PORT, got ${JSON.stringify(config.listen)}`);
+  return parseListen(config.listen ?? DEFAULT_LISTEN) ??
+    fail(`--listen: must be HOST:PORT, got ${JSON.stringify(config.listen)}`);
 }
 
 /** `check [flags]`: start-up's validation without serving, then what would be served (lib/cli/check-command.ts). */
@@ -241,8 +275,14 @@ function runOperator(command: OperatorCommand, argv: string[]): void {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
-  const output = { stdout: (text: string) => process.stdout.write(text), stderr: (text: string) => process.stderr.write(text) };
-  runOperatorCommand(command, operands, config, output).then((status) => process.exit(status), (error: Error) => fail(error.message));
+  const output = {
+    stdout: (text: string) => process.stdout.write(text),
+    stderr: (text: string) => process.stderr.write(text),
+  };
+  runOperatorCommand(command, operands, config, output).then(
+    (status) => process.exit(status),
+    (error: Error) => fail(error.message),
+  );
 }
 
 /**
@@ -259,7 +299,12 @@ function keepYoungGenerationSmall(): void {
 
 keepYoungGenerationSmall();
 if (process.argv[2] === 'token') {
-  const io = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text), env: process.env, now: Date.now };
+  const io = {
+    out: (text: string) => process.stdout.write(text),
+    err: (text: string) => process.stderr.write(text),
+    env: process.env,
+    now: Date.now,
+  };
   process.exitCode = runTokenCommand(process.argv.slice(3), io);
 } else {
   main();

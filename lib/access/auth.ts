@@ -14,7 +14,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Grant } from './grants.ts';
 import { compileGrant } from './grants.ts';
-import { logger, type Logger } from '../common/log.ts';
+import { type Logger, logger } from '../common/log.ts';
 
 /**
  * Who may read a project without a token that grants it: `public` anyone, `private` no one, `local`
@@ -61,8 +61,18 @@ export interface Authentication {
 
 /** A denied or failed-auth request, as logged: the token's name, never its secret. */
 export type AuthEvent =
-  | { readonly event: 'auth failed'; readonly reason: AuthFailureReason; readonly token: string | undefined; readonly client: string }
-  | { readonly event: 'access denied'; readonly project: string; readonly token: string | undefined; readonly client: string };
+  | {
+    readonly event: 'auth failed';
+    readonly reason: AuthFailureReason;
+    readonly token: string | undefined;
+    readonly client: string;
+  }
+  | {
+    readonly event: 'access denied';
+    readonly project: string;
+    readonly token: string | undefined;
+    readonly client: string;
+  };
 
 /** Headers that carry the token itself, in the order they are looked at. */
 const TOKEN_HEADERS = ['private-token', 'job-token', 'deploy-token'] as const;
@@ -114,7 +124,9 @@ export class TokenStore {
     const anonymous: Caller = { tokenName: undefined, grants: [], ...base };
     const presented = presentedSecret(request.headers);
     if (presented === undefined) return { caller: anonymous, failure: undefined };
-    if (presented.secret === undefined) return { caller: anonymous, failure: { reason: 'malformed credentials', tokenName: undefined } };
+    if (presented.secret === undefined) {
+      return { caller: anonymous, failure: { reason: 'malformed credentials', tokenName: undefined } };
+    }
     const token = this.#find(presented.secret);
     if (token === undefined) return { caller: anonymous, failure: { reason: 'unknown token', tokenName: undefined } };
     if (token.expiresAt !== undefined && this.#now() >= token.expiresAt) {
@@ -145,7 +157,10 @@ export function findByDigest<T extends { readonly digest: Buffer }>(
 }
 
 /** Whether the caller may read the project (and so learn that it exists). */
-export function mayRead(caller: Caller, project: { readonly fullPath: string; readonly visibility: Visibility }): boolean {
+export function mayRead(
+  caller: Caller,
+  project: { readonly fullPath: string; readonly visibility: Visibility },
+): boolean {
   switch (project.visibility) {
     case 'public':
       return true;

@@ -17,18 +17,27 @@ import { ModuleRepo } from '../modules/module-repo.ts';
 import type { Project } from './projects.ts';
 import { ProjectIndex } from './projects.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
-import { describeModuleZip, layoutWeight, openModuleZip, zipLayout, type LayoutOptions, type ModuleZipStream, type ZipContents, type ZipLayout } from '../zip/source.ts';
+import {
+  describeModuleZip,
+  type LayoutOptions,
+  layoutWeight,
+  type ModuleZipStream,
+  openModuleZip,
+  type ZipContents,
+  type ZipLayout,
+  zipLayout,
+} from '../zip/source.ts';
 import { Limiter } from '../git/limiter.ts';
 import { HelperPool } from '../git/helper-pool.ts';
 import { ShadowRepos } from '../git/archive.ts';
-import { PinGuard, type FileDigestSink } from '../pins/pin-guard.ts';
+import { type FileDigestSink, PinGuard } from '../pins/pin-guard.ts';
 import { FilePinStore } from '../pins/file-store.ts';
 import { PostgresPinStore } from '../pins/postgres-store.ts';
 import type { PinStore } from '../pins/store.ts';
 import { NewPinLimit } from '../pins/new-pin-limit.ts';
 import { zipHashOf } from '../zip/hash.ts';
 import { logger } from '../common/log.ts';
-import { ZipCache, zipCacheKey, type CachedZip } from '../zip/cache.ts';
+import { type CachedZip, ZipCache, zipCacheKey } from '../zip/cache.ts';
 import { ZipSpool } from '../zip/spool.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import type { ProjectIndexOptions } from './projects.ts';
@@ -96,7 +105,11 @@ export class ModuleService {
   /** Where a zip goes at git's speed when its client falls behind, so that git's slot is freed. */
   readonly zipSpool: ZipSpool;
   /** What each commit's module zip holds, planned once: a repeat zip starts with no listing. */
-  readonly #zipLayouts = new ImmutableCache<ZipLayout>({ maxEntries: 1_000, maxWeight: MAX_LAYOUT_FILES, weigh: layoutWeight });
+  readonly #zipLayouts = new ImmutableCache<ZipLayout>({
+    maxEntries: 1_000,
+    maxWeight: MAX_LAYOUT_FILES,
+    weigh: layoutWeight,
+  });
 
   /** The start-up check for shadowed modules, once started (`close()` waits for it). */
   #shadowReport: Promise<void> | undefined;
@@ -110,9 +123,16 @@ export class ModuleService {
     this.#shadows = new ShadowRepos(join(dataDir, 'shadow'));
     const warn = (message: string) => logger.warn(message);
     const newPins = new NewPinLimit(options.maxNewPinsPerMinute);
-    this.pins = new PinGuard({ store: openPinStore(options.pins, dataDir, warn), warn, limiter: this.limiter, newPins });
+    this.pins = new PinGuard({
+      store: openPinStore(options.pins, dataDir, warn),
+      warn,
+      limiter: this.limiter,
+      newPins,
+    });
     const cacheMiB = options.zipCacheMiB;
-    this.zipCache = cacheMiB === undefined ? undefined : new ZipCache({ dir: join(dataDir, 'zips'), maxBytes: cacheMiB * 2 ** 20 });
+    this.zipCache = cacheMiB === undefined
+      ? undefined
+      : new ZipCache({ dir: join(dataDir, 'zips'), maxBytes: cacheMiB * 2 ** 20 });
     this.zipSpool = new ZipSpool({ dir: join(dataDir, 'spool'), maxBytes: options.zipSpoolMiB * 2 ** 20, warn });
   }
 
@@ -146,7 +166,12 @@ export class ModuleService {
    * command would refuse it, or when `client` (token name, else address) makes new pins too fast.
    */
   zip(target: ModuleTarget, version: ModuleVersion, client: string, signal: AbortSignal): Promise<ModuleZipStream> {
-    return this.pins.zip(target, version, client, (onFileDigest) => this.#openZip(target, version, signal, onFileDigest));
+    return this.pins.zip(
+      target,
+      version,
+      client,
+      (onFileDigest) => this.#openZip(target, version, signal, onFileDigest),
+    );
   }
 
   /** Whether a version's zip is complete in the zip cache. */
@@ -167,9 +192,24 @@ export class ModuleService {
     return zipHashOf((onFileDigest) => this.#openZip(target, version, signal, onFileDigest, 'store'));
   }
 
-  #openZip(target: ModuleTarget, version: ModuleVersion, signal: AbortSignal, onFileDigest?: FileDigestSink, level = this.#options.compression): Promise<ModuleZipStream> {
+  #openZip(
+    target: ModuleTarget,
+    version: ModuleVersion,
+    signal: AbortSignal,
+    onFileDigest?: FileDigestSink,
+    level = this.#options.compression,
+  ): Promise<ModuleZipStream> {
     const { gitDir, objects } = target.gitRepository;
-    return openModuleZip(version, { gitDir, objects, shadows: this.#shadows, limiter: this.limiter, level, signal, onFileDigest, layouts: this.#zipLayouts });
+    return openModuleZip(version, {
+      gitDir,
+      objects,
+      shadows: this.#shadows,
+      limiter: this.limiter,
+      level,
+      signal,
+      onFileDigest,
+      layouts: this.#zipLayouts,
+    });
   }
 
   /** Why the go command would refuse a version's zip, or undefined; from the kept layout, without starting git archive. */
@@ -232,14 +272,18 @@ export class ModuleService {
           this.projects.nested().map(async ({ outer, inner }) => {
             const hidden = this.#target(outer, inner.modulePath)?.module;
             if (hidden === undefined || !(await holdsModule(hidden))) return;
-            logger.warn(`project ${inner.fullPath} shadows the module ${inner.modulePath} in project ${outer.fullPath} (its directory ${inner.modulePath.slice(outer.modulePath.length + 1)}/): that module path is served from ${inner.fullPath} only`);
+            logger.warn(
+              `project ${inner.fullPath} shadows the module ${inner.modulePath} in project ${outer.fullPath} (its directory ${
+                inner.modulePath.slice(outer.modulePath.length + 1)
+              }/): that module path is served from ${inner.fullPath} only`,
+            );
           }),
-        ),
+        )
       )
       .then(
-      () => undefined,
-      (error: unknown) => logger.error('checking for shadowed modules failed', { error }),
-    );
+        () => undefined,
+        (error: unknown) => logger.error('checking for shadowed modules failed', { error }),
+      );
     return this.#shadowReport;
   }
 

@@ -71,7 +71,9 @@ export class DirectoryTree implements ProjectSource {
       directories.push(dir);
       if (depth === MAX_DEPTH) return;
       for (const entry of entries) {
-        if (entry.isDirectory() && !entry.name.startsWith('.')) enqueue({ dir: join(dir, entry.name), depth: depth + 1 });
+        if (entry.isDirectory() && !entry.name.startsWith('.')) {
+          enqueue({ dir: join(dir, entry.name), depth: depth + 1 });
+        }
       }
     });
     return { repositories: found, directories };
@@ -81,7 +83,9 @@ export class DirectoryTree implements ProjectSource {
 /** Why `path` cannot be a project's full path (`group/sub/name`), or undefined when it can. */
 export function projectPathError(path: string): string | undefined {
   const elements = path.split('/');
-  if (path !== '' && !elements.some((element) => element === '' || element === '.' || element === '..')) return undefined;
+  if (path !== '' && !elements.some((element) => element === '' || element === '.' || element === '..')) {
+    return undefined;
+  }
   return 'must be a relative path like "group/name" without empty, "." or ".." elements';
 }
 
@@ -107,7 +111,8 @@ function isBareRepository(entries: readonly Dirent[]): boolean {
   const named = (name: string) => entries.find((entry) => entry.name === name);
   const objects = named('objects');
   const refs = named('refs');
-  return objects !== undefined && isDirectoryEntry(objects) && refs !== undefined && isDirectoryEntry(refs) && named('HEAD') !== undefined;
+  return objects !== undefined && isDirectoryEntry(objects) && refs !== undefined && isDirectoryEntry(refs) &&
+    named('HEAD') !== undefined;
 }
 
 /** A directory, or a symbolic link that may point at one (git follows it). */

@@ -15,12 +15,12 @@
  * scan's repositories, without reading the disk, and swaps it in with one assignment, so no request
  * sees new projects with old tokens or the reverse.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { TokenStore, type TokenConfig, type Visibility } from './auth.ts';
-import { groupIdsOf, groupPathOf, type GroupConfig, type GroupIds } from './groups.ts';
+import { type TokenConfig, TokenStore, type Visibility } from './auth.ts';
+import { type GroupConfig, type GroupIds, groupIdsOf, groupPathOf } from './groups.ts';
 import { ConfigError } from '../common/errors.ts';
 import { logger } from '../common/log.ts';
 import { checkModulePath } from '../modules/module-path.ts';
@@ -124,7 +124,13 @@ export class ProjectIndex {
     checkVanityPaths(options);
     this.#options = options;
     this.#settings = options;
-    this.#snapshot = { byModulePath: new Map(), byFullPath: new Map(), byId: new Map(), sorted: [], ...accessOf(options) };
+    this.#snapshot = {
+      byModulePath: new Map(),
+      byFullPath: new Map(),
+      byId: new Map(),
+      sorted: [],
+      ...accessOf(options),
+    };
     this.#source = source;
     this.ready = this.rescan().then(() => {
       this.#ready = true;
@@ -264,7 +270,11 @@ export class ProjectIndex {
       await this.#install();
       this.#scans++;
       this.#lastScanSeconds = (performance.now() - started) / 1000;
-      logger.debug('repositories scanned', { layout: this.#source.layout, projects: this.size, ms: Math.round(this.#lastScanSeconds * 1000) });
+      logger.debug('repositories scanned', {
+        layout: this.#source.layout,
+        projects: this.size,
+        ms: Math.round(this.#lastScanSeconds * 1000),
+      });
       this.#directories = discovery.directories;
       await this.#watch(discovery.directories);
     } catch (error) {
@@ -371,7 +381,12 @@ function accessOf(settings: AccessSettings): Pick<Snapshot, 'tokens' | 'groupIds
 }
 
 /** A discovered directory name that cannot be a module path is skipped (configured ones were checked by `checkVanityPaths`). */
-function makeProject(settings: AccessSettings, fullPath: string, gitDir: string, config: ProjectConfig | undefined): Project | undefined {
+function makeProject(
+  settings: AccessSettings,
+  fullPath: string,
+  gitDir: string,
+  config: ProjectConfig | undefined,
+): Project | undefined {
   const modulePath = config?.modulePath ?? `${settings.moduleHost}/${fullPath}`;
   if (config?.modulePath === undefined && checkModulePath(modulePath) !== undefined) return undefined;
   return {

@@ -12,17 +12,25 @@ import { ProjectIndex } from '../access/projects.ts';
 import { formatTable, tokenTable } from './token-command.ts';
 
 /** Scans `repos` once and prints the report; throws a `ConfigError` when the config is invalid. */
-export async function checkCommand(config: ServerConfig, out: (text: string) => void, now: number = Date.now()): Promise<void> {
+export async function checkCommand(
+  config: ServerConfig,
+  out: (text: string) => void,
+  now: number = Date.now(),
+): Promise<void> {
   const options = resolveOptions(proxyOptionsOf(config));
   const index = new ProjectIndex(options);
   await index.ready;
   index.close();
   const projects = index.all();
   out(`repos: ${options.repos}\n\nprojects: ${projects.length}\n`);
-  const projectRows = projects.map((p) => [p.fullPath, p.id === undefined ? '-' : String(p.id), p.modulePath, p.visibility, p.gitDir]);
+  const projectRows = projects.map((
+    p,
+  ) => [p.fullPath, p.id === undefined ? '-' : String(p.id), p.modulePath, p.visibility, p.gitDir]);
   if (projectRows.length > 0) out(formatTable([['PATH', 'ID', 'MODULE', 'VISIBILITY', 'REPOSITORY'], ...projectRows]));
   out(`\ngroups: ${options.groups.length}\n`);
-  if (options.groups.length > 0) out(formatTable([['PATH', 'ID'], ...options.groups.map((g) => [g.path, String(g.id)])]));
+  if (options.groups.length > 0) {
+    out(formatTable([['PATH', 'ID'], ...options.groups.map((g) => [g.path, String(g.id)])]));
+  }
   out(`\ntokens: ${options.tokens.length}\n`);
   if (options.tokens.length > 0) out(tokenTable(options.tokens, now));
 }

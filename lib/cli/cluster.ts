@@ -63,7 +63,9 @@ export function runPrimary(workers: number, shutdownTimeoutMs: number, logger: L
 
 /** SIGTERM to every worker; resolves when all have exited, killing stragglers after `timeoutMs`. */
 async function stopWorkers(timeoutMs: number, logger: Logger): Promise<void> {
-  const alive = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && !worker.isDead());
+  const alive = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker =>
+    worker !== undefined && !worker.isDead()
+  );
   const exits = alive.map((worker) => new Promise<void>((resolve) => worker.process.once('exit', () => resolve())));
   for (const worker of alive) worker.process.kill('SIGTERM');
   const timer = setTimeout(() => {

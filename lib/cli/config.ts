@@ -6,10 +6,14 @@
  * or a bad value stops start-up with a one-line error naming the key (`config: projects[1].id: …`).
  */
 import { readFileSync } from 'node:fs';
-import { resolve, dirname, isAbsolute } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parseExpiry, type TokenConfig, type Visibility } from '../access/auth.ts';
-import { DEFAULT_RESCAN_INTERVAL_SECONDS, MAX_RESCAN_INTERVAL_SECONDS, type ProjectConfig } from '../access/projects.ts';
+import {
+  DEFAULT_RESCAN_INTERVAL_SECONDS,
+  MAX_RESCAN_INTERVAL_SECONDS,
+  type ProjectConfig,
+} from '../access/projects.ts';
 import type { GroupConfig } from '../access/groups.ts';
 import { projectPathError } from '../access/project-source.ts';
 import type { CompressionLevel } from '../git/archive.ts';
@@ -119,7 +123,8 @@ export const DEFAULT_ZIP_STREAMS_PER_CLIENT = 32;
 /** The `ProxyOptions` part of a server config (without `listen`, `workers`, `shutdownTimeout`). */
 export function proxyOptionsOf(config: ServerConfig): ProxyOptions {
   const { listen: _listen, workers: _workers, shutdownTimeout: _shutdownTimeout, ...rest } = config;
-  const { headersTimeout: _headersTimeout, requestTimeout: _requestTimeout, idleTimeout: _idleTimeout, ...options } = rest;
+  const { headersTimeout: _headersTimeout, requestTimeout: _requestTimeout, idleTimeout: _idleTimeout, ...options } =
+    rest;
   return options;
 }
 
@@ -128,7 +133,14 @@ export function proxyOptionsOf(config: ServerConfig): ProxyOptions {
  * groups, visibility), the module paths, and the log level. The others are fixed for the life of a
  * handler (processes, caches, directories and timers are built from them).
  */
-export const LIVE_OPTIONS: readonly string[] = ['tokens', 'projects', 'groups', 'defaultVisibility', 'moduleHost', 'logLevel'];
+export const LIVE_OPTIONS: readonly string[] = [
+  'tokens',
+  'projects',
+  'groups',
+  'defaultVisibility',
+  'moduleHost',
+  'logLevel',
+];
 
 /** What a reload did: the settings that changed but apply only after a restart (empty when none). */
 export interface ReloadOutcome {
@@ -146,7 +158,9 @@ export function serverSettingsChanged(before: ServerConfig, after: ServerConfig)
 }
 
 function changedKeys(keys: readonly string[], before: object, after: object): string[] {
-  return keys.filter((key) => !isDeepStrictEqual((before as Record<string, unknown>)[key], (after as Record<string, unknown>)[key]));
+  return keys.filter((key) =>
+    !isDeepStrictEqual((before as Record<string, unknown>)[key], (after as Record<string, unknown>)[key])
+  );
 }
 
 /** Fills in defaults and validates options given in code (the same rules as the config file). */
@@ -199,24 +213,20 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 const string: Check = (value, key) => {
   if (typeof value !== 'string' || value === '') throw new ConfigError(key, 'must be a non-empty string');
 };
-const oneOf =
-  (...allowed: string[]): Check =>
-  (value, key) => {
-    if (typeof value !== 'string' || !allowed.includes(value)) {
-      throw new ConfigError(key, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
-    }
-  };
+const oneOf = (...allowed: string[]): Check => (value, key) => {
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw new ConfigError(key, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+  }
+};
 const positiveInteger: Check = (value, key) => {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
     throw new ConfigError(key, 'must be a positive integer');
   }
 };
-const atMost =
-  (limit: number): Check =>
-  (value, key) => {
-    positiveInteger(value, key);
-    if ((value as number) > limit) throw new ConfigError(key, `must be at most ${limit}`);
-  };
+const atMost = (limit: number): Check => (value, key) => {
+  positiveInteger(value, key);
+  if ((value as number) > limit) throw new ConfigError(key, `must be at most ${limit}`);
+};
 const absolutePath: Check = (value, key) => {
   string(value, key);
   if (!isAbsolute(value as string)) throw new ConfigError(key, 'must be an absolute path');
@@ -228,29 +238,27 @@ const projectPath: Check = (value, key) => {
 };
 const listen: Check = (value, key) => {
   string(value, key);
-  if (parseListen(value as string) === undefined) throw new ConfigError(key, 'must be HOST:PORT, e.g. "127.0.0.1:8080"');
+  if (parseListen(value as string) === undefined) {
+    throw new ConfigError(key, 'must be HOST:PORT, e.g. "127.0.0.1:8080"');
+  }
 };
 
-const arrayOf =
-  (item: Check): Check =>
-  (value, key) => {
-    if (!Array.isArray(value)) throw new ConfigError(key, 'must be an array');
-    value.forEach((element, i) => item(element, `${key}[${i}]`));
-  };
+const arrayOf = (item: Check): Check => (value, key) => {
+  if (!Array.isArray(value)) throw new ConfigError(key, 'must be an array');
+  value.forEach((element, i) => item(element, `${key}[${i}]`));
+};
 
-const objectOf =
-  (keys: Record<string, Check>, required: string[] = []): Check =>
-  (value, key) => {
-    if (!isPlainObject(value)) throw new ConfigError(key, 'must be an object');
-    for (const name of required) {
-      if (value[name] === undefined) throw new ConfigError(`${key}.${name}`, 'is required');
-    }
-    for (const [name, field] of Object.entries(value)) {
-      const check = keys[name];
-      if (check === undefined) throw new ConfigError(`${key}.${name}`, 'unknown key');
-      check(field, `${key}.${name}`);
-    }
-  };
+const objectOf = (keys: Record<string, Check>, required: string[] = []): Check => (value, key) => {
+  if (!isPlainObject(value)) throw new ConfigError(key, 'must be an object');
+  for (const name of required) {
+    if (value[name] === undefined) throw new ConfigError(`${key}.${name}`, 'is required');
+  }
+  for (const [name, field] of Object.entries(value)) {
+    const check = keys[name];
+    if (check === undefined) throw new ConfigError(`${key}.${name}`, 'unknown key');
+    check(field, `${key}.${name}`);
+  }
+};
 
 const tokenName: Check = (value, key) => {
   if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value)) {
@@ -258,7 +266,9 @@ const tokenName: Check = (value, key) => {
   }
 };
 const sha256Hex: Check = (value, key) => {
-  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) throw new ConfigError(key, 'must be 64 lower-case hex digits');
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) {
+    throw new ConfigError(key, 'must be 64 lower-case hex digits');
+  }
 };
 const grantPattern: Check = (value, key) => {
   string(value, key);
@@ -346,7 +356,12 @@ function refuseDuplicates<T>(list: string, field: keyof T & string, entries: rea
   for (const [i, entry] of entries.entries()) {
     const value = entry[field];
     if (value === undefined) continue;
-    if (seen.has(value)) throw new ConfigError(`${list}[${i}].${field}`, `duplicate ${field} ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+    if (seen.has(value)) {
+      throw new ConfigError(
+        `${list}[${i}].${field}`,
+        `duplicate ${field} ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+      );
+    }
     seen.add(value);
   }
 }

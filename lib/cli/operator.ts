@@ -17,10 +17,19 @@ export interface CommandOutput {
 }
 
 /** An operator command: resolves with the exit status (0 fine, 1 the command found problems, 2 usage). */
-export type OperatorCommand = (operands: readonly string[], service: ModuleService, output: CommandOutput) => Promise<number>;
+export type OperatorCommand = (
+  operands: readonly string[],
+  service: ModuleService,
+  output: CommandOutput,
+) => Promise<number>;
 
 /** Opens the server's service from `config`, runs `command` with it, and closes it. A config error is exit status 2. */
-export async function runOperatorCommand(command: OperatorCommand, operands: readonly string[], config: ServerConfig, output: CommandOutput): Promise<number> {
+export async function runOperatorCommand(
+  command: OperatorCommand,
+  operands: readonly string[],
+  config: ServerConfig,
+  output: CommandOutput,
+): Promise<number> {
   let service: ModuleService;
   try {
     service = new ModuleService(resolveOptions(proxyOptionsOf(config)));

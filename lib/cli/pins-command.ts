@@ -15,7 +15,7 @@
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { CommandOutput, OperatorCommand } from './operator.ts';
-import { PinConflictError, UNOWNED, type Pin } from '../pins/store.ts';
+import { type Pin, PinConflictError, UNOWNED } from '../pins/store.ts';
 import { parseLine, pinLine } from '../pins/file-store.ts';
 import * as semver from '../modules/semver.ts';
 import type { ModuleService } from '../access/module-service.ts';
@@ -25,7 +25,15 @@ import { hashGoMod } from '../zip/hash.ts';
 type Finding = string | undefined;
 
 /** The subcommands of `pins`, by name (`''` lists). */
-const SUBCOMMANDS: Readonly<Record<string, { operands: number; run: (service: ModuleService, output: CommandOutput, operands: readonly string[]) => Promise<number> }>> = {
+const SUBCOMMANDS: Readonly<
+  Record<
+    string,
+    {
+      operands: number;
+      run: (service: ModuleService, output: CommandOutput, operands: readonly string[]) => Promise<number>;
+    }
+  >
+> = {
   '': { operands: 0, run: async (service, output) => listPins(await allPins(service), output) },
   verify: { operands: 0, run: async (service, output) => verifyPins(service, await allPins(service), output) },
   export: { operands: 0, run: async (service, output) => exportPins(service, output) },
@@ -37,7 +45,11 @@ export const pinsCommand: OperatorCommand = async (operands, service, output) =>
   const name = operands[0] ?? '';
   const subcommand = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
   if (subcommand === undefined || operands.length !== (name === '' ? 0 : 1 + subcommand.operands)) {
-    output.stderr(`git-goproxy: pins: unexpected ${JSON.stringify(operands.join(' '))}: expected "pins", "pins verify", "pins export" or "pins import FILE"\n`);
+    output.stderr(
+      `git-goproxy: pins: unexpected ${
+        JSON.stringify(operands.join(' '))
+      }: expected "pins", "pins verify", "pins export" or "pins import FILE"\n`,
+    );
     return 2;
   }
   return subcommand.run(service, output, operands.slice(1));
@@ -76,12 +88,18 @@ async function importPins(service: ModuleService, file: string, output: CommandO
     }
     counts[await importPin(service, pin, output)]++;
   }
-  output.stdout(`pins import: ${counts.added} added, ${counts.present} already pinned, ${counts.conflicts} conflicting, ${counts.skipped} skipped\n`);
+  output.stdout(
+    `pins import: ${counts.added} added, ${counts.present} already pinned, ${counts.conflicts} conflicting, ${counts.skipped} skipped\n`,
+  );
   return counts.conflicts + counts.skipped === 0 ? 0 : 1;
 }
 
 /** Records one pin: whether it was new, already there, or refused because the store pins the version otherwise. */
-async function importPin(service: ModuleService, pin: Pin, output: CommandOutput): Promise<'added' | 'present' | 'conflicts'> {
+async function importPin(
+  service: ModuleService,
+  pin: Pin,
+  output: CommandOutput,
+): Promise<'added' | 'present' | 'conflicts'> {
   const before = await service.pins.store.get(pin.project, pin.module, pin.version);
   try {
     await service.pins.store.record(pin);
@@ -90,7 +108,9 @@ async function importPin(service: ModuleService, pin: Pin, output: CommandOutput
     output.stdout(`conflict, kept the store's pin: ${error.message}\n`);
     return 'conflicts';
   }
-  return before !== undefined && before.project === pin.project && (pin.zip === undefined || before.zip === pin.zip) ? 'present' : 'added';
+  return before !== undefined && before.project === pin.project && (pin.zip === undefined || before.zip === pin.zip)
+    ? 'present'
+    : 'added';
 }
 
 /** The pin with its owning project: as recorded, or for an old line without one, the project that owns its module path now. */
@@ -105,19 +125,25 @@ async function ownedPin(service: ModuleService, pin: Pin): Promise<Pin | undefin
  * the project that owns it (`-` for a pin recorded before pins named their project).
  */
 function formatPin(pin: Pin): string {
-  return `${pin.module} ${pin.version} ${pin.commit} ${pin.time} ${pin.zip ?? '-'} ${pin.mod} ${pin.project === UNOWNED ? '-' : pin.project}`;
+  return `${pin.module} ${pin.version} ${pin.commit} ${pin.time} ${pin.zip ?? '-'} ${pin.mod} ${
+    pin.project === UNOWNED ? '-' : pin.project
+  }`;
 }
 
 function sortPins(pins: Pin[]): Pin[] {
   const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return pins.sort((a, b) => byText(a.module, b.module) || byText(a.project, b.project) || semver.compare(a.version, b.version));
+  return pins.sort((a, b) =>
+    byText(a.module, b.module) || byText(a.project, b.project) || semver.compare(a.version, b.version)
+  );
 }
 
 async function verifyPins(service: ModuleService, pins: readonly Pin[], output: CommandOutput): Promise<number> {
   const findings: Finding[] = new Array(pins.length);
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < pins.length; i = next++) findings[i] = await verifyPin(service, pins[i]!).catch((error: Error) => `cannot check: ${error.message}`);
+    for (let i = next++; i < pins.length; i = next++) {
+      findings[i] = await verifyPin(service, pins[i]!).catch((error: Error) => `cannot check: ${error.message}`);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(cpus().length, pins.length) }, worker));
   let bad = 0;
@@ -126,7 +152,9 @@ async function verifyPins(service: ModuleService, pins: readonly Pin[], output: 
     bad++;
     output.stdout(`${pins[i]!.module}@${pins[i]!.version}: ${finding}\n`);
   });
-  output.stdout(`pins verify: ${pins.length} pinned, ${pins.length - bad} match, ${bad} ${bad === 1 ? 'does' : 'do'} not\n`);
+  output.stdout(
+    `pins verify: ${pins.length} pinned, ${pins.length - bad} match, ${bad} ${bad === 1 ? 'does' : 'do'} not\n`,
+  );
   return bad === 0 ? 0 : 1;
 }
 
@@ -134,7 +162,9 @@ async function verifyPin(service: ModuleService, pin: Pin): Promise<Finding> {
   const target = await service.operatorTarget(pin.module);
   if (target === undefined) return 'no project serves this module any more';
   const owner = target.project.fullPath;
-  if (pin.project !== UNOWNED && pin.project !== owner) return `pinned under project ${pin.project}, but project ${owner} owns the module path now`;
+  if (pin.project !== UNOWNED && pin.project !== owner) {
+    return `pinned under project ${pin.project}, but project ${owner} owns the module path now`;
+  }
   const version = await target.module.atCommit(pin.version, pin.commit);
   if (version === undefined) return `commit ${pin.commit} is no longer in the repository`;
   const mod = hashGoMod(version.goMod);

@@ -9,7 +9,7 @@
  * and the previous config keeps serving. Settings that only a restart applies (`listen`,
  * `workers`, `dataDir`, …) are logged as needing one, never silently dropped.
  */
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { ProxyOptions, ReloadOutcome, ServerConfig } from './config.ts';
 import { proxyOptionsOf, serverSettingsChanged } from './config.ts';
@@ -81,12 +81,15 @@ async function reloadConfig(options: ConfigReloaderOptions, trigger: ReloadTrigg
   const { logger } = options;
   let config = options.started;
   try {
-    const outcome = await options.handler.reload(() => proxyOptionsOf((config = options.read())));
+    const outcome = await options.handler.reload(() => proxyOptionsOf(config = options.read()));
     logger.info('config reloaded', { trigger, pid: process.pid });
     const restartNeeded = [...serverSettingsChanged(options.started, config), ...outcome.restartNeeded];
     if (restartNeeded.length > 0) logger.warn('config change needs a restart to apply', { settings: restartNeeded });
   } catch (error) {
-    logger.error('config not applied: the previous config stays in force', { trigger, error: (error as Error).message });
+    logger.error('config not applied: the previous config stays in force', {
+      trigger,
+      error: (error as Error).message,
+    });
   }
 }
 
@@ -94,7 +97,12 @@ async function reloadConfig(options: ConfigReloaderOptions, trigger: ReloadTrigg
 async function rescan({ handler, logger }: ConfigReloaderOptions): Promise<void> {
   const started = performance.now();
   await handler.rescan();
-  logger.info('rescanned repositories', { signal: 'SIGHUP', pid: process.pid, projects: handler.projectCount, ms: Math.round(performance.now() - started) });
+  logger.info('rescanned repositories', {
+    signal: 'SIGHUP',
+    pid: process.pid,
+    projects: handler.projectCount,
+    ms: Math.round(performance.now() - started),
+  });
 }
 
 /** Watches the directory of `file` for events naming it; a failing watch is logged (SIGHUP still works). */
@@ -104,7 +112,10 @@ function watchFile(file: string, onEvent: () => void, logger: Logger): FSWatcher
     const watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
       if (changed === null || changed === name) onEvent();
     });
-    watcher.on('error', (error) => logger.warn('config file watch failed: reload with SIGHUP', { error: error.message }));
+    watcher.on(
+      'error',
+      (error) => logger.warn('config file watch failed: reload with SIGHUP', { error: error.message }),
+    );
     return watcher;
   } catch (error) {
     logger.warn('cannot watch the config file: reload with SIGHUP', { error: (error as Error).message });

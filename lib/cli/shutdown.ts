@@ -57,7 +57,11 @@ export async function gracefulShutdown(target: Stoppable, deadlineMs: number, lo
  * Runs `stop` on the first of `signals`; a second signal while stopping exits at once (after
  * killing git children), for an operator who does not want to wait.
  */
-export function stopOnSignals(stop: () => Promise<void>, logger: Logger, signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
+export function stopOnSignals(
+  stop: () => Promise<void>,
+  logger: Logger,
+  signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {

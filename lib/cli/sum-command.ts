@@ -25,7 +25,11 @@ export const sumCommand: OperatorCommand = async (targets, service, output) => {
   const parsed = targets.map((target) => ({ target, split: parseModuleVersion(target) }));
   const malformed = parsed.find(({ split }) => split === undefined);
   if (targets.length === 0 || malformed !== undefined) {
-    output.stderr(`git-goproxy: sum: ${malformed === undefined ? 'no module given' : `${JSON.stringify(malformed.target)} is not <module>@<version>`}\n`);
+    output.stderr(
+      `git-goproxy: sum: ${
+        malformed === undefined ? 'no module given' : `${JSON.stringify(malformed.target)} is not <module>@<version>`
+      }\n`,
+    );
     return 2;
   }
   let status = 0;

@@ -46,7 +46,13 @@ export function runTokenCommand(args: readonly string[], io: CommandIo): number 
   try {
     const { values, positionals } = parseArgs({
       args: [...args],
-      options: { config: { type: 'string' }, name: { type: 'string' }, grant: { type: 'string', multiple: true }, expires: { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        config: { type: 'string' },
+        name: { type: 'string' },
+        grant: { type: 'string', multiple: true },
+        expires: { type: 'string' },
+        help: { type: 'boolean' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -80,7 +86,12 @@ function usage(io: CommandIo, code: number): number {
   return code;
 }
 
-function createToken(file: string, wanted: { name?: string; grants: string[]; expires?: string }, extra: string[], io: CommandIo): number {
+function createToken(
+  file: string,
+  wanted: { name?: string; grants: string[]; expires?: string },
+  extra: string[],
+  io: CommandIo,
+): number {
   noExtraArguments(extra);
   if (wanted.name === undefined) throw new UsageError('create: --name is required');
   if (wanted.grants.length === 0) throw new UsageError('create: at least one --grant is required');
@@ -121,7 +132,9 @@ function revokeToken(file: string, args: string[], io: CommandIo): number {
   const kept = tokens.filter((token) => token.name !== name);
   if (kept.length === tokens.length) throw new UsageError(`revoke: no token named ${JSON.stringify(name)} in ${file}`);
   writeConfigObject(file, { ...config, tokens: kept });
-  io.err(`git-goproxy token: revoked ${JSON.stringify(name)}; a running server on ${file} refuses it within a second\n`);
+  io.err(
+    `git-goproxy token: revoked ${JSON.stringify(name)}; a running server on ${file} refuses it within a second\n`,
+  );
   return 0;
 }
 
@@ -149,11 +162,14 @@ function noExtraArguments(extra: readonly string[]): void {
 }
 
 function isArgsError(error: unknown): boolean {
-  return error instanceof TypeError && typeof (error as NodeJS.ErrnoException).code === 'string' && (error as NodeJS.ErrnoException).code!.startsWith('ERR_PARSE_ARGS');
+  return error instanceof TypeError && typeof (error as NodeJS.ErrnoException).code === 'string' &&
+    (error as NodeJS.ErrnoException).code!.startsWith('ERR_PARSE_ARGS');
 }
 
 /** Rows as columns two spaces apart, the first row the header. */
 export function formatTable(rows: readonly string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ')).join('\n') + '\n';
+  return rows.map((row) =>
+    row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ')
+  ).join('\n') + '\n';
 }

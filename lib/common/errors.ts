@@ -57,7 +57,8 @@ export const gone = (reason: string): ProxyError => new ProxyError('gone', `gone
 export const badRequest = (reason: string): ProxyError => new ProxyError('bad-request', `bad request: ${reason}`);
 
 /** The machine is out of processes, descriptors or memory for now; the go command retries. */
-export const unavailable = (reason: string): ProxyError => new ProxyError('unavailable', `unavailable: ${reason}, retry later`, 1);
+export const unavailable = (reason: string): ProxyError =>
+  new ProxyError('unavailable', `unavailable: ${reason}, retry later`, 1);
 
 /** errno codes of a machine that has run out of processes, descriptors or memory: a passing state, not an answer. */
 const EXHAUSTION_CODES = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM']);

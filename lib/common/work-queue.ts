@@ -12,7 +12,11 @@ export type Enqueue<T> = (item: T) => void;
  * at once; resolves when none is left. A job that rejects rejects the whole drain (jobs already
  * running finish on their own; nothing new starts).
  */
-export function drainQueue<T>(initial: readonly T[], concurrency: number, job: (item: T, enqueue: Enqueue<T>) => Promise<void>): Promise<void> {
+export function drainQueue<T>(
+  initial: readonly T[],
+  concurrency: number,
+  job: (item: T, enqueue: Enqueue<T>) => Promise<void>,
+): Promise<void> {
   const queue = [...initial];
   let running = 0;
   let failed = false;

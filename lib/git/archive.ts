@@ -17,7 +17,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnGit, type GitRunOptions } from './run.ts';
+import { type GitRunOptions, spawnGit } from './run.ts';
 import { isFullObjectId } from './object-id.ts';
 
 /** The attributes line the go command appends (golang/go#27153). */
@@ -50,13 +50,26 @@ export class ShadowRepos {
    * its stdout is the zip, `gitExit(child)` tells whether git succeeded (a missing path fails with
    * "did not match any files"). Entry names are relative to the repository root.
    */
-  async archiveZip(gitDir: string, commit: string, paths: readonly string[], options: ArchiveOptions = {}): Promise<ChildProcess> {
+  async archiveZip(
+    gitDir: string,
+    commit: string,
+    paths: readonly string[],
+    options: ArchiveOptions = {},
+  ): Promise<ChildProcess> {
     if (!isFullObjectId(commit)) throw new TypeError(`not a full commit id: ${JSON.stringify(commit)}`);
     const shadow = await this.shadowFor(gitDir).catch((error: unknown) => {
       options.slot?.(); // a slot taken for this archive goes back
       throw error;
     });
-    const args = ['-c', 'core.autocrlf=input', '-c', 'core.eol=lf', 'archive', '--format=zip', ...LEVEL_FLAGS[options.level ?? 'default']];
+    const args = [
+      '-c',
+      'core.autocrlf=input',
+      '-c',
+      'core.eol=lf',
+      'archive',
+      '--format=zip',
+      ...LEVEL_FLAGS[options.level ?? 'default'],
+    ];
     // git 2.39's archive takes `--` after --end-of-options as a pathspec, so none is written.
     args.push('--end-of-options', commit, ...paths);
     return spawnGit(shadow, args, { signal: options.signal, limiter: options.limiter, slot: options.slot });

@@ -26,7 +26,9 @@ export class HelperPool {
   #evictions = 0;
 
   constructor(maxHelpers: number) {
-    if (!Number.isInteger(maxHelpers) || maxHelpers < 1) throw new RangeError(`maxHelpers must be a positive integer, not ${maxHelpers}`);
+    if (!Number.isInteger(maxHelpers) || maxHelpers < 1) {
+      throw new RangeError(`maxHelpers must be a positive integer, not ${maxHelpers}`);
+    }
     this.maxHelpers = maxHelpers;
   }
 
@@ -76,7 +78,9 @@ export class HelperPool {
 
   /** Tells the pool that `helper` has no request in flight: a start that waits takes its place. */
   idle(helper: PooledHelper): void {
-    if (this.#waiting.length > this.#evicting.size && this.#live.has(helper) && !this.#evicting.has(helper)) this.#evict(helper);
+    if (this.#waiting.length > this.#evicting.size && this.#live.has(helper) && !this.#evicting.has(helper)) {
+      this.#evict(helper);
+    }
   }
 
   /** Forgets a helper that has exited (idempotent); its place goes to a waiting start. */

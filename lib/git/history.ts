@@ -3,14 +3,19 @@
  * has the commit-graph and reachability bitmaps; walking history in-process would not be faster).
  */
 import type { Refs } from './refs.ts';
-import { GitError, runGit, type GitRunOptions } from './run.ts';
+import { GitError, type GitRunOptions, runGit } from './run.ts';
 import { isFullObjectId } from './object-id.ts';
 
 /**
  * Whether `ancestor` is `descendant` or one of its ancestors (`git merge-base --is-ancestor`,
  * as `coderepo.go` `validatePseudoVersion` checks the base tag). Both are full commit ids.
  */
-export async function isAncestor(gitDir: string, ancestor: string, descendant: string, options?: GitRunOptions): Promise<boolean> {
+export async function isAncestor(
+  gitDir: string,
+  ancestor: string,
+  descendant: string,
+  options?: GitRunOptions,
+): Promise<boolean> {
   const args = ['merge-base', '--is-ancestor', '--end-of-options', fullOid(ancestor), fullOid(descendant)];
   try {
     await runGit(gitDir, args, options);
@@ -28,9 +33,22 @@ export async function isAncestor(gitDir: string, ancestor: string, descendant: s
  * where `tagPrefix` is '' or a module directory ending in `/` (a pattern ending in `/` matches the
  * refs below it).
  */
-export async function tagsReachableFrom(gitDir: string, commit: string, tagPrefix = '', options?: GitRunOptions): Promise<string[]> {
-  if (tagPrefix !== '' && !tagPrefix.endsWith('/')) throw new TypeError(`not a tag directory: ${JSON.stringify(tagPrefix)}`);
-  const args = ['for-each-ref', '--format=%(refname)', `--merged=${fullOid(commit)}`, '--end-of-options', `refs/tags/${tagPrefix}`];
+export async function tagsReachableFrom(
+  gitDir: string,
+  commit: string,
+  tagPrefix = '',
+  options?: GitRunOptions,
+): Promise<string[]> {
+  if (tagPrefix !== '' && !tagPrefix.endsWith('/')) {
+    throw new TypeError(`not a tag directory: ${JSON.stringify(tagPrefix)}`);
+  }
+  const args = [
+    'for-each-ref',
+    '--format=%(refname)',
+    `--merged=${fullOid(commit)}`,
+    '--end-of-options',
+    `refs/tags/${tagPrefix}`,
+  ];
   return refNames(await runGit(gitDir, args, options), 'refs/tags/');
 }
 
@@ -39,7 +57,12 @@ export async function tagsReachableFrom(gitDir: string, commit: string, tagPrefi
  * prints nothing exactly then. The tips go in on stdin (a repository may have thousands of tags);
  * git walks only down from them to the commit's date, through the commit-graph when there is one.
  */
-export async function isReachableFrom(gitDir: string, commit: string, tips: Iterable<string>, options?: GitRunOptions): Promise<boolean> {
+export async function isReachableFrom(
+  gitDir: string,
+  commit: string,
+  tips: Iterable<string>,
+  options?: GitRunOptions,
+): Promise<boolean> {
   const negated = [...tips].map((tip) => `^${fullOid(tip)}\n`);
   if (negated.length === 0) return false;
   const input = Buffer.from(`${fullOid(commit)}\n${negated.join('')}`);
@@ -50,7 +73,10 @@ export async function isReachableFrom(gitDir: string, commit: string, tips: Iter
 /** Every object whose id starts with `hex` (4 to 64 hex digits), whatever its type: `git rev-parse --disambiguate`. */
 export async function objectsWithPrefix(gitDir: string, hex: string, options?: GitRunOptions): Promise<string[]> {
   if (!/^[0-9a-f]{4,64}$/.test(hex)) throw new TypeError(`not a hex prefix: ${JSON.stringify(hex)}`);
-  const output = await runGit(gitDir, ['rev-parse', `--disambiguate=${hex}`], { ...options, maxBytes: MAX_PREFIX_MATCHES * 65 });
+  const output = await runGit(gitDir, ['rev-parse', `--disambiguate=${hex}`], {
+    ...options,
+    maxBytes: MAX_PREFIX_MATCHES * 65,
+  });
   return output.toString('utf8').split('\n').filter(isFullObjectId);
 }
 
@@ -97,7 +123,11 @@ export class Reachability {
    */
   #startSnapshot(refs: Refs): void {
     this.#refs = refs;
-    const tips = new Set([...refs.branches.values(), ...refs.tags.values(), ...(refs.headCommit === undefined ? [] : [refs.headCommit])]);
+    const tips = new Set([
+      ...refs.branches.values(),
+      ...refs.tags.values(),
+      ...(refs.headCommit === undefined ? [] : [refs.headCommit]),
+    ]);
     if (tips.size === this.#tips.size && [...tips].every((tip) => this.#tips.has(tip))) return;
     this.#tips = tips;
     this.#answers = new Map();

@@ -410,7 +410,8 @@ function fullOid(oid: string): string {
 
 /** A clean, relative, slash-separated path inside a tree (what `<commit>:<path>` expects). */
 function treePath(path: string): string {
-  const clean = path !== '' && !/[\n\0]/.test(path) && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+  const clean = path !== '' && !/[\n\0]/.test(path) &&
+    path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
   if (!clean) throw new TypeError(`not a clean relative path: ${JSON.stringify(path)}`);
   return path;
 }

@@ -6,6 +6,7 @@
  */
 
 /** Characters no ref name may hold (git's `check_refname_component`): controls, space and `~^:?*[\`. */
+// deno-lint-ignore no-control-regex -- control characters are what is forbidden
 const FORBIDDEN_CHARACTER = /[\x00-\x20\x7f~^:?*[\\]/;
 
 /**
@@ -19,5 +20,7 @@ const FORBIDDEN_CHARACTER = /[\x00-\x20\x7f~^:?*[\\]/;
 export function couldBeRefName(name: string): boolean {
   if (name === '' || name === '@' || name.endsWith('.')) return false;
   if (name.includes('..') || name.includes('@{') || FORBIDDEN_CHARACTER.test(name)) return false;
-  return name.split('/').every((component) => component !== '' && !component.startsWith('.') && !component.startsWith('-') && !component.endsWith('.lock'));
+  return name.split('/').every((component) =>
+    component !== '' && !component.startsWith('.') && !component.startsWith('-') && !component.endsWith('.lock')
+  );
 }

@@ -123,7 +123,11 @@ export class RefStore {
   }
 
   /** Reads loose refs under `dir` (recursively) into `values`, observing each directory first. */
-  async #readLooseRefs(dir: string, observe: (path: string) => Promise<boolean>, values: Map<string, RefValue>): Promise<void> {
+  async #readLooseRefs(
+    dir: string,
+    observe: (path: string) => Promise<boolean>,
+    values: Map<string, RefValue>,
+  ): Promise<void> {
     const path = join(this.gitDir, dir);
     if (!(await observe(path))) return;
     const entries = await readdir(path, { withFileTypes: true }).catch(ifAbsent([]));
@@ -142,7 +146,11 @@ export class RefStore {
    * peeled to a commit. A peeled target named by packed-refs stands for its ref: peeling it again
    * gives itself.
    */
-  async #resolve(headValue: RefValue | undefined, values: Map<string, RefValue>, packed: Map<string, PackedRef>): Promise<Refs> {
+  async #resolve(
+    headValue: RefValue | undefined,
+    values: Map<string, RefValue>,
+    packed: Map<string, PackedRef>,
+  ): Promise<Refs> {
     const direct = new Map<string, string>();
     for (const [name, ref] of packed) if (!values.has(name)) direct.set(name, ref.peeled ?? ref.oid);
     for (const name of values.keys()) {
@@ -221,7 +229,9 @@ export function parsePackedRefs(text: string, headTarget?: string): Map<string, 
   const header = text.startsWith('# pack-refs with:') ? text.split('\n', 1)[0].split(' ') : [];
   const fullyPeeled = header.includes('fully-peeled');
   const tagsPeeled = fullyPeeled || header.includes('peeled');
-  const wanted = (at: number) => SERVED_PREFIXES.some((prefix) => text.startsWith(prefix, at)) || (headTarget !== undefined && text.startsWith(headTarget, at));
+  const wanted = (at: number) =>
+    SERVED_PREFIXES.some((prefix) => text.startsWith(prefix, at)) ||
+    (headTarget !== undefined && text.startsWith(headTarget, at));
   // Lines are cut out only when they are kept: a mirror's packed-refs is mostly pull requests. A
   // `^` line belongs to the ref line before it (one that is skipped takes its `^` line along).
   let at = 0;
@@ -251,7 +261,8 @@ export function parsePackedRefs(text: string, headTarget?: string): Map<string, 
 
 /** Whether two snapshots name the same HEAD and the same commits under the same names. */
 function sameRefs(a: Refs, b: Refs): boolean {
-  return a.head === b.head && a.headCommit === b.headCommit && sameEntries(a.tags, b.tags) && sameEntries(a.branches, b.branches);
+  return a.head === b.head && a.headCommit === b.headCommit && sameEntries(a.tags, b.tags) &&
+    sameEntries(a.branches, b.branches);
 }
 
 function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {

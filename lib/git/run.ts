@@ -3,8 +3,8 @@
  * (never a shell string), every child registered in `children.ts`, short-lived commands bounded
  * by the limiter.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { trackChild, terminate } from './children.ts';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { terminate, trackChild } from './children.ts';
 import { gitLimiter, type Limiter, type Release } from './limiter.ts';
 
 /** A git command that failed: exit code (null when killed) and the first line git wrote to stderr. */
@@ -105,7 +105,11 @@ const childFacts = new WeakMap<ChildProcess, ChildFacts>();
  * the child exits. stdout is a pipe for the caller to consume; stderr is drained here (its first
  * line is kept for `gitExit`), so the child never blocks on it.
  */
-export async function spawnGit(gitDir: string, args: readonly string[], options: GitRunOptions = {}): Promise<ChildProcess> {
+export async function spawnGit(
+  gitDir: string,
+  args: readonly string[],
+  options: GitRunOptions = {},
+): Promise<ChildProcess> {
   const release = options.slot ?? (await (options.limiter ?? gitLimiter).acquire(options.signal));
   let child: ChildProcess;
   try {

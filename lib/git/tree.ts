@@ -3,7 +3,7 @@
  * sizes (which makes git read every blob's header, several times slower on a large tree). This is
  * what lets the zip rules (names, collisions, nested modules, size limits) be decided from the tree.
  */
-import { gitExit, spawnGit, type GitRunOptions } from './run.ts';
+import { gitExit, type GitRunOptions, spawnGit } from './run.ts';
 
 /** How to list a tree. */
 export interface TreeListingOptions extends GitRunOptions {
@@ -31,7 +31,13 @@ export interface TreeEntry {
  * accepts, so such a zip is refused just as the go command refuses it. Rejects with `GitError`
  * when the commit does not exist.
  */
-export async function forEachTreeEntry(gitDir: string, commit: string, dir: string | undefined, options: TreeListingOptions, onEntry: (entry: TreeEntry) => void): Promise<void> {
+export async function forEachTreeEntry(
+  gitDir: string,
+  commit: string,
+  dir: string | undefined,
+  options: TreeListingOptions,
+  onEntry: (entry: TreeEntry) => void,
+): Promise<void> {
   const withSizes = options.sizes ?? true;
   const args = ['ls-tree', '-r', ...(withSizes ? ['-l'] : []), '-z', '--full-tree', '--end-of-options', commit];
   if (dir !== undefined) args.push('--', dir);
@@ -86,7 +92,9 @@ function shared(text: string): string {
   return COMMON_FIELDS.get(text) ?? text;
 }
 
-const COMMON_FIELDS = new Map(['100644', '100755', '120000', '160000', '040000', 'blob', 'commit', 'tree'].map((text) => [text, text]));
+const COMMON_FIELDS = new Map(
+  ['100644', '100755', '120000', '160000', '040000', 'blob', 'commit', 'tree'].map((text) => [text, text]),
+);
 
 /** Splits a byte stream into NUL-terminated UTF-8 records, keeping partial records across chunks. */
 export class NulRecords {

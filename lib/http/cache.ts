@@ -48,7 +48,11 @@ export interface CacheableBody extends CachePolicy {
  * The ETag of a version's `.info`, `.mod` or `.zip`. The zip's is weak: git's deflate output may
  * differ between git builds while the files (and the go command's `h1:` hash) stay the same.
  */
-export function versionETag(kind: 'info' | 'mod' | 'zip', version: ModuleVersion, compression: CompressionLevel): string {
+export function versionETag(
+  kind: 'info' | 'mod' | 'zip',
+  version: ModuleVersion,
+  compression: CompressionLevel,
+): string {
   const format = kind === 'zip' ? zipFormat(compression) : kind;
   const tag = `"${digest(`${format}\n${version.commit}\n${version.modulePath}\n${version.version}`)}"`;
   return kind === 'zip' ? `W/${tag}` : tag;

@@ -34,7 +34,12 @@ export function isGoGetRequest(req: IncomingMessage, query: string): boolean {
  * The page for `rawPath` (still percent-encoded), or undefined when no project owns the import
  * path or the caller may not read its owner.
  */
-export function goGetPage(lookup: ImportPathLookup, caller: Caller, req: IncomingMessage, rawPath: string): string | undefined {
+export function goGetPage(
+  lookup: ImportPathLookup,
+  caller: Caller,
+  req: IncomingMessage,
+  rawPath: string,
+): string | undefined {
   const origin = requestOrigin(req);
   if (origin === undefined) return undefined;
   const path = decodePath(rawPath);
@@ -56,7 +61,9 @@ export function requestOrigin(req: IncomingMessage): { readonly url: string; rea
 /** The meta tag in a minimal page; `go get` reads only the head. */
 function renderPage(root: string, proxyUrl: string): string {
   const content = escapeHtml(`${root} mod ${proxyUrl}`);
-  return `<!DOCTYPE html>\n<html><head><meta name="go-import" content="${content}"></head><body>go get ${escapeHtml(root)}</body></html>\n`;
+  return `<!DOCTYPE html>\n<html><head><meta name="go-import" content="${content}"></head><body>go get ${
+    escapeHtml(root)
+  }</body></html>\n`;
 }
 
 /** https when the connection is TLS, or when a forwarding proxy says the client used it. */

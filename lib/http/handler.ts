@@ -3,10 +3,10 @@
  * version is comes from `modules/module-repo.ts`, how its zip is made from `zip/source.ts`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { logAuthEvent, type Caller, type TokenStore } from '../access/auth.ts';
+import { type Caller, logAuthEvent, type TokenStore } from '../access/auth.ts';
 import { stripBasePath } from './base-path.ts';
 import type { CompressionLevel } from '../git/archive.ts';
-import { ProxyError, notFound } from '../common/errors.ts';
+import { notFound, ProxyError } from '../common/errors.ts';
 import { GO_GET_CACHE_CONTROL, goGetPage, isGoGetRequest } from './go-get.ts';
 import type { CachePolicy } from './cache.ts';
 import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag } from './cache.ts';
@@ -60,10 +60,14 @@ async function handle(
   const path = stripBasePath(query < 0 ? rawUrl : rawUrl.slice(0, query), context.basePath);
   const route = path === undefined ? ({ kind: 'other', path: rawUrl } as const) : parseRoute(path);
   observed.facts.endpoint = route.kind === 'module' ? route.op : route.kind;
-  const goGet = route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1)) ? route : undefined;
+  const goGet = route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1))
+    ? route
+    : undefined;
   const { projects } = context.service;
   // Answers that name projects wait for the first scan of repos (start-up); the others do not.
-  if ((route.kind === 'module' || route.kind === 'page' || goGet !== undefined) && !projects.isReady) await projects.ready;
+  if ((route.kind === 'module' || route.kind === 'page' || goGet !== undefined) && !projects.isReady) {
+    await projects.ready;
+  }
   if (goGet !== undefined) {
     const page = goGetPage(context.service, callerOf(context.service.projects.tokens, req), req, goGet.path);
     observed.facts.endpoint = 'go-get';
@@ -106,11 +110,19 @@ async function handle(
 /** The caller of a request; credentials that were presented but did not count are logged. */
 function callerOf(tokens: TokenStore, req: IncomingMessage): Caller {
   const { caller, failure } = tokens.authenticate({ headers: req.headers, remoteAddress: req.socket.remoteAddress });
-  if (failure !== undefined) logAuthEvent({ event: 'auth failed', reason: failure.reason, token: failure.tokenName, client: caller.address });
+  if (failure !== undefined) {
+    logAuthEvent({ event: 'auth failed', reason: failure.reason, token: failure.tokenName, client: caller.address });
+  }
   return caller;
 }
 
-async function answerModule(context: HandlerContext, route: ModuleRoute, req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
+async function answerModule(
+  context: HandlerContext,
+  route: ModuleRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  facts: RequestFacts,
+): Promise<void> {
   const caller = callerOf(context.service.projects.tokens, req);
   facts.token = caller.tokenName;
   facts.module = route.modulePath;
@@ -127,7 +139,12 @@ async function answerModule(context: HandlerContext, route: ModuleRoute, req: In
     }
     case 'latest': {
       const body = `${JSON.stringify(infoJson(await context.service.pins.latest(target)))}\n`;
-      return sendCacheable(req, res, { contentType: 'application/json', body, etag: bodyETag(body), cacheControl: moving });
+      return sendCacheable(req, res, {
+        contentType: 'application/json',
+        body,
+        etag: bodyETag(body),
+        cacheControl: moving,
+      });
     }
     case 'info': {
       const version = await context.service.pins.stat(target, route.version);
@@ -138,7 +155,11 @@ async function answerModule(context: HandlerContext, route: ModuleRoute, req: In
     case 'mod': {
       const version = await context.service.pins.exact(target, route.version);
       if (req.method === 'GET') await context.service.pins.recordGoMod(target, version, clientOf(caller));
-      return sendCacheable(req, res, { contentType: text, body: version.goMod, ...versionPolicy(context, 'mod', version, route.version, shared) });
+      return sendCacheable(req, res, {
+        contentType: text,
+        body: version.goMod,
+        ...versionPolicy(context, 'mod', version, route.version, shared),
+      });
     }
     case 'zip': {
       const version = await context.service.pins.exact(target, route.version);
@@ -156,7 +177,13 @@ function clientOf(caller: Caller): string {
 }
 
 /** A version's files are immutable when asked for by the canonical version (a query like `master` moves). */
-function versionPolicy(context: HandlerContext, kind: 'info' | 'mod' | 'zip', version: ModuleVersion, requested: string, shared: boolean): CachePolicy {
+function versionPolicy(
+  context: HandlerContext,
+  kind: 'info' | 'mod' | 'zip',
+  version: ModuleVersion,
+  requested: string,
+  shared: boolean,
+): CachePolicy {
   const immutable = requested === version.version;
   return { etag: versionETag(kind, version, context.compression), cacheControl: cacheControl({ immutable, shared }) };
 }
@@ -175,7 +202,8 @@ interface ZipAnswer {
 /** Sends a zip, through the zip cache when it is on. A HEAD for a zip not yet cached is planned, never built. */
 function sendZip(answer: ZipAnswer): Promise<void> {
   const { service } = answer.context;
-  const cached = service.zipCache !== undefined && (answer.req.method === 'GET' || service.hasCachedZip(answer.version));
+  const cached = service.zipCache !== undefined &&
+    (answer.req.method === 'GET' || service.hasCachedZip(answer.version));
   return cached ? sendCachedZip(answer) : streamZip(answer);
 }
 

@@ -152,16 +152,32 @@ export class Metrics {
   readonly #external: ExternalCounters | undefined;
   readonly #requests = new Counter('git_goproxy_requests_total', 'Responses by endpoint and status.');
   readonly #bytes = new Counter('git_goproxy_response_bytes_total', 'Response body bytes sent, by endpoint.');
-  readonly #cacheHits = new Counter('git_goproxy_cache_hits_total', 'Conditional requests answered 304 Not Modified, by endpoint.');
-  readonly #durations = new Histogram('git_goproxy_request_duration_seconds', 'Time from request to the end of the response, by endpoint (zip: the whole stream).', DURATION_BUCKETS);
-  readonly #reloads = new Counter('git_goproxy_config_reloads_total', 'Config reloads, by result: applied, or rejected (the previous config kept serving).');
-  readonly #gitDurations = new Histogram('git_goproxy_git_duration_seconds', 'Run time of git child processes, by git subcommand.', DURATION_BUCKETS);
+  readonly #cacheHits = new Counter(
+    'git_goproxy_cache_hits_total',
+    'Conditional requests answered 304 Not Modified, by endpoint.',
+  );
+  readonly #durations = new Histogram(
+    'git_goproxy_request_duration_seconds',
+    'Time from request to the end of the response, by endpoint (zip: the whole stream).',
+    DURATION_BUCKETS,
+  );
+  readonly #reloads = new Counter(
+    'git_goproxy_config_reloads_total',
+    'Config reloads, by result: applied, or rejected (the previous config kept serving).',
+  );
+  readonly #gitDurations = new Histogram(
+    'git_goproxy_git_duration_seconds',
+    'Run time of git child processes, by git subcommand.',
+    DURATION_BUCKETS,
+  );
   readonly #stopObservingGit: () => void;
 
   constructor(limiter: Limiter, external?: ExternalCounters) {
     this.#limiter = limiter;
     this.#external = external;
-    this.#stopObservingGit = onChildExit((child, ms) => this.#gitDurations.observe({ command: gitSubcommand(child) }, ms / 1000));
+    this.#stopObservingGit = onChildExit((child, ms) =>
+      this.#gitDurations.observe({ command: gitSubcommand(child) }, ms / 1000)
+    );
   }
 
   /** Counts a finished (or abandoned) response. */
@@ -190,7 +206,11 @@ export class Metrics {
       gauge('git_goproxy_git_slots', 'git commands allowed to run at once (maxGit).', this.#limiter.concurrency),
       gauge('git_goproxy_git_running', 'git commands holding a slot of the limiter.', this.#limiter.running),
       gauge('git_goproxy_git_queued', 'git commands waiting for a slot of the limiter.', this.#limiter.queued),
-      gauge('git_goproxy_git_processes', 'Live git child processes, long-lived object readers included.', liveChildCount()),
+      gauge(
+        'git_goproxy_git_processes',
+        'Live git child processes, long-lived object readers included.',
+        liveChildCount(),
+      ),
       this.#external === undefined ? '' : renderExternal(this.#external),
       this.#renderZipSpool(),
       this.#renderZipStreams(),
@@ -201,11 +221,23 @@ export class Metrics {
     const spool = this.#external?.zipSpool?.();
     if (spool === undefined) return '';
     return [
-      gauge('git_goproxy_zip_spool_max_bytes', 'Most bytes spool files may hold at once (zipSpoolMiB).', spool.maxBytes),
+      gauge(
+        'git_goproxy_zip_spool_max_bytes',
+        'Most bytes spool files may hold at once (zipSpoolMiB).',
+        spool.maxBytes,
+      ),
       gauge('git_goproxy_zip_spool_files', 'Spool files of zips whose clients fell behind git.', spool.files),
       gauge('git_goproxy_zip_spool_bytes', 'Bytes in spool files (bounded by zipSpoolMiB).', spool.bytes),
-      counterValue('git_goproxy_zip_spooled_total', 'Zips spooled because their client fell behind git.', spool.spooled),
-      counterValue('git_goproxy_zip_spool_full_total', 'Spooled zips that reached zipSpoolMiB and went on at their client\'s pace.', spool.full),
+      counterValue(
+        'git_goproxy_zip_spooled_total',
+        'Zips spooled because their client fell behind git.',
+        spool.spooled,
+      ),
+      counterValue(
+        'git_goproxy_zip_spool_full_total',
+        "Spooled zips that reached zipSpoolMiB and went on at their client's pace.",
+        spool.full,
+      ),
     ].join('');
   }
 
@@ -213,9 +245,17 @@ export class Metrics {
     const streams = this.#external?.zipStreams?.();
     if (streams === undefined) return '';
     return [
-      gauge('git_goproxy_zip_streams_per_client', 'Zip responses one client may have under way (zipStreamsPerClient).', streams.perClient),
+      gauge(
+        'git_goproxy_zip_streams_per_client',
+        'Zip responses one client may have under way (zipStreamsPerClient).',
+        streams.perClient,
+      ),
       gauge('git_goproxy_zip_streams', 'Zip responses under way.', streams.streams),
-      counterValue('git_goproxy_zip_streams_refused_total', 'Zip requests refused with 429: the client had zipStreamsPerClient under way.', streams.refused),
+      counterValue(
+        'git_goproxy_zip_streams_refused_total',
+        'Zip requests refused with 429: the client had zipStreamsPerClient under way.',
+        streams.refused,
+      ),
     ].join('');
   }
 
@@ -227,16 +267,44 @@ export class Metrics {
 function renderExternal(external: ExternalCounters): string {
   const helpers = external.objectReaders;
   return [
-    counterValue('git_goproxy_pin_tag_mismatches_total', "Requests that found a served version's tag moved or deleted.", external.tagMismatches()),
-    counterValue('git_goproxy_new_pins_refused_total', 'New pins refused with 429 because their client pinned too many versions in a minute.', external.newPinsRefused()),
-    gauge('git_goproxy_projects', 'Projects found by the last completed scan of repos (plus configured ones elsewhere).', external.projects()),
-    counterValue('git_goproxy_project_scans_total', 'Scans of repos completed (start-up, interval, watch, SIGHUP).', external.projectScans()),
-    gauge('git_goproxy_project_scan_seconds', 'Duration of the last completed scan of repos.', external.lastScanSeconds()),
+    counterValue(
+      'git_goproxy_pin_tag_mismatches_total',
+      "Requests that found a served version's tag moved or deleted.",
+      external.tagMismatches(),
+    ),
+    counterValue(
+      'git_goproxy_new_pins_refused_total',
+      'New pins refused with 429 because their client pinned too many versions in a minute.',
+      external.newPinsRefused(),
+    ),
+    gauge(
+      'git_goproxy_projects',
+      'Projects found by the last completed scan of repos (plus configured ones elsewhere).',
+      external.projects(),
+    ),
+    counterValue(
+      'git_goproxy_project_scans_total',
+      'Scans of repos completed (start-up, interval, watch, SIGHUP).',
+      external.projectScans(),
+    ),
+    gauge(
+      'git_goproxy_project_scan_seconds',
+      'Duration of the last completed scan of repos.',
+      external.lastScanSeconds(),
+    ),
     renderPinStore(external.pinStore?.()),
-    gauge('git_goproxy_object_readers', 'Long-lived git cat-file helpers running (one per recently used repository).', helpers.live),
+    gauge(
+      'git_goproxy_object_readers',
+      'Long-lived git cat-file helpers running (one per recently used repository).',
+      helpers.live,
+    ),
     gauge('git_goproxy_object_readers_max', 'Most cat-file helpers at once (maxObjectReaders).', helpers.maxHelpers),
     gauge('git_goproxy_object_readers_waiting', 'Requests waiting for a cat-file helper to go idle.', helpers.waiting),
-    counterValue('git_goproxy_object_reader_evictions_total', 'cat-file helpers stopped to make room for another repository.', helpers.evictions),
+    counterValue(
+      'git_goproxy_object_reader_evictions_total',
+      'cat-file helpers stopped to make room for another repository.',
+      helpers.evictions,
+    ),
   ].join('');
 }
 
@@ -244,9 +312,17 @@ function renderExternal(external: ExternalCounters): string {
 function renderPinStore(health: PinStoreHealth | undefined): string {
   if (health === undefined) return '';
   return (
-    gauge('git_goproxy_pin_store_up', 'Whether the pin store (PostgreSQL) can be reached: 1 or 0.', health.available ? 1 : 0) +
+    gauge(
+      'git_goproxy_pin_store_up',
+      'Whether the pin store (PostgreSQL) can be reached: 1 or 0.',
+      health.available ? 1 : 0,
+    ) +
     counterValue('git_goproxy_pin_store_errors_total', 'Pin store calls that failed or timed out.', health.errors) +
-    counterValue('git_goproxy_pin_store_calls_total', 'Pin store calls made (pins kept in memory need none).', health.calls) +
+    counterValue(
+      'git_goproxy_pin_store_calls_total',
+      'Pin store calls made (pins kept in memory need none).',
+      health.calls,
+    ) +
     counterValue('git_goproxy_pin_store_seconds_total', 'Seconds spent in pin store calls.', health.seconds)
   );
 }

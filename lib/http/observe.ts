@@ -42,7 +42,12 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse, observ
     if (handedOff) return;
     const ms = performance.now() - started;
     const aborted = !res.writableFinished;
-    observer.metrics.observeRequest({ endpoint: facts.endpoint, status: res.statusCode, bytes: bytes(), seconds: ms / 1000 });
+    observer.metrics.observeRequest({
+      endpoint: facts.endpoint,
+      status: res.statusCode,
+      bytes: bytes(),
+      seconds: ms / 1000,
+    });
     observer.logger.access({
       method: req.method ?? '',
       path: req.url ?? '',
@@ -73,8 +78,9 @@ function countBodyBytes(res: ServerResponse): () => number {
   let bytes = 0;
   let inEnd = false;
   const count = (chunk: unknown, encoding: unknown): void => {
-    if (typeof chunk === 'string') bytes += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-    else if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
+    if (typeof chunk === 'string') {
+      bytes += Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    } else if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
   };
   const write = res.write as unknown as Write;
   const end = res.end as unknown as End;

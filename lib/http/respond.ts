@@ -3,10 +3,16 @@
  * their status (the one place an error kind becomes an HTTP status).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isResourceExhaustion, ProxyError, unavailable, type ErrorKind } from '../common/errors.ts';
+import { type ErrorKind, isResourceExhaustion, ProxyError, unavailable } from '../common/errors.ts';
 
 /** Sends a complete body (or only its headers for HEAD). */
-export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: Uint8Array | string): void {
+export function sendBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: Uint8Array | string,
+): void {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   res.statusCode = status;
   res.setHeader('Content-Type', contentType);
@@ -50,7 +56,12 @@ export function setErrorHeaders(res: ServerResponse, error: ProxyError): void {
  * way cannot change its status: the connection is aborted so the client sees an error, never a
  * truncated body that looks complete.
  */
-export function sendError(req: IncomingMessage, res: ServerResponse, error: unknown, log: (error: unknown) => void): void {
+export function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: unknown,
+  log: (error: unknown) => void,
+): void {
   if (res.headersSent) {
     res.destroy(error instanceof Error ? error : undefined);
     return;

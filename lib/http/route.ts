@@ -76,7 +76,11 @@ export function parseRoute(rawPath: string): Route {
   return instance ?? { kind: 'other', path: rawPath };
 }
 
-const FIXED_PAGES: Readonly<Record<string, PageRoute>> = { '/': { page: 'home' }, '/-/catalog': { page: 'catalog' }, '/-/style.css': { page: 'style' } };
+const FIXED_PAGES: Readonly<Record<string, PageRoute>> = {
+  '/': { page: 'home' },
+  '/-/catalog': { page: 'catalog' },
+  '/-/style.css': { page: 'style' },
+};
 const MODULE_PAGES = '/-/modules/';
 
 /** `/`, `/-/catalog`, `/-/style.css`, `/-/modules/<module path>` and `/-/modules/<module path>/@v/<version>`. */
@@ -99,7 +103,11 @@ function parsePageRoute(rawPath: string): PageRoute | undefined {
 function parseApiRoute(rawPath: string): Route {
   const segments = rawPath.split('/'); // ['', 'api', 'v4', 'projects', id, …]
   const [, , , collection, rawId] = segments;
-  const tail = collection === 'projects' ? ['packages', 'go'] : collection === 'groups' ? ['-', 'packages', 'go'] : undefined;
+  const tail = collection === 'projects'
+    ? ['packages', 'go']
+    : collection === 'groups'
+    ? ['-', 'packages', 'go']
+    : undefined;
   if (tail === undefined || rawId === undefined) return { kind: 'other', path: rawPath };
   const matchesTail = tail.every((segment, i) => segments[5 + i] === segment);
   if (!matchesTail) return { kind: 'other', path: rawPath };
@@ -119,7 +127,13 @@ function parseApiRoute(rawPath: string): Route {
 function parseModuleRequest(scope: Scope, encoded: string): ModuleRoute | undefined {
   const decoded = decodeComponent(encoded);
   if (decoded.endsWith('/@latest')) {
-    return { kind: 'module', scope, modulePath: decodeModulePath(decoded.slice(0, -'/@latest'.length)), op: 'latest', version: '' };
+    return {
+      kind: 'module',
+      scope,
+      modulePath: decodeModulePath(decoded.slice(0, -'/@latest'.length)),
+      op: 'latest',
+      version: '',
+    };
   }
   const at = decoded.lastIndexOf('/@v/');
   if (at < 0) return undefined;

@@ -5,7 +5,7 @@
  * slot); requests Node's parser refuses and CONNECT get a one-line plain-text 4xx, like every
  * other refusal, and the connection is closed.
  */
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Handler } from './handler.ts';
@@ -40,7 +40,10 @@ export function createProxyServer(handler: Handler, timeouts: ServerTimeouts = {
   );
   server.setTimeout((timeouts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT) * 1000);
   dropIdleClients(server);
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => refuseRaw(socket, clientErrorAnswer(error.code)));
+  server.on(
+    'clientError',
+    (error: NodeJS.ErrnoException, socket: Duplex) => refuseRaw(socket, clientErrorAnswer(error.code)),
+  );
   server.on('connect', (_req, socket: Duplex) => refuseRaw(socket, [405, 'method CONNECT not allowed']));
   return server;
 }

@@ -42,7 +42,11 @@ export class ZipStreamLimit {
     const count = this.#streams.get(client) ?? 0;
     if (count >= this.perClient) {
       this.#refused++;
-      throw new ProxyError('rate-limited', `too many zip downloads at once from this client (at most ${this.perClient}), retry later`, RETRY_AFTER_SECONDS);
+      throw new ProxyError(
+        'rate-limited',
+        `too many zip downloads at once from this client (at most ${this.perClient}), retry later`,
+        RETRY_AFTER_SECONDS,
+      );
     }
     this.#streams.set(client, count + 1);
     this.#total++;

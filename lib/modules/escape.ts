@@ -41,11 +41,13 @@ export function unescapeVersion(escaped: string): string | undefined {
 
 /** `escapeString`: `!` + lower case for each ASCII upper-case letter; only ASCII without `!` is encodable. */
 function escapeString(s: string): string | undefined {
+  // deno-lint-ignore no-control-regex -- ASCII is the range being tested
   if (!/^[\x00-\x7f]*$/.test(s) || s.includes('!')) return undefined;
   return s.replace(/[A-Z]/g, (upper) => `!${upper.toLowerCase()}`);
 }
 
 /** ASCII other than `!` and `A`–`Z` (the ranges around them), or `!` and a lower-case letter. */
+// deno-lint-ignore no-control-regex -- the escaped form's ASCII ranges include the controls
 const ESCAPED_FORM = /^(?:[\x00-\x20\x22-\x40\x5b-\x7f]|![a-z])*$/;
 
 /**

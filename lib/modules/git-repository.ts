@@ -9,7 +9,7 @@ import type { HelperPool } from '../git/helper-pool.ts';
 import { ObjectReader, ObjectTooLargeError } from '../git/objects.ts';
 import { notFound } from '../common/errors.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
-import { RefStore, type Refs } from '../git/refs.ts';
+import { type Refs, RefStore } from '../git/refs.ts';
 import { MAX_GO_MOD } from './gomod.ts';
 import { isFullObjectId } from '../git/object-id.ts';
 
@@ -33,8 +33,16 @@ export class GitRepository {
     // What a full object id names never changes: commit times and go.mod blobs are kept, so
     // .info/.mod/@latest answers cost no cat-file round trip once seen. A commit that is missing
     // may be pushed later, so "no such commit" is not kept; a file missing at a commit is.
-    const commitTimes = new ImmutableCache<Date | undefined>({ maxEntries: 10_000, maxWeight: 10_000, keep: (time) => time !== undefined });
-    const files = new ImmutableCache<Uint8Array | undefined>({ maxEntries: 10_000, maxWeight: 32 << 20, weigh: (data) => 64 + (data?.length ?? 0) });
+    const commitTimes = new ImmutableCache<Date | undefined>({
+      maxEntries: 10_000,
+      maxWeight: 10_000,
+      keep: (time) => time !== undefined,
+    });
+    const files = new ImmutableCache<Uint8Array | undefined>({
+      maxEntries: 10_000,
+      maxWeight: 32 << 20,
+      weigh: (data) => 64 + (data?.length ?? 0),
+    });
     const readFile = async (commit: string, path: string): Promise<Uint8Array | undefined> => {
       try {
         return await objects.readBlobAt(commit, path, MAX_GO_MOD);
@@ -45,7 +53,8 @@ export class GitRepository {
     };
     this.codeHost = {
       refs: (): Promise<Refs> => this.refs.read(),
-      commitTime: (oid) => cachedByOid(commitTimes, oid, oid, async () => (await objects.readCommit(oid))?.committerTime),
+      commitTime: (oid) =>
+        cachedByOid(commitTimes, oid, oid, async () => (await objects.readCommit(oid))?.committerTime),
       readFile: (commit, path) => cachedByOid(files, commit, `${commit}:${path}`, () => readFile(commit, path)),
       resolveHexPrefix: (hex, refs) => this.#resolveReachableHex(hex, refs),
       isAncestor: (ancestor, descendant) => isAncestor(gitDir, ancestor, descendant, { limiter }),
@@ -66,7 +75,9 @@ export class GitRepository {
     const candidates = await objectsWithPrefix(this.gitDir, hex, { limiter: this.#limiter });
     const commits: string[] = [];
     for (const oid of candidates) {
-      if ((await this.objects.readObjectInfo(oid))?.type === 'commit' && (await this.#reachability.reachable(oid, refs))) commits.push(oid);
+      if (
+        (await this.objects.readObjectInfo(oid))?.type === 'commit' && (await this.#reachability.reachable(oid, refs))
+      ) commits.push(oid);
     }
     if (commits.length > 1) return { ambiguous: true };
     return commits.length === 1 ? { oid: commits[0] } : undefined;

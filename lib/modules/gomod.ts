@@ -65,7 +65,9 @@ export function goModLines(goMod: string): string[][] | undefined {
  * backquotes), a bare word as is; undefined when the quoting is bad.
  */
 export function unquote(token: string): string | undefined {
-  if (token.startsWith('`')) return token.length >= 2 && token.indexOf('`', 1) === token.length - 1 ? token.slice(1, -1) : undefined;
+  if (token.startsWith('`')) {
+    return token.length >= 2 && token.indexOf('`', 1) === token.length - 1 ? token.slice(1, -1) : undefined;
+  }
   if (!token.startsWith('"')) return token;
   try {
     const value: unknown = JSON.parse(token);

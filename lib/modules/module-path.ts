@@ -107,7 +107,9 @@ function checkElement(elem: string, kind: PathKind): string | undefined {
     return `invalid char ${JSON.stringify(bad)}`;
   }
   const short = beforeFirstDot(elem);
-  if (WINDOWS_RESERVED_NAME.test(short)) return `${JSON.stringify(short)} disallowed as path element component on Windows`;
+  if (WINDOWS_RESERVED_NAME.test(short)) {
+    return `${JSON.stringify(short)} disallowed as path element component on Windows`;
+  }
   // Windows short names (`GIT~1`) matter for import paths only, not for file names.
   if (kind !== 'file' && WINDOWS_SHORT_NAME_SUFFIX.test(short)) return 'trailing tilde and digits in path element';
   return undefined;

@@ -20,7 +20,14 @@ import type { Refs } from '../git/refs.ts';
 import { declaredModulePath, legacyGoMod, MAX_GO_MOD } from './gomod.ts';
 import { checkPathMajor, splitPathVersion } from './module-path.ts';
 import { declaredRetractions, isRetracted } from './retract.ts';
-import { isPseudoVersion, makePseudoVersion, pseudoTimestamp, pseudoVersionBase, pseudoVersionRev, pseudoVersionTime } from './pseudo.ts';
+import {
+  isPseudoVersion,
+  makePseudoVersion,
+  pseudoTimestamp,
+  pseudoVersionBase,
+  pseudoVersionRev,
+  pseudoVersionTime,
+} from './pseudo.ts';
 import * as semver from './semver.ts';
 import { TagIndex } from './tag-index.ts';
 
@@ -161,7 +168,9 @@ export class ModuleRepo {
       for (const { version: v } of index.tagsIn(this.#tagPrefix)) {
         if (v === '' || v !== semver.canonical(v) || isPseudoVersion(v)) continue;
         if (checkPathMajor(v, this.#pathMajor)) list.push(v);
-        else if (this.#codeDir === '' && this.#pathMajor === '' && semver.compare(semver.major(v), 'v1') > 0) incompatible.push(v);
+        else if (this.#codeDir === '' && this.#pathMajor === '' && semver.compare(semver.major(v), 'v1') > 0) {
+          incompatible.push(v);
+        }
       }
       return this.#appendIncompatibleVersions(semver.sortVersions(list), semver.sortVersions(incompatible), refs.tags);
     });
@@ -236,12 +245,18 @@ export class ModuleRepo {
   }
 
   async #resolveHex(hex: string, refs: Refs, query: string): Promise<string | undefined> {
-    const tips = [...refs.tags.values(), ...refs.branches.values(), ...(refs.headCommit === undefined ? [] : [refs.headCommit])];
+    const tips = [
+      ...refs.tags.values(),
+      ...refs.branches.values(),
+      ...(refs.headCommit === undefined ? [] : [refs.headCommit]),
+    ];
     const refCommits = new Set(tips.filter((oid) => oid.startsWith(hex)));
     if (refCommits.size > 1) throw invalidVersion(this.modulePath, query, `ambiguous revision ${hex}`);
     if (refCommits.size === 1) return [...refCommits][0];
     const found = await this.#host.resolveHexPrefix(hex, refs);
-    if (found !== undefined && 'ambiguous' in found) throw invalidVersion(this.modulePath, query, `ambiguous revision ${hex}`);
+    if (found !== undefined && 'ambiguous' in found) {
+      throw invalidVersion(this.modulePath, query, `ambiguous revision ${hex}`);
+    }
     return found?.oid;
   }
 
@@ -251,7 +266,9 @@ export class ModuleRepo {
     const incompatibleOk = new Map<string, boolean>();
     const canUseIncompatible = async (v: string): Promise<boolean> => {
       if (this.#codeDir !== '' || this.#pathMajor !== '') return false;
-      if (!(await this.#memo(incompatibleOk, '', async () => !(await this.#hasFile(info.commit, 'go.mod'))))) return false;
+      if (!(await this.#memo(incompatibleOk, '', async () => !(await this.#hasFile(info.commit, 'go.mod'))))) {
+        return false;
+      }
       if (v !== '' && !statVers.endsWith(INCOMPATIBLE)) {
         const major = semver.major(v);
         return this.#memo(incompatibleOk, major, async () => !(await this.#hasFile(info.commit, `${major}/go.mod`)));
@@ -346,7 +363,10 @@ export class ModuleRepo {
   async #recentTagVersion(commit: string, tagAllowed: (tag: string) => Promise<boolean>): Promise<string> {
     const index = TagIndex.of(await this.#readRefs());
     if (index.tagsIn(this.#tagPrefix).length === 0) return '';
-    const reachable = await index.answer(`reachable ${commit} ${this.#tagPrefix}`, () => this.#host.tagsReachableFrom(commit, this.#tagPrefix));
+    const reachable = await index.answer(
+      `reachable ${commit} ${this.#tagPrefix}`,
+      () => this.#host.tagsReachableFrom(commit, this.#tagPrefix),
+    );
     let highest = '';
     for (const tag of reachable) {
       if (!tag.startsWith(this.#tagPrefix) || !(await tagAllowed(tag))) continue;
@@ -369,15 +389,25 @@ export class ModuleRepo {
     let problem: string | undefined;
     if (!checkPathMajor(base, this.#pathMajor)) {
       if (await canUseIncompatible(base)) v = base + INCOMPATIBLE;
-      else if (this.#pathMajor !== '') problem = 'module path includes a major version suffix, so major version must match';
-      else {
-        problem = `module contains a go.mod file, so module path must match major version ("${this.#pathPrefix}/${semver.major(v)}")`;
+      else if (this.#pathMajor !== '') {
+        problem = 'module path includes a major version suffix, so major version must match';
+      } else {
+        problem = `module contains a go.mod file, so module path must match major version ("${this.#pathPrefix}/${
+          semver.major(v)
+        }")`;
       }
     } else if (v.endsWith(INCOMPATIBLE)) {
       problem = `+incompatible suffix not allowed: major version ${semver.major(v)} is compatible`;
     }
-    if (statVers !== '' && statVers === semver.canonicalKeepingIncompatible(statVers) && stripIncompatible(statVers) !== base) {
-      throw invalidVersion(this.modulePath, statVers, `resolves to version ${v} (${stripIncompatible(statVers)} is not a tag)`);
+    if (
+      statVers !== '' && statVers === semver.canonicalKeepingIncompatible(statVers) &&
+      stripIncompatible(statVers) !== base
+    ) {
+      throw invalidVersion(
+        this.modulePath,
+        statVers,
+        `resolves to version ${v} (${stripIncompatible(statVers)} is not a tag)`,
+      );
     }
     if (problem !== undefined) throw invalidVersion(this.modulePath, v, problem);
     const tag = info.tags.includes(this.#tagPrefix + base) ? this.#tagPrefix + base : undefined;
@@ -401,12 +431,18 @@ export class ModuleRepo {
       const mpath2 = goMod2 === undefined ? '' : declaredModulePath(goMod2);
       const found2 = goMod2 !== undefined && isMajor(mpath2, this.#pathMajor);
       if (found1 && found2) {
-        throw fail(`${this.#pathPrefix}/${file1} and ...${this.#pathMajor}/go.mod both have ...${this.#pathMajor} module paths`);
+        throw fail(
+          `${this.#pathPrefix}/${file1} and ...${this.#pathMajor}/go.mod both have ...${this.#pathMajor} module paths`,
+        );
       }
       if (found2) return { dir: dir2, goMod: goMod2 };
       if (goMod2 !== undefined) {
         const where = `${this.#codeRoot}/${file2}`;
-        throw fail(mpath2 === '' ? `${where} is missing module path` : `${where} has non-...${this.#pathMajor} module path "${mpath2}"`);
+        throw fail(
+          mpath2 === ''
+            ? `${where} is missing module path`
+            : `${where} has non-...${this.#pathMajor} module path "${mpath2}"`,
+        );
       }
     }
     if (found1) return { dir: this.#codeDir, goMod: goMod1 };
@@ -433,16 +469,24 @@ export class ModuleRepo {
       throw fail(`does not match short name of revision (expected ${info.short})`);
     }
     const expectedTime = pseudoTimestamp(info.time);
-    if (pseudoVersionTime(version) !== expectedTime) throw fail(`does not match version-control timestamp (expected ${expectedTime})`);
+    if (pseudoVersionTime(version) !== expectedTime) {
+      throw fail(`does not match version-control timestamp (expected ${expectedTime})`);
+    }
     const base = pseudoVersionBase(stripIncompatible(version));
     if (base === undefined) throw fail('malformed pseudo-version');
     if (base === '') {
-      if (this.#pseudoMajor === '' && semver.major(version) === 'v1') throw fail('major version without preceding tag must be v0, not v1');
+      if (this.#pseudoMajor === '' && semver.major(version) === 'v1') {
+        throw fail('major version without preceding tag must be v0, not v1');
+      }
       return;
     }
-    const sameCommit = info.tags.find((tag) => tag.slice(this.#tagPrefix.length) === base && tag.startsWith(this.#tagPrefix));
+    const sameCommit = info.tags.find((tag) =>
+      tag.slice(this.#tagPrefix.length) === base && tag.startsWith(this.#tagPrefix)
+    );
     if (sameCommit !== undefined) {
-      throw fail(`tag (${sameCommit}) found on revision ${rev} is already canonical, so should not be replaced with a pseudo-version derived from that tag`);
+      throw fail(
+        `tag (${sameCommit}) found on revision ${rev} is already canonical, so should not be replaced with a pseudo-version derived from that tag`,
+      );
     }
     await this.#checkBaseIsAncestor(info, base, rev, fail);
   }
@@ -461,7 +505,11 @@ export class ModuleRepo {
   // ——— helpers ———
 
   /** `appendIncompatibleVersions`: +incompatible versions are listed only where no go.mod says otherwise. */
-  async #appendIncompatibleVersions(list: string[], incompatible: string[], tags: ReadonlyMap<string, string>): Promise<string[]> {
+  async #appendIncompatibleVersions(
+    list: string[],
+    incompatible: string[],
+    tags: ReadonlyMap<string, string>,
+  ): Promise<string[]> {
     if (incompatible.length === 0 || this.#pathMajor !== '') return list;
     const hasGoMod = (v: string) => this.#hasFile(tags.get(v)!, 'go.mod');
     const latestCompatible = list.at(-1);
@@ -478,7 +526,9 @@ export class ModuleRepo {
 
   async #readGoMod(commit: string, path: string, version: string): Promise<Uint8Array | undefined> {
     const data = await this.#host.readFile(commit, path);
-    if (data !== undefined && data.length > MAX_GO_MOD) throw invalidVersion(this.modulePath, version, `${path} is too large`);
+    if (data !== undefined && data.length > MAX_GO_MOD) {
+      throw invalidVersion(this.modulePath, version, `${path} is too large`);
+    }
     return data;
   }
 

@@ -13,7 +13,8 @@
 import { build, canonical, isValid, major, prerelease } from './semver.ts';
 
 /** `pseudoVersionRE`: the shape of the three forms (the version must also be valid semver). */
-const PSEUDO_VERSION = /^v[0-9]+\.(0\.0-|\d+\.\d+-([^+]*\.)?0\.)\d{14}-[A-Za-z0-9]+(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
+const PSEUDO_VERSION =
+  /^v[0-9]+\.(0\.0-|\d+\.\d+-([^+]*\.)?0\.)\d{14}-[A-Za-z0-9]+(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 
 /** The revision of a zero pseudo-version (`ZeroPseudoVersion`). */
 const ZERO_REVISION = '000000000000';
@@ -109,7 +110,9 @@ function baseOf(parts: PseudoVersionParts): { base: string; problem?: string } {
   const pre = prerelease(parts.base);
   if (pre === '') {
     // Form 1 with a build suffix: no parent tag, yet "+incompatible" claims one of another major.
-    if (parts.build !== '') return { base: '', problem: `lacks base version, but has build metadata ${JSON.stringify(parts.build)}` };
+    if (parts.build !== '') {
+      return { base: '', problem: `lacks base version, but has build metadata ${JSON.stringify(parts.build)}` };
+    }
     return { base: '' };
   }
   if (pre === '-0') {

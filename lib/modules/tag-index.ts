@@ -44,10 +44,12 @@ export class TagIndex {
       const slash = name.lastIndexOf('/');
       const prefix = name.slice(0, slash + 1);
       let group = this.#byDirectory.get(prefix);
-      if (group === undefined) this.#byDirectory.set(prefix, (group = []));
+      if (group === undefined) this.#byDirectory.set(prefix, group = []);
       group.push({ name, version: name.slice(slash + 1), commit });
     }
-    for (const group of this.#byDirectory.values()) group.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const group of this.#byDirectory.values()) {
+      group.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
   }
 
   /** The tags named `<tagPrefix><version>` with no further `/`, sorted by name (`tagPrefix` is '' or ends in `/`). */

@@ -36,7 +36,7 @@ import { ConfigError } from '../common/errors.ts';
 import { isPseudoVersion } from '../modules/pseudo.ts';
 import * as semver from '../modules/semver.ts';
 import { copyOf, FIELD_COUNT, FIELD_MODULE, FIELD_PROJECT, FIELD_VERSION, FIELD_ZIP, PinTable } from './pin-table.ts';
-import { agrees, assertPin, assertPinFields, PinConflictError, UNOWNED, type Pin, type PinStore } from './store.ts';
+import { agrees, assertPin, assertPinFields, type Pin, PinConflictError, type PinStore, UNOWNED } from './store.ts';
 
 /** The record file's name inside the data directory. */
 export const PINS_FILE = 'pins.jsonl';
@@ -52,11 +52,14 @@ const RECORD_START = '{"module":';
  * million lines load in seconds). Any other line goes through `JSON.parse`.
  */
 const PLAIN_LINE = new RegExp(
-  '^\\{"module":"(S)","version":"(S)","project":"(S)","commit":"(S)","time":"(S)","mod":"(S)"(?:,"zip":"(S)")?\\}$'.replaceAll('S', '[^"\\\\\\x00-\\x1f]*'),
+  '^\\{"module":"(S)","version":"(S)","project":"(S)","commit":"(S)","time":"(S)","mod":"(S)"(?:,"zip":"(S)")?\\}$'
+    .replaceAll('S', '[^"\\\\\\x00-\\x1f]*'),
 );
 
 /** What comes before each field of a plain line, in the order `PinTable.load` numbers them, then before the zip and after the last field. */
-const PLAIN_KEYS = ['{"module":"', '","version":"', '","project":"', '","commit":"', '","time":"', '","mod":"'].map((key) => Buffer.from(key, 'latin1'));
+const PLAIN_KEYS = ['{"module":"', '","version":"', '","project":"', '","commit":"', '","time":"', '","mod":"'].map((
+  key,
+) => Buffer.from(key, 'latin1'));
 const ZIP_KEY = Buffer.from('","zip":"', 'latin1');
 const LINE_END = Buffer.from('"}', 'latin1');
 
@@ -123,7 +126,9 @@ export class FilePinStore implements PinStore {
       closeSync(this.#fd);
       throw error;
     }
-    if (fstatSync(this.#fd).size > this.#readOffset) warn(`${file} ends in a torn line (a crash during a write): it is ignored`);
+    if (fstatSync(this.#fd).size > this.#readOffset) {
+      warn(`${file} ends in a torn line (a crash during a write): it is ignored`);
+    }
   }
 
   /** Number of versions pinned on disk. */
@@ -148,7 +153,9 @@ export class FilePinStore implements PinStore {
   async *all(): AsyncGenerator<Pin> {
     this.#catchUp();
     const pending = [...this.#pending.values()].map(({ pin }) => pin);
-    for (const pin of this.#pins.values()) if (!this.#pending.has(pinKey(pin.project, pin.module, pin.version))) yield pin;
+    for (const pin of this.#pins.values()) {
+      if (!this.#pending.has(pinKey(pin.project, pin.module, pin.version))) yield pin;
+    }
     yield* pending;
   }
 
@@ -182,7 +189,9 @@ export class FilePinStore implements PinStore {
     }
     this.#catchUp();
     const first = this.#pins.get(pin.project, pin.module, pin.version);
-    if (first === undefined) throw new Error(`${this.#file}: the pin of ${pin.module}@${pin.version} is not in the file after writing it`);
+    if (first === undefined) {
+      throw new Error(`${this.#file}: the pin of ${pin.module}@${pin.version} is not in the file after writing it`);
+    }
     if (!agrees(first, merged)) throw new PinConflictError(first, merged);
   }
 
@@ -244,7 +253,7 @@ export class FilePinStore implements PinStore {
    * string of its own, which no kept string refers into.
    */
   #readLines(bytes: Buffer): void {
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       let newline = scanPlainLine(bytes, at, this.#fields);
       const loaded = newline < 0 ? undefined : this.#pins.load(bytes, this.#fields);
       if (loaded === 'new') this.#indexLoadedVersion(bytes);
@@ -263,7 +272,11 @@ export class FilePinStore implements PinStore {
     const [start, end] = [this.#fields[FIELD_VERSION]!, this.#fields[FIELD_VERSION + 1]!];
     if (isPlainPseudoVersion(bytes, start, end)) return;
     const fields = this.#fields;
-    this.#indexVersion(bytes.toString('latin1', start, end), bytes.toString('latin1', fields[FIELD_PROJECT]!, fields[FIELD_PROJECT + 1]!), bytes.toString('latin1', fields[FIELD_MODULE]!, fields[FIELD_MODULE + 1]!));
+    this.#indexVersion(
+      bytes.toString('latin1', start, end),
+      bytes.toString('latin1', fields[FIELD_PROJECT]!, fields[FIELD_PROJECT + 1]!),
+      bytes.toString('latin1', fields[FIELD_MODULE]!, fields[FIELD_MODULE + 1]!),
+    );
   }
 
   /** The first pin of a version wins; a later line may only add its zip hash. */
@@ -283,7 +296,7 @@ export class FilePinStore implements PinStore {
     if (isPseudoVersion(version)) return;
     const key = moduleKey(project, module);
     let index = this.#listed.get(key);
-    if (index === undefined) this.#listed.set(key, (index = { sorted: [], added: [] }));
+    if (index === undefined) this.#listed.set(key, index = { sorted: [], added: [] });
     index.added.push(copyOf(version));
   }
 
@@ -305,7 +318,7 @@ export class FilePinStore implements PinStore {
   async #writeDurably(bytes: Buffer): Promise<void> {
     if (this.#broken !== undefined) throw this.#broken;
     try {
-      for (let offset = 0; offset < bytes.length; ) offset += (await writeAsync(this.#fd, bytes, offset)).bytesWritten;
+      for (let offset = 0; offset < bytes.length;) offset += (await writeAsync(this.#fd, bytes, offset)).bytesWritten;
       await fdatasyncAsync(this.#fd);
     } catch (error) {
       // After a failed write or fsync nothing is known about what reached the disk (and a partial
@@ -331,7 +344,11 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    const order = i === a.length ? 1 : j === b.length ? -1 : semver.compare(a[i]!, b[j]!) || (a[i]! < b[j]! ? -1 : a[i]! > b[j]! ? 1 : 0);
+    const order = i === a.length
+      ? 1
+      : j === b.length
+      ? -1
+      : semver.compare(a[i]!, b[j]!) || (a[i]! < b[j]! ? -1 : a[i]! > b[j]! ? 1 : 0);
     const next = order <= 0 ? a[i++]! : b[j++]!;
     if (order === 0) j++;
     if (merged.at(-1) !== next) merged.push(next);
@@ -343,7 +360,11 @@ function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
 /** A pin as one line of the record (without the newline), keys in a fixed order: also what `pins export` writes. */
 export function pinLine(pin: Pin): string {
   const { module, version, project, commit, time, mod, zip } = pin;
-  return JSON.stringify(zip === undefined ? { module, version, project, commit, time, mod } : { module, version, project, commit, time, mod, zip });
+  return JSON.stringify(
+    zip === undefined
+      ? { module, version, project, commit, time, mod }
+      : { module, version, project, commit, time, mod, zip },
+  );
 }
 
 /**
@@ -352,7 +373,9 @@ export function pinLine(pin: Pin): string {
  */
 export function parseLine(line: string, where: string, warn: PinWarning): Pin {
   const start = line.lastIndexOf(RECORD_START);
-  const parsed = start < 0 ? undefined : plainLine(start === 0 ? line : line.slice(start)) ?? tryParse(line.slice(start));
+  const parsed = start < 0
+    ? undefined
+    : plainLine(start === 0 ? line : line.slice(start)) ?? tryParse(line.slice(start));
   if (parsed === undefined) throw new Error(`${where}: not a pin record`);
   if (start > 0) warn(`${where}: dropped a torn fragment of an earlier append (a crash during a write)`);
   const pin: Pin = parsed.project === undefined ? { ...parsed, project: UNOWNED } : (parsed as Pin);
@@ -378,7 +401,13 @@ function scanPlainLine(bytes: Buffer, start: number, fields: Int32Array): number
     at = afterKey(bytes, at, limit, PLAIN_KEYS[key]!);
     if (at < 0) return -1;
     fields[2 * key] = at;
-    at = key === 3 ? fixedEnd(bytes, at, 40, 64) : key === 4 ? fixedEnd(bytes, at, 20, 20) : key === 5 ? fixedEnd(bytes, at, 47, 47) : fieldEnd(bytes, at, limit);
+    at = key === 3
+      ? fixedEnd(bytes, at, 40, 64)
+      : key === 4
+      ? fixedEnd(bytes, at, 20, 20)
+      : key === 5
+      ? fixedEnd(bytes, at, 47, 47)
+      : fieldEnd(bytes, at, limit);
     if (at < 0) return -1;
     fields[2 * key + 1] = at;
   }

@@ -52,7 +52,11 @@ export class NewPinLimit {
     }
     this.#refused++;
     const seconds = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
-    throw new ProxyError('rate-limited', `too many new versions pinned by this client: try again in ${seconds} s`, seconds);
+    throw new ProxyError(
+      'rate-limited',
+      `too many new versions pinned by this client: try again in ${seconds} s`,
+      seconds,
+    );
   }
 
   /** The client's bucket, moved to the most recently seen end. */

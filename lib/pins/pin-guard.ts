@@ -17,16 +17,16 @@
  *   mismatch, and a go.sum written from the first answer would break every build).
  * - A client that makes new pins too fast is refused with 429 (new-pin-limit.ts).
  */
-import { ProxyError, gone } from '../common/errors.ts';
+import { gone, ProxyError } from '../common/errors.ts';
 import { GitError, runGit } from '../git/run.ts';
 import type { Limiter } from '../git/limiter.ts';
 import { infoTime, type ModuleRepo, type ModuleVersion } from '../modules/module-repo.ts';
 import type { ModuleZipStream } from '../zip/source.ts';
-import { PinConflictError, type Pin, type PinStore } from './store.ts';
+import { type Pin, PinConflictError, type PinStore } from './store.ts';
 import type { NewPinLimit } from './new-pin-limit.ts';
 import * as semver from '../modules/semver.ts';
 import { END_SIZE } from '../zip/format.ts';
-import { hashGoMod, openHashedZip, type HashedZipStream } from '../zip/hash.ts';
+import { type HashedZipStream, hashGoMod, openHashedZip } from '../zip/hash.ts';
 
 /** The module a request is about, the project that owns its path (whose pins apply), and where its repository is. */
 export interface PinnedTarget {
@@ -145,13 +145,22 @@ export class PinGuard {
    * hash fails the stream, and no zip reader takes a zip without its end record. A version not
    * pinned yet counts against `client`'s rate of new pins (429 before any byte).
    */
-  async zip(target: PinnedTarget, version: ModuleVersion, client: string, open: (onFileDigest?: FileDigestSink) => Promise<ModuleZipStream>): Promise<ModuleZipStream> {
+  async zip(
+    target: PinnedTarget,
+    version: ModuleVersion,
+    client: string,
+    open: (onFileDigest?: FileDigestSink) => Promise<ModuleZipStream>,
+  ): Promise<ModuleZipStream> {
     const verifiedKey = `${target.project.fullPath} ${version.modulePath}@${version.version} ${version.commit}`;
     const pin = await this.#pinOf(target, version.version);
     if (this.#zipVerified.has(verifiedKey) && pin?.commit === version.commit && pin.zip !== undefined) return open();
     if (pin === undefined) this.#newPins.take(client);
     const stream = await openHashedZip(open);
-    return { chunks: this.#pinBeforeEnd(pinOf(target, version), stream, verifiedKey), cancel: () => stream.cancel(), verdict: stream.verdict };
+    return {
+      chunks: this.#pinBeforeEnd(pinOf(target, version), stream, verifiedKey),
+      cancel: () => stream.cancel(),
+      verdict: stream.verdict,
+    };
   }
 
   /**
@@ -183,7 +192,10 @@ export class PinGuard {
     } catch (error) {
       if (!(error instanceof PinConflictError)) throw error;
       this.#warn(`refused to serve different content: ${error.message}`);
-      throw new ProxyError('content-changed', `${pin.module}@${pin.version}: content differs from what this proxy served before; refusing to serve it`);
+      throw new ProxyError(
+        'content-changed',
+        `${pin.module}@${pin.version}: content differs from what this proxy served before; refusing to serve it`,
+      );
     }
   }
 
@@ -204,7 +216,9 @@ export class PinGuard {
     const pinned = exists ? await target.module.atCommit(pin.version, pin.commit) : undefined;
     if (pinned === undefined) {
       const now = liveCommit === undefined ? 'its tag is gone' : `its tag now points at commit ${liveCommit}`;
-      throw gone(`${pin.module}@${pin.version} was served from commit ${pin.commit}, which is no longer in the repository, and ${now}`);
+      throw gone(
+        `${pin.module}@${pin.version} was served from commit ${pin.commit}, which is no longer in the repository, and ${now}`,
+      );
     }
     return pinned;
   }
@@ -213,15 +227,26 @@ export class PinGuard {
     const key = `${pin.project} ${pin.module} ${pin.version} ${liveCommit ?? '-'}`;
     if (this.#mismatches.has(key)) return;
     this.#mismatches.add(key);
-    const now = liveCommit === undefined ? 'the repository no longer has it (tag deleted?)' : `the repository now resolves it to commit ${liveCommit}`;
-    this.#warn(`${pin.module}@${pin.version} is pinned to commit ${pin.commit}, but ${now}; serving the pinned commit while it exists`);
+    const now = liveCommit === undefined
+      ? 'the repository no longer has it (tag deleted?)'
+      : `the repository now resolves it to commit ${liveCommit}`;
+    this.#warn(
+      `${pin.module}@${pin.version} is pinned to commit ${pin.commit}, but ${now}; serving the pinned commit while it exists`,
+    );
   }
 }
 
 /** The pin a served version makes (without the zip hash), owned by the target's project. */
 function pinOf(target: PinnedTarget, version: ModuleVersion): Pin {
   const { fullPath: project } = target.project;
-  return { project, module: version.modulePath, version: version.version, commit: version.commit, time: infoTime(version.time), mod: hashGoMod(version.goMod) };
+  return {
+    project,
+    module: version.modulePath,
+    version: version.version,
+    commit: version.commit,
+    time: infoTime(version.time),
+    mod: hashGoMod(version.goMod),
+  };
 }
 
 /**

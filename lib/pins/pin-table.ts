@@ -108,7 +108,9 @@ export class PinTable {
     const name = this.#moduleOf(pin.project, pin.module) ?? this.#addModule(pin.project, pin.module);
     const fields = this.#textFields;
     const text = this.#text;
-    const existing = kept || !this.#putPinText(pin) ? undefined : this.#find(name.id, text, fields[FIELD_VERSION]!, fields[FIELD_VERSION + 1]!);
+    const existing = kept || !this.#putPinText(pin)
+      ? undefined
+      : this.#find(name.id, text, fields[FIELD_VERSION]!, fields[FIELD_VERSION + 1]!);
     const [next, nextAt] = [this.#chunk(this.#records), recordAt(this.#records)];
     const compact = !kept && fields[FIELD_VERSION + 1]! > 0 && decodeRecord(text, fields, next, nextAt);
     if (compact) {
@@ -137,7 +139,9 @@ export class PinTable {
    */
   load(bytes: Buffer, fields: Int32Array): 'new' | 'same' | undefined {
     const [next, nextAt] = [this.#chunk(this.#records), recordAt(this.#records)];
-    if (fields[FIELD_MODULE + 1]! === fields[FIELD_MODULE]! || !decodeRecord(bytes, fields, next, nextAt)) return undefined;
+    if (fields[FIELD_MODULE + 1]! === fields[FIELD_MODULE]! || !decodeRecord(bytes, fields, next, nextAt)) {
+      return undefined;
+    }
     let id = this.#moduleAt(bytes, fields);
     if (id !== undefined && this.#modulesWithOthers.has(id)) return undefined;
     id ??= this.#addModule(text(bytes, fields, FIELD_PROJECT), text(bytes, fields, FIELD_MODULE)).id;
@@ -152,7 +156,9 @@ export class PinTable {
 
   /** Every pin, in no particular order. */
   *values(): Generator<Pin> {
-    for (let record = 0; record < this.#records; record++) if (this.#versionLength(record) > 0) yield this.#decode(record);
+    for (let record = 0; record < this.#records; record++) {
+      if (this.#versionLength(record) > 0) yield this.#decode(record);
+    }
     yield* this.#others.values();
   }
 
@@ -167,14 +173,24 @@ export class PinTable {
 
   /** The number of the module whose project and module path are the line's bytes, or undefined. */
   #moduleAt(bytes: Buffer, fields: Int32Array): number | undefined {
-    const [projectStart, projectEnd, moduleStart, moduleEnd] = [fields[FIELD_PROJECT]!, fields[FIELD_PROJECT + 1]!, fields[FIELD_MODULE]!, fields[FIELD_MODULE + 1]!];
-    const hash = mix(mixBytes(mixBytes(FNV_OFFSET, bytes, projectStart, projectEnd), bytes, moduleStart, moduleEnd), SEPARATOR) >>> 1;
+    const [projectStart, projectEnd, moduleStart, moduleEnd] = [
+      fields[FIELD_PROJECT]!,
+      fields[FIELD_PROJECT + 1]!,
+      fields[FIELD_MODULE]!,
+      fields[FIELD_MODULE + 1]!,
+    ];
+    const hash =
+      mix(mixBytes(mixBytes(FNV_OFFSET, bytes, projectStart, projectEnd), bytes, moduleStart, moduleEnd), SEPARATOR) >>>
+      1;
     const mask = this.#moduleSlots.length - 1;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hash & mask;; slot = (slot + 1) & mask) {
       const id = this.#moduleSlots[slot]!;
       if (id === EMPTY) return undefined;
       const name = this.#moduleNames[id]!;
-      if (this.#moduleHashes[id] === hash && sameText(name.project, bytes, projectStart, projectEnd) && sameText(name.module, bytes, moduleStart, moduleEnd)) return id;
+      if (
+        this.#moduleHashes[id] === hash && sameText(name.project, bytes, projectStart, projectEnd) &&
+        sameText(name.module, bytes, moduleStart, moduleEnd)
+      ) return id;
     }
   }
 
@@ -203,12 +219,15 @@ export class PinTable {
     const mask = this.#slots.length - 1;
     const hash = versionHash(id, bytes, start, end);
     this.#chunk(this.#records).writeUInt32LE(hash, recordAt(this.#records) + HASH);
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hash & mask;; slot = (slot + 1) & mask) {
       const record = this.#slots[slot]!;
       if (record === EMPTY) return undefined;
       const chunk = this.#chunk(record);
       const at = recordAt(record);
-      if (chunk.readUInt32LE(at + HASH) === hash && chunk.readUInt32LE(at + MODULE) === id && this.#versionIs(chunk[at + VERSION_LENGTH]!, chunk.readUInt32LE(at + VERSION_AT), bytes, start, end)) return record;
+      if (
+        chunk.readUInt32LE(at + HASH) === hash && chunk.readUInt32LE(at + MODULE) === id &&
+        this.#versionIs(chunk[at + VERSION_LENGTH]!, chunk.readUInt32LE(at + VERSION_AT), bytes, start, end)
+      ) return record;
     }
   }
 
@@ -222,7 +241,12 @@ export class PinTable {
 
   /** Copies the record decoded after the last over record `record` (its version stays). */
   #store(record: number): void {
-    this.#chunk(this.#records).copy(this.#chunk(record), recordAt(record), recordAt(this.#records), recordAt(this.#records) + VERSION_AT);
+    this.#chunk(this.#records).copy(
+      this.#chunk(record),
+      recordAt(record),
+      recordAt(this.#records),
+      recordAt(this.#records) + VERSION_AT,
+    );
   }
 
   /** Whether the record decoded after the last says what record `record` says (`agrees`); if so, its zip hash is added to the record if it has none. */
@@ -233,8 +257,7 @@ export class PinTable {
     const flags = chunk[at + FLAGS]!;
     const newFlags = next[nextAt + FLAGS]!;
     const bothZips = flags & newFlags & HAS_ZIP;
-    const same =
-      (flags & SHA256_COMMIT) === (newFlags & SHA256_COMMIT) &&
+    const same = (flags & SHA256_COMMIT) === (newFlags & SHA256_COMMIT) &&
       chunk.compare(next, nextAt + COMMIT, nextAt + ZIP, at + COMMIT, at + ZIP) === 0 &&
       (bothZips === 0 || chunk.compare(next, nextAt + ZIP, nextAt + MODULE, at + ZIP, at + MODULE) === 0);
     if (!same) return false;
@@ -305,13 +328,21 @@ export class PinTable {
     fields[FIELD_VERSION + 1] = 0;
     if (!this.#putText(0, pin.version, MAX_VERSION_BYTES, FIELD_VERSION)) return false;
     let at = pin.version.length;
-    for (const [field, value, max] of [[FIELD_COMMIT, pin.commit, 64], [FIELD_TIME, pin.time, 20], [FIELD_MOD, pin.mod, H1_HASH_CHARS]] as const) {
+    for (
+      const [field, value, max] of [[FIELD_COMMIT, pin.commit, 64], [FIELD_TIME, pin.time, 20], [
+        FIELD_MOD,
+        pin.mod,
+        H1_HASH_CHARS,
+      ]] as const
+    ) {
       // A field that does not fit is written empty: decoding refuses it.
       if (!this.#putText(at, value, max, field)) fields[field + 1] = fields[field] = at;
       at = fields[field + 1]!;
     }
     fields[FIELD_ZIP] = -1;
-    if (pin.zip !== undefined && !this.#putText(at, pin.zip, H1_HASH_CHARS, FIELD_ZIP)) fields[FIELD_ZIP + 1] = fields[FIELD_ZIP] = at;
+    if (pin.zip !== undefined && !this.#putText(at, pin.zip, H1_HASH_CHARS, FIELD_ZIP)) {
+      fields[FIELD_ZIP + 1] = fields[FIELD_ZIP] = at;
+    }
     return true;
   }
 
@@ -440,7 +471,10 @@ function decodeRecord(bytes: Buffer, fields: Int32Array, record: Buffer, at: num
   if (versionEnd - versionStart < 1 || versionEnd - versionStart > MAX_VERSION_BYTES) return false;
   for (let i = versionStart; i < versionEnd; i++) if (bytes[i]! < 0x21 || bytes[i]! > 0x7e) return false;
   const commitDigits = fields[FIELD_COMMIT + 1]! - fields[FIELD_COMMIT]!;
-  if ((commitDigits !== 40 && commitDigits !== 64) || !decodeHex(bytes, fields[FIELD_COMMIT]!, commitDigits, record, at + COMMIT)) return false;
+  if (
+    (commitDigits !== 40 && commitDigits !== 64) ||
+    !decodeHex(bytes, fields[FIELD_COMMIT]!, commitDigits, record, at + COMMIT)
+  ) return false;
   if (fields[FIELD_TIME + 1]! - fields[FIELD_TIME]! !== 20) return false;
   const seconds = secondsAt(bytes, fields[FIELD_TIME]!);
   if (seconds === undefined || !decodeHash(bytes, fields, FIELD_MOD, record, at + MOD)) return false;
@@ -464,11 +498,15 @@ function decodeHex(bytes: Buffer, start: number, digits: number, into: Buffer, a
 /** `h1:` and 43 base64 digits and `=`, the last digit's unused two bits zero, into 32 bytes. */
 function decodeHash(bytes: Buffer, fields: Int32Array, field: number, into: Buffer, at: number): boolean {
   let start = fields[field]!;
-  if (fields[field + 1]! - start !== H1_HASH_CHARS || bytes[start] !== 0x68 || bytes[start + 1] !== 0x31 || bytes[start + 2] !== 0x3a || bytes[start + 46] !== 0x3d) return false;
+  if (
+    fields[field + 1]! - start !== H1_HASH_CHARS || bytes[start] !== 0x68 || bytes[start + 1] !== 0x31 ||
+    bytes[start + 2] !== 0x3a || bytes[start + 46] !== 0x3d
+  ) return false;
   start += H1.length;
   let bad = 0;
   for (let group = 0; group < 10; group++, start += 4, at += 3) {
-    const bits = (base64Digit(bytes, start) << 18) | (base64Digit(bytes, start + 1) << 12) | (base64Digit(bytes, start + 2) << 6) | base64Digit(bytes, start + 3);
+    const bits = (base64Digit(bytes, start) << 18) | (base64Digit(bytes, start + 1) << 12) |
+      (base64Digit(bytes, start + 2) << 6) | base64Digit(bytes, start + 3);
     bad |= bits;
     into[at] = bits >> 16;
     into[at + 1] = bits >> 8;
@@ -489,7 +527,10 @@ function base64Digit(bytes: Buffer, at: number): number {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /** The separators of `YYYY-MM-DDTHH:MM:SSZ` by place, 0 where a digit goes. */
-const TIME_SEPARATORS = Uint8Array.from(Buffer.from('    -  -  T  :  :  Z', 'latin1'), (byte) => (byte === 0x20 ? 0 : byte));
+const TIME_SEPARATORS = Uint8Array.from(
+  Buffer.from('    -  -  T  :  :  Z', 'latin1'),
+  (byte) => (byte === 0x20 ? 0 : byte),
+);
 
 /**
  * The seconds since the epoch of the 20 bytes at `at`, a time as `.info` writes it (years 1000 to
@@ -502,9 +543,16 @@ function secondsAt(bytes: Buffer, at: number): number | undefined {
     if (separator === 0 ? byte < 0x30 || byte > 0x39 : byte !== separator) return undefined;
   }
   const year = decimal(bytes, at, 4);
-  const [month, day, hour, minute, second] = [decimal(bytes, at + 5, 2), decimal(bytes, at + 8, 2), decimal(bytes, at + 11, 2), decimal(bytes, at + 14, 2), decimal(bytes, at + 17, 2)];
+  const [month, day, hour, minute, second] = [
+    decimal(bytes, at + 5, 2),
+    decimal(bytes, at + 8, 2),
+    decimal(bytes, at + 11, 2),
+    decimal(bytes, at + 14, 2),
+    decimal(bytes, at + 17, 2),
+  ];
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
-  const valid = year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1]! + leap && hour < 24 && minute < 60 && second < 60;
+  const valid = year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1]! + leap &&
+    hour < 24 && minute < 60 && second < 60;
   return valid ? Date.UTC(year, month - 1, day, hour, minute, second) / 1000 : undefined;
 }
 

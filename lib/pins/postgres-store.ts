@@ -24,7 +24,7 @@ import { ConfigError, ProxyError } from '../common/errors.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
 import { isPseudoVersion } from '../modules/pseudo.ts';
 import * as semver from '../modules/semver.ts';
-import { agrees, assertPin, PinConflictError, UNOWNED, type Pin, type PinStore, type PinStoreHealth } from './store.ts';
+import { agrees, assertPin, type Pin, PinConflictError, type PinStore, type PinStoreHealth, UNOWNED } from './store.ts';
 import type { Pool, PoolConfig } from 'pg';
 
 export interface PostgresPinStoreOptions {
@@ -79,7 +79,11 @@ export class PostgresPinStore implements PinStore {
   /** Pins seen, by key: immutable but for a zip hash that may be added (then replaced here). */
   readonly #pins: ImmutableCache<Pin | undefined>;
   /** The last `versions` answer per module, served while the database is unreachable. */
-  readonly #lastVersions = new ImmutableCache<readonly string[]>({ maxEntries: 10_000, maxWeight: 1_000_000, weigh: (versions) => versions.length + 1 });
+  readonly #lastVersions = new ImmutableCache<readonly string[]>({
+    maxEntries: 10_000,
+    maxWeight: 1_000_000,
+    weigh: (versions) => versions.length + 1,
+  });
   readonly #health: PinStoreHealth = { available: true, errors: 0, calls: 0, seconds: 0 };
   /** Pins being written, by key: `get()` sees them at once, so racing requests agree; `close()` waits for them. */
   readonly #pending = new Map<string, { pin: Pin; written: Promise<void> }>();
@@ -98,7 +102,11 @@ export class PostgresPinStore implements PinStore {
     this.#warn = (message) => warn(password === '' ? message : message.split(password).join('***'));
     const cachedPins = options.cachedPins ?? 100_000;
     // An absent pin is asked again next time: another instance may pin the version meanwhile.
-    this.#pins = new ImmutableCache<Pin | undefined>({ maxEntries: cachedPins, maxWeight: cachedPins, keep: (pin) => pin !== undefined });
+    this.#pins = new ImmutableCache<Pin | undefined>({
+      maxEntries: cachedPins,
+      maxWeight: cachedPins,
+      keep: (pin) => pin !== undefined,
+    });
   }
 
   /**
@@ -143,7 +151,10 @@ export class PostgresPinStore implements PinStore {
     const key = `${project}\n${module}`;
     let rows: { version: string }[];
     try {
-      rows = await this.#query<{ version: string }>('SELECT DISTINCT version FROM git_goproxy_pins WHERE module = $1 AND project IN ($2, $3)', [module, project, UNOWNED]);
+      rows = await this.#query<{ version: string }>(
+        'SELECT DISTINCT version FROM git_goproxy_pins WHERE module = $1 AND project IN ($2, $3)',
+        [module, project, UNOWNED],
+      );
     } catch (error) {
       // A list is a hint of what exists: the last one seen beats no answer.
       const last = this.#lastVersions.peek(key);
@@ -199,7 +210,9 @@ export class PostgresPinStore implements PinStore {
     if (this.#pool === undefined) return;
     // Ending the pool waits for checked-out clients; a server that is gone must not hold up shutdown.
     const ending = this.#pool.then((pool) => pool.end());
-    await withTimeout(ending, this.#timeoutMs, 'closing the PostgreSQL pool').catch((error: Error) => this.#warn(error.message));
+    await withTimeout(ending, this.#timeoutMs, 'closing the PostgreSQL pool').catch((error: Error) =>
+      this.#warn(error.message)
+    );
   }
 
   /**
@@ -249,7 +262,11 @@ export class PostgresPinStore implements PinStore {
   /** The pin that won the race for `pin`'s version (it exists: the insert found one). */
   async #winner(pin: Pin): Promise<Pin> {
     const winner = await this.#select(pin.project, pin.module, pin.version);
-    if (winner === undefined) throw new Error(`PostgreSQL pin store: ${pin.module}@${pin.version} conflicted on insert but is not in the table`);
+    if (winner === undefined) {
+      throw new Error(
+        `PostgreSQL pin store: ${pin.module}@${pin.version} conflicted on insert but is not in the table`,
+      );
+    }
     return this.#remember(pin.project, winner);
   }
 
@@ -294,20 +311,29 @@ export class PostgresPinStore implements PinStore {
   /** Creates the tables or brings them to `SCHEMA_VERSION`, under an advisory lock. */
   async #migrate(): Promise<void> {
     const connecting = (await this.#poolInUse()).connect();
-    const client = await withTimeout(connecting, this.#timeoutMs, 'connecting to PostgreSQL').catch((error: unknown) => {
-      void connecting.then((late) => late.release(), () => {}); // a connection that comes too late goes back to the pool
-      throw error;
-    });
+    const client = await withTimeout(connecting, this.#timeoutMs, 'connecting to PostgreSQL').catch(
+      (error: unknown) => {
+        void connecting.then((late) => late.release(), () => {}); // a connection that comes too late goes back to the pool
+        throw error;
+      },
+    );
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       try {
         await client.query('CREATE TABLE IF NOT EXISTS git_goproxy_schema (version integer NOT NULL)');
         const { rows } = await client.query<{ version: number }>('SELECT version FROM git_goproxy_schema');
         const from = rows[0]?.version ?? 0;
-        if (from > SCHEMA_VERSION) throw new Error(`the pin table has schema version ${from}, newer than this server's ${SCHEMA_VERSION}: upgrade the server`);
+        if (from > SCHEMA_VERSION) {
+          throw new Error(
+            `the pin table has schema version ${from}, newer than this server's ${SCHEMA_VERSION}: upgrade the server`,
+          );
+        }
         for (let version = from; version < SCHEMA_VERSION; version++) await client.query(MIGRATIONS[version]!);
-        if (rows.length === 0) await client.query('INSERT INTO git_goproxy_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
-        else if (from < SCHEMA_VERSION) await client.query('UPDATE git_goproxy_schema SET version = $1', [SCHEMA_VERSION]);
+        if (rows.length === 0) {
+          await client.query('INSERT INTO git_goproxy_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
+        } else if (from < SCHEMA_VERSION) {
+          await client.query('UPDATE git_goproxy_schema SET version = $1', [SCHEMA_VERSION]);
+        }
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
       }
@@ -321,7 +347,9 @@ export class PostgresPinStore implements PinStore {
     if (!this.#health.available) return;
     this.#health.available = false;
     this.#warn(`PostgreSQL pin store unavailable: ${error.message}`);
-    if (!this.#closed) this.#probe ??= setInterval(() => void this.#query('SELECT 1', []).catch(() => {}), PROBE_INTERVAL_MS).unref();
+    if (!this.#closed) {
+      this.#probe ??= setInterval(() => void this.#query('SELECT 1', []).catch(() => {}), PROBE_INTERVAL_MS).unref();
+    }
   }
 
   #recovered(): void {
@@ -344,7 +372,9 @@ export function postgresUrlPassword(url: string): string {
   } catch {
     throw new ConfigError('pins', 'not a URL (postgres://user@host:port/database)');
   }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') throw new ConfigError('pins', `unsupported scheme ${parsed.protocol} (postgres://user@host:port/database)`);
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError('pins', `unsupported scheme ${parsed.protocol} (postgres://user@host:port/database)`);
+  }
   if (parsed.hostname === '') throw new ConfigError('pins', 'the URL names no host');
   return decodeURIComponent(parsed.password);
 }
@@ -355,7 +385,9 @@ function pinKey(project: string, module: string, version: string): string {
 
 function fromRow(row: PinRow): Pin {
   const { project, module, version, commit, time, mod, zip } = row;
-  return zip === null ? { project, module, version, commit, time, mod } : { project, module, version, commit, time, mod, zip };
+  return zip === null
+    ? { project, module, version, commit, time, mod }
+    : { project, module, version, commit, time, mod, zip };
 }
 
 /** The error every failed database call becomes: a 503 with Retry-After (the cause goes to the log, not the client). */

@@ -103,7 +103,8 @@ export function assertPin(pin: Pin): void {
 /** `assertPin`, `UNOWNED` allowed: for pins read from an old record. */
 export function assertPinFields(pin: Pin): void {
   if (typeof pin !== 'object' || pin === null) throw new TypeError('pin: not an object');
-  const bad = (field: string) => new TypeError(`pin: bad ${field} ${JSON.stringify((pin as unknown as Record<string, unknown>)[field])}`);
+  const bad = (field: string) =>
+    new TypeError(`pin: bad ${field} ${JSON.stringify((pin as unknown as Record<string, unknown>)[field])}`);
   if (typeof pin.project !== 'string') throw bad('project');
   if (typeof pin.module !== 'string' || pin.module === '') throw bad('module');
   if (typeof pin.version !== 'string' || pin.version === '') throw bad('version');

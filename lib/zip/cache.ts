@@ -23,14 +23,14 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModuleZipStream } from './source.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { zipFormat } from './source.ts';
 import { isRunning } from '../common/owned-files.ts';
-import { GrowingFile, readBytes, type ByteSource } from './growing-file.ts';
+import { type ByteSource, GrowingFile, readBytes } from './growing-file.ts';
 
 /** Where and how much. */
 export interface ZipCacheOptions {

@@ -37,8 +37,7 @@ export function crc32(bytes: Uint8Array, previous = 0): number {
   const fastEnd = bytes.length - (bytes.length & 7);
   while (i < fastEnd) {
     const lo = c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
-    c =
-      t[1792 + (lo & 0xff)] ^
+    c = t[1792 + (lo & 0xff)] ^
       t[1536 + ((lo >>> 8) & 0xff)] ^
       t[1280 + ((lo >>> 16) & 0xff)] ^
       t[1024 + (lo >>> 24)] ^

@@ -15,7 +15,11 @@ export interface ByteSource {
 const READ_BYTES = 256 << 10;
 
 /** The bytes of `source` from `start` up to, not including, `end` (default: its end once complete), in blocks of at most 256 KiB. */
-export async function* readBytes(source: ByteSource, start: number, end: number | undefined): AsyncGenerator<Uint8Array> {
+export async function* readBytes(
+  source: ByteSource,
+  start: number,
+  end: number | undefined,
+): AsyncGenerator<Uint8Array> {
   let position = start;
   for (;;) {
     const { written, complete } = await source.progress(position);
@@ -76,8 +80,9 @@ export class GrowingFile implements ByteSource {
     return new Promise((resolve, reject) => {
       const check = (): void => {
         if (this.#failure !== undefined) reject(this.#failure.error);
-        else if (this.#written > position || this.#complete) resolve({ written: this.#written, complete: this.#complete });
-        else this.#waiting.push(check);
+        else if (this.#written > position || this.#complete) {
+          resolve({ written: this.#written, complete: this.#complete });
+        } else this.#waiting.push(check);
       };
       check();
     });

@@ -35,9 +35,13 @@ export class Hash1 {
    * one that has no UTF-8 form (a lone surrogate), and on a digest that is not 64 lower-case hex digits.
    */
   add(name: string, sha256HexDigest: string): void {
-    if (name.includes('\n')) throw new Error(`dirhash: filenames with newlines are not supported: ${JSON.stringify(name)}`);
+    if (name.includes('\n')) {
+      throw new Error(`dirhash: filenames with newlines are not supported: ${JSON.stringify(name)}`);
+    }
     if (/\p{Cs}/u.test(name)) throw new Error(`dirhash: filename is not valid Unicode: ${JSON.stringify(name)}`);
-    if (!/^[0-9a-f]{64}$/.test(sha256HexDigest)) throw new Error(`dirhash: not a hex SHA-256 digest: ${JSON.stringify(sha256HexDigest)}`);
+    if (!/^[0-9a-f]{64}$/.test(sha256HexDigest)) {
+      throw new Error(`dirhash: not a hex SHA-256 digest: ${JSON.stringify(sha256HexDigest)}`);
+    }
     const { block, start, end } = this.#blocks.append(DIGEST_BYTES + Buffer.byteLength(name, 'utf8'), (bytes, at) => {
       bytes.write(sha256HexDigest, at, DIGEST_BYTES, 'hex');
       bytes.write(name, at + DIGEST_BYTES, 'utf8');
@@ -87,9 +91,13 @@ export class Hash1 {
     const blocks = this.#blocks;
     return order.sort((a, b) =>
       compareBytes(
-        blocks.at(records.get(a, BLOCK)), records.get(a, START) + skip, records.get(a, END),
-        blocks.at(records.get(b, BLOCK)), records.get(b, START) + skip, records.get(b, END),
-      ),
+        blocks.at(records.get(a, BLOCK)),
+        records.get(a, START) + skip,
+        records.get(a, END),
+        blocks.at(records.get(b, BLOCK)),
+        records.get(b, START) + skip,
+        records.get(b, END),
+      )
     );
   }
 }

@@ -9,12 +9,18 @@
 import type { ZipReadEvent } from './reader.ts';
 
 /** The entries of all `sources`, each entry whole; ends when all have ended, throws the first failure. */
-export function mergeZipEntries(sources: ReadonlyArray<AsyncIterable<ZipReadEvent>>, readAheadBytes: number): AsyncIterable<ZipReadEvent> {
+export function mergeZipEntries(
+  sources: ReadonlyArray<AsyncIterable<ZipReadEvent>>,
+  readAheadBytes: number,
+): AsyncIterable<ZipReadEvent> {
   // One source needs no merging, nor the cost of another generator step per event.
   return sources.length === 1 ? sources[0]! : mergeLanes(sources, readAheadBytes);
 }
 
-async function* mergeLanes(sources: ReadonlyArray<AsyncIterable<ZipReadEvent>>, readAheadBytes: number): AsyncGenerator<ZipReadEvent> {
+async function* mergeLanes(
+  sources: ReadonlyArray<AsyncIterable<ZipReadEvent>>,
+  readAheadBytes: number,
+): AsyncGenerator<ZipReadEvent> {
   const lanes = sources.map((source) => new Lane(source[Symbol.asyncIterator](), readAheadBytes));
   const changed = new Signal();
   for (const lane of lanes) lane.start(() => changed.notify());

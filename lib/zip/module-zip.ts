@@ -18,9 +18,15 @@ import { Inflate } from 'fflate';
 import { crc32 } from './crc32.ts';
 import { mergeZipEntries } from './merge.ts';
 import { PieceJoiner } from './piece-joiner.ts';
-import { readZipEntries, ZipFormatError, type ZipEntryHeader, type ZipEntryTrailer, type ZipReadEvent } from './reader.ts';
+import {
+  readZipEntries,
+  type ZipEntryHeader,
+  type ZipEntryTrailer,
+  ZipFormatError,
+  type ZipReadEvent,
+} from './reader.ts';
 import { DOS_EPOCH, ZipWriter } from './writer.ts';
-import { METHOD_STORE, METHOD_DEFLATE } from './format.ts';
+import { METHOD_DEFLATE, METHOD_STORE } from './format.ts';
 
 /** How to build a module zip from git's archive output. */
 export interface ModuleZipOptions {
@@ -60,7 +66,10 @@ export interface ModuleZipSummary {
  * file's data passes whole, after a shorter chunk); the return value summarises it. Input is read only while no
  * whole chunk of output is waiting, so the transform holds about `chunkBytes` plus one source chunk.
  */
-export async function* moduleZip(options: ModuleZipOptions, chunkBytes = 64 << 10): AsyncGenerator<Uint8Array, ModuleZipSummary> {
+export async function* moduleZip(
+  options: ModuleZipOptions,
+  chunkBytes = 64 << 10,
+): AsyncGenerator<Uint8Array, ModuleZipSummary> {
   const output = new PieceJoiner(chunkBytes);
   const entries = new EntryCopier(options, output);
   for await (const event of mergeZipEntries(options.sources.map(readZipEntries), READ_AHEAD_BYTES)) {
@@ -117,9 +126,14 @@ class EntryCopier {
     this.#time ??= { dosTime: header.dosTime, dosDate: header.dosDate };
     const name = outputName(header, this.#options);
     if (name === undefined) return;
-    this.#kept = { name, check: this.#options.onFileDigest && new ContentCheck(name, header.method, header.uncompressedSize) };
+    this.#kept = {
+      name,
+      check: this.#options.onFileDigest && new ContentCheck(name, header.method, header.uncompressedSize),
+    };
     const { method, dosTime, dosDate, hasDataDescriptor, zip64 } = header;
-    this.#output.add(this.#writer.startEntry({ name, method, dosTime, dosDate, hasDataDescriptor, zip64, declared: header }));
+    this.#output.add(
+      this.#writer.startEntry({ name, method, dosTime, dosDate, hasDataDescriptor, zip64, declared: header }),
+    );
   }
 
   #data(chunk: Uint8Array): void {

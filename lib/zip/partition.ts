@@ -17,7 +17,11 @@ interface TreeNode {
 }
 
 /** At most `parts` non-empty groups of paths (relative to the module root), together covering every file once. */
-export function partitionFiles(files: ReadonlyArray<{ readonly path: string; readonly size: number }>, parts: number, maxPaths = 256): string[][] {
+export function partitionFiles(
+  files: ReadonlyArray<{ readonly path: string; readonly size: number }>,
+  parts: number,
+  maxPaths = 256,
+): string[][] {
   const root = treeOf(files);
   const share = root.cost / parts;
   let pieces = [...root.children!.values()];

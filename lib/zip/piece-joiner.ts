@@ -26,7 +26,7 @@ export class PieceJoiner {
       this.#ready.push(piece);
       return;
     }
-    for (let from = 0; from < piece.length; ) {
+    for (let from = 0; from < piece.length;) {
       this.#filling ??= Buffer.allocUnsafe(this.#chunkBytes);
       const length = Math.min(piece.length - from, this.#chunkBytes - this.#filled);
       this.#filling.set(length === piece.length ? piece : piece.subarray(from, from + length), this.#filled);

@@ -20,7 +20,21 @@
  * Anything else is malformed input and throws a `ZipFormatError`.
  */
 
-import { LOCAL_HEADER_SIG, CENTRAL_HEADER_SIG, DATA_DESCRIPTOR_SIG, ZIP64_END_SIG, ZIP64_LOCATOR_SIG, END_SIG, LOCAL_HEADER_SIZE, CENTRAL_HEADER_SIZE, ZIP64_LOCATOR_SIZE, END_SIZE, ZIP64_EXTRA_ID, FLAG_DATA_DESCRIPTOR, UINT32_MAX } from './format.ts';
+import {
+  CENTRAL_HEADER_SIG,
+  CENTRAL_HEADER_SIZE,
+  DATA_DESCRIPTOR_SIG,
+  END_SIG,
+  END_SIZE,
+  FLAG_DATA_DESCRIPTOR,
+  LOCAL_HEADER_SIG,
+  LOCAL_HEADER_SIZE,
+  UINT32_MAX,
+  ZIP64_END_SIG,
+  ZIP64_EXTRA_ID,
+  ZIP64_LOCATOR_SIG,
+  ZIP64_LOCATOR_SIZE,
+} from './format.ts';
 
 /** Malformed or truncated zip input. */
 export class ZipFormatError extends Error {
@@ -70,7 +84,12 @@ export type ZipReadEvent =
   | { readonly kind: 'header'; readonly header: ZipEntryHeader }
   | { readonly kind: 'data'; readonly chunk: Uint8Array }
   | { readonly kind: 'end'; readonly trailer: ZipEntryTrailer }
-  | { readonly kind: 'entry'; readonly header: ZipEntryHeader; readonly chunk: Uint8Array; readonly trailer: ZipEntryTrailer };
+  | {
+    readonly kind: 'entry';
+    readonly header: ZipEntryHeader;
+    readonly chunk: Uint8Array;
+    readonly trailer: ZipEntryTrailer;
+  };
 
 const DESCRIPTOR_SIG_BYTES = Uint8Array.of(0x50, 0x4b, 0x07, 0x08);
 
@@ -173,7 +192,7 @@ function readZip64Sizes(
 ): { uncompressedSize: number; compressedSize: number } | undefined {
   if (extra.length === 0) return undefined; // git's usual header: no extra field at all
   const view = new DataView(extra.buffer, extra.byteOffset, extra.byteLength);
-  for (let at = 0; at + 4 <= extra.length; ) {
+  for (let at = 0; at + 4 <= extra.length;) {
     const id = view.getUint16(at, true);
     const size = view.getUint16(at + 2, true);
     const body = at + 4;
@@ -270,7 +289,11 @@ function signaturePrefixAtEnd(bytes: Uint8Array): number {
  * unless a size reaches 0xFFFFFFFF (`archive-zip.c` `write_zip_data_desc`), so both layouts are
  * tried. Consumes the descriptor when it is one.
  */
-async function readDescriptorAt(input: ChunkQueue, seen: number, header: ZipEntryHeader): Promise<ZipEntryTrailer | undefined> {
+async function readDescriptorAt(
+  input: ChunkQueue,
+  seen: number,
+  header: ZipEntryHeader,
+): Promise<ZipEntryTrailer | undefined> {
   for (const sizeBytes of [4, 8]) {
     const length = 8 + 2 * sizeBytes;
     if (!(await input.fill(length + 4))) continue;
@@ -396,7 +419,7 @@ class ChunkQueue {
     if (length === 0) return new Uint8Array(0);
     if (this.frontHolds(length)) return this.takeFromFront(length);
     const joined = new Uint8Array(length);
-    for (let filled = 0; filled < length; ) {
+    for (let filled = 0; filled < length;) {
       const part = this.takeFromFront(length - filled);
       joined.set(part, filled);
       filled += part.length;

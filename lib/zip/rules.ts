@@ -60,7 +60,12 @@ export interface ZipRuleOptions {
 }
 
 /** Why a file of the tree is not in the zip although the version is served. */
-export type OmissionReason = 'vendored package' | 'nested module' | 'Mercurial archive file' | 'symbolic link' | 'submodule';
+export type OmissionReason =
+  | 'vendored package'
+  | 'nested module'
+  | 'Mercurial archive file'
+  | 'symbolic link'
+  | 'submodule';
 
 /** A file of the tree left out of the zip, and why. */
 export interface OmittedFile {
@@ -94,9 +99,14 @@ export type VendorRule = 'original' | 'go1.24';
  */
 export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOptions = {}): ZipPlan {
   const unarchivable = files.find(gitRefusesPath);
-  if (unarchivable !== undefined) return { ok: false, reason: `invalid path '${unarchivable.path}': git refuses to archive it` };
+  if (unarchivable !== undefined) {
+    return { ok: false, reason: `invalid path '${unarchivable.path}': git refuses to archive it` };
+  }
   const archived = files.filter(isArchivedFile);
-  const omitted: OmittedFile[] = files.filter((file) => !isArchivedFile(file)).map((file) => ({ path: file.path, reason: 'submodule' }));
+  const omitted: OmittedFile[] = files.filter((file) => !isArchivedFile(file)).map((file) => ({
+    path: file.path,
+    reason: 'submodule',
+  }));
   const context: RuleContext = {
     vendorRule: selectVendorRule(archived, options.goVersion),
     nestedModuleDirs: findNestedModuleDirs(archived),
@@ -276,8 +286,12 @@ function isMiscasedRootGoMod(path: string): boolean {
 
 /** The root go.mod and LICENSE limits (checkFiles, after the running total). */
 function checkSpecialFileSize(file: Pick<TreeFile, 'path' | 'size'>): string | undefined {
-  if (file.path === 'go.mod' && file.size > MAX_GO_MOD) return `go.mod file too large (max size is ${MAX_GO_MOD} bytes)`;
-  if (file.path === 'LICENSE' && file.size > MAX_LICENSE) return `LICENSE file too large (max size is ${MAX_LICENSE} bytes)`;
+  if (file.path === 'go.mod' && file.size > MAX_GO_MOD) {
+    return `go.mod file too large (max size is ${MAX_GO_MOD} bytes)`;
+  }
+  if (file.path === 'LICENSE' && file.size > MAX_LICENSE) {
+    return `LICENSE file too large (max size is ${MAX_LICENSE} bytes)`;
+  }
   return undefined;
 }
 
@@ -295,8 +309,9 @@ class CollisionChecker {
     const key = strToFold(path);
     const other = this.#seen.get(key);
     if (other === undefined) this.#seen.set(key, isDir ? `${path}/` : path);
-    else if (other !== path && other !== `${path}/`) return `case-insensitive file name collision: ${quote(unmarked(other))} and ${quote(path)}`;
-    else if (other.endsWith('/') !== isDir) return `entry ${quote(path)} is both a file and a directory`;
+    else if (other !== path && other !== `${path}/`) {
+      return `case-insensitive file name collision: ${quote(unmarked(other))} and ${quote(path)}`;
+    } else if (other.endsWith('/') !== isDir) return `entry ${quote(path)} is both a file and a directory`;
     else if (!isDir) return `multiple entries for file ${quote(path)}`;
     // x/mod walks on up, but a directory seen before had its parents registered then, without error
     // (an error ends the check): stopping here answers the same, without a walk as deep as the path.

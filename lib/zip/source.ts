@@ -13,13 +13,13 @@ import { notFound } from '../common/errors.ts';
 import type { CompressionLevel, ShadowRepos } from '../git/archive.ts';
 import type { Limiter, Release } from '../git/limiter.ts';
 import { gitExit } from '../git/run.ts';
-import { ObjectTooLargeError, type ObjectReader } from '../git/objects.ts';
+import { type ObjectReader, ObjectTooLargeError } from '../git/objects.ts';
 import { forEachTreeEntry } from '../git/tree.ts';
 import type { ImmutableCache } from '../common/immutable-cache.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import { moduleZip } from './module-zip.ts';
 import { partitionFiles } from './partition.ts';
-import { inheritedLicense, MAX_LICENSE, planModuleZip, SizeCheck, type OmittedFile, type TreeFile } from './rules.ts';
+import { inheritedLicense, MAX_LICENSE, type OmittedFile, planModuleZip, SizeCheck, type TreeFile } from './rules.ts';
 import { goDirective } from '../modules/gomod.ts';
 
 /**
@@ -80,7 +80,9 @@ export async function openModuleZip(version: ModuleVersion, options: ZipSourceOp
   try {
     layout = await planned;
     // A small module's sizes come quickly, and say whether it is worth several archives.
-    if (options.level !== 'store' && layout.byteCount === undefined && layout.fileCount < PARALLEL_MIN_FILES) layout = await layout.complete();
+    if (options.level !== 'store' && layout.byteCount === undefined && layout.fileCount < PARALLEL_MIN_FILES) {
+      layout = await layout.complete();
+    }
     if (layout.refusal !== undefined) throw refusalError(version, layout.refusal);
     children = (await early) ?? (await startArchives(version.commit, dir, layout, options));
   } catch (error) {
@@ -88,7 +90,9 @@ export async function openModuleZip(version: ModuleVersion, options: ZipSourceOp
     throw error;
   }
   const prefix = `${version.modulePath}@${version.version}/`;
-  const extra = layout.inheritedLicense === undefined ? [] : [{ name: `${prefix}LICENSE`, data: layout.inheritedLicense }];
+  const extra = layout.inheritedLicense === undefined
+    ? []
+    : [{ name: `${prefix}LICENSE`, data: layout.inheritedLicense }];
   const { dropped } = layout;
   const dirPrefix = dir === undefined ? '' : `${dir}/`;
   const rename = (archivePath: string) => {
@@ -104,7 +108,13 @@ export async function openModuleZip(version: ModuleVersion, options: ZipSourceOp
   const expectedEntries = layout.fileCount + extra.length;
   async function* pieces(): AsyncGenerator<Uint8Array> {
     try {
-      const zip = moduleZip({ sources: children.map((child) => child.stdout!), rename, extra, onFileDigest: options.onFileDigest, beforeEnd: verdict });
+      const zip = moduleZip({
+        sources: children.map((child) => child.stdout!),
+        rename,
+        extra,
+        onFileDigest: options.onFileDigest,
+        beforeEnd: verdict,
+      });
       let step = await zip.next();
       for (; !step.done; step = await zip.next()) yield step.value;
       await Promise.all(children.map((child) => gitExit(child)));
@@ -127,11 +137,20 @@ function refusalError(version: ModuleVersion, refusal: string): Error {
  * `git archive` of the whole module directory, started before its layout is known when a git slot
  * is free right now (never waiting for one: the listing the layout needs may be waiting too).
  */
-async function startEarlyArchive(commit: string, dir: string | undefined, options: ZipSourceOptions): Promise<ChildProcess[] | undefined> {
+async function startEarlyArchive(
+  commit: string,
+  dir: string | undefined,
+  options: ZipSourceOptions,
+): Promise<ChildProcess[] | undefined> {
   const slot = options.limiter.tryAcquire();
   if (slot === undefined) return undefined;
   const { gitDir, signal, level } = options;
-  const child = await options.shadows.archiveZip(gitDir, commit, dir === undefined ? [] : [dir], { level, signal, limiter: options.limiter, slot });
+  const child = await options.shadows.archiveZip(gitDir, commit, dir === undefined ? [] : [dir], {
+    level,
+    signal,
+    limiter: options.limiter,
+    slot,
+  });
   return [keepOutput(child)];
 }
 
@@ -141,11 +160,19 @@ async function startEarlyArchive(commit: string, dir: string | undefined, option
  * (deflate is what limits git there, and it runs on one core per process). Extra processes only
  * take free slots, never wait for one, so a request never holds slots while it waits for more.
  */
-async function startArchives(commit: string, dir: string | undefined, layout: ZipLayout, options: ZipSourceOptions): Promise<ChildProcess[]> {
+async function startArchives(
+  commit: string,
+  dir: string | undefined,
+  layout: ZipLayout,
+  options: ZipSourceOptions,
+): Promise<ChildProcess[]> {
   const { gitDir, signal, limiter, level } = options;
-  const start = (paths: readonly string[], slot?: Release) => options.shadows.archiveZip(gitDir, commit, paths, { level, signal, limiter, slot }).then(keepOutput);
+  const start = (paths: readonly string[], slot?: Release) =>
+    options.shadows.archiveZip(gitDir, commit, paths, { level, signal, limiter, slot }).then(keepOutput);
   const whole = dir === undefined ? [] : [dir];
-  const large = layout.byteCount === undefined ? layout.fileCount >= PARALLEL_MIN_FILES : layout.byteCount >= PARALLEL_MIN_BYTES;
+  const large = layout.byteCount === undefined
+    ? layout.fileCount >= PARALLEL_MIN_FILES
+    : layout.byteCount >= PARALLEL_MIN_BYTES;
   const wanted = level === 'store' || !large ? 1 : Math.min(layout.partitions.length + 1, limiter.concurrency);
   const slots: Release[] = [];
   while (wanted > 1 && slots.length < wanted) {
@@ -160,7 +187,9 @@ async function startArchives(commit: string, dir: string | undefined, layout: Zi
   }
   slots.slice(groups.length).forEach((release) => release());
   const prefix = dir === undefined ? '' : `${dir}/`;
-  const started = await Promise.allSettled(groups.map((paths, i) => start(paths.map((path) => prefix + path), slots[i])));
+  const started = await Promise.allSettled(
+    groups.map((paths, i) => start(paths.map((path) => prefix + path), slots[i])),
+  );
   const children = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failed = started.find((result) => result.status === 'rejected');
   if (failed !== undefined) {
@@ -202,17 +231,24 @@ export interface ZipLayout {
 
 /** How much a kept layout weighs in `ZipSourceOptions.layouts`: one unit per path it holds. */
 export function layoutWeight(layout: ZipLayout): number {
-  return 1 + layout.dropped.size + layout.partitions.reduce((sum, groups) => sum + groups.reduce((n, group) => n + group.length, 0), 0);
+  return 1 + layout.dropped.size +
+    layout.partitions.reduce((sum, groups) => sum + groups.reduce((n, group) => n + group.length, 0), 0);
 }
 
 /** What planning a zip layout needs of `ZipSourceOptions`; `level` says whether partitions are wanted. */
-export type LayoutOptions = Pick<ZipSourceOptions, 'gitDir' | 'objects' | 'limiter' | 'layouts'> & { readonly level?: CompressionLevel };
+export type LayoutOptions = Pick<ZipSourceOptions, 'gitDir' | 'objects' | 'limiter' | 'layouts'> & {
+  readonly level?: CompressionLevel;
+};
 
 /**
  * What a version's zip holds, or why it is refused: planned once per commit and directory (see
  * `ZipLayout`). With `complete: false` the layout may come before the size rules are decided.
  */
-export async function zipLayout(version: ModuleVersion, options: LayoutOptions, { complete = true } = {}): Promise<ZipLayout> {
+export async function zipLayout(
+  version: ModuleVersion,
+  options: LayoutOptions,
+  { complete = true } = {},
+): Promise<ZipLayout> {
   const goVersion = goDirective(decoder.decode(version.goMod));
   const key = `${version.commit}:${version.dir}:${goVersion ?? ''}`;
   // The kept layout's closures hold these, not the request's options (its digest sink, its signal).
@@ -244,13 +280,26 @@ export async function describeModuleZip(version: ModuleVersion, options: LayoutO
  * Plans a layout from the names of the module's files, and starts deciding the size rules from a
  * listing with sizes; `keep` receives the layout once they are decided.
  */
-async function planLayout(version: ModuleVersion, goVersion: string | undefined, options: LayoutOptions, keep: (layout: ZipLayout) => void): Promise<ZipLayout> {
+async function planLayout(
+  version: ModuleVersion,
+  goVersion: string | undefined,
+  options: LayoutOptions,
+  keep: (layout: ZipLayout) => void,
+): Promise<ZipLayout> {
   const { plan, files, license } = await planFiles(version, goVersion, options, false);
   if (!plan.ok) {
     // Planned again with sizes, for the reason the go command gives: a size error wins over an invalid file.
     const sized = await planFiles(version, goVersion, options, true);
     const refusal = sized.plan.ok ? plan.reason : sized.plan.reason;
-    const refused: ZipLayout = { refusal, dropped: new Set(), fileCount: 0, byteCount: 0, partitions: [], inheritedLicense: undefined, complete: () => Promise.resolve(refused) };
+    const refused: ZipLayout = {
+      refusal,
+      dropped: new Set(),
+      fileCount: 0,
+      byteCount: 0,
+      partitions: [],
+      inheritedLicense: undefined,
+      complete: () => Promise.resolve(refused),
+    };
     return refused;
   }
   // Plain loops, no closures: the layout's closure (sizeLater) must not keep this listing alive.
@@ -271,7 +320,14 @@ async function planLayout(version: ModuleVersion, goVersion: string | undefined,
   const wantPartitions = options.level !== undefined && options.level !== 'store';
   // Balanced by file count until the sizes are known (every size is 0 here).
   const partitions = wantPartitions ? partitionsOf(keptFiles) : [];
-  const base = { refusal: undefined, dropped, fileCount: keptFiles.length, byteCount: undefined, partitions, inheritedLicense: license?.data };
+  const base = {
+    refusal: undefined,
+    dropped,
+    fileCount: keptFiles.length,
+    byteCount: undefined,
+    partitions,
+    inheritedLicense: license?.data,
+  };
   return sizeLater(base, checkSizes.bind(undefined, version, options, keptAt, license?.file, wantPartitions), keep);
 }
 
@@ -280,12 +336,21 @@ async function planLayout(version: ModuleVersion, goVersion: string | undefined,
  * asks after a failure checks again). A function of its own, so that the closure the layout keeps
  * holds these arguments only, not the listing its caller planned from.
  */
-function sizeLater(base: Omit<ZipLayout, 'complete'>, check: () => Promise<SizeVerdict>, keep: (layout: ZipLayout) => void): ZipLayout {
+function sizeLater(
+  base: Omit<ZipLayout, 'complete'>,
+  check: () => Promise<SizeVerdict>,
+  keep: (layout: ZipLayout) => void,
+): ZipLayout {
   const layout: ZipLayout = {
     ...base,
     complete: onceAtATime(async () => {
       const sized = await check();
-      const done: ZipLayout = { ...base, ...sized, partitions: sized.partitions ?? base.partitions, complete: () => Promise.resolve(done) };
+      const done: ZipLayout = {
+        ...base,
+        ...sized,
+        partitions: sized.partitions ?? base.partitions,
+        complete: () => Promise.resolve(done),
+      };
       keep(done);
       return done;
     }),
@@ -307,7 +372,13 @@ interface SizeVerdict {
  * sizes, which a listing with sizes repeats), the inherited LICENSE last as `planFiles` adds it;
  * and the partitions by bytes when wanted. Holds no file: they are counted as they are listed.
  */
-async function checkSizes(version: ModuleVersion, options: LayoutOptions, keptAt: Uint8Array, license: TreeFile | undefined, wantPartitions: boolean): Promise<SizeVerdict> {
+async function checkSizes(
+  version: ModuleVersion,
+  options: LayoutOptions,
+  keptAt: Uint8Array,
+  license: TreeFile | undefined,
+  wantPartitions: boolean,
+): Promise<SizeVerdict> {
   const check = new SizeCheck();
   const sized: Array<{ path: string; size: number }> | undefined = wantPartitions ? [] : undefined;
   let index = 0;
@@ -317,7 +388,9 @@ async function checkSizes(version: ModuleVersion, options: LayoutOptions, keptAt
     check.add(entry);
     sized?.push({ path: entry.path, size: entry.size });
   });
-  if (index !== keptAt.length) throw new Error(`the tree of ${version.commit} listed ${keptAt.length} files, then ${index}`);
+  if (index !== keptAt.length) {
+    throw new Error(`the tree of ${version.commit} listed ${keptAt.length} files, then ${index}`);
+  }
   if (license !== undefined) check.add(license);
   return { refusal: check.refusal, byteCount: check.total, partitions: sized && partitionsOf(sized) };
 }
@@ -326,7 +399,9 @@ async function checkSizes(version: ModuleVersion, options: LayoutOptions, keptAt
 function partitionsOf(files: ReadonlyArray<{ readonly path: string; readonly size: number }>): string[][][] {
   const most = Math.min(MAX_ARCHIVES, availableParallelism());
   const partitions: string[][][] = [];
-  for (let parts = 2; parts <= most; parts++) partitions.push(partitionFiles(files, parts).map((group) => group.map(ownString)));
+  for (let parts = 2; parts <= most; parts++) {
+    partitions.push(partitionFiles(files, parts).map((group) => group.map(ownString)));
+  }
   return partitions;
 }
 
@@ -341,26 +416,39 @@ function ownString(text: string): string {
 /** `run`, shared by whoever asks while it runs; once it has succeeded, its result; after a failure, run again. */
 function onceAtATime<T>(run: () => Promise<T>): () => Promise<T> {
   let pending: Promise<T> | undefined;
-  return () =>
-    (pending ??= run().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    }));
+  return () => (pending ??= run().catch((error: unknown) => {
+    pending = undefined;
+    throw error;
+  }));
 }
 
 /**
  * Lists the module's files at the version's commit (with their sizes, or, faster, without), the
  * inherited LICENSE added, and runs the zip rules over them (those needing sizes only with them).
  */
-async function planFiles(version: ModuleVersion, goVersion: string | undefined, options: LayoutOptions, sizes: boolean) {
+async function planFiles(
+  version: ModuleVersion,
+  goVersion: string | undefined,
+  options: LayoutOptions,
+  sizes: boolean,
+) {
   const { gitDir, limiter } = options;
   const dir = version.dir === '' ? undefined : version.dir;
   // Not the request's signal: the listing may be shared, and it is short.
   // What the rules read of each file, no more: a listing of 100,000 is held while they run.
   const files: TreeFile[] = [];
-  await forEachTreeEntry(gitDir, version.commit, dir, { limiter, sizes }, ({ path, mode, size }) => files.push({ path, mode, size }));
+  await forEachTreeEntry(
+    gitDir,
+    version.commit,
+    dir,
+    { limiter, sizes },
+    ({ path, mode, size }) => files.push({ path, mode, size }),
+  );
   const license = dir === undefined ? undefined : await inheritedRootLicense(files, version.commit, options.objects);
-  const plan = planModuleZip(license === undefined ? files : [...files, license.file], { goVersion, sizesUnknown: !sizes });
+  const plan = planModuleZip(license === undefined ? files : [...files, license.file], {
+    goVersion,
+    sizesUnknown: !sizes,
+  });
   return { plan, files, license };
 }
 

@@ -84,7 +84,13 @@ export class ZipSpool {
   }
 
   get stats(): ZipSpoolStats {
-    return { maxBytes: this.maxBytes, files: this.#paths.size, bytes: this.#bytes, spooled: this.#spooled, full: this.#full };
+    return {
+      maxBytes: this.maxBytes,
+      files: this.#paths.size,
+      bytes: this.#bytes,
+      spooled: this.#spooled,
+      full: this.#full,
+    };
   }
 
   /**
@@ -165,7 +171,9 @@ export class ZipSpool {
       await spool.file.append(chunk);
       return true;
     } catch (error) {
-      this.#warn(`zip spool: cannot write ${spool.path}: ${(error as Error).message}; the zip goes on at its client's pace`);
+      this.#warn(
+        `zip spool: cannot write ${spool.path}: ${(error as Error).message}; the zip goes on at its client's pace`,
+      );
       return false;
     }
   }

@@ -16,7 +16,24 @@
 
 import { crc32 } from './crc32.ts';
 import type { ZipEntryTrailer } from './reader.ts';
-import { LOCAL_HEADER_SIG, CENTRAL_HEADER_SIG, DATA_DESCRIPTOR_SIG, ZIP64_END_SIG, ZIP64_LOCATOR_SIG, END_SIG, LOCAL_HEADER_SIZE, CENTRAL_HEADER_SIZE, ZIP64_END_SIZE, ZIP64_LOCATOR_SIZE, END_SIZE, ZIP64_EXTRA_ID, FLAG_DATA_DESCRIPTOR, FLAG_UTF8, UINT16_MAX, UINT32_MAX } from './format.ts';
+import {
+  CENTRAL_HEADER_SIG,
+  CENTRAL_HEADER_SIZE,
+  DATA_DESCRIPTOR_SIG,
+  END_SIG,
+  END_SIZE,
+  FLAG_DATA_DESCRIPTOR,
+  FLAG_UTF8,
+  LOCAL_HEADER_SIG,
+  LOCAL_HEADER_SIZE,
+  UINT16_MAX,
+  UINT32_MAX,
+  ZIP64_END_SIG,
+  ZIP64_END_SIZE,
+  ZIP64_EXTRA_ID,
+  ZIP64_LOCATOR_SIG,
+  ZIP64_LOCATOR_SIZE,
+} from './format.ts';
 
 /** What the writer needs to know about an entry before its data. */
 export interface ZipEntryStart {
@@ -87,9 +104,12 @@ export class ZipWriter {
   startEntry(start: ZipEntryStart): Uint8Array {
     if (this.open || this.finished) throw new Error(`zip writer: cannot start ${start.name} now`);
     const nameLength = Buffer.byteLength(start.name, 'utf8');
-    if (nameLength > UINT16_MAX) throw new Error(`zip writer: name longer than 65535 bytes: ${start.name.slice(0, 80)}…`);
+    if (nameLength > UINT16_MAX) {
+      throw new Error(`zip writer: name longer than 65535 bytes: ${start.name.slice(0, 80)}…`);
+    }
     const { declared } = start;
-    const zip64Header = needsZip64(declared.compressedSize, declared.uncompressedSize) || (start.hasDataDescriptor && start.zip64 === true);
+    const zip64Header = needsZip64(declared.compressedSize, declared.uncompressedSize) ||
+      (start.hasDataDescriptor && start.zip64 === true);
     const header = localHeader(start, nameLength, zip64Header);
     // The central record copies the name from the local header: one UTF-8 encoding per entry.
     const nameBytes = header.subarray(LOCAL_HEADER_SIZE, LOCAL_HEADER_SIZE + nameLength);
@@ -114,7 +134,9 @@ export class ZipWriter {
     const final = entry.start.hasDataDescriptor ? trailer : entry.start.declared;
     if (!final) throw new Error(`zip writer: ${entry.start.name} needs its data descriptor values`);
     if (final.compressedSize !== entry.dataWritten) {
-      throw new Error(`zip writer: ${entry.start.name} declares ${final.compressedSize} bytes, got ${entry.dataWritten}`);
+      throw new Error(
+        `zip writer: ${entry.start.name} declares ${final.compressedSize} bytes, got ${entry.dataWritten}`,
+      );
     }
     this.open = undefined;
     writeCentralHeader(entry, final, (length) => this.reserveCentral(length));
@@ -149,7 +171,11 @@ export class ZipWriter {
       zip64 ? UINT32_MAX : directoryOffset,
     );
     for (const record of [...trailer, end]) this.reserveCentral(record.length).set(record);
-    const pieces = this.centralBlocks.map((block, i, all) => (i === all.length - 1 ? block.subarray(0, this.blockUsed) : block));
+    const pieces = this.centralBlocks.map((
+      block,
+      i,
+      all,
+    ) => (i === all.length - 1 ? block.subarray(0, this.blockUsed) : block));
     this.centralBlocks = [];
     for (const piece of pieces) this.count(piece);
     return pieces;
@@ -205,7 +231,9 @@ function localHeader(start: ZipEntryStart, nameLength: number, zip64: boolean): 
   bytes.writeUInt16LE(nameLength, 26);
   bytes.writeUInt16LE(extraLength, 28);
   bytes.write(start.name, LOCAL_HEADER_SIZE, 'utf8');
-  if (zip64) writeZip64Extra(bytes, LOCAL_HEADER_SIZE + nameLength, [declared.uncompressedSize, declared.compressedSize]);
+  if (zip64) {
+    writeZip64Extra(bytes, LOCAL_HEADER_SIZE + nameLength, [declared.uncompressedSize, declared.compressedSize]);
+  }
   return bytes;
 }
 
@@ -248,7 +276,13 @@ function writeCentralHeader(entry: OpenEntry, final: ZipEntryTrailer, reserve: (
   bytes.writeUInt16LE(extraLength, 30);
   bytes.writeUInt32LE(zip64 ? UINT32_MAX : entry.offset, 42);
   bytes.set(name, CENTRAL_HEADER_SIZE);
-  if (zip64) writeZip64Extra(bytes, CENTRAL_HEADER_SIZE + name.length, [final.uncompressedSize, final.compressedSize, entry.offset]);
+  if (zip64) {
+    writeZip64Extra(bytes, CENTRAL_HEADER_SIZE + name.length, [
+      final.uncompressedSize,
+      final.compressedSize,
+      entry.offset,
+    ]);
+  }
 }
 
 /** The zip64 extended information extra field at `at`: its id, its data length, then each value in 64 bits. */

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { hashToken } from '../../lib/access/auth.ts';
 import type { ProxyOptions } from '../../lib/cli/config.ts';
 import { createRepo } from '../support/git-fixture.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const HOST = 'git.example.com';
@@ -32,12 +32,18 @@ const options = (repos: string): ProxyOptions => ({
 
 async function addModule(root: string, fullPath: string): Promise<void> {
   const repo = await createRepo(root, fullPath);
-  await repo.commit({ 'go.mod': `module ${HOST}/${fullPath}\n\ngo 1.19\n`, 'a.go': 'package a\n' }, { date: '2024-01-02T03:04:05Z' });
+  await repo.commit({ 'go.mod': `module ${HOST}/${fullPath}\n\ngo 1.19\n`, 'a.go': 'package a\n' }, {
+    date: '2024-01-02T03:04:05Z',
+  });
   await repo.tag('v1.0.0');
 }
 
 /** The parts of a response that must not differ: status, body and headers (but the date). */
-async function answer(proxy: RunningProxy, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+async function answer(
+  proxy: RunningProxy,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   const response = await fetch(`${proxy.url}${path}`, { headers });
   const all = Object.fromEntries([...response.headers].filter(([name]) => name !== 'date'));
   return { status: response.status, headers: all, body: Buffer.from(await response.arrayBuffer()).toString('latin1') };
@@ -50,7 +56,15 @@ const REQUESTS: Array<[scope: string, prefix: string]> = [
   ['project by path', '/api/v4/projects/group%2Fsecret/packages/go'],
   ['group', '/api/v4/groups/group/-/packages/go'],
 ];
-const FILES = ['@v/list', '@v/v1.0.0.info', '@v/v1.0.0.mod', '@v/v1.0.0.zip', '@latest', '@v/master.info', 'sub/pkg/@v/list'];
+const FILES = [
+  '@v/list',
+  '@v/v1.0.0.info',
+  '@v/v1.0.0.mod',
+  '@v/v1.0.0.zip',
+  '@latest',
+  '@v/master.info',
+  'sub/pkg/@v/list',
+];
 
 describe('private projects', () => {
   let withSecret: RunningProxy;
@@ -95,7 +109,9 @@ describe('private projects', () => {
   }
 
   test('a granting token reads it in every scope, by Private-Token, Bearer or Basic', async () => {
-    const forms: Record<string, string>[] = [{ 'private-token': TEAM_SECRET }, { authorization: `Bearer ${TEAM_SECRET}` }, { authorization: `Basic ${Buffer.from(`me:${TEAM_SECRET}`).toString('base64')}` }];
+    const forms: Record<string, string>[] = [{ 'private-token': TEAM_SECRET }, {
+      authorization: `Bearer ${TEAM_SECRET}`,
+    }, { authorization: `Basic ${Buffer.from(`me:${TEAM_SECRET}`).toString('base64')}` }];
     for (const headers of forms) {
       for (const [scope, prefix] of REQUESTS) {
         const list = await answer(withSecret, `${prefix}/${SECRET_MODULE}/@v/list`, headers);
@@ -139,7 +155,9 @@ describe('private projects', () => {
     await answer(withSecret, `/${SECRET_MODULE}/@v/list`, { 'private-token': OTHER_SECRET });
     await answer(withSecret, `/${SECRET_MODULE}/@v/list`, { 'private-token': EXPIRED_SECRET });
     await answer(withSecret, `/${HOST}/group/public/@v/list`, { 'private-token': 'ggp_wrong' });
-    const lines = write.mock.calls.map((call) => String(call.arguments[0])).filter((line) => JSON.parse(line).level === 'warn');
+    const lines = write.mock.calls.map((call) => String(call.arguments[0])).filter((line) =>
+      JSON.parse(line).level === 'warn'
+    );
     for (const line of lines) {
       for (const secret of [OTHER_SECRET, EXPIRED_SECRET, 'ggp_wrong']) assert.ok(!line.includes(secret), line);
     }

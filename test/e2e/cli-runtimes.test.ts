@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { startCliServer, type CliServer, type Runtime } from '../support/cli-server.ts';
+import { type CliServer, type Runtime, startCliServer } from '../support/cli-server.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { goModDownload } from '../support/go-client.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
@@ -36,7 +36,9 @@ describe('the CLI under Node and Deno', () => {
   before(async () => {
     root = await makeTempDir('cli-runtimes');
     const repo = await createRepo(root, 'group/app');
-    await repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'app.go': 'package app\n\nconst Name = "app"\n' }, { date: '2024-03-04T05:06:07Z' });
+    await repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'app.go': 'package app\n\nconst Name = "app"\n' }, {
+      date: '2024-03-04T05:06:07Z',
+    });
     await repo.tag('v1.2.3');
   });
 
@@ -96,7 +98,9 @@ describe('the CLI under Node and Deno', () => {
   });
 
   test('--zip-spool-mib and --zip-streams-per-client (or their variables) set the bounds that /metrics reports', async () => {
-    const server = await startCliServer(['--repos', root, '--zip-spool-mib', '7'], 'node', { GIT_GOPROXY_ZIP_STREAMS_PER_CLIENT: '5' });
+    const server = await startCliServer(['--repos', root, '--zip-spool-mib', '7'], 'node', {
+      GIT_GOPROXY_ZIP_STREAMS_PER_CLIENT: '5',
+    });
     try {
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       assert.match(metrics, new RegExp(`^git_goproxy_zip_spool_max_bytes ${7 * 2 ** 20}$`, 'm'));
@@ -107,10 +111,19 @@ describe('the CLI under Node and Deno', () => {
   });
 
   test('bad flags stop start-up with a one-line reason', async () => {
-    await assert.rejects(startCliServer(['--repos', root, '--workers', 'many']), /--workers: must be a positive integer/);
+    await assert.rejects(
+      startCliServer(['--repos', root, '--workers', 'many']),
+      /--workers: must be a positive integer/,
+    );
     await assert.rejects(startCliServer(['--repos', root, '--max-git', '0']), /--max-git: must be a positive integer/);
-    await assert.rejects(startCliServer(['--repos', root, '--zip-spool-mib', '0']), /--zip-spool-mib: must be a positive integer/);
+    await assert.rejects(
+      startCliServer(['--repos', root, '--zip-spool-mib', '0']),
+      /--zip-spool-mib: must be a positive integer/,
+    );
     await assert.rejects(startCliServer(['--repos', root, '--log-level', 'loud']), /config: logLevel: must be one of/);
-    await assert.rejects(startCliServer(['--repos', root, '--base-path', 'goproxy/']), /config: basePath: must start with "\/"/);
+    await assert.rejects(
+      startCliServer(['--repos', root, '--base-path', 'goproxy/']),
+      /config: basePath: must start with "\/"/,
+    );
   });
 });

@@ -20,7 +20,7 @@ import { createRepo } from '../support/git-fixture.ts';
 import { goModDownload } from '../support/go-client.ts';
 import { rawGet } from '../support/http-get.ts';
 import { startCliServer } from '../support/cli-server.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { within } from '../support/wait.ts';
 
@@ -31,7 +31,9 @@ const DATE = '2024-05-06T07:08:09Z';
 async function addModule(root: string, fullPath: string, modulePath = fullPath): Promise<string> {
   const repo = await createRepo(root, fullPath);
   const name = modulePath.split('/').pop()!.replace(/[^a-z]/g, '');
-  await repo.commit({ 'go.mod': `module ${HOST}/${modulePath}\n\ngo 1.19\n`, 'x.go': `package ${name}\n` }, { date: DATE });
+  await repo.commit({ 'go.mod': `module ${HOST}/${modulePath}\n\ngo 1.19\n`, 'x.go': `package ${name}\n` }, {
+    date: DATE,
+  });
   await repo.tag('v1.0.0');
   return repo.gitDir;
 }
@@ -105,7 +107,8 @@ describe('repositories appearing and disappearing', () => {
       // No rescan asked for: the watch of the group directories notices a new project.
       await addModule(repos, 'newgroup/watched');
       let served = false;
-      const check = () => void status(`${proxy.url}/${HOST}/newgroup/watched/@v/list`).then((got) => (served = got === 200));
+      const check = () =>
+        void status(`${proxy.url}/${HOST}/newgroup/watched/@v/list`).then((got) => (served = got === 200));
       await within(15_000, () => (check(), served), 'newgroup/watched served without a rescan');
     } finally {
       loading = false;
@@ -119,10 +122,12 @@ describe('repositories appearing and disappearing', () => {
     const scans = await metric(proxy.url, 'git_goproxy_project_scans_total');
     const answers = new Map<string, Set<string>>();
     for (let i = 0; i < 50; i++) {
-      for (const [label, id] of [
-        ['hidden', 2],
-        ['missing', 999 + i],
-      ] as const) {
+      for (
+        const [label, id] of [
+          ['hidden', 2],
+          ['missing', 999 + i],
+        ] as const
+      ) {
         for (const module of [`${HOST}/other/secret`, `${HOST}/other/secret/sub`]) {
           const got = await rawGet(`${proxy.url}/api/v4/projects/${id}/packages/go/${module}/@v/list`);
           const seen = answers.get(label) ?? new Set<string>();
@@ -164,7 +169,11 @@ describe('start-up', () => {
     try {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const [ready, info, health] = await Promise.all([rawGet(`${url}/-/ready`), rawGet(`${url}/${HOST}/group/app/@v/v1.0.0.info`), rawGet(`${url}/-/health`)]);
+      const [ready, info, health] = await Promise.all([
+        rawGet(`${url}/-/ready`),
+        rawGet(`${url}/${HOST}/group/app/@v/v1.0.0.info`),
+        rawGet(`${url}/-/health`),
+      ]);
       assert.equal(ready.status, 503);
       assert.equal(ready.headers['retry-after'], '1');
       assert.equal(health.status, 200);
@@ -186,12 +195,25 @@ describe('SIGHUP', () => {
     const scratch = await makeTempDir('discovery-sighup');
     const repos = join(scratch, 'repos');
     await addModule(repos, 'group/first');
-    const server = await startCliServer(['--repos', repos, '--module-host', HOST, '--workers', '2', '--rescan-interval', '3600']);
+    const server = await startCliServer([
+      '--repos',
+      repos,
+      '--module-host',
+      HOST,
+      '--workers',
+      '2',
+      '--rescan-interval',
+      '3600',
+    ]);
     try {
       await addModule(repos, 'group/second');
       const rescanned = () => server.logLines().filter((line) => line.msg === 'rescanned repositories');
       // Both workers listen before the primary forwards the signal to them.
-      await within(30_000, () => server.logLines().filter((line) => line.msg === 'worker listening').length === 2, 'two workers listening');
+      await within(
+        30_000,
+        () => server.logLines().filter((line) => line.msg === 'worker listening').length === 2,
+        'two workers listening',
+      );
       server.child.kill('SIGHUP');
       await within(30_000, () => new Set(rescanned().map((line) => line.pid)).size === 2, 'both workers rescanned');
       for (let i = 0; i < 6; i++) assert.equal(await status(`${server.url}/${HOST}/group/second/@v/list`), 200);
@@ -222,7 +244,12 @@ describe("GitLab's hashed storage", () => {
     await hashedProject(repos, 11, '.design', 'acme/backend/app.design');
     const pool = await addModule(join(repos, '@pools/aa/bb'), 'pool', 'acme/pool');
     execFileSync('git', ['--git-dir', pool, 'config', 'gitlab.fullpath', 'acme/pool']);
-    proxy = await startProxy({ repos, moduleHost: HOST, dataDir: join(scratch, 'data'), projects: [{ path: 'acme/backend/app', id: 11 }] });
+    proxy = await startProxy({
+      repos,
+      moduleHost: HOST,
+      dataDir: join(scratch, 'data'),
+      projects: [{ path: 'acme/backend/app', id: 11 }],
+    });
   });
 
   after(async () => {
@@ -232,7 +259,14 @@ describe("GitLab's hashed storage", () => {
 
   test('served by project path through the instance, project and group endpoints with the go client', async () => {
     const sums = new Set<string>();
-    for (const base of [proxy.url, `${proxy.url}/api/v4/projects/11/packages/go`, `${proxy.url}/api/v4/projects/acme%2Fbackend%2Fapp/packages/go`, `${proxy.url}/api/v4/groups/acme/-/packages/go`]) {
+    for (
+      const base of [
+        proxy.url,
+        `${proxy.url}/api/v4/projects/11/packages/go`,
+        `${proxy.url}/api/v4/projects/acme%2Fbackend%2Fapp/packages/go`,
+        `${proxy.url}/api/v4/groups/acme/-/packages/go`,
+      ]
+    ) {
       const run = await goModDownload(`${HOST}/acme/backend/app@v1.0.0`, { proxy: base });
       assert.equal(run.json?.Error, undefined, `${base}: ${run.stderr}`);
       sums.add(run.json?.Sum ?? '');

@@ -72,7 +72,11 @@ describe('embedding createHandler', () => {
     const app = await rawGet(`${url}/hello`);
     assert.equal(app.body.toString(), 'the application answers /hello\n');
     const unprefixed = await rawGet(`${url}/${MODULE}/@v/list`);
-    assert.equal(unprefixed.body.toString(), `the application answers /${MODULE}/@v/list\n`, 'module paths outside the prefix are not ours');
+    assert.equal(
+      unprefixed.body.toString(),
+      `the application answers /${MODULE}/@v/list\n`,
+      'module paths outside the prefix are not ours',
+    );
     const lookalike = await rawGet(`${url}/goproxyx/${MODULE}/@v/list`);
     assert.match(lookalike.body.toString(), /^the application answers/, '/goproxyx is not below /goproxy');
     assert.equal((await rawGet(`${url}/goproxy/-/health`)).body.toString(), 'ok\n');

@@ -21,7 +21,7 @@ import { childProcessCount, openFdCount } from '../support/child-processes.ts';
 import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { retainedArrayBuffers } from '../support/gc.ts';
 import { fetchOnce } from '../support/http-fetch.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { sendRaw } from '../support/raw-http.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { within } from '../support/wait.ts';
@@ -46,7 +46,9 @@ async function manyFilesModule(root: string, path: string): Promise<void> {
 /** A module whose zip is dominated by one incompressible file, so git blocks on a client that does not read. */
 async function bigModule(root: string, path: string): Promise<FixtureRepo> {
   const repo = await createRepo(root, path);
-  await repo.commit({ 'go.mod': `module ${HOST}/${path}\n`, 'a.bin': randomBytes(BIG), 'b.go': 'package big\n' }, { date: DATE });
+  await repo.commit({ 'go.mod': `module ${HOST}/${path}\n`, 'a.bin': randomBytes(BIG), 'b.go': 'package big\n' }, {
+    date: DATE,
+  });
   await repo.tag('v1.0.0');
   return repo;
 }
@@ -79,11 +81,15 @@ describe('faults', () => {
     moving = await createRepo(root, 'group/moving');
     await moving.commit({ 'go.mod': `module ${HOST}/group/moving\n`, 'm.go': 'package moving\n' }, { date: DATE });
     await moving.tag('v1.0.0');
-    proxy = await startProxy({ repos: root, compression: 'store' }, { timeouts: { headersTimeout: 1, requestTimeout: 2, idleTimeout: 2 } });
+    proxy = await startProxy({ repos: root, compression: 'store' }, {
+      timeouts: { headersTimeout: 1, requestTimeout: 2, idleTimeout: 2 },
+    });
     bigZip = `${proxy.url}/${HOST}/group/big/@v/v1.0.0.zip`;
     spoolDir = join(root, '.git-goproxy', 'spool');
     // The first answers open each repository's object reader and shadow dir (descriptors that stay).
-    for (const name of ['big', 'many', 'doomed', 'moving']) assert.equal((await fetchOnce(`${proxy.url}/${HOST}/group/${name}/@v/v1.0.0.info`)).status, 200);
+    for (const name of ['big', 'many', 'doomed', 'moving']) {
+      assert.equal((await fetchOnce(`${proxy.url}/${HOST}/group/${name}/@v/v1.0.0.info`)).status, 200);
+    }
   });
 
   after(async () => {
@@ -101,7 +107,9 @@ describe('faults', () => {
 
     const fds = openFdCount();
     for (let batch = 0; batch < 20; batch++) {
-      const results = await Promise.all(Array.from({ length: 10 }, () => fetchOnce(manyZip, disconnectAfterFirstChunk)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => fetchOnce(manyZip, disconnectAfterFirstChunk)),
+      );
       for (const result of results) assert.equal(result.status, 200);
     }
     await within(2000, () => archives() === 0, 'no git archive left');
@@ -134,7 +142,10 @@ describe('faults', () => {
     assert.equal(sha256Hex(slow.body), sha256Hex(reference.body));
     assert.ok(peakChildren <= 1, `${peakChildren} git archives for the slow client`);
     const buffered = Math.max(...held) - Math.min(...held);
-    assert.ok(held.length > 10 && buffered < BIG / 2, `server and client buffered ${buffered} bytes of a ${BIG}-byte zip`);
+    assert.ok(
+      held.length > 10 && buffered < BIG / 2,
+      `server and client buffered ${buffered} bytes of a ${BIG}-byte zip`,
+    );
   });
 
   test('a client that stops reading is dropped after idleTimeout; its git process and spool file are gone', async () => {
@@ -161,7 +172,9 @@ describe('faults', () => {
 
   test('a request waiting for a git slot longer than idleTimeout is not dropped: it is the server that is slow', async () => {
     // A spool of 1 MiB fills at once: the holder's git then goes at its client's pace and keeps the slot.
-    const tight = await startProxy({ repos: root, compression: 'store', maxGit: 1, zipSpoolMiB: 1 }, { timeouts: { idleTimeout: 1 } });
+    const tight = await startProxy({ repos: root, compression: 'store', maxGit: 1, zipSpoolMiB: 1 }, {
+      timeouts: { idleTimeout: 1 },
+    });
     try {
       const started = performance.now();
       const holder = fetchOnce(`${tight.url}/${HOST}/group/big/@v/v1.0.0.zip`, {
@@ -184,7 +197,10 @@ describe('faults', () => {
 
   test('headers that never finish: 408 after headersTimeout', async () => {
     const started = performance.now();
-    const response = await sendRaw(Number(new URL(proxy.url).port), `GET /${HOST}/group/big/@v/list HTTP/1.1\r\nHost: x\r\n`);
+    const response = await sendRaw(
+      Number(new URL(proxy.url).port),
+      `GET /${HOST}/group/big/@v/list HTTP/1.1\r\nHost: x\r\n`,
+    );
     assert.equal(response.status, 408);
     assert.equal(response.body.toString(), 'request not received in time\n');
     assert.ok(performance.now() - started < 4000);
@@ -212,12 +228,16 @@ describe('faults', () => {
           ['main.info', (r: { body: Buffer }) => branchInfoConsistent(r.body.toString(), pinned)],
         ][i % 5] as [string, (r: { body: Buffer }) => boolean];
         const result = await fetchOnce(`${base}/${file}`);
-        if (result.status !== 200 || !result.complete || !check(result)) failures.push(`${file}: ${result.status} ${result.body.toString().slice(0, 200)}`);
+        if (result.status !== 200 || !result.complete || !check(result)) {
+          failures.push(`${file}: ${result.status} ${result.body.toString().slice(0, 200)}`);
+        }
       }
     };
     const clients = Array.from({ length: 4 }, () => traffic());
     for (let round = 0; round < 3; round++) {
-      const next = await repo.commit({ [`r${round}.go`]: 'package moving\n' }, { date: `2023-0${round + 2}-01T00:00:00Z` });
+      const next = await repo.commit({ [`r${round}.go`]: 'package moving\n' }, {
+        date: `2023-0${round + 2}-01T00:00:00Z`,
+      });
       pushed.push(next);
       await repo.tag('v1.0.0', next); // moved: the pinned commit keeps being served
       await repo.git(['repack', '-a', '-d', '-f', '-q']);
@@ -252,7 +272,9 @@ describe('faults', () => {
     const unclean: string[] = [];
     for (const file of ['list', 'v1.0.0.info', 'v1.0.0.mod', 'v1.0.0.zip', 'main.info']) {
       const answer = await fetchOnce(`${proxy.url}/${HOST}/group/doomed/@v/${file}`);
-      if (answer.status < 400 || answer.status >= 500 || !answer.complete) unclean.push(`${file}: ${answer.status} ${answer.body.toString()}`);
+      if (answer.status < 400 || answer.status >= 500 || !answer.complete) {
+        unclean.push(`${file}: ${answer.status} ${answer.body.toString()}`);
+      }
     }
     assert.deepEqual(unclean, []);
     await within(2000, () => archives() === 0, 'no git left behind');
@@ -261,7 +283,13 @@ describe('faults', () => {
   test('overload: more zip requests than git slots and queue are 503 with Retry-After, the rest succeed', async () => {
     // The holder's git keeps the only slot once the 1 MiB spool is full; the flood comes from one
     // address, so the per-client bound is raised above it (slow-clients.test.ts tests that bound).
-    const tight = await startProxy({ repos: root, compression: 'store', maxGit: 1, zipSpoolMiB: 1, zipStreamsPerClient: 64 });
+    const tight = await startProxy({
+      repos: root,
+      compression: 'store',
+      maxGit: 1,
+      zipSpoolMiB: 1,
+      zipStreamsPerClient: 64,
+    });
     try {
       const url = `${tight.url}/${HOST}/group/big/@v/v1.0.0.zip`;
       let holding: () => void = () => undefined;
@@ -284,7 +312,10 @@ describe('faults', () => {
       const busy503 = new Promise<void>((resolve) => {
         busySeen = resolve;
       });
-      const flood = Array.from({ length: 48 }, () => fetchOnce(url, { method: 'HEAD' }).then((answer) => (answer.status === 503 && busySeen(), answer)));
+      const flood = Array.from(
+        { length: 48 },
+        () => fetchOnce(url, { method: 'HEAD' }).then((answer) => (answer.status === 503 && busySeen(), answer)),
+      );
       // The slot is given back once the queue has overflowed (on a loaded machine the flood takes a while to arrive).
       await Promise.race([busy503, sleep(10_000)]);
       release();

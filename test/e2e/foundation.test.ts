@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startDirectOracle, type DirectOracle } from '../support/direct-oracle.ts';
+import { type DirectOracle, startDirectOracle } from '../support/direct-oracle.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { DIRECT_HOST, goGet, goListVersions, goModDownload, type GoMode } from '../support/go-client.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const FULL_PATH = 'group/app';
@@ -16,12 +16,19 @@ const MODULE = `${DIRECT_HOST}/${FULL_PATH}`;
 async function buildRepo(root: string): Promise<void> {
   const repo = await createRepo(root, FULL_PATH);
   await repo.commit(
-    { 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'app.go': 'package app\n\nfunc Answer() int { return 41 }\n', 'LICENSE': 'MIT\n' },
+    {
+      'go.mod': `module ${MODULE}\n\ngo 1.19\n`,
+      'app.go': 'package app\n\nfunc Answer() int { return 41 }\n',
+      'LICENSE': 'MIT\n',
+    },
     { date: '2023-05-06T07:08:09+02:00' },
   );
   await repo.tag('v1.0.0');
   await repo.tag('1.0.0'); // not a Go version: never listed
-  await repo.commit({ 'app.go': 'package app\n\nfunc Answer() int { return 42 }\n', 'internal/x/x.go': 'package x\n' }, { date: '2023-06-01T00:00:00Z' });
+  await repo.commit(
+    { 'app.go': 'package app\n\nfunc Answer() int { return 42 }\n', 'internal/x/x.go': 'package x\n' },
+    { date: '2023-06-01T00:00:00Z' },
+  );
   await repo.tag('v1.1.0', undefined, { annotated: true, date: '2023-06-02T00:00:00Z' });
   await repo.tag('release-1');
   await repo.commit({ 'later.go': 'package app\n' }, { date: '2023-07-01T00:00:00Z' });

@@ -9,7 +9,7 @@ import { ProxyError } from '../../lib/common/errors.ts';
 import { startedChildCount } from '../../lib/git/children.ts';
 import { FUZZ_SEED as SEED, randomPath, routeOf } from '../support/fuzz-paths.ts';
 import { createRepo } from '../support/git-fixture.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { rawGet, sendRaw } from '../support/raw-http.ts';
 import { seededRandom } from '../support/random.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
@@ -24,9 +24,13 @@ describe(`fuzz the whole server (seed ${SEED})`, () => {
   before(async () => {
     root = await makeTempDir('fuzz');
     const repo = await createRepo(root, 'group/app');
-    await repo.commit({ 'go.mod': 'module go.localhost/group/app\n', 'a.go': 'package app\n' }, { date: '2023-01-02T03:04:05Z' });
+    await repo.commit({ 'go.mod': 'module go.localhost/group/app\n', 'a.go': 'package app\n' }, {
+      date: '2023-01-02T03:04:05Z',
+    });
     await repo.tag('v1.0.0');
-    await repo.commit({ 'sub/go.mod': 'module go.localhost/group/app/sub\n', 'sub/s.go': 'package sub\n' }, { date: '2023-02-02T03:04:05Z' });
+    await repo.commit({ 'sub/go.mod': 'module go.localhost/group/app/sub\n', 'sub/s.go': 'package sub\n' }, {
+      date: '2023-02-02T03:04:05Z',
+    });
     await repo.tag('sub/v0.1.0');
     proxy = await startProxy({ repos: root, projects: [{ path: 'group/app', id: 7 }] }, { timeouts: {} });
   });
@@ -45,8 +49,14 @@ describe(`fuzz the whole server (seed ${SEED})`, () => {
       const path = randomPath(random);
       const context = `seed ${SEED + 3} #${i} ${JSON.stringify(path)}`;
       const before = startedChildCount();
-      const response = await sendRaw(port, rawGet(Buffer.from(path, 'utf8').toString('latin1'), random() < 0.2 ? 'HEAD' : 'GET'));
-      assert.ok(response.status >= 200 && response.status < 500, `${context}: status ${response.status} ${response.body.toString().slice(0, 200)}`);
+      const response = await sendRaw(
+        port,
+        rawGet(Buffer.from(path, 'utf8').toString('latin1'), random() < 0.2 ? 'HEAD' : 'GET'),
+      );
+      assert.ok(
+        response.status >= 200 && response.status < 500,
+        `${context}: status ${response.status} ${response.body.toString().slice(0, 200)}`,
+      );
       // What the handler matches: the target as Node hands it over (bytes as latin1), without the query.
       const route = routeOf(Buffer.from(path, 'utf8').toString('latin1').split('?')[0] ?? '', context);
       if (route instanceof ProxyError) {

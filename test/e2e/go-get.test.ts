@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { hashToken } from '../../lib/access/auth.ts';
 import { createRepo } from '../support/git-fixture.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const HOST = 'git.example.com';
@@ -39,13 +39,26 @@ after(async () => {
 });
 
 /** A request with a chosen Host header (fetch does not allow one). */
-function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; type: string | undefined; cacheControl: string | undefined; body: string }> {
+function get(
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; type: string | undefined; cacheControl: string | undefined; body: string }> {
   const { port } = new URL(proxy.url);
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, headers: { host: HOST, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], cacheControl: res.headers['cache-control'], body: Buffer.concat(chunks).toString() }));
+      res.on(
+        'end',
+        () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            type: res.headers['content-type'],
+            cacheControl: res.headers['cache-control'],
+            body: Buffer.concat(chunks).toString(),
+          }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -82,7 +95,9 @@ test('a private project: no page without a token, exactly as for a path without 
   const missing = await get('/group/nothing/pkg?go-get=1');
   assert.equal(hidden.status, 404);
   assert.deepEqual(hidden, missing);
-  const page = await get('/group/secret/pkg?go-get=1', { authorization: `Basic ${Buffer.from(`me:${SECRET}`).toString('base64')}` });
+  const page = await get('/group/secret/pkg?go-get=1', {
+    authorization: `Basic ${Buffer.from(`me:${SECRET}`).toString('base64')}`,
+  });
   assert.equal(metaOf(page.body), `${HOST}/group/secret mod http://${HOST}`);
 });
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startedChildCount } from '../../lib/git/children.ts';
 import { createRepo } from '../support/git-fixture.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
-import { rawGet, sendRaw, type RawResponse } from '../support/raw-http.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
+import { rawGet, type RawResponse, sendRaw } from '../support/raw-http.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const MODULE = 'go.localhost/group/app';
@@ -130,17 +130,24 @@ describe('hostile input gets a one-line 4xx and starts no git', () => {
   }
 
   /** Runs every case and reports all that fail at once. */
-  async function assertAllRefused(cases: ReadonlyArray<[string, number]>, check: (target: string, status: number) => Promise<void>): Promise<void> {
+  async function assertAllRefused(
+    cases: ReadonlyArray<[string, number]>,
+    check: (target: string, status: number) => Promise<void>,
+  ): Promise<void> {
     const failures: string[] = [];
-    for (const [target, status] of cases) await check(target, status).catch((error: Error) => failures.push(error.message.split('\n')[0] ?? ''));
+    for (const [target, status] of cases) {
+      await check(target, status).catch((error: Error) => failures.push(error.message.split('\n')[0] ?? ''));
+    }
     assert.deepEqual(failures, []);
   }
 
-  for (const [group, cases] of [
-    ['path traversal', TRAVERSAL],
-    ['escapes and encodings', ESCAPES_AND_ENCODINGS],
-    ['option and revision injection', INJECTION],
-  ] as const) {
+  for (
+    const [group, cases] of [
+      ['path traversal', TRAVERSAL],
+      ['escapes and encodings', ESCAPES_AND_ENCODINGS],
+      ['option and revision injection', INJECTION],
+    ] as const
+  ) {
     test(group, async () => {
       await assertAllRefused(cases, async (target, status) => {
         for (const method of ['GET', 'HEAD']) {
@@ -175,9 +182,17 @@ describe('hostile input gets a one-line 4xx and starts no git', () => {
     await assertRefused(Buffer.from('GET /x HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n'), 400, 'header without colon');
     await assertRefused(Buffer.from('GET /x\0y HTTP/1.1\r\nHost: a\r\n\r\n'), 400, 'NUL in request line');
     await assertRefused(Buffer.from('GET /x HTTP/9.9\r\nHost: a\r\n\r\n'), 400, 'unknown HTTP version');
-    await assertRefused(Buffer.from('GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'), 400, 'two lengths');
+    await assertRefused(
+      Buffer.from('GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n'),
+      400,
+      'two lengths',
+    );
     // Not even a method: the parser's verdict on a TLS ClientHello sent to the plain-HTTP port.
-    await assertRefused(Buffer.from('\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', 'latin1'), 405, 'TLS handshake on the HTTP port');
+    await assertRefused(
+      Buffer.from('\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', 'latin1'),
+      405,
+      'TLS handshake on the HTTP port',
+    );
   });
 
   test('a valid request does start git (the counter sees it), and gets its answer', async () => {

@@ -9,14 +9,18 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createRepo } from '../support/git-fixture.ts';
 import { rawGet } from '../support/http-get.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const HOST = 'go.test';
 const MODULE = `${HOST}/group/app`;
 const LOCAL_MODULE = `${HOST}/group/local`;
 /** Long enough (> 256 bytes) to be worth gzipping. */
-const GO_MOD = `module ${MODULE}\n\ngo 1.19\n\n${Array.from({ length: 12 }, (_, i) => `// line ${i} of a long comment that makes this file worth compressing\n`).join('')}`;
+const GO_MOD = `module ${MODULE}\n\ngo 1.19\n\n${
+  Array.from({ length: 12 }, (_, i) => `// line ${i} of a long comment that makes this file worth compressing\n`).join(
+    '',
+  )
+}`;
 
 describe('HTTP caching, compression and metrics', () => {
   let root: string;
@@ -29,9 +33,15 @@ describe('HTTP caching, compression and metrics', () => {
     await app.commit({ 'go.mod': GO_MOD, 'app.go': 'package app\n' }, { date: '2024-01-02T03:04:05Z' });
     await app.tag('v1.0.0');
     const local = await createRepo(root, 'group/local');
-    await local.commit({ 'go.mod': `module ${LOCAL_MODULE}\n`, 'l.go': 'package local\n' }, { date: '2024-01-02T03:04:05Z' });
+    await local.commit({ 'go.mod': `module ${LOCAL_MODULE}\n`, 'l.go': 'package local\n' }, {
+      date: '2024-01-02T03:04:05Z',
+    });
     await local.tag('v0.1.0');
-    proxy = await startProxy({ repos: root, moduleHost: HOST, projects: [{ path: 'group/app', visibility: 'public' }] });
+    proxy = await startProxy({
+      repos: root,
+      moduleHost: HOST,
+      projects: [{ path: 'group/app', visibility: 'public' }],
+    });
     url = (path) => `${proxy.url}${path}`;
   });
 
@@ -119,7 +129,8 @@ describe('HTTP caching, compression and metrics', () => {
   });
 
   test('a repeat .zip of a commit runs git archive but lists no files again (the layout is kept)', async () => {
-    const count = (command: string) => metricValue(url('/metrics'), `git_goproxy_git_duration_seconds_count{command="${command}"}`);
+    const count = (command: string) =>
+      metricValue(url('/metrics'), `git_goproxy_git_duration_seconds_count{command="${command}"}`);
     const first = await rawGet(url(`/${LOCAL_MODULE}/@v/v0.1.0.zip`));
     assert.equal(first.status, 200);
     const [listings, archives] = [await count('ls-tree'), await count('archive')];
@@ -146,14 +157,16 @@ describe('HTTP caching, compression and metrics', () => {
     assert.equal(metrics.status, 200);
     assert.equal(metrics.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
     const text = metrics.body.toString();
-    for (const line of [
-      '# TYPE git_goproxy_requests_total counter',
-      '# TYPE git_goproxy_request_duration_seconds histogram',
-      '# TYPE git_goproxy_git_running gauge',
-      '# TYPE git_goproxy_git_queued gauge',
-      '# TYPE git_goproxy_git_processes gauge',
-      'git_goproxy_git_queued 0',
-    ]) {
+    for (
+      const line of [
+        '# TYPE git_goproxy_requests_total counter',
+        '# TYPE git_goproxy_request_duration_seconds histogram',
+        '# TYPE git_goproxy_git_running gauge',
+        '# TYPE git_goproxy_git_queued gauge',
+        '# TYPE git_goproxy_git_processes gauge',
+        'git_goproxy_git_queued 0',
+      ]
+    ) {
       assert.ok(text.includes(`${line}\n`), `${line} in\n${text}`);
     }
     assert.ok(parseMetric(text, 'git_goproxy_requests_total{endpoint="info",status="200"}')! >= 2);
@@ -167,10 +180,17 @@ describe('HTTP caching, compression and metrics', () => {
   });
 
   test('/sumdb/<name>/supported answers 404 at once, without authentication, even where projects are private', async () => {
-    const privateProxy = await startProxy({ repos: root, dataDir: join(root, '.data-sumdb'), moduleHost: HOST, defaultVisibility: 'private' });
+    const privateProxy = await startProxy({
+      repos: root,
+      dataDir: join(root, '.data-sumdb'),
+      moduleHost: HOST,
+      defaultVisibility: 'private',
+    });
     try {
       const started = performance.now();
-      const response = await fetch(`${privateProxy.url}/sumdb/sum.golang.org/supported`, { headers: { Authorization: 'Bearer not-a-token' } });
+      const response = await fetch(`${privateProxy.url}/sumdb/sum.golang.org/supported`, {
+        headers: { Authorization: 'Bearer not-a-token' },
+      });
       assert.equal(response.status, 404);
       assert.match(await response.text(), /checksum database/);
       assert.ok(performance.now() - started < 1000);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli, startCliServer, type CliServer } from '../support/cli-server.ts';
+import { type CliServer, runCli, startCliServer } from '../support/cli-server.ts';
 import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { goModDownload } from '../support/go-client.ts';
 import { rawGet } from '../support/http-get.ts';
@@ -31,8 +31,22 @@ describe('several instances, one PostgreSQL pin store', { skip: POSTGRES_MISSING
   let second: string;
 
   const commitOn = (n: number, date: string) =>
-    repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'p.go': `package p\n\nconst V = ${n}\n` }, { date, branch: null, parents: [] });
-  const serve = (data: string) => startCliServer(['--repos', join(root, 'repos'), '--data', join(root, data), '--pins', database.url, '--log-level', 'warn']);
+    repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'p.go': `package p\n\nconst V = ${n}\n` }, {
+      date,
+      branch: null,
+      parents: [],
+    });
+  const serve = (data: string) =>
+    startCliServer([
+      '--repos',
+      join(root, 'repos'),
+      '--data',
+      join(root, data),
+      '--pins',
+      database.url,
+      '--log-level',
+      'warn',
+    ]);
 
   before(async () => {
     database = await startPostgres();
@@ -59,14 +73,20 @@ describe('several instances, one PostgreSQL pin store', { skip: POSTGRES_MISSING
     assert.equal(viaB.exitCode, 0, viaB.stderr);
     assert.equal(viaB.json?.Sum, viaA.json?.Sum);
     assert.equal(viaB.json?.GoModSum, viaA.json?.GoModSum);
-    assert.equal(await database.psql(`SELECT commit || ' ' || zip FROM git_goproxy_pins WHERE version = 'v1.0.0'`), `${first} ${viaA.json?.Sum}`);
+    assert.equal(
+      await database.psql(`SELECT commit || ' ' || zip FROM git_goproxy_pins WHERE version = 'v1.0.0'`),
+      `${first} ${viaA.json?.Sum}`,
+    );
 
     await repo.git(['reflog', 'expire', '--expire=now', '--all']);
     await repo.git(['gc', '--quiet', '--prune=now']);
     for (const server of [a, b]) {
       const answer = await rawGet(`${server.url}/${MODULE}/@v/v1.0.0.zip`);
       assert.equal(answer.status, 410, `${server.url}: ${answer.body.toString()}`);
-      assert.match(answer.body.toString(), new RegExp(`was served from commit ${first}, which is no longer in the repository`));
+      assert.match(
+        answer.body.toString(),
+        new RegExp(`was served from commit ${first}, which is no longer in the repository`),
+      );
     }
   });
 
@@ -80,13 +100,20 @@ describe('several instances, one PostgreSQL pin store', { skip: POSTGRES_MISSING
       await repo.tag(version, y);
       const fromB = fetchZip(`${b.url}/${MODULE}/@v/${version}.zip`);
       const answers = await Promise.all([fromA, fromB]);
-      const winner = await database.psql(`SELECT commit || ' ' || coalesce(zip, '-') FROM git_goproxy_pins WHERE version = '${version}'`);
+      const winner = await database.psql(
+        `SELECT commit || ' ' || coalesce(zip, '-') FROM git_goproxy_pins WHERE version = '${version}'`,
+      );
       const [commit, zip] = winner.split(' ');
       assert.ok(commit === x || commit === y, `round ${round}: pinned ${winner}`);
       for (const answer of answers) {
-        if (answer.hash !== undefined) assert.equal(answer.hash, zip, `round ${round}: a complete zip of other content than the winner's`);
+        if (answer.hash !== undefined) {
+          assert.equal(answer.hash, zip, `round ${round}: a complete zip of other content than the winner's`);
+        }
       }
-      assert.ok(answers.some((answer) => answer.hash !== undefined), `round ${round}: neither instance served the zip (${answers.map((each) => each.status).join(', ')})`);
+      assert.ok(
+        answers.some((answer) => answer.hash !== undefined),
+        `round ${round}: neither instance served the zip (${answers.map((each) => each.status).join(', ')})`,
+      );
     }
   });
 
@@ -134,15 +161,30 @@ describe('several instances, one PostgreSQL pin store', { skip: POSTGRES_MISSING
 
     const intoFile = await runCli(['pins', 'import', file, '--repos', repos, '--data', join(root, 'moved')]);
     assert.equal(intoFile.exitCode, 0, intoFile.stdout + intoFile.stderr);
-    assert.match(intoFile.stdout, new RegExp(`pins import: ${lines.length} added, 0 already pinned, 0 conflicting, 0 skipped`));
+    assert.match(
+      intoFile.stdout,
+      new RegExp(`pins import: ${lines.length} added, 0 already pinned, 0 conflicting, 0 skipped`),
+    );
     const again = await runCli(['pins', 'import', file, '--repos', repos, '--data', join(root, 'moved')]);
-    assert.match(again.stdout, new RegExp(`pins import: 0 added, ${lines.length} already pinned, 0 conflicting, 0 skipped`), 'importing twice changes nothing');
+    assert.match(
+      again.stdout,
+      new RegExp(`pins import: 0 added, ${lines.length} already pinned, 0 conflicting, 0 skipped`),
+      'importing twice changes nothing',
+    );
     const fromFile = await runCli(['pins', 'export', '--repos', repos, '--data', join(root, 'moved')]);
     assert.deepEqual(fromFile.stdout.trim().split('\n').sort(), [...lines].sort());
 
     await database.psql('CREATE DATABASE moved');
     const movedUrl = database.url.replace(/\/postgres$/, '/moved');
-    const intoDatabase = await runCli(['pins', 'import', join(root, 'moved', 'pins.jsonl'), '--repos', repos, '--pins', movedUrl]);
+    const intoDatabase = await runCli([
+      'pins',
+      'import',
+      join(root, 'moved', 'pins.jsonl'),
+      '--repos',
+      repos,
+      '--pins',
+      movedUrl,
+    ]);
     assert.equal(intoDatabase.exitCode, 0, intoDatabase.stdout + intoDatabase.stderr);
     const roundTrip = await runCli(['pins', 'export', '--repos', repos, '--pins', movedUrl]);
     assert.deepEqual(roundTrip.stdout.trim().split('\n').sort(), [...lines].sort());
@@ -152,13 +194,18 @@ describe('several instances, one PostgreSQL pin store', { skip: POSTGRES_MISSING
     await writeFile(file, `${changed}\n`);
     const conflicting = await runCli(['pins', 'import', file, '--repos', repos, '--pins', movedUrl]);
     assert.equal(conflicting.exitCode, 1);
-    assert.match(conflicting.stdout, /conflict, kept the store's pin: .*pinned commit [0-9a-f]{40} .* now commit 0{40}/);
+    assert.match(
+      conflicting.stdout,
+      /conflict, kept the store's pin: .*pinned commit [0-9a-f]{40} .* now commit 0{40}/,
+    );
     assert.match(conflicting.stdout, /pins import: 0 added, 0 already pinned, 1 conflicting, 0 skipped/);
   });
 });
 
 /** A GET whose body may be cut (a zip aborted before its end): the status, and the zip's h1 when it is a complete zip. */
-async function fetchZip(url: string): Promise<{ status: number; hash: string | undefined; retryAfter: string | undefined }> {
+async function fetchZip(
+  url: string,
+): Promise<{ status: number; hash: string | undefined; retryAfter: string | undefined }> {
   try {
     const answer = await rawGet(url);
     let hash: string | undefined;

@@ -13,7 +13,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { retractions } from '../../lib/modules/retract.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { fetchOnce } from '../support/http-fetch.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const MODULE = 'go.localhost/corp/big';
@@ -27,7 +27,9 @@ let goMod: string;
 
 before(async () => {
   root = await makeTempDir('large-go-mod');
-  const requires = Array.from({ length: 180_000 }, (_, i) => `\texample.com/dependency/number${i} v1.2.${i}\n`).join('');
+  const requires = Array.from({ length: 180_000 }, (_, i) => `\texample.com/dependency/number${i} v1.2.${i}\n`).join(
+    '',
+  );
   goMod = `module ${MODULE}\n\ngo 1.19\n\nrequire (\n${requires})\n\nretract v0.9.0\n`;
   const repo = await createRepo(join(root, 'repos'), 'corp/big');
   await repo.commit({ 'go.mod': goMod, 'big.go': 'package big\n' }, { date: '2024-01-01T00:00:00Z' });
@@ -41,7 +43,10 @@ after(async () => {
 });
 
 /** GETs `url` and reads its body without keeping it: the status, Content-Encoding and body length. */
-function drain(url: string, headers: Record<string, string> = {}): Promise<{ status: number; encoding: string | undefined; length: number }> {
+function drain(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; encoding: string | undefined; length: number }> {
   return new Promise((resolve, reject) => {
     get(url, { headers, agent: false }, (res) => {
       let length = 0;
@@ -82,5 +87,10 @@ test('repeated .mod (gzip) and branch .info requests for a multi-MiB go.mod do n
   for (let i = 0; i < REPEATS; i++) await round();
   const elapsed = performance.now() - start;
   t.diagnostic(`${REPEATS} rounds: ${elapsed.toFixed(0)} ms; the work once: ${once.toFixed(0)} ms`);
-  assert.ok(elapsed < 4 * once, `${REPEATS} rounds took ${elapsed.toFixed(0)} ms; compressing and reading the go.mod once takes ${once.toFixed(0)} ms`);
+  assert.ok(
+    elapsed < 4 * once,
+    `${REPEATS} rounds took ${elapsed.toFixed(0)} ms; compressing and reading the go.mod once takes ${
+      once.toFixed(0)
+    } ms`,
+  );
 });

@@ -19,11 +19,11 @@ import { after, before, describe, test } from 'node:test';
 import { hashToken } from '../../lib/access/auth.ts';
 import { ConfigError } from '../../lib/common/errors.ts';
 import type { ProxyOptions } from '../../lib/index.ts';
-import { runCli, startCliServer, type CliServer } from '../support/cli-server.ts';
+import { type CliServer, runCli, startCliServer } from '../support/cli-server.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { goListVersions, type GoRun } from '../support/go-client.ts';
 import { rawGet } from '../support/http-get.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { makeTestCertificates, startTlsFront, type TlsFront } from '../support/tls.ts';
 import { within } from '../support/wait.ts';
@@ -39,7 +39,9 @@ const APPLIED_WITHIN_MS = 1000;
 
 async function addModule(root: string, fullPath: string, modulePath = `${HOST}/${fullPath}`): Promise<void> {
   const repo = await createRepo(root, fullPath);
-  await repo.commit({ 'go.mod': `module ${modulePath}\n\ngo 1.19\n`, 'a.go': 'package a\n' }, { date: '2024-03-04T05:06:07Z' });
+  await repo.commit({ 'go.mod': `module ${modulePath}\n\ngo 1.19\n`, 'a.go': 'package a\n' }, {
+    date: '2024-03-04T05:06:07Z',
+  });
   await repo.tag('v1.0.0');
 }
 
@@ -53,14 +55,28 @@ const listPath = (module: string) => `/${module}/@v/list`;
 const groupListPath = (group: string, module: string) => `/api/v4/groups/${group}/-/packages/go/${module}/@v/list`;
 
 /** Status, body and headers (but the date and length) of an answer, with `module` written as `MODULE`. */
-async function answer(url: string, module: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+async function answer(
+  url: string,
+  module: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   const response = await fetch(url, { headers });
-  const all = Object.fromEntries([...response.headers].filter(([name]) => name !== 'date' && name !== 'content-length'));
-  return { status: response.status, headers: all, body: (await response.text()).replaceAll(module, 'MODULE').replaceAll(module.slice(HOST.length + 1), 'PATH') };
+  const all = Object.fromEntries(
+    [...response.headers].filter(([name]) => name !== 'date' && name !== 'content-length'),
+  );
+  return {
+    status: response.status,
+    headers: all,
+    body: (await response.text()).replaceAll(module, 'MODULE').replaceAll(module.slice(HOST.length + 1), 'PATH'),
+  };
 }
 
 /** A go-get page request for `path` with the module host as `Host` (fetch cannot set one): its status and body. */
-async function goGetPage(proxyUrl: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+async function goGetPage(
+  proxyUrl: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   const { status, body } = await rawGet(`${proxyUrl}${path}?go-get=1`, { host: HOST, ...headers });
   return { status, body: body.toString() };
 }
@@ -68,9 +84,17 @@ async function goGetPage(proxyUrl: string, path: string, headers: Record<string,
 /** Every endpoint and page that names a module: each must answer for `module` as for a module that does not exist. */
 const MODULE_ENDPOINTS = ['@v/list', '@latest', '@v/v1.0.0.info', '@v/v1.0.0.mod', '@v/v1.0.0.zip'];
 
-async function assertHiddenAsMissing(proxyUrl: string, module: string, headers: Record<string, string> = {}): Promise<void> {
+async function assertHiddenAsMissing(
+  proxyUrl: string,
+  module: string,
+  headers: Record<string, string> = {},
+): Promise<void> {
   const missingAs = (path: string) => path.replace(module, MISSING);
-  const paths = [...MODULE_ENDPOINTS.map((file) => `/${module}/${file}`), `/-/modules/${module}`, `/-/modules/${module}/@v/v1.0.0`];
+  const paths = [
+    ...MODULE_ENDPOINTS.map((file) => `/${module}/${file}`),
+    `/-/modules/${module}`,
+    `/-/modules/${module}/@v/v1.0.0`,
+  ];
   for (const path of paths) {
     const hidden = await answer(`${proxyUrl}${path}`, module, headers);
     assert.equal(hidden.status, 404, `${path}: ${hidden.body}`);
@@ -79,7 +103,11 @@ async function assertHiddenAsMissing(proxyUrl: string, module: string, headers: 
   const page = module.slice(HOST.length);
   const hiddenGoGet = await goGetPage(proxyUrl, page, headers);
   assert.equal(hiddenGoGet.status, 404, `go-get ${page}`);
-  assert.deepEqual(hiddenGoGet, await goGetPage(proxyUrl, missingAs(`/${module}`).slice(HOST.length + 1), headers), `go-get ${page}`);
+  assert.deepEqual(
+    hiddenGoGet,
+    await goGetPage(proxyUrl, missingAs(`/${module}`).slice(HOST.length + 1), headers),
+    `go-get ${page}`,
+  );
   const catalog = await (await fetch(`${proxyUrl}/-/catalog`, { headers })).text();
   assert.ok(!catalog.includes(module), `the catalog does not list ${module}`);
 }
@@ -123,14 +151,22 @@ describe('reload in an embedded handler', () => {
 
     await proxy.handler.reload({ ...base, projects: [{ path: 'group/secret', visibility: 'public' }] });
     assert.equal((await get(listPath(PRIVATE))).status, 200, 'the project became public');
-    assert.equal((await get(listPath(PRIVATE), withToken)).status, 200, 'a token that is no longer there counts as none');
+    assert.equal(
+      (await get(listPath(PRIVATE), withToken)).status,
+      200,
+      'a token that is no longer there counts as none',
+    );
     await proxy.handler.reload(base);
   });
 
   test('a project made private by a reload is, on the next request, the 404 of a missing module on every endpoint and page', async () => {
     assert.equal((await get(listPath(PUBLIC))).status, 200);
     assert.equal((await goGetPage(proxy.url, '/group/public')).status, 200);
-    await proxy.handler.reload({ ...base, projects: [{ path: 'group/public', visibility: 'private' }], tokens: ciToken(['group/secret']) });
+    await proxy.handler.reload({
+      ...base,
+      projects: [{ path: 'group/public', visibility: 'private' }],
+      tokens: ciToken(['group/secret']),
+    });
     await assertHiddenAsMissing(proxy.url, PUBLIC);
     await assertHiddenAsMissing(proxy.url, PUBLIC, withToken);
     await proxy.handler.reload(base);
@@ -139,13 +175,30 @@ describe('reload in an embedded handler', () => {
 
   test('a private nested project added by a reload owns its module path at once: the public parent no longer answers for it', async () => {
     const inner = `${PUBLIC}/inner`;
-    const nested = { path: 'group/public-inner', repo: join(scratch, 'elsewhere/inner.git'), modulePath: inner, visibility: 'private' as const };
+    const nested = {
+      path: 'group/public-inner',
+      repo: join(scratch, 'elsewhere/inner.git'),
+      modulePath: inner,
+      visibility: 'private' as const,
+    };
     // Before: the path is a (missing) subdirectory of the public parent.
     assert.equal((await get(listPath(inner))).status, 404);
-    await proxy.handler.reload({ ...base, projects: [...base.projects!, nested], tokens: ciToken(['group/public-inner']) });
+    await proxy.handler.reload({
+      ...base,
+      projects: [...base.projects!, nested],
+      tokens: ciToken(['group/public-inner']),
+    });
     await assertHiddenAsMissing(proxy.url, inner);
-    assert.equal((await get(listPath(inner), withToken)).body.toString(), 'v1.0.0\n', 'the token holder reads the nested project');
-    assert.equal((await get(`/api/v4/projects/group%2Fpublic/packages/go/${inner}/@v/list`, withToken)).status, 404, 'not through the parent');
+    assert.equal(
+      (await get(listPath(inner), withToken)).body.toString(),
+      'v1.0.0\n',
+      'the token holder reads the nested project',
+    );
+    assert.equal(
+      (await get(`/api/v4/projects/group%2Fpublic/packages/go/${inner}/@v/list`, withToken)).status,
+      404,
+      'not through the parent',
+    );
     await proxy.handler.reload(base);
   });
 
@@ -173,9 +226,15 @@ describe('reload in an embedded handler', () => {
     const applied = Number(/^git_goproxy_config_reloads_total\{result="applied"\} (\d+)$/m.exec(before)?.[1]);
     await proxy.handler.reload({ ...base, tokens: ciToken(['group/secret']) });
     const badHash = { ...base, tokens: [{ name: 'ci', sha256: 'not-hex', grants: ['**'] }] };
-    await assert.rejects(proxy.handler.reload(badHash), (e: unknown) => e instanceof ConfigError && /^config: tokens\[0\]\.sha256: /.test(e.message));
+    await assert.rejects(
+      proxy.handler.reload(badHash),
+      (e: unknown) => e instanceof ConfigError && /^config: tokens\[0\]\.sha256: /.test(e.message),
+    );
     const badVanity = { ...base, tokens: [], projects: [{ path: 'group/secret', modulePath: 'no dot/x' }] };
-    await assert.rejects(proxy.handler.reload(badVanity), (e: unknown) => e instanceof ConfigError && /modulePath/.test(e.message));
+    await assert.rejects(
+      proxy.handler.reload(badVanity),
+      (e: unknown) => e instanceof ConfigError && /modulePath/.test(e.message),
+    );
     const unreadable = () => {
       throw new ConfigError('file.json', 'Unexpected end of JSON input');
     };
@@ -205,12 +264,21 @@ describe('reload in an embedded handler', () => {
       req.end();
     });
     await revoked;
-    assert.equal(body.readUInt32LE(body.length - 22), 0x06054b50, 'the zip ends with its end-of-central-directory record');
+    assert.equal(
+      body.readUInt32LE(body.length - 22),
+      0x06054b50,
+      'the zip ends with its end-of-central-directory record',
+    );
     assert.equal((await get(`/${PRIVATE}/@v/v1.0.0.zip`, withToken)).status, 404, 'the next request is refused');
   });
 
   test('options a reload cannot change are reported as needing a restart, and keep their value', async () => {
-    const outcome = await proxy.handler.reload({ ...base, repos: join(scratch, 'elsewhere'), maxGit: 1, logLevel: 'error' });
+    const outcome = await proxy.handler.reload({
+      ...base,
+      repos: join(scratch, 'elsewhere'),
+      maxGit: 1,
+      logLevel: 'error',
+    });
     assert.deepEqual(outcome, { restartNeeded: ['repos', 'maxGit'] });
     assert.equal((await get(listPath(PUBLIC))).status, 200, 'still served from the first repos');
     await proxy.handler.reload(base);
@@ -230,7 +298,8 @@ describe('reload of the command line server', () => {
     writeFileSync(netrc, `machine 127.0.0.1\n  login ${name}\n  password ${secret}\n`, { mode: 0o600 });
     return { proxy: { proxy: front.url }, env: { SSL_CERT_FILE: caFile, NETRC: netrc } };
   };
-  const get = (path: string, secret?: string) => rawGet(`${server.url}${path}`, secret === undefined ? {} : { 'Private-Token': secret });
+  const get = (path: string, secret?: string) =>
+    rawGet(`${server.url}${path}`, secret === undefined ? {} : { 'Private-Token': secret });
   const tokenCommand = (...args: string[]) => runCli(['token', ...args, '--config', configFile]);
 
   /** Polls until `path` with `secret` answers `status`; resolves with the milliseconds it took. */
@@ -239,7 +308,9 @@ describe('reload of the command line server', () => {
     for (;;) {
       const last = (await get(path, secret)).status;
       if (last === status) return performance.now() - start;
-      if (performance.now() - start > APPLIED_WITHIN_MS) throw new Error(`${path}: still ${last}, not ${status}, after ${APPLIED_WITHIN_MS} ms`);
+      if (performance.now() - start > APPLIED_WITHIN_MS) {
+        throw new Error(`${path}: still ${last}, not ${status}, after ${APPLIED_WITHIN_MS} ms`);
+      }
       await sleep(20);
     }
   };
@@ -330,7 +401,11 @@ describe('reload of the command line server', () => {
     const working = readFileSync(configFile, 'utf8');
     const { name } = (JSON.parse(working) as { tokens: Array<{ name: string }> }).tokens[0];
     writeConfigAtomically(configFile, { ...JSON.parse(working), tokens: [{ name, sha256: 'abc', grants: ['**'] }] });
-    await within(APPLIED_WITHIN_MS * 5, () => server.logLines().some((line) => line.level === 'error'), 'the refusal logged');
+    await within(
+      APPLIED_WITHIN_MS * 5,
+      () => server.logLines().some((line) => line.level === 'error'),
+      'the refusal logged',
+    );
     const errors = server.logLines().filter((line) => line.level === 'error');
     assert.equal(errors.length, 1);
     assert.equal(errors[0].msg, 'config not applied: the previous config stays in force');
@@ -345,12 +420,24 @@ describe('reload of the command line server', () => {
   test('SIGHUP reloads and rescans; settings only a restart applies are logged as such', async () => {
     const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
     writeConfigAtomically(configFile, { ...config, shutdownTimeout: 5, maxGit: 3 });
-    await within(APPLIED_WITHIN_MS * 5, () => server.logLines().some((line) => line.msg === 'config change needs a restart to apply'), 'the restart warning');
+    await within(
+      APPLIED_WITHIN_MS * 5,
+      () => server.logLines().some((line) => line.msg === 'config change needs a restart to apply'),
+      'the restart warning',
+    );
     const warning = server.logLines().find((line) => line.msg === 'config change needs a restart to apply');
     assert.deepEqual(warning?.settings, ['shutdownTimeout', 'maxGit']);
     server.child.kill('SIGHUP');
-    await within(5000, () => server.logLines().some((line) => line.msg === 'config reloaded' && line.trigger === 'SIGHUP'), 'the SIGHUP reload');
-    await within(5000, () => server.logLines().some((line) => line.msg === 'rescanned repositories'), 'the SIGHUP rescan');
+    await within(
+      5000,
+      () => server.logLines().some((line) => line.msg === 'config reloaded' && line.trigger === 'SIGHUP'),
+      'the SIGHUP reload',
+    );
+    await within(
+      5000,
+      () => server.logLines().some((line) => line.msg === 'rescanned repositories'),
+      'the SIGHUP rescan',
+    );
     assert.equal(server.child.exitCode, null);
   });
 });
@@ -365,9 +452,17 @@ describe('reload with --workers 2', () => {
     const repos = join(scratch, 'repos');
     await addModule(repos, 'group/secret');
     configFile = join(scratch, 'config.json');
-    writeConfigAtomically(configFile, { repos, dataDir: join(scratch, 'data'), projects: [{ path: 'group/secret', visibility: 'private' }] });
+    writeConfigAtomically(configFile, {
+      repos,
+      dataDir: join(scratch, 'data'),
+      projects: [{ path: 'group/secret', visibility: 'private' }],
+    });
     server = await startCliServer(['--config', configFile, '--workers', '2']);
-    await within(30_000, () => server.logLines().filter((line) => line.msg === 'worker listening').length === 2, 'both workers listening');
+    await within(
+      30_000,
+      () => server.logLines().filter((line) => line.msg === 'worker listening').length === 2,
+      'both workers listening',
+    );
   });
 
   after(async () => {
@@ -378,12 +473,21 @@ describe('reload with --workers 2', () => {
   test('every worker takes a new token; SIGHUP to the primary reloads each worker', async () => {
     const created = await runCli(['token', 'create', '--name', 'w', '--grant', '**', '--config', configFile]);
     assert.equal(created.exitCode, 0, created.stderr);
-    await within(5000, () => server.logLines().filter((line) => line.msg === 'config reloaded').length === 2, 'a reload in each worker');
+    await within(
+      5000,
+      () => server.logLines().filter((line) => line.msg === 'config reloaded').length === 2,
+      'a reload in each worker',
+    );
     for (let i = 0; i < 20; i++) {
-      assert.equal((await rawGet(`${server.url}${listPath(PRIVATE)}`, { 'Private-Token': created.stdout.trim() })).status, 200, `request ${i}`);
+      assert.equal(
+        (await rawGet(`${server.url}${listPath(PRIVATE)}`, { 'Private-Token': created.stdout.trim() })).status,
+        200,
+        `request ${i}`,
+      );
     }
     server.child.kill('SIGHUP');
-    const hupReloads = () => server.logLines().filter((line) => line.msg === 'config reloaded' && line.trigger === 'SIGHUP').length;
+    const hupReloads = () =>
+      server.logLines().filter((line) => line.msg === 'config reloaded' && line.trigger === 'SIGHUP').length;
     await within(5000, () => hupReloads() === 2, 'a SIGHUP reload in each worker');
   });
 });

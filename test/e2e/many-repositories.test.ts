@@ -56,7 +56,9 @@ describe('300 repositories', () => {
       assert.match(metrics, new RegExp(`^git_goproxy_object_readers_max ${DEFAULT_BOUND}$`, 'm'));
       const live = Number(/^git_goproxy_object_readers (\d+)$/m.exec(metrics)?.[1]);
       assert.ok(live > 0 && live <= DEFAULT_BOUND, `${live} helpers live`);
-      assert.ok(Number(/^git_goproxy_object_reader_evictions_total (\d+)$/m.exec(metrics)?.[1]) >= REPOSITORIES - DEFAULT_BOUND);
+      assert.ok(
+        Number(/^git_goproxy_object_reader_evictions_total (\d+)$/m.exec(metrics)?.[1]) >= REPOSITORIES - DEFAULT_BOUND,
+      );
     } finally {
       await proxy.close();
     }
@@ -64,7 +66,16 @@ describe('300 repositories', () => {
 
   test('out of file descriptors: 503 with Retry-After, never a false 404, 410 or 500', async () => {
     const config = join(root, 'unbounded.json');
-    writeFileSync(config, JSON.stringify({ repos, defaultVisibility: 'public', dataDir: join(root, 'data-fd'), maxObjectReaders: 1000, logLevel: 'silent' }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        repos,
+        defaultVisibility: 'public',
+        dataDir: join(root, 'data-fd'),
+        maxObjectReaders: 1000,
+        logLevel: 'silent',
+      }),
+    );
     const server = await startCliServer(['--config', config]);
     try {
       // Room for about ten more helpers (three descriptors each) than the started server holds.

@@ -15,7 +15,7 @@ import { logger } from '../../lib/common/log.ts';
 import { createHandler } from '../../lib/index.ts';
 import { FilePinStore } from '../../lib/pins/file-store.ts';
 import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const HOST = 'go.localhost';
@@ -35,21 +35,35 @@ const options = (repos: string): ProxyOptions => ({
 });
 
 /** Status, body and headers (but the date) of an answer, with `module` written as `MODULE`. */
-async function answer(proxy: RunningProxy, path: string, module: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+async function answer(
+  proxy: RunningProxy,
+  path: string,
+  module: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   const response = await fetch(`${proxy.url}${path}`, { headers });
-  const all = Object.fromEntries([...response.headers].filter(([name]) => name !== 'date' && name !== 'content-length'));
+  const all = Object.fromEntries(
+    [...response.headers].filter(([name]) => name !== 'date' && name !== 'content-length'),
+  );
   return { status: response.status, headers: all, body: (await response.text()).replaceAll(module, 'MODULE') };
 }
 
 /** A go-get page request with the module host as `Host` (fetch cannot set one). */
-function goGet(proxy: RunningProxy, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function goGet(
+  proxy: RunningProxy,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   const { port } = new URL(proxy.url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: `${path}?go-get=1`, headers: { host: HOST, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: `${path}?go-get=1`, headers: { host: HOST, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -64,11 +78,16 @@ describe('one owner per module path: public corp, private corp/internal', () => 
   before(async () => {
     root = await makeTempDir('module-owner');
     corp = await createRepo(root, 'corp');
-    await corp.commit({ 'go.mod': `module ${HOST}/corp\n`, 'c.go': 'package corp\n' }, { date: '2024-01-01T00:00:00Z' });
+    await corp.commit({ 'go.mod': `module ${HOST}/corp\n`, 'c.go': 'package corp\n' }, {
+      date: '2024-01-01T00:00:00Z',
+    });
     await corp.tag('v1.0.0');
     internal = await createRepo(root, 'corp/internal');
     for (const [i, version] of ['v1.0.0', 'v1.1.0'].entries()) {
-      await internal.commit({ 'go.mod': `module ${INTERNAL}\n`, 'secret.go': `package internal\n\nconst Secret = ${i}\n` }, { date: new Date(Date.UTC(2024, 1, 1 + i)) });
+      await internal.commit({
+        'go.mod': `module ${INTERNAL}\n`,
+        'secret.go': `package internal\n\nconst Secret = ${i}\n`,
+      }, { date: new Date(Date.UTC(2024, 1, 1 + i)) });
       await internal.tag(version);
     }
     proxy = await startProxy(options(root));
@@ -85,8 +104,21 @@ describe('one owner per module path: public corp, private corp/internal', () => 
       assert.equal((await fetch(`${proxy.url}/${INTERNAL}/@v/${version}.mod`, { headers: TOKEN })).status, 200);
       assert.equal((await fetch(`${proxy.url}/${INTERNAL}/@v/${version}.zip`, { headers: TOKEN })).status, 200);
     }
-    assert.equal(await (await fetch(`${proxy.url}/${INTERNAL}/@v/list`, { headers: TOKEN })).text(), 'v1.0.0\nv1.1.0\n');
-    for (const file of ['@v/list', '@latest', '@v/v1.0.0.info', '@v/v1.1.0.info', '@v/v1.1.0.mod', '@v/v1.1.0.zip', 'sub/@v/list']) {
+    assert.equal(
+      await (await fetch(`${proxy.url}/${INTERNAL}/@v/list`, { headers: TOKEN })).text(),
+      'v1.0.0\nv1.1.0\n',
+    );
+    for (
+      const file of [
+        '@v/list',
+        '@latest',
+        '@v/v1.0.0.info',
+        '@v/v1.1.0.info',
+        '@v/v1.1.0.mod',
+        '@v/v1.1.0.zip',
+        'sub/@v/list',
+      ]
+    ) {
       const hidden = await answer(proxy, `/${INTERNAL}/${file}`, INTERNAL);
       const missing = await answer(proxy, `/${MISSING}/${file}`, MISSING);
       assert.equal(hidden.status, 404, `${file}: ${hidden.body}`);
@@ -94,14 +126,18 @@ describe('one owner per module path: public corp, private corp/internal', () => 
     }
   });
 
-  test('the parent project\'s scope does not reach the nested project\'s module path', async () => {
-    const viaParent = await fetch(`${proxy.url}/api/v4/projects/corp/packages/go/${INTERNAL}/@v/list`, { headers: TOKEN });
+  test("the parent project's scope does not reach the nested project's module path", async () => {
+    const viaParent = await fetch(`${proxy.url}/api/v4/projects/corp/packages/go/${INTERNAL}/@v/list`, {
+      headers: TOKEN,
+    });
     assert.equal(viaParent.status, 404);
-    const viaOwner = await fetch(`${proxy.url}/api/v4/projects/corp%2Finternal/packages/go/${INTERNAL}/@v/list`, { headers: TOKEN });
+    const viaOwner = await fetch(`${proxy.url}/api/v4/projects/corp%2Finternal/packages/go/${INTERNAL}/@v/list`, {
+      headers: TOKEN,
+    });
     assert.equal(viaOwner.status, 200);
   });
 
-  test('go-get: the nested project\'s paths have no page for a caller who may not read it (not the parent\'s); a token holder gets its own', async () => {
+  test("go-get: the nested project's paths have no page for a caller who may not read it (not the parent's); a token holder gets its own", async () => {
     for (const path of ['/corp/internal', '/corp/internal/pkg']) {
       const hidden = await goGet(proxy, path);
       assert.equal(hidden.status, 404, path);
@@ -112,18 +148,25 @@ describe('one owner per module path: public corp, private corp/internal', () => 
   });
 
   test('a subdirectory module of the public parent cannot pin the private path (reverse poisoning); start-up warns of it once', async () => {
-    await corp.commit({ 'internal/go.mod': `module ${INTERNAL}\n`, 'internal/evil.go': 'package internal\n\nconst Secret = "evil"\n' }, { date: '2024-03-01T00:00:00Z' });
+    await corp.commit({
+      'internal/go.mod': `module ${INTERNAL}\n`,
+      'internal/evil.go': 'package internal\n\nconst Secret = "evil"\n',
+    }, { date: '2024-03-01T00:00:00Z' });
     await corp.tag('internal/v1.3.0');
     const poisoned = await fetch(`${proxy.url}/${INTERNAL}/@v/v1.3.0.mod`);
     assert.equal(poisoned.status, 404, 'an anonymous caller reaches nothing under the private path');
     await poisoned.arrayBuffer();
 
-    await internal.commit({ 'go.mod': `module ${INTERNAL}\n`, 'secret.go': 'package internal\n\nconst Secret = 3\n' }, { date: '2024-03-02T00:00:00Z' });
+    await internal.commit({ 'go.mod': `module ${INTERNAL}\n`, 'secret.go': 'package internal\n\nconst Secret = 3\n' }, {
+      date: '2024-03-02T00:00:00Z',
+    });
     await internal.tag('v1.3.0');
     const own = await fetch(`${proxy.url}/${INTERNAL}/@v/v1.3.0.zip`, { headers: TOKEN });
-    assert.equal(own.status, 200, 'the owner\'s token holders get the owner\'s v1.3.0');
+    assert.equal(own.status, 200, "the owner's token holders get the owner's v1.3.0");
     await own.arrayBuffer();
-    const info = (await (await fetch(`${proxy.url}/${INTERNAL}/@v/v1.3.0.info`, { headers: TOKEN })).json()) as { Origin: { Hash: string } };
+    const info = (await (await fetch(`${proxy.url}/${INTERNAL}/@v/v1.3.0.info`, { headers: TOKEN })).json()) as {
+      Origin: { Hash: string };
+    };
     assert.equal(info.Origin.Hash, (await internal.git(['rev-parse', 'v1.3.0^{commit}'])).trim());
 
     const pins = FilePinStore.open(join(root, '.git-goproxy'));

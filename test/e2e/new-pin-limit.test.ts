@@ -9,7 +9,7 @@ import { hashToken } from '../../lib/access/auth.ts';
 import { ProxyError } from '../../lib/common/errors.ts';
 import { NewPinLimit } from '../../lib/pins/new-pin-limit.ts';
 import { createRepo } from '../support/git-fixture.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const refusal = (seconds: number) => (error: unknown) =>
@@ -57,7 +57,9 @@ describe('new pins over HTTP', () => {
     root = await makeTempDir('new-pins');
     const repo = await createRepo(root, 'group/flood');
     for (let i = 0; i < 4; i++) {
-      await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, { date: new Date(Date.UTC(2024, 0, 1 + i)) });
+      await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, {
+        date: new Date(Date.UTC(2024, 0, 1 + i)),
+      });
       await repo.tag(`v1.0.${i}`);
     }
     proxy = await startProxy({
@@ -83,7 +85,10 @@ describe('new pins over HTTP', () => {
     assert.equal((await get('v1.0.1.zip')).status, 200);
     const refused = await get('v1.0.2.mod');
     assert.equal(refused.status, 429);
-    assert.ok(Number(refused.retryAfter) >= 1 && Number(refused.retryAfter) <= 30, `Retry-After: ${refused.retryAfter}`);
+    assert.ok(
+      Number(refused.retryAfter) >= 1 && Number(refused.retryAfter) <= 30,
+      `Retry-After: ${refused.retryAfter}`,
+    );
     assert.equal(refused.body, `too many new versions pinned by this client: try again in ${refused.retryAfter} s\n`);
     assert.equal((await get('v1.0.2.zip')).status, 429);
     assert.equal((await get('v1.0.1.mod')).status, 200, 'a pinned version is served');

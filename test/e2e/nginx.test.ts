@@ -6,14 +6,14 @@
  * shows no second request for the zip. Skipped where nginx is not installed.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startCliServer, type CliServer } from '../support/cli-server.ts';
+import { type CliServer, startCliServer } from '../support/cli-server.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { goModDownload } from '../support/go-client.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
@@ -85,7 +85,9 @@ http {
 `;
 }
 
-describe('behind nginx with TLS and caching', { skip: NGINX === undefined ? 'nginx is not installed (apt-get install nginx): reverse-proxy test skipped' : false }, () => {
+describe('behind nginx with TLS and caching', {
+  skip: NGINX === undefined ? 'nginx is not installed (apt-get install nginx): reverse-proxy test skipped' : false,
+}, () => {
   let dir: string;
   let server: CliServer;
   let nginx: ChildProcess;
@@ -97,10 +99,15 @@ describe('behind nginx with TLS and caching', { skip: NGINX === undefined ? 'ngi
     dir = await makeTempDir('nginx');
     const repos = join(dir, 'repos');
     const repo = await createRepo(repos, 'group/app');
-    await repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'app.go': 'package app\n' }, { date: '2024-05-06T07:08:09Z' });
+    await repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'app.go': 'package app\n' }, {
+      date: '2024-05-06T07:08:09Z',
+    });
     await repo.tag('v1.0.0');
     const config = join(dir, 'config.json');
-    await writeFile(config, JSON.stringify({ moduleHost: 'go.test', projects: [{ path: 'group/app', visibility: 'public' }] }));
+    await writeFile(
+      config,
+      JSON.stringify({ moduleHost: 'go.test', projects: [{ path: 'group/app', visibility: 'public' }] }),
+    );
     server = await startCliServer(['--repos', repos, '--config', config]);
     const certificates = await makeTestCertificates(dir);
     caFile = certificates.caFile;
@@ -134,7 +141,8 @@ describe('behind nginx with TLS and caching', { skip: NGINX === undefined ? 'ngi
     }
   }
 
-  const zipRequests = () => server.logLines().filter((line) => line.msg === 'request' && String(line.path).endsWith('/@v/v1.0.0.zip'));
+  const zipRequests = () =>
+    server.logLines().filter((line) => line.msg === 'request' && String(line.path).endsWith('/@v/v1.0.0.zip'));
 
   test('the go client fetches over TLS; the second fetch of the zip comes from nginx cache', async () => {
     const env = { SSL_CERT_FILE: caFile };

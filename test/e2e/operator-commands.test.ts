@@ -23,7 +23,9 @@ describe('operator commands with a full server config', () => {
   before(async () => {
     root = await makeTempDir('operator');
     const repo = await createRepo(root, 'repos/group/app');
-    await repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'app.go': 'package app\n' }, { date: '2024-01-02T03:04:05Z' });
+    await repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'app.go': 'package app\n' }, {
+      date: '2024-01-02T03:04:05Z',
+    });
     await repo.tag('v1.0.0');
     // Every key but `pins`: a PostgreSQL URL moves the record there (instances-postgres.test.ts runs the commands so).
     const full: Required<Omit<ServerConfig, 'pins'>> = {
@@ -91,15 +93,32 @@ describe('operator commands with a full server config', () => {
   });
 
   test('server-only flags are taken by sum and pins; bad operands are usage errors', async () => {
-    const flags = ['--config', config, '--workers', '2', '--shutdown-timeout', '3', '--listen', '127.0.0.1:1', '--max-new-pins-per-minute', '5'];
+    const flags = [
+      '--config',
+      config,
+      '--workers',
+      '2',
+      '--shutdown-timeout',
+      '3',
+      '--listen',
+      '127.0.0.1:1',
+      '--max-new-pins-per-minute',
+      '5',
+    ];
     const summed = await runCli(['sum', ...flags, `${MODULE}@v1.0.0`, `${MODULE}@v9.9.9`]);
     assert.equal(summed.exitCode, 1);
     assert.match(summed.stdout, new RegExp(`^${MODULE} v1\\.0\\.0 h1:`));
     assert.match(summed.stderr, /^git-goproxy: sum: not found: .*v9\.9\.9/m);
     const malformed = await runCli(['sum', ...flags, 'no-version']);
-    assert.deepEqual([malformed.exitCode, malformed.stderr], [2, 'git-goproxy: sum: "no-version" is not <module>@<version>\n']);
+    assert.deepEqual([malformed.exitCode, malformed.stderr], [
+      2,
+      'git-goproxy: sum: "no-version" is not <module>@<version>\n',
+    ]);
     const extra = await runCli(['pins', 'verify', 'now', ...flags]);
-    assert.deepEqual([extra.exitCode, extra.stderr], [2, 'git-goproxy: pins: unexpected "verify now": expected "pins", "pins verify", "pins export" or "pins import FILE"\n']);
+    assert.deepEqual([extra.exitCode, extra.stderr], [
+      2,
+      'git-goproxy: pins: unexpected "verify now": expected "pins", "pins verify", "pins export" or "pins import FILE"\n',
+    ]);
     const badConfig = await runCli(['pins', '--config', join(root, 'missing.json')]);
     assert.equal(badConfig.exitCode, 2);
     assert.match(badConfig.stderr, /^git-goproxy: config: .*missing\.json: ENOENT/);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { startDirectOracle, META_PORT, type DirectOracle } from '../support/direct-oracle.ts';
+import { type DirectOracle, META_PORT, startDirectOracle } from '../support/direct-oracle.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { DIRECT_HOST, goGet, goListLatest, goListVersions, goModDownload } from '../support/go-client.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
@@ -20,9 +20,15 @@ async function buildDemoRepo(root: string): Promise<{ v100: string; head: string
     { date: '2024-01-02T03:04:05+05:30', message: 'first' },
   );
   await repo.tag('v1.0.0');
-  await repo.commit({ 'demo.go': 'package demo\n\nconst Answer = 42\n' }, { date: '2024-02-01T12:00:00Z', message: 'second' });
+  await repo.commit({ 'demo.go': 'package demo\n\nconst Answer = 42\n' }, {
+    date: '2024-02-01T12:00:00Z',
+    message: 'second',
+  });
   await repo.tag('v1.1.0', undefined, { annotated: true, date: '2024-02-01T12:30:00Z' });
-  const head = await repo.commit({ 'later.go': 'package demo\n' }, { date: '2024-03-01T00:00:00-0800', message: 'past the tags' });
+  const head = await repo.commit({ 'later.go': 'package demo\n' }, {
+    date: '2024-03-01T00:00:00-0800',
+    message: 'past the tags',
+  });
   return { v100, head };
 }
 
@@ -90,7 +96,11 @@ describe('direct-mode oracle', () => {
       try {
         const again = await goModDownload(`${modulePath}@v1.0.0`, second.mode);
         assert.equal(again.exitCode, 0, again.stderr);
-        assert.equal(again.json?.Origin?.URL, `git://${DIRECT_HOST}:${second.gitPort}/${FULL_PATH}.git`, 'meta server re-pointed');
+        assert.equal(
+          again.json?.Origin?.URL,
+          `git://${DIRECT_HOST}:${second.gitPort}/${FULL_PATH}.git`,
+          'meta server re-pointed',
+        );
         assert.equal(again.json?.Sum, first.json?.Sum);
         assert.equal(again.json?.GoModSum, first.json?.GoModSum);
       } finally {
@@ -100,7 +110,10 @@ describe('direct-mode oracle', () => {
       await removeDir(secondRoot);
     }
     const meta = await (await goGetMeta(`/${FULL_PATH}?go-get=1`)).text();
-    assert.ok(meta.includes(`git://${DIRECT_HOST}:${oracle.gitPort}/`), 'closing the newer oracle points the meta server back');
+    assert.ok(
+      meta.includes(`git://${DIRECT_HOST}:${oracle.gitPort}/`),
+      'closing the newer oracle points the meta server back',
+    );
   });
 
   test('a nonexistent version fails with the error in the JSON', async () => {
@@ -126,7 +139,11 @@ describe('direct-mode oracle', () => {
   test('the meta server answers sub-paths of a repository and 404s everything else', async () => {
     const found = await goGetMeta(`/${FULL_PATH}/sub/pkg?go-get=1`);
     assert.equal(found.status, 200);
-    assert.ok((await found.text()).includes(`<meta name="go-import" content="${DIRECT_HOST}/${FULL_PATH} git git://${DIRECT_HOST}:${oracle.gitPort}/${FULL_PATH}.git">`));
+    assert.ok(
+      (await found.text()).includes(
+        `<meta name="go-import" content="${DIRECT_HOST}/${FULL_PATH} git git://${DIRECT_HOST}:${oracle.gitPort}/${FULL_PATH}.git">`,
+      ),
+    );
     for (const path of ['/nope/missing?go-get=1', '/group?go-get=1', `/${FULL_PATH}`, `/${FULL_PATH}%2?go-get=1`]) {
       const response = await goGetMeta(path);
       assert.equal(response.status, 404, path);

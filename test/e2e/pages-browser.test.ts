@@ -11,10 +11,18 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { startedChildCount } from '../../lib/git/children.ts';
 import { goGet } from '../support/go-client.ts';
-import { HELLO, HOSTILE, HOSTILE_FILE, HOSTILE_GO_MOD, SECRET_MODULE, SECRET_TOKEN as TOKEN, startPageProxy } from '../support/page-fixtures.ts';
+import {
+  HELLO,
+  HOSTILE,
+  HOSTILE_FILE,
+  HOSTILE_GO_MOD,
+  SECRET_MODULE,
+  SECRET_TOKEN as TOKEN,
+  startPageProxy,
+} from '../support/page-fixtures.ts';
 import type { RunningProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
@@ -44,7 +52,9 @@ function observe(page: Page, seen: Misbehaviour): void {
   page.on('pageerror', (error) => seen.errors.push(error.message));
 }
 
-describe('web pages in chromium', { skip: !existsSync(CHROMIUM) && `chromium not found at ${CHROMIUM} (apt-get install chromium)` }, () => {
+describe('web pages in chromium', {
+  skip: !existsSync(CHROMIUM) && `chromium not found at ${CHROMIUM} (apt-get install chromium)`,
+}, () => {
   let scratch: string;
   let proxy: RunningProxy;
   let browser: Browser;
@@ -83,7 +93,9 @@ describe('web pages in chromium', { skip: !existsSync(CHROMIUM) && `chromium not
     await page.getByLabel('Search projects').fill('HEL');
     await page.getByLabel('Search projects').press('Enter');
     await page.waitForURL(/\?q=HEL$/);
-    assert.deepEqual(await page.locator('#projects ~ table').first().locator('tbody td:first-child').allInnerTexts(), ['acme/hello']);
+    assert.deepEqual(await page.locator('#projects ~ table').first().locator('tbody td:first-child').allInnerTexts(), [
+      'acme/hello',
+    ]);
     assert.match(await page.locator('main').innerText(), /1 of 2 projects match “HEL”/);
     assert.equal(startedChildCount(), started, 'no git process for the home page and the search');
     t.diagnostic(`screenshots in ${SCREENSHOTS}`);
@@ -114,9 +126,17 @@ describe('web pages in chromium', { skip: !existsSync(CHROMIUM) && `chromium not
     await rows.nth(0).getByRole('link', { name: 'v1.1.0' }).click();
     await page.waitForURL(`${proxy.url}/-/modules/${HELLO}/@v/v1.1.0`);
     assert.equal((await page.locator('pre.go-sum').innerText()).trim(), goSum);
-    assert.deepEqual(await page.locator('#files ~ table').first().locator('tbody td:first-child').allInnerTexts(), ['go.mod', 'hello.go', 'more.go']);
+    assert.deepEqual(await page.locator('#files ~ table').first().locator('tbody td:first-child').allInnerTexts(), [
+      'go.mod',
+      'hello.go',
+      'more.go',
+    ]);
     const leftOut = await page.locator('#left-out + table tbody tr').allInnerTexts();
-    assert.deepEqual(leftOut.map((row) => row.replace(/\s+/g, ' ').trim()).sort(), ['link symbolic link', 'nested/go.mod nested module', 'vendor/x/y.go vendored package']);
+    assert.deepEqual(leftOut.map((row) => row.replace(/\s+/g, ' ').trim()).sort(), [
+      'link symbolic link',
+      'nested/go.mod nested module',
+      'vendor/x/y.go vendored package',
+    ]);
     const zipLink = page.getByRole('link', { name: '.zip' });
     assert.equal(await zipLink.getAttribute('href'), `/${HELLO}/@v/v1.1.0.zip`);
     await page.screenshot({ path: join(SCREENSHOTS, 'version.png'), fullPage: true });
@@ -127,7 +147,10 @@ describe('web pages in chromium', { skip: !existsSync(CHROMIUM) && `chromium not
     const page = await context.newPage();
     await page.goto(`${proxy.url}/-/modules/${HOSTILE}`);
     const reason = await page.locator('#versions + table tbody tr').first().locator('.refusal').innerText();
-    assert.ok(reason.startsWith(`${HOSTILE_FILE}: malformed file path ${JSON.stringify(HOSTILE_FILE)}: invalid char`), reason);
+    assert.ok(
+      reason.startsWith(`${HOSTILE_FILE}: malformed file path ${JSON.stringify(HOSTILE_FILE)}: invalid char`),
+      reason,
+    );
     const zip = await fetch(`${proxy.url}/${HOSTILE}/@v/v1.0.0.zip`);
     assert.equal(zip.status, 404);
     assert.equal(await zip.text(), `not found: ${HOSTILE}@v1.0.0: create zip: ${reason}\n`);
@@ -135,7 +158,10 @@ describe('web pages in chromium', { skip: !existsSync(CHROMIUM) && `chromium not
     await page.screenshot({ path: join(SCREENSHOTS, 'refused.png'), fullPage: true });
 
     await page.getByRole('table').getByRole('link', { name: 'v1.0.0' }).click();
-    assert.match(await page.getByRole('alert').innerText(), new RegExp(`refuses this version[\\s\\S]*${reason.replace(/[()[\]]/g, '\\$&')}`));
+    assert.match(
+      await page.getByRole('alert').innerText(),
+      new RegExp(`refuses this version[\\s\\S]*${reason.replace(/[()[\]]/g, '\\$&')}`),
+    );
     await page.goto(`${proxy.url}/?q=${encodeURIComponent('"><script>alert(3)</script>')}`);
     assert.equal(await page.getByLabel('Search projects').inputValue(), '"><script>alert(3)</script>');
     for (const url of [`/-/modules/${HOSTILE}`, `/-/modules/${HOSTILE}/@v/v1.0.0`, `/-/modules/${HOSTILE}/@v/v0.9.0`]) {

@@ -10,13 +10,16 @@ import { startedChildCount } from '../../lib/git/children.ts';
 import { CONTENT_SECURITY_POLICY } from '../../lib/http/pages/layout.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { HELLO, SECRET_MODULE, SECRET_TOKEN as TOKEN, startPageProxy } from '../support/page-fixtures.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const BASIC = { Authorization: `Basic ${Buffer.from(`me:${TOKEN}`).toString('base64')}` };
 
 /** Status, the headers that matter for sameness, and the body. */
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: string }> {
+async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: string }> {
   const response = await fetch(url, { headers, redirect: 'manual' });
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
@@ -36,7 +39,15 @@ describe('web pages over HTTP', () => {
   });
 
   test('pages carry a script-free Content-Security-Policy, errors included; the stylesheet is served', async () => {
-    for (const path of ['/', `/-/modules/${HELLO}`, `/-/modules/${HELLO}/@v/v1.0.0`, '/-/modules/go.localhost/none', `/-/modules/${HELLO}/@v/v9.9.9`]) {
+    for (
+      const path of [
+        '/',
+        `/-/modules/${HELLO}`,
+        `/-/modules/${HELLO}/@v/v1.0.0`,
+        '/-/modules/go.localhost/none',
+        `/-/modules/${HELLO}/@v/v9.9.9`,
+      ]
+    ) {
       const page = await get(`${proxy.url}${path}`);
       assert.equal(page.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY, path);
       assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8', path);
@@ -55,8 +66,14 @@ describe('web pages over HTTP', () => {
       const hidden = await get(`${proxy.url}${path}`);
       const absent = await get(`${proxy.url}${missing[i]}`);
       assert.equal(hidden.status, 404);
-      assert.equal(hidden.body.replaceAll(SECRET_MODULE, 'M'), absent.body.replaceAll('go.localhost/acme/nothing', 'M'));
-      const names = (headers: Headers) => [...headers.keys()].filter((name) => name !== 'date').map((name) => `${name}: ${name === 'content-length' ? '' : headers.get(name)}`);
+      assert.equal(
+        hidden.body.replaceAll(SECRET_MODULE, 'M'),
+        absent.body.replaceAll('go.localhost/acme/nothing', 'M'),
+      );
+      const names = (headers: Headers) =>
+        [...headers.keys()].filter((name) => name !== 'date').map((name) =>
+          `${name}: ${name === 'content-length' ? '' : headers.get(name)}`
+        );
       assert.deepEqual(names(hidden.headers), names(absent.headers));
       assert.equal((await get(`${proxy.url}${path}`, BASIC)).status, 200, `${path} with the token`);
     }
@@ -68,7 +85,9 @@ describe('web pages over HTTP', () => {
     const challenge = await get(`${proxy.url}/?login=1`);
     assert.equal(challenge.status, 401);
     assert.equal(challenge.headers.get('www-authenticate'), 'Basic realm="git-goproxy", charset="UTF-8"');
-    const wrong = await get(`${proxy.url}/?login=1`, { Authorization: `Basic ${Buffer.from('me:nope').toString('base64')}` });
+    const wrong = await get(`${proxy.url}/?login=1`, {
+      Authorization: `Basic ${Buffer.from('me:nope').toString('base64')}`,
+    });
     assert.equal(wrong.status, 401);
     const signedIn = await get(`${proxy.url}/?login=1`, BASIC);
     assert.equal(signedIn.status, 303);
@@ -84,7 +103,12 @@ describe('web pages over HTTP', () => {
       { module: `${HELLO}/v2`, version: 'v2.0.0' },
     ]);
     const second = JSON.parse((await get(`${proxy.url}/-/catalog?pagesize=1&token=${first.next}`)).body);
-    assert.deepEqual(second, { modules: [{ module: 'go.localhost/acme/hostile', version: 'v0.9.0' }, { module: 'go.localhost/acme/hostile', version: 'v1.0.0' }] });
+    assert.deepEqual(second, {
+      modules: [{ module: 'go.localhost/acme/hostile', version: 'v0.9.0' }, {
+        module: 'go.localhost/acme/hostile',
+        version: 'v1.0.0',
+      }],
+    });
     assert.equal(JSON.parse((await get(`${proxy.url}/-/catalog?format=json`)).body).modules.length, 6);
     for (const query of ['pagesize=0', 'pagesize=101', 'token=%2F', 'format=html']) {
       const bad = await get(`${proxy.url}/-/catalog?${query}`);
@@ -94,7 +118,15 @@ describe('web pages over HTTP', () => {
   });
 
   test('bad page input is a one-line 400; HEAD answers without a body', async () => {
-    for (const path of ['/-/modules/..%2Fetc', '/-/modules/go.localhost/acme/hello/@v/', '/-/modules/%ff', '/?page=0', '/?page=x']) {
+    for (
+      const path of [
+        '/-/modules/..%2Fetc',
+        '/-/modules/go.localhost/acme/hello/@v/',
+        '/-/modules/%ff',
+        '/?page=0',
+        '/?page=x',
+      ]
+    ) {
       const bad = await get(`${proxy.url}${path}`);
       assert.equal(bad.status, 400, path);
     }
@@ -114,8 +146,17 @@ describe('web pages under a base path, with 20,000 projects', () => {
     const repo = await createRepo(scratch, 'elsewhere/shared');
     await repo.commit({ 'go.mod': 'module example.com/shared\n' }, { date: '2024-01-02T03:04:05Z' });
     await repo.tag('v1.0.0');
-    const projects = Array.from({ length: 20_000 }, (_, i) => ({ path: `many/p${String(i).padStart(5, '0')}`, repo: repo.gitDir }));
-    proxy = await startProxy({ repos, dataDir: join(scratch, 'data'), defaultVisibility: 'public', basePath: '/goproxy', projects });
+    const projects = Array.from(
+      { length: 20_000 },
+      (_, i) => ({ path: `many/p${String(i).padStart(5, '0')}`, repo: repo.gitDir }),
+    );
+    proxy = await startProxy({
+      repos,
+      dataDir: join(scratch, 'data'),
+      defaultVisibility: 'public',
+      basePath: '/goproxy',
+      projects,
+    });
   });
 
   after(async () => {

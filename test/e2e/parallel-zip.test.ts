@@ -10,11 +10,11 @@ import { availableParallelism } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childProcessCount } from '../support/child-processes.ts';
-import { startDirectOracle, type DirectOracle } from '../support/direct-oracle.ts';
+import { type DirectOracle, startDirectOracle } from '../support/direct-oracle.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { DIRECT_HOST, goModDownload } from '../support/go-client.ts';
 import { fetchOnce } from '../support/http-fetch.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { seededRandom } from '../support/random.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { zipHash } from '../support/zip-hash.ts';
@@ -25,7 +25,10 @@ const SUB_MODULE = `${ROOT_MODULE}/sub`;
 /** About 13 MiB of compressible Go-like text over directories of very different weight. */
 function largeTree(prefix: string, module: string): Record<string, string> {
   const random = seededRandom(prefix.length + 11);
-  const text = (lines: number) => Array.from({ length: lines }, () => `// ${random().toString(36).slice(2)} ${random().toString(36).slice(2)}`).join('\n');
+  const text = (lines: number) =>
+    Array.from({ length: lines }, () => `// ${random().toString(36).slice(2)} ${random().toString(36).slice(2)}`).join(
+      '\n',
+    );
   const files: Record<string, string> = { [`${prefix}go.mod`]: `module ${module}\n\ngo 1.19\n` };
   for (let i = 0; i < 300; i++) files[`${prefix}heavy/deep/p${i % 7}/f${i}.go`] = `package p${i % 7}\n${text(1500)}\n`;
   for (let i = 0; i < 200; i++) files[`${prefix}light${i % 5}/f${i}.go`] = `package light\n${text(200)}\n`;
@@ -46,7 +49,11 @@ describe('zips split over several git archives', () => {
   before(async () => {
     root = await makeTempDir('parallel-zip');
     const repo = await createRepo(root, 'big/split');
-    await repo.commit({ ...largeTree('', ROOT_MODULE), ...largeTree('sub/', SUB_MODULE), LICENSE: 'the root licence\n' }, { date: '2024-05-06T07:08:09Z' });
+    await repo.commit({
+      ...largeTree('', ROOT_MODULE),
+      ...largeTree('sub/', SUB_MODULE),
+      LICENSE: 'the root licence\n',
+    }, { date: '2024-05-06T07:08:09Z' });
     await repo.tag('v1.0.0');
     await repo.tag('sub/v1.0.0');
     oracle = await startDirectOracle(root);
@@ -79,7 +86,10 @@ describe('zips split over several git archives', () => {
       const whole = await fetchOnce(`${single.url}/${module}/@v/v1.0.0.zip`);
       assert.equal(zipHash(split.body), zipHash(whole.body));
 
-      const [direct, proxied] = await Promise.all([goModDownload(`${module}@v1.0.0`, oracle.mode), goModDownload(`${module}@v1.0.0`, { proxy: proxy.url })]);
+      const [direct, proxied] = await Promise.all([
+        goModDownload(`${module}@v1.0.0`, oracle.mode),
+        goModDownload(`${module}@v1.0.0`, { proxy: proxy.url }),
+      ]);
       assert.equal(direct.exitCode, 0, direct.stderr);
       assert.equal(proxied.exitCode, 0, proxied.stderr);
       assert.equal(proxied.json?.Sum, direct.json?.Sum);

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FilePinStore, PINS_FILE } from '../../lib/pins/file-store.ts';
-import { runCli, startCliServer, type CliServer } from '../support/cli-server.ts';
+import { type CliServer, runCli, startCliServer } from '../support/cli-server.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { zipHash } from '../support/zip-hash.ts';
@@ -32,7 +32,11 @@ describe('pins: crash safety', () => {
     const repo = await createRepo(root, 'group/burst');
     for (const [i, version] of VERSIONS.entries()) {
       // Incompressible content, so each zip takes git a moment and the burst overlaps.
-      await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'blob.bin': randomBytes(512 * 1024), 'p.go': `package p\n\nconst N = ${i}\n` }, { date: new Date(Date.UTC(2024, 0, 1 + i)) });
+      await repo.commit({
+        'go.mod': `module ${MODULE}\n`,
+        'blob.bin': randomBytes(512 * 1024),
+        'p.go': `package p\n\nconst N = ${i}\n`,
+      }, { date: new Date(Date.UTC(2024, 0, 1 + i)) });
       await repo.tag(version);
     }
   });
@@ -58,7 +62,9 @@ describe('pins: crash safety', () => {
     assert.ok(results.some((result) => result.status === 'rejected'), 'the kill should interrupt some downloads');
 
     const store = FilePinStore.open(join(root, '.git-goproxy'));
-    for (const [version, zip] of completed) assert.equal((await store.get(PROJECT, MODULE, version))?.zip, zipHash(zip), version);
+    for (const [version, zip] of completed) {
+      assert.equal((await store.get(PROJECT, MODULE, version))?.zip, zipHash(zip), version);
+    }
     await store.close();
 
     const restarted = await startServer();
@@ -73,7 +79,10 @@ describe('pins: crash safety', () => {
     assert.equal(listed.exitCode, 0, listed.stderr);
     const lines = listed.stdout.trim().split('\n');
     assert.ok(lines.length >= 1);
-    assert.match(lines[0]!, new RegExp(`^${MODULE} v1\\.0\\.\\d+ [0-9a-f]{40} 2024-01-\\d\\dT00:00:00Z h1:\\S+ h1:\\S+ ${PROJECT}$`));
+    assert.match(
+      lines[0]!,
+      new RegExp(`^${MODULE} v1\\.0\\.\\d+ [0-9a-f]{40} 2024-01-\\d\\dT00:00:00Z h1:\\S+ h1:\\S+ ${PROJECT}$`),
+    );
 
     const verified = await runCli(['pins', 'verify', '--repos', root]);
     assert.equal(verified.exitCode, 0, verified.stdout + verified.stderr);

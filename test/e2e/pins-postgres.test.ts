@@ -45,11 +45,18 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
     const db = url.slice(url.lastIndexOf('/') + 1);
     const store = PostgresPinStore.open({ url });
     try {
-      assert.equal(await server.psql(`SELECT count(*) FROM pg_tables WHERE tablename LIKE 'git_goproxy_%'`, db), '0', 'open() alone makes no call');
+      assert.equal(
+        await server.psql(`SELECT count(*) FROM pg_tables WHERE tablename LIKE 'git_goproxy_%'`, db),
+        '0',
+        'open() alone makes no call',
+      );
       await store.record(pin('v1.0.0'));
       const query = (sql: string) => server.psql(sql, db);
       assert.equal(await query('SELECT version FROM git_goproxy_schema'), '1');
-      assert.equal(await query('SELECT project || \' \' || module || \' \' || version FROM git_goproxy_pins'), `${PROJECT} ${MODULE} v1.0.0`);
+      assert.equal(
+        await query("SELECT project || ' ' || module || ' ' || version FROM git_goproxy_pins"),
+        `${PROJECT} ${MODULE} v1.0.0`,
+      );
     } finally {
       await store.close();
     }
@@ -58,12 +65,18 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
   test('a table of a newer schema version is refused with a warning, never written to', async () => {
     const url = await databaseFor('newer-schema');
     const db = url.slice(url.lastIndexOf('/') + 1);
-    await server.psql('CREATE TABLE git_goproxy_schema (version integer NOT NULL); INSERT INTO git_goproxy_schema VALUES (99)', db);
+    await server.psql(
+      'CREATE TABLE git_goproxy_schema (version integer NOT NULL); INSERT INTO git_goproxy_schema VALUES (99)',
+      db,
+    );
     assert.equal(await server.psql('SELECT version FROM git_goproxy_schema', db), '99');
     const warnings: string[] = [];
     const store = PostgresPinStore.open({ url, warn: (message) => warnings.push(message) });
     try {
-      await assert.rejects(store.record(pin('v1.0.0')), (error: unknown) => error instanceof ProxyError && error.kind === 'busy');
+      await assert.rejects(
+        store.record(pin('v1.0.0')),
+        (error: unknown) => error instanceof ProxyError && error.kind === 'busy',
+      );
       assert.match(warnings.join('\n'), /schema version 99, newer than this server's 1: upgrade the server/);
     } finally {
       await store.close();
@@ -80,8 +93,14 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
       assert.deepEqual(await store.get(PROJECT, MODULE, 'v1.0.0'), pin('v1.0.0'), 'a pin seen needs no round trip');
 
       const started = Date.now();
-      await assert.rejects(store.record(pin('v1.0.1')), (error: unknown) => error instanceof ProxyError && error.kind === 'busy' && error.retryAfterSeconds === 2);
-      await assert.rejects(store.get(PROJECT, MODULE, 'v1.0.2'), (error: unknown) => error instanceof ProxyError && error.kind === 'busy');
+      await assert.rejects(
+        store.record(pin('v1.0.1')),
+        (error: unknown) => error instanceof ProxyError && error.kind === 'busy' && error.retryAfterSeconds === 2,
+      );
+      await assert.rejects(
+        store.get(PROJECT, MODULE, 'v1.0.2'),
+        (error: unknown) => error instanceof ProxyError && error.kind === 'busy',
+      );
       assert.ok(Date.now() - started < 5000, `two failing calls took ${Date.now() - started} ms`);
       assert.equal(store.health?.available, false);
       assert.ok((store.health?.errors ?? 0) >= 2);
@@ -90,7 +109,10 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
       await within(10_000, () => store.health?.available === true, 'the store notices the server is back');
       await store.record(pin('v1.0.1'));
       assert.deepEqual(await store.versions(PROJECT, MODULE), ['v1.0.0', 'v1.0.1']);
-      assert.ok(warnings.some((line) => /unavailable/.test(line)) && warnings.some((line) => /available again/.test(line)), warnings.join('\n'));
+      assert.ok(
+        warnings.some((line) => /unavailable/.test(line)) && warnings.some((line) => /available again/.test(line)),
+        warnings.join('\n'),
+      );
       assert.ok(!warnings.join('\n').includes('s3cret-pw'), 'no log line holds the password');
     } finally {
       await server.start().catch(() => {});
@@ -105,7 +127,10 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
       assert.deepEqual(await store.versions(PROJECT, MODULE), ['v1.0.0']);
       await server.stop();
       assert.deepEqual(await store.versions(PROJECT, MODULE), ['v1.0.0']);
-      await assert.rejects(store.versions(PROJECT, `${MODULE}/other`), (error: unknown) => error instanceof ProxyError && error.kind === 'busy');
+      await assert.rejects(
+        store.versions(PROJECT, `${MODULE}/other`),
+        (error: unknown) => error instanceof ProxyError && error.kind === 'busy',
+      );
     } finally {
       await server.start();
       await store.close();
@@ -119,7 +144,10 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
     const store = PostgresPinStore.open({ url: `postgres://postgres@127.0.0.1:${port}/postgres`, timeoutMs: 800 });
     try {
       const started = Date.now();
-      await assert.rejects(store.get(PROJECT, MODULE, 'v1.0.0'), (error: unknown) => error instanceof ProxyError && error.kind === 'busy');
+      await assert.rejects(
+        store.get(PROJECT, MODULE, 'v1.0.0'),
+        (error: unknown) => error instanceof ProxyError && error.kind === 'busy',
+      );
       assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
     } finally {
       const closing = Date.now();
@@ -132,9 +160,18 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
   test('nothing but a postgres:// URL is taken, and errors never repeat the URL', () => {
     assert.equal(postgresUrlPassword('postgres://u:p%40ss@h:5432/db'), 'p@ss');
     assert.equal(postgresUrlPassword('postgresql://u@h/db'), '');
-    assert.throws(() => postgresUrlPassword('mysql://u:secret@h/db'), (error: Error) => /pins: unsupported scheme mysql:/.test(error.message) && !error.message.includes('secret'));
-    assert.throws(() => postgresUrlPassword('u:secret@h'), (error: Error) => /pins: unsupported scheme u:/.test(error.message) && !error.message.includes('secret'));
-    assert.throws(() => postgresUrlPassword('secret'), (error: Error) => /pins: not a URL/.test(error.message) && !error.message.includes('secret'));
+    assert.throws(
+      () => postgresUrlPassword('mysql://u:secret@h/db'),
+      (error: Error) => /pins: unsupported scheme mysql:/.test(error.message) && !error.message.includes('secret'),
+    );
+    assert.throws(
+      () => postgresUrlPassword('u:secret@h'),
+      (error: Error) => /pins: unsupported scheme u:/.test(error.message) && !error.message.includes('secret'),
+    );
+    assert.throws(
+      () => postgresUrlPassword('secret'),
+      (error: Error) => /pins: not a URL/.test(error.message) && !error.message.includes('secret'),
+    );
     assert.throws(() => postgresUrlPassword('postgres:///db'), /pins: the URL names no host/);
   });
 });

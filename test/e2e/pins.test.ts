@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runCli } from '../support/cli-server.ts';
 import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { goListVersions, goModDownload } from '../support/go-client.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { logger } from '../../lib/common/log.ts';
 import { FilePinStore } from '../../lib/pins/file-store.ts';
@@ -29,9 +29,17 @@ describe('pins: a re-tagged version keeps what was served', () => {
     root = await makeTempDir('pins-e2e');
     repo = await createRepo(root, 'group/pinned');
     // Root commits on no branch: once the tag moves, nothing else keeps the first one alive.
-    first = await repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'p.go': 'package p\n\nconst V = 1\n' }, { date: '2024-01-02T03:04:05Z', branch: null, parents: [] });
+    first = await repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'p.go': 'package p\n\nconst V = 1\n' }, {
+      date: '2024-01-02T03:04:05Z',
+      branch: null,
+      parents: [],
+    });
     await repo.tag('v1.0.0', first);
-    second = await repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.20\n`, 'p.go': 'package p\n\nconst V = 2\n' }, { date: '2024-02-03T04:05:06Z', branch: null, parents: [] });
+    second = await repo.commit({ 'go.mod': `module ${MODULE}\n\ngo 1.20\n`, 'p.go': 'package p\n\nconst V = 2\n' }, {
+      date: '2024-02-03T04:05:06Z',
+      branch: null,
+      parents: [],
+    });
     proxy = await startProxy({ repos: root });
   });
 
@@ -48,7 +56,15 @@ describe('pins: a re-tagged version keeps what was served', () => {
     const pins = FilePinStore.open(join(root, '.git-goproxy'));
     const pin = await pins.get('group/pinned', MODULE, 'v1.0.0');
     await pins.close();
-    assert.deepEqual(pin, { project: 'group/pinned', module: MODULE, version: 'v1.0.0', commit: first, time: '2024-01-02T03:04:05Z', mod: served.json?.GoModSum, zip: served.json?.Sum });
+    assert.deepEqual(pin, {
+      project: 'group/pinned',
+      module: MODULE,
+      version: 'v1.0.0',
+      commit: first,
+      time: '2024-01-02T03:04:05Z',
+      mod: served.json?.GoModSum,
+      zip: served.json?.Sum,
+    });
 
     await repo.tag('v1.0.0', second);
     const again = await goModDownload(`${MODULE}@v1.0.0`, mode);
@@ -56,8 +72,15 @@ describe('pins: a re-tagged version keeps what was served', () => {
     assert.equal(again.json?.Sum, served.json?.Sum);
     assert.equal(again.json?.GoModSum, served.json?.GoModSum);
     const summed = await runCli(['sum', '--repos', root, `${MODULE}@v1.0.0`]);
-    assert.equal(summed.stdout, `${MODULE} v1.0.0 ${served.json?.Sum}\n${MODULE} v1.0.0/go.mod ${served.json?.GoModSum}\n`, summed.stderr);
-    const info = (await (await fetch(`${proxy.url}/${MODULE}/@v/v1.0.0.info`)).json()) as { Origin: { Hash: string }; Time: string };
+    assert.equal(
+      summed.stdout,
+      `${MODULE} v1.0.0 ${served.json?.Sum}\n${MODULE} v1.0.0/go.mod ${served.json?.GoModSum}\n`,
+      summed.stderr,
+    );
+    const info = (await (await fetch(`${proxy.url}/${MODULE}/@v/v1.0.0.info`)).json()) as {
+      Origin: { Hash: string };
+      Time: string;
+    };
     assert.equal(info.Origin.Hash, first);
     assert.equal(info.Time, '2024-01-02T03:04:05Z');
     assert.deepEqual(
@@ -79,6 +102,11 @@ describe('pins: a re-tagged version keeps what was served', () => {
     assert.notEqual(pruned.exitCode, 0);
     const error = pruned.json?.Error ?? '';
     assert.match(error, /410 Gone/);
-    assert.ok(error.includes(`was served from commit ${first}, which is no longer in the repository, and its tag now points at commit ${second}`), error);
+    assert.ok(
+      error.includes(
+        `was served from commit ${first}, which is no longer in the repository, and its tag now points at commit ${second}`,
+      ),
+      error,
+    );
   });
 });

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { hashToken } from '../../lib/access/auth.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { goGet, goModDownload, type GoMode } from '../support/go-client.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTestCertificates } from '../support/tls.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
@@ -24,7 +24,10 @@ const PRIVATE = `${HOST}/group/secret`;
 async function addModule(root: string, fullPath: string): Promise<void> {
   const repo = await createRepo(root, fullPath);
   const name = fullPath.split('/').pop();
-  await repo.commit({ 'go.mod': `module ${HOST}/${fullPath}\n\ngo 1.19\n`, [`${name}.go`]: `package ${name}\n\nconst Name = "${name}"\n` }, { date: '2024-03-04T05:06:07Z' });
+  await repo.commit({
+    'go.mod': `module ${HOST}/${fullPath}\n\ngo 1.19\n`,
+    [`${name}.go`]: `package ${name}\n\nconst Name = "${name}"\n`,
+  }, { date: '2024-03-04T05:06:07Z' });
   await repo.tag('v1.0.0');
 }
 
@@ -90,7 +93,11 @@ describe('private modules with the go client, over HTTPS', () => {
     for (const [name, mode, env] of endpoints) {
       const hidden = await goModDownload(`${PRIVATE}@v1.0.0`, mode(2), { env: { ...withoutNetrc, ...env } });
       assert.notEqual(hidden.exitCode, 0, name);
-      assert.match(hidden.json?.Error ?? hidden.stderr, /404|not found|unrecognized import path/i, `${name}: ${hidden.stderr}`);
+      assert.match(
+        hidden.json?.Error ?? hidden.stderr,
+        /404|not found|unrecognized import path/i,
+        `${name}: ${hidden.stderr}`,
+      );
       const open = await goModDownload(`${PUBLIC}@v1.0.0`, mode(1), { env: { ...withoutNetrc, ...env } });
       assert.equal(open.json?.Error, undefined, `${name}: ${open.stderr}`);
     }

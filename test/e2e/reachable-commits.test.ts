@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { hashToken } from '../../lib/access/auth.ts';
 import { startedChildCount } from '../../lib/git/children.ts';
 import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 const HOST = 'go.localhost';
@@ -52,14 +52,30 @@ describe('only commits the refs reach are served by hash', () => {
     root = await makeTempDir('reachable');
     const repos = join(root, 'repos');
     app = await createRepo(repos, 'corp/app');
-    released = await app.commit({ 'go.mod': `module ${PUBLIC}\n`, 'a.go': 'package a\n' }, { date: '2024-01-01T00:00:00Z' });
+    released = await app.commit({ 'go.mod': `module ${PUBLIC}\n`, 'a.go': 'package a\n' }, {
+      date: '2024-01-01T00:00:00Z',
+    });
     await app.tag('v1.0.0');
-    deleted = await app.commit({ 'a.go': 'package a\n\nconst Deleted = 1\n' }, { date: '2024-01-02T00:00:00Z', branch: 'feature' });
-    pinned = await app.commit({ 'a.go': 'package a\n\nconst Pinned = 1\n' }, { date: '2024-01-03T00:00:00Z', branch: 'pinned' });
+    deleted = await app.commit({ 'a.go': 'package a\n\nconst Deleted = 1\n' }, {
+      date: '2024-01-02T00:00:00Z',
+      branch: 'feature',
+    });
+    pinned = await app.commit({ 'a.go': 'package a\n\nconst Pinned = 1\n' }, {
+      date: '2024-01-03T00:00:00Z',
+      branch: 'pinned',
+    });
     forcePushed = await app.commit({ 'a.go': 'package a\n\nconst Old = 1\n' }, { date: '2024-01-04T00:00:00Z' });
-    mergeRequest = await app.commit({ 'a.go': 'package a\n\nconst MR = 1\n' }, { date: '2024-01-05T00:00:00Z', branch: null, parents: [released] });
+    mergeRequest = await app.commit({ 'a.go': 'package a\n\nconst MR = 1\n' }, {
+      date: '2024-01-05T00:00:00Z',
+      branch: null,
+      parents: [released],
+    });
     await app.updateRef('refs/merge-requests/1/head', mergeRequest);
-    pullRequest = await app.commit({ 'a.go': 'package a\n\nconst PR = 1\n' }, { date: '2024-01-06T00:00:00Z', branch: null, parents: [released] });
+    pullRequest = await app.commit({ 'a.go': 'package a\n\nconst PR = 1\n' }, {
+      date: '2024-01-06T00:00:00Z',
+      branch: null,
+      parents: [released],
+    });
     await app.updateRef('refs/pull/1/head', pullRequest);
 
     // A private project, and a public fork that borrows its objects (how forks with object pools work).
@@ -68,7 +84,9 @@ describe('only commits the refs reach are served by hash', () => {
     const fork = await createRepo(repos, 'corp/fork');
     await writeFile(join(fork.gitDir, 'objects/info/alternates'), `${join(secret.gitDir, 'objects')}\n`);
     await fork.branch('main', forkPoint);
-    privateCommit = await secret.commit({ 'f.go': 'package f\n', 'secret.txt': 'private\n' }, { date: '2024-02-02T00:00:00Z' });
+    privateCommit = await secret.commit({ 'f.go': 'package f\n', 'secret.txt': 'private\n' }, {
+      date: '2024-02-02T00:00:00Z',
+    });
 
     proxy = await startProxy({
       repos,
@@ -88,7 +106,11 @@ describe('only commits the refs reach are served by hash', () => {
     deletedVersion = ((await (await get(`${PUBLIC}/@v/${deleted}.info`)).json()) as { Version: string }).Version;
     await app.deleteBranch('feature');
     await app.deleteBranch('pinned');
-    detachedHead = await app.commit({ 'a.go': 'package a\n\nconst Head = 1\n' }, { date: '2024-01-07T00:00:00Z', branch: null, parents: [released] });
+    detachedHead = await app.commit({ 'a.go': 'package a\n\nconst Head = 1\n' }, {
+      date: '2024-01-07T00:00:00Z',
+      branch: null,
+      parents: [released],
+    });
     await app.git(['update-ref', '--no-deref', 'HEAD', detachedHead]);
     await app.branch('main', released); // force-push: forcePushed is no longer on main
   });
@@ -118,7 +140,9 @@ describe('only commits the refs reach are served by hash', () => {
 
   test("a public fork does not serve the private project's commits it borrows through alternates", async () => {
     const pseudo = `v0.0.0-20240202000000-${privateCommit.slice(0, 12)}`;
-    for (const path of [`${privateCommit}.info`, `${privateCommit.slice(0, 7)}.info`, `${pseudo}.info`, `${pseudo}.zip`]) {
+    for (
+      const path of [`${privateCommit}.info`, `${privateCommit.slice(0, 7)}.info`, `${pseudo}.info`, `${pseudo}.zip`]
+    ) {
       const answer = await text(`${FORK}/@v/${path}`);
       assert.equal(answer.status, 404, path);
       assert.match(answer.body, /unknown revision/, path);

@@ -16,7 +16,10 @@ test('a server out of processes or descriptors answers 503 with Retry-After, and
     const exhausted = await fetch(url);
     assert.equal(exhausted.status, 503);
     assert.equal(exhausted.headers.get('retry-after'), '1');
-    assert.match(await exhausted.text(), /^unavailable: the server is out of processes or file descriptors, retry later\n$/);
+    assert.match(
+      await exhausted.text(),
+      /^unavailable: the server is out of processes or file descriptors, retry later\n$/,
+    );
     const bug = await fetch(url);
     assert.equal(bug.status, 500);
     assert.equal(await bug.text(), 'internal server error\n');

@@ -3,7 +3,7 @@
  * not is cut off at the deadline, git children are killed, and the owner is closed either way.
  */
 import assert from 'node:assert/strict';
-import { request, createServer, type ServerResponse } from 'node:http';
+import { createServer, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { startGit } from '../../lib/git/run.ts';
@@ -15,7 +15,9 @@ import { removeDir } from '../support/temp.ts';
 
 const quiet = new Logger({ level: 'silent' });
 
-async function serverWithPendingResponse(): Promise<{ server: ReturnType<typeof createServer>; pending: Promise<ServerResponse>; reply: Promise<string> }> {
+async function serverWithPendingResponse(): Promise<
+  { server: ReturnType<typeof createServer>; pending: Promise<ServerResponse>; reply: Promise<string> }
+> {
   let hold!: (res: ServerResponse) => void;
   const pending = new Promise<ServerResponse>((resolve) => (hold = resolve));
   const server = createServer((_req, res) => {

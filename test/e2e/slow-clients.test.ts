@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { request, type IncomingMessage } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +16,7 @@ import { RUN_ID } from '../../lib/common/owned-files.ts';
 import { childProcessCount } from '../support/child-processes.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { fetchOnce } from '../support/http-fetch.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { within } from '../support/wait.ts';
 
@@ -85,12 +85,18 @@ describe('clients slower than git', () => {
   let proxy: RunningProxy;
   let bigZip: string;
   let reference: Buffer;
-  const spoolFiles = (dir = spoolDir): string[] => (existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.spool')) : []);
+  const spoolFiles = (
+    dir = spoolDir,
+  ): string[] => (existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.spool')) : []);
 
   before(async () => {
     root = await makeTempDir('slow-clients');
     const big = await createRepo(root, 'group/big');
-    await big.commit({ 'go.mod': `module ${HOST}/group/big\n`, 'a.bin': randomBytes(24 << 20), 'b.go': 'package big\n' }, { date: DATE });
+    await big.commit({
+      'go.mod': `module ${HOST}/group/big\n`,
+      'a.bin': randomBytes(24 << 20),
+      'b.go': 'package big\n',
+    }, { date: DATE });
     await big.tag('v1.0.0');
     const small = await createRepo(root, 'group/small');
     await small.commit({ 'go.mod': `module ${HOST}/group/small\n`, 's.go': 'package small\n' }, { date: DATE });
@@ -183,8 +189,13 @@ describe('clients slower than git', () => {
       const refused = await fetchOnce(url);
       assert.equal(refused.status, 429);
       assert.equal(refused.headers['retry-after'], '1');
-      assert.equal(refused.body.toString(), 'too many zip downloads at once from this client (at most 2), retry later\n');
-      const withToken = await fetchOnce(`${limited.url}/${HOST}/group/small/@v/v1.0.0.zip`, { headers: { 'Private-Token': SECRET } });
+      assert.equal(
+        refused.body.toString(),
+        'too many zip downloads at once from this client (at most 2), retry later\n',
+      );
+      const withToken = await fetchOnce(`${limited.url}/${HOST}/group/small/@v/v1.0.0.zip`, {
+        headers: { 'Private-Token': SECRET },
+      });
       assert.equal(withToken.status, 200, 'a token holder is counted apart from the address');
       await metricWithin(limited, 0, /^git_goproxy_zip_streams_refused_total 1$/m, 'the refusal is counted');
       slow[0]!.leave();
@@ -209,7 +220,11 @@ describe('clients slower than git', () => {
       const reader = new SlowReader(`${restarted.url}/${HOST}/group/big/@v/v1.0.0.zip`);
       readers.push(reader);
       assert.equal(await reader.status(), 200);
-      await within(5000, () => spoolFiles(dir).some((name) => name.startsWith(`${process.pid}.${RUN_ID}.`)), 'a spool file of ours');
+      await within(
+        5000,
+        () => spoolFiles(dir).some((name) => name.startsWith(`${process.pid}.${RUN_ID}.`)),
+        'a spool file of ours',
+      );
       await restarted.handler.close();
       assert.deepEqual(spoolFiles(dir), [sibling], 'close() removed ours');
       reader.leave();

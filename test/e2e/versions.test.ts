@@ -7,9 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startDirectOracle, type DirectOracle } from '../support/direct-oracle.ts';
-import { goGet, goListLatest, goListVersions, goModDownload, type DownloadedModule, type GoMode } from '../support/go-client.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type DirectOracle, startDirectOracle } from '../support/direct-oracle.ts';
+import {
+  type DownloadedModule,
+  goGet,
+  goListLatest,
+  goListVersions,
+  goModDownload,
+  type GoMode,
+} from '../support/go-client.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { buildVersionFixtures, moduleOf, type VersionFixtures } from '../support/version-fixtures.ts';
 
@@ -52,11 +59,33 @@ function downloadQueries(f: VersionFixtures): Array<[module: string, query: stri
   const { layout, majorBranch, legacy, noTags } = f;
   return [
     // tags: lightweight, annotated, pre-release, two on one commit, retracted, not Go versions, unknown
-    ...['v1.0.0', 'v1.1.0', 'v1.1.0-rc.2', 'v1.2.0', 'v1.3.0', 'v1.0', '1.0.0', 'release-1', 'v1.2.3+meta', 'v1.2.3', 'v9.9.9'].map(
+    ...[
+      'v1.0.0',
+      'v1.1.0',
+      'v1.1.0-rc.2',
+      'v1.2.0',
+      'v1.3.0',
+      'v1.0',
+      '1.0.0',
+      'release-1',
+      'v1.2.3+meta',
+      'v1.2.3',
+      'v9.9.9',
+    ].map(
       (q) => [LAYOUT, q] as [string, string],
     ),
     // branches, HEAD, hashes (short, 12, full), a hash that names nothing
-    ...['main', 'next', 'side', 'HEAD', layout.first.slice(0, 7), short(layout.second), layout.third, layout.pastPreRelease, 'deadbeef'].map(
+    ...[
+      'main',
+      'next',
+      'side',
+      'HEAD',
+      layout.first.slice(0, 7),
+      short(layout.second),
+      layout.third,
+      layout.pastPreRelease,
+      'deadbeef',
+    ].map(
       (q) => [LAYOUT, q] as [string, string],
     ),
     // pseudo-versions, valid: the three forms
@@ -83,15 +112,23 @@ function downloadQueries(f: VersionFixtures): Array<[module: string, query: stri
     ...['v1.0.0', 'main'].map((q) => [`${LAYOUT}/nomod`, q] as [string, string]),
     ...['v2.0.0', 'main', 'v1.2.0', short(layout.third)].map((q) => [`${LAYOUT}/v2`, q] as [string, string]),
     // major branch and sub/v2
-    ...['v1.0.0', 'v2.0.0', 'v2.0.0+incompatible', 'main', majorBranch.v1].map((q) => [MAJOR_BRANCH, q] as [string, string]),
-    ...['v2.0.0', 'v1.0.0', 'main', majorBranch.v2.slice(0, 7)].map((q) => [`${MAJOR_BRANCH}/v2`, q] as [string, string]),
+    ...['v1.0.0', 'v2.0.0', 'v2.0.0+incompatible', 'main', majorBranch.v1].map((q) =>
+      [MAJOR_BRANCH, q] as [string, string]
+    ),
+    ...['v2.0.0', 'v1.0.0', 'main', majorBranch.v2.slice(0, 7)].map((q) =>
+      [`${MAJOR_BRANCH}/v2`, q] as [string, string]
+    ),
     ...['v2.0.0', 'main'].map((q) => [`${MAJOR_BRANCH}/sub/v2`, q] as [string, string]),
     [`${MAJOR_BRANCH}/sub`, 'main'],
     // +incompatible without go.mod, synthesized go.mod
-    ...['v1.0.0', 'v2.0.0+incompatible', 'v2.0.0', 'v3.1.0+incompatible', 'v3.1.0', 'main', legacy.v3].map((q) => [LEGACY, q] as [string, string]),
+    ...['v1.0.0', 'v2.0.0+incompatible', 'v2.0.0', 'v3.1.0+incompatible', 'v3.1.0', 'main', legacy.v3].map((q) =>
+      [LEGACY, q] as [string, string]
+    ),
     ...['v1.0.0', 'v2.0.0', 'v2.0.0+incompatible'].map((q) => [REFUSED, q] as [string, string]),
     ...['v1.0.0', 'main'].map((q) => [UPPER, q] as [string, string]),
-    ...['main', 'trunk', 'HEAD', short(noTags.head), noTags.main.slice(0, 9)].map((q) => [NO_TAGS, q] as [string, string]),
+    ...['main', 'trunk', 'HEAD', short(noTags.head), noTags.main.slice(0, 9)].map((q) =>
+      [NO_TAGS, q] as [string, string]
+    ),
   ];
 }
 
@@ -120,11 +157,16 @@ function reasonOf(error: string): string | undefined {
 }
 
 /** What differs between a direct-mode download and one through the proxy, or undefined when they agree. */
-function compareDownloads(direct: DownloadedModule | undefined, viaProxy: DownloadedModule | undefined): string | undefined {
+function compareDownloads(
+  direct: DownloadedModule | undefined,
+  viaProxy: DownloadedModule | undefined,
+): string | undefined {
   if (direct?.Error !== undefined) {
     if (viaProxy?.Error === undefined) return `direct failed (${direct.Error}), the proxy gave ${viaProxy?.Version}`;
     const reason = reasonOf(direct.Error);
-    return reason === undefined || viaProxy.Error.includes(reason) ? undefined : `error ${viaProxy.Error} lacks the reason of direct mode's ${direct.Error}`;
+    return reason === undefined || viaProxy.Error.includes(reason)
+      ? undefined
+      : `error ${viaProxy.Error} lacks the reason of direct mode's ${direct.Error}`;
   }
   if (viaProxy?.Error !== undefined) return `direct gave ${direct?.Version}, the proxy failed: ${viaProxy.Error}`;
   for (const field of ['Version', 'Sum', 'GoModSum'] as const) {
@@ -170,7 +212,11 @@ describe('module layouts and versions agree with direct mode', () => {
           assert.match(viaProxy.stderr, /404 Not Found/, `${module} via ${name}`);
           continue;
         }
-        assert.equal(viaProxy.exitCode === 0, direct.exitCode === 0, `${module} via ${name}: ${viaProxy.stderr} / direct: ${direct.stderr}`);
+        assert.equal(
+          viaProxy.exitCode === 0,
+          direct.exitCode === 0,
+          `${module} via ${name}: ${viaProxy.stderr} / direct: ${direct.stderr}`,
+        );
         assert.deepEqual(viaProxy.versions, direct.versions, `${module} via ${name}`);
       }
     });
@@ -181,7 +227,11 @@ describe('module layouts and versions agree with direct mode', () => {
       const direct = await goListLatest(module, oracle.mode);
       for (const [name, mode] of endpoints(module)) {
         const viaProxy = await goListLatest(module, mode);
-        assert.equal(viaProxy.exitCode === 0, direct.exitCode === 0, `${module} via ${name}: ${viaProxy.stderr} / direct: ${direct.stderr}`);
+        assert.equal(
+          viaProxy.exitCode === 0,
+          direct.exitCode === 0,
+          `${module} via ${name}: ${viaProxy.stderr} / direct: ${direct.stderr}`,
+        );
         assert.equal(viaProxy.json?.Version, direct.json?.Version, `${module} via ${name}`);
         assert.equal(viaProxy.json?.Time, direct.json?.Time, `${module} via ${name}`);
       }
@@ -242,7 +292,11 @@ describe('module layouts and versions agree with direct mode', () => {
       assert.equal(response.status, status, `${path}: ${body}`);
       return body;
     };
-    assert.equal(await text(`/${LAYOUT}/@v/list`), 'v1.0.0\nv1.1.0-rc.2\nv1.1.0\nv1.2.0\nv1.3.0\nv1.4.0-rc.1\n', 'retracted v1.3.0 stays listed');
+    assert.equal(
+      await text(`/${LAYOUT}/@v/list`),
+      'v1.0.0\nv1.1.0-rc.2\nv1.1.0\nv1.2.0\nv1.3.0\nv1.4.0-rc.1\n',
+      'retracted v1.3.0 stays listed',
+    );
     assert.equal(await text(`/${LEGACY}/@v/list`), 'v1.0.0\nv2.0.0+incompatible\nv3.1.0+incompatible\n');
     assert.equal(await text(`/${LEGACY}/@v/v2.0.0+incompatible.mod`), `module ${LEGACY}\n`);
     assert.equal(await text(`/${LEGACY}/@v/v1.0.0.mod`), `module ${LEGACY}\n`);
@@ -252,8 +306,14 @@ describe('module layouts and versions agree with direct mode', () => {
     const latest = JSON.parse(await text(`/${NO_TAGS}/@latest`)) as { Version: string };
     assert.equal(latest.Version, `v0.0.0-20220802123456-${short(fixtures.noTags.head)}`);
     const head = short(fixtures.layout.head);
-    assert.match(await text(`/${LAYOUT}/@v/v1.3.1-0.20230501000001-${head}.info`, 404), /invalid pseudo-version: does not match version-control timestamp \(expected 20230501000000\)/);
-    assert.match(await text(`/${LAYOUT}/@v/v1.3.1-0.20230501000001-${head}.zip`, 404), /does not match version-control timestamp/);
+    assert.match(
+      await text(`/${LAYOUT}/@v/v1.3.1-0.20230501000001-${head}.info`, 404),
+      /invalid pseudo-version: does not match version-control timestamp \(expected 20230501000000\)/,
+    );
+    assert.match(
+      await text(`/${LAYOUT}/@v/v1.3.1-0.20230501000001-${head}.zip`, 404),
+      /does not match version-control timestamp/,
+    );
     assert.match(await text(`/${REFUSED}/@v/v2.0.0+incompatible.info`, 404), /invalid version/);
     const main = JSON.parse(await text(`/${LAYOUT}/@v/main.info`)) as { Version: string };
     assert.equal(main.Version, `v1.2.4-0.20230501000000-${head}`, 'based on v1.2.3+meta: v1.3.0 is retracted');

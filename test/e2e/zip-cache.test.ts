@@ -15,7 +15,7 @@ import { childProcessCount } from '../support/child-processes.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { goModDownload } from '../support/go-client.ts';
 import { fetchOnce } from '../support/http-fetch.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { within } from '../support/wait.ts';
 import { zipHash } from '../support/zip-hash.ts';
@@ -33,7 +33,10 @@ describe('zip cache', () => {
   before(async () => {
     root = await makeTempDir('zip-cache-e2e');
     const repo = await createRepo(join(root, 'repos'), 'group/cached');
-    const files: Record<string, string | Uint8Array> = { 'go.mod': `module ${MODULE}\n\ngo 1.19\n`, 'big.bin': randomBytes(8 << 20) };
+    const files: Record<string, string | Uint8Array> = {
+      'go.mod': `module ${MODULE}\n\ngo 1.19\n`,
+      'big.bin': randomBytes(8 << 20),
+    };
     for (let i = 0; i < 200; i++) files[`p${i % 8}/f${i}.go`] = `package p${i % 8}\n\nconst N${i} = ${i}\n`;
     await repo.commit(files, { date: DATE });
     await repo.tag('v1.0.0');
@@ -108,7 +111,10 @@ describe('zip cache', () => {
   });
 
   test('the go client downloads through the cache with the same h1: as without it', async () => {
-    const [viaCache, viaPlain] = await Promise.all([goModDownload(`${MODULE}@v1.0.0`, { proxy: cached.url }), goModDownload(`${MODULE}@v1.0.0`, { proxy: plain.url })]);
+    const [viaCache, viaPlain] = await Promise.all([
+      goModDownload(`${MODULE}@v1.0.0`, { proxy: cached.url }),
+      goModDownload(`${MODULE}@v1.0.0`, { proxy: plain.url }),
+    ]);
     assert.equal(viaCache.exitCode, 0, viaCache.stderr);
     assert.equal(viaPlain.exitCode, 0, viaPlain.stderr);
     assert.match(viaCache.json?.Sum ?? '', /^h1:/);

@@ -14,16 +14,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { escapePath } from '../../lib/modules/escape.ts';
-import { startDirectOracle, type DirectOracle } from '../support/direct-oracle.ts';
+import { type DirectOracle, startDirectOracle } from '../support/direct-oracle.ts';
 import { DIRECT_HOST, goModDownload } from '../support/go-client.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { readZipVectors, X_MOD_SKIP } from '../support/txtar.ts';
 import { buildVectorFixture, buildZipFixtures, repoModule, type ZipCase } from '../support/zip-fixtures.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Go 1.24's vendor rule (x/mod `exclude_vendor_go124`), which a Go 1.19 client cannot compute itself. */
-const GO124_VECTOR = X_MOD_SKIP ? undefined : readZipVectors('create').find((vector) => vector.id === 'create/exclude_vendor_go124.txt')!;
+const GO124_VECTOR = X_MOD_SKIP
+  ? undefined
+  : readZipVectors('create').find((vector) => vector.id === 'create/exclude_vendor_go124.txt')!;
 const GO124_PATH = 'xmod/vendor-go124';
 /** Large fixtures take the go command a while in direct mode. */
 const GO_TIMEOUT_MS = 240_000;
@@ -66,18 +68,27 @@ describe('zip fidelity: the go client gets the same module through the proxy as 
         assert.equal(viaProxy.json?.Sum, zipCase.hash, viaProxy.stderr);
         return;
       }
-      const [direct, viaProxy] = await Promise.all([goModDownload(target, oracle.mode, options), goModDownload(target, { proxy: proxy.url }, options)]);
+      const [direct, viaProxy] = await Promise.all([
+        goModDownload(target, oracle.mode, options),
+        goModDownload(target, { proxy: proxy.url }, options),
+      ]);
       if (zipCase.refusal === undefined) {
         assert.ok(direct.json?.Sum, `direct mode: ${direct.stderr}`);
         assert.equal(viaProxy.json?.Error, undefined, `proxy: ${viaProxy.stderr}`);
         assert.equal(viaProxy.json?.Sum, direct.json.Sum, 'Sum');
         assert.equal(viaProxy.json?.GoModSum, direct.json.GoModSum, 'GoModSum');
         if (zipCase.hash !== undefined) assert.equal(direct.json.Sum, zipCase.hash, 'the rule table’s hash');
-        directSums.set(target, `${zipCase.module} ${zipCase.version} ${direct.json.Sum}\n${zipCase.module} ${zipCase.version}/go.mod ${direct.json.GoModSum}\n`);
+        directSums.set(
+          target,
+          `${zipCase.module} ${zipCase.version} ${direct.json.Sum}\n${zipCase.module} ${zipCase.version}/go.mod ${direct.json.GoModSum}\n`,
+        );
         return;
       }
       assert.notEqual(direct.exitCode, 0, 'direct mode refuses the zip');
-      assert.ok(direct.json?.Error?.includes(zipCase.directError ?? zipCase.refusal), `direct mode error: ${direct.json?.Error ?? direct.stderr}`);
+      assert.ok(
+        direct.json?.Error?.includes(zipCase.directError ?? zipCase.refusal),
+        `direct mode error: ${direct.json?.Error ?? direct.stderr}`,
+      );
       const response = await fetch(`${proxy.url}/${escapePath(zipCase.module)}/@v/${zipCase.version}.zip`);
       const reason = await response.text();
       assert.ok(response.status >= 400 && response.status < 500, `proxy .zip answered ${response.status}`);
@@ -87,12 +98,16 @@ describe('zip fidelity: the go client gets the same module through the proxy as 
     });
   }
 
-  test('go 1.24 vendor rule: the proxy serves x/mod’s hash for exclude_vendor_go124', { skip: X_MOD_SKIP }, async () => {
-    assert.ok(GO124_VECTOR);
-    const target = `${GO124_VECTOR.modulePath}@${GO124_VECTOR.version}`;
-    const viaProxy = await goModDownload(target, { proxy: proxy.url });
-    assert.equal(viaProxy.json?.Sum, GO124_VECTOR.hash, viaProxy.stderr);
-  });
+  test(
+    'go 1.24 vendor rule: the proxy serves x/mod’s hash for exclude_vendor_go124',
+    { skip: X_MOD_SKIP },
+    async () => {
+      assert.ok(GO124_VECTOR);
+      const target = `${GO124_VECTOR.modulePath}@${GO124_VECTOR.version}`;
+      const viaProxy = await goModDownload(target, { proxy: proxy.url });
+      assert.equal(viaProxy.json?.Sum, GO124_VECTOR.hash, viaProxy.stderr);
+    },
+  );
 });
 
 describe('sum command', () => {
@@ -111,7 +126,12 @@ describe('sum command', () => {
   test('reports versions it cannot sum with the server’s reason and exits 1', async () => {
     const refused = cases.find((zipCase) => zipCase.refusal === 'case-insensitive file name collision')!;
     const good = [...directSums.keys()][0]!;
-    const run = await runSum([`${refused.module}@${refused.version}`, good, `${repoModule('zip/nowhere')}@v1.0.0`, `${refused.module}@v9.9.9`]);
+    const run = await runSum([
+      `${refused.module}@${refused.version}`,
+      good,
+      `${repoModule('zip/nowhere')}@v1.0.0`,
+      `${refused.module}@v9.9.9`,
+    ]);
     assert.equal(run.exitCode, 1);
     assert.equal(run.stdout, directSums.get(good));
     const errors = run.stderr.trimEnd().split('\n');
@@ -138,13 +158,33 @@ describe('sum command', () => {
 function runSum(targets: readonly string[]): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
   const env = { ...process.env, GIT_GOPROXY_CONFIG: '', GIT_GOPROXY_DATA: '' };
   return new Promise((resolve, reject) => {
-    const args = ['--import', 'tsx', 'lib/server.ts', 'sum', '--config', join(root, 'sum-config.json'), '--repos', root, '--module-host', DIRECT_HOST, ...targets];
+    const args = [
+      '--import',
+      'tsx',
+      'lib/server.ts',
+      'sum',
+      '--config',
+      join(root, 'sum-config.json'),
+      '--repos',
+      root,
+      '--module-host',
+      DIRECT_HOST,
+      ...targets,
+    ];
     const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ exitCode, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
+    child.on(
+      'close',
+      (exitCode) =>
+        resolve({
+          exitCode,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+        }),
+    );
   });
 }

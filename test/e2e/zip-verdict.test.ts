@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { MAX_LICENSE } from '../../lib/zip/rules.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { fetchOnce } from '../support/http-fetch.ts';
-import { startProxy, type RunningProxy } from '../support/proxy-server.ts';
+import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { zipHash } from '../support/zip-hash.ts';
 
@@ -28,7 +28,11 @@ before(async () => {
   for (const name of ['big', 'head']) {
     const repo = await createRepo(join(root, 'repos'), `group/${name}`);
     // Only its size refuses it: the names are fine, so a first download starts streaming.
-    await repo.commit({ 'go.mod': `module ${HOST}/group/${name}\n`, 'LICENSE': Buffer.alloc(MAX_LICENSE + 1, 'x'), 'a.go': 'package a\n' }, { date: DATE });
+    await repo.commit({
+      'go.mod': `module ${HOST}/group/${name}\n`,
+      'LICENSE': Buffer.alloc(MAX_LICENSE + 1, 'x'),
+      'a.go': 'package a\n',
+    }, { date: DATE });
     await repo.tag('v1.0.0');
     await repo.commit({ 'LICENSE': Buffer.alloc(MAX_LICENSE, 'x') }, { date: DATE });
     await repo.tag('v1.1.0');

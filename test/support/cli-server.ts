@@ -3,7 +3,7 @@
  * compiled: `lib/server.js`, as users run it) or Deno (the `deno` devDependency), on an ephemeral
  * loopback port; collects its JSON log lines from stderr and stops it with a signal.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,7 +30,11 @@ export interface CliServer {
 }
 
 /** Starts `lib/server.ts --listen 127.0.0.1:0 <args…>` and resolves once it prints its GOPROXY line. */
-export async function startCliServer(args: readonly string[], runtime: Runtime = 'node', env: NodeJS.ProcessEnv = {}): Promise<CliServer> {
+export async function startCliServer(
+  args: readonly string[],
+  runtime: Runtime = 'node',
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliServer> {
   const command = runtime === 'deno' ? DENO : process.execPath;
   const child = spawn(command, [...RUNTIME_ARGS[runtime], '--listen', '127.0.0.1:0', ...args], {
     cwd: PROJECT_ROOT,
@@ -42,7 +46,7 @@ export async function startCliServer(args: readonly string[], runtime: Runtime =
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => resolve({ code, signal }))
   );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => fail(`no GOPROXY line within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
@@ -89,7 +93,11 @@ export interface CliRun {
  */
 export function runCli(args: readonly string[]): Promise<CliRun> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GIT_GOPROXY_')));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/server.ts', ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/server.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -13,10 +13,10 @@
  *   that is still open (starting another one re-points it), and closes with the last one.
  * Use it with go-client.ts in mode `{ direct: true }`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { stat, realpath } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { DIRECT_HOST, type GoMode } from './go-client.ts';
 
@@ -111,7 +111,9 @@ async function releaseMetaServer(): Promise<void> {
 function listenMetaServer(): Promise<Server> {
   const server = createServer((request, response) => {
     answerGoGet(request, response).catch((error: unknown) => {
-      response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`oracle meta server: ${String(error)}\n`);
+      response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(
+        `oracle meta server: ${String(error)}\n`,
+      );
     });
   });
   return new Promise((resolve, reject) => {
@@ -122,10 +124,15 @@ function listenMetaServer(): Promise<Server> {
 
 function metaListenError(error: NodeJS.ErrnoException): Error {
   if (error.code === 'EADDRINUSE') {
-    return new Error(`direct-mode oracle: ${DIRECT_HOST}:${META_PORT} is already in use by another process; ` + 'only one test process at a time can run direct-mode tests (run e2e test files with --test-concurrency=1)');
+    return new Error(
+      `direct-mode oracle: ${DIRECT_HOST}:${META_PORT} is already in use by another process; ` +
+        'only one test process at a time can run direct-mode tests (run e2e test files with --test-concurrency=1)',
+    );
   }
   if (error.code === 'EACCES') {
-    return new Error(`direct-mode oracle: not allowed to listen on ${DIRECT_HOST}:${META_PORT} (needs root or CAP_NET_BIND_SERVICE)`);
+    return new Error(
+      `direct-mode oracle: not allowed to listen on ${DIRECT_HOST}:${META_PORT} (needs root or CAP_NET_BIND_SERVICE)`,
+    );
   }
   return error;
 }
@@ -134,13 +141,17 @@ function metaListenError(error: NodeJS.ErrnoException): Error {
 async function answerGoGet(request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', `http://${DIRECT_HOST}`);
   const target = openTargets.at(-1);
-  const fullPath = request.method === 'GET' && url.searchParams.get('go-get') === '1' && target !== undefined ? await findRepository(target.reposRoot, url.pathname) : undefined;
+  const fullPath = request.method === 'GET' && url.searchParams.get('go-get') === '1' && target !== undefined
+    ? await findRepository(target.reposRoot, url.pathname)
+    : undefined;
   if (fullPath === undefined || target === undefined) {
     response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`no repository for ${url.pathname}\n`);
     return;
   }
   const content = `${DIRECT_HOST}/${fullPath} git git://${DIRECT_HOST}:${target.gitPort}/${fullPath}.git`;
-  const html = `<!DOCTYPE html>\n<html><head><meta name="go-import" content="${escapeAttribute(content)}"></head><body></body></html>\n`;
+  const html = `<!DOCTYPE html>\n<html><head><meta name="go-import" content="${
+    escapeAttribute(content)
+  }"></head><body></body></html>\n`;
   response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(html);
 }
 
@@ -188,7 +199,7 @@ interface GitDaemon {
 
 /** Starts git daemon on a free loopback port; retries when another process took the port first. */
 async function startGitDaemon(root: string): Promise<GitDaemon> {
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1;; attempt++) {
     const port = await freeLoopbackPort();
     try {
       return await startGitDaemonOn(root, port);
@@ -199,9 +210,24 @@ async function startGitDaemon(root: string): Promise<GitDaemon> {
 }
 
 async function startGitDaemonOn(root: string, port: number): Promise<GitDaemon> {
-  const args = ['daemon', '--verbose', '--reuseaddr', '--export-all', '--informative-errors', `--base-path=${root}`, `--listen=${DIRECT_HOST}`, `--port=${port}`, '--', root];
+  const args = [
+    'daemon',
+    '--verbose',
+    '--reuseaddr',
+    '--export-all',
+    '--informative-errors',
+    `--base-path=${root}`,
+    `--listen=${DIRECT_HOST}`,
+    `--port=${port}`,
+    '--',
+    root,
+  ];
   // Own process group: stopping it also ends the upload-pack children serving open connections.
-  const child = spawn('git', args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1' } });
+  const child = spawn('git', args, {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1' },
+  });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   try {
     await waitUntilListening(child);
@@ -219,7 +245,10 @@ async function startGitDaemonOn(root: string, port: number): Promise<GitDaemon> 
 function waitUntilListening(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
     let stderr = '';
-    const timer = setTimeout(() => reject(new Error(`git daemon not listening after ${DAEMON_START_TIMEOUT_MS} ms: ${stderr.trim()}`)), DAEMON_START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`git daemon not listening after ${DAEMON_START_TIMEOUT_MS} ms: ${stderr.trim()}`)),
+      DAEMON_START_TIMEOUT_MS,
+    );
     child.stderr!.on('data', (chunk: Buffer) => {
       // Keep reading (and dropping) the per-connection log so the pipe never fills up.
       if (stderr.includes('Ready to rumble')) return;

@@ -17,7 +17,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeDir, makeTempDir } from './temp.ts';
+import { makeTempDir, removeDir } from './temp.ts';
 
 /** The bytes of a file: a string is written as UTF-8. */
 export type FileBytes = string | Uint8Array;
@@ -153,14 +153,18 @@ export class FixtureRepo {
     const authorDate = gitTimestamp(options.authorDate ?? options.date, options.timeZone);
     const parentArgs = parents.flatMap((parent) => ['-p', parent]);
     const oid = (
-      await this.git(['commit-tree', ...parentArgs, '--end-of-options', tree], withNewline(options.message ?? 'fixture commit'), {
-        GIT_AUTHOR_NAME: AUTHOR.name,
-        GIT_AUTHOR_EMAIL: AUTHOR.email,
-        GIT_AUTHOR_DATE: authorDate,
-        GIT_COMMITTER_NAME: COMMITTER.name,
-        GIT_COMMITTER_EMAIL: COMMITTER.email,
-        GIT_COMMITTER_DATE: committerDate,
-      })
+      await this.git(
+        ['commit-tree', ...parentArgs, '--end-of-options', tree],
+        withNewline(options.message ?? 'fixture commit'),
+        {
+          GIT_AUTHOR_NAME: AUTHOR.name,
+          GIT_AUTHOR_EMAIL: AUTHOR.email,
+          GIT_AUTHOR_DATE: authorDate,
+          GIT_COMMITTER_NAME: COMMITTER.name,
+          GIT_COMMITTER_EMAIL: COMMITTER.email,
+          GIT_COMMITTER_DATE: committerDate,
+        },
+      )
     ).trim();
     if (branch !== null) await this.branch(branch, oid);
     this.#lastCommit = oid;
@@ -226,7 +230,11 @@ export class FixtureRepo {
     const scratch = await makeTempDir('fixture-index');
     try {
       const env = { GIT_INDEX_FILE: join(scratch, 'index') };
-      await this.git(base === undefined ? ['read-tree', '--empty'] : ['read-tree', '--end-of-options', base], undefined, env);
+      await this.git(
+        base === undefined ? ['read-tree', '--empty'] : ['read-tree', '--end-of-options', base],
+        undefined,
+        env,
+      );
       const entries = await this.#indexEntries(files, scratch);
       await this.git(['update-index', '-z', '--index-info'], entries, env);
       return (await this.git(['write-tree'], undefined, env)).trim();
@@ -256,14 +264,21 @@ export class FixtureRepo {
       await writeFile(file, blob);
       files.push(file);
     }
-    const written = files.length === 0 ? [] : (await this.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], files.map((f) => `${f}\n`).join(''))).trim().split('\n');
+    const written = files.length === 0
+      ? []
+      : (await this.git(['hash-object', '-w', '--no-filters', '--stdin-paths'], files.map((f) => `${f}\n`).join('')))
+        .trim().split('\n');
     return blobs.map((blob) => (isObjectRef(blob) ? objectId(blob) : written.shift()!));
   }
 
   async #writeTagObject(name: string, object: string, options: TagOptions): Promise<string> {
     const type = (await this.git(['cat-file', '-t', '--end-of-options', object])).trim();
-    const tagger = `${TAGGER.name} <${TAGGER.email}> ${gitTimestamp(options.date ?? DEFAULT_TAG_DATE, options.timeZone)}`;
-    const body = `object ${object}\ntype ${type}\ntag ${name}\ntagger ${tagger}\n\n${withNewline(options.message ?? `tag ${name}`)}`;
+    const tagger = `${TAGGER.name} <${TAGGER.email}> ${
+      gitTimestamp(options.date ?? DEFAULT_TAG_DATE, options.timeZone)
+    }`;
+    const body = `object ${object}\ntype ${type}\ntag ${name}\ntagger ${tagger}\n\n${
+      withNewline(options.message ?? `tag ${name}`)
+    }`;
     return (await this.git(['mktag'], body)).trim();
   }
 }
@@ -273,11 +288,15 @@ export class FixtureRepo {
  * A string without an explicit offset is refused: it would mean local time, which differs by machine.
  */
 export function gitTimestamp(time: GitTime, timeZone?: string): string {
-  if (timeZone !== undefined && !/^[+-]\d{4}$/.test(timeZone)) throw new Error(`bad time zone ${JSON.stringify(timeZone)}: want +hhmm or -hhmm`);
+  if (timeZone !== undefined && !/^[+-]\d{4}$/.test(timeZone)) {
+    throw new Error(`bad time zone ${JSON.stringify(timeZone)}: want +hhmm or -hhmm`);
+  }
   if (time instanceof Date) return `${Math.floor(time.getTime() / 1000)} ${timeZone ?? '+0000'}`;
   const offset = /(Z|[+-]\d\d:?\d\d)$/.exec(time);
   const millis = Date.parse(time);
-  if (offset === null || Number.isNaN(millis)) throw new Error(`bad date ${JSON.stringify(time)}: want ISO 8601 with Z or an offset`);
+  if (offset === null || Number.isNaN(millis)) {
+    throw new Error(`bad date ${JSON.stringify(time)}: want ISO 8601 with Z or an offset`);
+  }
   const zone = offset[1] === 'Z' ? '+0000' : offset[1]!.replace(':', '');
   return `${Math.floor(millis / 1000)} ${timeZone ?? zone}`;
 }
@@ -310,7 +329,9 @@ function withNewline(text: string): string {
 
 function assertFullPath(fullPath: string): void {
   const segments = fullPath.split('/');
-  if (segments.some((s) => s === '' || s === '.' || s === '..')) throw new Error(`bad repository path ${JSON.stringify(fullPath)}`);
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw new Error(`bad repository path ${JSON.stringify(fullPath)}`);
+  }
 }
 
 /** The environment for fixture git runs: no user or system config, no inherited GIT_* variables. */
@@ -337,7 +358,9 @@ function runGit(args: readonly string[], input?: Uint8Array | string, env: NodeJ
     child.stdin.on('error', () => {});
     child.on('close', (code) => {
       if (code === 0) resolve(Buffer.concat(stdout).toString('utf8'));
-      else reject(new Error(`git ${args.join(' ')} exited with ${code}: ${Buffer.concat(stderr).toString('utf8').trim()}`));
+      else {reject(
+          new Error(`git ${args.join(' ')} exited with ${code}: ${Buffer.concat(stderr).toString('utf8').trim()}`),
+        );}
     });
     child.stdin.end(input ?? '');
   });

@@ -87,21 +87,45 @@ const DEFAULT_TIMEOUT_MS = 60_000;
  * on failure too (with `Error`). The `Info`/`Zip`/`Dir` files are deleted after the call unless
  * `options.cacheDir` is given.
  */
-export async function goModDownload(target: string, mode: GoMode, options: GoOptions = {}): Promise<GoRun & { readonly json: DownloadedModule | undefined }> {
-  const run = await withGoSession(mode, options, (session) => session.run(['mod', 'download', ...traceFlag(options), '-json', target]));
+export async function goModDownload(
+  target: string,
+  mode: GoMode,
+  options: GoOptions = {},
+): Promise<GoRun & { readonly json: DownloadedModule | undefined }> {
+  const run = await withGoSession(
+    mode,
+    options,
+    (session) => session.run(['mod', 'download', ...traceFlag(options), '-json', target]),
+  );
   return { ...run, json: parseJson<DownloadedModule>(run.stdout) };
 }
 
 /** `go list -m -versions -json <module>`: `versions` is the list (possibly empty), undefined on failure. */
-export async function goListVersions(module: string, mode: GoMode, options: GoOptions = {}): Promise<GoRun & { readonly versions: readonly string[] | undefined }> {
-  const run = await withGoSession(mode, options, (session) => session.run(['list', ...traceFlag(options), '-m', '-versions', '-json', module]));
+export async function goListVersions(
+  module: string,
+  mode: GoMode,
+  options: GoOptions = {},
+): Promise<GoRun & { readonly versions: readonly string[] | undefined }> {
+  const run = await withGoSession(
+    mode,
+    options,
+    (session) => session.run(['list', ...traceFlag(options), '-m', '-versions', '-json', module]),
+  );
   const listed = run.exitCode === 0 ? parseJson<ListedModule>(run.stdout) : undefined;
   return { ...run, versions: listed === undefined ? undefined : (listed.Versions ?? []) };
 }
 
 /** `go list -m -json <module>@latest`: `json` has the chosen `Version` and its `Time`. */
-export async function goListLatest(module: string, mode: GoMode, options: GoOptions = {}): Promise<GoRun & { readonly json: ListedModule | undefined }> {
-  const run = await withGoSession(mode, options, (session) => session.run(['list', ...traceFlag(options), '-m', '-json', `${module}@latest`]));
+export async function goListLatest(
+  module: string,
+  mode: GoMode,
+  options: GoOptions = {},
+): Promise<GoRun & { readonly json: ListedModule | undefined }> {
+  const run = await withGoSession(
+    mode,
+    options,
+    (session) => session.run(['list', ...traceFlag(options), '-m', '-json', `${module}@latest`]),
+  );
   return { ...run, json: run.exitCode === 0 ? parseJson<ListedModule>(run.stdout) : undefined };
 }
 
@@ -109,7 +133,11 @@ export async function goListLatest(module: string, mode: GoMode, options: GoOpti
  * `go get <target>` in a scratch module (`go mod init example.com/scratch` first); returns the
  * scratch module's go.mod and go.sum afterwards (go.sum empty when none was written).
  */
-export async function goGet(target: string, mode: GoMode, options: GoOptions = {}): Promise<GoRun & { readonly goMod: string; readonly goSum: string }> {
+export async function goGet(
+  target: string,
+  mode: GoMode,
+  options: GoOptions = {},
+): Promise<GoRun & { readonly goMod: string; readonly goSum: string }> {
   return withGoSession(mode, options, async (session) => {
     const init = await session.run(['mod', 'init', 'example.com/scratch']);
     if (init.exitCode !== 0) throw new Error(`go mod init failed: ${init.stderr.trim()}`);
@@ -142,7 +170,12 @@ async function withGoSession<T>(mode: GoMode, options: GoOptions, use: (session:
   }
 }
 
-function goEnv(mode: GoMode, home: string, cacheRoot: string, extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+function goEnv(
+  mode: GoMode,
+  home: string,
+  cacheRoot: string,
+  extra: Readonly<Record<string, string>>,
+): NodeJS.ProcessEnv {
   return {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: home,
@@ -197,7 +230,12 @@ function runGo(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, tim
     });
     child.on('close', (exitCode) => {
       clearTimeout(timer);
-      resolve({ exitCode, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), timedOut });
+      resolve({
+        exitCode,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        timedOut,
+      });
     });
   });
 }

@@ -3,7 +3,7 @@
  * a connection cut short (which a client must treat as an error). For fault and load tests, where
  * "a short 200" has to be told apart from a whole one.
  */
-import { request, type IncomingMessage } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 
 /** How a response went. */
 export interface FetchResult {
@@ -29,7 +29,11 @@ export interface FetchOptions {
 /** GET (or HEAD) `url` on a connection of its own; never rejects for a cut connection, only for no connection at all. */
 export function fetchOnce(url: string, options: FetchOptions = {}): Promise<FetchResult> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', agent: false, headers: { ...options.headers, Connection: 'close' } });
+    const req = request(url, {
+      method: options.method ?? 'GET',
+      agent: false,
+      headers: { ...options.headers, Connection: 'close' },
+    });
     req.on('error', reject);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -38,7 +42,12 @@ export function fetchOnce(url: string, options: FetchOptions = {}): Promise<Fetc
       const settle = (): void => {
         if (settled) return;
         settled = true;
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), complete: res.complete });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          complete: res.complete,
+        });
       };
       req.removeListener('error', reject);
       req.on('error', settle);

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { hashToken } from '../../lib/access/auth.ts';
 import { createRepo } from './git-fixture.ts';
-import { startProxy, type RunningProxy } from './proxy-server.ts';
+import { type RunningProxy, startProxy } from './proxy-server.ts';
 
 export const HELLO = 'go.localhost/acme/hello';
 export const HOSTILE = 'go.localhost/acme/hostile';
@@ -35,11 +35,22 @@ export async function startPageProxy(scratch: string): Promise<RunningProxy> {
 async function buildPageFixtures(repos: string): Promise<void> {
   const hello = await createRepo(repos, 'acme/hello');
   const goMod = `module ${HELLO}\n\ngo 1.19\n`;
-  await hello.commit({ 'go.mod': goMod, 'hello.go': 'package hello\n', 'vendor/x/y.go': 'package x\n', 'nested/go.mod': 'module other\n', link: { symlink: 'hello.go' } }, { date: '2024-01-02T03:04:05Z' });
+  await hello.commit({
+    'go.mod': goMod,
+    'hello.go': 'package hello\n',
+    'vendor/x/y.go': 'package x\n',
+    'nested/go.mod': 'module other\n',
+    link: { symlink: 'hello.go' },
+  }, { date: '2024-01-02T03:04:05Z' });
   await hello.tag('v1.0.0');
-  await hello.commit({ 'go.mod': `${goMod}\nretract v1.0.0 // broken\n`, 'more.go': 'package hello\n\nconst More = 1\n' }, { date: '2024-02-03T04:05:06Z' });
+  await hello.commit({
+    'go.mod': `${goMod}\nretract v1.0.0 // broken\n`,
+    'more.go': 'package hello\n\nconst More = 1\n',
+  }, { date: '2024-02-03T04:05:06Z' });
   await hello.tag('v1.1.0');
-  await hello.commit({ 'tools/go.mod': `module ${HELLO}/tools\n\ngo 1.19\n`, 'tools/tools.go': 'package tools\n' }, { date: '2024-03-04T05:06:07Z' });
+  await hello.commit({ 'tools/go.mod': `module ${HELLO}/tools\n\ngo 1.19\n`, 'tools/tools.go': 'package tools\n' }, {
+    date: '2024-03-04T05:06:07Z',
+  });
   await hello.tag('tools/v0.1.0');
   await hello.commit({ 'go.mod': `module ${HELLO}/v2\n\ngo 1.19\n` }, { date: '2024-04-05T06:07:08Z' });
   await hello.tag('v2.0.0');
@@ -53,6 +64,8 @@ async function buildPageFixtures(repos: string): Promise<void> {
   await hostile.tag('"><svg/onload=alert(2)>/v1.0.0');
 
   const secret = await createRepo(repos, 'acme/secret');
-  await secret.commit({ 'go.mod': `module ${SECRET_MODULE}\n\ngo 1.19\n`, 'secret.go': 'package secret\n' }, { date: '2024-01-02T03:04:05Z' });
+  await secret.commit({ 'go.mod': `module ${SECRET_MODULE}\n\ngo 1.19\n`, 'secret.go': 'package secret\n' }, {
+    date: '2024-01-02T03:04:05Z',
+  });
   await secret.tag('v1.0.0');
 }

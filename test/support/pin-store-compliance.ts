@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PinConflictError, type Pin, type PinStore } from '../../lib/pins/store.ts';
+import { type Pin, PinConflictError, type PinStore } from '../../lib/pins/store.ts';
 import { withTempDir } from './temp.ts';
 
 /** Opens a store over `place`; called again with the same place, a second handle on the same record. */
@@ -134,15 +134,40 @@ export function pinStoreCompliance(name: string, open: OpenPinStore): void {
     test('versions: semver order whatever the order of recording, per module, pseudo-versions left out', async () => {
       await withPlace(async (openHere) => {
         const store = await openHere();
-        for (const version of ['v1.10.0', 'v1.2.0', 'v1.2.0-rc.1', 'v0.0.0-20200102030405-abcdefabcdef', 'v2.0.0+incompatible', 'v1.9.1']) {
+        for (
+          const version of [
+            'v1.10.0',
+            'v1.2.0',
+            'v1.2.0-rc.1',
+            'v0.0.0-20200102030405-abcdefabcdef',
+            'v2.0.0+incompatible',
+            'v1.9.1',
+          ]
+        ) {
           await store.record(pin(version));
         }
         await store.record(pin('v0.1.0', { module: `${MODULE}/sub` }));
-        assert.deepEqual(await store.versions(PROJECT, MODULE), ['v1.2.0-rc.1', 'v1.2.0', 'v1.9.1', 'v1.10.0', 'v2.0.0+incompatible']);
+        assert.deepEqual(await store.versions(PROJECT, MODULE), [
+          'v1.2.0-rc.1',
+          'v1.2.0',
+          'v1.9.1',
+          'v1.10.0',
+          'v2.0.0+incompatible',
+        ]);
         await store.record(pin('v1.3.0'));
-        assert.deepEqual(await store.versions(PROJECT, MODULE), ['v1.2.0-rc.1', 'v1.2.0', 'v1.3.0', 'v1.9.1', 'v1.10.0', 'v2.0.0+incompatible']);
+        assert.deepEqual(await store.versions(PROJECT, MODULE), [
+          'v1.2.0-rc.1',
+          'v1.2.0',
+          'v1.3.0',
+          'v1.9.1',
+          'v1.10.0',
+          'v2.0.0+incompatible',
+        ]);
         assert.deepEqual(await store.versions(PROJECT, `${MODULE}/sub`), ['v0.1.0']);
-        assert.ok(await store.get(PROJECT, MODULE, 'v0.0.0-20200102030405-abcdefabcdef'), 'a pseudo-version is pinned, just not listed');
+        assert.ok(
+          await store.get(PROJECT, MODULE, 'v0.0.0-20200102030405-abcdefabcdef'),
+          'a pseudo-version is pinned, just not listed',
+        );
       });
     });
 
@@ -161,7 +186,7 @@ export function pinStoreCompliance(name: string, open: OpenPinStore): void {
       });
     });
 
-    test('two handles on one record (processes, instances) see each other\'s pins; the first of a race wins', async () => {
+    test("two handles on one record (processes, instances) see each other's pins; the first of a race wins", async () => {
       await withPlace(async (openHere) => {
         const one = await openHere();
         const two = await openHere();
@@ -170,9 +195,15 @@ export function pinStoreCompliance(name: string, open: OpenPinStore): void {
         assert.deepEqual(await two.versions(PROJECT, MODULE), ['v1.0.0']);
         await assert.rejects(two.record(pin('v1.0.0', { commit: COMMIT_B })), PinConflictError);
 
-        const results = await Promise.allSettled([one.record(pin('v1.0.1')), two.record(pin('v1.0.1', { commit: COMMIT_B }))]);
+        const results = await Promise.allSettled([
+          one.record(pin('v1.0.1')),
+          two.record(pin('v1.0.1', { commit: COMMIT_B })),
+        ]);
         assert.deepEqual(results.map((result) => result.status).sort(), ['fulfilled', 'rejected']);
-        assert.ok((results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason instanceof PinConflictError);
+        assert.ok(
+          (results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason instanceof
+            PinConflictError,
+        );
         const winner = results[0]!.status === 'fulfilled' ? COMMIT_A : COMMIT_B;
         assert.equal((await one.get(PROJECT, MODULE, 'v1.0.1'))?.commit, winner);
         assert.equal((await two.get(PROJECT, MODULE, 'v1.0.1'))?.commit, winner);

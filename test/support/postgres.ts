@@ -22,14 +22,18 @@ const run = promisify(execFile);
 function postgresBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) =>
+    Number(b) - Number(a)
+  );
   return versions.length === 0 ? undefined : join(root, versions[0]!, 'bin');
 }
 
 const BIN = postgresBinDir();
 
 /** Why PostgreSQL tests cannot run here, or false when they can. */
-export const POSTGRES_MISSING: string | false = BIN === undefined ? 'PostgreSQL not found under /usr/lib/postgresql (apt-get install postgresql-15)' : false;
+export const POSTGRES_MISSING: string | false = BIN === undefined
+  ? 'PostgreSQL not found under /usr/lib/postgresql (apt-get install postgresql-15)'
+  : false;
 
 export interface TestPostgres {
   /** `postgres://postgres@127.0.0.1:PORT/postgres` (trust authentication). */
@@ -80,18 +84,41 @@ export async function startPostgres(): Promise<TestPostgres> {
   const dir = await makeTempDir('postgres');
   chownSync(dir, ...postgresIds());
   const dataDir = join(dir, 'data');
-  await asPostgres('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '-N', '--no-instructions']);
+  await asPostgres('initdb', [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '-A',
+    'trust',
+    '-E',
+    'UTF8',
+    '--locale=C.UTF-8',
+    '-N',
+    '--no-instructions',
+  ]);
   let port = 0;
   const start = async () => {
     const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off`;
-    await asPostgres('pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start', '-o', options]);
+    await asPostgres('pg_ctl', [
+      '-D',
+      dataDir,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '30',
+      'start',
+      '-o',
+      options,
+    ]);
     live.add(dataDir);
   };
   const stop = async () => {
     await asPostgres('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
     live.delete(dataDir);
   };
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     port = await freePort();
     try {
       await start();
@@ -106,7 +133,21 @@ export async function startPostgres(): Promise<TestPostgres> {
     stop,
     start,
     psql: async (sql, database = 'postgres') => {
-      const { stdout } = await run(join(BIN, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeout: 600_000 });
+      const { stdout } = await run(join(BIN, 'psql'), [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        database,
+        '-At',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        sql,
+      ], { timeout: 600_000 });
       return stdout.trim();
     },
     remove: async () => {

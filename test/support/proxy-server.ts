@@ -29,8 +29,11 @@ export interface ListenOptions {
 export async function startProxy(options: ProxyOptions, listen: ListenOptions = {}): Promise<RunningProxy> {
   // Tests read answers, not the access log: keep their output to warnings unless a test asks for more.
   const handler = createHandler({ logLevel: 'warn', ...options });
-  const server: Server =
-    listen.tls !== undefined ? createHttpsServer(listen.tls, handler) : listen.timeouts !== undefined ? createProxyServer(handler, listen.timeouts) : createServer(handler);
+  const server: Server = listen.tls !== undefined
+    ? createHttpsServer(listen.tls, handler)
+    : listen.timeouts !== undefined
+    ? createProxyServer(handler, listen.timeouts)
+    : createServer(handler);
   try {
     // As the CLI does: listen once the first scan of repos is done.
     await handler.ready;

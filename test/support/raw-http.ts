@@ -26,7 +26,13 @@ export function sendRaw(port: number, request: string | Buffer, timeoutMs = 10_0
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no close within ${timeoutMs} ms; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 200))}`));
+      reject(
+        new Error(
+          `no close within ${timeoutMs} ms; got ${
+            JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 200))
+          }`,
+        ),
+      );
     }, timeoutMs);
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', () => {
@@ -43,7 +49,10 @@ export function sendRaw(port: number, request: string | Buffer, timeoutMs = 10_0
 
 /** `<METHOD> <target> HTTP/1.1` with a Host header and `Connection: close`, as bytes (latin1, so any byte can be in `target`). */
 export function rawGet(target: string, method = 'GET', extraHeaders = ''): Buffer {
-  return Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${extraHeaders}\r\n`, 'latin1');
+  return Buffer.from(
+    `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${extraHeaders}\r\n`,
+    'latin1',
+  );
 }
 
 function parseResponse(raw: Buffer): RawResponse {

@@ -27,11 +27,49 @@ const run = promisify(execFile);
 export async function makeTestCertificates(dir: string): Promise<TestCertificates> {
   const file = (name: string) => join(dir, name);
   const openssl = (args: string[]) => run('openssl', args, { cwd: dir });
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=git-goproxy test CA', '-keyout', file('ca.key'), '-out', file('ca.pem')]);
-  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('server.key'), '-out', file('server.csr')]);
   await openssl([
-    'x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '2',
-    '-extfile', await writeExtensions(dir), '-out', file('server.pem'),
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=git-goproxy test CA',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+  ]);
+  await openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    file('server.key'),
+    '-out',
+    file('server.csr'),
+  ]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    await writeExtensions(dir),
+    '-out',
+    file('server.pem'),
   ]);
   const [key, cert] = await Promise.all([readFile(file('server.key'), 'utf8'), readFile(file('server.pem'), 'utf8')]);
   return { caFile: file('ca.pem'), key, cert };
@@ -53,10 +91,14 @@ export interface TlsFront {
 
 export async function startTlsFront(target: string, certificates: TestCertificates): Promise<TlsFront> {
   const server = createServer(certificates, (req, res) => {
-    const forwarded = request(`${target}${req.url ?? '/'}`, { method: req.method, headers: req.headers, agent: false }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const forwarded = request(
+      `${target}${req.url ?? '/'}`,
+      { method: req.method, headers: req.headers, agent: false },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     forwarded.on('error', () => res.destroy());
     req.pipe(forwarded);
   });

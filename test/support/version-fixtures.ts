@@ -73,18 +73,41 @@ async function buildLayout(root: string): Promise<VersionFixtures['layout']> {
     { date: '2023-01-01T00:00:00Z', message: 'first' },
   );
   for (const name of ['v1.0.0', '1.0.0', 'v1.0', 'release-1', 'sub/v1.0.0', 'nomod/v1.0.0']) await repo.tag(name);
-  const second = await repo.commit({ 'layout.go': 'package layout\n\nconst Second = 2\n' }, { date: '2023-02-01T10:00:00+05:30', message: 'second' });
+  const second = await repo.commit({ 'layout.go': 'package layout\n\nconst Second = 2\n' }, {
+    date: '2023-02-01T10:00:00+05:30',
+    message: 'second',
+  });
   await repo.tag('v1.1.0', undefined, { annotated: true, date: '2023-02-02T00:00:00Z' });
   await repo.tag('v1.1.0-rc.2');
-  const third = await repo.commit({ 'v2/go.mod': goMod(`${M}/v2`), 'v2/v2.go': 'package v2\n' }, { date: '2023-03-01T00:00:00Z', message: 'third' });
+  const third = await repo.commit({ 'v2/go.mod': goMod(`${M}/v2`), 'v2/v2.go': 'package v2\n' }, {
+    date: '2023-03-01T00:00:00Z',
+    message: 'third',
+  });
   for (const name of ['v1.2.0', 'v2.0.0', 'v1.2.3+meta']) await repo.tag(name);
-  const retracting = await repo.commit({ 'go.mod': goMod(M, '\nretract v1.3.0 // published by mistake\n') }, { date: '2023-04-01T00:00:00Z', message: 'retract' });
+  const retracting = await repo.commit({ 'go.mod': goMod(M, '\nretract v1.3.0 // published by mistake\n') }, {
+    date: '2023-04-01T00:00:00Z',
+    message: 'retract',
+  });
   await repo.tag('v1.3.0', undefined, { annotated: true });
-  const head = await repo.commit({ 'later.go': 'package layout\n' }, { date: '2023-05-01T00:00:00Z', message: 'past the tags' });
-  const preRelease = await repo.commit({ 'next.go': 'package layout\n' }, { date: '2023-06-01T00:00:00Z', branch: 'next', parents: [head] });
+  const head = await repo.commit({ 'later.go': 'package layout\n' }, {
+    date: '2023-05-01T00:00:00Z',
+    message: 'past the tags',
+  });
+  const preRelease = await repo.commit({ 'next.go': 'package layout\n' }, {
+    date: '2023-06-01T00:00:00Z',
+    branch: 'next',
+    parents: [head],
+  });
   await repo.tag('v1.4.0-rc.1');
-  const pastPreRelease = await repo.commit({ 'next2.go': 'package layout\n' }, { date: '2023-06-02T00:00:00Z', branch: 'next' });
-  const side = await repo.commit({ 'side.go': 'package layout\n' }, { date: '2023-02-15T00:00:00Z', branch: 'side', parents: [first] });
+  const pastPreRelease = await repo.commit({ 'next2.go': 'package layout\n' }, {
+    date: '2023-06-02T00:00:00Z',
+    branch: 'next',
+  });
+  const side = await repo.commit({ 'side.go': 'package layout\n' }, {
+    date: '2023-02-15T00:00:00Z',
+    branch: 'side',
+    parents: [first],
+  });
   return { first, second, third, retracting, head, preRelease, pastPreRelease, side };
 }
 
@@ -126,14 +149,22 @@ async function buildRefused(root: string): Promise<void> {
 
 async function buildUpperCase(root: string): Promise<void> {
   const repo = await createRepo(root, 'group/MyLib');
-  await repo.commit({ 'go.mod': goMod(moduleOf('group/MyLib')), 'lib.go': 'package MyLib\n' }, { date: '2022-07-01T00:00:00Z' });
+  await repo.commit({ 'go.mod': goMod(moduleOf('group/MyLib')), 'lib.go': 'package MyLib\n' }, {
+    date: '2022-07-01T00:00:00Z',
+  });
   await repo.tag('v1.0.0');
 }
 
 async function buildNoTags(root: string): Promise<VersionFixtures['noTags']> {
   const repo = await createRepo(root, 'group/notags', { defaultBranch: 'trunk' });
-  const first = await repo.commit({ 'go.mod': goMod(moduleOf('group/notags')), 'a.go': 'package notags\n' }, { date: '2022-08-01T00:00:00Z' });
+  const first = await repo.commit({ 'go.mod': goMod(moduleOf('group/notags')), 'a.go': 'package notags\n' }, {
+    date: '2022-08-01T00:00:00Z',
+  });
   const head = await repo.commit({ 'b.go': 'package notags\n' }, { date: '2022-08-02T12:34:56Z' });
-  const main = await repo.commit({ 'c.go': 'package notags\n' }, { date: '2022-09-01T00:00:00Z', branch: 'main', parents: [first] });
+  const main = await repo.commit({ 'c.go': 'package notags\n' }, {
+    date: '2022-09-01T00:00:00Z',
+    branch: 'main',
+    parents: [first],
+  });
   return { head, main };
 }

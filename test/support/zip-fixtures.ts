@@ -60,7 +60,21 @@ function goMod(module: string, go = '1.19'): string {
 
 /** Builds every fixture repository under `root` and lists the cases, light ones first. */
 export async function buildZipFixtures(root: string): Promise<ZipCase[]> {
-  const builders = [ruleTable, nested, symlinks, gitlinks, exportAttributes, eolAttributes, licenses, collisions, badNames, goodNames, oversizedSpecialFiles, hugeFile, manyFiles];
+  const builders = [
+    ruleTable,
+    nested,
+    symlinks,
+    gitlinks,
+    exportAttributes,
+    eolAttributes,
+    licenses,
+    collisions,
+    badNames,
+    goodNames,
+    oversizedSpecialFiles,
+    hugeFile,
+    manyFiles,
+  ];
   const groups = await Promise.all(builders.map((build) => build(root)));
   return groups.flat();
 }
@@ -94,8 +108,17 @@ async function nested(root: string): Promise<ZipCase[]> {
   await repo.tag('v1.1.0');
   return [
     { title: 'nested modules, GO.MOD and Go.Mod in subdirectories, are left out', module, version: 'v1.0.0' },
-    { title: 'a module in a subdirectory leaves out its own nested module', module: `${module}/sub`, version: 'v1.0.0' },
-    { title: 'a root GO.MOD refuses the version', module, version: 'v1.1.0', refusal: 'go.mod files must have lowercase names' },
+    {
+      title: 'a module in a subdirectory leaves out its own nested module',
+      module: `${module}/sub`,
+      version: 'v1.0.0',
+    },
+    {
+      title: 'a root GO.MOD refuses the version',
+      module,
+      version: 'v1.1.0',
+      refusal: 'go.mod files must have lowercase names',
+    },
   ];
 }
 
@@ -133,7 +156,12 @@ async function symlinks(root: string): Promise<ZipCase[]> {
   await repo.tag('v1.1.0');
   return [
     { title: 'symbolic links are left out, executables kept', module, version: 'v1.0.0' },
-    { title: 'a symbolic link that case-collides with a file refuses the version', module, version: 'v1.1.0', refusal: 'case-insensitive file name collision' },
+    {
+      title: 'a symbolic link that case-collides with a file refuses the version',
+      module,
+      version: 'v1.1.0',
+      refusal: 'case-insensitive file name collision',
+    },
   ];
 }
 
@@ -182,7 +210,11 @@ async function exportAttributes(root: string): Promise<ZipCase[]> {
   );
   await repo.tag('v1.0.0');
   await writeRepoFile(repo, 'info/attributes', '*.txt text eol=crlf\nsubst.go export-subst\n');
-  return [{ title: 'export-ignore and export-subst are off; the repository’s info/attributes are not used', module, version: 'v1.0.0' }];
+  return [{
+    title: 'export-ignore and export-subst are off; the repository’s info/attributes are not used',
+    module,
+    version: 'v1.0.0',
+  }];
 }
 
 /** eol and text attributes still convert line endings, in go.mod too (while `.mod` stays raw). */
@@ -201,7 +233,9 @@ async function eolAttributes(root: string): Promise<ZipCase[]> {
     { date: DATE },
   );
   await repo.tag('v1.0.0');
-  await repo.commit({ '.gitattributes': '* text=auto\n', 'crlf-blob.txt': 'x\r\ny\r\n', 'lf-blob.txt': 'x\ny\n' }, { date: DATE });
+  await repo.commit({ '.gitattributes': '* text=auto\n', 'crlf-blob.txt': 'x\r\ny\r\n', 'lf-blob.txt': 'x\ny\n' }, {
+    date: DATE,
+  });
   await repo.tag('v1.1.0');
   await repo.commit({ '.gitattributes': '* text eol=crlf\n' }, { date: DATE });
   await repo.tag('v1.2.0');
@@ -217,7 +251,10 @@ async function licenses(root: string): Promise<ZipCase[]> {
   const fullPath = 'zip/license';
   const module = repoModule(fullPath);
   const repo = await createRepo(root, fullPath);
-  const subModules = (dir: string) => ({ [`${dir}/go.mod`]: goMod(`${module}/${dir}`), [`${dir}/${dir}.go`]: `package ${dir}\n` });
+  const subModules = (dir: string) => ({
+    [`${dir}/go.mod`]: goMod(`${module}/${dir}`),
+    [`${dir}/${dir}.go`]: `package ${dir}\n`,
+  });
   await repo.commit(
     {
       'go.mod': goMod(module),
@@ -240,10 +277,23 @@ async function licenses(root: string): Promise<ZipCase[]> {
   await repo.tag('none/v1.2.0');
   return [
     { title: 'root LICENSE with CRLF is archived with its bytes', module, version: 'v1.0.0' },
-    { title: 'a subdirectory module without LICENSE inherits the root one (raw blob)', module: `${module}/none`, version: 'v1.0.0' },
+    {
+      title: 'a subdirectory module without LICENSE inherits the root one (raw blob)',
+      module: `${module}/none`,
+      version: 'v1.0.0',
+    },
     { title: 'a subdirectory module with its own LICENSE keeps it', module: `${module}/own`, version: 'v1.0.0' },
-    { title: 'an own LICENSE that is a symlink is dropped and nothing inherited', module: `${module}/link`, version: 'v1.0.0' },
-    { title: 'an inherited LICENSE beside a LICENSE directory refuses the version', module: `${module}/dir`, version: 'v1.0.0', refusal: 'is both a file and a directory' },
+    {
+      title: 'an own LICENSE that is a symlink is dropped and nothing inherited',
+      module: `${module}/link`,
+      version: 'v1.0.0',
+    },
+    {
+      title: 'an inherited LICENSE beside a LICENSE directory refuses the version',
+      module: `${module}/dir`,
+      version: 'v1.0.0',
+      refusal: 'is both a file and a directory',
+    },
     { title: 'a root LICENSE symlink is dropped from the root module', module, version: 'v1.1.0' },
     { title: 'a root LICENSE symlink is inherited as its target text', module: `${module}/none`, version: 'v1.1.0' },
     { title: 'no root LICENSE: nothing inherited', module: `${module}/none`, version: 'v1.2.0' },
@@ -277,7 +327,16 @@ async function badNames(root: string): Promise<ZipCase[]> {
   const fullPath = 'zip/badnames';
   const module = repoModule(fullPath);
   const repo = await createRepo(root, fullPath);
-  const names = ['a:b.go', 'aux.go', 'dir/GIT~1/x.go', 'trailing.', 'semi;colon.go', 'ctrl\u0001.txt', 'quote".txt', 'sym€.txt'];
+  const names = [
+    'a:b.go',
+    'aux.go',
+    'dir/GIT~1/x.go',
+    'trailing.',
+    'semi;colon.go',
+    'ctrl\u0001.txt',
+    'quote".txt',
+    'sym€.txt',
+  ];
   const cases: ZipCase[] = [];
   let previous: string | undefined;
   for (const [i, name] of names.entries()) {
@@ -324,7 +383,11 @@ async function goodNames(root: string): Promise<ZipCase[]> {
     { date: DATE },
   );
   await repo.tag('v1.0.0');
-  return [{ title: 'non-ASCII letters, punctuation, dot files, empty and binary files, .hg_archival.txt', module, version: 'v1.0.0' }];
+  return [{
+    title: 'non-ASCII letters, punctuation, dot files, empty and binary files, .hg_archival.txt',
+    module,
+    version: 'v1.0.0',
+  }];
 }
 
 /** A go.mod or a LICENSE (own or inherited) over 16 MiB refuses the version. */
@@ -332,14 +395,21 @@ async function oversizedSpecialFiles(root: string): Promise<ZipCase[]> {
   const goModPath = 'zip/bigmod';
   const goModModule = repoModule(goModPath);
   const big = await createRepo(root, goModPath);
-  await big.commit({ 'go.mod': padded(goMod(goModModule), '//', MAX_SPECIAL_FILE + 1), 'a.go': 'package a\n' }, { date: DATE });
+  await big.commit({ 'go.mod': padded(goMod(goModModule), '//', MAX_SPECIAL_FILE + 1), 'a.go': 'package a\n' }, {
+    date: DATE,
+  });
   await big.tag('v1.0.0');
 
   const licensePath = 'zip/biglicense';
   const licenseModule = repoModule(licensePath);
   const repo = await createRepo(root, licensePath);
   await repo.commit(
-    { 'go.mod': goMod(licenseModule), 'LICENSE': padded('license\n', '', MAX_SPECIAL_FILE + 1), 'sub/go.mod': goMod(`${licenseModule}/sub`), 'sub/s.go': 'package sub\n' },
+    {
+      'go.mod': goMod(licenseModule),
+      'LICENSE': padded('license\n', '', MAX_SPECIAL_FILE + 1),
+      'sub/go.mod': goMod(`${licenseModule}/sub`),
+      'sub/s.go': 'package sub\n',
+    },
     { date: DATE },
   );
   await repo.tag('v1.0.0');
@@ -349,9 +419,20 @@ async function oversizedSpecialFiles(root: string): Promise<ZipCase[]> {
   await repo.tag('sub/v1.1.0');
   return [
     // The proxy refuses to read such a go.mod at all (codehost.MaxGoMod), the go command's zip step refuses it.
-    { title: 'go.mod over 16 MiB', module: goModModule, version: 'v1.0.0', refusal: 'larger than 16 MiB', directError: 'go.mod file too large' },
+    {
+      title: 'go.mod over 16 MiB',
+      module: goModModule,
+      version: 'v1.0.0',
+      refusal: 'larger than 16 MiB',
+      directError: 'go.mod file too large',
+    },
     { title: 'LICENSE over 16 MiB', module: licenseModule, version: 'v1.0.0', refusal: 'LICENSE file too large' },
-    { title: 'inherited LICENSE over 16 MiB', module: `${licenseModule}/sub`, version: 'v1.0.0', refusal: 'LICENSE file too large' },
+    {
+      title: 'inherited LICENSE over 16 MiB',
+      module: `${licenseModule}/sub`,
+      version: 'v1.0.0',
+      refusal: 'LICENSE file too large',
+    },
     { title: 'LICENSE of exactly 16 MiB', module: licenseModule, version: 'v1.1.0' },
     { title: 'inherited LICENSE of exactly 16 MiB', module: `${licenseModule}/sub`, version: 'v1.1.0' },
   ];
@@ -381,7 +462,12 @@ async function hugeFile(root: string): Promise<ZipCase[]> {
   const zeros = await writeSparseBlob(repo, HUGE_FILE_SIZE);
   await repo.commit({ 'go.mod': goMod(module), 'zeros.bin': { blob: zeros } }, { date: DATE });
   await repo.tag('v1.0.0');
-  return [{ title: 'a 513 MiB file: over 500 MiB and over core.bigFileThreshold', module, version: 'v1.0.0', refusal: 'module source tree too large' }];
+  return [{
+    title: 'a 513 MiB file: over 500 MiB and over core.bigFileThreshold',
+    module,
+    version: 'v1.0.0',
+    refusal: 'module source tree too large',
+  }];
 }
 
 /** 65,536 files and a go.mod: more entries than a zip without Zip64 end records can count. */

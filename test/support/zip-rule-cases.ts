@@ -56,8 +56,24 @@ function goMod(name: string, go: string): string {
   return `module ${modulePathOf(name)}\n\ngo ${go}\n`;
 }
 
-function ruleCase(name: string, rule: string, files: Record<string, string>, kept: readonly string[], hash: string, goCommand?: string): ZipRuleCase {
-  return { name, rule, modulePath: modulePathOf(name), version: VERSION, files, kept, hash, ...(goCommand === undefined ? {} : { goCommand }) };
+function ruleCase(
+  name: string,
+  rule: string,
+  files: Record<string, string>,
+  kept: readonly string[],
+  hash: string,
+  goCommand?: string,
+): ZipRuleCase {
+  return {
+    name,
+    rule,
+    modulePath: modulePathOf(name),
+    version: VERSION,
+    files,
+    kept,
+    hash,
+    ...(goCommand === undefined ? {} : { goCommand }),
+  };
 }
 
 export const ZIP_RULE_CASES: readonly ZipRuleCase[] = [
@@ -66,7 +82,8 @@ export const ZIP_RULE_CASES: readonly ZipRuleCase[] = [
     'a module with a go.mod, a package and a command keeps every file',
     {
       'go.mod': goMod('plain', '1.19'),
-      'count.go': 'package plain\n\n// Count returns how many words s holds.\nfunc Count(s string) int { return len(s) }\n',
+      'count.go':
+        'package plain\n\n// Count returns how many words s holds.\nfunc Count(s string) int { return len(s) }\n',
       'cmd/count/main.go': 'package main\n\nfunc main() {}\n',
     },
     ['go.mod', 'count.go', 'cmd/count/main.go'],

@@ -28,7 +28,9 @@ function sourceFiles(dir: string): string[] {
 /** The lib/ files a file imports (relative specifiers only; `import type` included). */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'(\.{1,2}\/[^']+)'/gms)].map((match) => resolve(dirname(file), match[1]!));
+  return [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'(\.{1,2}\/[^']+)'/gms)].map((match) =>
+    resolve(dirname(file), match[1]!)
+  );
 }
 
 /** The layer index of a file; -1 for the composition root at the top of lib/. */
@@ -36,7 +38,11 @@ function layerOf(file: string): number {
   const parts = relative(LIB, file).split('/');
   if (parts.length === 1) return -1;
   const index = LAYERS.indexOf(parts[0]!);
-  assert.notEqual(index, -1, `${relative(LIB, file)}: lib/${parts[0]}/ is not a known layer: add it to LAYERS and the README`);
+  assert.notEqual(
+    index,
+    -1,
+    `${relative(LIB, file)}: lib/${parts[0]}/ is not a known layer: add it to LAYERS and the README`,
+  );
   return index;
 }
 
@@ -44,7 +50,9 @@ const files = sourceFiles(LIB);
 const graph = new Map(files.map((file) => [file, importsOf(file)]));
 
 test('every folder of lib/ is a known layer, and every layer exists', () => {
-  const folders = readdirSync(LIB, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  const folders = readdirSync(LIB, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) =>
+    entry.name
+  );
   assert.deepEqual([...folders].sort(), [...LAYERS].sort());
 });
 
@@ -52,7 +60,9 @@ test('imports point from outer layers to inner ones only', () => {
   const wrong: string[] = [];
   for (const [file, imports] of graph) {
     for (const target of imports) {
-      if (layerOf(target) === -1 || layerOf(target) < layerOf(file)) wrong.push(`${relative(LIB, file)} → ${relative(LIB, target)}`);
+      if (layerOf(target) === -1 || layerOf(target) < layerOf(file)) {
+        wrong.push(`${relative(LIB, file)} → ${relative(LIB, target)}`);
+      }
     }
   }
   // server.ts may build on index.ts (both are the top); nothing else may import them.
@@ -60,7 +70,9 @@ test('imports point from outer layers to inner ones only', () => {
 });
 
 test('no file imports a file that does not exist', () => {
-  const missing = [...graph].flatMap(([file, imports]) => imports.filter((target) => !graph.has(target)).map((target) => `${relative(LIB, file)} → ${relative(LIB, target)}`));
+  const missing = [...graph].flatMap(([file, imports]) =>
+    imports.filter((target) => !graph.has(target)).map((target) => `${relative(LIB, file)} → ${relative(LIB, target)}`)
+  );
   assert.deepEqual(missing, []);
 });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { timingSafeEqual } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { Caller, CallerRequest } from '../../lib/access/auth.ts';
-import { TokenStore, findByDigest, hashToken, logAuthEvent, mayRead, parseExpiry } from '../../lib/access/auth.ts';
+import { findByDigest, hashToken, logAuthEvent, mayRead, parseExpiry, TokenStore } from '../../lib/access/auth.ts';
 import { Logger } from '../../lib/common/log.ts';
 import type { Visibility } from '../../lib/access/auth.ts';
 import { compileGrant, grantPatternError } from '../../lib/access/grants.ts';
@@ -105,7 +105,12 @@ describe('expiry', () => {
 
   test('the clock is read per request', () => {
     let now = Date.parse('2024-05-31T23:59:59Z');
-    const clocked = new TokenStore([{ name: 'old', sha256: hashToken('ggp_old'), grants: ['**'], expires: '2024-06-01' }], () => now);
+    const clocked = new TokenStore([{
+      name: 'old',
+      sha256: hashToken('ggp_old'),
+      grants: ['**'],
+      expires: '2024-06-01',
+    }], () => now);
     assert.equal(clocked.authenticate(remote({ 'private-token': 'ggp_old' })).caller.tokenName, 'old');
     now += 1000;
     assert.equal(clocked.authenticate(remote({ 'private-token': 'ggp_old' })).caller.tokenName, undefined);
@@ -143,7 +148,8 @@ describe('constant-time lookup', () => {
 });
 
 describe('local callers', () => {
-  const local = (remoteAddress: string, headers: CallerRequest['headers'] = {}) => store.authenticate({ headers, remoteAddress }).caller.local;
+  const local = (remoteAddress: string, headers: CallerRequest['headers'] = {}) =>
+    store.authenticate({ headers, remoteAddress }).caller.local;
 
   test('loopback connections are local', () => {
     assert.equal(local('127.0.0.1'), true);
@@ -153,7 +159,9 @@ describe('local callers', () => {
   });
 
   test('other addresses are not', () => {
-    for (const address of ['10.0.0.1', '::ffff:10.0.0.1', '::2', '1127.0.0.1', '']) assert.equal(local(address), false, address);
+    for (const address of ['10.0.0.1', '::ffff:10.0.0.1', '::2', '1127.0.0.1', '']) {
+      assert.equal(local(address), false, address);
+    }
   });
 
   test('a forwarded request is not local even over loopback', () => {
@@ -163,13 +171,26 @@ describe('local callers', () => {
   });
 
   test('so is one through any proxy or CDN that names the client or itself', () => {
-    const headers = ['via', 'x-forwarded-host', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip', 'fastly-client-ip', 'x-cluster-client-ip'];
+    const headers = [
+      'via',
+      'x-forwarded-host',
+      'x-client-ip',
+      'true-client-ip',
+      'cf-connecting-ip',
+      'fastly-client-ip',
+      'x-cluster-client-ip',
+    ];
     for (const name of headers) assert.equal(local('127.0.0.1', { [name]: '203.0.113.9' }), false, name);
   });
 });
 
 describe('mayRead', () => {
-  const caller = (grants: string[], local = false): Caller => ({ tokenName: grants.length ? 't' : undefined, grants: grants.map(compileGrant), address: 'x', local });
+  const caller = (grants: string[], local = false): Caller => ({
+    tokenName: grants.length ? 't' : undefined,
+    grants: grants.map(compileGrant),
+    address: 'x',
+    local,
+  });
   const project = (fullPath: string, visibility: Visibility) => ({ fullPath, visibility });
 
   test('public: everyone', () => {
@@ -218,7 +239,10 @@ describe('grant globs', () => {
 
 test('logAuthEvent writes one JSON line with the token name and the client, never a secret', () => {
   const lines: string[] = [];
-  logAuthEvent({ event: 'access denied', project: 'group/app', token: 'team', client: '203.0.113.9' }, new Logger({ write: (line) => lines.push(line) }));
+  logAuthEvent(
+    { event: 'access denied', project: 'group/app', token: 'team', client: '203.0.113.9' },
+    new Logger({ write: (line) => lines.push(line) }),
+  );
   assert.equal(lines.length, 1);
   const line = lines[0];
   assert.doesNotMatch(line.trimEnd(), /\n/);

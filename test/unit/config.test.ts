@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadConfigFile, parseListen, resolveOptions, restartOptionsChanged, serverSettingsChanged } from '../../lib/cli/config.ts';
+import {
+  loadConfigFile,
+  parseListen,
+  resolveOptions,
+  restartOptionsChanged,
+  serverSettingsChanged,
+} from '../../lib/cli/config.ts';
 import { ConfigError } from '../../lib/common/errors.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
@@ -24,7 +30,11 @@ function withConfigFile(content: string, check: (file: string) => void): void {
 }
 
 function rejectsWith(content: string, message: RegExp): void {
-  withConfigFile(content, (file) => assert.throws(() => loadConfigFile(file), (e: unknown) => e instanceof ConfigError && message.test(e.message)));
+  withConfigFile(
+    content,
+    (file) =>
+      assert.throws(() => loadConfigFile(file), (e: unknown) => e instanceof ConfigError && message.test(e.message)),
+  );
 }
 
 test('defaults', () => {
@@ -38,7 +48,11 @@ test('defaults', () => {
 
 test('a valid config file loads, with paths relative to the file', () => {
   withConfigFile(
-    JSON.stringify({ repos: 'git', listen: '[::1]:9000', projects: [{ path: 'golang/sync', id: 7, modulePath: 'golang.org/x/sync', visibility: 'public' }] }),
+    JSON.stringify({
+      repos: 'git',
+      listen: '[::1]:9000',
+      projects: [{ path: 'golang/sync', id: 7, modulePath: 'golang.org/x/sync', visibility: 'public' }],
+    }),
     (file) => {
       const config = loadConfigFile(file);
       assert.equal(config.repos, join(file, '..', 'git'));
@@ -69,36 +83,63 @@ test('tokens and visibility: the safe default, and one-line errors', () => {
   assert.equal(resolveOptions().defaultVisibility, 'local');
   assert.deepEqual(resolveOptions().tokens, []);
   const sha256 = 'a'.repeat(64);
-  withConfigFile(JSON.stringify({ defaultVisibility: 'private', tokens: [{ name: 'ci', sha256, grants: ['group/**'], expires: '2030-01-01' }] }), (file) => {
-    assert.equal(loadConfigFile(file).tokens?.[0].name, 'ci');
-  });
-  const token = (fields: Record<string, unknown>) => JSON.stringify({ tokens: [{ name: 'ci', sha256, grants: ['g/*'], ...fields }] });
+  withConfigFile(
+    JSON.stringify({
+      defaultVisibility: 'private',
+      tokens: [{ name: 'ci', sha256, grants: ['group/**'], expires: '2030-01-01' }],
+    }),
+    (file) => {
+      assert.equal(loadConfigFile(file).tokens?.[0].name, 'ci');
+    },
+  );
+  const token = (fields: Record<string, unknown>) =>
+    JSON.stringify({ tokens: [{ name: 'ci', sha256, grants: ['g/*'], ...fields }] });
   rejectsWith(token({ sha256: 'A'.repeat(64) }), /tokens\[0\]\.sha256: must be 64 lower-case hex digits/);
   rejectsWith(token({ secret: 'x' }), /tokens\[0\]\.secret: unknown key/);
   rejectsWith(token({ name: 'a b' }), /tokens\[0\]\.name: must be a name/);
   rejectsWith(token({ grants: ['g/../x'] }), /tokens\[0\]\.grants\[0\]: must not have/);
   rejectsWith(token({ expires: '2030-02-30' }), /tokens\[0\]\.expires: must be a date/);
   rejectsWith(JSON.stringify({ tokens: [{ name: 'ci', grants: [] }] }), /tokens\[0\]\.sha256: is required/);
-  rejectsWith(JSON.stringify({ tokens: [{ name: 'ci', sha256, grants: [] }, { name: 'ci', sha256, grants: [] }] }), /tokens\[1\]\.name: duplicate name "ci"/);
+  rejectsWith(
+    JSON.stringify({ tokens: [{ name: 'ci', sha256, grants: [] }, { name: 'ci', sha256, grants: [] }] }),
+    /tokens\[1\]\.name: duplicate name "ci"/,
+  );
 });
 
 test('groups: numeric ids for group paths, unique, one-line errors', () => {
   assert.deepEqual(resolveOptions().groups, []);
-  assert.deepEqual(resolveOptions({ groups: [{ path: 'acme/platform', id: 12 }] }).groups, [{ path: 'acme/platform', id: 12 }]);
+  assert.deepEqual(resolveOptions({ groups: [{ path: 'acme/platform', id: 12 }] }).groups, [{
+    path: 'acme/platform',
+    id: 12,
+  }]);
   rejectsWith('{"groups": [{"path": "acme"}]}', /^config: groups\[0\]\.id: is required$/);
   rejectsWith('{"groups": [{"path": "acme", "id": 0}]}', /groups\[0\]\.id: must be a positive integer/);
   rejectsWith('{"groups": [{"path": "../acme", "id": 1}]}', /groups\[0\]\.path/);
   rejectsWith('{"groups": [{"path": "a", "id": 1, "name": "A"}]}', /groups\[0\]\.name: unknown key/);
-  rejectsWith('{"groups": [{"path": "a", "id": 1}, {"path": "b", "id": 1}]}', /^config: groups\[1\]\.id: duplicate id 1$/);
+  rejectsWith(
+    '{"groups": [{"path": "a", "id": 1}, {"path": "b", "id": 1}]}',
+    /^config: groups\[1\]\.id: duplicate id 1$/,
+  );
 });
 
 test('what a reload cannot apply: the options of a new handler, and the server-only settings', () => {
   const before = resolveOptions({ repos: '/srv/git' });
-  const live = resolveOptions({ repos: '/srv/git', tokens: [{ name: 'ci', sha256: 'a'.repeat(64), grants: ['**'] }], groups: [{ path: 'g', id: 1 }], defaultVisibility: 'public', moduleHost: 'x.example', logLevel: 'warn', projects: [{ path: 'a' }] });
+  const live = resolveOptions({
+    repos: '/srv/git',
+    tokens: [{ name: 'ci', sha256: 'a'.repeat(64), grants: ['**'] }],
+    groups: [{ path: 'g', id: 1 }],
+    defaultVisibility: 'public',
+    moduleHost: 'x.example',
+    logLevel: 'warn',
+    projects: [{ path: 'a' }],
+  });
   assert.deepEqual(restartOptionsChanged(before, live), []);
   const fixed = resolveOptions({ repos: '/elsewhere', dataDir: '/data', maxGit: 2, basePath: '/goproxy' });
   assert.deepEqual(restartOptionsChanged(before, fixed), ['repos', 'maxGit', 'dataDir', 'basePath']);
-  assert.deepEqual(serverSettingsChanged({ listen: '127.0.0.1:1', maxGit: 1 }, { listen: '127.0.0.1:2', workers: 2, maxGit: 2 }), ['listen', 'workers']);
+  assert.deepEqual(
+    serverSettingsChanged({ listen: '127.0.0.1:1', maxGit: 1 }, { listen: '127.0.0.1:2', workers: 2, maxGit: 2 }),
+    ['listen', 'workers'],
+  );
   assert.deepEqual(serverSettingsChanged({ idleTimeout: 5 }, { idleTimeout: 5 }), []);
 });
 

@@ -9,8 +9,12 @@ import { gone, isAbsence, isResourceExhaustion, notFound, ProxyError } from '../
 const errno = (code: string) => Object.assign(new Error(`${code}: something`), { code });
 
 test('errno codes: out of resources, or a file that is not there', () => {
-  for (const code of ['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM']) assert.equal(isResourceExhaustion(errno(code)), true, code);
-  for (const value of [errno('ENOENT'), errno('EACCES'), new Error('EMFILE'), { code: 'EMFILE' }, undefined, null]) assert.equal(isResourceExhaustion(value), false);
+  for (const code of ['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM']) {
+    assert.equal(isResourceExhaustion(errno(code)), true, code);
+  }
+  for (const value of [errno('ENOENT'), errno('EACCES'), new Error('EMFILE'), { code: 'EMFILE' }, undefined, null]) {
+    assert.equal(isResourceExhaustion(value), false);
+  }
   assert.equal(isAbsence(errno('ENOENT')), true);
   assert.equal(isAbsence(errno('ENOTDIR')), true);
   assert.equal(isAbsence(errno('EMFILE')), false);
@@ -26,5 +30,5 @@ test('a ProxyError is an answer: kind and reason, no stack frames captured, the 
   assert.equal(error.stack, 'ProxyError: not found: no such module');
   assert.equal(gone('retracted').kind, 'gone');
   assert.equal(Error.stackTraceLimit, limit);
-  assert.match(new Error('a bug').stack ?? '', /\n    at /);
+  assert.match(new Error('a bug').stack ?? '', /\n {4}at /);
 });

@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { unzipSync } from 'fflate';
-import { ShadowRepos, type ArchiveOptions } from '../../lib/git/archive.ts';
+import { type ArchiveOptions, ShadowRepos } from '../../lib/git/archive.ts';
 import { GitError, gitExit } from '../../lib/git/run.ts';
 import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir, withTempDir } from '../support/temp.ts';
@@ -45,7 +45,11 @@ after(async () => {
 });
 
 /** Runs the archive to completion and returns its entries (name → text). */
-async function archive(dir?: string, options?: ArchiveOptions, target = shadows): Promise<{ raw: Buffer; files: Map<string, string> }> {
+async function archive(
+  dir?: string,
+  options?: ArchiveOptions,
+  target = shadows,
+): Promise<{ raw: Buffer; files: Map<string, string> }> {
   const child = await target.archiveZip(repo.gitDir, commit, dir === undefined ? [] : [dir], options);
   const chunks: Buffer[] = [];
   child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -117,7 +121,10 @@ test('a directory limits the archive; a missing one fails', async () => {
   assert.deepEqual([...files.keys()].filter((name) => !name.endsWith('/')).sort(), ['sub/crlf.txt', 'sub/go.mod']);
   const child = await shadows.archiveZip(repo.gitDir, commit, ['missing']);
   child.stdout?.resume();
-  await assert.rejects(gitExit(child), (error) => error instanceof GitError && /did not match any files/.test(error.stderrLine));
+  await assert.rejects(
+    gitExit(child),
+    (error) => error instanceof GitError && /did not match any files/.test(error.stderrLine),
+  );
 });
 
 test('a directory that looks like an option is a path', async () => {
@@ -142,7 +149,11 @@ test('one shadow per repository, shared by concurrent creators', async () => {
   await withTempDir('shadows', async (sharedBase) => {
     const one = new ShadowRepos(sharedBase);
     const two = new ShadowRepos(sharedBase);
-    const paths = await Promise.all([one.shadowFor(repo.gitDir), two.shadowFor(repo.gitDir), one.shadowFor(repo.gitDir)]);
+    const paths = await Promise.all([
+      one.shadowFor(repo.gitDir),
+      two.shadowFor(repo.gitDir),
+      one.shadowFor(repo.gitDir),
+    ]);
     assert.equal(new Set(paths).size, 1);
     assert.deepEqual(readdirSync(sharedBase), [paths[0]?.slice(sharedBase.length + 1)]);
     const { files } = await archive(undefined, {}, two);

@@ -62,7 +62,9 @@ test('closing readers leaves no git process behind', async () => {
 test('terminate escalates to SIGKILL when SIGTERM is ignored', async () => {
   // git's own helpers exit on SIGTERM, so use a shell that ignores it to see the escalation
   const { spawn } = await import('node:child_process');
-  const stubborn = spawn('sh', ['-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const stubborn = spawn('sh', ['-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   await new Promise((resolve) => stubborn.stdout.once('data', resolve));
   terminate(stubborn, 100);
   await waitForExit(stubborn);

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startedChildCount } from '../../lib/git/children.ts';
-import { isAncestor, isReachableFrom, objectsWithPrefix, Reachability, tagsReachableFrom } from '../../lib/git/history.ts';
+import {
+  isAncestor,
+  isReachableFrom,
+  objectsWithPrefix,
+  Reachability,
+  tagsReachableFrom,
+} from '../../lib/git/history.ts';
 import { GitError } from '../../lib/git/run.ts';
 import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { removeDir } from '../support/temp.ts';
@@ -47,7 +53,10 @@ test('isAncestor: true for ancestors and the commit itself, false otherwise', as
 });
 
 test('isAncestor: an unknown commit is an error, not false', async () => {
-  await assert.rejects(isAncestor(repo.gitDir, '0'.repeat(40), tip), (error) => error instanceof GitError && error.exitCode !== 1);
+  await assert.rejects(
+    isAncestor(repo.gitDir, '0'.repeat(40), tip),
+    (error) => error instanceof GitError && error.exitCode !== 1,
+  );
   await assert.rejects(isAncestor(repo.gitDir, 'HEAD', tip), TypeError);
 });
 
@@ -57,7 +66,11 @@ test('tagsReachableFrom lists tags on and below the commit, annotated and nested
   assert.deepEqual(await tagsReachableFrom(repo.gitDir, root), ['v1.0.0']);
   assert.deepEqual((await tagsReachableFrom(repo.gitDir, side)).sort(), ['v1.0.0', 'v2.0.0']);
   await assert.rejects(tagsReachableFrom(repo.gitDir, '--all'), TypeError);
-  assert.deepEqual(await tagsReachableFrom(repo.gitDir, tip, 'sub/'), ['sub/v0.1.0'], 'a module directory: its own tags only');
+  assert.deepEqual(
+    await tagsReachableFrom(repo.gitDir, tip, 'sub/'),
+    ['sub/v0.1.0'],
+    'a module directory: its own tags only',
+  );
   assert.deepEqual(await tagsReachableFrom(repo.gitDir, root, 'sub/'), []);
   await assert.rejects(tagsReachableFrom(repo.gitDir, tip, 'sub'), TypeError);
 });
@@ -90,9 +103,16 @@ test('Reachability answers from HEAD, branches and tags (not merge requests), on
   assert.equal(await reachability.reachable(root, refs), true);
   assert.equal(await reachability.reachable(hidden, refs), false);
   assert.equal(startedChildCount(), asked, 'answers are kept for the snapshot');
-  assert.equal(await reachability.reachable(root, { branches: new Map(refs.branches), tags: new Map(refs.tags) }), true);
+  assert.equal(
+    await reachability.reachable(root, { branches: new Map(refs.branches), tags: new Map(refs.tags) }),
+    true,
+  );
   assert.equal(startedChildCount(), asked, 'a fresh read of refs that point where they did keeps the answers');
-  assert.equal(await reachability.reachable(hidden, { ...refs, headCommit: hidden }), true, 'a detached HEAD counts; new tips ask again');
+  assert.equal(
+    await reachability.reachable(hidden, { ...refs, headCommit: hidden }),
+    true,
+    'a detached HEAD counts; new tips ask again',
+  );
 });
 
 test('Reachability keeps a bounded number of answers and forgets failures', async () => {

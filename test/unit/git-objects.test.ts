@@ -24,8 +24,14 @@ let reader: ObjectReader;
 
 before(async () => {
   repo = await createTempRepo('git-objects');
-  first = await repo.commit({ 'go.mod': 'module example.com/m\n', 'dir/a b.txt': 'spaced\n' }, { date: '2023-01-02T03:04:05Z' });
-  const changes = { '.gitattributes': '*.txt text eol=crlf\n', 'big.bin': Buffer.alloc(200_000, 7), 'dir/a b.txt': 'line\n' };
+  first = await repo.commit({ 'go.mod': 'module example.com/m\n', 'dir/a b.txt': 'spaced\n' }, {
+    date: '2023-01-02T03:04:05Z',
+  });
+  const changes = {
+    '.gitattributes': '*.txt text eol=crlf\n',
+    'big.bin': Buffer.alloc(200_000, 7),
+    'dir/a b.txt': 'line\n',
+  };
   second = await repo.commit(changes, { date: SECOND_COMMITTED, authorDate: SECOND_AUTHORED });
   await repo.tag('v1.0.0', first, { annotated: true });
   reader = new ObjectReader(repo.gitDir, { maxObjectBytes: 100_000 });
@@ -128,11 +134,15 @@ test('a prefix shared by several commits is reported as ambiguous', async () => 
   const ambiguous = new ObjectReader(scratch.gitDir);
   try {
     const tree = (await scratch.git(['hash-object', '-t', 'tree', '-w', '--stdin'], '')).trim();
-    const texts = Array.from({ length: 600 }, (_, i) => `tree ${tree}\nauthor a <a> 1 +0000\ncommitter a <a> 1 +0000\n\nc${i}\n`);
+    const texts = Array.from(
+      { length: 600 },
+      (_, i) => `tree ${tree}\nauthor a <a> 1 +0000\ncommitter a <a> 1 +0000\n\nc${i}\n`,
+    );
     const paths = texts.map((_, i) => join(scratch.root, 'c', String(i)));
     mkdirSync(join(scratch.root, 'c'));
     texts.forEach((text, i) => writeFileSync(paths[i]!, text));
-    const oids = (await scratch.git(['hash-object', '-t', 'commit', '-w', '--stdin-paths'], paths.join('\n'))).trim().split('\n');
+    const oids = (await scratch.git(['hash-object', '-t', 'commit', '-w', '--stdin-paths'], paths.join('\n'))).trim()
+      .split('\n');
     const seen = new Set<string>();
     const shared = oids.map((oid) => oid.slice(0, 4)).find((prefix) => seen.has(prefix) || !seen.add(prefix));
     assert.ok(shared, '600 commits share some 4-digit prefix');

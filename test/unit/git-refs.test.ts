@@ -36,7 +36,7 @@ function settleRefFiles(): void {
   const touch = (path: string): void => {
     const stats = statSync(path, { throwIfNoEntry: false });
     if (!stats) return;
-    if (stats.isDirectory()) for (const name of readdirSync(path)) touch(join(path, name));
+    if (stats.isDirectory()) { for (const name of readdirSync(path)) touch(join(path, name)); }
     utimesSync(path, past, past);
   };
   touch(join(repo.gitDir, 'HEAD'));
@@ -207,12 +207,17 @@ test('a repository removed after its refs were read is "not found", not an empty
   const store = new RefStore(repo.gitDir, objects);
   assert.equal((await store.read()).tags.get('v1.0.0'), first);
   await removeDir(repo.root);
-  await assert.rejects(store.read(), { name: 'ProxyError', kind: 'not-found', message: 'not found: the repository of this module no longer exists' });
+  await assert.rejects(store.read(), {
+    name: 'ProxyError',
+    kind: 'not-found',
+    message: 'not found: the repository of this module no longer exists',
+  });
 });
 
 test('parsePackedRefs: the header says which refs are peeled; other refs, stray ^ lines and garbage are skipped', () => {
   const [a, b, c] = ['a', 'b', 'c'].map((digit) => digit.repeat(40));
-  const body = `${a} refs/tags/v1\n^${b}\nnot a line\n${b} refs/heads/main\n${c} refs/pull/1/head\n^${a}\n${c} refs/tags/v2\n${c} refs/remotes/o/x`;
+  const body =
+    `${a} refs/tags/v1\n^${b}\nnot a line\n${b} refs/heads/main\n${c} refs/pull/1/head\n^${a}\n${c} refs/tags/v2\n${c} refs/remotes/o/x`;
   assert.deepEqual([...parsePackedRefs(`# pack-refs with: peeled fully-peeled sorted \n${body}`)], [
     ['refs/tags/v1', { oid: a, peeled: b }],
     ['refs/heads/main', { oid: b, peeled: b }],

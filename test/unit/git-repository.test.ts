@@ -17,12 +17,16 @@ before(async () => {
   scratch = await createTempRepo('git-repository');
   repository = new GitRepository(scratch.gitDir, new Limiter({ concurrency: 2 }));
   const tree = (await scratch.git(['hash-object', '-t', 'tree', '-w', '--stdin'], '')).trim();
-  const texts = Array.from({ length: 600 }, (_, i) => `tree ${tree}\nauthor a <a> 1 +0000\ncommitter a <a> 1 +0000\n\nc${i}\n`);
+  const texts = Array.from(
+    { length: 600 },
+    (_, i) => `tree ${tree}\nauthor a <a> 1 +0000\ncommitter a <a> 1 +0000\n\nc${i}\n`,
+  );
   const dir = join(scratch.root, 'c');
   await mkdir(dir);
   const paths = texts.map((_, i) => join(dir, String(i)));
   await Promise.all(texts.map((text, i) => writeFile(paths[i], text)));
-  const oids = (await scratch.git(['hash-object', '-t', 'commit', '-w', '--stdin-paths'], paths.join('\n'))).trim().split('\n');
+  const oids = (await scratch.git(['hash-object', '-t', 'commit', '-w', '--stdin-paths'], paths.join('\n'))).trim()
+    .split('\n');
   const seen = new Set<string>();
   shared = oids.map((oid) => oid.slice(0, 4)).find((prefix) => seen.has(prefix) || !seen.add(prefix)) ?? '';
   pair = oids.filter((oid) => oid.startsWith(shared));
@@ -33,7 +37,10 @@ after(async () => {
   await removeDir(scratch.root);
 });
 
-const refsOf = (...branches: string[]) => ({ branches: new Map(branches.map((oid, i) => [`b${i}`, oid])), tags: new Map<string, string>() });
+const refsOf = (...branches: string[]) => ({
+  branches: new Map(branches.map((oid, i) => [`b${i}`, oid])),
+  tags: new Map<string, string>(),
+});
 
 test('a prefix resolves among the commits the refs reach: others neither match nor make it ambiguous', async () => {
   const resolve = (hex: string, ...tips: string[]) => repository.codeHost.resolveHexPrefix(hex, refsOf(...tips));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { liveChildCount, waitForExit } from '../../lib/git/children.ts';
 import { Limiter } from '../../lib/git/limiter.ts';
-import { GitError, gitEnvironment, gitExit, runGit, spawnGit, startGit } from '../../lib/git/run.ts';
+import { gitEnvironment, GitError, gitExit, runGit, spawnGit, startGit } from '../../lib/git/run.ts';
 import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { removeDir } from '../support/temp.ts';
 
@@ -92,7 +92,13 @@ test('spawnGit holds a limiter slot until the child exits', async () => {
 });
 
 test('the environment drops inherited GIT_ variables and fixes config and locale', () => {
-  const env = gitEnvironment({ PATH: '/bin', GIT_DIR: '/elsewhere', GIT_INDEX_FILE: 'x', LANG: 'de_DE.UTF-8', LC_MESSAGES: 'de' });
+  const env = gitEnvironment({
+    PATH: '/bin',
+    GIT_DIR: '/elsewhere',
+    GIT_INDEX_FILE: 'x',
+    LANG: 'de_DE.UTF-8',
+    LC_MESSAGES: 'de',
+  });
   assert.equal(env.PATH, '/bin');
   assert.equal(env.GIT_DIR, undefined);
   assert.equal(env.GIT_INDEX_FILE, undefined);

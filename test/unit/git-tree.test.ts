@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { GitError } from '../../lib/git/run.ts';
-import { forEachTreeEntry, NulRecords, parseLsTreeRecord, type TreeEntry, type TreeListingOptions } from '../../lib/git/tree.ts';
+import {
+  forEachTreeEntry,
+  NulRecords,
+  parseLsTreeRecord,
+  type TreeEntry,
+  type TreeListingOptions,
+} from '../../lib/git/tree.ts';
 import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { removeDir } from '../support/temp.ts';
 
@@ -36,7 +42,12 @@ before(async () => {
 after(() => removeDir(repo.root));
 
 /** Every entry `forEachTreeEntry` hands over, in its order. */
-async function listTree(gitDir: string, commit: string, dir?: string, options: TreeListingOptions = {}): Promise<TreeEntry[]> {
+async function listTree(
+  gitDir: string,
+  commit: string,
+  dir?: string,
+  options: TreeListingOptions = {},
+): Promise<TreeEntry[]> {
   const entries: TreeEntry[] = [];
   await forEachTreeEntry(gitDir, commit, dir, options, (entry) => entries.push(entry));
   return entries;
@@ -92,7 +103,10 @@ test('lists a directory with paths relative to it, not matching sibling prefixes
 
 test('a missing directory lists nothing; a missing commit is an error', async () => {
   assert.deepEqual(await listTree(repo.gitDir, commit, 'nope'), []);
-  await assert.rejects(listTree(repo.gitDir, '0'.repeat(40)), (error) => error instanceof GitError && error.exitCode === 128);
+  await assert.rejects(
+    listTree(repo.gitDir, '0'.repeat(40)),
+    (error) => error instanceof GitError && error.exitCode === 128,
+  );
 });
 
 test('a directory named like an option is taken as a path', async () => {
@@ -108,7 +122,13 @@ test('parseLsTreeRecord reads padded sizes and refuses malformed records', () =>
     size: 12,
   });
   assert.throws(() => parseLsTreeRecord('garbage'), /unexpected ls-tree output/);
-  assert.deepEqual(parseLsTreeRecord(`120000 blob ${'b'.repeat(40)}\ta b/c`, false), { path: 'a b/c', mode: '120000', type: 'blob', oid: 'b'.repeat(40), size: 0 });
+  assert.deepEqual(parseLsTreeRecord(`120000 blob ${'b'.repeat(40)}\ta b/c`, false), {
+    path: 'a b/c',
+    mode: '120000',
+    type: 'blob',
+    oid: 'b'.repeat(40),
+    size: 0,
+  });
   // A record without a size read as one with sizes (the space in the path is no size), and the other way round.
   assert.throws(() => parseLsTreeRecord(`100644 blob ${'a'.repeat(40)}\ta b`), /unexpected ls-tree output/);
   assert.throws(() => parseLsTreeRecord(`100644 blob ${'a'.repeat(40)}`, false), /unexpected ls-tree output/);
@@ -117,7 +137,9 @@ test('parseLsTreeRecord reads padded sizes and refuses malformed records', () =>
 test('records split across output chunks are reassembled', async () => {
   const big = await createTempRepo('git-tree-many');
   try {
-    const files = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`many/ä-${String(i).padStart(4, '0')}.txt`, `${i}\n`]));
+    const files = Object.fromEntries(
+      Array.from({ length: 2000 }, (_, i) => [`many/ä-${String(i).padStart(4, '0')}.txt`, `${i}\n`]),
+    );
     const oid = await big.commit(files, { date: '2023-01-02T03:04:05Z' });
     const entries = await listTree(big.gitDir, oid, 'many');
     assert.equal(entries.length, 2000);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Limiter } from '../../lib/git/limiter.ts';
 import { GitRepository } from '../../lib/modules/git-repository.ts';
-import { ModuleRepo, type CodeHost } from '../../lib/modules/module-repo.ts';
+import { type CodeHost, ModuleRepo } from '../../lib/modules/module-repo.ts';
 import { sortVersions } from '../../lib/modules/semver.ts';
 import { createTempRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { removeDir } from '../support/temp.ts';
@@ -37,11 +37,19 @@ before(async () => {
       return repository.codeHost.tagsReachableFrom(commit, tagPrefix);
     },
   };
-  const goMods = Object.fromEntries(DIRS.map((dir) => [dir === '' ? 'go.mod' : `${dir}/go.mod`, `module ${dir === '' ? ROOT : `${ROOT}/${dir}`}\n`]));
+  const goMods = Object.fromEntries(
+    DIRS.map((dir) => [dir === '' ? 'go.mod' : `${dir}/go.mod`, `module ${dir === '' ? ROOT : `${ROOT}/${dir}`}\n`]),
+  );
   commits = [];
   for (let i = 0; i < 6; i++) {
-    commits.push(await repo.commit({ ...goMods, 'a/v2/go.mod': `module ${ROOT}/a/v2\n`, 'a/pkg/p.go': `package pkg // ${i}\n` }, { date: minute(i) }));
-    for (const dir of DIRS) await repo.tag(dir === '' ? `v1.${i}.0` : `${dir}/v1.${i}.0`, commits[i], { annotated: i % 2 === 0 });
+    commits.push(
+      await repo.commit({ ...goMods, 'a/v2/go.mod': `module ${ROOT}/a/v2\n`, 'a/pkg/p.go': `package pkg // ${i}\n` }, {
+        date: minute(i),
+      }),
+    );
+    for (const dir of DIRS) {
+      await repo.tag(dir === '' ? `v1.${i}.0` : `${dir}/v1.${i}.0`, commits[i], { annotated: i % 2 === 0 });
+    }
   }
   await repo.tag('a/v2.0.0', commits[5]);
   await repo.tag('c/v1.6.0-rc.1', commits[5]);
@@ -58,7 +66,9 @@ after(async () => {
 async function forEachRefList(dir: string, major: 'v1' | 'v2'): Promise<string[]> {
   const prefix = dir === '' ? '' : `${dir}/`;
   const names = (await repo.git(['for-each-ref', '--format=%(refname:lstrip=2)', `refs/tags/${prefix}`])).split('\n');
-  const versions = names.filter((name) => name.startsWith(prefix) && !name.slice(prefix.length).includes('/')).map((name) => name.slice(prefix.length));
+  const versions = names.filter((name) => name.startsWith(prefix) && !name.slice(prefix.length).includes('/')).map((
+    name,
+  ) => name.slice(prefix.length));
   return sortVersions(versions.filter((v) => v.startsWith(`${major}.`)));
 }
 
@@ -78,19 +88,28 @@ test('a package-path probe walks no history: its 404 says what it always said', 
   walks.length = 0;
   const probe = moduleRepo(`${ROOT}/a/pkg`);
   assert.deepEqual(await probe.versions(), []);
-  const expected = `not found: ${ROOT}/a/pkg@v0.0.0-20240101000500-${commits[5].slice(0, 12)}: invalid version: missing ${ROOT}/a/pkg/go.mod at revision ${commits[5].slice(0, 12)}`;
+  const expected = `not found: ${ROOT}/a/pkg@v0.0.0-20240101000500-${
+    commits[5].slice(0, 12)
+  }: invalid version: missing ${ROOT}/a/pkg/go.mod at revision ${commits[5].slice(0, 12)}`;
   await assert.rejects(probe.latest(), { message: expected });
   await assert.rejects(moduleRepo(`${ROOT}/a/pkg`).latest(), { message: expected });
   assert.deepEqual(walks, []);
 });
 
 test("a pseudo-version's base comes from the module's own tags, walked once per commit and snapshot", async () => {
-  const extra = await repo.commit({ 'a/pkg/p.go': 'package pkg // extra\n' }, { date: minute(10), branch: 'feature', parents: [commits[5]] });
+  const extra = await repo.commit({ 'a/pkg/p.go': 'package pkg // extra\n' }, {
+    date: minute(10),
+    branch: 'feature',
+    parents: [commits[5]],
+  });
   walks.length = 0;
   const pseudo = `v1.5.1-0.20240101001000-${extra.slice(0, 12)}`;
   assert.equal((await moduleRepo(`${ROOT}/a`).stat('feature')).version, pseudo);
   assert.equal((await moduleRepo(`${ROOT}/a`).stat(extra.slice(0, 12))).version, pseudo);
-  assert.equal((await moduleRepo(`${ROOT}/c`).stat('feature')).version, `v1.6.0-rc.1.0.20240101001000-${extra.slice(0, 12)}`);
+  assert.equal(
+    (await moduleRepo(`${ROOT}/c`).stat('feature')).version,
+    `v1.6.0-rc.1.0.20240101001000-${extra.slice(0, 12)}`,
+  );
   assert.deepEqual(walks, [`${extra.slice(0, 7)} a/`, `${extra.slice(0, 7)} c/`]);
   await repo.git(['branch', '-D', 'feature']);
 });

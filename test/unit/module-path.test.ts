@@ -168,7 +168,18 @@ describe('checkModulePath reasons', () => {
     it(`${JSON.stringify(path)}: ${reason}`, () => assert.equal(checkModulePath(path), reason));
   }
   it('accepts upper case, tildes without digits and major suffixes after the first element', () => {
-    for (const path of ['github.com/Azure/azure-sdk', 'x.y/a~b', 'x.y/a~1b', 'x.y/z~', 'x.y/z/v2', 'x.y/z/v10', 'x.y/v2', 'x.y/v1x']) {
+    for (
+      const path of [
+        'github.com/Azure/azure-sdk',
+        'x.y/a~b',
+        'x.y/a~1b',
+        'x.y/z~',
+        'x.y/z/v2',
+        'x.y/z/v10',
+        'x.y/v2',
+        'x.y/v1x',
+      ]
+    ) {
       assert.equal(checkModulePath(path), undefined, path);
     }
   });
@@ -314,10 +325,38 @@ describe('checkPathMajor (x/mod TestCheck and TestMatchPathMajor, /vN cases)', (
 describe('checkFilePath over many elements', () => {
   it('answers as its elements do, one at a time (the one-scan shortcut changes no verdict)', () => {
     const random = seededRandom(31);
-    const pieces = ['a', 'Z', '0', '.', '..', '-', '_', '~', ' ', 'con', 'NUL', 'com1', 'com10', 'lpt9', 'aux.', 'é', ';', '!', '[', ']', '{', '^', '+', 'x.'];
+    const pieces = [
+      'a',
+      'Z',
+      '0',
+      '.',
+      '..',
+      '-',
+      '_',
+      '~',
+      ' ',
+      'con',
+      'NUL',
+      'com1',
+      'com10',
+      'lpt9',
+      'aux.',
+      'é',
+      ';',
+      '!',
+      '[',
+      ']',
+      '{',
+      '^',
+      '+',
+      'x.',
+    ];
     const pick = () => pieces[Math.floor(random() * pieces.length)]!;
     for (let i = 0; i < 5000; i++) {
-      const elements = Array.from({ length: 1 + Math.floor(random() * 4) }, () => Array.from({ length: 1 + Math.floor(random() * 3) }, pick).join(''));
+      const elements = Array.from(
+        { length: 1 + Math.floor(random() * 4) },
+        () => Array.from({ length: 1 + Math.floor(random() * 3) }, pick).join(''),
+      );
       const path = elements.join('/');
       const expected = elements.map(checkFileElement).find((problem) => problem !== undefined);
       assert.equal(checkFilePath(path), expected, JSON.stringify(path));

@@ -48,7 +48,14 @@ describe('Logger', () => {
 describe('Metrics', () => {
   test('counters, cumulative histogram buckets, git durations by subcommand, limiter gauges', async () => {
     const limiter = new Limiter({ concurrency: 2 });
-    const metrics = new Metrics(limiter, { tagMismatches: () => 3, newPinsRefused: () => 5, projects: () => 12, projectScans: () => 4, lastScanSeconds: () => 0.25, objectReaders: new HelperPool(7) });
+    const metrics = new Metrics(limiter, {
+      tagMismatches: () => 3,
+      newPinsRefused: () => 5,
+      projects: () => 12,
+      projectScans: () => 4,
+      lastScanSeconds: () => 0.25,
+      objectReaders: new HelperPool(7),
+    });
     try {
       metrics.observeRequest({ endpoint: 'zip', status: 200, bytes: 1000, seconds: 0.003 });
       metrics.observeRequest({ endpoint: 'zip', status: 200, bytes: 500, seconds: 0.2 });
@@ -68,7 +75,10 @@ describe('Metrics', () => {
       assert.match(text, /^git_goproxy_git_duration_seconds_count\{command="version"\} 1$/m);
       assert.match(text, /^git_goproxy_git_running 1$/m);
       assert.match(text, /^git_goproxy_git_queued 0$/m);
-      assert.match(text, /^# TYPE git_goproxy_pin_tag_mismatches_total counter\ngit_goproxy_pin_tag_mismatches_total 3$/m);
+      assert.match(
+        text,
+        /^# TYPE git_goproxy_pin_tag_mismatches_total counter\ngit_goproxy_pin_tag_mismatches_total 3$/m,
+      );
       assert.match(text, /^git_goproxy_projects 12$/m);
       assert.match(text, /^# TYPE git_goproxy_project_scans_total counter\ngit_goproxy_project_scans_total 4$/m);
       assert.match(text, /^git_goproxy_project_scan_seconds 0.25$/m);

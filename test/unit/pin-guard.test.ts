@@ -36,7 +36,10 @@ describe('pin guard', () => {
   const services: ModuleService[] = [];
 
   /** A service over the fixture with its own data dir, optionally seeded with pin lines. */
-  async function openService(name: string, lines: object[] = []): Promise<{ service: ModuleService; target: ModuleTarget; dataDir: string }> {
+  async function openService(
+    name: string,
+    lines: object[] = [],
+  ): Promise<{ service: ModuleService; target: ModuleTarget; dataDir: string }> {
     const dataDir = join(root, `.data-${name}`);
     mkdirSync(dataDir);
     writeFileSync(join(dataDir, PINS_FILE), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
@@ -50,7 +53,11 @@ describe('pin guard', () => {
     repo = await createRepo(root, 'group/guarded');
     commits = [];
     for (const [i, version] of ['v1.0.0', 'v1.1.0', 'v1.2.0'].entries()) {
-      commits.push(await repo.commit({ 'go.mod': GO_MOD, 'p.go': `package p\n\nconst N = ${i}\n` }, { date: new Date(Date.UTC(2024, 0, 1 + i)) }));
+      commits.push(
+        await repo.commit({ 'go.mod': GO_MOD, 'p.go': `package p\n\nconst N = ${i}\n` }, {
+          date: new Date(Date.UTC(2024, 0, 1 + i)),
+        }),
+      );
       await repo.tag(version);
     }
   });
@@ -61,19 +68,32 @@ describe('pin guard', () => {
   });
 
   test('a zip whose recomputed hash differs from its pin fails before its last chunk, and nothing is recorded', async () => {
-    const pinned = { module: MODULE, version: 'v1.0.0', commit: commits[0], time: '2024-01-01T00:00:00Z', mod: hashGoMod(Buffer.from(GO_MOD)), zip: FORGED };
+    const pinned = {
+      module: MODULE,
+      version: 'v1.0.0',
+      commit: commits[0],
+      time: '2024-01-01T00:00:00Z',
+      mod: hashGoMod(Buffer.from(GO_MOD)),
+      zip: FORGED,
+    };
     const { service, target, dataDir } = await openService('forged-zip', [pinned]);
     const version = await service.pins.exact(target, 'v1.0.0');
     assert.equal(version.commit, commits[0]);
     const reference = await openService('forged-zip-reference');
-    const whole = Buffer.concat(await drain((await reference.service.zip(reference.target, version, CLIENT, new AbortController().signal)).chunks));
+    const whole = Buffer.concat(
+      await drain(
+        (await reference.service.zip(reference.target, version, CLIENT, new AbortController().signal)).chunks,
+      ),
+    );
     const guarded = await service.zip(target, version, CLIENT, new AbortController().signal);
     const sent: Uint8Array[] = [];
     await assert.rejects(
       (async () => {
         for await (const chunk of guarded.chunks) sent.push(chunk);
       })(),
-      (error: ProxyError) => error.kind === 'content-changed' && /v1\.0\.0: content differs from what this proxy served before/.test(error.message),
+      (error: ProxyError) =>
+        error.kind === 'content-changed' &&
+        /v1\.0\.0: content differs from what this proxy served before/.test(error.message),
     );
     assert.deepEqual(Buffer.concat(sent), whole.subarray(0, whole.length - 22), 'all but the end record is sent');
     assert.equal(readFileSync(join(dataDir, PINS_FILE), 'utf8'), `${JSON.stringify(pinned)}\n`);
@@ -108,27 +128,42 @@ describe('pin guard', () => {
     const pinned = { module: MODULE, version: 'v1.0.0', commit: commits[0], time: '2024-01-01T00:00:00Z', mod: FORGED };
     const { service, target } = await openService('forged-mod', [pinned]);
     const version = await service.pins.exact(target, 'v1.0.0');
-    await assert.rejects(service.pins.recordGoMod(target, version, CLIENT), (error: ProxyError) => error.kind === 'content-changed');
+    await assert.rejects(
+      service.pins.recordGoMod(target, version, CLIENT),
+      (error: ProxyError) => error.kind === 'content-changed',
+    );
   });
 
   test('a served .mod pins commit, time and go.mod hash; the zip hash is added when the zip is served', async () => {
     const { service, target, dataDir } = await openService('record');
     const version = await service.pins.exact(target, 'v1.1.0');
     await service.pins.recordGoMod(target, version, CLIENT);
-    const expected = { project: PROJECT, module: MODULE, version: 'v1.1.0', commit: commits[1], time: '2024-01-02T00:00:00Z', mod: hashGoMod(Buffer.from(GO_MOD)) };
+    const expected = {
+      project: PROJECT,
+      module: MODULE,
+      version: 'v1.1.0',
+      commit: commits[1],
+      time: '2024-01-02T00:00:00Z',
+      mod: hashGoMod(Buffer.from(GO_MOD)),
+    };
     assert.deepEqual(await service.pins.store.get(PROJECT, MODULE, 'v1.1.0'), expected);
     await drain((await service.zip(target, version, CLIENT, new AbortController().signal)).chunks);
     assert.match((await service.pins.store.get(PROJECT, MODULE, 'v1.1.0'))?.zip ?? '', /^h1:/);
     assert.equal(readFileSync(join(dataDir, PINS_FILE), 'utf8').split('\n').length, 3);
   });
 
-  test('a process hashes a version\'s zip until it has found it equal to its pin, then streams it unhashed; a restart hashes it again', async () => {
+  test("a process hashes a version's zip until it has found it equal to its pin, then streams it unhashed; a restart hashes it again", async () => {
     const { service, target, dataDir } = await openService('verified-once');
     const version = await service.pins.exact(target, 'v1.2.0');
     const hashedFiles = mock.method(Hash1.prototype, 'add');
     const serve = async (guard: ModuleService): Promise<{ hashed: boolean; bytes: Buffer }> => {
       const before = hashedFiles.mock.callCount();
-      const stream = await guard.zip((await guard.operatorTarget(MODULE))!, version, CLIENT, new AbortController().signal);
+      const stream = await guard.zip(
+        (await guard.operatorTarget(MODULE))!,
+        version,
+        CLIENT,
+        new AbortController().signal,
+      );
       const bytes = Buffer.concat(await drain(stream.chunks));
       return { hashed: hashedFiles.mock.callCount() > before, bytes };
     };
@@ -147,8 +182,18 @@ describe('pin guard', () => {
   });
 
   test('a pinned version whose tag moved or went away keeps its commit, its place in list and latest; mismatches are counted once', async () => {
-    const pinned = (version: string, commit: string, day: string) => ({ module: MODULE, version, commit, time: `2024-01-${day}T00:00:00Z`, mod: hashGoMod(Buffer.from(GO_MOD)) });
-    const { service, target } = await openService('moved', [pinned('v1.2.0', commits[2]!, '03'), pinned('v1.3.0', commits[1]!, '02'), pinned('v1.0.0', commits[0]!, '01')]);
+    const pinned = (version: string, commit: string, day: string) => ({
+      module: MODULE,
+      version,
+      commit,
+      time: `2024-01-${day}T00:00:00Z`,
+      mod: hashGoMod(Buffer.from(GO_MOD)),
+    });
+    const { service, target } = await openService('moved', [
+      pinned('v1.2.0', commits[2]!, '03'),
+      pinned('v1.3.0', commits[1]!, '02'),
+      pinned('v1.0.0', commits[0]!, '01'),
+    ]);
     mock.method(logger, 'warn', (message: string) => warnings.push(message));
     try {
       assert.equal((await service.pins.stat(target, 'v1.3.0')).commit, commits[1], 'a pin without a tag');
@@ -159,10 +204,19 @@ describe('pin guard', () => {
       // A target answers one request from one snapshot of the refs: the next request sees the move.
       const next = (await service.operatorTarget(MODULE))!;
       assert.equal((await service.pins.exact(next, 'v1.0.0')).commit, commits[0]);
-      assert.equal((await service.pins.stat(next, commits[2]!.slice(0, 12))).version, 'v1.2.0', 'a hash query is answered as the repository resolves it');
+      assert.equal(
+        (await service.pins.stat(next, commits[2]!.slice(0, 12))).version,
+        'v1.2.0',
+        'a hash query is answered as the repository resolves it',
+      );
       assert.equal(service.pins.tagMismatches, 2);
       assert.equal(warnings.filter((w) => w.includes(`${MODULE}@v1.0.0 is pinned to commit ${commits[0]}`)).length, 1);
-      assert.equal(warnings.filter((w) => w.includes(`${MODULE}@v1.3.0 is pinned to commit ${commits[1]}, but the repository no longer has it`)).length, 1);
+      assert.equal(
+        warnings.filter((w) =>
+          w.includes(`${MODULE}@v1.3.0 is pinned to commit ${commits[1]}, but the repository no longer has it`)
+        ).length,
+        1,
+      );
     } finally {
       mock.restoreAll();
       await repo.tag('v1.0.0', commits[0]);

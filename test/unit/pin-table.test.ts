@@ -11,19 +11,32 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FilePinStore, isPlainPseudoVersion, PINS_FILE, pinLine } from '../../lib/pins/file-store.ts';
+import { FilePinStore, isPlainPseudoVersion, pinLine, PINS_FILE } from '../../lib/pins/file-store.ts';
 import { isPseudoVersion } from '../../lib/modules/pseudo.ts';
 import { PinTable } from '../../lib/pins/pin-table.ts';
-import { UNOWNED, type Pin } from '../../lib/pins/store.ts';
+import { type Pin, UNOWNED } from '../../lib/pins/store.ts';
 import { withTempDir } from '../support/temp.ts';
 
 const hash = (fill: string, last = 'A') => `h1:${fill.repeat(42)}${last}=`;
-const base: Pin = { project: 'g/p', module: 'go.example.com/g/p', version: 'v1.0.0', commit: 'a'.repeat(40), time: '2020-01-02T03:04:05Z', mod: hash('m') };
+const base: Pin = {
+  project: 'g/p',
+  module: 'go.example.com/g/p',
+  version: 'v1.0.0',
+  commit: 'a'.repeat(40),
+  time: '2020-01-02T03:04:05Z',
+  mod: hash('m'),
+};
 
 const samples: Pin[] = [
   base,
   { ...base, version: 'v1.0.1', zip: hash('z', 'w') },
-  { ...base, version: 'v1.0.2', commit: '0123456789abcdef'.repeat(4), time: '1969-12-31T23:59:59Z', mod: hash('+', '8') },
+  {
+    ...base,
+    version: 'v1.0.2',
+    commit: '0123456789abcdef'.repeat(4),
+    time: '1969-12-31T23:59:59Z',
+    mod: hash('+', '8'),
+  },
   { ...base, version: 'v1.0.3', project: UNOWNED },
   { ...base, module: 'go.example.com/g/p/sub', version: 'v1.0.0', time: '9999-12-31T23:59:59Z' },
   { ...base, version: 'v1.0.4', mod: hash('m', 'B'), zip: hash('z', 'x') },
@@ -50,7 +63,11 @@ test('a zip hash added later replaces the pin in place', () => {
   assert.equal(table.size, 70_000);
   assert.deepEqual(table.get('g/p', base.module, 'v1.0.69999'), { ...base, version: 'v1.0.69999', zip: hash('z') });
   assert.deepEqual(table.get('g/p', base.module, 'v1.0.3'), { ...base, version: 'v1.0.3', mod: hash('m', 'B') });
-  assert.deepEqual(table.get('g/p', base.module, 'v1.0.65536'), { ...base, version: 'v1.0.65536' }, 'a record in the second buffer');
+  assert.deepEqual(
+    table.get('g/p', base.module, 'v1.0.65536'),
+    { ...base, version: 'v1.0.65536' },
+    'a record in the second buffer',
+  );
 });
 
 test('the record file keeps its format: pins written, reloaded and exported read back the same', async () => {
@@ -59,7 +76,10 @@ test('the record file keeps its format: pins written, reloaded and exported read
     for (const pin of samples.filter((each) => each.project !== UNOWNED)) await store.record(pin);
     await store.close();
     const written = readFileSync(join(dir, PINS_FILE), 'utf8');
-    assert.equal(written, samples.filter((each) => each.project !== UNOWNED).map((pin) => `${pinLine(pin)}\n`).join(''));
+    assert.equal(
+      written,
+      samples.filter((each) => each.project !== UNOWNED).map((pin) => `${pinLine(pin)}\n`).join(''),
+    );
     const reopened = FilePinStore.open(dir);
     const all: Pin[] = [];
     for await (const pin of reopened.all()) all.push(pin);
@@ -71,7 +91,10 @@ test('the record file keeps its format: pins written, reloaded and exported read
 test('the record is read in parts: a line longer than a part, and a torn last line after it', async () => {
   await withTempDir('pin-table', async (dir) => {
     const long = { ...base, module: `go.example.com/${'x'.repeat(5 << 20)}` };
-    writeFileSync(join(dir, PINS_FILE), `${pinLine(long)}\n${pinLine(base)}\n${pinLine({ ...base, version: 'v2.0.0' }).slice(0, 40)}`);
+    writeFileSync(
+      join(dir, PINS_FILE),
+      `${pinLine(long)}\n${pinLine(base)}\n${pinLine({ ...base, version: 'v2.0.0' }).slice(0, 40)}`,
+    );
     const warnings: string[] = [];
     const store = FilePinStore.open(dir, (warning) => warnings.push(warning));
     assert.equal(store.size, 2);
@@ -119,7 +142,9 @@ test('a record read from its bytes: zips added later, contradictions ignored, pi
 });
 
 test('a malformed plain line stops the load with its line number', async () => {
-  const bad = [{ commit: 'A'.repeat(40) }, { time: '2020-01-02 03:04:05Z' }, { mod: 'h1:short=' }, { version: '' }, { module: '' }];
+  const bad = [{ commit: 'A'.repeat(40) }, { time: '2020-01-02 03:04:05Z' }, { mod: 'h1:short=' }, { version: '' }, {
+    module: '',
+  }];
   for (const fields of bad) {
     await withTempDir('pin-table', async (dir) => {
       writeFileSync(join(dir, PINS_FILE), `${pinLine(base)}\n${pinLine({ ...base, version: 'v2.0.0', ...fields })}\n`);
@@ -129,7 +154,20 @@ test('a malformed plain line stops the load with its line number', async () => {
 });
 
 test('the pseudo-versions known from their bytes are pseudo-versions', () => {
-  const versions = ['v0.0.0-20200102030405-abcdefabcdef', 'v12.0.0-20200102030405-0', 'v1.0.0-20200102030405-123', 'v0.0.0-00200102030405-abc', 'v0.0.0-20200102030405-0123', 'v00.0.0-20200102030405-abc', 'v1.2.3', 'v0.0.0-2020010203040-abc', 'v0.0.0-20200102030405-', 'v0.0.0-20200102030405-ab_c', 'v1.0.1-0.20200102030405-abc', 'v0.0.0-20200102030405-abc+build'];
+  const versions = [
+    'v0.0.0-20200102030405-abcdefabcdef',
+    'v12.0.0-20200102030405-0',
+    'v1.0.0-20200102030405-123',
+    'v0.0.0-00200102030405-abc',
+    'v0.0.0-20200102030405-0123',
+    'v00.0.0-20200102030405-abc',
+    'v1.2.3',
+    'v0.0.0-2020010203040-abc',
+    'v0.0.0-20200102030405-',
+    'v0.0.0-20200102030405-ab_c',
+    'v1.0.1-0.20200102030405-abc',
+    'v0.0.0-20200102030405-abc+build',
+  ];
   for (const version of versions) {
     const bytes = Buffer.from(`"${version}"`, 'latin1');
     if (isPlainPseudoVersion(bytes, 1, bytes.length - 1)) assert.ok(isPseudoVersion(version), version);

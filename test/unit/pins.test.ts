@@ -8,7 +8,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FilePinStore, PINS_FILE } from '../../lib/pins/file-store.ts';
-import { UNOWNED, type Pin } from '../../lib/pins/store.ts';
+import { type Pin, UNOWNED } from '../../lib/pins/store.ts';
 import { compliancePin as pin, pinStoreCompliance } from '../support/pin-store-compliance.ts';
 import { withTempDir } from '../support/temp.ts';
 
@@ -39,8 +39,18 @@ test('pins file: one JSON line per record, module first, with the owning project
     await store.record(pin('v1.0.0', { zip: ZIP }));
     await store.close();
     assert.deepEqual(lines(dataDir), [
-      `{"module":"${MODULE}","version":"v1.0.0","project":"${PROJECT}","commit":"${'a'.repeat(40)}","time":"2020-01-02T03:04:05Z","mod":"${pin('v1.0.0').mod}"}`,
-      JSON.stringify({ module: MODULE, version: 'v1.0.0', project: PROJECT, commit: 'a'.repeat(40), time: '2020-01-02T03:04:05Z', mod: pin('v1.0.0').mod, zip: ZIP }),
+      `{"module":"${MODULE}","version":"v1.0.0","project":"${PROJECT}","commit":"${
+        'a'.repeat(40)
+      }","time":"2020-01-02T03:04:05Z","mod":"${pin('v1.0.0').mod}"}`,
+      JSON.stringify({
+        module: MODULE,
+        version: 'v1.0.0',
+        project: PROJECT,
+        commit: 'a'.repeat(40),
+        time: '2020-01-02T03:04:05Z',
+        mod: pin('v1.0.0').mod,
+        zip: ZIP,
+      }),
     ]);
     const reopened = FilePinStore.open(dataDir);
     assert.equal(reopened.size, 1);
@@ -48,7 +58,7 @@ test('pins file: one JSON line per record, module first, with the owning project
   });
 });
 
-test('pins file: a line without a project belongs to whichever project asks for the module (the owner); the owner\'s own pin wins', async () => {
+test("pins file: a line without a project belongs to whichever project asks for the module (the owner); the owner's own pin wins", async () => {
   await withTempDir('pins', async (dir) => {
     writeFileSync(join(dir, PINS_FILE), `${oldLine('v1.0.0')}\n${oldLine('v1.1.0')}\n`);
     const store = FilePinStore.open(dir);
@@ -78,7 +88,10 @@ test('pins file: a torn last line is not read, with a warning; the record glued 
     assert.deepEqual(warnings, [`${join(dir, PINS_FILE)} ends in a torn line (a crash during a write): it is ignored`]);
     assert.equal(await reopened.get(PROJECT, MODULE, 'v1.0.1'), undefined);
     await reopened.record(pin('v1.0.2'));
-    assert.equal(warnings[1], `${join(dir, PINS_FILE)}:2: dropped a torn fragment of an earlier append (a crash during a write)`);
+    assert.equal(
+      warnings[1],
+      `${join(dir, PINS_FILE)}:2: dropped a torn fragment of an earlier append (a crash during a write)`,
+    );
     await reopened.close();
     const quiet: string[] = [];
     const again = FilePinStore.open(dir, (message) => quiet.push(message));
@@ -92,13 +105,19 @@ test('pins file: a bad line that is not the last stops loading with file and lin
   await withTempDir('pins', async (dir) => {
     const file = join(dir, PINS_FILE);
     writeFileSync(file, `${line(pin('v1.0.0'))}\nnot json\n${line(pin('v1.0.1'))}\n`);
-    assert.throws(() => FilePinStore.open(dir), { name: 'ConfigError', message: `config: dataDir: ${file}:2: not a pin record` });
+    assert.throws(() => FilePinStore.open(dir), {
+      name: 'ConfigError',
+      message: `config: dataDir: ${file}:2: not a pin record`,
+    });
     writeFileSync(file, `${line(pin('v1.0.0'))}\n${line({ ...pin('v1.0.1'), mod: 'h1:short' })}\n`);
     assert.throws(() => FilePinStore.open(dir), { message: `config: dataDir: ${file}:2: pin: bad mod "h1:short"` });
     writeFileSync(file, `${line({ ...pin('v1.0.1'), project: 7 as unknown as string })}\n`);
     assert.throws(() => FilePinStore.open(dir), { message: `config: dataDir: ${file}:1: pin: bad project 7` });
     writeFileSync(join(dir, 'plain-file'), '');
-    assert.throws(() => FilePinStore.open(join(dir, 'plain-file', 'data')), { name: 'ConfigError', message: /^config: dataDir: ENOTDIR/ });
+    assert.throws(() => FilePinStore.open(join(dir, 'plain-file', 'data')), {
+      name: 'ConfigError',
+      message: /^config: dataDir: ENOTDIR/,
+    });
   });
 });
 
@@ -110,14 +129,18 @@ test('pins file: of two contradicting lines the first wins, with a warning', asy
     const store = FilePinStore.open(dir, (message) => warnings.push(message));
     assert.equal((await store.get(PROJECT, MODULE, 'v1.0.0'))?.commit, 'a'.repeat(40));
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!, new RegExp(`^${file}:2: ignored, an earlier line pinned it first: .*pinned commit a+ .* now commit b+`));
+    assert.match(
+      warnings[0]!,
+      new RegExp(`^${file}:2: ignored, an earlier line pinned it first: .*pinned commit a+ .* now commit b+`),
+    );
     await store.close();
   });
 });
 
 test('pins file: 100,000 records load in bounded time', async () => {
   await withTempDir('pins', async (dir) => {
-    const record = (i: number) => line(pin(`v1.${Math.floor(i / 1000)}.${i % 1000}`, { module: `go.example.com/group/m${i % 97}`, zip: ZIP }));
+    const record = (i: number) =>
+      line(pin(`v1.${Math.floor(i / 1000)}.${i % 1000}`, { module: `go.example.com/group/m${i % 97}`, zip: ZIP }));
     writeFileSync(join(dir, PINS_FILE), Array.from({ length: 100_000 }, (_, i) => `${record(i)}\n`).join(''));
     const started = performance.now();
     const store = FilePinStore.open(dir);

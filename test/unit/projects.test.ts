@@ -12,7 +12,7 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
-import { resolveOptions, type ProxyOptions } from '../../lib/cli/config.ts';
+import { type ProxyOptions, resolveOptions } from '../../lib/cli/config.ts';
 import { ProjectIndex } from '../../lib/access/projects.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { DirectoryTree, type ProjectSource } from '../../lib/access/project-source.ts';
@@ -200,7 +200,11 @@ describe('discovery off the request path', () => {
     await nextTurn();
     minimalRepo(join(dir, 'g/added.git'));
     minimalRepo(join(dir, 'newgroup/sub/added.git'));
-    await within(10_000, () => own.byId('g/added') !== undefined && own.byId('newgroup/sub/added') !== undefined, 'the watch found both');
+    await within(
+      10_000,
+      () => own.byId('g/added') !== undefined && own.byId('newgroup/sub/added') !== undefined,
+      'the watch found both',
+    );
     rmSync(join(dir, 'g/first.git'), { recursive: true });
     await within(10_000, () => own.byId('g/first') === undefined, 'the watch noticed the removal');
   });
@@ -259,7 +263,8 @@ describe("GitLab's hashed storage", () => {
     writeFileSync(join(dir, 'config'), config);
     return dir;
   };
-  const fullpath = (path: string) => `[core]\n\trepositoryformatversion = 0\n\tbare = true\n[gitlab]\n\tfullpath = ${path}\n`;
+  const fullpath = (path: string) =>
+    `[core]\n\trepositoryformatversion = 0\n\tbare = true\n[gitlab]\n\tfullpath = ${path}\n`;
   const app = hashedRepo(1, '', fullpath('acme/backend/app'));
   hashedRepo(1, '.wiki', fullpath('acme/backend/app.wiki'));
   hashedRepo(1, '.design', fullpath('acme/backend/app.design'));
@@ -312,13 +317,22 @@ describe("GitLab's hashed storage", () => {
   });
 });
 
-test('nested: each project inside another project\'s module path, with every outer one (vanity paths too)', async () => {
+test("nested: each project inside another project's module path, with every outer one (vanity paths too)", async () => {
   const nestedRepos = join(root, 'nested');
-  for (const path of ['corp.git', 'corp/internal.git', 'corp/internal/deep.git', 'other/x.git']) bareRepo(join(nestedRepos, path));
-  const nestedIndex = new ProjectIndex(resolveOptions({ repos: nestedRepos, projects: [{ path: 'other/x', modulePath: 'go.localhost/corp/x' }] }));
+  for (const path of ['corp.git', 'corp/internal.git', 'corp/internal/deep.git', 'other/x.git']) {
+    bareRepo(join(nestedRepos, path));
+  }
+  const nestedIndex = new ProjectIndex(
+    resolveOptions({ repos: nestedRepos, projects: [{ path: 'other/x', modulePath: 'go.localhost/corp/x' }] }),
+  );
   await nestedIndex.ready;
   const pairs = nestedIndex.nested().map(({ outer, inner }) => `${outer.fullPath} > ${inner.fullPath}`);
-  assert.deepEqual(pairs.sort(), ['corp > corp/internal', 'corp > corp/internal/deep', 'corp > other/x', 'corp/internal > corp/internal/deep']);
+  assert.deepEqual(pairs.sort(), [
+    'corp > corp/internal',
+    'corp > corp/internal/deep',
+    'corp > other/x',
+    'corp/internal > corp/internal/deep',
+  ]);
   assert.deepEqual(index.nested(), []);
 });
 
@@ -390,7 +404,15 @@ describe('a config reload (reconfigure)', () => {
     const { own, options } = reloadable(repos);
     await own.ready;
     const before = own.all();
-    assert.throws(() => own.reconfigure({ ...options, defaultVisibility: 'public', projects: [{ path: 'group/plain', modulePath: 'no dot/x' }] }), (e: unknown) => e instanceof ConfigError && /group\/plain: modulePath/.test(e.message));
+    assert.throws(
+      () =>
+        own.reconfigure({
+          ...options,
+          defaultVisibility: 'public',
+          projects: [{ path: 'group/plain', modulePath: 'no dot/x' }],
+        }),
+      (e: unknown) => e instanceof ConfigError && /group\/plain: modulePath/.test(e.message),
+    );
     assert.equal(own.all(), before);
   });
 
@@ -407,7 +429,11 @@ describe('a config reload (reconfigure)', () => {
     const scanning = own.rescan();
     await within(5000, () => source.scans === 2, 'the second scan started');
     await own.reconfigure({ ...options, defaultVisibility: 'public' });
-    assert.deepEqual(own.all().map((p) => `${p.fullPath} ${p.visibility}`), ['a/one public'], 'applied at once, from the last completed scan');
+    assert.deepEqual(
+      own.all().map((p) => `${p.fullPath} ${p.visibility}`),
+      ['a/one public'],
+      'applied at once, from the last completed scan',
+    );
     source.release();
     await scanning;
     assert.deepEqual(own.all().map((p) => `${p.fullPath} ${p.visibility}`), ['a/one public', 'a/two public']);

@@ -59,7 +59,10 @@ describe('makePseudoVersion', () => {
     assert.equal(makePseudoVersion('', '', time, 'abcdefabcdef'), 'v0.0.0-20240229200203-abcdefabcdef');
   });
   it('pads years before 1000 to four digits, as Go does', () => {
-    assert.equal(makePseudoVersion('', '', new Date('0001-01-01T00:00:00Z'), '000000000000'), 'v0.0.0-00010101000000-000000000000');
+    assert.equal(
+      makePseudoVersion('', '', new Date('0001-01-01T00:00:00Z'), '000000000000'),
+      'v0.0.0-00010101000000-000000000000',
+    );
   });
   it('increments the patch number in decimal, carrying through nines', () => {
     assert.equal(makePseudoVersion('', 'v1.2.9', PSEUDO_TIME, 'h'), 'v1.2.10-0.20060102150405-h');

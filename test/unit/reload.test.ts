@@ -10,7 +10,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfigFile, proxyOptionsOf, type ServerConfig } from '../../lib/cli/config.ts';
-import { watchConfig, type ConfigReloader } from '../../lib/cli/reload.ts';
+import { type ConfigReloader, watchConfig } from '../../lib/cli/reload.ts';
 import { Logger } from '../../lib/common/log.ts';
 import { createHandler, type GoProxyHandler } from '../../lib/index.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
@@ -22,7 +22,10 @@ describe('watchConfig', () => {
   let handler: GoProxyHandler;
   let started: ServerConfig;
   const lines: Array<Record<string, unknown>> = [];
-  const logger = new Logger({ level: 'debug', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = new Logger({
+    level: 'debug',
+    write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   const logged = (msg: string) => lines.filter((line) => line.msg === msg);
   const reloaders: ConfigReloader[] = [];
   const watching = (file: string | undefined, read = () => loadConfigFile(file!)) => {
@@ -70,11 +73,25 @@ describe('watchConfig', () => {
     const reloader = watching(file);
     try {
       rmSync(file);
-      await within(5000, () => logged('config not applied: the previous config stays in force').length === 1, 'the refusal');
-      assert.match(String(logged('config not applied: the previous config stays in force')[0].error), /config\.json: ENOENT/);
+      await within(
+        5000,
+        () => logged('config not applied: the previous config stays in force').length === 1,
+        'the refusal',
+      );
+      assert.match(
+        String(logged('config not applied: the previous config stays in force')[0].error),
+        /config\.json: ENOENT/,
+      );
       write({ ...started, groups: [{ path: 'g', id: 0 }] });
-      await within(5000, () => logged('config not applied: the previous config stays in force').length === 2, 'the second refusal');
-      assert.equal(logged('config not applied: the previous config stays in force')[1].error, 'config: groups[0].id: must be a positive integer');
+      await within(
+        5000,
+        () => logged('config not applied: the previous config stays in force').length === 2,
+        'the second refusal',
+      );
+      assert.equal(
+        logged('config not applied: the previous config stays in force')[1].error,
+        'config: groups[0].id: must be a positive integer',
+      );
       write({ ...started, listen: '127.0.0.1:9090', maxGit: 2 });
       await within(5000, () => logged('config change needs a restart to apply').length === 1, 'the restart warning');
       assert.deepEqual(logged('config change needs a restart to apply')[0].settings, ['listen', 'maxGit']);
@@ -89,7 +106,11 @@ describe('watchConfig', () => {
     lines.length = 0;
     const withFile = watching(file);
     process.kill(process.pid, 'SIGHUP');
-    await within(5000, () => logged('rescanned repositories').length === 1 && logged('config reloaded').length === 1, 'reload and rescan');
+    await within(
+      5000,
+      () => logged('rescanned repositories').length === 1 && logged('config reloaded').length === 1,
+      'reload and rescan',
+    );
     assert.equal(logged('config reloaded')[0].trigger, 'SIGHUP');
     withFile.close();
 

@@ -30,7 +30,8 @@ test('single versions, intervals, blocks, quotes and comments', () => {
 });
 
 test('malformed retract lines add nothing; trailing tokens are ignored (lax mode)', () => {
-  const goMod = ['retract [v1.0.0 v1.1.0]', 'retract [v1.0.0,', 'retract (v1.0.0)', 'retract', 'retract v2.0.0 extra'].join('\n');
+  const goMod = ['retract [v1.0.0 v1.1.0]', 'retract [v1.0.0,', 'retract (v1.0.0)', 'retract', 'retract v2.0.0 extra']
+    .join('\n');
   assert.deepEqual(retractions(goMod), [{ low: 'v2.0.0', high: 'v2.0.0' }]);
 });
 
@@ -47,7 +48,15 @@ test('isRetracted compares with Go semver precedence, ends included', () => {
     { low: 'v1.1.0', high: 'v1.1.5' },
     { low: 'v1.3.0', high: 'v1.3.0' },
   ];
-  for (const v of ['v1.1.0', 'v1.1.3', 'v1.1.5', 'v1.3.0', 'v1.3.0+incompatible']) assert.equal(isRetracted(v, intervals), true, v);
-  for (const v of ['v1.0.9', 'v1.1.6', 'v1.1.0-rc.1', 'v1.3.1', 'v1.2.4-0.20230501000000-e2ea701b7a16']) assert.equal(isRetracted(v, intervals), false, v);
-  assert.equal(isRetracted('v1.3.0', [{ low: 'garbage', high: 'garbage' }]), false, 'an unparsable bound matches nothing');
+  for (const v of ['v1.1.0', 'v1.1.3', 'v1.1.5', 'v1.3.0', 'v1.3.0+incompatible']) {
+    assert.equal(isRetracted(v, intervals), true, v);
+  }
+  for (const v of ['v1.0.9', 'v1.1.6', 'v1.1.0-rc.1', 'v1.3.1', 'v1.2.4-0.20230501000000-e2ea701b7a16']) {
+    assert.equal(isRetracted(v, intervals), false, v);
+  }
+  assert.equal(
+    isRetracted('v1.3.0', [{ low: 'garbage', high: 'garbage' }]),
+    false,
+    'an unparsable bound matches nothing',
+  );
 });

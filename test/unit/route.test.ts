@@ -11,14 +11,36 @@ import { parseRoute } from '../../lib/http/route.ts';
 const instance = { kind: 'instance' } as const;
 
 function rejects(path: string): void {
-  assert.throws(() => parseRoute(path), (error: unknown) => error instanceof ProxyError && error.kind === 'bad-request', path);
+  assert.throws(
+    () => parseRoute(path),
+    (error: unknown) => error instanceof ProxyError && error.kind === 'bad-request',
+    path,
+  );
 }
 
 test('instance-wide module requests', () => {
-  assert.deepEqual(parseRoute('/go.localhost/g/p/@v/list'), { kind: 'module', scope: instance, modulePath: 'go.localhost/g/p', op: 'list', version: '' });
-  assert.deepEqual(parseRoute('/go.localhost/g/p/@latest'), { kind: 'module', scope: instance, modulePath: 'go.localhost/g/p', op: 'latest', version: '' });
+  assert.deepEqual(parseRoute('/go.localhost/g/p/@v/list'), {
+    kind: 'module',
+    scope: instance,
+    modulePath: 'go.localhost/g/p',
+    op: 'list',
+    version: '',
+  });
+  assert.deepEqual(parseRoute('/go.localhost/g/p/@latest'), {
+    kind: 'module',
+    scope: instance,
+    modulePath: 'go.localhost/g/p',
+    op: 'latest',
+    version: '',
+  });
   for (const op of ['info', 'mod', 'zip'] as const) {
-    assert.deepEqual(parseRoute(`/go.localhost/g/p/@v/v1.2.3.${op}`), { kind: 'module', scope: instance, modulePath: 'go.localhost/g/p', op, version: 'v1.2.3' });
+    assert.deepEqual(parseRoute(`/go.localhost/g/p/@v/v1.2.3.${op}`), {
+      kind: 'module',
+      scope: instance,
+      modulePath: 'go.localhost/g/p',
+      op,
+      version: 'v1.2.3',
+    });
   }
 });
 
@@ -33,13 +55,25 @@ test('case encoding arrives percent-encoded and is undone after decoding', () =>
 
 test('GitLab project and group endpoints', () => {
   assert.deepEqual(parseRoute('/api/v4/projects/7/packages/go/go.localhost/g/p/@v/list'), {
-    kind: 'module', scope: { kind: 'project', id: '7' }, modulePath: 'go.localhost/g/p', op: 'list', version: '',
+    kind: 'module',
+    scope: { kind: 'project', id: '7' },
+    modulePath: 'go.localhost/g/p',
+    op: 'list',
+    version: '',
   });
   assert.deepEqual(parseRoute('/api/v4/projects/g%2Fsub%2Fp/packages/go/go.localhost/g/sub/p/@v/v1.0.0.mod'), {
-    kind: 'module', scope: { kind: 'project', id: 'g/sub/p' }, modulePath: 'go.localhost/g/sub/p', op: 'mod', version: 'v1.0.0',
+    kind: 'module',
+    scope: { kind: 'project', id: 'g/sub/p' },
+    modulePath: 'go.localhost/g/sub/p',
+    op: 'mod',
+    version: 'v1.0.0',
   });
   assert.deepEqual(parseRoute('/api/v4/groups/g/-/packages/go/go.localhost/g/p/@latest'), {
-    kind: 'module', scope: { kind: 'group', id: 'g' }, modulePath: 'go.localhost/g/p', op: 'latest', version: '',
+    kind: 'module',
+    scope: { kind: 'group', id: 'g' },
+    modulePath: 'go.localhost/g/p',
+    op: 'latest',
+    version: '',
   });
 });
 
@@ -75,7 +109,10 @@ test('web pages: the exact root and paths below /-/, which no module path can st
   assert.deepEqual(parseRoute('/'), { kind: 'page', page: { page: 'home' } });
   assert.deepEqual(parseRoute('/-/catalog'), { kind: 'page', page: { page: 'catalog' } });
   assert.deepEqual(parseRoute('/-/style.css'), { kind: 'page', page: { page: 'style' } });
-  assert.deepEqual(parseRoute('/-/modules/go.localhost/Acme/x'), { kind: 'page', page: { page: 'module', modulePath: 'go.localhost/Acme/x' } });
+  assert.deepEqual(parseRoute('/-/modules/go.localhost/Acme/x'), {
+    kind: 'page',
+    page: { page: 'module', modulePath: 'go.localhost/Acme/x' },
+  });
   assert.deepEqual(parseRoute('/-/modules/go.localhost/x/v2/@v/v2.0.0%2Bincompatible'), {
     kind: 'page',
     page: { page: 'version', modulePath: 'go.localhost/x/v2', version: 'v2.0.0+incompatible' },

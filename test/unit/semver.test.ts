@@ -102,7 +102,17 @@ describe('parse / isValid / canonical (x/mod table)', () => {
     });
   }
   it('accepts what Go accepts beyond the table', () => {
-    for (const v of ['v0.0.0', 'v1.2.3-0', 'v1.2.3-0a', 'v1.2.3-a-b--c', 'v1.2.3+001', 'v1.2.3+-', 'v99999999999999999999.0.0']) {
+    for (
+      const v of [
+        'v0.0.0',
+        'v1.2.3-0',
+        'v1.2.3-0a',
+        'v1.2.3-a-b--c',
+        'v1.2.3+001',
+        'v1.2.3+-',
+        'v99999999999999999999.0.0',
+      ]
+    ) {
       assert.equal(isValid(v), true, v);
     }
   });
@@ -211,7 +221,17 @@ describe('max', () => {
 describe('sortVersions', () => {
   it('sorts by precedence, breaking ties by string order, invalid versions first', () => {
     const shuffled = ['v1.0.0+b', 'v1.10.0', 'main', 'v1.0.0', 'v1.2.0-rc.1', 'v1.0.0+a', 'bad', 'v1.2.0', 'v1'];
-    assert.deepEqual(sortVersions(shuffled), ['bad', 'main', 'v1', 'v1.0.0', 'v1.0.0+a', 'v1.0.0+b', 'v1.2.0-rc.1', 'v1.2.0', 'v1.10.0']);
+    assert.deepEqual(sortVersions(shuffled), [
+      'bad',
+      'main',
+      'v1',
+      'v1.0.0',
+      'v1.0.0+a',
+      'v1.0.0+b',
+      'v1.2.0-rc.1',
+      'v1.2.0',
+      'v1.10.0',
+    ]);
   });
   it('sorts the whole x/mod table from reverse order into its own order (ties by string)', () => {
     const sorted = sortVersions(X_MOD_TABLE.map(([v]) => v).reverse());

@@ -35,7 +35,19 @@ const freshFile = () => join(dir, `config-${++counter}.json`);
 
 test('create makes the file, prints the secret once and stores only its hash', () => {
   const file = freshFile();
-  const { code, out, err } = run(['create', '--config', file, '--name', 'ci', '--grant', 'group/*', '--grant', 'tools/app', '--expires', '2030-01-01']);
+  const { code, out, err } = run([
+    'create',
+    '--config',
+    file,
+    '--name',
+    'ci',
+    '--grant',
+    'group/*',
+    '--grant',
+    'tools/app',
+    '--expires',
+    '2030-01-01',
+  ]);
   assert.equal(code, 0, err);
   const secret = out.trim();
   assert.match(secret, /^ggp_[A-Za-z0-9_-]{43}$/);
@@ -44,8 +56,15 @@ test('create makes the file, prints the secret once and stores only its hash', (
   assert.ok(!text.includes(secret));
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const config = loadConfigFile(file);
-  assert.deepEqual(config.tokens?.map(({ sha256: _, ...rest }) => rest), [{ name: 'ci', grants: ['group/*', 'tools/app'], expires: '2030-01-01' }]);
-  const caller = new TokenStore(config.tokens ?? [], () => NOW).authenticate({ headers: { authorization: `Bearer ${secret}` }, remoteAddress: '10.0.0.1' }).caller;
+  assert.deepEqual(config.tokens?.map(({ sha256: _, ...rest }) => rest), [{
+    name: 'ci',
+    grants: ['group/*', 'tools/app'],
+    expires: '2030-01-01',
+  }]);
+  const caller = new TokenStore(config.tokens ?? [], () => NOW).authenticate({
+    headers: { authorization: `Bearer ${secret}` },
+    remoteAddress: '10.0.0.1',
+  }).caller;
   assert.equal(caller.tokenName, 'ci');
 });
 
@@ -58,7 +77,15 @@ test('each secret is new', () => {
 
 test('create keeps the other keys and the file permissions; GIT_GOPROXY_CONFIG names the file', () => {
   const file = freshFile();
-  writeFileSync(file, JSON.stringify({ repos: 'git', listen: '127.0.0.1:9000', projects: [{ path: 'group/app', visibility: 'private' }] }), { mode: 0o640 });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      repos: 'git',
+      listen: '127.0.0.1:9000',
+      projects: [{ path: 'group/app', visibility: 'private' }],
+    }),
+    { mode: 0o640 },
+  );
   assert.equal(run(['create', '--name', 'ci', '--grant', 'group/app'], { GIT_GOPROXY_CONFIG: file }).code, 0);
   const raw = JSON.parse(readFileSync(file, 'utf8'));
   assert.equal(raw.repos, 'git');
@@ -99,7 +126,13 @@ test('list shows names, grants and expiry, never a hash', () => {
   assert.equal(code, 0);
   assert.equal(
     out,
-    ['NAME  GRANTS        EXPIRES', 'ci    group/*,x/**  never', 'old   **            2024-05-01 (expired)', 'next  **            2024-07-01T00:00:00Z', ''].join('\n'),
+    [
+      'NAME  GRANTS        EXPIRES',
+      'ci    group/*,x/**  never',
+      'old   **            2024-05-01 (expired)',
+      'next  **            2024-07-01T00:00:00Z',
+      '',
+    ].join('\n'),
   );
   assert.doesNotMatch(out, /[0-9a-f]{64}/);
 });
@@ -113,7 +146,11 @@ test('revoke removes a token by name', () => {
   assert.match(err, /revoked "ci"; a running server on .* refuses it within a second/);
   const tokens = loadConfigFile(file).tokens ?? [];
   assert.deepEqual(tokens.map((t) => t.name), ['keep']);
-  assert.equal(new TokenStore(tokens).authenticate({ headers: { 'private-token': secret }, remoteAddress: '10.0.0.1' }).caller.tokenName, undefined);
+  assert.equal(
+    new TokenStore(tokens).authenticate({ headers: { 'private-token': secret }, remoteAddress: '10.0.0.1' }).caller
+      .tokenName,
+    undefined,
+  );
 });
 
 test('revoke, list and usage errors', () => {
@@ -134,8 +171,29 @@ test('revoke, list and usage errors', () => {
 test('node lib/server.ts token … runs the command', async () => {
   const file = freshFile();
   const exec = promisify(execFile);
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'lib/server.ts', 'token', 'create', '--config', file, '--name', 'cli', '--grant', '**']);
+  const { stdout } = await exec(process.execPath, [
+    '--import',
+    'tsx',
+    'lib/server.ts',
+    'token',
+    'create',
+    '--config',
+    file,
+    '--name',
+    'cli',
+    '--grant',
+    '**',
+  ]);
   assert.match(stdout, /^ggp_\S+\n$/);
-  const failed = await exec(process.execPath, ['--import', 'tsx', 'lib/server.ts', 'token', 'revoke', '--config', file, 'nope']).catch((error: { code: number; stderr: string }) => error);
+  const failed = await exec(process.execPath, [
+    '--import',
+    'tsx',
+    'lib/server.ts',
+    'token',
+    'revoke',
+    '--config',
+    file,
+    'nope',
+  ]).catch((error: { code: number; stderr: string }) => error);
   assert.equal((failed as { code: number }).code, 2);
 });

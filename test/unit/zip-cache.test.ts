@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { requestedRange } from '../../lib/http/range.ts';
 import type { ModuleZipStream } from '../../lib/zip/source.ts';
-import { ZipCache, type CachedZip } from '../../lib/zip/cache.ts';
+import { type CachedZip, ZipCache } from '../../lib/zip/cache.ts';
 import { ProxyError } from '../../lib/common/errors.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
@@ -29,7 +29,10 @@ const newCache = (maxBytes = 1 << 20): ZipCache => new ZipCache({ dir: join(root
 const key = (name: string): string => ZipCache.key([name]);
 
 /** A zip stream of `pieces`, released one by one through `next()`; records cancel and the signal. */
-function controlledStream(pieces: readonly string[], signal: AbortSignal): { stream: ModuleZipStream; next: () => void; cancelled: () => boolean } {
+function controlledStream(
+  pieces: readonly string[],
+  signal: AbortSignal,
+): { stream: ModuleZipStream; next: () => void; cancelled: () => boolean } {
   let releases = 0;
   let wake: () => void = () => undefined;
   let cancelled = false;
@@ -145,7 +148,7 @@ test('a build that fails fails every reader; one that cannot start rejects every
   for (const opener of openers) await assert.rejects(opener, { kind: 'not-found' });
 });
 
-test('the byte bound evicts the least recently used zips; a restart keeps complete zips and removes crashed builds\' part files; siblings\' zips are taken up', async () => {
+test("the byte bound evicts the least recently used zips; a restart keeps complete zips and removes crashed builds' part files; siblings' zips are taken up", async () => {
   const dir = join(root, 'bounded');
   const cache = new ZipCache({ dir, maxBytes: 10 });
   const whole = (text: string) => async (): Promise<ModuleZipStream> => ({
@@ -191,7 +194,8 @@ test('the byte bound evicts the least recently used zips; a restart keeps comple
 });
 
 test('Range: single ranges of a known length; several ranges, bad syntax and If-Range answer whole', () => {
-  const ask = (range: string | undefined, ifRange?: string) => requestedRange({ headers: { range, 'if-range': ifRange } } as unknown as IncomingMessage, 100);
+  const ask = (range: string | undefined, ifRange?: string) =>
+    requestedRange({ headers: { range, 'if-range': ifRange } } as unknown as IncomingMessage, 100);
   assert.deepEqual(ask('bytes=0-9'), { start: 0, end: 10 });
   assert.deepEqual(ask('bytes=90-'), { start: 90, end: 100 });
   assert.deepEqual(ask('bytes=-10'), { start: 90, end: 100 });
@@ -199,6 +203,8 @@ test('Range: single ranges of a known length; several ranges, bad syntax and If-
   assert.deepEqual(ask('bytes=50-500'), { start: 50, end: 100 });
   assert.equal(ask('bytes=100-'), 'unsatisfiable');
   assert.equal(ask('bytes=-0'), 'unsatisfiable');
-  for (const whole of [undefined, 'bytes=0-1,5-6', 'items=0-1', 'bytes=-', 'bytes=9-2', 'bytes=x-']) assert.equal(ask(whole), undefined, whole);
+  for (const whole of [undefined, 'bytes=0-1,5-6', 'items=0-1', 'bytes=-', 'bytes=9-2', 'bytes=x-']) {
+    assert.equal(ask(whole), undefined, whole);
+  }
   assert.equal(ask('bytes=0-9', 'W/"x"'), undefined);
 });

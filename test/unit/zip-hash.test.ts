@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { Hash1, goSumLines, hashGoMod, sha256Hex } from '../../lib/zip/hash.ts';
+import { goSumLines, Hash1, hashGoMod, sha256Hex } from '../../lib/zip/hash.ts';
 import { seededRandom } from '../support/random.ts';
 import { parseTxtar, readZipVectors, X_MOD_SKIP } from '../support/txtar.ts';
 import { EMPTY_ZIP_HASH, ZIP_RULE_CASES } from '../support/zip-rule-cases.ts';
@@ -21,7 +21,9 @@ function hashOfSortedLines(lines: readonly (readonly [string, string])[]): strin
 test('zip rule table: Hash1 over the kept files, named <module>@<version>/<file>, gives the recorded hash', () => {
   for (const ruleCase of ZIP_RULE_CASES) {
     const hash = new Hash1();
-    for (const kept of ruleCase.kept) hash.add(`${ruleCase.modulePath}@${ruleCase.version}/${kept}`, sha256Hex(bytes(ruleCase.files[kept]!)));
+    for (const kept of ruleCase.kept) {
+      hash.add(`${ruleCase.modulePath}@${ruleCase.version}/${kept}`, sha256Hex(bytes(ruleCase.files[kept]!)));
+    }
     assert.equal(hash.digest(), ruleCase.hash, ruleCase.name);
   }
 });
@@ -87,11 +89,27 @@ test('names sort by UTF-8 bytes, not UTF-16 code units', () => {
 test('random names, sharing prefixes and mixing every range of UTF-16 units, hash in UTF-8 byte order', () => {
   const random = seededRandom(20);
   // Units from every range that orders differently: ASCII, Latin-1, below and above the surrogates, astral pairs.
-  const pieces = ['a', 'b', '/', '\u00E9', '\u0800', '\uD7FF', '\uE000', '\uFF21', '\uFFFF', '\u{10000}', '\u{10400}', '\u{10FFFF}'];
-  const word = () => Array.from({ length: 1 + Math.floor(random() * 4) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+  const pieces = [
+    'a',
+    'b',
+    '/',
+    '\u00E9',
+    '\u0800',
+    '\uD7FF',
+    '\uE000',
+    '\uFF21',
+    '\uFFFF',
+    '\u{10000}',
+    '\u{10400}',
+    '\u{10FFFF}',
+  ];
+  const word = () =>
+    Array.from({ length: 1 + Math.floor(random() * 4) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
   for (const prefix of ['m@v1.0.0/', '', '\u{10400}']) {
     const names = new Set<string>();
-    while (names.size < 3000) names.add(prefix + (random() < 0.3 && names.size > 0 ? [...names].pop()!.slice(prefix.length) : '') + word());
+    while (names.size < 3000) {
+      names.add(prefix + (random() < 0.3 && names.size > 0 ? [...names].pop()!.slice(prefix.length) : '') + word());
+    }
     const files = [...names].map((name) => [name, `content of ${name}`] as const);
     const hash = new Hash1();
     for (const [name, content] of files) hash.add(name, sha256Hex(bytes(content)));
@@ -111,7 +129,13 @@ test('a name longer than a 64 KiB block and one that is a prefix of all others h
 test('non-ASCII names hash as Go 1.19 dirhash.Hash1 hashes them', () => {
   // Expected value printed by dirhash.Hash1 (Go 1.19's golang.org/x/mod) for these names, each
   // file holding "content of <name>".
-  const names = ['m@v1.0.0/\u{10400}.go', 'm@v1.0.0/\uFF21.go', 'm@v1.0.0/a.go', 'm@v1.0.0/\u00E9/b.go', 'm@v1.0.0/Z.go'];
+  const names = [
+    'm@v1.0.0/\u{10400}.go',
+    'm@v1.0.0/\uFF21.go',
+    'm@v1.0.0/a.go',
+    'm@v1.0.0/\u00E9/b.go',
+    'm@v1.0.0/Z.go',
+  ];
   const hash = new Hash1();
   for (const name of names) hash.add(name, sha256Hex(bytes(`content of ${name}`)));
   assert.equal(hash.digest(), 'h1:me+RvjlfQdksNFVO75GnXVXNF7VsbYm3M6JJsZyA14M=');

@@ -14,9 +14,25 @@ import { seededRandom } from '../support/random.ts';
 const TRAILER = { crc32: 0, compressedSize: 0, uncompressedSize: 0 };
 
 /** The events of entries `names`, each with `chunks` data chunks of `bytes` bytes; delays between events when `random` is given. */
-async function* entries(names: readonly string[], chunks: number, bytes: number, random?: () => number): AsyncGenerator<ZipReadEvent> {
+async function* entries(
+  names: readonly string[],
+  chunks: number,
+  bytes: number,
+  random?: () => number,
+): AsyncGenerator<ZipReadEvent> {
   for (const name of names) {
-    const header = { name, method: 0, flags: 0, crc32: 0, compressedSize: 0, uncompressedSize: 0, dosTime: 0, dosDate: 0, hasDataDescriptor: false, zip64: false };
+    const header = {
+      name,
+      method: 0,
+      flags: 0,
+      crc32: 0,
+      compressedSize: 0,
+      uncompressedSize: 0,
+      dosTime: 0,
+      dosDate: 0,
+      hasDataDescriptor: false,
+      zip64: false,
+    };
     yield { kind: 'header', header };
     for (let i = 0; i < chunks; i++) {
       if (random !== undefined) await sleep(Math.floor(random() * 3));
@@ -50,9 +66,19 @@ test('every entry of every source comes out whole, once, and each source keeps i
   const a = ['a1', 'a2', 'a3', 'a4'];
   const b = ['b1', 'b2'];
   const c = ['c1', 'c2', 'c3'];
-  const merged = await collect(mergeZipEntries([entries(a, 3, 10, random), entries(b, 5, 10, random), entries(c, 1, 10, random)], 25));
-  assert.deepEqual([...merged].sort(), [...a.map((n) => `${n}:3`), ...b.map((n) => `${n}:5`), ...c.map((n) => `${n}:1`)].sort());
-  for (const source of [a, b, c]) assert.deepEqual(merged.filter((e) => source.some((n) => e.startsWith(`${n}:`))), source.map((n) => merged.find((e) => e.startsWith(`${n}:`))));
+  const merged = await collect(
+    mergeZipEntries([entries(a, 3, 10, random), entries(b, 5, 10, random), entries(c, 1, 10, random)], 25),
+  );
+  assert.deepEqual(
+    [...merged].sort(),
+    [...a.map((n) => `${n}:3`), ...b.map((n) => `${n}:5`), ...c.map((n) => `${n}:1`)].sort(),
+  );
+  for (const source of [a, b, c]) {
+    assert.deepEqual(
+      merged.filter((e) => source.some((n) => e.startsWith(`${n}:`))),
+      source.map((n) => merged.find((e) => e.startsWith(`${n}:`))),
+    );
+  }
 });
 
 test('a single source passes through as it is; no sources, no entries', async () => {
@@ -103,7 +129,8 @@ test('partition: groups cover every file once, heavy directories are split, and 
   ];
   const groups = partitionFiles(files, 2);
   assert.equal(groups.length, 2);
-  const owner = (path: string) => groups.findIndex((group) => group.some((piece) => path === piece || path.startsWith(`${piece}/`)));
+  const owner = (path: string) =>
+    groups.findIndex((group) => group.some((piece) => path === piece || path.startsWith(`${piece}/`)));
   const load = [0, 0];
   for (const file of files) {
     const covering = groups.flat().filter((piece) => file.path === piece || file.path.startsWith(`${piece}/`));

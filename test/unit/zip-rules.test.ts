@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { Hash1, sha256Hex } from '../../lib/zip/hash.ts';
 import { strToFold } from '../../lib/zip/fold.ts';
 import {
+  gitRefusesPath,
+  inheritedLicense,
+  isVendoredPackage,
   MAX_LICENSE,
   MAX_ZIP_FILE,
-  inheritedLicense,
-  gitRefusesPath,
-  isVendoredPackage,
   planModuleZip,
   SizeCheck,
   type TreeFile,
@@ -22,7 +22,7 @@ import {
   type ZipRuleOptions,
 } from '../../lib/zip/rules.ts';
 import { goDirective, MAX_GO_MOD } from '../../lib/modules/gomod.ts';
-import { readZipVectors, X_MOD_SKIP, type TxtarFile } from '../support/txtar.ts';
+import { readZipVectors, type TxtarFile, X_MOD_SKIP } from '../support/txtar.ts';
 import { EMPTY_ZIP_HASH, ZIP_RULE_CASES } from '../support/zip-rule-cases.ts';
 
 /**
@@ -43,7 +43,10 @@ function keptPaths(files: readonly TreeFile[], options?: ZipRuleOptions): string
 
 function refusal(files: readonly TreeFile[], options?: ZipRuleOptions): string {
   const plan = planModuleZip(files, options);
-  assert.ok(!plan.ok, `expected a refusal, got files ${plan.ok ? JSON.stringify(plan.files.map((kept) => kept.path)) : ''}`);
+  assert.ok(
+    !plan.ok,
+    `expected a refusal, got files ${plan.ok ? JSON.stringify(plan.files.map((kept) => kept.path)) : ''}`,
+  );
   return plan.reason;
 }
 
@@ -63,7 +66,11 @@ function planAndHash(set: FileSet, options: ZipRuleOptions): { plan: ZipPlan; ha
   const data = new Map(set.files.map((entry) => [entry.name, entry.data]));
   const plan = planModuleZip(set.files.map((entry) => file(entry.name, entry.data.length)), options);
   const hash = new Hash1();
-  if (plan.ok) for (const kept of plan.files) hash.add(`${set.modulePath}@${set.version}/${kept.path}`, sha256Hex(data.get(kept.path)!));
+  if (plan.ok) {
+    for (const kept of plan.files) {
+      hash.add(`${set.modulePath}@${set.version}/${kept.path}`, sha256Hex(data.get(kept.path)!));
+    }
+  }
   return { plan, hash: hash.digest() };
 }
 
@@ -108,31 +115,41 @@ test('x/mod create vectors: kept files hash to the recorded hash', { skip: X_MOD
   }
 });
 
-test('x/mod create_from_dir vectors agree, except that git-derived zips keep VCS directories', { skip: X_MOD_SKIP }, () => {
-  for (const vector of readZipVectors('create_from_dir')) {
-    const { plan, hash } = planAndHash(vector, goVersionOf(vector));
-    if (vector.id === 'create_from_dir/exclude_vcs.txt') {
-      // Only directory walking drops .bzr/.git/.hg/.svn; zip.Create keeps what git archive lists,
-      // and git archive refuses a `.git` path outright.
-      assert.equal(vector.hash, EMPTY_ZIP_HASH);
-      assert.ok(!plan.ok && plan.reason === "invalid path '.git/exclude': git refuses to archive it", vector.id);
-      const withoutGit = vector.files.filter((entry) => !entry.name.startsWith('.git/')).map((entry) => file(entry.name));
-      assert.deepEqual(keptPaths(withoutGit), ['.bzr/exclude', '.hg/exclude', '.svn/exclude']);
-    } else {
-      assert.ok(plan.ok, vector.id);
-      assert.equal(hash, vector.hash, vector.id);
+test(
+  'x/mod create_from_dir vectors agree, except that git-derived zips keep VCS directories',
+  { skip: X_MOD_SKIP },
+  () => {
+    for (const vector of readZipVectors('create_from_dir')) {
+      const { plan, hash } = planAndHash(vector, goVersionOf(vector));
+      if (vector.id === 'create_from_dir/exclude_vcs.txt') {
+        // Only directory walking drops .bzr/.git/.hg/.svn; zip.Create keeps what git archive lists,
+        // and git archive refuses a `.git` path outright.
+        assert.equal(vector.hash, EMPTY_ZIP_HASH);
+        assert.ok(!plan.ok && plan.reason === "invalid path '.git/exclude': git refuses to archive it", vector.id);
+        const withoutGit = vector.files.filter((entry) => !entry.name.startsWith('.git/')).map((entry) =>
+          file(entry.name)
+        );
+        assert.deepEqual(keptPaths(withoutGit), ['.bzr/exclude', '.hg/exclude', '.svn/exclude']);
+      } else {
+        assert.ok(plan.ok, vector.id);
+        assert.equal(hash, vector.hash, vector.id);
+      }
     }
-  }
-});
+  },
+);
 
-test('exclude_vendor_go124 hashes differently under the original rule a Go 1.19 client uses', { skip: X_MOD_SKIP }, () => {
-  const vector = readZipVectors('create').find((each) => each.id === 'create/exclude_vendor_go124.txt')!;
-  assert.equal(goVersionOf(vector).goVersion, '1.24');
-  assert.equal(planAndHash(vector, {}).hash, GO124_SET_UNDER_ORIGINAL_RULE);
-  const { plan } = planAndHash(vector, { goVersion: '1.24' });
-  assert.ok(plan.ok);
-  assert.deepEqual(plan.files.map((kept) => kept.path), ['go.mod', 'sub/vendor/sub.txt', 'pkg/vendor/vendor.go']);
-});
+test(
+  'exclude_vendor_go124 hashes differently under the original rule a Go 1.19 client uses',
+  { skip: X_MOD_SKIP },
+  () => {
+    const vector = readZipVectors('create').find((each) => each.id === 'create/exclude_vendor_go124.txt')!;
+    assert.equal(goVersionOf(vector).goVersion, '1.24');
+    assert.equal(planAndHash(vector, {}).hash, GO124_SET_UNDER_ORIGINAL_RULE);
+    const { plan } = planAndHash(vector, { goVersion: '1.24' });
+    assert.ok(plan.ok);
+    assert.deepEqual(plan.files.map((kept) => kept.path), ['go.mod', 'sub/vendor/sub.txt', 'pkg/vendor/vendor.go']);
+  },
+);
 
 test('isVendoredPackage, original rule: everything below a nested vendor directory is dropped', () => {
   const cases: [string, boolean][] = [
@@ -172,7 +189,9 @@ test('the go directive selects the vendor rule only from 1.24 and only with a re
   const tree = [file('go.mod'), file('vendor/modules.txt'), file('pkg/vendor/v.go')];
   const newRule = ['go.mod', 'pkg/vendor/v.go'];
   const original = ['go.mod', 'vendor/modules.txt'];
-  for (const goVersion of ['1.24', '1.24.3', '1.24rc1', '1.25', '2.0', '2']) assert.deepEqual(keptPaths(tree, { goVersion }), newRule, goVersion);
+  for (const goVersion of ['1.24', '1.24.3', '1.24rc1', '1.25', '2.0', '2']) {
+    assert.deepEqual(keptPaths(tree, { goVersion }), newRule, goVersion);
+  }
   for (const goVersion of [undefined, '1.23', '1.23.9', '1.2', 'v1.24', '1.024', '1.24.1rc1', '', 'go1.24']) {
     assert.deepEqual(keptPaths(tree, { goVersion }), original, String(goVersion));
   }
@@ -184,7 +203,14 @@ test('the go directive selects the vendor rule only from 1.24 and only with a re
 
 test('nested modules: a directory holding a regular go.mod in any case is dropped whole', () => {
   assert.deepEqual(
-    keptPaths([file('go.mod'), file('a.go'), file('sub/go.mod'), file('sub/x.go'), file('sub/deep/y.go'), file('subx/z.go')]),
+    keptPaths([
+      file('go.mod'),
+      file('a.go'),
+      file('sub/go.mod'),
+      file('sub/x.go'),
+      file('sub/deep/y.go'),
+      file('subx/z.go'),
+    ]),
     ['go.mod', 'a.go', 'subx/z.go'],
   );
   assert.deepEqual(keptPaths([file('a.go'), file('b/GO.MOD'), file('b/b.go')]), ['a.go']);
@@ -196,7 +222,9 @@ test('nested modules: a directory holding a regular go.mod in any case is droppe
 });
 
 test('omitted files are never name-checked: vendored and nested-module files with bad names pass', () => {
-  assert.deepEqual(keptPaths([file('go.mod'), file('vendor/x/b:c.go'), file('sub/go.mod'), file("sub/x.go'")]), ['go.mod']);
+  assert.deepEqual(keptPaths([file('go.mod'), file('vendor/x/b:c.go'), file('sub/go.mod'), file("sub/x.go'")]), [
+    'go.mod',
+  ]);
 });
 
 test('.hg_archival.txt is dropped at the root only', () => {
@@ -204,27 +232,69 @@ test('.hg_archival.txt is dropped at the root only', () => {
 });
 
 test('invalid names refuse the whole zip, with the file and the reason', () => {
-  for (const path of ['aux.go', 'a/CON', "bad.go'", 'a;b.go', 'a.', 'a/b:c.go', 'tab\there.go', '.', '..', '../a.go', '...']) {
+  for (
+    const path of [
+      'aux.go',
+      'a/CON',
+      "bad.go'",
+      'a;b.go',
+      'a.',
+      'a/b:c.go',
+      'tab\there.go',
+      '.',
+      '..',
+      '../a.go',
+      '...',
+    ]
+  ) {
     const reason = refusal([file('ok.go'), file(path)]);
     assert.ok(reason.startsWith(`${path}: malformed file path ${JSON.stringify(path)}: `), reason);
   }
-  assert.deepEqual(keptPaths([file('aux_test.go'), file('COM0'), file('trailing space '), file('-dash'), file('.dot')]), [
-    'aux_test.go',
-    'COM0',
-    'trailing space ',
-    '-dash',
-    '.dot',
-  ]);
+  assert.deepEqual(
+    keptPaths([file('aux_test.go'), file('COM0'), file('trailing space '), file('-dash'), file('.dot')]),
+    [
+      'aux_test.go',
+      'COM0',
+      'trailing space ',
+      '-dash',
+      '.dot',
+    ],
+  );
 });
 
 test('paths git refuses to archive (core.protectNTFS, checked against git 2.39) refuse the zip before x/mod’s rules', () => {
-  for (const entry of [file('GIT~1/x'), file('a/Git~1.. /b'), file('git~1 '), file('.git. /x'), file('.GIT/x'), file('vendor/a/git~1/x.go'), symlink('x/gi7eba~1'), symlink('GITMOD~4. '), symlink('.gitmodules')]) {
+  for (
+    const entry of [
+      file('GIT~1/x'),
+      file('a/Git~1.. /b'),
+      file('git~1 '),
+      file('.git. /x'),
+      file('.GIT/x'),
+      file('vendor/a/git~1/x.go'),
+      symlink('x/gi7eba~1'),
+      symlink('GITMOD~4. '),
+      symlink('.gitmodules'),
+    ]
+  ) {
     assert.ok(gitRefusesPath(entry), entry.path);
   }
-  for (const entry of [file('GIT~2/x'), file('gitmod~1'), symlink('gitmod~5'), file('.gitmodules'), file('.github/x'), file('git~1x'), file('my.git/x')]) {
+  for (
+    const entry of [
+      file('GIT~2/x'),
+      file('gitmod~1'),
+      symlink('gitmod~5'),
+      file('.gitmodules'),
+      file('.github/x'),
+      file('git~1x'),
+      file('my.git/x'),
+    ]
+  ) {
     assert.ok(!gitRefusesPath(entry), entry.path);
   }
-  assert.equal(refusal([file('go.mod'), file('sub/go.mod'), file('sub/GIT~1/x.go')]), "invalid path 'sub/GIT~1/x.go': git refuses to archive it");
+  assert.equal(
+    refusal([file('go.mod'), file('sub/go.mod'), file('sub/GIT~1/x.go')]),
+    "invalid path 'sub/GIT~1/x.go': git refuses to archive it",
+  );
   assert.deepEqual(keptPaths([file('go.mod'), file('GIT~2/x.go')]), ['go.mod', 'GIT~2/x.go']);
 });
 
@@ -233,7 +303,11 @@ test('paths that are not clean or not relative are refused before any other rule
     assert.equal(refusal([file(path)]), `${path}: file path is not clean`, JSON.stringify(path));
   }
   assert.equal(refusal([file('/abs.go')]), '/abs.go: file path is not relative');
-  assert.deepEqual(keptPaths([file('.a.go'), file('a/.b/..c')]), ['.a.go', 'a/.b/..c'], 'names that begin with dots are clean');
+  assert.deepEqual(
+    keptPaths([file('.a.go'), file('a/.b/..c')]),
+    ['.a.go', 'a/.b/..c'],
+    'names that begin with dots are clean',
+  );
   assert.match(refusal([file('a/b..')]), /trailing dot in path element/);
 });
 
@@ -243,13 +317,25 @@ test('the root go.mod must be lower-case; elsewhere GO.MOD marks a nested module
 });
 
 test('case collisions use Go simple folding, including symbolic links that are then dropped', () => {
-  assert.match(refusal([file('m.go'), file('M.GO')]), /^M\.GO: case-insensitive file name collision: "m\.go" and "M\.GO"$/);
+  assert.match(
+    refusal([file('m.go'), file('M.GO')]),
+    /^M\.GO: case-insensitive file name collision: "m\.go" and "M\.GO"$/,
+  );
   assert.match(refusal([file('README'), symlink('readme')]), /collision/);
-  assert.match(refusal([file('a/b.go'), file('A/c.go')]), /^A\/c\.go: case-insensitive file name collision: "a" and "A"$/);
+  assert.match(
+    refusal([file('a/b.go'), file('A/c.go')]),
+    /^A\/c\.go: case-insensitive file name collision: "a" and "A"$/,
+  );
   // Below directories seen before, at any depth, and with the same spelling up to the differing one.
   const deep = 'd/'.repeat(200);
-  assert.match(refusal([file(`${deep}x/1.go`), file(`${deep}x/2.go`), file(`${deep}X/3.go`)]), /case-insensitive file name collision: ".*\/x" and ".*\/X"$/);
-  assert.match(refusal([file('p/q/r/1.go'), file('p/q/r/2.go'), file('p/Q/r/3.go')]), /collision: "p\/q\/r" and "p\/Q\/r"$/); // the nearest parent first, as x/mod walks up
+  assert.match(
+    refusal([file(`${deep}x/1.go`), file(`${deep}x/2.go`), file(`${deep}X/3.go`)]),
+    /case-insensitive file name collision: ".*\/x" and ".*\/X"$/,
+  );
+  assert.match(
+    refusal([file('p/q/r/1.go'), file('p/q/r/2.go'), file('p/Q/r/3.go')]),
+    /collision: "p\/q\/r" and "p\/Q\/r"$/,
+  ); // the nearest parent first, as x/mod walks up
   assert.match(refusal([file('p/q/r/1.go'), file('p/q')]), /entry "p\/q" is both a file and a directory$/);
   assert.match(refusal([file('\u212A.go'), file('k.go')]), /collision/); // KELVIN SIGN folds with k
   assert.match(refusal([file('\u017F.go'), file('S.go')]), /collision/); // LONG S folds with s
@@ -259,7 +345,10 @@ test('case collisions use Go simple folding, including symbolic links that are t
 });
 
 test('a path that is both a file and a directory, or listed twice, is refused', () => {
-  assert.match(refusal([file('a.go'), file('a.go/b.go')]), /^a\.go\/b\.go: entry "a\.go" is both a file and a directory$/);
+  assert.match(
+    refusal([file('a.go'), file('a.go/b.go')]),
+    /^a\.go\/b\.go: entry "a\.go" is both a file and a directory$/,
+  );
   assert.match(refusal([file('a/b.go'), file('a')]), /^a: entry "a" is both a file and a directory$/);
   assert.match(refusal([file('a.go'), file('a.go')]), /^a\.go: multiple entries for file "a\.go"$/);
   assert.deepEqual(keptPaths([file('a/b.go'), file('a/c.go'), file('a/d/e.go')]), ['a/b.go', 'a/c.go', 'a/d/e.go']);
@@ -280,7 +369,10 @@ test('strToFold equals Go strings.EqualFold where toLowerCase does not', () => {
 });
 
 test('symbolic links, gitlinks and other non-regular entries are dropped', () => {
-  assert.deepEqual(keptPaths([file('a.go'), symlink('link.go'), gitlink('sub'), { path: 'odd', mode: '100755', size: 1 }]), ['a.go', 'odd']);
+  assert.deepEqual(
+    keptPaths([file('a.go'), symlink('link.go'), gitlink('sub'), { path: 'odd', mode: '100755', size: 1 }]),
+    ['a.go', 'odd'],
+  );
   assert.deepEqual(keptPaths([file('a.go'), { path: 'weird', mode: '000000', size: 1 }]), ['a.go']);
   // A gitlink is not in the archive, so it collides with nothing.
   assert.deepEqual(keptPaths([gitlink('Sub'), file('sub/a.go')]), ['sub/a.go']);
@@ -291,16 +383,28 @@ test('sizes: 500 MiB in all, 16 MiB for the root go.mod and LICENSE', () => {
   const half = MAX_ZIP_FILE / 2;
   const full = planModuleZip([file('a', half), file('b', half)]);
   assert.ok(full.ok && full.size === MAX_ZIP_FILE);
-  assert.equal(refusal([file('a', half), file('b', half), file('c', 1)]), `module source tree too large (max size is ${MAX_ZIP_FILE} bytes)`);
+  assert.equal(
+    refusal([file('a', half), file('b', half), file('c', 1)]),
+    `module source tree too large (max size is ${MAX_ZIP_FILE} bytes)`,
+  );
   // Omitted files do not count.
   assert.deepEqual(keptPaths([file('a', MAX_ZIP_FILE), file('vendor/x/big', MAX_ZIP_FILE), symlink('s')]), ['a']);
-  assert.deepEqual(keptPaths([file('go.mod', MAX_GO_MOD), file('LICENSE', MAX_LICENSE), file('sub/LICENSE', MAX_LICENSE + 1)]), [
-    'go.mod',
-    'LICENSE',
-    'sub/LICENSE',
-  ]);
-  assert.equal(refusal([file('go.mod', MAX_GO_MOD + 1)]), `go.mod: go.mod file too large (max size is ${MAX_GO_MOD} bytes)`);
-  assert.equal(refusal([file('LICENSE', MAX_LICENSE + 1)]), `LICENSE: LICENSE file too large (max size is ${MAX_LICENSE} bytes)`);
+  assert.deepEqual(
+    keptPaths([file('go.mod', MAX_GO_MOD), file('LICENSE', MAX_LICENSE), file('sub/LICENSE', MAX_LICENSE + 1)]),
+    [
+      'go.mod',
+      'LICENSE',
+      'sub/LICENSE',
+    ],
+  );
+  assert.equal(
+    refusal([file('go.mod', MAX_GO_MOD + 1)]),
+    `go.mod: go.mod file too large (max size is ${MAX_GO_MOD} bytes)`,
+  );
+  assert.equal(
+    refusal([file('LICENSE', MAX_LICENSE + 1)]),
+    `LICENSE: LICENSE file too large (max size is ${MAX_LICENSE} bytes)`,
+  );
   // The total error wins over an invalid file, as CheckedFiles.Err reports it first.
   assert.match(refusal([file('aux.go'), file('a', MAX_ZIP_FILE), file('b', 1)]), /^module source tree too large/);
 });
@@ -312,7 +416,9 @@ function namesThenSizes(files: readonly TreeFile[]): ZipPlan {
   const sizes = new SizeCheck();
   const kept = names.files.map((each) => files.find((listed) => listed.path === each.path)!);
   for (const each of kept) sizes.add(each);
-  return sizes.refusal === undefined ? { ok: true, files: kept, size: sizes.total, omitted: names.omitted } : { ok: false, reason: sizes.refusal };
+  return sizes.refusal === undefined
+    ? { ok: true, files: kept, size: sizes.total, omitted: names.omitted }
+    : { ok: false, reason: sizes.refusal };
 }
 
 test('sizes decided after the names (sizesUnknown, then SizeCheck) give the plan made with sizes', () => {
@@ -327,14 +433,25 @@ test('sizes decided after the names (sizesUnknown, then SizeCheck) give the plan
     [file('LICENSE', MAX_LICENSE + 1), file('a', MAX_ZIP_FILE)],
     [file('z.go', 3), file('go.mod', 10), file('a/b.go', 5)],
   ];
-  for (const files of sets) assert.deepEqual(namesThenSizes(files), planModuleZip(files), JSON.stringify(files.map((each) => each.path)));
+  for (const files of sets) {
+    assert.deepEqual(
+      namesThenSizes(files),
+      planModuleZip(files),
+      JSON.stringify(files.map((each) => each.path)),
+    );
+  }
   // An invalid name refuses before any size is known; the caller plans again with sizes for the message.
   assert.equal(planModuleZip([file('aux.go'), file('a', 0)], { sizesUnknown: true }).ok, false);
 });
 
 test('a zip is planned in input order with its total size', () => {
   const plan = planModuleZip([file('z.go', 3), file('go.mod', 10), file('a/b.go', 5)]);
-  assert.deepEqual(plan, { ok: true, files: [file('z.go', 3), file('go.mod', 10), file('a/b.go', 5)], size: 18, omitted: [] });
+  assert.deepEqual(plan, {
+    ok: true,
+    files: [file('z.go', 3), file('go.mod', 10), file('a/b.go', 5)],
+    size: 18,
+    omitted: [],
+  });
   assert.deepEqual(planModuleZip([]), { ok: true, files: [], size: 0, omitted: [] });
 });
 
@@ -346,7 +463,10 @@ test('LICENSE inheritance: only for subdirectory modules without an own LICENSE 
   assert.equal(inheritedLicense([file('go.mod')], true, undefined), undefined);
   assert.equal(inheritedLicense([file('go.mod'), file('LICENSE', 5)], true, rootLicense), undefined);
   // Only the exact name counts.
-  assert.deepEqual(inheritedLicense([file('LICENSE.md'), file('license'), file('docs/LICENSE')], true, rootLicense), inherited);
+  assert.deepEqual(
+    inheritedLicense([file('LICENSE.md'), file('license'), file('docs/LICENSE')], true, rootLicense),
+    inherited,
+  );
 });
 
 test('LICENSE inheritance: symbolic links and gitlinks, as the go command sees them', () => {
@@ -355,10 +475,18 @@ test('LICENSE inheritance: symbolic links and gitlinks, as the go command sees t
   assert.equal(inheritedLicense(ownLink, true, file('LICENSE', 1067)), undefined);
   assert.deepEqual(keptPaths(ownLink), ['go.mod']);
   // A root LICENSE symlink is inherited as its blob: the target path's bytes.
-  assert.deepEqual(inheritedLicense([file('go.mod')], true, symlink('LICENSE')), { path: 'LICENSE', mode: '100644', size: 7 });
+  assert.deepEqual(inheritedLicense([file('go.mod')], true, symlink('LICENSE')), {
+    path: 'LICENSE',
+    mode: '100644',
+    size: 7,
+  });
   // A gitlink is no blob at the root, and no LICENSE entry in the module.
   assert.equal(inheritedLicense([file('go.mod')], true, gitlink('LICENSE')), undefined);
-  assert.deepEqual(inheritedLicense([gitlink('LICENSE')], true, file('LICENSE', 3)), { path: 'LICENSE', mode: '100644', size: 3 });
+  assert.deepEqual(inheritedLicense([gitlink('LICENSE')], true, file('LICENSE', 3)), {
+    path: 'LICENSE',
+    mode: '100644',
+    size: 3,
+  });
 });
 
 test('an inherited LICENSE is held to the 16 MiB limit', () => {
@@ -367,7 +495,16 @@ test('an inherited LICENSE is held to the 16 MiB limit', () => {
 });
 
 test('a plan names the files it leaves out, and why', () => {
-  const plan = planModuleZip([file('go.mod'), file('a.go'), file('vendor/x/y.go'), file('sub/go.mod'), file('sub/s.go'), file('.hg_archival.txt'), symlink('link'), gitlink('module')]);
+  const plan = planModuleZip([
+    file('go.mod'),
+    file('a.go'),
+    file('vendor/x/y.go'),
+    file('sub/go.mod'),
+    file('sub/s.go'),
+    file('.hg_archival.txt'),
+    symlink('link'),
+    gitlink('module'),
+  ]);
   assert.ok(plan.ok);
   assert.deepEqual(plan.files.map((kept) => kept.path), ['go.mod', 'a.go']);
   assert.deepEqual(plan.omitted, [

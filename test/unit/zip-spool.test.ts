@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ModuleZipStream } from '../../lib/zip/source.ts';
-import { BEHIND_MS, ZipSpool, type ZipSink } from '../../lib/zip/spool.ts';
+import { BEHIND_MS, type ZipSink, ZipSpool } from '../../lib/zip/spool.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 let root: string;
@@ -70,7 +70,12 @@ function client(speed: 'fast' | 'slow') {
     },
     drained: () => (open ? Promise.resolve() : gate),
   };
-  return { sink, body: () => Buffer.concat(received), resume: () => resume(), leave: () => leave(new Error('client went away')) };
+  return {
+    sink,
+    body: () => Buffer.concat(received),
+    resume: () => resume(),
+    leave: () => leave(new Error('client went away')),
+  };
 }
 
 describe('ZipSpool', () => {
@@ -92,7 +97,10 @@ describe('ZipSpool', () => {
     const started = performance.now();
     while (!zip.state.done) await sleep(5);
     assert.ok(performance.now() - started >= BEHIND_MS - 5, 'the client had BEHIND_MS to keep up');
-    assert.ok(slow.body().length <= 20_000, 'the client has what it was sent before it fell behind and one block of the file');
+    assert.ok(
+      slow.body().length <= 20_000,
+      'the client has what it was sent before it fell behind and one block of the file',
+    );
     assert.deepEqual(spool.stats, { maxBytes: 1 << 20, files: 1, bytes: 490_000, spooled: 1, full: 0 });
     slow.resume();
     await relay;

@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { unzipSync } from 'fflate';
 import { crc32 } from '../../lib/zip/crc32.ts';
 import { moduleZip, type ModuleZipOptions, type ModuleZipSummary } from '../../lib/zip/module-zip.ts';
-import { readZipEntries, ZipFormatError, type ZipEntryHeader, type ZipReadEvent } from '../../lib/zip/reader.ts';
+import { readZipEntries, type ZipEntryHeader, ZipFormatError, type ZipReadEvent } from '../../lib/zip/reader.ts';
 import { ZipWriter } from '../../lib/zip/writer.ts';
 import { createRepo, type FileEntry, type FixtureRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
@@ -23,7 +23,6 @@ const PREFIX = 'example.com/m@v1.0.0/';
 const COMMIT_DATE = '2023-04-05T06:07:08Z';
 const DESCRIPTOR_SIG = Buffer.from('PK\x07\x08', 'latin1');
 const LOCAL_SIG = Buffer.from('PK\x03\x04', 'latin1');
-
 
 function randomBytes(seed: number, length: number): Buffer {
   const next = seededRandom(seed);
@@ -42,7 +41,15 @@ function descriptorLookalike(): Buffer {
   fake.writeUInt32LE(0x12345678, 4);
   fake.writeUInt32LE(5003, 8);
   fake.writeUInt32LE(5003, 12);
-  return Buffer.concat([randomBytes(7, 5003), fake, LOCAL_SIG, randomBytes(8, 3000), DESCRIPTOR_SIG, DESCRIPTOR_SIG, Buffer.from('PK\x07')]);
+  return Buffer.concat([
+    randomBytes(7, 5003),
+    fake,
+    LOCAL_SIG,
+    randomBytes(8, 3000),
+    DESCRIPTOR_SIG,
+    DESCRIPTOR_SIG,
+    Buffer.from('PK\x07'),
+  ]);
 }
 
 const FILES: Record<string, Uint8Array> = {
@@ -107,16 +114,29 @@ function runGit(gitDir: string, args: readonly string[]): Promise<Buffer> {
 }
 
 /** `git archive` the way the go command runs it, with extra `-c` settings and a compression flag. */
-function gitArchive(gitDir: string, rev: string, config: readonly string[], level: string | undefined): Promise<Buffer> {
+function gitArchive(
+  gitDir: string,
+  rev: string,
+  config: readonly string[],
+  level: string | undefined,
+): Promise<Buffer> {
   const configArgs = config.flatMap((setting) => ['-c', setting]);
   const levelArgs = level === undefined ? [] : [level];
-  return runGit(gitDir, [...configArgs, 'archive', '--format=zip', ...levelArgs, '--prefix=prefix/', '--end-of-options', rev]);
+  return runGit(gitDir, [
+    ...configArgs,
+    'archive',
+    '--format=zip',
+    ...levelArgs,
+    '--prefix=prefix/',
+    '--end-of-options',
+    rev,
+  ]);
 }
 
 /** Feeds `bytes` in pieces of 1 byte to 64 KiB (log-uniform, so small pieces are common), seeded. */
 async function* chunked(bytes: Uint8Array, seed: number): AsyncGenerator<Uint8Array> {
   const next = seededRandom(seed);
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const size = Math.max(1, Math.floor(2 ** (next() * 16)));
     yield bytes.subarray(at, at + size);
     at += size;
@@ -141,7 +161,9 @@ async function runModuleZip(options: Omit<ModuleZipOptions, 'onFileDigest'>): Pr
 }
 
 /** The reader's events with each whole `entry` spelled out as its `header`, `data` and `end`. */
-async function* entrySteps(source: AsyncIterable<Uint8Array>): AsyncGenerator<Exclude<ZipReadEvent, { kind: 'entry' }>> {
+async function* entrySteps(
+  source: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Exclude<ZipReadEvent, { kind: 'entry' }>> {
   for await (const event of readZipEntries(source)) {
     if (event.kind !== 'entry') {
       yield event;
@@ -175,7 +197,14 @@ async function pythonZipTest(zip: Uint8Array): Promise<void> {
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 && output.includes('Done testing') ? resolve() : reject(new Error(`python3 zipfile: ${output}`))));
+      child.on(
+        'close',
+        (
+          code,
+        ) => (code === 0 && output.includes('Done testing')
+          ? resolve()
+          : reject(new Error(`python3 zipfile: ${output}`))),
+      );
     });
   } finally {
     await removeDir(dir);
@@ -225,7 +254,15 @@ test('the live git archive pipe gives the same module zip as the buffered archiv
   const config = ['core.bigFileThreshold=1k'];
   const archive = await gitArchive(repo.gitDir, commit, config, undefined);
   const buffered = await runModuleZip({ sources: [chunked(archive, 5)], rename });
-  const child = spawn('git', [`--git-dir=${repo.gitDir}`, '-c', config[0], 'archive', '--format=zip', '--prefix=prefix/', commit], {
+  const child = spawn('git', [
+    `--git-dir=${repo.gitDir}`,
+    '-c',
+    config[0],
+    'archive',
+    '--format=zip',
+    '--prefix=prefix/',
+    commit,
+  ], {
     env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -260,7 +297,10 @@ test('the source is read only as fast as output is taken, and closed when the co
     assert.ok(chunk.length >= chunkBytes, `chunk ${taken} of ${chunk.length} bytes`);
     delivered += chunk.length;
     // Held at most: one output chunk being filled, one input chunk, a header straddling chunks.
-    assert.ok(pulled * chunkSize <= delivered + chunkBytes + 2 * chunkSize, `pulled ${pulled} input chunks for ${delivered} bytes out`);
+    assert.ok(
+      pulled * chunkSize <= delivered + chunkBytes + 2 * chunkSize,
+      `pulled ${pulled} input chunks for ${delivered} bytes out`,
+    );
   }
   assert.ok(pulled < archive.length / chunkSize / 2, 'most of the archive is still unread');
   await output.return?.(undefined as never);
@@ -274,7 +314,11 @@ test('an archive without files gives an empty module zip plus extra entries', as
   const bare = await runModuleZip({ sources: [chunked(archive, 1)], rename });
   assert.deepEqual(Object.keys(unzipSync(bare.bytes)), []);
   assert.equal(bare.summary.entryCount, 0);
-  const withLicense = await runModuleZip({ sources: [chunked(archive, 1)], rename, extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }] });
+  const withLicense = await runModuleZip({
+    sources: [chunked(archive, 1)],
+    rename,
+    extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }],
+  });
   assert.deepEqual(Object.keys(unzipSync(withLicense.bytes)), [`${PREFIX}LICENSE`]);
   await pythonZipTest(withLicense.bytes);
 });
@@ -294,7 +338,18 @@ async function drain(generator: AsyncGenerator<Uint8Array, ModuleZipSummary>): P
 test('truncated archives are errors wherever they are cut', async () => {
   const archive = await gitArchive(repo.gitDir, commit, ['core.bigFileThreshold=1k'], undefined);
   const centralStart = archive.lastIndexOf(Buffer.from('PK\x01\x02', 'latin1'));
-  const cuts = [0, 2, 10, 40, 200, Math.floor(archive.length / 2), centralStart - 10, centralStart + 20, archive.length - 30, archive.length - 1];
+  const cuts = [
+    0,
+    2,
+    10,
+    40,
+    200,
+    Math.floor(archive.length / 2),
+    centralStart - 10,
+    centralStart + 20,
+    archive.length - 30,
+    archive.length - 1,
+  ];
   for (const cut of cuts) {
     await rejectsFormat(archive.subarray(0, cut), /truncated archive|central directory lists/);
   }
@@ -345,7 +400,10 @@ test('deflate data that does not inflate is an error when digests are asked for'
   assert.equal(archive.readUInt16LE(header + 8), 8, 'deflated');
   archive[header + 30 + name.length + archive.readUInt16LE(header + 28)] = 0x07; // final block of reserved type 3
   await rejectsFormat(archive, /bad deflate data in example\.com\/m@v1\.0\.0\/big\/text\.txt/);
-  assert.ok((await drain(moduleZip({ sources: [chunked(archive, 4)], rename }))) > 0, 'without digests the bytes pass through');
+  assert.ok(
+    (await drain(moduleZip({ sources: [chunked(archive, 4)], rename }))) > 0,
+    'without digests the bytes pass through',
+  );
 });
 
 test('a streamed stored entry must be followed by its data descriptor', async () => {
@@ -370,7 +428,11 @@ test('more than 65,535 entries give a Zip64 module zip that independent readers 
   // this archive take tens of seconds.
   await many.git(['repack', '-a', '-d', '-q']);
   const archive = await gitArchive(many.gitDir, rev, [], '-0');
-  const result = await runModuleZip({ sources: [chunked(archive, 6)], rename, extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }] });
+  const result = await runModuleZip({
+    sources: [chunked(archive, 6)],
+    rename,
+    extra: [{ name: `${PREFIX}LICENSE`, data: LICENSE }],
+  });
   assert.equal(result.summary.entryCount, count + 1);
   assert.ok(result.bytes.includes(Buffer.from('PK\x06\x06', 'latin1')), 'Zip64 end record');
   const unzipped = unzipSync(result.bytes);
@@ -395,14 +457,14 @@ test('reader: a data descriptor is found by content, whatever the chunk boundari
     ...writer.finish(),
   ]);
   for (const size of [1, 2, 3, 4, 5, 7, 16, 17, 1000]) {
-    async function* pieces(): AsyncGenerator<Uint8Array> {
+    const pieces = async function* (): AsyncGenerator<Uint8Array> {
       for (let at = 0; at < zip.length; at += size) yield zip.subarray(at, at + size);
-    }
+    };
     const contents = new Map<string, Buffer[]>();
     const trailers: unknown[] = [];
     let current: Buffer[] = [];
     for await (const event of entrySteps(pieces())) {
-      if (event.kind === 'header') contents.set(event.header.name, (current = []));
+      if (event.kind === 'header') contents.set(event.header.name, current = []);
       else if (event.kind === 'data') current.push(Buffer.from(event.chunk));
       else trailers.push(event.trailer);
     }
@@ -418,7 +480,9 @@ test('writer: sizes and offsets past 4 GiB get Zip64 fields the reader understan
   const blocks = 4097; // 4 GiB + 1 MiB of zeros, passed through without copying
   const size = blocks * block.length;
   const known = { crc32: 0x1234abcd, compressedSize: size, uncompressedSize: size };
-  const pieces: Uint8Array[] = [writer.startEntry({ name: 'huge', method: 0, dosTime: 0, dosDate: 33, hasDataDescriptor: false, declared: known })];
+  const pieces: Uint8Array[] = [
+    writer.startEntry({ name: 'huge', method: 0, dosTime: 0, dosDate: 33, hasDataDescriptor: false, declared: known }),
+  ];
   for (let i = 0; i < blocks; i++) pieces.push(writer.data(block));
   pieces.push(writer.endEntry());
   pieces.push(...writer.storedEntry('after', Buffer.from('after\n')));
@@ -443,7 +507,10 @@ test('writer: sizes and offsets past 4 GiB get Zip64 fields the reader understan
   );
   assert.deepEqual(ends[0], known);
   const tail = pieces.at(-1)!;
-  assert.ok(Buffer.from(tail).includes(Buffer.from('PK\x06\x06', 'latin1')), 'Zip64 end record for an offset past 4 GiB');
+  assert.ok(
+    Buffer.from(tail).includes(Buffer.from('PK\x06\x06', 'latin1')),
+    'Zip64 end record for an offset past 4 GiB',
+  );
 });
 
 test('writer: a Zip64 data-descriptor entry gets a 64-bit descriptor that readers accept', async () => {
@@ -451,12 +518,24 @@ test('writer: a Zip64 data-descriptor entry gets a 64-bit descriptor that reader
   const data = Buffer.from('streamed content\n');
   const trailer = { crc32: crc32(data), compressedSize: data.length, uncompressedSize: data.length };
   const zip = Buffer.concat([
-    writer.startEntry({ name: 'd.txt', method: 0, dosTime: 0, dosDate: 33, hasDataDescriptor: true, zip64: true, declared: { crc32: 0, compressedSize: 0, uncompressedSize: 0 } }),
+    writer.startEntry({
+      name: 'd.txt',
+      method: 0,
+      dosTime: 0,
+      dosDate: 33,
+      hasDataDescriptor: true,
+      zip64: true,
+      declared: { crc32: 0, compressedSize: 0, uncompressedSize: 0 },
+    }),
     writer.data(data),
     writer.endEntry(trailer),
     ...writer.finish(),
   ]);
-  assert.equal(zip.readUInt32LE(zip.indexOf(DESCRIPTOR_SIG) + 8), data.length, 'low half of the 64-bit compressed size');
+  assert.equal(
+    zip.readUInt32LE(zip.indexOf(DESCRIPTOR_SIG) + 8),
+    data.length,
+    'low half of the 64-bit compressed size',
+  );
   assert.equal(zip.readUInt32LE(zip.indexOf(DESCRIPTOR_SIG) + 12), 0, 'high half');
   const events = [];
   for await (const event of entrySteps(chunked(zip, 3))) if (event.kind === 'end') events.push(event.trailer);
@@ -484,9 +563,23 @@ test('writer: misuse is refused', () => {
   const writer = new ZipWriter();
   assert.throws(() => writer.data(new Uint8Array(1)), /data outside an entry/);
   const nothing = { crc32: 0, compressedSize: 0, uncompressedSize: 0 };
-  const long = { name: 'n'.repeat(70_000), method: 0, dosTime: 0, dosDate: 33, hasDataDescriptor: true, declared: nothing };
+  const long = {
+    name: 'n'.repeat(70_000),
+    method: 0,
+    dosTime: 0,
+    dosDate: 33,
+    hasDataDescriptor: true,
+    declared: nothing,
+  };
   assert.throws(() => writer.startEntry(long), /longer than 65535/);
-  writer.startEntry({ name: 'x', method: 0, dosTime: 0, dosDate: 33, hasDataDescriptor: false, declared: { crc32: 0, compressedSize: 2, uncompressedSize: 2 } });
+  writer.startEntry({
+    name: 'x',
+    method: 0,
+    dosTime: 0,
+    dosDate: 33,
+    hasDataDescriptor: false,
+    declared: { crc32: 0, compressedSize: 2, uncompressedSize: 2 },
+  });
   writer.data(new Uint8Array(1));
   assert.throws(() => writer.endEntry(), /declares 2 bytes, got 1/);
   assert.throws(() => writer.finish(), /cannot finish now/);
@@ -516,10 +609,29 @@ test('reader: an entry whose bytes are at hand comes as one event, the same entr
     return seen;
   };
   assert.deepEqual(await kinds(zip.length), ['entry', 'entry', 'entry']);
-  assert.deepEqual(await kinds(1), ['header', 'data', 'data', 'data', 'data', 'data', 'data', 'end', 'entry', 'header', 'data', 'data', 'data', 'data', 'data', 'end']);
+  assert.deepEqual(await kinds(1), [
+    'header',
+    'data',
+    'data',
+    'data',
+    'data',
+    'data',
+    'data',
+    'end',
+    'entry',
+    'header',
+    'data',
+    'data',
+    'data',
+    'data',
+    'data',
+    'end',
+  ]);
   const steps = async (chunkSize: number) => {
     const seen: unknown[] = [];
-    for await (const event of entrySteps(fixedChunks(zip, chunkSize))) seen.push(event.kind === 'data' ? Buffer.from(event.chunk) : event);
+    for await (const event of entrySteps(fixedChunks(zip, chunkSize))) {
+      seen.push(event.kind === 'data' ? Buffer.from(event.chunk) : event);
+    }
     return seen;
   };
   const whole = await steps(zip.length);
@@ -555,7 +667,8 @@ test('deflated entries hash the same whole (zlib) or in pieces (fflate); bad or 
     ]);
   };
   const zip = entry(deflateRawSync(content), content.length);
-  const digests = async (chunkSize: number, archive = zip) => (await runModuleZip({ sources: [fixedChunks(archive, chunkSize)], rename: (path) => path })).digests;
+  const digests = async (chunkSize: number, archive = zip) =>
+    (await runModuleZip({ sources: [fixedChunks(archive, chunkSize)], rename: (path) => path })).digests;
   const whole = await digests(zip.length);
   assert.equal(whole.get('d.txt'), sha256(content));
   assert.deepEqual(await digests(7), whole);
@@ -568,7 +681,11 @@ test('deflated entries hash the same whole (zlib) or in pieces (fflate); bad or 
     // One byte short: zlib fills its limit exactly; far short: zlib stops at its limit.
     const understated = entry(deflateRawSync(content), declaredSize);
     for (const size of [understated.length, 1]) {
-      await assert.rejects(digests(size, understated), /content of d\.txt does not match its CRC-32 or size/, `${declaredSize} declared, ${size}-byte chunks`);
+      await assert.rejects(
+        digests(size, understated),
+        /content of d\.txt does not match its CRC-32 or size/,
+        `${declaredSize} declared, ${size}-byte chunks`,
+      );
     }
   }
   const empty = entry(new Uint8Array(0), 0);

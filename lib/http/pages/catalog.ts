@@ -28,7 +28,9 @@ export async function catalog(service: ModuleService, request: PageRequest): Pro
   const shown = start < 0 ? [] : readable.slice(start, start + size);
   // Every project looked up now, in the index the list came from: a rescan or reload while the page is
   // made cannot take a listed project away from under it (it would be a 404 for the whole page).
-  const targets = shown.map((project) => service.module({ kind: 'project', id: project.fullPath }, project.modulePath, request.caller));
+  const targets = shown.map((project) =>
+    service.module({ kind: 'project', id: project.fullPath }, project.modulePath, request.caller)
+  );
   const modules = [];
   for (const target of targets) {
     for (const found of await repositoryModules(service, target, request.caller)) {
@@ -36,12 +38,16 @@ export async function catalog(service: ModuleService, request: PageRequest): Pro
     }
   }
   const following = start < 0 ? undefined : readable[start + size];
-  return following === undefined ? { modules } : { modules, next: Buffer.from(following.fullPath).toString('base64url') };
+  return following === undefined
+    ? { modules }
+    : { modules, next: Buffer.from(following.fullPath).toString('base64url') };
 }
 
 function pageSize(text: string | null): number {
   if (text === null) return DEFAULT_PAGE_SIZE;
-  if (!/^[1-9][0-9]{0,2}$/.test(text) || Number(text) > MAX_PAGE_SIZE) throw badRequest(`pagesize must be 1 to ${MAX_PAGE_SIZE}`);
+  if (!/^[1-9][0-9]{0,2}$/.test(text) || Number(text) > MAX_PAGE_SIZE) {
+    throw badRequest(`pagesize must be 1 to ${MAX_PAGE_SIZE}`);
+  }
   return Number(text);
 }
 

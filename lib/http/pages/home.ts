@@ -6,9 +6,9 @@
  */
 import { mayRead } from '../../access/auth.ts';
 import type { Project, ProjectIndex } from '../../access/projects.ts';
-import { html, type Html } from '../html.ts';
+import { type Html, html } from '../html.ts';
 import type { PageContent } from './layout.ts';
-import { moduleUrl, loginUrl, type PageRequest } from './links.ts';
+import { loginUrl, moduleUrl, type PageRequest } from './links.ts';
 import { pageOf, pager, withPage } from './paging.ts';
 
 /** Projects per page. */
@@ -23,19 +23,24 @@ export function homePage(projects: ProjectIndex, request: PageRequest): PageCont
   const { matching, total, hosts } = readableProjects(projects, request, search.toLowerCase());
   const paging = pageOf(request.query, matching.length, PROJECTS_PER_PAGE);
   const shown = matching.slice(paging.start, paging.end);
-  const body = html`<h1>Go modules from git</h1>
-<p class="lead">This server is a Go module proxy: it serves the Go modules in its git repositories to the <code>go</code> command, straight from git, and shows here what you can <code>go get</code> from it.</p>
-${goEnv(request, hosts)}
-<h2 id="projects">Projects</h2>
-<form class="search" role="search" method="get" action="">
-<label for="q">Search projects</label>
-<input id="q" name="q" type="search" value="${search}" placeholder="project or module path">
-<button type="submit">Search</button>
-</form>
-<p class="muted">${search === '' ? `${count(total)} project${total === 1 ? '' : 's'} you may read.` : `${count(matching.length)} of ${count(total)} projects match “${search}”.`}</p>
-${shown.length === 0 ? '' : projectTable(request, shown)}
-${pager(paging, (page) => withPage(request.query, page), 'Projects pages')}
-${setup(request, hosts)}`;
+  const body = html`
+    <h1>Go modules from git</h1>
+    <p
+      class="lead">This server is a Go module proxy: it serves the Go modules in its git repositories to the <code>go</code> command, straight from git, and shows here what you can <code>go get</code> from it.</p>
+    ${goEnv(request, hosts)}
+    <h2 id="projects">Projects</h2>
+    <form class="search" role="search" method="get" action="">
+      <label for="q">Search projects</label>
+      <input id="q" name="q" type="search" value="${search}" placeholder="project or module path">
+      <button type="submit">Search</button>
+    </form>
+    <p class="muted">${search === ''
+      ? `${count(total)} project${total === 1 ? '' : 's'} you may read.`
+      : `${count(matching.length)} of ${count(total)} projects match “${search}”.`}</p>
+    ${shown.length === 0 ? '' : projectTable(request, shown)}
+    ${pager(paging, (page) => withPage(request.query, page), 'Projects pages')}
+    ${setup(request, hosts)}
+  `;
   return { title: 'Projects', crumbs: [], body };
 }
 
@@ -45,7 +50,11 @@ function count(n: number): string {
 }
 
 /** One pass over the index: the readable projects matching the search, how many are readable, and their module hosts. */
-function readableProjects(projects: ProjectIndex, request: PageRequest, search: string): { matching: Project[]; total: number; hosts: string[] } {
+function readableProjects(
+  projects: ProjectIndex,
+  request: PageRequest,
+  search: string,
+): { matching: Project[]; total: number; hosts: string[] } {
   const matching: Project[] = [];
   const hosts = new Set<string>();
   let total = 0;
@@ -53,21 +62,47 @@ function readableProjects(projects: ProjectIndex, request: PageRequest, search: 
     if (!mayRead(request.caller, project)) continue;
     total += 1;
     if (hosts.size < MAX_HOSTS) hosts.add(project.modulePath.split('/')[0]!);
-    if (search === '' || project.fullPath.toLowerCase().includes(search) || project.modulePath.toLowerCase().includes(search)) matching.push(project);
+    if (
+      search === '' || project.fullPath.toLowerCase().includes(search) ||
+      project.modulePath.toLowerCase().includes(search)
+    ) matching.push(project);
   }
   return { matching, total, hosts: [...hosts].sort() };
 }
 
 function projectTable(request: PageRequest, shown: readonly Project[]): Html {
-  const rows = shown.map((project) => html`<tr><td class="path"><a href="${moduleUrl(request, project.modulePath)}">${project.fullPath}</a></td><td class="path"><code>${project.modulePath}</code></td><td><span class="mark ${project.visibility}">${project.visibility}</span></td></tr>`);
-  return html`<table><caption>Projects, by path</caption><thead><tr><th scope="col">Project</th><th scope="col">Module path</th><th scope="col">Visibility</th></tr></thead><tbody>${rows}</tbody></table>`;
+  const rows = shown.map((project) =>
+    html`
+      <tr>
+        <td class="path"><a href="${moduleUrl(request, project.modulePath)}">${project.fullPath}</a></td>
+        <td class="path"><code>${project.modulePath}</code></td>
+        <td><span class="mark ${project.visibility}">${project.visibility}</span></td>
+      </tr>
+    `
+  );
+  return html`
+    <table>
+      <caption>Projects, by path</caption>
+      <thead>
+        <tr>
+          <th scope="col">Project</th>
+          <th scope="col">Module path</th>
+          <th scope="col">Visibility</th>
+        </tr>
+      </thead>
+      <tbody>${rows}</tbody>
+    </table>
+  `;
 }
 
 /** The two settings that make the go command use this server, with placeholders where the request does not say. */
 function goEnv(request: PageRequest, hosts: readonly string[]): Html {
-  return html`<pre class="copy" aria-label="Settings for the go command"><code>go env -w GOPROXY=${proxyOf(request)}
-go env -w GONOSUMDB=${noSumDbOf(hosts)}</code></pre>
-<p class="muted">GONOSUMDB keeps the go command from asking the public checksum database about module paths it cannot know. More below: <a href="#setup">private modules and other endpoints</a>.</p>`;
+  return html`
+    <pre class="copy" aria-label="Settings for the go command"><code>go env -w GOPROXY=${proxyOf(request)}
+    go env -w GONOSUMDB=${noSumDbOf(hosts)}</code></pre>
+    <p
+      class="muted">GONOSUMDB keeps the go command from asking the public checksum database about module paths it cannot know. More below: <a href="#setup">private modules and other endpoints</a>.</p>
+  `;
 }
 
 const proxyOf = (request: PageRequest): string => request.proxyUrl ?? 'https://<this server>';
@@ -77,18 +112,42 @@ const noSumDbOf = (hosts: readonly string[]): string => (hosts.length === 0 ? '<
 function setup(request: PageRequest, hosts: readonly string[]): Html {
   const proxy = proxyOf(request);
   const machine = request.hostName ?? '<this server>';
-  return html`<h2 id="setup">Setting up</h2>
-<p>Use <code>GONOSUMDB</code>, not <code>GOPRIVATE</code>: <code>GOPRIVATE</code> also implies <code>GONOPROXY</code>, which makes the go command bypass this proxy. Keep <code>GOPROXY</code> as it is and set <code>GOPRIVATE=${noSumDbOf(hosts)}</code> only if this server answers for the module host itself (the go command then finds it through <code>?go-get=1</code>).</p>
-<h3>Private modules</h3>
-<p>Projects that are not public need a token. The go command sends it from <code>~/.netrc</code>, over HTTPS only; the login is not checked, the token is the password:</p>
-<pre class="copy"><code>machine ${machine}
-  login your-name
-  password &lt;your token&gt;</code></pre>
-<p>In this browser: <a href="${loginUrl(request)}">sign in with a token</a> (any user name, the token as password) to see the projects it grants.</p>
-<h3>Endpoints</h3>
-<table><caption>GOPROXY values this server answers</caption><thead><tr><th scope="col">GOPROXY</th><th scope="col">serves</th></tr></thead><tbody>
-<tr><td class="path"><code>${proxy}</code></td><td>every project you may read</td></tr>
-<tr><td class="path"><code>${proxy}/api/v4/groups/&lt;group&gt;/-/packages/go</code></td><td>the projects below a group (its full path, URL-encoded)</td></tr>
-<tr><td class="path"><code>${proxy}/api/v4/projects/&lt;project&gt;/packages/go</code></td><td>one project (its numeric id or URL-encoded full path), as GitLab does</td></tr>
-</tbody></table>`;
+  return html`
+    <h2 id="setup">Setting up</h2>
+    <p>Use <code>GONOSUMDB</code>, not <code>GOPRIVATE</code>: <code>GOPRIVATE</code> also implies <code>GONOPROXY</code>, which makes the go command bypass this proxy. Keep <code>GOPROXY</code> as it is and set <code>GOPRIVATE=${noSumDbOf(
+      hosts,
+    )}</code> only if this server answers for the module host itself (the go command then finds it through <code>?go-get=1</code>).</p>
+    <h3>Private modules</h3>
+    <p>Projects that are not public need a token. The go command sends it from <code>~/.netrc</code>, over HTTPS only; the login is not checked, the token is the password:</p>
+    <pre class="copy"><code>machine ${machine}
+      login your-name
+      password &lt;your token&gt;</code></pre>
+    <p>In this browser: <a href="${loginUrl(
+      request,
+    )}">sign in with a token</a> (any user name, the token as password) to see the projects it grants.</p>
+    <h3>Endpoints</h3>
+    <table>
+      <caption>GOPROXY values this server answers</caption>
+      <thead>
+        <tr>
+          <th scope="col">GOPROXY</th>
+          <th scope="col">serves</th>
+        </tr>
+      </thead>
+      <tbody>
+        <tr>
+          <td class="path"><code>${proxy}</code></td>
+          <td>every project you may read</td>
+        </tr>
+        <tr>
+          <td class="path"><code>${proxy}/api/v4/groups/&lt;group&gt;/-/packages/go</code></td>
+          <td>the projects below a group (its full path, URL-encoded)</td>
+        </tr>
+        <tr>
+          <td class="path"><code>${proxy}/api/v4/projects/&lt;project&gt;/packages/go</code></td>
+          <td>one project (its numeric id or URL-encoded full path), as GitLab does</td>
+        </tr>
+      </tbody>
+    </table>
+  `;
 }

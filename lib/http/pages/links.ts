@@ -32,6 +32,11 @@ export function versionUrl(request: PageRequest, modulePath: string, version: st
 }
 
 /** A protocol file of a version (`info`, `mod`, `zip`), as the go command would ask for it. */
-export function protocolFileUrl(request: PageRequest, modulePath: string, version: string, ext: 'info' | 'mod' | 'zip'): string {
+export function protocolFileUrl(
+  request: PageRequest,
+  modulePath: string,
+  version: string,
+  ext: 'info' | 'mod' | 'zip',
+): string {
   return `${request.base}/${escapePath(modulePath)}/@v/${encodeURIComponent(escapeVersion(version) ?? version)}.${ext}`;
 }

@@ -11,9 +11,9 @@ import type { ModuleVersion } from '../../modules/module-repo.ts';
 import { isRetracted, retractions, type VersionInterval } from '../../modules/retract.ts';
 import type { Pin } from '../../pins/store.ts';
 import { goSumLines } from '../../zip/hash.ts';
-import { html, type Html } from '../html.ts';
+import { type Html, html } from '../html.ts';
 import type { PageContent } from './layout.ts';
-import { homeUrl, moduleUrl, versionUrl, type PageRequest } from './links.ts';
+import { homeUrl, moduleUrl, type PageRequest, versionUrl } from './links.ts';
 import { pageOf, pager, withPage } from './paging.ts';
 import { repositoryModules } from './repository-modules.ts';
 
@@ -40,24 +40,41 @@ export interface LatestFacts {
   readonly retractions: readonly VersionInterval[];
 }
 
-export async function modulePage(service: ModuleService, request: PageRequest, modulePath: string): Promise<PageContent> {
+export async function modulePage(
+  service: ModuleService,
+  request: PageRequest,
+  modulePath: string,
+): Promise<PageContent> {
   const target = service.module({ kind: 'instance' }, modulePath, request.caller);
   const versions = (await service.list(target)).reverse();
   const latest = await latestFacts(service, target);
   const paging = pageOf(request.query, versions.length, VERSIONS_PER_PAGE);
-  const facts = await Promise.all(versions.slice(paging.start, paging.end).map((version) => versionFacts(service, target, version, latest)));
+  const facts = await Promise.all(
+    versions.slice(paging.start, paging.end).map((version) => versionFacts(service, target, version, latest)),
+  );
   const modules = await repositoryModules(service, target, request.caller);
   const body = html`<h1>${modulePath}</h1>
 <p class="lead">In project <strong>${target.project.fullPath}</strong> <span class="mark ${target.project.visibility}">${target.project.visibility}</span></p>
 ${install(request, modulePath, latest)}
 <h2 id="versions">Versions</h2>
-${versions.length === 0 ? html`<p>No tagged versions: <code>@latest</code> is the default branch's pseudo-version.</p>` : versionTable(request, modulePath, facts, latest.latest)}
+${
+    versions.length === 0
+      ? html`<p>No tagged versions: <code>@latest</code> is the default branch's pseudo-version.</p>`
+      : versionTable(request, modulePath, facts, latest.latest)
+  }
 ${pager(paging, (page) => withPage(request.query, page), 'Versions pages')}
 ${goSumSection(modulePath, facts)}
 ${goModSection(latest)}
 ${modules.length <= 1 ? '' : moduleList(request, modulePath, modules)}
 ${projectEndpoint(request, target)}`;
-  return { title: modulePath, crumbs: [{ label: 'Projects', href: homeUrl(request) }, { label: modulePath, href: moduleUrl(request, modulePath) }], body };
+  return {
+    title: modulePath,
+    crumbs: [{ label: 'Projects', href: homeUrl(request) }, {
+      label: modulePath,
+      href: moduleUrl(request, modulePath),
+    }],
+    body,
+  };
 }
 
 /** `@latest`, as the go command would get it; a module without any version says why. */
@@ -72,7 +89,12 @@ export async function latestFacts(service: ModuleService, target: ModuleTarget):
 }
 
 /** One version resolved as `.info` resolves it, and whether its zip would be refused. */
-export async function versionFacts(service: ModuleService, target: ModuleTarget, version: string, latest: LatestFacts): Promise<VersionFacts> {
+export async function versionFacts(
+  service: ModuleService,
+  target: ModuleTarget,
+  version: string,
+  latest: LatestFacts,
+): Promise<VersionFacts> {
   const pin = await service.pins.store.get(target.project.fullPath, target.module.modulePath, version);
   const retracted = isRetracted(version, latest.retractions);
   try {
@@ -89,22 +111,61 @@ function install(request: PageRequest, modulePath: string, latest: LatestFacts):
   const version = latest.latest.version;
   return html`<h2 id="install">Install</h2>
 <pre class="copy"><code>go get ${modulePath}@latest</code></pre>
-<p>This server's <code>@latest</code> is <a href="${versionUrl(request, modulePath, version)}">${version}</a>, committed <time datetime="${latest.latest.time.toISOString()}">${formatTime(latest.latest.time)}</time>.</p>`;
+<p>This server's <code>@latest</code> is <a href="${
+    versionUrl(request, modulePath, version)
+  }">${version}</a>, committed <time datetime="${latest.latest.time.toISOString()}">${
+    formatTime(latest.latest.time)
+  }</time>.</p>`;
 }
 
-function versionTable(request: PageRequest, modulePath: string, facts: readonly VersionFacts[], latest: ModuleVersion | undefined): Html {
+function versionTable(
+  request: PageRequest,
+  modulePath: string,
+  facts: readonly VersionFacts[],
+  latest: ModuleVersion | undefined,
+): Html {
   const rows = facts.map((fact) => {
     const { resolved } = fact;
-    const marks = html`${latest?.version === fact.version ? html`<span class="mark latest">latest</span>` : ''}${fact.pin === undefined ? '' : html`<span class="mark pinned" title="served before: answered from commit ${fact.pin.commit.slice(0, 12)} forever">pinned</span>`}${fact.retracted ? html`<span class="mark retracted">retracted</span>` : ''}${fact.problem === undefined ? '' : html`<span class="mark refused">refused</span><p class="refusal">${fact.problem}</p>`}`;
-    return html`<tr>
-<th scope="row"><a href="${versionUrl(request, modulePath, fact.version)}">${fact.version}</a></th>
-<td class="nowrap">${resolved === undefined ? '' : html`<time datetime="${resolved.time.toISOString()}">${formatTime(resolved.time)}</time>`}</td>
-<td class="nowrap">${resolved === undefined ? '' : html`<code title="${resolved.commit}">${resolved.commit.slice(0, 12)}</code>`}</td>
-<td class="nowrap">${resolved?.tag === undefined ? '' : html`<code>${resolved.tag}</code>`}</td>
-<td>${marks}</td>
-</tr>`;
+    const marks = html`${latest?.version === fact.version ? html`<span class="mark latest">latest</span>` : ''}${
+      fact.pin === undefined
+        ? ''
+        : html`<span class="mark pinned" title="served before: answered from commit ${
+          fact.pin.commit.slice(0, 12)
+        } forever">pinned</span>`
+    }${fact.retracted ? html`<span class="mark retracted">retracted</span>` : ''}${
+      fact.problem === undefined
+        ? ''
+        : html`<span class="mark refused">refused</span><p class="refusal">${fact.problem}</p>`
+    }`;
+    return html`
+      <tr>
+        <th scope="row"><a href="${versionUrl(request, modulePath, fact.version)}">${fact.version}</a></th>
+        <td class="nowrap">${resolved === undefined
+          ? ''
+          : html`<time datetime="${resolved.time.toISOString()}">${formatTime(resolved.time)}</time>`}</td>
+        <td class="nowrap">${resolved === undefined
+          ? ''
+          : html`<code title="${resolved.commit}">${resolved.commit.slice(0, 12)}</code>`}</td>
+        <td class="nowrap">${resolved?.tag === undefined ? '' : html`<code>${resolved.tag}</code>`}</td>
+        <td>${marks}</td>
+      </tr>
+    `;
   });
-  return html`<table><caption>Newest first</caption><thead><tr><th scope="col">Version</th><th scope="col">Time (UTC)</th><th scope="col">Commit</th><th scope="col">Tag</th><th scope="col">Notes</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return html`
+    <table>
+      <caption>Newest first</caption>
+      <thead>
+        <tr>
+          <th scope="col">Version</th>
+          <th scope="col">Time (UTC)</th>
+          <th scope="col">Commit</th>
+          <th scope="col">Tag</th>
+          <th scope="col">Notes</th>
+        </tr>
+      </thead>
+      <tbody>${rows}</tbody>
+    </table>
+  `;
 }
 
 /** The go.sum lines of the versions on this page that have been served, zip and go.mod. */
@@ -113,27 +174,58 @@ function goSumSection(modulePath: string, facts: readonly VersionFacts[]): Html 
   if (pinned.length === 0) return '';
   return html`<h2 id="go-sum">go.sum lines</h2>
 <p>What the go command writes to <code>go.sum</code> for the versions above that have been downloaded (they are pinned: this server answers them with the same bytes forever).</p>
-${pinned.map((fact) => html`<h3>${fact.version}</h3><pre class="copy go-sum"><code>${goSumLines(modulePath, fact.version, fact.pin!.zip!, fact.pin!.mod)}</code></pre>`)}`;
+${
+    pinned.map((fact) =>
+      html`
+        <h3>${fact.version}</h3>
+        <pre class="copy go-sum"><code>${goSumLines(
+          modulePath,
+          fact.version,
+          fact.pin!.zip!,
+          fact.pin!.mod,
+        )}</code></pre>
+      `
+    )
+  }`;
 }
 
 function goModSection(latest: LatestFacts): Html | '' {
   if (latest.latest === undefined) return '';
-  return html`<h2 id="go-mod">go.mod of ${latest.latest.version}</h2><pre><code>${decoder.decode(latest.latest.goMod)}</code></pre>`;
+  return html`
+    <h2 id="go-mod">go.mod of ${latest.latest.version}</h2>
+    <pre><code>${decoder.decode(latest.latest.goMod)}</code></pre>
+  `;
 }
 
-function moduleList(request: PageRequest, modulePath: string, modules: ReadonlyArray<{ modulePath: string; versions: readonly string[] }>): Html {
+function moduleList(
+  request: PageRequest,
+  modulePath: string,
+  modules: ReadonlyArray<{ modulePath: string; versions: readonly string[] }>,
+): Html {
   const items = modules.map((module) =>
     module.modulePath === modulePath
       ? html`<li><strong>${module.modulePath}</strong> (this page)</li>`
-      : html`<li><a href="${moduleUrl(request, module.modulePath)}">${module.modulePath}</a> <span class="muted">${module.versions.length} version${module.versions.length === 1 ? '' : 's'}, latest tag ${module.versions.at(-1)}</span></li>`,
+      : html`<li><a href="${
+        moduleUrl(request, module.modulePath)
+      }">${module.modulePath}</a> <span class="muted">${module.versions.length} version${
+        module.versions.length === 1 ? '' : 's'
+      }, latest tag ${module.versions.at(-1)}</span></li>`
   );
-  return html`<h2 id="modules">Modules in this repository</h2><p>Submodules and major versions found in the repository's tags.</p><ul class="links">${items}</ul>`;
+  return html`
+    <h2 id="modules">Modules in this repository</h2>
+    <p>Submodules and major versions found in the repository's tags.</p>
+    <ul class="links">${items}</ul>
+  `;
 }
 
 function projectEndpoint(request: PageRequest, target: ModuleTarget): Html {
   const proxy = request.proxyUrl ?? 'https://<this server>';
   const id = target.project.id === undefined ? encodeURIComponent(target.project.fullPath) : String(target.project.id);
-  return html`<h2 id="endpoint">This project alone</h2><p>A <code>GOPROXY</code> that serves this project's modules only, as GitLab's package registry does:</p><pre class="copy"><code>${proxy}/api/v4/projects/${id}/packages/go</code></pre>`;
+  return html`
+    <h2 id="endpoint">This project alone</h2>
+    <p>A <code>GOPROXY</code> that serves this project's modules only, as GitLab's package registry does:</p>
+    <pre class="copy"><code>${proxy}/api/v4/projects/${id}/packages/go</code></pre>
+  `;
 }
 
 /** `2024-01-02 03:04:05 UTC`. */

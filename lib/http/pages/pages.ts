@@ -16,7 +16,7 @@ import type { PageRoute } from '../route.ts';
 import { sendBody, setErrorHeaders, statusOf } from '../respond.ts';
 import { catalog } from './catalog.ts';
 import { homePage } from './home.ts';
-import { renderPage, sendErrorPage, sendPage, sendPageJson, setPageHeaders, type PageContent } from './layout.ts';
+import { type PageContent, renderPage, sendErrorPage, sendPage, sendPageJson, setPageHeaders } from './layout.ts';
 import { homeUrl, type PageRequest } from './links.ts';
 import { modulePage } from './module-page.ts';
 import { STYLESHEET } from './stylesheet.ts';
@@ -31,9 +31,20 @@ export interface PageContext {
 /** The realm a browser keeps the token under after signing in. */
 const REALM = 'git-goproxy';
 
-export async function answerPage(context: PageContext, route: PageRoute, caller: () => Caller, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function answerPage(
+  context: PageContext,
+  route: PageRoute,
+  caller: () => Caller,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (route.page === 'style') {
-    return sendCacheable(req, res, { contentType: 'text/css; charset=utf-8', body: STYLESHEET, etag: bodyETag(STYLESHEET), cacheControl: 'public, max-age=3600' });
+    return sendCacheable(req, res, {
+      contentType: 'text/css; charset=utf-8',
+      body: STYLESHEET,
+      etag: bodyETag(STYLESHEET),
+      cacheControl: 'public, max-age=3600',
+    });
   }
   const request = pageRequest(context, caller(), req);
   try {
@@ -84,6 +95,10 @@ function signIn(req: IncomingMessage, res: ServerResponse, request: PageRequest)
   }
   res.setHeader('WWW-Authenticate', `Basic realm="${REALM}", charset="UTF-8"`);
   res.setHeader('Cache-Control', 'no-store');
-  const body = html`<h1>Sign in</h1><p>Give any user name and one of your tokens as the password (<code>node lib/server.js token create</code> makes one). The token is sent with every page afterwards, over this connection's scheme: use HTTPS.</p><p><a href="${homeUrl(request)}">Back to the projects</a></p>`;
+  const body = html`
+    <h1>Sign in</h1>
+    <p>Give any user name and one of your tokens as the password (<code>node lib/server.js token create</code> makes one). The token is sent with every page afterwards, over this connection's scheme: use HTTPS.</p>
+    <p><a href="${homeUrl(request)}">Back to the projects</a></p>
+  `;
   sendBody(req, res, 401, 'text/html; charset=utf-8', renderPage(request, { title: 'Sign in', crumbs: [], body }));
 }

@@ -3,7 +3,7 @@
  * neighbouring pages. A list of 20,000 projects is sent 50 at a time.
  */
 import { badRequest } from '../../common/errors.ts';
-import { html, type Html } from '../html.ts';
+import { type Html, html } from '../html.ts';
 
 export interface Paging {
   /** 1-based page shown. */

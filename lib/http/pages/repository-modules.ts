@@ -19,7 +19,11 @@ export interface RepositoryModule {
   readonly versions: readonly string[];
 }
 
-export async function repositoryModules(service: ModuleService, target: ModuleTarget, caller: Caller): Promise<RepositoryModule[]> {
+export async function repositoryModules(
+  service: ModuleService,
+  target: ModuleTarget,
+  caller: Caller,
+): Promise<RepositoryModule[]> {
   const root = target.project.modulePath;
   const candidates = new Set<string>([root]);
   for (const tag of (await target.gitRepository.codeHost.refs()).tags.keys()) {
@@ -27,7 +31,9 @@ export async function repositoryModules(service: ModuleService, target: ModuleTa
     const candidate = moduleOfTag(root, tag);
     if (candidate !== undefined) candidates.add(candidate);
   }
-  const found = await Promise.all([...candidates].sort().map((modulePath) => listedVersions(service, target, modulePath, caller)));
+  const found = await Promise.all(
+    [...candidates].sort().map((modulePath) => listedVersions(service, target, modulePath, caller)),
+  );
   return found.filter((module): module is RepositoryModule => module !== undefined && module.versions.length > 0);
 }
 
@@ -43,7 +49,12 @@ function moduleOfTag(root: string, tag: string): string | undefined {
 }
 
 /** The versions of a module of the project (through the project's own scope, so another project never answers). */
-async function listedVersions(service: ModuleService, target: ModuleTarget, modulePath: string, caller: Caller): Promise<RepositoryModule | undefined> {
+async function listedVersions(
+  service: ModuleService,
+  target: ModuleTarget,
+  modulePath: string,
+  caller: Caller,
+): Promise<RepositoryModule | undefined> {
   try {
     const module = service.module({ kind: 'project', id: target.project.fullPath }, modulePath, caller);
     return { modulePath, versions: await service.list(module) };
