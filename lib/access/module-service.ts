@@ -29,6 +29,8 @@ import {
 } from '../zip/source.ts';
 import { Limiter } from '../git/limiter.ts';
 import { HelperPool } from '../git/helper-pool.ts';
+import { observeGitChildren } from '../git/children.ts';
+import type { MetricsRegistry } from '../common/metrics.ts';
 import { ShadowRepos } from '../git/archive.ts';
 import { type FileDigestSink, PinGuard } from '../pins/pin-guard.ts';
 import { FilePinStore } from '../pins/file-store.ts';
@@ -113,6 +115,8 @@ export class ModuleService {
 
   /** The start-up check for shadowed modules, once started (`close()` waits for it). */
   #shadowReport: Promise<void> | undefined;
+  /** Stops observing git children for `/metrics`, once `registerMetrics` started it. */
+  #stopGitMetrics: (() => void) | undefined;
 
   constructor(options: ServiceOptions) {
     this.#options = options;
@@ -249,8 +253,19 @@ export class ModuleService {
     return this.pins.store.health?.available === false ? 'the pin store cannot be reached' : undefined;
   }
 
-  /** Stops project discovery, every long-lived git process, and removes spool files. */
+  /** Registers the series of its parts: git processes and slots, pins, projects, object readers, the zip spool. */
+  registerMetrics(registry: MetricsRegistry): void {
+    this.#stopGitMetrics = observeGitChildren(registry);
+    this.limiter.registerMetrics(registry);
+    this.pins.registerMetrics(registry);
+    this.projects.registerMetrics(registry);
+    this.objectReaders.registerMetrics(registry);
+    this.zipSpool.registerMetrics(registry);
+  }
+
+  /** Stops project discovery, every long-lived git process, observing them, and removes spool files. */
   async close(): Promise<void> {
+    this.#stopGitMetrics?.();
     this.projects.close();
     this.zipSpool.close();
     await this.#shadowReport;

@@ -23,6 +23,7 @@ import { type TokenConfig, TokenStore, type Visibility } from './auth.ts';
 import { type GroupConfig, type GroupIds, groupIdsOf, groupPathOf } from './groups.ts';
 import { ConfigError } from '../common/errors.ts';
 import { logger } from '../common/log.ts';
+import { counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
 import { checkModulePath } from '../modules/module-path.ts';
 import { DirectoryTree, type Discovery, type ProjectSource } from './project-source.ts';
 import { GitLabHashedStorage, HASHED_DIR } from './gitlab-hashed.ts';
@@ -151,9 +152,21 @@ export class ProjectIndex {
     return this.#scans;
   }
 
-  /** How long the last completed scan took, in seconds. */
-  get lastScanSeconds(): number {
-    return this.#lastScanSeconds;
+  /** Registers its series: projects indexed, scans completed, and how long the last one took. */
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.register(() =>
+      gauge(
+        'git_goproxy_projects',
+        'Projects found by the last completed scan of repos (plus configured ones elsewhere).',
+        this.size,
+      ) +
+      counterValue(
+        'git_goproxy_project_scans_total',
+        'Scans of repos completed (start-up, interval, watch, SIGHUP).',
+        this.#scans,
+      ) +
+      gauge('git_goproxy_project_scan_seconds', 'Duration of the last completed scan of repos.', this.#lastScanSeconds)
+    );
   }
 
   /** All projects, in full-path order. */

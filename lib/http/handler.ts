@@ -97,7 +97,7 @@ async function handle(
       return sendText(req, res, 200, 'ok');
     }
     case 'metrics':
-      return sendBody(req, res, 200, METRICS_CONTENT_TYPE, context.observer.metrics.render());
+      return sendBody(req, res, 200, METRICS_CONTENT_TYPE, context.observer.metrics.registry.render());
     case 'sumdb':
       // We do not proxy a checksum database: a 404 on `/sumdb/<name>/supported` sends the go command to
       // the database directly (`cmd/go/internal/modfetch/sumdb.go` `initBase`).
