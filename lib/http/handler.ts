@@ -1,9 +1,10 @@
 /**
- * Request → route → answer. HTTP details only (methods, statuses, headers, streaming); what a module
- * version is comes from `modules/module-repo.ts`, how its zip is made from `zip/source.ts`.
+ * Request → route → answer. HTTP details only (methods, statuses, headers, streaming); everything
+ * else is asked of the service (`access/service.ts`): who the caller is, which module a request
+ * names, its versions, go.mod and zip.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Caller, logAuthEvent, type TokenStore } from '../access/auth.ts';
+import type { Caller } from '../access/auth.ts';
 import { stripBasePath } from './base-path.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { notFound, ProxyError } from '../common/errors.ts';
@@ -19,8 +20,7 @@ import type { ModuleRoute } from './route.ts';
 import { parseRoute } from './route.ts';
 import { infoJson } from './info.ts';
 import { answerPage } from './pages/pages.ts';
-import type { ModuleService, ModuleTarget } from '../access/module-service.ts';
-import type { ModuleVersion } from '../modules/module-repo.ts';
+import type { ProxyService, ServedModule, ServedVersion, ZipBody } from '../access/service.ts';
 import type { ZipSink } from '../zip/spool.ts';
 import type { ZipStreamLimit } from './zip-streams.ts';
 
@@ -28,8 +28,8 @@ export type NextFunction = (error?: unknown) => void;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => void;
 
 export interface HandlerContext {
-  /** The modules, and (`service.projects.tokens`) the credentials in force, swapped with the projects by a reload. */
-  readonly service: ModuleService;
+  /** The modules, and the credentials in force. */
+  readonly service: ProxyService;
   readonly log: (error: unknown) => void;
   /** Access log and metrics. */
   readonly observer: RequestObserver;
@@ -63,13 +63,13 @@ async function handle(
   const goGet = route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1))
     ? route
     : undefined;
-  const { projects } = context.service;
+  const { service } = context;
   // Answers that name projects wait for the first scan of repos (start-up); the others do not.
-  if ((route.kind === 'module' || route.kind === 'page' || goGet !== undefined) && !projects.isReady) {
-    await projects.ready;
+  if ((route.kind === 'module' || route.kind === 'page' || goGet !== undefined) && !service.isReady) {
+    await service.ready;
   }
   if (goGet !== undefined) {
-    const page = goGetPage(context.service, callerOf(context.service.projects.tokens, req), req, goGet.path);
+    const page = goGetPage(service, callerOf(service, req), req, goGet.path);
     observed.facts.endpoint = 'go-get';
     if (page !== undefined || next === undefined) res.setHeader('Cache-Control', GO_GET_CACHE_CONTROL);
     if (page !== undefined) return sendBody(req, res, 200, 'text/html; charset=utf-8', page);
@@ -85,14 +85,13 @@ async function handle(
     case 'module':
       return answerModule(context, route, req, res, observed.facts);
     case 'page':
-      return answerPage(context, route.page, () => callerOf(context.service.projects.tokens, req), req, res);
+      return answerPage(context, route.page, () => callerOf(service, req), req, res);
     case 'health':
       return sendText(req, res, 200, 'ok');
     case 'ready': {
       // Ready once the first scan of repos is done (before it, module requests wait for the scan)
       // and while the pin store can be reached.
-      if (!projects.isReady) throw new ProxyError('busy', 'not ready: first scan of the repositories under way', 1);
-      const notReady = context.service.notReady();
+      const notReady = service.notReady();
       if (notReady !== undefined) throw new ProxyError('busy', `not ready: ${notReady}`, 1);
       return sendText(req, res, 200, 'ok');
     }
@@ -107,13 +106,9 @@ async function handle(
   }
 }
 
-/** The caller of a request; credentials that were presented but did not count are logged. */
-function callerOf(tokens: TokenStore, req: IncomingMessage): Caller {
-  const { caller, failure } = tokens.authenticate({ headers: req.headers, remoteAddress: req.socket.remoteAddress });
-  if (failure !== undefined) {
-    logAuthEvent({ event: 'auth failed', reason: failure.reason, token: failure.tokenName, client: caller.address });
-  }
-  return caller;
+/** The caller of a request (credentials that were presented but did not count are logged by the service). */
+function callerOf(service: ProxyService, req: IncomingMessage): Caller {
+  return service.caller({ headers: req.headers, remoteAddress: req.socket.remoteAddress });
 }
 
 async function answerModule(
@@ -123,22 +118,22 @@ async function answerModule(
   res: ServerResponse,
   facts: RequestFacts,
 ): Promise<void> {
-  const caller = callerOf(context.service.projects.tokens, req);
+  const caller = callerOf(context.service, req);
   facts.token = caller.tokenName;
   facts.module = route.modulePath;
   facts.version = route.version === '' ? undefined : route.version;
-  const target = context.service.module(route.scope, route.modulePath, caller);
-  facts.project = target.project.fullPath;
-  const shared = target.project.visibility === 'public';
+  const module = context.service.module(route.scope, route.modulePath, caller);
+  facts.project = module.project?.fullPath;
+  const { shared } = module;
   const text = 'text/plain; charset=utf-8';
   const moving = cacheControl({ immutable: false, shared });
   switch (route.op) {
     case 'list': {
-      const body = (await context.service.list(target)).map((v) => `${v}\n`).join('');
+      const body = (await module.list()).map((v) => `${v}\n`).join('');
       return sendCacheable(req, res, { contentType: text, body, etag: bodyETag(body), cacheControl: moving });
     }
     case 'latest': {
-      const body = `${JSON.stringify(infoJson(await context.service.pins.latest(target)))}\n`;
+      const body = `${JSON.stringify(infoJson(await module.latest()))}\n`;
       return sendCacheable(req, res, {
         contentType: 'application/json',
         body,
@@ -147,14 +142,13 @@ async function answerModule(
       });
     }
     case 'info': {
-      const version = await context.service.pins.stat(target, route.version);
+      const version = await module.info(route.version);
       const body = `${JSON.stringify(infoJson(version))}\n`;
       const policy = versionPolicy(context, 'info', version, route.version, shared);
       return sendCacheable(req, res, { contentType: 'application/json', body, ...policy });
     }
     case 'mod': {
-      const version = await context.service.pins.exact(target, route.version);
-      if (req.method === 'GET') await context.service.pins.recordGoMod(target, version, clientOf(caller));
+      const version = await module.mod(route.version, req.method === 'GET' ? clientOf(caller) : undefined);
       return sendCacheable(req, res, {
         contentType: text,
         body: version.goMod,
@@ -162,11 +156,11 @@ async function answerModule(
       });
     }
     case 'zip': {
-      const version = await context.service.pins.exact(target, route.version);
+      const version = await module.exact(route.version);
       if (answerNotModified(req, res, versionPolicy(context, 'zip', version, route.version, shared))) return;
       const client = clientOf(caller);
       context.zipStreams.enter(client, res);
-      return sendZip({ context, target, version, client, req, res });
+      return sendZip({ module, version, client, req, res });
     }
   }
 }
@@ -180,7 +174,7 @@ function clientOf(caller: Caller): string {
 function versionPolicy(
   context: HandlerContext,
   kind: 'info' | 'mod' | 'zip',
-  version: ModuleVersion,
+  version: ServedVersion,
   requested: string,
   shared: boolean,
 ): CachePolicy {
@@ -190,69 +184,35 @@ function versionPolicy(
 
 /** A zip request's parts. */
 interface ZipAnswer {
-  readonly context: HandlerContext;
-  readonly target: ModuleTarget;
-  readonly version: ModuleVersion;
+  readonly module: ServedModule;
+  readonly version: ServedVersion;
   /** Whose rate of new pins a first download counts against. */
   readonly client: string;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
 }
 
-/** Sends a zip, through the zip cache when it is on. A HEAD for a zip not yet cached is planned, never built. */
-function sendZip(answer: ZipAnswer): Promise<void> {
-  const { service } = answer.context;
-  const cached = service.zipCache !== undefined &&
-    (answer.req.method === 'GET' || service.hasCachedZip(answer.version));
-  return cached ? sendCachedZip(answer) : streamZip(answer);
-}
-
 /**
- * Streams the zip from git, through a spool file once the client falls behind git (zip/spool.ts).
- * What the names decide is decided before the status line; the size rules are decided while the
- * files stream, and the end of the zip waits for them. A refusal or failure after the status line
- * aborts the connection before the zip's end (see `sendError`), and the next request gets the 4xx.
- * A client that goes away aborts the signal, which kills the git process.
+ * Sends a zip. One complete before its first byte (from the zip cache) goes with its length and
+ * single byte ranges. One made as it streams goes out as it comes: what the names decide is decided
+ * before the status line; the size rules are decided while the files stream, and the end of the
+ * zip waits for them; a HEAD waits for every rule. A refusal or failure after the status line aborts
+ * the connection before the zip's end (see `sendError`), and the next request gets the 4xx. A
+ * client that goes away aborts the signal, which stops the zip (and its git process).
  */
-async function streamZip({ context, target, version, client, req, res }: ZipAnswer): Promise<void> {
+async function sendZip({ module, version, client, req, res }: ZipAnswer): Promise<void> {
   const closed = abortWhenClosed(res);
+  let zip: ZipBody | undefined;
   try {
-    const zip = await context.service.zip(target, version, client, closed.signal);
-    if (req.method === 'HEAD') {
-      // No body to cut short: the status waits for every rule.
-      await zip.verdict?.().finally(() => zip.cancel());
-      res.statusCode = 200;
-      res.setHeader('Content-Type', 'application/zip');
-      res.end();
-      return;
-    }
-    res.statusCode = 200;
-    res.setHeader('Content-Type', 'application/zip');
-    await context.service.zipSpool.relay(zip, responseSink(res, closed.signal));
-    res.end();
-  } finally {
-    closed.detach();
-  }
-}
-
-/** The response as the spool sees it: takes chunks, tells when the client has taken them. */
-function responseSink(res: ServerResponse, signal: AbortSignal): ZipSink {
-  return { write: (chunk) => res.write(chunk), drained: () => waitForDrain(res, signal) };
-}
-
-/**
- * Sends the zip through the zip cache: shared with concurrent requests while it is built, from
- * disk with its length (and single byte ranges) once it is complete.
- */
-async function sendCachedZip({ context, target, version, client, req, res }: ZipAnswer): Promise<void> {
-  const zip = await context.service.cachedZip(target, version, client);
-  const closed = abortWhenClosed(res);
-  try {
+    const head = req.method === 'HEAD';
+    zip = await module.zip(version, { client, signal: closed.signal, head });
     let range = zip.size === undefined ? undefined : requestedRange(req, zip.size);
     if (range === 'unsatisfiable') {
       res.setHeader('Content-Range', `bytes */${zip.size}`);
       throw new ProxyError('range-not-satisfiable', 'range not satisfiable');
     }
+    // No body to cut short: the status waits for every rule.
+    if (head) await zip.verdict();
     res.statusCode = range === undefined ? 200 : 206;
     res.setHeader('Content-Type', 'application/zip');
     if (zip.size !== undefined) {
@@ -261,12 +221,18 @@ async function sendCachedZip({ context, target, version, client, req, res }: Zip
       res.setHeader('Content-Length', range.end - range.start);
       if (res.statusCode === 206) res.setHeader('Content-Range', `bytes ${range.start}-${range.end - 1}/${zip.size}`);
     }
-    if (req.method === 'HEAD') return void res.end();
-    await writeAll(res, zip.read(range?.start, range?.end), closed.signal);
+    if (head) return void res.end();
+    await zip.send(responseSink(res, closed.signal), range);
+    res.end();
   } finally {
     closed.detach();
-    zip.close();
+    zip?.close();
   }
+}
+
+/** The response as the zip sees it: takes chunks, tells when the client has taken them. */
+function responseSink(res: ServerResponse, signal: AbortSignal): ZipSink {
+  return { write: (chunk) => res.write(chunk), drained: () => waitForDrain(res, signal) };
 }
 
 /** A signal that aborts when the response closes before it has finished (the client went away), or when detached unfinished. */
@@ -281,14 +247,6 @@ function abortWhenClosed(res: ServerResponse): { signal: AbortSignal; detach: ()
       if (!res.writableFinished) abort.abort();
     },
   };
-}
-
-/** Writes every chunk as fast as the client takes it, then ends the response. */
-async function writeAll(res: ServerResponse, chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!res.write(chunk)) await waitForDrain(res, signal);
-  }
-  res.end();
 }
 
 /** Resolves once the response has no more bytes waiting for the client than it takes at once; rejects when the client went away. */
