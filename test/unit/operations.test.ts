@@ -19,6 +19,8 @@ import { resolveOptions } from '../../lib/cli/config.ts';
 import { withTempDir } from '../support/temp.ts';
 import { join } from 'node:path';
 import type { ModuleVersion } from '../../lib/modules/module-repo.ts';
+import type { ServedVersion } from '../../lib/access/service.ts';
+import { infoJson } from '../../lib/http/info.ts';
 
 const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 
@@ -157,6 +159,28 @@ describe('HTTP caching rules', () => {
     assert.equal(versionETag('info', version, 'store'), info, 'compression only matters to the zip');
     assert.match(versionETag('zip', version, 'default'), /^W\/"/);
     assert.notEqual(versionETag('zip', version, 'store'), versionETag('zip', version, 'default'));
+  });
+
+  test('a version whose source knows no commit: .info without Origin, ETags from its module path and version', () => {
+    const time = new Date('2024-01-02T03:04:05.678Z');
+    const version: ServedVersion = {
+      modulePath: 'go.test/a',
+      version: 'v1.0.0',
+      time,
+      goMod: new Uint8Array(),
+      commit: undefined,
+      tag: undefined,
+    };
+    assert.deepEqual(infoJson(version), { Version: 'v1.0.0', Time: '2024-01-02T03:04:05Z' });
+    assert.deepEqual(infoJson({ ...version, commit: 'c'.repeat(40), tag: 'v1.0.0' }).Origin, {
+      VCS: 'git',
+      Hash: 'c'.repeat(40),
+      Ref: 'refs/tags/v1.0.0',
+    });
+    const info = versionETag('info', version, 'default');
+    assert.match(info, /^"[A-Za-z0-9_-]{27}"$/);
+    assert.notEqual(versionETag('info', { ...version, version: 'v1.0.1' }, 'default'), info);
+    assert.notEqual(versionETag('info', { ...version, commit: 'c'.repeat(40) }, 'default'), info);
   });
 
   test('Cache-Control', () => {
