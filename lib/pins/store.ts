@@ -32,6 +32,16 @@ export interface Pin {
 /** The `project` of a pin recorded before pins named their project. */
 export const UNOWNED = '';
 
+/** The in-memory key of a pin: JSON, so no project, module or version text can make two keys meet. */
+export function pinKey(project: string, module: string, version: string): string {
+  return JSON.stringify([project, module, version]);
+}
+
+/** The in-memory key of a project's module (all its pins), made as `pinKey` is. */
+export function moduleKey(project: string, module: string): string {
+  return JSON.stringify([project, module]);
+}
+
 /** The pin record of one proxy (shared by its workers, and by every instance for a shared store). */
 export interface PinStore {
   /**
