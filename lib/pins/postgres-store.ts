@@ -114,7 +114,6 @@ export class PostgresPinStore implements PinStore {
     // An absent pin is asked again next time: another instance may pin the version meanwhile.
     this.#pins = new ImmutableCache<Pin | undefined>({
       maxEntries: cachedPins,
-      maxWeight: cachedPins,
       keep: (pin) => pin !== undefined,
     });
   }
