@@ -69,6 +69,18 @@ test('imports point from outer layers to inner ones only', () => {
   assert.deepEqual(wrong.filter((edge) => edge !== 'server.ts → index.ts'), []);
 });
 
+test('http/ reaches the modules through the service seam only (access/service.ts; auth.ts for who asks)', () => {
+  const seam = new Set(['access/service.ts', 'access/auth.ts']);
+  const around = [...graph].flatMap(([file, imports]) =>
+    relative(LIB, file).startsWith('http/')
+      ? imports.map((target) => relative(LIB, target)).filter((target) =>
+        target.startsWith('access/') && !seam.has(target)
+      ).map((target) => `${relative(LIB, file)} → ${target}`)
+      : []
+  );
+  assert.deepEqual(around, []);
+});
+
 test('no file imports a file that does not exist', () => {
   const missing = [...graph].flatMap(([file, imports]) =>
     imports.filter((target) => !graph.has(target)).map((target) => `${relative(LIB, file)} → ${relative(LIB, target)}`)
