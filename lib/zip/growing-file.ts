@@ -57,10 +57,13 @@ export class GrowingFile implements ByteSource {
     return this.#complete || this.#failure !== undefined;
   }
 
-  /** Writes `chunk` at the end and wakes the readers waiting for it. */
-  async append(chunk: Uint8Array): Promise<void> {
-    await this.handle.write(chunk, 0, chunk.length, this.#written);
-    this.#written += chunk.length;
+  /** Writes `chunk` (or several, in one call) at the end and wakes the readers waiting for it. */
+  async append(chunk: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    const chunks = chunk instanceof Uint8Array ? [chunk] : chunk;
+    const { bytesWritten } = await this.handle.writev(chunks as Uint8Array[], this.#written);
+    const length = chunks.reduce((sum, piece) => sum + piece.length, 0);
+    if (bytesWritten !== length) throw new Error(`short write: ${bytesWritten} of ${length} bytes`);
+    this.#written += length;
     this.#wake();
   }
 
