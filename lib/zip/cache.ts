@@ -223,7 +223,7 @@ class Build {
   async #start(partPath: string, produce: ZipProducer): Promise<{ file: GrowingFile; stream: ModuleZipStream }> {
     const stream = await produce(this.#abort.signal);
     try {
-      this.#file = new GrowingFile(await open(partPath, 'w+'));
+      this.#file = new GrowingFile(await open(partPath, 'w+'), KEEP_RECENT_BYTES);
     } catch (error) {
       stream.cancel();
       throw error;
@@ -271,7 +271,9 @@ class Build {
 }
 
 /** Most bytes taken from the producer while a write is under way: then it waits for the write. */
-const MAX_BATCH_BYTES = 4 << 20;
+const MAX_BATCH_BYTES = 1 << 20;
+/** Bytes of a build kept in memory for the readers close behind it (at least a batch: they are woken after each). */
+const KEEP_RECENT_BYTES = 2 * MAX_BATCH_BYTES;
 
 /**
  * Appends every chunk to `file`, taking the next chunks from the producer while a write is under
