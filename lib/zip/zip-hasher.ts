@@ -15,7 +15,7 @@ import { Hash1 } from './hash.ts';
 import { readZipEntries, type ZipReadEvent } from './reader.ts';
 
 /** Bytes the hasher may lag behind the stream by default. */
-const DEFAULT_MAX_LAG_BYTES = 8 << 20;
+const DEFAULT_MAX_LAG_BYTES = 4 << 20;
 
 export class ZipHasher {
   readonly #maxLagBytes: number;
