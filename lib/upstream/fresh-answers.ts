@@ -22,6 +22,8 @@ export interface FreshAnswersOptions {
   readonly periodSeconds: number;
   /** Called once per period for each answer served stale, with the failure. */
   readonly onStale: (key: string, error: unknown) => void;
+  /** The clock, in milliseconds; default `Date.now`. */
+  readonly now?: () => number;
 }
 
 const MAX_ENTRIES = 10_000;
@@ -30,6 +32,7 @@ const MAX_BYTES = 32 << 20;
 export class FreshAnswers {
   readonly #periodMs: number;
   readonly #onStale: FreshAnswersOptions['onStale'];
+  readonly #now: () => number;
   /** This period's answers, keyed `<period> <key>`: single-flight, and one upstream request per period. */
   readonly #current = new ImmutableCache<FreshAnswer>({
     maxEntries: MAX_ENTRIES,
@@ -48,11 +51,12 @@ export class FreshAnswers {
   constructor(options: FreshAnswersOptions) {
     this.#periodMs = options.periodSeconds * 1000;
     this.#onStale = options.onStale;
+    this.#now = options.now ?? Date.now;
   }
 
   /** The answer for `key`: this period's, else `fetch`ed now, else (every upstream failing) the last good one. */
   async get(key: string, fetch: () => Promise<Buffer>): Promise<FreshAnswer> {
-    const period = Math.floor(Date.now() / this.#periodMs);
+    const period = Math.floor(this.#now() / this.#periodMs);
     const answer = await this.#current.get(`${period} ${key}`, async () => {
       try {
         const body = await fetch();
