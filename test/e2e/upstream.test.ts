@@ -7,6 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRepo } from '../support/git-fixture.ts';
@@ -191,6 +192,29 @@ describe('upstream proxies and the checksum database through the proxy', { skip:
     assert.equal(run.exitCode, 0, run.stderr);
     assert.equal(run.json?.Sum, reference.get('github.example/acme/lib@v1.1.0')?.sum);
     assert.equal(upstream.requests.filter((r) => r.url === zip).length, before + 1);
+  });
+
+  test('with upstreamAccess "authenticated", upstream modules are served to callers with a valid token only', async () => {
+    const secret = 'upstream-reader-secret';
+    const guarded = await startProxy({
+      repos: join(root, 'repos'),
+      dataDir: join(root, 'data-guarded'),
+      upstream: [upstream.url],
+      upstreamAccess: 'authenticated',
+      tokens: [{ name: 'ci', sha256: createHash('sha256').update(secret).digest('hex'), grants: ['nothing/*'] }],
+    });
+    try {
+      const anonymous = await rawGet(`${guarded.url}/github.example/acme/lib/@v/list`);
+      assert.equal(anonymous.status, 404);
+      assert.match(anonymous.body.toString(), /served to callers with a token only/);
+      const withToken = await rawGet(`${guarded.url}/github.example/acme/lib/@v/list`, {
+        Authorization: `Bearer ${secret}`,
+      });
+      assert.equal(withToken.status, 200);
+      assert.equal(withToken.headers['cache-control'], 'private, max-age=60');
+    } finally {
+      await guarded.close();
+    }
   });
 
   test('the home page says GOPROXY is this server alone, and which paths the checksum database must not be asked about', async () => {
