@@ -12,7 +12,8 @@ import type { Limiter } from '../git/limiter.ts';
 import type { GitRepository } from '../modules/git-repository.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import type { FileDigestSink, PinGuard, PinnedTarget } from '../pins/pin-guard.ts';
-import { type CachedZip, ZipCache, zipCacheKey } from '../zip/cache.ts';
+import { ZipCache, zipCacheKey } from '../zip/cache.ts';
+import { cachedZipBody, type ZipBody } from '../zip/zip-body.ts';
 import { zipHashOf } from '../zip/hash.ts';
 import {
   describeModuleZip,
@@ -24,8 +25,8 @@ import {
   type ZipLayout,
   zipLayout,
 } from '../zip/source.ts';
-import { sendChunks, ZipSpool } from '../zip/spool.ts';
-import type { ZipBody, ZipRequest } from './service.ts';
+import { ZipSpool } from '../zip/spool.ts';
+import type { ZipRequest } from './service.ts';
 
 /** The repository a zip is made from, and whose pins it is held to. */
 export interface ZipTarget extends PinnedTarget {
@@ -90,7 +91,7 @@ export class LocalZips {
     if (cache !== undefined) {
       const key = zipCacheKey(version, this.#compression);
       if (!request.head || cache.has(key)) {
-        return cachedBody(await cache.open(key, (signal) => this.stream(target, version, request.client, signal)));
+        return cachedZipBody(await cache.open(key, (signal) => this.stream(target, version, request.client, signal)));
       }
     }
     return this.#streamedBody(await this.stream(target, version, request.client, request.signal));
@@ -174,14 +175,4 @@ export class LocalZips {
     const { gitDir, objects } = target.gitRepository;
     return { gitDir, objects, limiter: this.#limiter, layouts: this.#layouts, level: this.#compression };
   }
-}
-
-/** A zip from the zip cache: from disk with its length once complete, else shared with its build. */
-function cachedBody(zip: CachedZip): ZipBody {
-  return {
-    size: zip.size,
-    verdict: () => Promise.resolve(),
-    send: (sink, range) => sendChunks(zip.read(range?.start, range?.end), sink),
-    close: () => zip.close(),
-  };
 }

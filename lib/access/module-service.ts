@@ -114,6 +114,10 @@ export class ModuleService implements ProxyService {
     return this.projects.ready;
   }
 
+  get moduleHost(): string {
+    return this.projects.moduleHost;
+  }
+
   caller(request: CallerRequest): Caller {
     const { caller, failure } = this.projects.tokens.authenticate(request);
     if (failure !== undefined) {

@@ -13,7 +13,9 @@
 import type { Caller, CallerRequest, Visibility } from './auth.ts';
 import type { Pin } from '../pins/store.ts';
 import type { ZipContents } from '../zip/source.ts';
-import type { ZipSink } from '../zip/spool.ts';
+import type { ZipBody } from '../zip/zip-body.ts';
+
+export type { ZipBody } from '../zip/zip-body.ts';
 
 /** Which projects a module request may be answered from. `id` is a numeric id or a full path. */
 export type Scope =
@@ -54,6 +56,8 @@ export interface ProxyService {
   projectForImport(importPath: string, caller: Caller): ProjectFacts | undefined;
   /** The projects the caller may read, in full-path order (the home page, the catalog). */
   readableProjects(caller: Caller): readonly ProjectFacts[];
+  /** The host part of the projects' module paths in force (`moduleHost`: the home page's advice). */
+  readonly moduleHost: string;
 }
 
 /** A version as the protocol serves it (a git-backed `ModuleVersion`, modules/module-repo.ts, is one). */
@@ -114,19 +118,4 @@ export interface ZipRequest {
   readonly signal: AbortSignal;
   /** A HEAD: no body is wanted, so a zip that is not at hand is checked, not built for it. */
   readonly head: boolean;
-}
-
-/** A zip on its way to one client. `close()` it when done, whatever happened. */
-export interface ZipBody {
-  /** Its length, when it is complete before the first byte (then byte ranges can be sent); undefined while it is made. */
-  readonly size: number | undefined;
-  /** Resolves once every rule has passed for it, rejects with the refusal (a HEAD's answer). */
-  verdict(): Promise<void>;
-  /**
-   * Writes it, or bytes `[start, end)` of it when its size is known, into `sink` at the client's
-   * pace; rejects when it fails part-way or the client goes away.
-   */
-  send(sink: ZipSink, range?: { readonly start: number; readonly end: number }): Promise<void>;
-  /** Releases what it holds (a git process not read, a cache file). */
-  close(): void;
 }

@@ -31,6 +31,11 @@ function header(name: string, type: string, help: string): string {
   return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
 }
 
+/** The `# HELP` and `# TYPE` lines of a counter whose labelled series the caller writes. */
+export function counterHeader(name: string, help: string): string {
+  return header(name, 'counter', help);
+}
+
 /** A gauge without labels, from its current value. */
 export function gauge(name: string, help: string, value: number): string {
   return `${header(name, 'gauge', help)}${name} ${value}\n`;

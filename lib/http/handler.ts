@@ -11,7 +11,7 @@ import { notFound, ProxyError } from '../common/errors.ts';
 import { GO_GET_CACHE_CONTROL, goGetPage, isGoGetRequest } from './go-get.ts';
 import type { CachePolicy } from './cache.ts';
 import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag } from './cache.ts';
-import { requestedRange } from './range.ts';
+import { sendZip } from './zip-file.ts';
 import { sendBody, sendError, sendText } from './respond.ts';
 import { METRICS_CONTENT_TYPE } from './metrics.ts';
 import type { ObservedRequest, RequestFacts, RequestObserver } from './observe.ts';
@@ -20,9 +20,13 @@ import type { ModuleRoute } from './route.ts';
 import { parseRoute } from './route.ts';
 import { infoJson } from './info.ts';
 import { answerPage } from './pages/pages.ts';
-import type { ProxyService, ServedModule, ServedVersion, ZipBody } from '../access/service.ts';
-import type { ZipSink } from '../zip/spool.ts';
+import type { ProxyService, ServedModule, ServedVersion } from '../access/service.ts';
 import type { ZipStreamLimit } from './zip-streams.ts';
+import type { SumdbProxy } from '../upstream/sumdb-proxy.ts';
+import type { UpstreamModules } from '../upstream/upstream-modules.ts';
+import { UPSTREAM } from '../pins/store.ts';
+import { answerFromUpstream, answerSumdb } from './upstream-answers.ts';
+import type { ProxySetup } from './go-env.ts';
 
 export type NextFunction = (error?: unknown) => void;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => void;
@@ -39,6 +43,19 @@ export interface HandlerContext {
   readonly compression: CompressionLevel;
   /** How many zip responses each client may have under way. */
   readonly zipStreams: ZipStreamLimit;
+  /** Modules no local project owns, from upstream proxies (config `upstream`); absent without one. */
+  readonly upstream?: UpstreamAccess;
+  /** The checksum databases proxied at `/sumdb/<name>/` (config `sumdbs`); absent when none. */
+  readonly sumdb?: SumdbProxy;
+  /** What the home page's go command settings depend on. */
+  readonly setup: ProxySetup;
+}
+
+/** The upstream modules, and who may read them. */
+export interface UpstreamAccess {
+  readonly modules: UpstreamModules;
+  /** `anyone` (as a public project) or `authenticated` (any valid token). */
+  readonly access: 'anyone' | 'authenticated';
 }
 
 export function makeHandler(context: HandlerContext): Handler {
@@ -98,9 +115,10 @@ async function handle(
     case 'metrics':
       return sendBody(req, res, 200, METRICS_CONTENT_TYPE, context.observer.metrics.registry.render());
     case 'sumdb':
-      // We do not proxy a checksum database: a 404 on `/sumdb/<name>/supported` sends the go command to
-      // the database directly (`cmd/go/internal/modfetch/sumdb.go` `initBase`).
-      throw notFound('this proxy does not serve a checksum database');
+      // Without `sumdbs`, a 404 on `/sumdb/<name>/supported` sends the go command to the database
+      // directly (`cmd/go/internal/modfetch/sumdb.go` `initBase`).
+      if (context.sumdb === undefined) throw notFound('this proxy does not serve a checksum database');
+      return answerSumdb(context.sumdb, route.path, req, res);
     case 'other':
       throw notFound('no such endpoint');
   }
@@ -122,7 +140,16 @@ async function answerModule(
   facts.token = caller.tokenName;
   facts.module = route.modulePath;
   facts.version = route.version === '' ? undefined : route.version;
-  const module = context.service.module(route.scope, route.modulePath, caller);
+  let module: ServedModule;
+  try {
+    module = context.service.module(route.scope, route.modulePath, caller);
+  } catch (error) {
+    const upstream = upstreamFor(context, route, caller, error);
+    if (upstream === undefined) throw error;
+    facts.project = UPSTREAM;
+    if (route.op === 'zip') context.zipStreams.enter(clientOf(caller), res);
+    return answerFromUpstream(upstream.modules, route, req, res, upstream.access === 'anyone');
+  }
   facts.project = module.project?.fullPath;
   const { shared } = module;
   const text = 'text/plain; charset=utf-8';
@@ -160,9 +187,33 @@ async function answerModule(
       if (answerNotModified(req, res, versionPolicy(context, 'zip', version, route.version, shared))) return;
       const client = clientOf(caller);
       context.zipStreams.enter(client, res);
-      return sendZip({ module, version, client, req, res });
+      const head = req.method === 'HEAD';
+      return sendZip(req, res, (signal) => module.zip(version, { client, signal, head }));
     }
   }
+}
+
+/**
+ * The upstream that answers a module request no local project answered (`error`, a "not found"):
+ * on the instance endpoint only, for a path that is not private (a refusal is logged and counted),
+ * to a caller who may read upstream modules. Undefined when the local answer stands.
+ */
+function upstreamFor(
+  context: HandlerContext,
+  route: ModuleRoute,
+  caller: Caller,
+  error: unknown,
+): UpstreamAccess | undefined {
+  const { upstream } = context;
+  if (upstream === undefined || route.scope.kind !== 'instance') return undefined;
+  if (!(error instanceof ProxyError) || error.kind !== 'not-found') return undefined;
+  if (!upstream.modules.forwards(route.modulePath, route.op)) return undefined;
+  if (upstream.access === 'authenticated' && caller.tokenName === undefined) {
+    throw notFound(
+      `module ${route.modulePath}: modules from the upstream proxy are served to callers with a token only`,
+    );
+  }
+  return upstream;
 }
 
 /** Who a request's new pins and zip streams are counted for (new-pin-limit.ts, zip-streams.ts): its token, else its address. */
@@ -180,87 +231,4 @@ function versionPolicy(
 ): CachePolicy {
   const immutable = requested === version.version;
   return { etag: versionETag(kind, version, context.compression), cacheControl: cacheControl({ immutable, shared }) };
-}
-
-/** A zip request's parts. */
-interface ZipAnswer {
-  readonly module: ServedModule;
-  readonly version: ServedVersion;
-  /** Whose rate of new pins a first download counts against. */
-  readonly client: string;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-}
-
-/**
- * Sends a zip. One complete before its first byte (from the zip cache) goes with its length and
- * single byte ranges. One made as it streams goes out as it comes: what the names decide is decided
- * before the status line; the size rules are decided while the files stream, and the end of the
- * zip waits for them; a HEAD waits for every rule. A refusal or failure after the status line aborts
- * the connection before the zip's end (see `sendError`), and the next request gets the 4xx. A
- * client that goes away aborts the signal, which stops the zip (and its git process).
- */
-async function sendZip({ module, version, client, req, res }: ZipAnswer): Promise<void> {
-  const closed = abortWhenClosed(res);
-  let zip: ZipBody | undefined;
-  try {
-    const head = req.method === 'HEAD';
-    zip = await module.zip(version, { client, signal: closed.signal, head });
-    let range = zip.size === undefined ? undefined : requestedRange(req, zip.size);
-    if (range === 'unsatisfiable') {
-      res.setHeader('Content-Range', `bytes */${zip.size}`);
-      throw new ProxyError('range-not-satisfiable', 'range not satisfiable');
-    }
-    // No body to cut short: the status waits for every rule.
-    if (head) await zip.verdict();
-    res.statusCode = range === undefined ? 200 : 206;
-    res.setHeader('Content-Type', 'application/zip');
-    if (zip.size !== undefined) {
-      range ??= { start: 0, end: zip.size };
-      res.setHeader('Accept-Ranges', 'bytes');
-      res.setHeader('Content-Length', range.end - range.start);
-      if (res.statusCode === 206) res.setHeader('Content-Range', `bytes ${range.start}-${range.end - 1}/${zip.size}`);
-    }
-    if (head) return void res.end();
-    await zip.send(responseSink(res, closed.signal), range);
-    res.end();
-  } finally {
-    closed.detach();
-    zip?.close();
-  }
-}
-
-/** The response as the zip sees it: takes chunks, tells when the client has taken them. */
-function responseSink(res: ServerResponse, signal: AbortSignal): ZipSink {
-  return { write: (chunk) => res.write(chunk), drained: () => waitForDrain(res, signal) };
-}
-
-/** A signal that aborts when the response closes before it has finished (the client went away), or when detached unfinished. */
-function abortWhenClosed(res: ServerResponse): { signal: AbortSignal; detach: () => void } {
-  const abort = new AbortController();
-  const onClose = () => abort.abort();
-  res.on('close', onClose);
-  return {
-    signal: abort.signal,
-    detach: () => {
-      res.off('close', onClose);
-      if (!res.writableFinished) abort.abort();
-    },
-  };
-}
-
-/** Resolves once the response has no more bytes waiting for the client than it takes at once; rejects when the client went away. */
-function waitForDrain(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('client went away'));
-    if (!res.writableNeedDrain) return resolve();
-    const done = () => {
-      res.off('drain', done);
-      signal.removeEventListener('abort', done);
-      if (signal.aborted) reject(new Error('client went away'));
-      else resolve();
-    };
-    res.on('drain', done);
-    signal.addEventListener('abort', done);
-  });
 }

@@ -273,13 +273,6 @@ async function sendAll(chunks: Chunks, sink: ZipSink, first?: Uint8Array): Promi
   }
 }
 
-/** Writes every chunk into `sink` at the client's pace (a zip from the zip cache). */
-export async function sendChunks(chunks: AsyncIterable<Uint8Array>, sink: ZipSink): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!sink.write(chunk)) await sink.drained();
-  }
-}
-
 async function send(sink: ZipSink, chunk: Uint8Array): Promise<void> {
   if (!sink.write(chunk)) await sink.drained();
 }
