@@ -17,8 +17,7 @@ import { makeHandler } from './http/handler.ts';
 import { logger } from './common/log.ts';
 import { RequestMetrics } from './http/metrics.ts';
 import { type Counter, MetricsRegistry } from './common/metrics.ts';
-import { dataDirectory, ModuleService } from './access/module-service.ts';
-import { UpstreamModules } from './upstream/upstream-modules.ts';
+import { ModuleService } from './access/module-service.ts';
 import type { ProxySetup } from './http/go-env.ts';
 import type { ProjectIndex } from './access/projects.ts';
 import { ZipStreamLimit } from './http/zip-streams.ts';
@@ -73,8 +72,6 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   service.registerMetrics(metrics);
   const zipStreams = new ZipStreamLimit(resolved.zipStreamsPerClient);
   zipStreams.registerMetrics(metrics);
-  const upstream = openUpstream(resolved, service);
-  if (upstream !== undefined && resolved.upstream.length > 0) upstream.registerMetrics(metrics);
   const handler = makeHandler({
     service,
     log: (error) => logger.error('internal error', { error }),
@@ -82,18 +79,10 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     basePath: resolved.basePath,
     compression: resolved.compression,
     zipStreams,
-    upstream: upstream && resolved.upstream.length > 0
-      ? { modules: upstream, access: resolved.upstreamAccess }
-      : undefined,
-    sumdb: Object.keys(resolved.sumdbs).length > 0 ? upstream?.sumdb : undefined,
     setup: proxySetup(resolved),
   });
-  const close = async (): Promise<void> => {
-    upstream?.close();
-    await service.close();
-  };
   return Object.defineProperties(handler, {
-    close: { value: close },
+    close: { value: () => service.close() },
     reload: { value: reloader(resolved, projects, reloads) },
     projectCount: { get: () => projects.size },
     ready: { value: projects.ready },
@@ -104,16 +93,6 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
 /** What the go command settings the server suggests depend on. */
 export function proxySetup(options: ResolvedOptions): ProxySetup {
   return { upstream: options.upstream.length > 0, sumdbs: Object.keys(options.sumdbs), private: options.private };
-}
-
-/** The upstream proxies and checksum databases the options name, or undefined when they name none. */
-function openUpstream(options: ResolvedOptions, service: ModuleService): UpstreamModules | undefined {
-  if (options.upstream.length === 0 && Object.keys(options.sumdbs).length === 0) return undefined;
-  return new UpstreamModules(options, {
-    projects: service.projects,
-    pins: service.pins.store,
-    dataDir: dataDirectory(options),
-  });
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Pin } from '../pins/store.ts';
 import type { ZipContents } from '../zip/source.ts';
 import type { LocalZips } from './local-zips.ts';
 import type { Project } from './projects.ts';
-import type { ServedModule, ServedVersion, ZipBody, ZipRequest } from './service.ts';
+import type { ServedInfo, ServedModule, VersionList, ZipBody, ZipRequest } from './service.ts';
 
 /** A module request's target: the project that holds the module, and the module within it. */
 export interface ModuleTarget {
@@ -36,6 +36,7 @@ const MAX_RELATED_MODULES = 50;
 export class LocalModule implements ServedModule {
   readonly modulePath: string;
   readonly project: Project;
+  readonly owner: string;
   readonly shared: boolean;
   readonly #target: ModuleTarget;
   readonly #parts: LocalParts;
@@ -43,6 +44,7 @@ export class LocalModule implements ServedModule {
   constructor(target: ModuleTarget, parts: LocalParts) {
     this.modulePath = target.module.modulePath;
     this.project = target.project;
+    this.owner = target.project.fullPath;
     this.shared = target.project.visibility === 'public';
     this.#target = target;
     this.#parts = parts;
@@ -54,11 +56,11 @@ export class LocalModule implements ServedModule {
    * prefixes move on fast (a 404 or 410 skips a path silently, any other error fails the lookup:
    * `cmd/go/internal/modload/query.go` `queryPrefixModules`).
    */
-  async list(): Promise<readonly string[]> {
+  async list(): Promise<VersionList> {
     const { module } = this.#target;
     const versions = await this.#parts.pins.list(this.#target, await module.versions());
     if (versions.length === 0 && module.needsGoMod) await module.latest();
-    return versions;
+    return { versions, stale: false };
   }
 
   latest(): Promise<ModuleVersion> {
@@ -79,7 +81,7 @@ export class LocalModule implements ServedModule {
     return resolved;
   }
 
-  zip(version: ServedVersion, request: ZipRequest): Promise<ZipBody> {
+  zip(version: ServedInfo, request: ZipRequest): Promise<ZipBody> {
     return this.#parts.zips.open(this.#target, ownVersion(version), request);
   }
 
@@ -87,11 +89,11 @@ export class LocalModule implements ServedModule {
     return this.#parts.pins.store.get(this.#target.project.fullPath, this.modulePath, version);
   }
 
-  zipRefusal(version: ServedVersion): Promise<string | undefined> {
+  zipRefusal(version: ServedInfo): Promise<string | undefined> {
     return this.#parts.zips.refusal(this.#target, ownVersion(version));
   }
 
-  zipContents(version: ServedVersion): Promise<ZipContents> {
+  zipContents(version: ServedInfo): Promise<ZipContents> {
     return this.#parts.zips.contents(this.#target, ownVersion(version));
   }
 
@@ -113,7 +115,7 @@ export class LocalModule implements ServedModule {
 }
 
 /** A version this module answered: a `ModuleVersion`, which knows the directory that holds its files. */
-function ownVersion(version: ServedVersion): ModuleVersion {
+function ownVersion(version: ServedInfo): ModuleVersion {
   if (!('dir' in version)) throw new TypeError(`${version.modulePath}@${version.version} is not a local version`);
   return version as ModuleVersion;
 }

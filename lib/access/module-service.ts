@@ -1,12 +1,14 @@
 /**
- * The proxy's model, free of HTTP, over the local projects' git repositories: the `ProxyService`
- * (service.ts) that `http/` talks to. Which project and module a request names (within its scope),
- * for this caller; the repositories behind them; the pins, the zips; and what the operator commands
- * need beside.
+ * The proxy's model, free of HTTP: the `ProxyService` (service.ts) that `http/` talks to. Which
+ * project and module a request names (within its scope), for this caller; the repositories behind
+ * them; the pins, the zips; the modules no project owns, from the upstream proxies (config
+ * `upstream`), and the checksum databases proxied; and what the operator commands need beside.
  *
  * A module path has one owner for every caller: the project with the longest module path that is a
  * prefix of it (at a `/`). A caller who may not read the owner gets the 404 of a module that does
- * not exist, never an answer from a readable parent project; pins belong to the owner too.
+ * not exist, never an answer from a readable parent project; pins belong to the owner too. A path
+ * no project owns is an upstream module on the instance endpoint, unless it is private
+ * (upstream/private-paths.ts: the module host, a prefix of a project's path, config `private`).
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -32,10 +34,14 @@ import type { CompressionLevel } from '../git/archive.ts';
 import type { ProjectIndexOptions } from './projects.ts';
 import { LocalModule, type LocalParts, type ModuleTarget } from './local-module.ts';
 import { LocalZips } from './local-zips.ts';
-import type { ProjectFacts, ProxyService, Scope } from './service.ts';
+import type { ChecksumDatabases, ProjectFacts, ProxyService, Scope, ServedModule } from './service.ts';
+import { UpstreamModules, type UpstreamOptions } from '../upstream/upstream-modules.ts';
+import { UpstreamModule } from './upstream-module.ts';
 
 /** What the service is built from (the resolved options, less what only HTTP and logging use). */
-export interface ServiceOptions extends ProjectIndexOptions {
+export interface ServiceOptions extends ProjectIndexOptions, UpstreamOptions {
+  /** Who may read modules from the upstream: `anyone` (as a public project) or `authenticated` (any valid token). */
+  readonly upstreamAccess: 'anyone' | 'authenticated';
   readonly compression: CompressionLevel;
   /** Most git processes at once; undefined: 2 × CPU cores. */
   readonly maxGit: number | undefined;
@@ -76,6 +82,11 @@ export class ModuleService implements ProxyService {
   readonly zips: LocalZips;
   /** What every local module is answered with. */
   readonly #parts: LocalParts;
+  /** The upstream proxies and checksum databases, when the options name any. */
+  readonly #upstream: UpstreamModules | undefined;
+  /** Where modules no project owns are asked (config `upstream`), and whether anyone may read them (else callers with a token). */
+  readonly #upstreamModules: { readonly modules: UpstreamModules; readonly anyone: boolean } | undefined;
+  readonly checksumDatabases: ChecksumDatabases | undefined;
   /** The start-up check for shadowed modules, once started (`close()` waits for it). */
   #shadowReport: Promise<void> | undefined;
   /** Stops observing git children for `/metrics`, once `registerMetrics` started it. */
@@ -104,6 +115,15 @@ export class ModuleService implements ProxyService {
       warn,
     });
     this.#parts = { pins: this.pins, zips: this.zips };
+    const sumdbs = Object.keys(options.sumdbs).length > 0;
+    if (options.upstream.length > 0 || sumdbs) {
+      this.#upstream = new UpstreamModules(options, { projects: this.projects, pins: this.pins.store, dataDir });
+    }
+    const anyone = options.upstreamAccess === 'anyone';
+    this.#upstreamModules = this.#upstream !== undefined && options.upstream.length > 0
+      ? { modules: this.#upstream, anyone }
+      : undefined;
+    this.checksumDatabases = sumdbs ? this.#upstream?.sumdb : undefined;
   }
 
   get isReady(): boolean {
@@ -130,13 +150,26 @@ export class ModuleService implements ProxyService {
    * The module a request names, in the project that owns its path. In a project scope the owner
    * must be that project; in a group scope it must be below the group. Everything else is "not
    * found", the same answer whether or not a project exists; an owner the caller may not read does
-   * not exist for them (and the denial is logged).
+   * not exist for them (and the denial is logged). On the instance endpoint, a path no project
+   * answers is an upstream module when it may be asked upstream (a refusal is logged and counted).
    */
-  module(scope: Scope, modulePath: string, caller: Caller): LocalModule {
+  module(scope: Scope, modulePath: string, caller: Caller): ServedModule {
     const project = this.#readableOwner(scope, modulePath, caller);
     const target = project === undefined ? undefined : this.#target(project, modulePath);
-    if (target === undefined) throw notFound(`module ${modulePath}: no such module on this server`);
-    return new LocalModule(target, this.#parts);
+    if (target !== undefined) return new LocalModule(target, this.#parts);
+    const upstream = scope.kind === 'instance' ? this.#upstreamModule(modulePath, caller) : undefined;
+    if (upstream === undefined) throw notFound(`module ${modulePath}: no such module on this server`);
+    return upstream;
+  }
+
+  /** The upstream module at a path no project answered, when it may be asked upstream; not found for a caller who may not read upstream modules. */
+  #upstreamModule(modulePath: string, caller: Caller): UpstreamModule | undefined {
+    const upstream = this.#upstreamModules;
+    if (upstream === undefined || !upstream.modules.forwards(modulePath, 'module')) return undefined;
+    if (!upstream.anyone && caller.tokenName === undefined) {
+      throw notFound(`module ${modulePath}: modules from the upstream proxy are served to callers with a token only`);
+    }
+    return new UpstreamModule(modulePath, upstream.modules, upstream.anyone);
   }
 
   readableProjects(caller: Caller): readonly Project[] {
@@ -170,8 +203,9 @@ export class ModuleService implements ProxyService {
     return this.pins.store.health?.available === false ? 'the pin store cannot be reached' : undefined;
   }
 
-  /** Registers the series of its parts: git processes and slots, pins, projects, object readers, the zip spool. */
+  /** Registers the series of its parts: git processes and slots, pins, projects, object readers, the zip spool, the upstream proxies. */
   registerMetrics(registry: MetricsRegistry): void {
+    this.#upstreamModules?.modules.registerMetrics(registry);
     this.#stopGitMetrics = observeGitChildren(registry);
     this.limiter.registerMetrics(registry);
     this.pins.registerMetrics(registry);
@@ -180,9 +214,10 @@ export class ModuleService implements ProxyService {
     this.zips.registerMetrics(registry);
   }
 
-  /** Stops project discovery, every long-lived git process, observing them, and removes spool files. */
+  /** Stops project discovery, every long-lived git process, observing them, the upstream connections, and removes spool files. */
   async close(): Promise<void> {
     this.#stopGitMetrics?.();
+    this.#upstream?.close();
     this.projects.close();
     this.zips.close();
     await this.#shadowReport;

@@ -1,6 +1,8 @@
 /**
  * Modules that no local project owns, answered from upstream proxies (config `upstream`): the
  * GOPROXY protocol's `list`, `.info`, `.mod`, `.zip` and `@latest`, cached on disk and pinned.
+ * The module service (access/module-service.ts) serves them to requests as `UpstreamModule`s
+ * (access/upstream-module.ts).
  *
  * - **Private paths never leave** (private-paths.ts): every method refuses a private module path
  *   before any request is made; `forwards()` is the check the caller makes first, and it logs and
@@ -18,13 +20,12 @@
  *   and served stale, with a warning, while every upstream fails (fresh-answers.ts).
  */
 import { join } from 'node:path';
-import type { ProjectIndex } from '../access/projects.ts';
 import { notFound } from '../common/errors.ts';
 import { logger } from '../common/log.ts';
 import { counterHeader, counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
 import { escapePath, escapeVersion } from '../modules/escape.ts';
 import * as semver from '../modules/semver.ts';
-import type { PinStore } from '../pins/store.ts';
+import type { Pin, PinStore } from '../pins/store.ts';
 import { type CachedZip, ZipCache } from '../zip/cache.ts';
 import { hashGoMod } from '../zip/hash.ts';
 import { withEndHeldBack } from '../zip/held-end.ts';
@@ -33,7 +34,7 @@ import { ZipHasher } from '../zip/zip-hasher.ts';
 import { type UpstreamBody, UpstreamClient, upstreamFailed, type UpstreamRequestCounts } from './client.ts';
 import { cachedBytes } from './cached-bytes.ts';
 import { type FreshAnswer, FreshAnswers } from './fresh-answers.ts';
-import { PrivatePaths, type PrivateReason } from './private-paths.ts';
+import { type LocalModulePaths, PrivatePaths, type PrivateReason } from './private-paths.ts';
 import { SumdbProxy } from './sumdb-proxy.ts';
 import { UpstreamPins } from './upstream-pins.ts';
 
@@ -53,16 +54,31 @@ export interface UpstreamOptions {
 /** What the upstream parts need from the rest of the server. */
 export interface UpstreamContext {
   /** The local projects: their module paths are private. */
-  readonly projects: ProjectIndex;
+  readonly projects: LocalModulePaths;
   /** The pin record (upstream versions are pinned under the project `UPSTREAM`). */
   readonly pins: PinStore;
   /** The proxy's data directory: the cache is `<dataDir>/upstream`. */
   readonly dataDir: string;
 }
 
-/** An `.info` answer: immutable (a canonical version's, cached on disk) or a moving one (a query). */
-export interface InfoAnswer extends FreshAnswer {
-  readonly immutable: boolean;
+/** A `list` answer, read as the go command reads it. */
+export interface UpstreamList {
+  /** The first field of each line that is a valid version, in the upstream's order. */
+  readonly versions: readonly string[];
+  /** An earlier answer, given because every upstream failed. */
+  readonly stale: boolean;
+}
+
+/** An `.info` or `@latest` answer: its bytes, and what they say. */
+export interface UpstreamInfo extends FreshAnswer {
+  readonly version: string;
+  /** Its `Time`; the zero time (1970) when it has none. */
+  readonly time: Date;
+}
+
+/** A canonical version, as `.mod` and `.zip` are asked for: its `.info` and its go.mod. */
+export interface UpstreamVersion extends UpstreamInfo {
+  readonly goMod: Buffer;
 }
 
 /** Counters for `/metrics`. */
@@ -161,29 +177,37 @@ export class UpstreamModules {
   }
 
   /** The `list` answer. */
-  list(modulePath: string): Promise<FreshAnswer> {
+  async list(modulePath: string): Promise<UpstreamList> {
     const path = `${this.#escaped(modulePath)}/@v/list`;
-    return this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES));
+    const answer = await this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES));
+    return { versions: versionsOf(answer.body), stale: answer.stale };
   }
 
   /** The `@latest` answer. */
-  latest(modulePath: string): Promise<FreshAnswer> {
+  async latest(modulePath: string): Promise<UpstreamInfo> {
     const path = `${this.#escaped(modulePath)}/@latest`;
-    return this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES));
+    return infoOf(await this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES)), path);
   }
 
   /** The `.info` answer of a canonical version (cached on disk) or of a query (a moving answer). */
-  async info(modulePath: string, version: string): Promise<InfoAnswer> {
+  async info(modulePath: string, version: string): Promise<UpstreamInfo> {
     const path = `${this.#escaped(modulePath)}/@v/${escapedVersion(version)}.info`;
     if (!semver.isCanonical(version)) {
-      return { ...await this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES)), immutable: false };
+      return infoOf(await this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES)), path);
     }
     const body = await this.#smallFile(cacheKey(['info', modulePath, version]), async (signal) => {
       const bytes = await this.#client.getBytes(path, MAX_TEXT_BYTES, signal);
-      infoTimeOf(bytes, path); // refuses an answer that is no `.info`
+      infoOf({ body: bytes, stale: false }, path); // refuses an answer that is no `.info`
       return bytes;
     });
-    return { body, stale: false, immutable: true };
+    return infoOf({ body, stale: false }, path);
+  }
+
+  /** A canonical version, as `.mod` and `.zip` are asked for: its `.info`, then its `.mod` (pinned). */
+  async exact(modulePath: string, version: string): Promise<UpstreamVersion> {
+    canonicalVersion(modulePath, version);
+    const info = await this.info(modulePath, version);
+    return { ...info, version, goMod: await this.mod(modulePath, version) };
   }
 
   /** The `.mod` of a canonical version, pinned. */
@@ -196,9 +220,9 @@ export class UpstreamModules {
     });
   }
 
-  /** A validator of a version's zip (weak: a copy fetched again after the cache let it go may differ in its bytes, not its files). */
-  zipTag(modulePath: string, version: string): string {
-    return cacheKey(['zip', modulePath, version]).slice(0, 32);
+  /** What has been served under an upstream version, if anything. */
+  pin(modulePath: string, version: string): Promise<Pin | undefined> {
+    return this.#pins.get(modulePath, version);
   }
 
   /**
@@ -261,9 +285,8 @@ export class UpstreamModules {
   }
 
   /** The `.info` Time of a canonical version, for its pin. */
-  async #infoTime(modulePath: string, version: string): Promise<string | undefined> {
-    const { body } = await this.info(modulePath, version);
-    return infoTimeOf(body, `${modulePath}@${version}`);
+  async #infoTime(modulePath: string, version: string): Promise<string> {
+    return (await this.info(modulePath, version)).time.toISOString();
   }
 
   /** A small immutable file through the cache, read whole. */
@@ -349,17 +372,26 @@ function canonicalVersion(modulePath: string, version: string): string {
   return escapedVersion(version);
 }
 
-/** The `Time` of an `.info` answer; `upstream-failed` when it is not an `.info` at all. */
-function infoTimeOf(body: Buffer, what: string): string | undefined {
+/** The versions of a `list` answer, as the go command reads them: each line's first field that is a valid version. */
+function versionsOf(body: Buffer): string[] {
+  return body.toString('utf8').split('\n').map((line) => line.trim().split(/\s+/)[0]!).filter((field) =>
+    semver.isValid(field)
+  );
+}
+
+/** What an `.info` or `@latest` answer says; `upstream-failed` when it is not an `.info` at all. */
+function infoOf(answer: FreshAnswer, what: string): UpstreamInfo {
   let info: unknown;
   try {
-    info = JSON.parse(body.toString('utf8'));
+    info = JSON.parse(answer.body.toString('utf8'));
   } catch {
     throw upstreamFailed(`${what}: the .info answer is not JSON`);
   }
-  if (typeof info !== 'object' || info === null || typeof (info as { Version?: unknown }).Version !== 'string') {
-    throw upstreamFailed(`${what}: the .info answer has no Version`);
-  }
-  const time = (info as { Time?: unknown }).Time;
-  return typeof time === 'string' ? time : undefined;
+  const { Version: version, Time: time } = (typeof info === 'object' && info !== null ? info : {}) as {
+    Version?: unknown;
+    Time?: unknown;
+  };
+  if (typeof version !== 'string') throw upstreamFailed(`${what}: the .info answer has no Version`);
+  const date = typeof time === 'string' ? new Date(time) : undefined;
+  return { ...answer, version, time: date === undefined || Number.isNaN(date.getTime()) ? new Date(0) : date };
 }

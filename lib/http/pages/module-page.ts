@@ -5,7 +5,7 @@
  * latest version, and the other modules of the repository. The module is found exactly as the
  * protocol's instance endpoint finds it, so a project the caller may not read is the same 404.
  */
-import type { ProjectFacts, ProxyService, ServedModule, ServedVersion } from '../../access/service.ts';
+import type { ProjectFacts, ProxyService, ServedInfo, ServedModule, ServedVersion } from '../../access/service.ts';
 import { ProxyError } from '../../common/errors.ts';
 import { isRetracted, retractions, type VersionInterval } from '../../modules/retract.ts';
 import type { Pin } from '../../pins/store.ts';
@@ -25,7 +25,7 @@ const decoder = new TextDecoder();
 export interface VersionFacts {
   readonly version: string;
   /** As the proxy resolves it, or undefined when it cannot (then `problem` says why). */
-  readonly resolved: ServedVersion | undefined;
+  readonly resolved: ServedInfo | undefined;
   /** Why the go command would refuse the version's zip, or why it cannot be resolved at all. */
   readonly problem: string | undefined;
   readonly pin: Pin | undefined;
@@ -46,7 +46,7 @@ export async function modulePage(
 ): Promise<PageContent> {
   const module = service.module({ kind: 'instance' }, modulePath, request.caller);
   const project = pageProject(module);
-  const versions = [...(await module.list())].reverse();
+  const versions = [...(await module.list()).versions].reverse();
   const latest = await latestFacts(module);
   const paging = pageOf(request.query, versions.length, VERSIONS_PER_PAGE);
   const facts = await Promise.all(
@@ -80,7 +80,7 @@ ${projectEndpoint(request, project)}`;
 /** `@latest`, as the go command would get it; a module without any version says why. */
 export async function latestFacts(module: ServedModule): Promise<LatestFacts> {
   try {
-    const latest = await module.latest();
+    const latest = await module.exact((await module.latest()).version);
     return { latest, problem: undefined, retractions: retractions(decoder.decode(latest.goMod)) };
   } catch (error) {
     if (!(error instanceof ProxyError)) throw error;
@@ -121,7 +121,7 @@ function versionTable(
   request: PageRequest,
   modulePath: string,
   facts: readonly VersionFacts[],
-  latest: ServedVersion | undefined,
+  latest: ServedInfo | undefined,
 ): Html {
   const rows = facts.map((fact) => {
     const { resolved } = fact;
