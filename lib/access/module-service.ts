@@ -34,7 +34,14 @@ import type { CompressionLevel } from '../git/archive.ts';
 import type { ProjectIndexOptions } from './projects.ts';
 import { LocalModule, type LocalParts, type ModuleTarget } from './local-module.ts';
 import { LocalZips } from './local-zips.ts';
-import type { ChecksumDatabases, ProjectFacts, ProxyService, Scope, ServedModule } from './service.ts';
+import type {
+  CachedModulesPage,
+  ChecksumDatabases,
+  ProjectFacts,
+  ProxyService,
+  Scope,
+  ServedModule,
+} from './service.ts';
 import { UpstreamModules, type UpstreamOptions } from '../upstream/upstream-modules.ts';
 import { UpstreamModule } from './upstream-module.ts';
 
@@ -166,14 +173,24 @@ export class ModuleService implements ProxyService {
   #upstreamModule(modulePath: string, caller: Caller): UpstreamModule | undefined {
     const upstream = this.#upstreamModules;
     if (upstream === undefined || !upstream.modules.forwards(modulePath, 'module')) return undefined;
-    if (!upstream.anyone && caller.tokenName === undefined) {
+    if (!this.#mayReadUpstream(caller)) {
       throw notFound(`module ${modulePath}: modules from the upstream proxy are served to callers with a token only`);
     }
     return new UpstreamModule(modulePath, upstream.modules, upstream.anyone);
   }
 
+  /** Whether a caller may read upstream modules: anyone may, or it has a valid token (`upstreamAccess`). */
+  #mayReadUpstream(caller: Caller): boolean {
+    return this.#upstreamModules?.anyone === true || caller.tokenName !== undefined;
+  }
+
   readableProjects(caller: Caller): readonly Project[] {
     return this.projects.all().filter((project) => mayRead(caller, project));
+  }
+
+  cachedUpstreamModules(caller: Caller, start: number, count: number): CachedModulesPage | undefined {
+    const upstream = this.#upstreamModules;
+    return upstream !== undefined && this.#mayReadUpstream(caller) ? upstream.modules.cached(start, count) : undefined;
   }
 
   /** The `h1:` of a version's zip, made from git, streamed and dropped, not pinned: for operator commands. */
@@ -217,13 +234,13 @@ export class ModuleService implements ProxyService {
   /** Stops project discovery, every long-lived git process, observing them, the upstream connections, and removes spool files. */
   async close(): Promise<void> {
     this.#stopGitMetrics?.();
-    this.#upstream?.close();
+    const upstream = this.#upstream?.close();
     this.projects.close();
     this.zips.close();
     await this.#shadowReport;
     const closing = [...this.#repositories.values()].map((repository) => repository.close());
     this.#repositories.clear();
-    await Promise.all([...closing, this.pins.store.close()]);
+    await Promise.all([...closing, this.pins.store.close(), upstream]);
   }
 
   /**

@@ -15,9 +15,11 @@ import type { Pin } from '../pins/store.ts';
 import type { ZipContents } from '../zip/source.ts';
 import type { ZipBody } from '../zip/zip-body.ts';
 import type { SumdbAnswer } from '../upstream/sumdb-proxy.ts';
+import type { CachedModulesPage } from '../upstream/cached-modules.ts';
 
 export type { ZipBody } from '../zip/zip-body.ts';
 export type { SumdbAnswer } from '../upstream/sumdb-proxy.ts';
+export type { CachedFile, CachedModule, CachedModulesPage } from '../upstream/cached-modules.ts';
 
 /** Which projects a module request may be answered from. `id` is a numeric id or a full path. */
 export type Scope =
@@ -58,6 +60,12 @@ export interface ProxyService {
   projectForImport(importPath: string, caller: Caller): ProjectFacts | undefined;
   /** The projects the caller may read, in full-path order (the home page, the catalog). */
   readableProjects(caller: Caller): readonly ProjectFacts[];
+  /**
+   * The modules from the upstream proxies whose files the cache holds, `[start, start + count)` in
+   * path order (the pages); undefined when there are none for this caller to see: no upstream, or
+   * it may not read upstream modules.
+   */
+  cachedUpstreamModules(caller: Caller, start: number, count: number): CachedModulesPage | undefined;
   /** The host part of the projects' module paths in force (`moduleHost`: the home page's advice). */
   readonly moduleHost: string;
   /** The checksum databases proxied at `/sumdb/<name>/` (config `sumdbs`), or undefined when none is. */

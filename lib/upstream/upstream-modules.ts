@@ -33,6 +33,7 @@ import type { ModuleZipStream } from '../zip/source.ts';
 import { ZipHasher } from '../zip/zip-hasher.ts';
 import { type UpstreamBody, UpstreamClient, upstreamFailed, type UpstreamRequestCounts } from './client.ts';
 import { cachedBytes } from './cached-bytes.ts';
+import { type CachedEntry, CachedModules, type CachedModulesPage } from './cached-modules.ts';
 import { type FreshAnswer, FreshAnswers } from './fresh-answers.ts';
 import { type LocalModulePaths, PrivatePaths, type PrivateReason } from './private-paths.ts';
 import { SumdbProxy } from './sumdb-proxy.ts';
@@ -106,11 +107,15 @@ const MAX_GO_MOD_BYTES = 16 << 20;
 const MAX_ZIP_BYTES = 500 << 20;
 /** Changes when what the cache keeps for a key changes. */
 const CACHE_FORMAT = 'upstream 1';
+/** Most files of module versions the index of the cache knows by module (for the pages): about 300 bytes each. */
+const MAX_INDEXED_FILES = 50_000;
 
 export class UpstreamModules {
   readonly #client: UpstreamClient;
   readonly #private: PrivatePaths;
   readonly #cache: ZipCache;
+  /** What the cache holds, by module. */
+  readonly #index: CachedModules;
   readonly #fresh: FreshAnswers;
   readonly #pins: UpstreamPins;
   readonly #refusals: Record<PrivateReason, number> = { 'module-host': 0, 'local-project': 0, 'private-pattern': 0 };
@@ -122,10 +127,19 @@ export class UpstreamModules {
   constructor(options: UpstreamOptions, context: UpstreamContext) {
     this.#client = new UpstreamClient({ bases: options.upstream });
     this.#private = new PrivatePaths(context.projects, options.private);
+    const dir = join(context.dataDir, 'upstream');
     this.#cache = new ZipCache({
-      dir: join(context.dataDir, 'upstream'),
+      dir,
       maxBytes: options.upstreamCacheMiB * 2 ** 20,
       suffix: '',
+      // Before the index is made (files let go at start), its journal is read against the cache.
+      onRemoved: (key) => this.#index?.removed(key),
+    });
+    this.#index = new CachedModules({
+      journal: join(dir, 'modules.jsonl'),
+      maxFiles: MAX_INDEXED_FILES,
+      keyOf: ({ file, module, version }) => cacheKey([file, module, version]),
+      holds: (key) => this.#cache.has(key),
     });
     const warn = (message: string) => logger.warn(message);
     this.#fresh = new FreshAnswers({
@@ -195,7 +209,7 @@ export class UpstreamModules {
     if (!semver.isCanonical(version)) {
       return infoOf(await this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES)), path);
     }
-    const body = await this.#smallFile(cacheKey(['info', modulePath, version]), async (signal) => {
+    const body = await this.#smallFile({ file: 'info', module: modulePath, version }, async (signal) => {
       const bytes = await this.#client.getBytes(path, MAX_TEXT_BYTES, signal);
       infoOf({ body: bytes, stale: false }, path); // refuses an answer that is no `.info`
       return bytes;
@@ -213,11 +227,16 @@ export class UpstreamModules {
   /** The `.mod` of a canonical version, pinned. */
   mod(modulePath: string, version: string): Promise<Buffer> {
     const path = `${this.#escaped(modulePath)}/@v/${canonicalVersion(modulePath, version)}.mod`;
-    return this.#smallFile(cacheKey(['mod', modulePath, version]), async (signal) => {
+    return this.#smallFile({ file: 'mod', module: modulePath, version }, async (signal) => {
       const bytes = await this.#client.getBytes(path, MAX_GO_MOD_BYTES, signal);
       await this.#pins.recordMod(modulePath, version, hashGoMod(bytes), () => this.#infoTime(modulePath, version));
       return bytes;
     });
+  }
+
+  /** The modules `[start, start + count)`, in path order, of those the cache holds files of. */
+  cached(start: number, count: number): CachedModulesPage {
+    return this.#index.page(start, count);
   }
 
   /** What has been served under an upstream version, if anything. */
@@ -231,7 +250,7 @@ export class UpstreamModules {
    */
   zip(modulePath: string, version: string): Promise<CachedZip> {
     const path = `${this.#escaped(modulePath)}/@v/${canonicalVersion(modulePath, version)}.zip`;
-    return this.#open(cacheKey(['zip', modulePath, version]), async (signal) => {
+    return this.#open({ file: 'zip', module: modulePath, version }, async (signal) => {
       const answer = await this.#client.get(path, signal);
       if (answer.length !== undefined && answer.length > MAX_ZIP_BYTES) {
         answer.body.destroy();
@@ -241,10 +260,11 @@ export class UpstreamModules {
     });
   }
 
-  /** Stops the upstream connections. */
-  close(): void {
+  /** Stops the upstream connections; resolves once the cache's index is written. */
+  close(): Promise<void> {
     this.#client.close();
     this.sumdb.close();
+    return this.#index.flushed();
   }
 
   /** An upstream zip on its way into the cache: hashed as it passes, its end held back until pinned. */
@@ -289,21 +309,31 @@ export class UpstreamModules {
     return (await this.info(modulePath, version)).time.toISOString();
   }
 
-  /** A small immutable file through the cache, read whole. */
-  #smallFile(key: string, fetch: (signal: AbortSignal) => Promise<Buffer>): Promise<Buffer> {
-    this.#count(key);
-    return cachedBytes(this.#cache, key, fetch);
+  /** A small immutable file of a module version through the cache, read whole. */
+  #smallFile(entry: CachedEntry, fetch: (signal: AbortSignal) => Promise<Buffer>): Promise<Buffer> {
+    const { key, onStored } = this.#through(entry);
+    return cachedBytes(this.#cache, key, fetch, onStored);
   }
 
-  #open(key: string, produce: (signal: AbortSignal) => Promise<ModuleZipStream>): Promise<CachedZip> {
-    this.#count(key);
-    return this.#cache.open(key, produce);
+  #open(entry: CachedEntry, produce: (signal: AbortSignal) => Promise<ModuleZipStream>): Promise<CachedZip> {
+    const { key, onStored } = this.#through(entry);
+    return this.#cache.open(key, produce, onStored);
   }
 
-  /** Counts a request for an immutable file as a cache hit or a miss. */
-  #count(key: string): void {
-    if (this.#cache.has(key)) this.#cacheHits++;
-    else this.#cacheMisses++;
+  /**
+   * The cache key of a module version's file, counted as a cache hit or a miss; indexed now when
+   * the cache holds it, else once it is stored (`onStored`).
+   */
+  #through(entry: CachedEntry): { key: string; onStored: () => void } {
+    const key = cacheKey([entry.file, entry.module, entry.version]);
+    const onStored = () => this.#index.add(key, entry);
+    if (this.#cache.has(key)) {
+      this.#cacheHits++;
+      onStored();
+    } else {
+      this.#cacheMisses++;
+    }
+    return { key, onStored };
   }
 
   /** The escaped module path for an upstream URL, after the private-path check. */

@@ -38,6 +38,8 @@ export interface ZipCacheOptions {
   readonly maxBytes: number;
   /** Ending of the complete files' names, `<key><suffix>`; default `.zip`. The upstream cache keeps other files too. */
   readonly suffix?: string;
+  /** Called with the key of each complete file that leaves the cache (evicted, or found deleted). */
+  readonly onRemoved?: (key: string) => void;
 }
 
 /** One reader's view of a zip: complete on disk or still being built. */
@@ -61,6 +63,7 @@ export class ZipCache {
   readonly dir: string;
   readonly maxBytes: number;
   readonly #suffix: string;
+  readonly #onRemoved: ((key: string) => void) | undefined;
   /** Complete zips, least recently used first (a Map keeps insertion order; a use moves a key to the end). */
   readonly #sizes = new Map<string, number>();
   #bytes = 0;
@@ -70,6 +73,7 @@ export class ZipCache {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes;
     this.#suffix = options.suffix ?? '.zip';
+    this.#onRemoved = options.onRemoved;
     const keyFile = new RegExp(`^([0-9a-f]{64})${this.#suffix.replace(/\./g, '\\.')}$`);
     mkdirSync(this.dir, { recursive: true });
     const found: Array<{ key: string; size: number; mtimeMs: number }> = [];
@@ -103,8 +107,9 @@ export class ZipCache {
   /**
    * The zip of `key`: from disk when complete, else from the build in progress, else from a new
    * build of `produce`. Rejects as `produce` does (not found, busy…) before any byte, for every reader.
+   * `onStored` is called once the build this call starts (not one it joins) is complete on disk.
    */
-  async open(key: string, produce: ZipProducer): Promise<CachedZip> {
+  async open(key: string, produce: ZipProducer, onStored?: () => void): Promise<CachedZip> {
     const size = this.#sizes.get(key) ?? this.#adopt(key);
     if (size !== undefined) {
       const handle = await open(this.#path(key), 'r').catch(() => undefined);
@@ -113,6 +118,7 @@ export class ZipCache {
         return completeZip(handle, size);
       }
       this.#forget(key); // deleted behind our back
+      this.#onRemoved?.(key);
     }
     let build = this.#builds.get(key);
     if (build === undefined) {
@@ -122,6 +128,7 @@ export class ZipCache {
         if (this.#builds.get(key) === build) this.#builds.delete(key);
         if (built === undefined) return;
         this.#remember(key, built);
+        onStored?.();
         this.#evict();
       };
       const partPath = join(this.dir, `${key}.${process.pid}.${partsStarted++}.part`);
@@ -160,6 +167,7 @@ export class ZipCache {
       if (this.#bytes <= this.maxBytes) return;
       this.#forget(key);
       rmSync(this.#path(key), { force: true });
+      this.#onRemoved?.(key);
     }
   }
 }
