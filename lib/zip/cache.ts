@@ -3,7 +3,9 @@
  *
  * A zip is made once per key (module, version, commit, compression, zip format): the first request
  * starts a build that writes the zip's chunks to a part file at git's speed, and every request
- * for the same key, the first included, reads that file as it grows. When the build completes the
+ * for the same key, the first included, reads that file as it grows (the chunks not yet on disk
+ * from memory: a reader never waits for the disk, only the build does, once 4 MiB wait for it).
+ * When the build completes the
  * file is renamed to `<key>.zip` and later requests read it whole, or any byte range of it, with a
  * known length. So concurrent requests share one `git archive`, a slow client no longer holds a git
  * process, and repeats cost a file read.
@@ -174,7 +176,7 @@ export class ZipCache {
 
 /** A complete zip file: every byte is there. */
 function completeZip(handle: FileHandle, size: number): CachedZip {
-  const source: ByteSource = { handle, progress: async () => ({ written: size, complete: true }) };
+  const source: ByteSource = { handle, progress: async () => ({ available: size, complete: true }) };
   let closed = false;
   return {
     size,
@@ -231,7 +233,7 @@ class Build {
   async #start(partPath: string, produce: ZipProducer): Promise<{ file: GrowingFile; stream: ModuleZipStream }> {
     const stream = await produce(this.#abort.signal);
     try {
-      this.#file = new GrowingFile(await open(partPath, 'w+'), KEEP_RECENT_BYTES);
+      this.#file = new GrowingFile(await open(partPath, 'w+'), KEEP_RECENT_BYTES, MAX_UNWRITTEN_BYTES);
     } catch (error) {
       stream.cancel();
       throw error;
@@ -246,7 +248,11 @@ class Build {
     onFinished: (size: number | undefined) => void,
   ): Promise<void> {
     try {
-      await writeAll(stream.chunks, file, this.#abort.signal);
+      for await (const chunk of stream.chunks) {
+        if (this.#abort.signal.aborted) throw new Error('every reader left');
+        await file.push(chunk);
+      }
+      await file.flush();
       await rename(partPath, zipPath);
       file.complete();
       onFinished(file.written);
@@ -278,48 +284,13 @@ class Build {
   }
 }
 
-/** Most bytes taken from the producer while a write is under way: then it waits for the write. */
-const MAX_BATCH_BYTES = 1 << 20;
-/** Bytes of a build kept in memory for the readers close behind it (at least a batch: they are woken after each). */
-const KEEP_RECENT_BYTES = 2 * MAX_BATCH_BYTES;
-
 /**
- * Appends every chunk to `file`, taking the next chunks from the producer while a write is under
- * way and writing them together (one `writev`) when it is done: the producer is not held up by each
- * write, nor the disk by each chunk. Throws when `signal` aborts or a write fails.
+ * Bytes of a build readers may take from memory before they are on disk: past that the producer
+ * waits for the disk. The readers never wait for it (cache.ts's builds `push`: growing-file.ts).
  */
-async function writeAll(chunks: AsyncIterable<Uint8Array>, file: GrowingFile, signal: AbortSignal): Promise<void> {
-  let batch: Uint8Array[] = [];
-  let batchBytes = 0;
-  let writing: Promise<void> | undefined;
-  let failure: { error: unknown } | undefined;
-  const write = (): void => {
-    const pieces = batch;
-    batch = [];
-    batchBytes = 0;
-    writing = file.append(pieces).then(
-      () => {
-        writing = undefined;
-        if (batch.length > 0 && failure === undefined) write();
-      },
-      (error: unknown) => {
-        writing = undefined;
-        failure = { error };
-      },
-    );
-  };
-  for await (const chunk of chunks) {
-    if (signal.aborted) throw new Error('every reader left');
-    if (failure !== undefined) throw failure.error;
-    batch.push(chunk);
-    batchBytes += chunk.length;
-    if (writing === undefined) write();
-    else if (batchBytes >= MAX_BATCH_BYTES) await writing;
-  }
-  while (writing !== undefined) await writing;
-  if (failure !== undefined) throw failure.error;
-  if (batch.length > 0) await file.append(batch);
-}
+const MAX_UNWRITTEN_BYTES = 4 << 20;
+/** Bytes of a build kept in memory once on disk, for the readers close behind it. */
+const KEEP_RECENT_BYTES = 2 << 20;
 
 /** The zip cache's key of a version's zip: what fixes its bytes, as in its ETag. */
 export function zipCacheKey(version: ModuleVersion, compression: CompressionLevel): string {
