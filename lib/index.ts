@@ -18,7 +18,7 @@ import { logger } from './common/log.ts';
 import { Metrics } from './http/metrics.ts';
 import { ModuleService } from './access/module-service.ts';
 import type { ProjectIndex } from './access/projects.ts';
-import { ZipStreamLimit } from './http/zip-streams.ts';
+import { ClientLimit, PAGE_VIEWS_PER_CLIENT } from './http/client-limit.ts';
 
 export type { ProxyOptions, ReloadOutcome } from './cli/config.ts';
 export type { ProjectConfig } from './access/projects.ts';
@@ -61,7 +61,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   service.projects.keepCurrent();
   void service.reportShadowedModules();
   const { projects } = service;
-  const zipStreams = new ZipStreamLimit(resolved.zipStreamsPerClient);
+  const zipStreams = new ClientLimit(resolved.zipStreamsPerClient, 'zip downloads');
   const metrics = new Metrics(service.limiter, {
     tagMismatches: () => service.pins.tagMismatches,
     newPinsRefused: () => service.pins.newPinsRefused,
@@ -80,6 +80,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     basePath: resolved.basePath,
     compression: resolved.compression,
     zipStreams,
+    pageViews: new ClientLimit(PAGE_VIEWS_PER_CLIENT, 'page views'),
   });
   const close = async (): Promise<void> => {
     metrics.close();

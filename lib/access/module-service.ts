@@ -17,13 +17,12 @@ import { ModuleRepo } from '../modules/module-repo.ts';
 import type { Project } from './projects.ts';
 import { ProjectIndex } from './projects.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
+import { type CommitFacts, CommitFactsCache } from '../facts/commit-facts.ts';
 import {
-  describeModuleZip,
   type LayoutOptions,
   layoutWeight,
   type ModuleZipStream,
   openModuleZip,
-  type ZipContents,
   type ZipLayout,
   zipLayout,
 } from '../zip/source.ts';
@@ -110,6 +109,9 @@ export class ModuleService {
     maxWeight: MAX_LAYOUT_FILES,
     weigh: layoutWeight,
   });
+
+  /** What the web pages show of each commit, derived once (bounded). */
+  readonly #commitFacts = new CommitFactsCache();
 
   /** The start-up check for shadowed modules, once started (`close()` waits for it). */
   #shadowReport: Promise<void> | undefined;
@@ -217,9 +219,9 @@ export class ModuleService {
     return (await zipLayout(version, this.#layoutOptions(target))).refusal;
   }
 
-  /** What a version's zip holds and what it leaves out, planned afresh (for the version page). */
-  zipContents(target: ModuleTarget, version: ModuleVersion): Promise<ZipContents> {
-    return describeModuleZip(version, this.#layoutOptions(target));
+  /** What the web pages show of a version's commit (its zip's files, what is left out…), derived once and kept. */
+  commitFacts(target: ModuleTarget, version: ModuleVersion): Promise<CommitFacts> {
+    return this.#commitFacts.of(version, this.#layoutOptions(target));
   }
 
   #layoutOptions(target: ModuleTarget): LayoutOptions {

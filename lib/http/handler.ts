@@ -18,11 +18,11 @@ import { observeRequest } from './observe.ts';
 import type { ModuleRoute } from './route.ts';
 import { parseRoute } from './route.ts';
 import { infoJson } from './info.ts';
-import { answerPage } from './pages/pages.ts';
+import { answerPage, sendStylesheet } from './pages/pages.ts';
 import type { ModuleService, ModuleTarget } from '../access/module-service.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import type { ZipSink } from '../zip/spool.ts';
-import type { ZipStreamLimit } from './zip-streams.ts';
+import type { ClientLimit } from './client-limit.ts';
 
 export type NextFunction = (error?: unknown) => void;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => void;
@@ -38,7 +38,9 @@ export interface HandlerContext {
   /** Compression of zip entries: part of a zip's ETag. */
   readonly compression: CompressionLevel;
   /** How many zip responses each client may have under way. */
-  readonly zipStreams: ZipStreamLimit;
+  readonly zipStreams: ClientLimit;
+  /** How many web pages each client may have under way (their facts may take git and time to derive). */
+  readonly pageViews: ClientLimit;
 }
 
 export function makeHandler(context: HandlerContext): Handler {
@@ -84,8 +86,12 @@ async function handle(
   switch (route.kind) {
     case 'module':
       return answerModule(context, route, req, res, observed.facts);
-    case 'page':
-      return answerPage(context, route.page, () => callerOf(context.service.projects.tokens, req), req, res);
+    case 'page': {
+      if (route.page.page === 'style') return sendStylesheet(req, res);
+      const caller = callerOf(projects.tokens, req);
+      context.pageViews.enter(clientOf(caller), res);
+      return answerPage(context, route.page, caller, req, res);
+    }
     case 'health':
       return sendText(req, res, 200, 'ok');
     case 'ready': {
@@ -171,7 +177,7 @@ async function answerModule(
   }
 }
 
-/** Who a request's new pins and zip streams are counted for (new-pin-limit.ts, zip-streams.ts): its token, else its address. */
+/** Who a request's new pins, zip streams and page views are counted for (new-pin-limit.ts, client-limit.ts): its token, else its address. */
 function clientOf(caller: Caller): string {
   return caller.tokenName === undefined ? `address ${caller.address}` : `token ${caller.tokenName}`;
 }

@@ -13,7 +13,7 @@ import type { PinStoreHealth } from '../pins/store.ts';
 import type { HelperPool } from '../git/helper-pool.ts';
 import type { Limiter } from '../git/limiter.ts';
 import type { ZipSpoolStats } from '../zip/spool.ts';
-import type { ZipStreamStats } from './zip-streams.ts';
+import type { ClientLimitStats } from './client-limit.ts';
 
 /** The `Content-Type` of the exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -131,8 +131,8 @@ export interface ExternalCounters {
   readonly pinStore?: () => PinStoreHealth | undefined;
   /** The zip spool's files and bytes (`ZipSpool.stats`). */
   readonly zipSpool?: () => ZipSpoolStats;
-  /** Zip responses under way and refused (`ZipStreamLimit.stats`). */
-  readonly zipStreams?: () => ZipStreamStats;
+  /** Zip responses under way and refused (`ClientLimit.stats`). */
+  readonly zipStreams?: () => ClientLimitStats;
   /** The bound on long-lived `cat-file` helpers. */
   readonly objectReaders: Pick<HelperPool, 'live' | 'maxHelpers' | 'waiting' | 'evictions'>;
 }

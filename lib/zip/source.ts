@@ -9,6 +9,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { notFound } from '../common/errors.ts';
 import type { CompressionLevel, ShadowRepos } from '../git/archive.ts';
 import type { Limiter, Release } from '../git/limiter.ts';
@@ -19,8 +20,15 @@ import type { ImmutableCache } from '../common/immutable-cache.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import { moduleZip } from './module-zip.ts';
 import { partitionFiles } from './partition.ts';
-import { inheritedLicense, MAX_LICENSE, type OmittedFile, planModuleZip, SizeCheck, type TreeFile } from './rules.ts';
-import { goDirective } from '../modules/gomod.ts';
+import {
+  inheritedLicense,
+  MAX_LICENSE,
+  type OmittedFile,
+  planModuleZipInSlices,
+  SizeCheck,
+  type TreeFile,
+} from './rules.ts';
+import { laxGoMod } from '../modules/gomod-lax.ts';
 
 /**
  * Version of the bytes this server writes for a module zip (entry order, headers, rules). Bump it
@@ -59,7 +67,6 @@ export interface ZipSourceOptions {
   readonly layouts?: ImmutableCache<ZipLayout>;
 }
 
-const decoder = new TextDecoder();
 /** Below this many bytes of files a zip is made by one `git archive`. */
 const PARALLEL_MIN_BYTES = 8 << 20;
 /**
@@ -249,7 +256,7 @@ export async function zipLayout(
   options: LayoutOptions,
   { complete = true } = {},
 ): Promise<ZipLayout> {
-  const goVersion = goDirective(decoder.decode(version.goMod));
+  const { goVersion } = await laxGoMod(version.goMod);
   const key = `${version.commit}:${version.dir}:${goVersion ?? ''}`;
   // The kept layout's closures hold these, not the request's options (its digest sink, its signal).
   const { gitDir, objects, limiter, level, layouts } = options;
@@ -270,7 +277,8 @@ export interface ZipContents {
 
 /** Plans a version's zip afresh (what is left out is not kept between requests), without starting git archive. */
 export async function describeModuleZip(version: ModuleVersion, options: LayoutOptions): Promise<ZipContents> {
-  const { plan, license } = await planFiles(version, goDirective(decoder.decode(version.goMod)), options, true);
+  const { goVersion } = await laxGoMod(version.goMod);
+  const { plan, license } = await planFiles(version, goVersion, options, true);
   if (!plan.ok) return { refusal: plan.reason, files: [], omitted: [], inheritedLicense: false };
   const files = plan.files.map(({ path, size }) => ({ path, size }));
   return { refusal: undefined, files, omitted: plan.omitted, inheritedLicense: license !== undefined };
@@ -319,6 +327,7 @@ async function planLayout(
   }
   const wantPartitions = options.level !== undefined && options.level !== 'store';
   // Balanced by file count until the sizes are known (every size is 0 here).
+  if (wantPartitions) await nextTurn(); // the plan and the partitions in turns of their own: a tree may hold 100,000 files
   const partitions = wantPartitions ? partitionsOf(keptFiles) : [];
   const base = {
     refusal: undefined,
@@ -392,6 +401,7 @@ async function checkSizes(
     throw new Error(`the tree of ${version.commit} listed ${keptAt.length} files, then ${index}`);
   }
   if (license !== undefined) check.add(license);
+  if (sized !== undefined) await nextTurn();
   return { refusal: check.refusal, byteCount: check.total, partitions: sized && partitionsOf(sized) };
 }
 
@@ -445,7 +455,7 @@ async function planFiles(
     ({ path, mode, size }) => files.push({ path, mode, size }),
   );
   const license = dir === undefined ? undefined : await inheritedRootLicense(files, version.commit, options.objects);
-  const plan = planModuleZip(license === undefined ? files : [...files, license.file], {
+  const plan = await planModuleZipInSlices(license === undefined ? files : [...files, license.file], {
     goVersion,
     sizesUnknown: !sizes,
   });

@@ -9,6 +9,7 @@ import type { Project, ProjectIndex } from '../../access/projects.ts';
 import { type Html, html } from '../html.ts';
 import type { PageContent } from './layout.ts';
 import { loginUrl, moduleUrl, type PageRequest } from './links.ts';
+import { formatCount } from './format.ts';
 import { pageOf, pager, withPage } from './paging.ts';
 
 /** Projects per page. */
@@ -35,18 +36,13 @@ export function homePage(projects: ProjectIndex, request: PageRequest): PageCont
       <button type="submit">Search</button>
     </form>
     <p class="muted">${search === ''
-      ? `${count(total)} project${total === 1 ? '' : 's'} you may read.`
-      : `${count(matching.length)} of ${count(total)} projects match “${search}”.`}</p>
+      ? `${formatCount(total)} project${total === 1 ? '' : 's'} you may read.`
+      : `${formatCount(matching.length)} of ${formatCount(total)} projects match “${search}”.`}</p>
     ${shown.length === 0 ? '' : projectTable(request, shown)}
     ${pager(paging, (page) => withPage(request.query, page), 'Projects pages')}
     ${setup(request, hosts)}
   `;
   return { title: 'Projects', crumbs: [], body };
-}
-
-/** `20,000`. */
-function count(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 /** One pass over the index: the readable projects matching the search, how many are readable, and their module hosts. */

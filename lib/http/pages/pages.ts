@@ -31,22 +31,25 @@ export interface PageContext {
 /** The realm a browser keeps the token under after signing in. */
 const REALM = 'git-goproxy';
 
+/** `/-/style.css`: the same for everyone. */
+export function sendStylesheet(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return sendCacheable(req, res, {
+    contentType: 'text/css; charset=utf-8',
+    body: STYLESHEET,
+    etag: bodyETag(STYLESHEET),
+    cacheControl: 'public, max-age=3600',
+  });
+}
+
+/** Any page but the stylesheet, for `caller`. */
 export async function answerPage(
   context: PageContext,
-  route: PageRoute,
-  caller: () => Caller,
+  route: Exclude<PageRoute, { page: 'style' }>,
+  caller: Caller,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  if (route.page === 'style') {
-    return sendCacheable(req, res, {
-      contentType: 'text/css; charset=utf-8',
-      body: STYLESHEET,
-      etag: bodyETag(STYLESHEET),
-      cacheControl: 'public, max-age=3600',
-    });
-  }
-  const request = pageRequest(context, caller(), req);
+  const request = pageRequest(context, caller, req);
   try {
     if (route.page === 'catalog') return sendPageJson(req, res, await catalog(context.service, request));
     if (route.page === 'home' && request.query.has('login')) return signIn(req, res, request);
@@ -58,7 +61,11 @@ export async function answerPage(
   }
 }
 
-function pageContent(context: PageContext, route: PageRoute, request: PageRequest): PageContent | Promise<PageContent> {
+function pageContent(
+  context: PageContext,
+  route: Exclude<PageRoute, { page: 'style' }>,
+  request: PageRequest,
+): PageContent | Promise<PageContent> {
   switch (route.page) {
     case 'module':
       return modulePage(context.service, request, route.modulePath);

@@ -12,15 +12,14 @@ import { type Html, html } from '../html.ts';
 import { infoJson } from '../info.ts';
 import type { PageContent } from './layout.ts';
 import { homeUrl, moduleUrl, type PageRequest, protocolFileUrl, versionUrl } from './links.ts';
-import { formatTime, latestFacts } from './module-page.ts';
+import { formatBytes, formatCount, formatTime } from './format.ts';
+import { goModSection, latestFacts } from './module-page.ts';
 import { pageOf, pager, withPage } from './paging.ts';
 
 /** Files listed per page of a large module. */
 const FILES_PER_PAGE = 200;
 /** Left-out files listed (a vendor directory can hold thousands). */
 const MAX_OMITTED_SHOWN = 200;
-
-const decoder = new TextDecoder();
 
 export async function versionPage(
   service: ModuleService,
@@ -30,7 +29,10 @@ export async function versionPage(
 ): Promise<PageContent> {
   const target = service.module({ kind: 'instance' }, modulePath, request.caller);
   const version = await service.pins.exact(target, requested);
-  const [contents, latest] = await Promise.all([service.zipContents(target, version), latestFacts(service, target)]);
+  const [{ contents }, latest] = await Promise.all([
+    service.commitFacts(target, version),
+    latestFacts(service, target),
+  ]);
   const pin = await service.pins.store.get(target.project.fullPath, target.module.modulePath, version.version);
   const retracted = isRetracted(version.version, latest.retractions);
   const link = (ext: 'info' | 'mod' | 'zip') => protocolFileUrl(request, modulePath, version.version, ext);
@@ -67,7 +69,7 @@ export async function versionPage(
       <pre class="copy go-sum"><code>${goSumLines(modulePath, version.version, pin.zip, pin.mod)}</code></pre>
     `}
     <h2 id="info">.info</h2><pre><code>${JSON.stringify(infoJson(version), null, 2)}</code></pre>
-    <h2 id="go-mod">go.mod</h2><pre><code>${decoder.decode(version.goMod)}</code></pre>
+    ${goModSection(request, modulePath, version, 'go.mod')}
     ${contents.refusal === undefined ? fileSections(request, contents) : ''}
   `;
   const crumbs = [
@@ -103,7 +105,7 @@ function fileSections(request: PageRequest, contents: ZipContents): Html {
   );
   return html`
     <h2 id="files">Files in the zip</h2>
-    <p>${contents.files.length} file${contents.files.length === 1 ? '' : 's'}, ${formatBytes(
+    <p>${formatCount(contents.files.length)} file${contents.files.length === 1 ? '' : 's'}, ${formatBytes(
       bytes,
     )}, below <code>&lt;module&gt;@&lt;version&gt;/</code>.</p>
     <table>
@@ -134,11 +136,4 @@ function fileSections(request: PageRequest, contents: ZipContents): Html {
       ? html`<p class="muted">and ${contents.omitted.length - MAX_OMITTED_SHOWN} more.</p>`
       : ''}
   `;
-}
-
-/** `1,234 B`, `12.3 KiB`, `4.5 MiB`. */
-function formatBytes(size: number): string {
-  if (size < 1024) return `${size.toLocaleString('en-US')} B`;
-  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KiB`;
-  return `${(size / 1024 / 1024).toFixed(1)} MiB`;
 }
