@@ -17,7 +17,7 @@ import { ModuleRepo } from '../modules/module-repo.ts';
 import type { Project } from './projects.ts';
 import { ProjectIndex } from './projects.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
-import { type CommitFacts, CommitFactsCache } from '../facts/commit-facts.ts';
+import { type CommitFacts, CommitFactsCache, type LicenseFact } from '../facts/commit-facts.ts';
 import {
   type LayoutOptions,
   layoutWeight,
@@ -222,6 +222,21 @@ export class ModuleService {
   /** What the web pages show of a version's commit (its zip's files, what is left out…), derived once and kept. */
   commitFacts(target: ModuleTarget, version: ModuleVersion): Promise<CommitFacts> {
     return this.#commitFacts.of(version, this.#layoutOptions(target));
+  }
+
+  /** The license files at a version's module root and the licenses they hold (kept per commit). */
+  licenses(target: ModuleTarget, version: ModuleVersion): Promise<readonly LicenseFact[]> {
+    return this.#commitFacts.licenses(version, target.gitRepository);
+  }
+
+  /** A file of a version's zip, for a page's link to it; undefined when the zip has no such file. */
+  versionFile(
+    target: ModuleTarget,
+    version: ModuleVersion,
+    path: string,
+    maxBytes: number,
+  ): Promise<Uint8Array | undefined> {
+    return this.#commitFacts.file(version, this.#layoutOptions(target), path, maxBytes);
   }
 
   #layoutOptions(target: ModuleTarget): LayoutOptions {

@@ -1,12 +1,13 @@
 /**
  * `/-/catalog`: the modules and versions the caller may read, as JSON, paginated like Athens'
- * `/catalog`: `{"modules":[{"module":"…","version":"…"},…],"next":"<token>"}`; pass `next` back as
+ * `/catalog`: `{"modules":[{"module":"…","version":"…","licenses":["MIT"]},…],"next":"<token>"}` (the
+ * licenses of the version's license files, SPDX identifiers or `unknown`); pass `next` back as
  * `?token=` for the following page, which is absent on the last one. `pagesize` counts projects
  * (default 20, at most 100); each project brings every module of its repository and their versions.
  */
 import { mayRead } from '../../access/auth.ts';
-import type { ModuleService } from '../../access/module-service.ts';
-import { badRequest } from '../../common/errors.ts';
+import type { ModuleService, ModuleTarget } from '../../access/module-service.ts';
+import { badRequest, ProxyError } from '../../common/errors.ts';
 import type { PageRequest } from './links.ts';
 import { repositoryModules } from './repository-modules.ts';
 
@@ -14,7 +15,9 @@ const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 
 export interface Catalog {
-  readonly modules: ReadonlyArray<{ readonly module: string; readonly version: string }>;
+  readonly modules: ReadonlyArray<
+    { readonly module: string; readonly version: string; readonly licenses: readonly string[] }
+  >;
   readonly next?: string;
 }
 
@@ -34,7 +37,14 @@ export async function catalog(service: ModuleService, request: PageRequest): Pro
   const modules = [];
   for (const target of targets) {
     for (const found of await repositoryModules(service, target, request.caller)) {
-      modules.push(...found.versions.map((version) => ({ module: found.modulePath, version })));
+      const module = service.module({ kind: 'project', id: target.project.fullPath }, found.modulePath, request.caller);
+      modules.push(
+        ...await Promise.all(found.versions.map(async (version) => ({
+          module: found.modulePath,
+          version,
+          licenses: await licensesOf(service, module, version),
+        }))),
+      );
     }
   }
   const following = start < 0 ? undefined : readable[start + size];
@@ -55,4 +65,15 @@ function pageSize(text: string | null): number {
 function decodeToken(token: string): string {
   if (!/^[A-Za-z0-9_-]{1,2048}$/.test(token)) throw badRequest('invalid token');
   return Buffer.from(token, 'base64url').toString('utf8');
+}
+
+/** The SPDX identifiers of a listed version's license files (none when it cannot be resolved). */
+async function licensesOf(service: ModuleService, module: ModuleTarget, version: string): Promise<string[]> {
+  try {
+    const resolved = await service.pins.stat(module, version);
+    return [...new Set((await service.licenses(module, resolved)).map((license) => license.id))];
+  } catch (error) {
+    if (error instanceof ProxyError) return [];
+    throw error;
+  }
 }

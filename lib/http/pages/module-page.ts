@@ -18,6 +18,7 @@ import type { PageContent } from './layout.ts';
 import { homeUrl, moduleUrl, type PageRequest, protocolFileUrl, versionUrl } from './links.ts';
 import { pageOf, pager, withPage } from './paging.ts';
 import { formatBytes, formatTime } from './format.ts';
+import { licenseMarks, readmeSection } from './readme-section.ts';
 import { repositoryModules } from './repository-modules.ts';
 
 /** Versions per page: each may cost a tree listing (kept afterwards) to know whether it is refused. */
@@ -54,9 +55,18 @@ export async function modulePage(
     versions.slice(paging.start, paging.end).map((version) => versionFacts(service, target, version, latest)),
   );
   const modules = await repositoryModules(service, target, request.caller);
+  const shown = latest.latest;
+  const [latestCommit, licenses] = shown === undefined
+    ? [undefined, undefined]
+    : await Promise.all([service.commitFacts(target, shown), service.licenses(target, shown)]);
   const body = html`<h1>${modulePath}</h1>
-<p class="lead">In project <strong>${target.project.fullPath}</strong> <span class="mark ${target.project.visibility}">${target.project.visibility}</span></p>
+<p class="lead">In project <strong>${target.project.fullPath}</strong> <span class="mark ${target.project.visibility}">${target.project.visibility}</span>${
+    licenses === undefined ? '' : html`
+      · License: ${licenseMarks(licenses)}
+    `
+  }</p>
 ${install(request, modulePath, latest)}
+${shown === undefined ? '' : readmeSection(request, modulePath, shown.version, latestCommit?.readme)}
 <h2 id="versions">Versions</h2>
 ${
     versions.length === 0

@@ -15,6 +15,7 @@ import { html } from '../html.ts';
 import type { PageRoute } from '../route.ts';
 import { sendBody, setErrorHeaders, statusOf } from '../respond.ts';
 import { catalog } from './catalog.ts';
+import { sendVersionFile } from './file.ts';
 import { homePage } from './home.ts';
 import { type PageContent, renderPage, sendErrorPage, sendPage, sendPageJson, setPageHeaders } from './layout.ts';
 import { homeUrl, type PageRequest } from './links.ts';
@@ -52,6 +53,7 @@ export async function answerPage(
   const request = pageRequest(context, caller, req);
   try {
     if (route.page === 'catalog') return sendPageJson(req, res, await catalog(context.service, request));
+    if (route.page === 'file') return await sendVersionFile(context.service, request, route, req, res);
     if (route.page === 'home' && request.query.has('login')) return signIn(req, res, request);
     sendPage(req, res, renderPage(request, await pageContent(context, route, request)));
   } catch (error) {
@@ -63,7 +65,7 @@ export async function answerPage(
 
 function pageContent(
   context: PageContext,
-  route: Exclude<PageRoute, { page: 'style' }>,
+  route: Exclude<PageRoute, { page: 'style' | 'file' }>,
   request: PageRequest,
 ): PageContent | Promise<PageContent> {
   switch (route.page) {

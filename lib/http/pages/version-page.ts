@@ -15,6 +15,7 @@ import { homeUrl, moduleUrl, type PageRequest, protocolFileUrl, versionUrl } fro
 import { formatBytes, formatCount, formatTime } from './format.ts';
 import { goModSection, latestFacts } from './module-page.ts';
 import { pageOf, pager, withPage } from './paging.ts';
+import { licenseMarks, readmeSection } from './readme-section.ts';
 
 /** Files listed per page of a large module. */
 const FILES_PER_PAGE = 200;
@@ -29,9 +30,10 @@ export async function versionPage(
 ): Promise<PageContent> {
   const target = service.module({ kind: 'instance' }, modulePath, request.caller);
   const version = await service.pins.exact(target, requested);
-  const [{ contents }, latest] = await Promise.all([
+  const [{ contents, readme }, latest, licenses] = await Promise.all([
     service.commitFacts(target, version),
     latestFacts(service, target),
+    service.licenses(target, version),
   ]);
   const pin = await service.pins.store.get(target.project.fullPath, target.module.modulePath, version.version);
   const retracted = isRetracted(version.version, latest.retractions);
@@ -50,6 +52,8 @@ export async function versionPage(
       <dd><code>${version.commit}</code></dd>
       <dt>Tag</dt>
       <dd>${version.tag === undefined ? html`<span class="muted">none</span>` : html`<code>${version.tag}</code>`}</dd>
+      <dt>License</dt>
+      <dd>${licenseMarks(licenses)}</dd>
       <dt>Marks</dt>
       <dd>${latest.latest?.version === version.version
         ? html`<span class="mark latest">latest</span>`
@@ -68,6 +72,7 @@ export async function versionPage(
       <h2 id="go-sum">go.sum lines</h2>
       <pre class="copy go-sum"><code>${goSumLines(modulePath, version.version, pin.zip, pin.mod)}</code></pre>
     `}
+    ${readmeSection(request, modulePath, version.version, readme)}
     <h2 id="info">.info</h2><pre><code>${JSON.stringify(infoJson(version), null, 2)}</code></pre>
     ${goModSection(request, modulePath, version, 'go.mod')}
     ${contents.refusal === undefined ? fileSections(request, contents) : ''}
