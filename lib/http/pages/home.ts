@@ -77,17 +77,19 @@ function projectTable(request: PageRequest, shown: readonly Project[]): Html {
     `
   );
   return html`
-    <table>
-      <caption>Projects, by path</caption>
-      <thead>
-        <tr>
-          <th scope="col">Project</th>
-          <th scope="col">Module path</th>
-          <th scope="col">Visibility</th>
-        </tr>
-      </thead>
-      <tbody>${rows}</tbody>
-    </table>
+    <div class="scroll">
+      <table>
+        <caption>Projects, by path</caption>
+        <thead>
+          <tr>
+            <th scope="col">Project</th>
+            <th scope="col">Module path</th>
+            <th scope="col">Visibility</th>
+          </tr>
+        </thead>
+        <tbody>${rows}</tbody>
+      </table>
+    </div>
   `;
 }
 
@@ -122,28 +124,30 @@ function setup(request: PageRequest, hosts: readonly string[]): Html {
       request,
     )}">sign in with a token</a> (any user name, the token as password) to see the projects it grants.</p>
     <h3>Endpoints</h3>
-    <table>
-      <caption>GOPROXY values this server answers</caption>
-      <thead>
-        <tr>
-          <th scope="col">GOPROXY</th>
-          <th scope="col">serves</th>
-        </tr>
-      </thead>
-      <tbody>
-        <tr>
-          <td class="path"><code>${proxy}</code></td>
-          <td>every project you may read</td>
-        </tr>
-        <tr>
-          <td class="path"><code>${proxy}/api/v4/groups/&lt;group&gt;/-/packages/go</code></td>
-          <td>the projects below a group (its full path, URL-encoded)</td>
-        </tr>
-        <tr>
-          <td class="path"><code>${proxy}/api/v4/projects/&lt;project&gt;/packages/go</code></td>
-          <td>one project (its numeric id or URL-encoded full path), as GitLab does</td>
-        </tr>
-      </tbody>
-    </table>
+    <div class="scroll">
+      <table>
+        <caption>GOPROXY values this server answers</caption>
+        <thead>
+          <tr>
+            <th scope="col">GOPROXY</th>
+            <th scope="col">serves</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <td class="path"><code>${proxy}</code></td>
+            <td>every project you may read</td>
+          </tr>
+          <tr>
+            <td class="path"><code>${proxy}/api/v4/groups/&lt;group&gt;/-/packages/go</code></td>
+            <td>the projects below a group (its full path, URL-encoded)</td>
+          </tr>
+          <tr>
+            <td class="path"><code>${proxy}/api/v4/projects/&lt;project&gt;/packages/go</code></td>
+            <td>one project (its numeric id or URL-encoded full path), as GitLab does</td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
   `;
 }

@@ -163,19 +163,21 @@ function versionTable(
     `;
   });
   return html`
-    <table>
-      <caption>Newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Version</th>
-          <th scope="col">Time (UTC)</th>
-          <th scope="col">Commit</th>
-          <th scope="col">Tag</th>
-          <th scope="col">Notes</th>
-        </tr>
-      </thead>
-      <tbody>${rows}</tbody>
-    </table>
+    <div class="scroll">
+      <table>
+        <caption>Newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Version</th>
+            <th scope="col">Time (UTC)</th>
+            <th scope="col">Commit</th>
+            <th scope="col">Tag</th>
+            <th scope="col">Notes</th>
+          </tr>
+        </thead>
+        <tbody>${rows}</tbody>
+      </table>
+    </div>
   `;
 }
 

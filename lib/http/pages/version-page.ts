@@ -113,29 +113,33 @@ function fileSections(request: PageRequest, contents: ZipContents): Html {
     <p>${formatCount(contents.files.length)} file${contents.files.length === 1 ? '' : 's'}, ${formatBytes(
       bytes,
     )}, below <code>&lt;module&gt;@&lt;version&gt;/</code>.</p>
-    <table>
-      <caption>Paths relative to the module root; sizes as stored in git</caption>
-      <thead>
-        <tr>
-          <th scope="col">Path</th>
-          <th scope="col" class="num">Size</th>
-        </tr>
-      </thead>
-      <tbody>${rows}</tbody>
-    </table>
-    ${pager(paging, (page) => withPage(request.query, page), 'File pages')}
-    <h2 id="left-out">Left out</h2>
-    ${omitted.length === 0 ? html`<p>Nothing: every file of the module's directory is in the zip.</p>` : html`
+    <div class="scroll">
       <table>
-        <caption>Files of the module's directory the go command leaves out of the zip</caption>
+        <caption>Paths relative to the module root; sizes as stored in git</caption>
         <thead>
           <tr>
             <th scope="col">Path</th>
-            <th scope="col">Why</th>
+            <th scope="col" class="num">Size</th>
           </tr>
         </thead>
-        <tbody>${omitted}</tbody>
+        <tbody>${rows}</tbody>
       </table>
+    </div>
+    ${pager(paging, (page) => withPage(request.query, page), 'File pages')}
+    <h2 id="left-out">Left out</h2>
+    ${omitted.length === 0 ? html`<p>Nothing: every file of the module's directory is in the zip.</p>` : html`
+      <div class="scroll">
+        <table>
+          <caption>Files of the module's directory the go command leaves out of the zip</caption>
+          <thead>
+            <tr>
+              <th scope="col">Path</th>
+              <th scope="col">Why</th>
+            </tr>
+          </thead>
+          <tbody>${omitted}</tbody>
+        </table>
+      </div>
     `}
     ${contents.omitted.length > MAX_OMITTED_SHOWN
       ? html`<p class="muted">and ${contents.omitted.length - MAX_OMITTED_SHOWN} more.</p>`
