@@ -79,7 +79,10 @@ const MAX_ARCHIVES = 4;
 
 export async function openModuleZip(version: ModuleVersion, options: ZipSourceOptions): Promise<ModuleZipStream> {
   const dir = version.dir === '' ? undefined : version.dir;
-  const planned = zipLayout(version, options, { complete: false });
+  const { goVersion } = await laxGoMod(version.goMod);
+  // The listing asks for its git slot before the early archive may take one (both in this turn), so
+  // that an archive never holds the last slot while its own listing waits for one.
+  const planned = layoutFor(version, goVersion, options);
   // At `store` a zip is always one archive: git starts on it while the tree is listed, if a slot is free now.
   const early = options.level === 'store' ? startEarlyArchive(version.commit, dir, options) : undefined;
   let layout: ZipLayout;
@@ -257,13 +260,18 @@ export async function zipLayout(
   { complete = true } = {},
 ): Promise<ZipLayout> {
   const { goVersion } = await laxGoMod(version.goMod);
+  const layout = await layoutFor(version, goVersion, options);
+  return complete ? layout.complete() : layout;
+}
+
+/** The layout, kept or planned now: a listing started by this call has asked for its git slot when it returns. */
+function layoutFor(version: ModuleVersion, goVersion: string | undefined, options: LayoutOptions): Promise<ZipLayout> {
   const key = `${version.commit}:${version.dir}:${goVersion ?? ''}`;
   // The kept layout's closures hold these, not the request's options (its digest sink, its signal).
   const { gitDir, objects, limiter, level, layouts } = options;
   const planning = { gitDir, objects, limiter, level };
   const plan = () => planLayout(version, goVersion, planning, (done) => layouts?.set(key, done));
-  const layout = await (layouts?.get(key, plan) ?? plan());
-  return complete ? layout.complete() : layout;
+  return layouts?.get(key, plan) ?? plan();
 }
 /** A version's zip as a person reads it: the files and their sizes, what was left out and why, or why it is refused. */
 export interface ZipContents {
