@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { ProxyError } from '../common/errors.ts';
+import { counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
 
 /**
  * Web pages one client may have under way at once. A page waits for git and for facts derived once
@@ -16,32 +17,63 @@ export const PAGE_VIEWS_PER_CLIENT = 8;
 /** Seconds a refused client is told to wait. */
 const RETRY_AFTER_SECONDS = 1;
 
-/** The figures of a `ClientLimit`, for `/metrics`. */
-export interface ClientLimitStats {
-  /** The bound per client. */
-  readonly perClient: number;
-  /** Responses under way. */
-  readonly streams: number;
-  /** Requests refused with 429 since start. */
-  readonly refused: number;
+/** What a `ClientLimit` counts: its words in a refusal and its series in `/metrics`. */
+export interface ClientLimitKind {
+  /** Plural, in the 429's message: `zip downloads`, `page views`. */
+  readonly what: string;
+  /** The series' name prefix: `git_goproxy_zip_streams`, `git_goproxy_page_views`. */
+  readonly metric: string;
+  /** What a response is, capitalised, in the series' help: `Zip responses`, `Web pages`. */
+  readonly responses: string;
+  /** The config key that sets the bound, in the help, when one does. */
+  readonly option?: string;
 }
+
+/** The zip responses' kind (config `zipStreamsPerClient`). */
+export const ZIP_DOWNLOADS: ClientLimitKind = {
+  what: 'zip downloads',
+  metric: 'git_goproxy_zip_streams',
+  responses: 'Zip responses',
+  option: 'zipStreamsPerClient',
+};
+
+/** The web pages' kind (`PAGE_VIEWS_PER_CLIENT`). */
+export const PAGE_VIEWS: ClientLimitKind = {
+  what: 'page views',
+  metric: 'git_goproxy_page_views',
+  responses: 'Web pages',
+};
 
 export class ClientLimit {
   readonly perClient: number;
-  /** What is counted, plural: `zip downloads`, `page views`. */
-  readonly #what: string;
+  readonly #kind: ClientLimitKind;
   /** Client → responses it has under way; a client without any has no entry. */
   readonly #streams = new Map<string, number>();
   #total = 0;
   #refused = 0;
 
-  constructor(perClient: number, what: string) {
+  constructor(perClient: number, kind: ClientLimitKind) {
     this.perClient = perClient;
-    this.#what = what;
+    this.#kind = kind;
   }
 
-  get stats(): ClientLimitStats {
-    return { perClient: this.perClient, streams: this.#total, refused: this.#refused };
+  /** Registers its series: the bound per client, responses under way, and those refused. */
+  registerMetrics(registry: MetricsRegistry): void {
+    const { metric, responses, option } = this.#kind;
+    const bound = option ?? 'as many as it may';
+    registry.register(() =>
+      gauge(
+        `${metric}_per_client`,
+        `${responses} one client may have under way${option === undefined ? '' : ` (${option})`}.`,
+        this.perClient,
+      ) +
+      gauge(metric, `${responses} under way.`, this.#total) +
+      counterValue(
+        `${metric}_refused_total`,
+        `${responses} refused with 429: the client had ${bound} under way.`,
+        this.#refused,
+      )
+    );
   }
 
   /**
@@ -54,7 +86,7 @@ export class ClientLimit {
       this.#refused++;
       throw new ProxyError(
         'rate-limited',
-        `too many ${this.#what} at once from this client (at most ${this.perClient}), retry later`,
+        `too many ${this.#kind.what} at once from this client (at most ${this.perClient}), retry later`,
         RETRY_AFTER_SECONDS,
       );
     }

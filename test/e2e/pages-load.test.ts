@@ -180,5 +180,8 @@ describe('page views of a huge go.mod and a huge tree', () => {
     });
     assert.equal(other.status, 200);
     assert.equal((await fetch(url)).status, 200, 'the bound frees up as views end');
+    const metrics = await (await fetch(`${proxy.url}/metrics`)).text();
+    assert.match(metrics, new RegExp(`^git_goproxy_page_views_per_client ${PAGE_VIEWS_PER_CLIENT}$`, 'm'));
+    assert.match(metrics, /^git_goproxy_page_views_refused_total 2$/m);
   });
 });

@@ -6,7 +6,7 @@
  * included) and with `nosniff`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ModuleService } from '../../access/module-service.ts';
+import type { ProxyService } from '../../access/service.ts';
 import { notFound } from '../../common/errors.ts';
 import { ObjectTooLargeError } from '../../git/objects.ts';
 import { bodyETag, sendCacheable } from '../cache.ts';
@@ -28,17 +28,17 @@ const IMAGE_TYPES: Readonly<Record<string, string>> = {
 };
 
 export async function sendVersionFile(
-  service: ModuleService,
+  service: ProxyService,
   request: PageRequest,
   route: { readonly modulePath: string; readonly version: string; readonly path: string },
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const target = service.module({ kind: 'instance' }, route.modulePath, request.caller);
-  const version = await service.pins.exact(target, route.version);
+  const module = service.module({ kind: 'instance' }, route.modulePath, request.caller);
+  const version = await module.exact(route.version);
   let bytes: Uint8Array | undefined;
   try {
-    bytes = await service.versionFile(target, version, route.path, MAX_FILE_BYTES);
+    bytes = await module.versionFile(version, route.path, MAX_FILE_BYTES);
   } catch (error) {
     if (!(error instanceof ObjectTooLargeError)) throw error;
     throw notFound(`${route.path}: larger than ${MAX_FILE_BYTES} bytes, not shown here`);
@@ -50,7 +50,7 @@ export async function sendVersionFile(
   await sendCacheable(req, res, {
     contentType: IMAGE_TYPES[ext] ?? 'text/plain; charset=utf-8',
     body: bytes,
-    etag: bodyETag(`${version.commit}\0${version.dir}\0${route.path}`),
+    etag: bodyETag(`${version.commit}\0${route.modulePath}\0${route.path}`),
     cacheControl: 'private, no-cache',
   });
 }
