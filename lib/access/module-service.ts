@@ -32,6 +32,7 @@ import type { CompressionLevel } from '../git/archive.ts';
 import type { ProjectIndexOptions } from './projects.ts';
 import { LocalModule, type LocalParts, type ModuleTarget } from './local-module.ts';
 import { LocalZips } from './local-zips.ts';
+import { CommitFactsCache } from '../facts/commit-facts.ts';
 import type { ProjectFacts, ProxyService, Scope } from './service.ts';
 
 /** What the service is built from (the resolved options, less what only HTTP and logging use). */
@@ -74,6 +75,8 @@ export class ModuleService implements ProxyService {
   readonly pins: PinGuard;
   /** The module zips: planned, pinned as they stream, cached or spooled. */
   readonly zips: LocalZips;
+  /** What the web pages show of each commit (its zip's files, README, licenses), derived once (bounded). */
+  readonly facts = new CommitFactsCache();
   /** What every local module is answered with. */
   readonly #parts: LocalParts;
   /** The start-up check for shadowed modules, once started (`close()` waits for it). */
@@ -103,7 +106,7 @@ export class ModuleService implements ProxyService {
       pins: this.pins,
       warn,
     });
-    this.#parts = { pins: this.pins, zips: this.zips };
+    this.#parts = { pins: this.pins, zips: this.zips, facts: this.facts };
   }
 
   get isReady(): boolean {
