@@ -3,7 +3,8 @@
  * compiles it (`prepare`) and packs the compiled `lib/**\/*.js` and `.d.ts` with the run-time
  * dependencies bundled; `npm install --omit=dev --offline` of that tarball into an empty directory
  * needs no registry, no compiler and no Deno; its `git-goproxy` command serves a module to the go
- * client, and a program beside it imports `createHandler` from `git-goproxy`.
+ * client (and the module's page, its README rendered by a bundled library), and a program beside it
+ * imports `createHandler` from `git-goproxy`.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -15,6 +16,7 @@ import { promisify } from 'node:util';
 import { startCliServer } from '../support/cli-server.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { goModDownload } from '../support/go-client.ts';
+import { rawGet } from '../support/http-get.ts';
 import { copyProject } from '../support/project-copy.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
@@ -29,20 +31,21 @@ async function filesBelow(dir: string): Promise<string[]> {
   );
 }
 
-/** Bytes of the files below `dir`. */
+/** Bytes of the files below `dir` (a link to a directory counts as the directory). */
 async function sizeOf(dir: string): Promise<number> {
-  const { stdout } = await run('du', ['-sb', dir]);
+  const { stdout } = await run('du', ['-sbD', dir]);
   return Number(stdout.split('\t')[0]);
 }
 
 describe('the lean install for servers', () => {
   let root: string;
+  let clone: string;
   let app: string;
   let tarball: string;
 
   before(async () => {
     root = await makeTempDir('lean-install');
-    const clone = join(root, 'clone');
+    clone = join(root, 'clone');
     app = join(root, 'app');
     await Promise.all([mkdir(clone), mkdir(app)]);
     await copyProject(clone);
@@ -50,9 +53,12 @@ describe('the lean install for servers', () => {
     tarball = join(root, stdout.trim().split('\n').at(-1)!);
     await run('npm', ['install', '--omit=dev', '--offline', '--no-audit', '--no-fund', tarball], { cwd: app });
     const repo = await createRepo(join(root, 'repos'), 'acme/lean');
-    await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'lean.go': 'package lean\n' }, {
-      date: '2024-07-08T09:10:11Z',
-    });
+    const files = {
+      'go.mod': `module ${MODULE}\n`,
+      'lean.go': 'package lean\n',
+      'README.md': '# Lean\n\nA **lean** module.\n',
+    };
+    await repo.commit(files, { date: '2024-07-08T09:10:11Z' });
     await repo.tag('v1.2.3');
   });
 
@@ -68,7 +74,7 @@ describe('the lean install for servers', () => {
     assert.deepEqual(own.filter((file) => !/^lib\/.*\.(js|d\.ts)$/.test(file)).sort(), ['README.md', 'package.json']);
   });
 
-  test('installed with --omit=dev: the run-time dependencies only, a few MB', async () => {
+  test("installed with --omit=dev: the run-time dependencies only, a fraction of a clone's", async () => {
     const modules = join(app, 'node_modules');
     for (const tool of ['typescript', 'deno', 'tsx', 'c8', '@types']) {
       assert.equal(
@@ -78,11 +84,11 @@ describe('the lean install for servers', () => {
       );
     }
     assert.ok(existsSync(join(modules, 'git-goproxy', 'node_modules', 'fflate')), 'fflate is bundled');
-    const size = await sizeOf(modules);
-    assert.ok(size < 10 * 1024 * 1024, `node_modules is ${size} bytes`);
+    const [size, cloneSize] = [await sizeOf(modules), await sizeOf(join(clone, 'node_modules'))];
+    assert.ok(size < cloneSize / 5, `node_modules is ${size} bytes, a clone's ${cloneSize}`);
   });
 
-  test('its git-goproxy command serves a module to the go client', async () => {
+  test('its git-goproxy command serves a module to the go client, and its page with the README', async () => {
     const server = await startCliServer(['--repos', join(root, 'repos'), '--log-level', 'warn'], {
       command: join(app, 'node_modules', '.bin', 'git-goproxy'),
       cwd: app,
@@ -91,6 +97,9 @@ describe('the lean install for servers', () => {
       const download = await goModDownload(`${MODULE}@v1.2.3`, { proxy: server.url });
       assert.equal(download.json?.Error, undefined, download.stderr);
       assert.equal(download.json?.Version, 'v1.2.3');
+      const page = await rawGet(`${server.url}/-/modules/${MODULE}`);
+      assert.equal(page.status, 200);
+      assert.match(page.body.toString(), /<strong>lean<\/strong>/, 'the README rendered by the bundled markdown-it');
     } finally {
       assert.equal((await server.stop()).code, 0);
     }
