@@ -27,7 +27,9 @@ export function zipThroughputSvg(result: BenchResult): string {
   const top = 44 + SERIES.length * 16;
   const height = top + result.zips.length * rowHeight + 40;
   const width = left + plotWidth + 70;
-  const values = result.zips.flatMap((row) => SERIES.map((series) => megabytesPerSecond(row, series.seconds(row))));
+  const values = result.zips.flatMap((row) =>
+    SERIES.map((series) => megabytesPerSecond(row.zipBytes, series.seconds(row)))
+  );
   const max = niceCeiling(Math.max(1, ...values));
   const x = (value: number) => left + (value / max) * plotWidth;
   const parts: string[] = [
@@ -51,7 +53,7 @@ export function zipThroughputSvg(result: BenchResult): string {
     const y = top + index * rowHeight;
     parts.push(text(left - 8, y + (SERIES.length * bar) / 2 + 4, `${row.module} ${row.level}`, 12, 'normal', 'end'));
     SERIES.forEach((series, i) => {
-      const value = megabytesPerSecond(row, series.seconds(row));
+      const value = megabytesPerSecond(row.zipBytes, series.seconds(row));
       parts.push(
         `<rect x="${left}" y="${y + i * bar}" width="${(x(value) - left).toFixed(1)}" height="${
           bar - 1

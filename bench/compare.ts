@@ -9,8 +9,8 @@ import { table } from './table.ts';
 
 /** A figure of a zip row, and whether more is better. */
 const ZIP_FIGURES: ReadonlyArray<{ name: string; value: (row: ZipRow) => number; higherIsBetter: boolean }> = [
-  { name: 'repeat MB/s', value: (row) => megabytesPerSecond(row, row.repeatSeconds), higherIsBetter: true },
-  { name: 'first MB/s', value: (row) => megabytesPerSecond(row, row.serverSeconds), higherIsBetter: true },
+  { name: 'repeat MB/s', value: (row) => megabytesPerSecond(row.zipBytes, row.repeatSeconds), higherIsBetter: true },
+  { name: 'first MB/s', value: (row) => megabytesPerSecond(row.zipBytes, row.serverSeconds), higherIsBetter: true },
   { name: 'first byte ms', value: (row) => row.firstTtfbMs, higherIsBetter: false },
   { name: 'repeat first byte ms', value: (row) => row.ttfbMs, higherIsBetter: false },
   { name: 'RSS MB', value: (row) => row.serverPeakRssMB, higherIsBetter: false },

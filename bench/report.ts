@@ -295,7 +295,7 @@ ${
         z.gitPipeSeconds.toFixed(2),
         z.serverSeconds.toFixed(2),
         z.repeatSeconds.toFixed(2),
-        megabytesPerSecond(z, z.repeatSeconds).toFixed(0),
+        mbPerSecond(z.zipBytes, z.repeatSeconds),
         ratio(z.gitTunedSeconds, z.serverSeconds),
         ratio(z.gitTunedSeconds, z.repeatSeconds),
         ratio(z.gitPipeSeconds, z.repeatSeconds),
@@ -411,5 +411,5 @@ function ratio(baselineSeconds: number, seconds: number): string {
 }
 
 function mbPerSecond(bytes: number, seconds: number): string {
-  return (bytes / MB / seconds).toFixed(0);
+  return megabytesPerSecond(bytes, seconds).toFixed(0);
 }

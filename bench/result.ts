@@ -89,7 +89,7 @@ export interface BenchResult {
   readonly phaseSeconds?: Readonly<Record<string, number>>;
 }
 
-/** A zip row's throughput in MB/s for a duration in seconds. */
-export function megabytesPerSecond(row: ZipRow, seconds: number): number {
-  return row.zipBytes / MB / seconds;
+/** MB/s of `bytes` moved in `seconds`. */
+export function megabytesPerSecond(bytes: number, seconds: number): number {
+  return bytes / MB / seconds;
 }
