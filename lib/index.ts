@@ -17,11 +17,12 @@ import { makeHandler } from './http/handler.ts';
 import { logger } from './common/log.ts';
 import { Metrics } from './http/metrics.ts';
 import { ModuleService } from './access/module-service.ts';
-import type { ProjectIndex } from './access/projects.ts';
 import { ZipStreamLimit } from './http/zip-streams.ts';
 
 export type { ProxyOptions, ReloadOutcome } from './cli/config.ts';
 export type { ProjectConfig } from './access/projects.ts';
+export type { MirrorConfig } from './access/module-service.ts';
+export type { RemoteCredentials, SharedCredentials } from './mirrors/credentials.ts';
 export type { GroupConfig } from './access/groups.ts';
 export type { TokenConfig, Visibility } from './access/auth.ts';
 export type { CompressionLevel } from './git/archive.ts';
@@ -59,6 +60,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   if (resolved.logLevel !== undefined) logger.level = resolved.logLevel;
   const service = new ModuleService(resolved);
   service.projects.keepCurrent();
+  service.mirrors.start();
   void service.reportShadowedModules();
   const { projects } = service;
   const zipStreams = new ZipStreamLimit(resolved.zipStreamsPerClient);
@@ -72,6 +74,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     zipSpool: () => service.zipSpool.stats,
     zipStreams: () => zipStreams.stats,
     objectReaders: service.objectReaders,
+    mirrors: () => service.mirrors.statuses(),
   });
   const handler = makeHandler({
     service,
@@ -87,7 +90,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   };
   return Object.defineProperties(handler, {
     close: { value: close },
-    reload: { value: reloader(resolved, projects, metrics) },
+    reload: { value: reloader(resolved, service, metrics) },
     projectCount: { get: () => projects.size },
     ready: { value: projects.ready },
     rescan: { value: () => projects.rescan() },
@@ -95,22 +98,21 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
 }
 
 /**
- * `handler.reload` of a handler made with `created`: puts the live options in force in the project
- * index (projects, tokens, group ids together) and the log level; counts each call in `metrics`.
+ * `handler.reload` of a handler made with `created`: puts the live options in force in the service
+ * (mirrors, then projects, tokens and group ids together) and the log level; counts each call in
+ * `metrics`.
  */
-function reloader(created: ResolvedOptions, projects: ProjectIndex, metrics: Metrics): GoProxyHandler['reload'] {
+function reloader(created: ResolvedOptions, service: ModuleService, metrics: Metrics): GoProxyHandler['reload'] {
   let logLevel = created.logLevel;
   return async (next) => {
     let options: ResolvedOptions;
-    let applied: Promise<void>;
     try {
       options = resolveOptions(typeof next === 'function' ? next() : next);
-      applied = projects.reconfigure(options);
+      await service.reconfigure(options);
     } catch (error) {
       if (error instanceof ConfigError) metrics.observeReload('rejected');
       throw error;
     }
-    await applied;
     if (options.logLevel !== logLevel) logger.level = options.logLevel ?? 'info';
     logLevel = options.logLevel;
     metrics.observeReload('applied');

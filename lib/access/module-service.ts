@@ -15,7 +15,7 @@ import { GitRepository } from '../modules/git-repository.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import { ModuleRepo } from '../modules/module-repo.ts';
 import type { Project } from './projects.ts';
-import { ProjectIndex } from './projects.ts';
+import { checkVanityPaths, ProjectIndex } from './projects.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
 import {
   describeModuleZip,
@@ -40,7 +40,8 @@ import { logger } from '../common/log.ts';
 import { type CachedZip, ZipCache, zipCacheKey } from '../zip/cache.ts';
 import { ZipSpool } from '../zip/spool.ts';
 import type { CompressionLevel } from '../git/archive.ts';
-import type { ProjectIndexOptions } from './projects.ts';
+import type { AccessSettings, ProjectConfig, ProjectIndexOptions } from './projects.ts';
+import { mirrorGitDir, MirrorSet, type MirrorSettings, type RemoteConfig } from '../mirrors/mirror-set.ts';
 
 /** Which projects a module request may be answered from. `id` is a numeric id or a full path. */
 export type Scope =
@@ -48,8 +49,17 @@ export type Scope =
   | { readonly kind: 'project'; readonly id: string }
   | { readonly kind: 'group'; readonly id: string };
 
+/**
+ * A repository on another git host that the proxy mirrors (mirrors/) and serves as a project: the
+ * remote, and the project keys of `projects` but `repo` (the mirror is the repository).
+ */
+export interface MirrorConfig extends RemoteConfig, Omit<ProjectConfig, 'repo' | 'path'> {}
+
 /** What the service is built from (the resolved options, less what only HTTP and logging use). */
-export interface ServiceOptions extends ProjectIndexOptions {
+export interface ServiceOptions extends ProjectIndexOptions, Omit<MirrorSettings, 'mirrors'> {
+  readonly mirrors: readonly MirrorConfig[];
+  /** Mirror fetches running at once. */
+  readonly maxFetches: number;
   readonly compression: CompressionLevel;
   /** Most git processes at once; undefined: 2 × CPU cores. */
   readonly maxGit: number | undefined;
@@ -75,8 +85,28 @@ export interface ModuleTarget {
 }
 
 /** The proxy's own state directory (shadow git dirs, pins): `dataDir`, else `<repos>/.git-goproxy`. */
-export function dataDirectory(options: ServiceOptions): string {
+export function dataDirectory(options: Pick<ServiceOptions, 'dataDir' | 'repos'>): string {
   return options.dataDir ?? join(options.repos, '.git-goproxy');
+}
+
+/** Where the mirrors live: `<dataDir>/mirrors`. */
+export function mirrorsDirectory(options: Pick<ServiceOptions, 'dataDir' | 'repos'>): string {
+  return join(dataDirectory(options), 'mirrors');
+}
+
+/**
+ * The access settings of the options with each mirror as a project whose repository is its mirror,
+ * so that a reload swaps mirrors in and out together with the projects, tokens and visibility.
+ */
+export function accessSettingsOf(options: ServiceOptions): AccessSettings {
+  const dir = mirrorsDirectory(options);
+  const mirrored = options.mirrors.map((
+    { url: _url, credentials: _credentials, fetchInterval: _interval, ...project },
+  ) => ({
+    ...project,
+    repo: mirrorGitDir(dir, project.path),
+  }));
+  return { ...options, projects: [...options.projects, ...mirrored] };
 }
 
 /** The pin store the options name: PostgreSQL for a `postgres://` URL, else the JSON-lines file in the data directory. */
@@ -92,6 +122,8 @@ const MAX_LAYOUT_FILES = 250_000;
 
 export class ModuleService {
   readonly projects: ProjectIndex;
+  /** The mirrors of remote repositories, served as projects; fetching starts with `mirrors.start()`. */
+  readonly mirrors: MirrorSet;
   readonly limiter: Limiter;
   /** Bounds the repositories' long-lived `cat-file` helpers (least recently used idle ones make room). */
   readonly objectReaders: HelperPool;
@@ -116,7 +148,10 @@ export class ModuleService {
 
   constructor(options: ServiceOptions) {
     this.#options = options;
-    this.projects = new ProjectIndex(options);
+    this.mirrors = new MirrorSet({ dir: mirrorsDirectory(options), maxFetches: options.maxFetches, logger });
+    // Served once their repositories exist (empty until the first fetch): the index waits for that.
+    const mirrorsLoaded = this.mirrors.configure(options);
+    this.projects = new ProjectIndex({ ...options, ...accessSettingsOf(options) }, undefined, mirrorsLoaded);
     this.limiter = new Limiter({ concurrency: options.maxGit ?? 2 * cpus().length });
     this.objectReaders = new HelperPool(options.maxObjectReaders ?? DEFAULT_MAX_OBJECT_READERS);
     const dataDir = dataDirectory(options);
@@ -128,6 +163,7 @@ export class ModuleService {
       warn,
       limiter: this.limiter,
       newPins,
+      onNewPin: (pin) => this.mirrors.keepPinned(pin.project, pin.commit),
     });
     const cacheMiB = options.zipCacheMiB;
     this.zipCache = cacheMiB === undefined
@@ -249,9 +285,22 @@ export class ModuleService {
     return this.pins.store.health?.available === false ? 'the pin store cannot be reached' : undefined;
   }
 
-  /** Stops project discovery, every long-lived git process, and removes spool files. */
+  /**
+   * Takes reloaded options: mirrors added, removed or changed (a new mirror's repository is created
+   * first), then the projects, tokens and group ids, in force together when it resolves. Throws a
+   * `ConfigError`, changing nothing, when a vanity module path is invalid.
+   */
+  async reconfigure(options: ServiceOptions): Promise<void> {
+    const settings = accessSettingsOf(options);
+    checkVanityPaths(settings);
+    await this.mirrors.configure(options);
+    await this.projects.reconfigure(settings);
+  }
+
+  /** Stops project discovery, mirror fetches, every long-lived git process, and removes spool files. */
   async close(): Promise<void> {
     this.projects.close();
+    await this.mirrors.close();
     this.zipSpool.close();
     await this.#shadowReport;
     const closing = [...this.#repositories.values()].map((repository) => repository.close());

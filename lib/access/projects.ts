@@ -119,8 +119,16 @@ export class ProjectIndex {
   #directories: readonly string[] = [];
   #debounce: ReturnType<typeof setTimeout> | undefined;
 
-  /** Starts the first scan; throws a `ConfigError` when a configured vanity module path is invalid. */
-  constructor(options: ProjectIndexOptions, source: ProjectSource = new DetectedLayout(options.repos)) {
+  /**
+   * Starts the first scan; throws a `ConfigError` when a configured vanity module path is invalid.
+   * The index is ready once the scan is done and `prerequisite` has resolved (the repositories of
+   * configured mirrors exist: access/module-service.ts).
+   */
+  constructor(
+    options: ProjectIndexOptions,
+    source: ProjectSource = new DetectedLayout(options.repos),
+    prerequisite: Promise<void> = Promise.resolve(),
+  ) {
     checkVanityPaths(options);
     this.#options = options;
     this.#settings = options;
@@ -132,7 +140,7 @@ export class ProjectIndex {
       ...accessOf(options),
     };
     this.#source = source;
-    this.ready = this.rescan().then(() => {
+    this.ready = Promise.all([this.rescan(), prerequisite]).then(() => {
       this.#ready = true;
     });
   }
@@ -368,7 +376,7 @@ export class ProjectIndex {
 }
 
 /** Throws a `ConfigError` naming the first configured vanity module path that is invalid. */
-function checkVanityPaths(settings: AccessSettings): void {
+export function checkVanityPaths(settings: AccessSettings): void {
   for (const config of settings.projects) {
     const reason = config.modulePath === undefined ? undefined : checkModulePath(config.modulePath);
     if (reason !== undefined) throw new ConfigError(`projects: ${config.path}: modulePath`, reason);

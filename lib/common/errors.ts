@@ -27,7 +27,11 @@ export type ErrorKind =
   /** The request used a method other than GET or HEAD. */
   | 'method-not-allowed'
   /** The requested byte range lies beyond the end of the body. */
-  | 'range-not-satisfiable';
+  | 'range-not-satisfiable'
+  /** A request that must be signed (a push webhook) is not, or not with the secret. */
+  | 'unauthorized'
+  /** The request's body is larger than the endpoint takes. */
+  | 'too-large';
 
 export class ProxyError extends Error {
   readonly kind: ErrorKind;

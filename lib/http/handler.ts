@@ -23,6 +23,7 @@ import type { ModuleService, ModuleTarget } from '../access/module-service.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import type { ZipSink } from '../zip/spool.ts';
 import type { ZipStreamLimit } from './zip-streams.ts';
+import { answerPushHook } from './hooks.ts';
 
 export type NextFunction = (error?: unknown) => void;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => void;
@@ -78,6 +79,7 @@ async function handle(
     observed.handOff();
     return next();
   }
+  if (route.kind === 'hook') return answerPushHook(context.service.mirrors, req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     throw new ProxyError('method-not-allowed', `method ${req.method ?? ''} not allowed`);
   }
@@ -129,6 +131,9 @@ async function answerModule(
   facts.version = route.version === '' ? undefined : route.version;
   const target = context.service.module(route.scope, route.modulePath, caller);
   facts.project = target.project.fullPath;
+  // A mirror not fetched yet answers as a repository without versions, and says when to ask again.
+  const retryAfter = context.service.mirrors.retryAfter(target.project.fullPath);
+  if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
   const shared = target.project.visibility === 'public';
   const text = 'text/plain; charset=utf-8';
   const moving = cacheControl({ immutable: false, shared });

@@ -14,6 +14,7 @@ import type { HelperPool } from '../git/helper-pool.ts';
 import type { Limiter } from '../git/limiter.ts';
 import type { ZipSpoolStats } from '../zip/spool.ts';
 import type { ZipStreamStats } from './zip-streams.ts';
+import type { MirrorStatus } from '../mirrors/mirror.ts';
 
 /** The `Content-Type` of the exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -112,6 +113,11 @@ function gauge(name: string, help: string, value: number): string {
   return `${header(name, 'gauge', help)}${name} ${value}\n`;
 }
 
+/** A metric with one series per label set, from values kept elsewhere. */
+function series(name: string, type: 'gauge' | 'counter', help: string, rows: ReadonlyArray<[Labels, number]>): string {
+  return header(name, type, help) + rows.map(([labels, value]) => `${name}${labelText(labels)} ${value}\n`).join('');
+}
+
 /** A counter kept elsewhere, rendered from its current value. */
 function counterValue(name: string, help: string, value: number): string {
   return `${header(name, 'counter', help)}${name} ${value}\n`;
@@ -135,6 +141,8 @@ export interface ExternalCounters {
   readonly zipStreams?: () => ZipStreamStats;
   /** The bound on long-lived `cat-file` helpers. */
   readonly objectReaders: Pick<HelperPool, 'live' | 'maxHelpers' | 'waiting' | 'evictions'>;
+  /** Each mirror's fetches (`MirrorSet.statuses`). */
+  readonly mirrors?: () => readonly MirrorStatus[];
 }
 
 /** One finished response, as the metrics count it. */
@@ -214,6 +222,7 @@ export class Metrics {
       this.#external === undefined ? '' : renderExternal(this.#external),
       this.#renderZipSpool(),
       this.#renderZipStreams(),
+      renderMirrors(this.#external?.mirrors?.()),
     ].join('');
   }
 
@@ -304,6 +313,46 @@ function renderExternal(external: ExternalCounters): string {
       'git_goproxy_object_reader_evictions_total',
       'cat-file helpers stopped to make room for another repository.',
       helpers.evictions,
+    ),
+  ].join('');
+}
+
+/** Each mirror's fetches, labelled by the mirror's project path (never its URL). */
+function renderMirrors(mirrors: readonly MirrorStatus[] | undefined): string {
+  if (mirrors === undefined) return '';
+  const rows = (value: (mirror: MirrorStatus) => number) =>
+    mirrors.map((mirror): [Labels, number] => [{ mirror: mirror.path }, value(mirror)]);
+  return [
+    gauge('git_goproxy_mirrors', 'Mirrors of remote repositories in the config.', mirrors.length),
+    series(
+      'git_goproxy_mirror_up',
+      'gauge',
+      "Whether the mirror's last fetch succeeded: 1 or 0 (0 also before its first).",
+      rows((m) => m.record.lastSuccess !== undefined && m.record.lastError === undefined ? 1 : 0),
+    ),
+    series(
+      'git_goproxy_mirror_last_success_timestamp_seconds',
+      'gauge',
+      "When the mirror's last successful fetch ended (by any process), Unix time; 0 before the first.",
+      rows((m) => (m.record.lastSuccess ?? 0) / 1000),
+    ),
+    series(
+      'git_goproxy_mirror_fetches_total',
+      'counter',
+      'Fetches of the mirror made by this process.',
+      rows((m) => m.fetches),
+    ),
+    series(
+      'git_goproxy_mirror_fetch_failures_total',
+      'counter',
+      'Fetches of the mirror by this process that failed (the last fetched state kept serving).',
+      rows((m) => m.failures),
+    ),
+    series(
+      'git_goproxy_mirror_fetch_seconds',
+      'gauge',
+      "Duration of this process's last fetch of the mirror.",
+      rows((m) => m.lastFetchSeconds),
     ),
   ].join('');
 }

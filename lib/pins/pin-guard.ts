@@ -46,6 +46,11 @@ export interface PinGuardOptions {
   readonly limiter?: Limiter;
   /** How fast one client may make new pins. */
   readonly newPins: NewPinLimit;
+  /**
+   * Told of each version this process pins first, once the pin is durable and before the answer
+   * completes (the mirrors keep a pinned commit's objects); never throws.
+   */
+  readonly onNewPin?: (pin: Pin) => Promise<void>;
 }
 
 /** A zip's end of central directory record (ours never has a comment): the bytes held back. */
@@ -56,6 +61,7 @@ export class PinGuard {
   readonly #warn: (message: string) => void;
   readonly #limiter: Limiter | undefined;
   readonly #newPins: NewPinLimit;
+  readonly #onNewPin: ((pin: Pin) => Promise<void>) | undefined;
   /** `project module version live-commit` of each tag found not matching its pin. */
   readonly #mismatches = new Set<string>();
   /**
@@ -71,6 +77,7 @@ export class PinGuard {
     this.#warn = options.warn;
     this.#limiter = options.limiter;
     this.#newPins = options.newPins;
+    this.#onNewPin = options.onNewPin;
   }
 
   /** New pins refused because their client made too many: for `/metrics`. */
@@ -135,8 +142,10 @@ export class PinGuard {
    */
   async recordGoMod(target: PinnedTarget, version: ModuleVersion, client: string): Promise<void> {
     const pin = pinOf(target, version);
-    if ((await this.#pinOf(target, version.version)) === undefined) this.#newPins.take(client);
+    const isNew = (await this.#pinOf(target, version.version)) === undefined;
+    if (isNew) this.#newPins.take(client);
     await this.#record(pin);
+    if (isNew) await this.#onNewPin?.(pin);
   }
 
   /**
@@ -157,7 +166,7 @@ export class PinGuard {
     if (pin === undefined) this.#newPins.take(client);
     const stream = await openHashedZip(open);
     return {
-      chunks: this.#pinBeforeEnd(pinOf(target, version), stream, verifiedKey),
+      chunks: this.#pinBeforeEnd(pinOf(target, version), stream, verifiedKey, pin === undefined),
       cancel: () => stream.cancel(),
       verdict: stream.verdict,
     };
@@ -167,7 +176,12 @@ export class PinGuard {
    * Passes the zip on as it comes, all but its last END_RECORD_BYTES, which go out once the pin
    * holds: holding only those, not a whole chunk, lets the first byte go out as soon as git's does.
    */
-  async *#pinBeforeEnd(pin: Pin, zip: HashedZipStream, verifiedKey: string): AsyncGenerator<Uint8Array> {
+  async *#pinBeforeEnd(
+    pin: Pin,
+    zip: HashedZipStream,
+    verifiedKey: string,
+    isNew: boolean,
+  ): AsyncGenerator<Uint8Array> {
     let held: Uint8Array = new Uint8Array(0);
     for await (const chunk of zip.chunks) {
       if (chunk.length >= END_RECORD_BYTES) {
@@ -182,6 +196,7 @@ export class PinGuard {
       held = joined.subarray(cut);
     }
     await this.#record({ ...pin, zip: zip.digest() });
+    if (isNew) await this.#onNewPin?.(pin);
     this.#zipVerified.add(verifiedKey);
     if (held.length > 0) yield held;
   }
