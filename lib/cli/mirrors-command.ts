@@ -40,8 +40,8 @@ export const mirrorsCommand: OperatorCommand = async (operands, service, output)
   if (subcommand === 'fetch') await mirrors.fetch('command', paths.length === 0 ? undefined : paths);
   const statuses = mirrors.statuses();
   output.stdout(mirrorTable(statuses));
-  const failed = subcommand === 'fetch' && statuses.some((status) => status.record.lastError !== undefined);
-  return failed ? 1 : 0;
+  const fetched = statuses.filter((status) => paths.length === 0 || paths.includes(status.path));
+  return subcommand === 'fetch' && fetched.some((status) => status.record.lastError !== undefined) ? 1 : 0;
 };
 
 /** `mirrors: N` and, when there are any, one row per mirror. */

@@ -194,7 +194,8 @@ export class Mirror {
   /** One fetch under the lock: runs it, records and reports what it did. */
   async #fetchLocked(trigger: FetchTrigger): Promise<void> {
     const remote = this.#remote;
-    const signal = AbortSignal.any([this.#context.stop, AbortSignal.timeout(remote.fetchTimeout * 1000)]);
+    const deadline = abortAfter(remote.fetchTimeout * 1000, this.#context.stop);
+    const { signal } = deadline;
     const startedAt = Date.now();
     const started = performance.now();
     let secrets: readonly string[] = [];
@@ -207,6 +208,8 @@ export class Mirror {
     } catch (error) {
       if (this.#context.stop.aborted) return;
       failure = redact(reasonOf(error, signal, remote.fetchTimeout), secrets);
+    } finally {
+      deadline.clear();
     }
     this.#lastFetchSeconds = (performance.now() - started) / 1000;
     this.#fetches++;
@@ -237,6 +240,26 @@ export class Mirror {
     this.#failing = false;
     logger.info('mirror fetched', { mirror: this.path, trigger, ms });
   }
+}
+
+/**
+ * A signal that aborts after `ms` or when `stop` does, and the function that lets go of its timer
+ * and listener. (Its own timer rather than `AbortSignal.timeout` and `AbortSignal.any`, whose
+ * signals Node 20 may collect while a fetch still waits on them.)
+ */
+function abortAfter(ms: number, stop: AbortSignal): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  const timer = setTimeout(abort, ms);
+  stop.addEventListener('abort', abort, { once: true });
+  if (stop.aborted) abort();
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', abort);
+    },
+  };
 }
 
 /** One line saying why a fetch failed: git's own first line, or that it ran out of time. */
