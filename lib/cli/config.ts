@@ -278,11 +278,13 @@ const absolutePath: Check = (value, key) => {
   string(value, key);
   if (!isAbsolute(value as string)) throw new ConfigError(key, 'must be an absolute path');
 };
-const projectPath: Check = (value, key) => {
+/** A non-empty string that `reasonAgainst` finds nothing wrong with (it says what is, when something is). */
+const stringWhere = (reasonAgainst: (value: string) => string | undefined): Check => (value, key) => {
   string(value, key);
-  const reason = projectPathError(value as string);
+  const reason = reasonAgainst(value as string);
   if (reason !== undefined) throw new ConfigError(key, reason);
 };
+const projectPath = stringWhere(projectPathError);
 const listen: Check = (value, key) => {
   string(value, key);
   if (parseListen(value as string) === undefined) {
@@ -317,11 +319,7 @@ const sha256Hex: Check = (value, key) => {
     throw new ConfigError(key, 'must be 64 lower-case hex digits');
   }
 };
-const grantPattern: Check = (value, key) => {
-  string(value, key);
-  const reason = grantPatternError(value as string);
-  if (reason !== undefined) throw new ConfigError(key, reason);
-};
+const grantPattern = stringWhere(grantPatternError);
 const expiry: Check = (value, key) => {
   if (typeof value !== 'string' || parseExpiry(value) === undefined) {
     throw new ConfigError(key, 'must be a date (2025-12-31) or a timestamp with offset (2025-12-31T18:00:00Z)');
@@ -343,16 +341,8 @@ const PROJECT_KEYS: Record<string, Check> = {
   repo: absolutePath,
 };
 
-const remoteUrl: Check = (value, key) => {
-  string(value, key);
-  const reason = remoteUrlError(value as string);
-  if (reason !== undefined) throw new ConfigError(key, reason);
-};
-const modulePath: Check = (value, key) => {
-  string(value, key);
-  const reason = checkModulePath(value as string);
-  if (reason !== undefined) throw new ConfigError(key, reason);
-};
+const remoteUrl = stringWhere(remoteUrlError);
+const modulePath = stringWhere(checkModulePath);
 
 const CREDENTIAL_KEYS: Record<string, Check> = {
   username: string,

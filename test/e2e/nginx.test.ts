@@ -17,7 +17,7 @@ import { createRepo } from '../support/git-fixture.ts';
 import { goModDownload } from '../support/go-client.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { makeTestCertificates } from '../support/tls.ts';
-import { freeLoopbackPort, NGINX } from '../support/git-remotes.ts';
+import { freeLoopbackPort, NGINX, nginxConfigFile } from '../support/git-remotes.ts';
 
 const MODULE = 'go.test/group/app';
 
@@ -35,19 +35,10 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; headers: I
 
 /** The configuration README "Production" shows, with every path inside `dir`. */
 function nginxConfig(dir: string, port: number, upstream: string): string {
-  return `
-master_process off;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
+  return nginxConfigFile(
+    dir,
+    `
   access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
   proxy_cache_path ${dir}/cache levels=1:2 keys_zone=goproxy:10m max_size=1g inactive=30d use_temp_path=off;
   server {
     listen 127.0.0.1:${port} ssl;
@@ -65,9 +56,8 @@ http {
       proxy_cache_lock on;
       add_header X-Cache-Status $upstream_cache_status always;
     }
-  }
-}
-`;
+  }`,
+  );
 }
 
 describe('behind nginx with TLS and caching', {

@@ -190,20 +190,11 @@ export async function startSmartHttp(
 
 function smartHttpConfig(root: string, dir: string, port: number, socket: string, authenticate: boolean): string {
   const backend = join(execFileSync('git', ['--exec-path'], { encoding: 'utf8' }).trim(), 'git-http-backend');
-  return `
-master_process off;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
+  return nginxConfigFile(
+    dir,
+    `
   log_format git '$remote_user "$request" $status';
   access_log ${dir}/access.log git;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
   server {
     listen ${DIRECT_HOST}:${port};
     location ~ ^/git(/.*)$ {
@@ -222,7 +213,28 @@ http {
       fastcgi_param REMOTE_ADDR $remote_addr;
       fastcgi_param GIT_PROTOCOL $http_git_protocol;
     }
-  }
+  }`,
+  );
+}
+
+/**
+ * An nginx config for a test: one process in the foreground, every file it writes (pid, logs,
+ * temporary bodies) inside `dir`, and `http` as the inside of its `http` block.
+ */
+export function nginxConfigFile(dir: string, http: string): string {
+  return `
+master_process off;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 64; }
+http {
+  client_body_temp_path ${dir}/tmp/body;
+  proxy_temp_path ${dir}/tmp/proxy;
+  fastcgi_temp_path ${dir}/tmp/fastcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi;
+  scgi_temp_path ${dir}/tmp/scgi;
+${http}
 }
 `;
 }
