@@ -10,7 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -192,6 +193,20 @@ describe('mirrors of remotes over git daemon and smart HTTP', { skip: SMART_HTTP
     assert.deepEqual(unknown, { status: 404, body: 'not found: no mirror of this repository\n' });
     const huge = await fetch(hook, { method: 'POST', body: 'x'.repeat((1 << 20) + 1) });
     assert.equal(huge.status, 413);
+    const chunked = await postChunked(hook, Buffer.alloc(64 * 1024, 'x'), 17);
+    assert.equal(chunked, 413, 'a body without a length is cut at 1 MiB too');
+    const signed = (event: string, body: string) => ({
+      method: 'POST',
+      headers: { 'X-GitHub-Event': event, 'X-Hub-Signature-256': `sha256=${hmacHex(body)}` },
+      body,
+    });
+    const payload = JSON.stringify(pushPayload('github', libUrl(), ''));
+    const ping = await fetch(hook, signed('ping', payload));
+    assert.deepEqual([ping.status, await ping.text()], [200, 'pong\n']);
+    const star = await fetch(hook, signed('star', payload));
+    assert.deepEqual([star.status, await star.text()], [200, 'ignored: not a push\n']);
+    const notJson = await fetch(hook, signed('push', '{"repository":'));
+    assert.equal(notJson.status, 400);
     const get = await fetch(hook);
     assert.deepEqual([get.status, get.headers.get('allow')], [405, 'POST']);
     assert.ok(!(await list('lib')).body.includes('v1.2.0'), 'not fetched');
@@ -353,6 +368,31 @@ describe('mirrors of remotes over git daemon and smart HTTP', { skip: SMART_HTTP
     return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
   }
 });
+
+/** The HMAC-SHA256 of `body` with the webhook secret, in hex. */
+function hmacHex(body: string): string {
+  return createHmac('sha256', SECRET).update(body).digest('hex');
+}
+
+/** POSTs `count` copies of `chunk` without a Content-Length (chunked); resolves with the status. */
+function postChunked(url: string, chunk: Buffer, count: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'Transfer-Encoding': 'chunked' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      // The server answers 413 and closes without reading the rest: a write may then fail.
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+    });
+    const write = (left: number): void => {
+      if (left === 0) return void req.end();
+      if (req.write(chunk)) write(left - 1);
+      else req.once('drain', () => write(left - 1));
+    };
+    write(count);
+  });
+}
 
 /** Every file below `dir`, recursively. */
 async function filesBelow(dir: string): Promise<string[]> {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
@@ -367,6 +367,11 @@ describe('the fetch lock', () => {
     await (await lockMirror(gitDir, stop.signal))();
 
     await writeFile(`${gitDir}.fetching`, `${process.pid} 0123abcd\n`); // this pid, an earlier run
+    await (await lockMirror(gitDir, stop.signal))();
+
+    await writeFile(`${gitDir}.fetching`, ''); // a holder that died before it wrote its name…
+    const long = new Date(Date.now() - 60_000);
+    await utimes(`${gitDir}.fetching`, long, long); // …a minute ago
     await (await lockMirror(gitDir, stop.signal))();
 
     const held = await lockMirror(gitDir, stop.signal);
