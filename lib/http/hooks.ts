@@ -15,7 +15,7 @@ import { readHook } from '../mirrors/webhook.ts';
 import { sendText } from './respond.ts';
 
 /** Largest webhook body taken: a push of many commits is tens of KiB. */
-export const MAX_HOOK_BODY = 1 << 20;
+const MAX_HOOK_BODY = 1 << 20;
 
 export async function answerPushHook(mirrors: MirrorSet, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const secret = mirrors.webhookSecret;

@@ -20,7 +20,7 @@ import type { FetchAuth } from './credentials.ts';
 const REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
 
 /** Namespace of the refs that keep pinned commits' objects (mirror-set.ts). */
-export const KEPT_REFS = 'refs/goproxy/pinned/';
+const KEPT_REFS = 'refs/goproxy/pinned/';
 
 /** One fetch's inputs. */
 export interface FetchJob {

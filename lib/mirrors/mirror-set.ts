@@ -95,10 +95,6 @@ export class MirrorSet {
     return this.#webhookSecret;
   }
 
-  get size(): number {
-    return this.#mirrors.size;
-  }
-
   /**
    * Puts `settings` in force: the mirror list is swapped at once, and the promise resolves when
    * every new mirror's repository exists (so that it can be served, empty until fetched). Once

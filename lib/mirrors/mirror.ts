@@ -45,7 +45,6 @@ export interface MirrorContext {
 export interface MirrorStatus {
   readonly path: string;
   readonly url: string;
-  readonly fetching: boolean;
   /** As recorded by whichever process fetched last. */
   readonly record: MirrorRecord;
   /** Fetches this process made, and how many of them failed. */
@@ -94,7 +93,6 @@ export class Mirror {
     return {
       path: this.path,
       url: this.#remote.url,
-      fetching: this.#running !== undefined,
       record: this.#record,
       fetches: this.#fetches,
       failures: this.#failures,

@@ -340,9 +340,12 @@ describe('fetching mirrors from file:// remotes', () => {
     await added.idle();
     assert.equal(added.status.fetches, 1);
     assert.deepEqual(lines.map((line) => [line['msg'], line['trigger']]), [['mirror fetched', 'start']]);
+    // A shorter interval takes effect at once: the next fetch comes a second later.
+    await set.configure(settings([{ url: `file://${upstream.gitDir}`, path: 'added/lib', fetchInterval: 1 }]));
+    await within(10_000, () => lines.some((line) => line['trigger'] === 'interval'), 'a fetch on the interval');
     await set.configure(settings([]));
     assert.equal(set.get('added/lib'), undefined);
-    assert.equal(set.size, 0);
+    assert.deepEqual(set.all(), []);
     await set.close();
   });
 });
