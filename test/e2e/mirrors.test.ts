@@ -302,6 +302,11 @@ describe('mirrors of remotes over git daemon and smart HTTP', { skip: SMART_HTTP
     assert.match(all.stdout, /^mirrors\/silent\s+\S+\s+failing, never fetched\s+-\s+fetch timed out after 5 s$/m);
     const everything = await runCli(['mirrors', 'fetch', '--config', configFile]);
     assert.equal(everything.exitCode, 1, 'a mirror failed');
+    const usage = await runCli(['mirrors', 'frob', '--config', configFile]);
+    assert.deepEqual([usage.exitCode, usage.stderr], [
+      2,
+      'git-goproxy: mirrors: unexpected "frob": expected "mirrors" or "mirrors fetch [PATH…]"\n',
+    ]);
     const unknown = await runCli(['mirrors', 'fetch', 'nope', '--config', configFile]);
     assert.equal(unknown.exitCode, 2);
     assert.match(unknown.stderr, /no mirror "nope"/);

@@ -262,6 +262,15 @@ describe('fetching mirrors from file:// remotes', () => {
     const gitDir = mirrorGitDir(join(root, 'mirrors'), 'mirrors/lib');
     await set.keepPinned('mirrors/lib', first);
     await set.keepPinned('not/a/mirror', first); // nothing to keep: not a mirror
+    const { logger: warnings, lines } = recordingLogger();
+    const other = new MirrorSet({ dir: join(root, 'mirrors'), maxFetches: 1, logger: warnings });
+    await other.configure(settings([{ url: `file://${upstream.gitDir}`, path: 'mirrors/lib' }]));
+    await other.keepPinned('mirrors/lib', 'f'.repeat(40)); // no such commit: said, not thrown
+    assert.deepEqual([lines[0]?.['msg'], lines[0]?.['commit']], [
+      'cannot keep a pinned commit in its mirror',
+      'f'.repeat(40),
+    ]);
+    await other.close();
     // A force push: a new root commit on trunk, v1.0.0 moved onto it, the feature branch and v1.0.1 deleted.
     const rewritten = await upstream.commit({ 'go.mod': 'module go.test/lib\n', 'c.go': 'package lib\n' }, {
       date: date(3),
@@ -312,6 +321,8 @@ describe('fetching mirrors from file:// remotes', () => {
       'mirror fetched',
     ]);
     assert.equal((await readRecord(mirror.gitDir)).lastError, undefined);
+    await writeFile(join(mirror.gitDir, 'git-goproxy.json'), '{"lastSuccess":');
+    assert.deepEqual(await readRecord(mirror.gitDir), { failuresInRow: 0 }, 'a torn record is no record');
     await set.close();
   });
 
