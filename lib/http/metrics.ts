@@ -15,6 +15,7 @@ import type { Limiter } from '../git/limiter.ts';
 import type { ZipSpoolStats } from '../zip/spool.ts';
 import type { ZipStreamStats } from './zip-streams.ts';
 import type { MirrorStatus } from '../mirrors/mirror.ts';
+import type { UpstreamStats } from '../upstream/upstream-modules.ts';
 
 /** The `Content-Type` of the exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -139,6 +140,8 @@ export interface ExternalCounters {
   readonly zipSpool?: () => ZipSpoolStats;
   /** Zip responses under way and refused (`ZipStreamLimit.stats`). */
   readonly zipStreams?: () => ZipStreamStats;
+  /** The upstream proxies and their cache, when `upstream` is set. */
+  readonly upstream?: () => UpstreamStats;
   /** The bound on long-lived `cat-file` helpers. */
   readonly objectReaders: Pick<HelperPool, 'live' | 'maxHelpers' | 'waiting' | 'evictions'>;
   /** Each mirror's fetches (`MirrorSet.statuses`). */
@@ -223,6 +226,7 @@ export class Metrics {
       this.#renderZipSpool(),
       this.#renderZipStreams(),
       renderMirrors(this.#external?.mirrors?.()),
+      renderUpstream(this.#external?.upstream?.()),
     ].join('');
   }
 
@@ -353,6 +357,51 @@ function renderMirrors(mirrors: readonly MirrorStatus[] | undefined): string {
       'gauge',
       "Duration of this process's last fetch of the mirror.",
       rows((m) => m.lastFetchSeconds),
+    ),
+  ].join('');
+}
+
+/** The upstream proxies' lines, when there are upstream proxies. */
+function renderUpstream(stats: UpstreamStats | undefined): string {
+  if (stats === undefined) return '';
+  const requests = 'git_goproxy_upstream_requests_total';
+  const refusals = 'git_goproxy_upstream_refusals_total';
+  return [
+    header(requests, 'counter', 'Requests to the upstream proxies, by result: ok, not-found (404/410), failed.'),
+    `${requests}{result="ok"} ${stats.requests.ok}\n`,
+    `${requests}{result="not-found"} ${stats.requests.notFound}\n`,
+    `${requests}{result="failed"} ${stats.requests.failed}\n`,
+    header(
+      refusals,
+      'counter',
+      'Module paths and checksum lookups not sent upstream because they are private, by reason.',
+    ),
+    ...Object.entries(stats.refusals).map(([reason, count]) => `${refusals}{reason="${reason}"} ${count}\n`),
+    counterValue(
+      'git_goproxy_upstream_cache_hits_total',
+      'Immutable upstream files (.info, .mod, .zip) served from the upstream cache.',
+      stats.cacheHits,
+    ),
+    counterValue(
+      'git_goproxy_upstream_cache_misses_total',
+      'Immutable upstream files fetched from an upstream (or joined a download under way).',
+      stats.cacheMisses,
+    ),
+    gauge('git_goproxy_upstream_cache_bytes', 'Bytes of complete files in the upstream cache.', stats.cacheBytes),
+    gauge(
+      'git_goproxy_upstream_cache_max_bytes',
+      'Bound of the upstream cache (upstreamCacheMiB).',
+      stats.cacheMaxBytes,
+    ),
+    counterValue(
+      'git_goproxy_upstream_stale_answers_total',
+      'list, @latest and query answers served stale because every upstream failed.',
+      stats.staleAnswers,
+    ),
+    counterValue(
+      'git_goproxy_upstream_pin_refusals_total',
+      'Upstream answers refused because they differ from what this proxy served before.',
+      stats.pinRefusals,
     ),
   ].join('');
 }

@@ -38,6 +38,8 @@ const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
   'range-not-satisfiable': 416,
   unauthorized: 401,
   'too-large': 413,
+  'upstream-failed': 502,
+  forbidden: 403,
 };
 
 /** The HTTP status of a failure (also for the web pages, which answer it as HTML). */
