@@ -15,7 +15,8 @@ import { ConfigError } from './common/errors.ts';
 import type { Handler } from './http/handler.ts';
 import { makeHandler } from './http/handler.ts';
 import { logger } from './common/log.ts';
-import { Metrics } from './http/metrics.ts';
+import { RequestMetrics } from './http/metrics.ts';
+import { type Counter, MetricsRegistry } from './common/metrics.ts';
 import { dataDirectory, ModuleService } from './access/module-service.ts';
 import { UpstreamModules } from './upstream/upstream-modules.ts';
 import type { ProxySetup } from './http/go-env.ts';
@@ -65,25 +66,21 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   service.mirrors.start();
   void service.reportShadowedModules();
   const { projects } = service;
+  const metrics = new MetricsRegistry();
+  const requests = new RequestMetrics(metrics);
+  const reloads = metrics.counter(
+    'git_goproxy_config_reloads_total',
+    'Config reloads, by result: applied, or rejected (the previous config kept serving).',
+  );
+  service.registerMetrics(metrics);
   const zipStreams = new ZipStreamLimit(resolved.zipStreamsPerClient);
+  zipStreams.registerMetrics(metrics);
   const upstream = openUpstream(resolved, service);
-  const metrics = new Metrics(service.limiter, {
-    tagMismatches: () => service.pins.tagMismatches,
-    newPinsRefused: () => service.pins.newPinsRefused,
-    projects: () => projects.size,
-    projectScans: () => projects.scans,
-    lastScanSeconds: () => projects.lastScanSeconds,
-    pinStore: () => service.pins.store.health,
-    zipSpool: () => service.zipSpool.stats,
-    zipStreams: () => zipStreams.stats,
-    objectReaders: service.objectReaders,
-    mirrors: () => service.mirrors.statuses(),
-    upstream: upstream && resolved.upstream.length > 0 ? () => upstream.stats : undefined,
-  });
+  if (upstream !== undefined && resolved.upstream.length > 0) upstream.registerMetrics(metrics);
   const handler = makeHandler({
     service,
     log: (error) => logger.error('internal error', { error }),
-    observer: { logger, metrics },
+    observer: { logger, metrics: requests },
     basePath: resolved.basePath,
     compression: resolved.compression,
     zipStreams,
@@ -94,15 +91,14 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     setup: proxySetup(resolved),
   });
   const close = async (): Promise<void> => {
-    metrics.close();
     upstream?.close();
     await service.close();
   };
   return Object.defineProperties(handler, {
     close: { value: close },
-    reload: { value: reloader(resolved, service, metrics) },
+    reload: { value: reloader(resolved, service, reloads) },
     projectCount: { get: () => projects.size },
-    ready: { value: projects.ready },
+    ready: { value: service.ready },
     rescan: { value: () => projects.rescan() },
   }) as GoProxyHandler;
 }
@@ -125,9 +121,9 @@ function openUpstream(options: ResolvedOptions, service: ModuleService): Upstrea
 /**
  * `handler.reload` of a handler made with `created`: puts the live options in force in the service
  * (mirrors, then projects, tokens and group ids together) and the log level; counts each call in
- * `metrics`.
+ * `reloads`.
  */
-function reloader(created: ResolvedOptions, service: ModuleService, metrics: Metrics): GoProxyHandler['reload'] {
+function reloader(created: ResolvedOptions, service: ModuleService, reloads: Counter): GoProxyHandler['reload'] {
   let logLevel = created.logLevel;
   return async (next) => {
     let options: ResolvedOptions;
@@ -135,12 +131,12 @@ function reloader(created: ResolvedOptions, service: ModuleService, metrics: Met
       options = resolveOptions(typeof next === 'function' ? next() : next);
       await service.reconfigure(options);
     } catch (error) {
-      if (error instanceof ConfigError) metrics.observeReload('rejected');
+      if (error instanceof ConfigError) reloads.add({ result: 'rejected' });
       throw error;
     }
     if (options.logLevel !== logLevel) logger.level = options.logLevel ?? 'info';
     logLevel = options.logLevel;
-    metrics.observeReload('applied');
+    reloads.add({ result: 'applied' });
     // The fixed options stay as created: compared with those, a change is reported until a restart.
     return { restartNeeded: restartOptionsChanged(created, options) };
   };

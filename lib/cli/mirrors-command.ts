@@ -29,7 +29,7 @@ export const mirrorsCommand: OperatorCommand = async (operands, service, output)
     return 2;
   }
   const { mirrors } = service;
-  await service.projects.ready;
+  await service.ready;
   const unknown = paths.filter((path) => mirrors.get(path) === undefined);
   if (unknown.length > 0) {
     output.stderr(

@@ -17,7 +17,7 @@
 import { badRequest } from '../common/errors.ts';
 import { unescapePath, unescapeVersion } from '../modules/escape.ts';
 import { checkModulePath } from '../modules/module-path.ts';
-import type { Scope } from '../access/module-service.ts';
+import type { Scope } from '../access/service.ts';
 
 export type ModuleOp = 'list' | 'latest' | 'info' | 'mod' | 'zip';
 

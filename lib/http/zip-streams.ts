@@ -5,19 +5,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { ProxyError } from '../common/errors.ts';
+import { counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
 
 /** Seconds a refused client is told to wait. */
 const RETRY_AFTER_SECONDS = 1;
-
-/** The figures of a `ZipStreamLimit`, for `/metrics`. */
-export interface ZipStreamStats {
-  /** The bound per client. */
-  readonly perClient: number;
-  /** Zip responses under way. */
-  readonly streams: number;
-  /** Zip requests refused with 429 since start. */
-  readonly refused: number;
-}
 
 export class ZipStreamLimit {
   readonly perClient: number;
@@ -30,8 +21,21 @@ export class ZipStreamLimit {
     this.perClient = perClient;
   }
 
-  get stats(): ZipStreamStats {
-    return { perClient: this.perClient, streams: this.#total, refused: this.#refused };
+  /** Registers its series: the bound per client, zip responses under way, and those refused. */
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.register(() =>
+      gauge(
+        'git_goproxy_zip_streams_per_client',
+        'Zip responses one client may have under way (zipStreamsPerClient).',
+        this.perClient,
+      ) +
+      gauge('git_goproxy_zip_streams', 'Zip responses under way.', this.#total) +
+      counterValue(
+        'git_goproxy_zip_streams_refused_total',
+        'Zip requests refused with 429: the client had zipStreamsPerClient under way.',
+        this.#refused,
+      )
+    );
   }
 
   /**

@@ -28,6 +28,9 @@ import {
   NOT_FETCHED_RETRY_SECONDS,
 } from './mirror.ts';
 import { remoteKey } from './remote-url.ts';
+import { type HookHeaders, type HookOutcome, readHook } from './webhook.ts';
+import { badRequest, notFound, ProxyError } from '../common/errors.ts';
+import { gauge, labelledValues, type MetricsRegistry } from '../common/metrics.ts';
 
 /** A mirror as the config names it (the project keys beside these are access/'s). */
 export interface RemoteConfig {
@@ -91,8 +94,9 @@ export class MirrorSet {
     this.#limiter = new Limiter({ concurrency: options.maxFetches, queueLimit: Number.MAX_SAFE_INTEGER });
   }
 
-  get webhookSecret(): string | undefined {
-    return this.#webhookSecret;
+  /** Whether push webhooks are taken (a `webhookSecret` is set). */
+  get takesWebhooks(): boolean {
+    return this.#webhookSecret !== undefined;
   }
 
   /**
@@ -174,6 +178,25 @@ export class MirrorSet {
     return [...found];
   }
 
+  /**
+   * Takes a push webhook (`PushHooks`, access/service.ts): verified before its body is read, then the
+   * mirrors of the repository it names are fetched (coalesced with fetches under way). Every refusal
+   * is a `ProxyError` whose line says nothing about what exists here.
+   */
+  receive(headers: HookHeaders, body: Uint8Array): HookOutcome {
+    if (this.#webhookSecret === undefined) throw notFound('no such endpoint');
+    const hook = readHook(headers, body, this.#webhookSecret);
+    if (hook === 'unverified') {
+      throw new ProxyError('unauthorized', 'unauthorized: no valid webhook signature or token');
+    }
+    if (hook === 'malformed') throw badRequest('the webhook body is not a JSON object');
+    const mirrors = this.matching(hook.urls);
+    if (mirrors.length === 0) throw notFound('no mirror of this repository');
+    if (hook.kind !== 'push') return { kind: hook.kind === 'ping' ? 'pong' : 'ignored' };
+    for (const mirror of mirrors) void mirror.fetch('webhook');
+    return { kind: 'fetching', mirrors: mirrors.length };
+  }
+
   /** Fetches one mirror (or every one) now; resolves when done (failures are in the statuses). */
   async fetch(trigger: FetchTrigger, paths: readonly string[] = [...this.#mirrors.keys()]): Promise<void> {
     await Promise.all(paths.map((path) => this.#mirrors.get(path)?.fetch(trigger)));
@@ -200,6 +223,48 @@ export class MirrorSet {
 
   statuses(): MirrorStatus[] {
     return this.all().map((mirror) => mirror.status);
+  }
+
+  /** Registers each mirror's series, labelled by the mirror's project path (never its URL). */
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.register(() => {
+      const statuses = this.statuses();
+      const rows = (value: (status: MirrorStatus) => number) =>
+        statuses.map((status) => [{ mirror: status.path }, value(status)] as const);
+      return [
+        gauge('git_goproxy_mirrors', 'Mirrors of remote repositories in the config.', statuses.length),
+        labelledValues(
+          'git_goproxy_mirror_up',
+          'gauge',
+          "Whether the mirror's last fetch succeeded: 1 or 0 (0 also before its first).",
+          rows(({ record }) => record.lastSuccess !== undefined && record.lastError === undefined ? 1 : 0),
+        ),
+        labelledValues(
+          'git_goproxy_mirror_last_success_timestamp_seconds',
+          'gauge',
+          "When the mirror's last successful fetch ended (by any process), Unix time; 0 before the first.",
+          rows(({ record }) => (record.lastSuccess ?? 0) / 1000),
+        ),
+        labelledValues(
+          'git_goproxy_mirror_fetches_total',
+          'counter',
+          'Fetches of the mirror made by this process.',
+          rows((status) => status.fetches),
+        ),
+        labelledValues(
+          'git_goproxy_mirror_fetch_failures_total',
+          'counter',
+          'Fetches of the mirror by this process that failed (the last fetched state kept serving).',
+          rows((status) => status.failures),
+        ),
+        labelledValues(
+          'git_goproxy_mirror_fetch_seconds',
+          'gauge',
+          "Duration of this process's last fetch of the mirror.",
+          rows((status) => status.lastFetchSeconds),
+        ),
+      ].join('');
+    });
   }
 
   /** Stops the timers, kills the fetches under way and resolves once they have let go of their mirrors. */

@@ -28,6 +28,12 @@ export interface Hook {
 /** Why a webhook is not taken. */
 export type HookRefusal = 'unverified' | 'malformed';
 
+/** What a verified webhook for mirrored repositories did: fetches started, or nothing (a ping, another event). */
+export type HookOutcome =
+  | { readonly kind: 'fetching'; readonly mirrors: number }
+  | { readonly kind: 'pong' }
+  | { readonly kind: 'ignored' };
+
 /** The verified webhook in a request, or why there is none. */
 export function readHook(headers: HookHeaders, body: Uint8Array, secret: string): Hook | HookRefusal {
   const sender = verifiedSender(headers, body, secret);

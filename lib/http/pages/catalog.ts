@@ -4,8 +4,7 @@
  * `?token=` for the following page, which is absent on the last one. `pagesize` counts projects
  * (default 20, at most 100); each project brings every module of its repository and their versions.
  */
-import { mayRead } from '../../access/auth.ts';
-import type { ModuleService } from '../../access/module-service.ts';
+import type { ProxyService } from '../../access/service.ts';
 import { badRequest } from '../../common/errors.ts';
 import type { PageRequest } from './links.ts';
 import { repositoryModules } from './repository-modules.ts';
@@ -18,23 +17,23 @@ export interface Catalog {
   readonly next?: string;
 }
 
-export async function catalog(service: ModuleService, request: PageRequest): Promise<Catalog> {
+export async function catalog(service: ProxyService, request: PageRequest): Promise<Catalog> {
   const format = request.query.get('format');
   if (format !== null && format !== 'json') throw badRequest('format must be json');
   const size = pageSize(request.query.get('pagesize'));
   const after = request.query.get('token');
-  const readable = service.projects.all().filter((project) => mayRead(request.caller, project));
+  const readable = service.readableProjects(request.caller);
   const start = after === null ? 0 : readable.findIndex((project) => project.fullPath >= decodeToken(after));
   const shown = start < 0 ? [] : readable.slice(start, start + size);
   // Every project looked up now, in the index the list came from: a rescan or reload while the page is
   // made cannot take a listed project away from under it (it would be a 404 for the whole page).
-  const targets = shown.map((project) =>
+  const found = shown.map((project) =>
     service.module({ kind: 'project', id: project.fullPath }, project.modulePath, request.caller)
   );
   const modules = [];
-  for (const target of targets) {
-    for (const found of await repositoryModules(service, target, request.caller)) {
-      modules.push(...found.versions.map((version) => ({ module: found.modulePath, version })));
+  for (const module of found) {
+    for (const related of await repositoryModules(service, module, request.caller)) {
+      modules.push(...related.versions.map((version) => ({ module: related.modulePath, version })));
     }
   }
   const following = start < 0 ? undefined : readable[start + size];

@@ -1,11 +1,10 @@
 /**
  * The home page (`/`): what this server is, how to point the go command at it (GOPROXY,
  * GONOSUMDB, `.netrc`, the project and group endpoints), and the projects the caller may read,
- * searchable and paginated. Built from the project index alone: no git process, whatever the
- * number of projects.
+ * searchable and paginated. Built from the projects the service lists alone: no git process,
+ * whatever the number of projects.
  */
-import { mayRead } from '../../access/auth.ts';
-import type { Project, ProjectIndex } from '../../access/projects.ts';
+import type { ProjectFacts, ProxyService } from '../../access/service.ts';
 import { type Html, html } from '../html.ts';
 import { goEnv, noSumDbOf, type ProxySetup } from '../go-env.ts';
 import type { PageContent } from './layout.ts';
@@ -19,11 +18,11 @@ const MAX_SEARCH = 200;
 /** Module hosts named in the GONOSUMDB advice. */
 const MAX_HOSTS = 5;
 
-export function homePage(projects: ProjectIndex, proxySetup: ProxySetup, request: PageRequest): PageContent {
+export function homePage(service: ProxyService, proxySetup: ProxySetup, request: PageRequest): PageContent {
   const search = (request.query.get('q') ?? '').trim().slice(0, MAX_SEARCH);
-  const readable = readableProjects(projects, request, search.toLowerCase());
+  const readable = readableProjects(service, request, search.toLowerCase());
   const { matching, total } = readable;
-  const hosts = noSumDbOf(projects.moduleHost, readable.hosts, proxySetup.private);
+  const hosts = noSumDbOf(service.moduleHost, readable.hosts, proxySetup.private);
   const paging = pageOf(request.query, matching.length, PROJECTS_PER_PAGE);
   const shown = matching.slice(paging.start, paging.end);
   const body = html`
@@ -52,28 +51,26 @@ function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** One pass over the index: the readable projects matching the search, how many are readable, and their module hosts. */
+/** One pass over the readable projects: those matching the search, how many are readable, and their module hosts. */
 function readableProjects(
-  projects: ProjectIndex,
+  service: ProxyService,
   request: PageRequest,
   search: string,
-): { matching: Project[]; total: number; hosts: string[] } {
-  const matching: Project[] = [];
+): { matching: ProjectFacts[]; total: number; hosts: string[] } {
+  const matching: ProjectFacts[] = [];
   const hosts = new Set<string>();
-  let total = 0;
-  for (const project of projects.all()) {
-    if (!mayRead(request.caller, project)) continue;
-    total += 1;
+  const readable = service.readableProjects(request.caller);
+  for (const project of readable) {
     if (hosts.size < MAX_HOSTS) hosts.add(project.modulePath.split('/')[0]!);
     if (
       search === '' || project.fullPath.toLowerCase().includes(search) ||
       project.modulePath.toLowerCase().includes(search)
     ) matching.push(project);
   }
-  return { matching, total, hosts: [...hosts].sort() };
+  return { matching, total: readable.length, hosts: [...hosts].sort() };
 }
 
-function projectTable(request: PageRequest, shown: readonly Project[]): Html {
+function projectTable(request: PageRequest, shown: readonly ProjectFacts[]): Html {
   const rows = shown.map((project) =>
     html`
       <tr>

@@ -5,9 +5,8 @@
  * latest version, and the other modules of the repository. The module is found exactly as the
  * protocol's instance endpoint finds it, so a project the caller may not read is the same 404.
  */
-import type { ModuleService, ModuleTarget } from '../../access/module-service.ts';
+import type { ProjectFacts, ProxyService, ServedModule, ServedVersion } from '../../access/service.ts';
 import { ProxyError } from '../../common/errors.ts';
-import type { ModuleVersion } from '../../modules/module-repo.ts';
 import { isRetracted, retractions, type VersionInterval } from '../../modules/retract.ts';
 import type { Pin } from '../../pins/store.ts';
 import { goSumLines } from '../../zip/hash.ts';
@@ -15,7 +14,7 @@ import { type Html, html } from '../html.ts';
 import type { PageContent } from './layout.ts';
 import { homeUrl, moduleUrl, type PageRequest, versionUrl } from './links.ts';
 import { pageOf, pager, withPage } from './paging.ts';
-import { repositoryModules } from './repository-modules.ts';
+import { pageProject, repositoryModules } from './repository-modules.ts';
 
 /** Versions per page: each may cost a tree listing (kept afterwards) to know whether it is refused. */
 const VERSIONS_PER_PAGE = 25;
@@ -26,7 +25,7 @@ const decoder = new TextDecoder();
 export interface VersionFacts {
   readonly version: string;
   /** As the proxy resolves it, or undefined when it cannot (then `problem` says why). */
-  readonly resolved: ModuleVersion | undefined;
+  readonly resolved: ServedVersion | undefined;
   /** Why the go command would refuse the version's zip, or why it cannot be resolved at all. */
   readonly problem: string | undefined;
   readonly pin: Pin | undefined;
@@ -35,26 +34,27 @@ export interface VersionFacts {
 
 /** The latest version, and the retractions its go.mod declares. */
 export interface LatestFacts {
-  readonly latest: ModuleVersion | undefined;
+  readonly latest: ServedVersion | undefined;
   readonly problem: string | undefined;
   readonly retractions: readonly VersionInterval[];
 }
 
 export async function modulePage(
-  service: ModuleService,
+  service: ProxyService,
   request: PageRequest,
   modulePath: string,
 ): Promise<PageContent> {
-  const target = service.module({ kind: 'instance' }, modulePath, request.caller);
-  const versions = (await service.list(target)).reverse();
-  const latest = await latestFacts(service, target);
+  const module = service.module({ kind: 'instance' }, modulePath, request.caller);
+  const project = pageProject(module);
+  const versions = [...(await module.list())].reverse();
+  const latest = await latestFacts(module);
   const paging = pageOf(request.query, versions.length, VERSIONS_PER_PAGE);
   const facts = await Promise.all(
-    versions.slice(paging.start, paging.end).map((version) => versionFacts(service, target, version, latest)),
+    versions.slice(paging.start, paging.end).map((version) => versionFacts(module, version, latest)),
   );
-  const modules = await repositoryModules(service, target, request.caller);
+  const modules = await repositoryModules(service, module, request.caller);
   const body = html`<h1>${modulePath}</h1>
-<p class="lead">In project <strong>${target.project.fullPath}</strong> <span class="mark ${target.project.visibility}">${target.project.visibility}</span></p>
+<p class="lead">In project <strong>${project.fullPath}</strong> <span class="mark ${project.visibility}">${project.visibility}</span></p>
 ${install(request, modulePath, latest)}
 <h2 id="versions">Versions</h2>
 ${
@@ -66,7 +66,7 @@ ${pager(paging, (page) => withPage(request.query, page), 'Versions pages')}
 ${goSumSection(modulePath, facts)}
 ${goModSection(latest)}
 ${modules.length <= 1 ? '' : moduleList(request, modulePath, modules)}
-${projectEndpoint(request, target)}`;
+${projectEndpoint(request, project)}`;
   return {
     title: modulePath,
     crumbs: [{ label: 'Projects', href: homeUrl(request) }, {
@@ -78,9 +78,9 @@ ${projectEndpoint(request, target)}`;
 }
 
 /** `@latest`, as the go command would get it; a module without any version says why. */
-export async function latestFacts(service: ModuleService, target: ModuleTarget): Promise<LatestFacts> {
+export async function latestFacts(module: ServedModule): Promise<LatestFacts> {
   try {
-    const latest = await service.pins.latest(target);
+    const latest = await module.latest();
     return { latest, problem: undefined, retractions: retractions(decoder.decode(latest.goMod)) };
   } catch (error) {
     if (!(error instanceof ProxyError)) throw error;
@@ -90,16 +90,15 @@ export async function latestFacts(service: ModuleService, target: ModuleTarget):
 
 /** One version resolved as `.info` resolves it, and whether its zip would be refused. */
 export async function versionFacts(
-  service: ModuleService,
-  target: ModuleTarget,
+  module: ServedModule,
   version: string,
   latest: LatestFacts,
 ): Promise<VersionFacts> {
-  const pin = await service.pins.store.get(target.project.fullPath, target.module.modulePath, version);
+  const pin = await module.pin(version);
   const retracted = isRetracted(version, latest.retractions);
   try {
-    const resolved = await service.pins.stat(target, version);
-    return { version, resolved, problem: await service.zipRefusal(target, resolved), pin, retracted };
+    const resolved = await module.info(version);
+    return { version, resolved, problem: await module.zipRefusal(resolved), pin, retracted };
   } catch (error) {
     if (!(error instanceof ProxyError)) throw error;
     return { version, resolved: undefined, problem: error.message, pin, retracted };
@@ -122,7 +121,7 @@ function versionTable(
   request: PageRequest,
   modulePath: string,
   facts: readonly VersionFacts[],
-  latest: ModuleVersion | undefined,
+  latest: ServedVersion | undefined,
 ): Html {
   const rows = facts.map((fact) => {
     const { resolved } = fact;
@@ -143,7 +142,7 @@ function versionTable(
         <td class="nowrap">${resolved === undefined
           ? ''
           : html`<time datetime="${resolved.time.toISOString()}">${formatTime(resolved.time)}</time>`}</td>
-        <td class="nowrap">${resolved === undefined
+        <td class="nowrap">${resolved?.commit === undefined
           ? ''
           : html`<code title="${resolved.commit}">${resolved.commit.slice(0, 12)}</code>`}</td>
         <td class="nowrap">${resolved?.tag === undefined ? '' : html`<code>${resolved.tag}</code>`}</td>
@@ -218,9 +217,9 @@ function moduleList(
   `;
 }
 
-function projectEndpoint(request: PageRequest, target: ModuleTarget): Html {
+function projectEndpoint(request: PageRequest, project: ProjectFacts): Html {
   const proxy = request.proxyUrl ?? 'https://<this server>';
-  const id = target.project.id === undefined ? encodeURIComponent(target.project.fullPath) : String(target.project.id);
+  const id = project.id === undefined ? encodeURIComponent(project.fullPath) : String(project.id);
   return html`
     <h2 id="endpoint">This project alone</h2>
     <p>A <code>GOPROXY</code> that serves this project's modules only, as GitLab's package registry does:</p>

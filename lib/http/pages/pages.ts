@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller } from '../../access/auth.ts';
-import type { ModuleService } from '../../access/module-service.ts';
+import type { ProxyService } from '../../access/service.ts';
 import { ProxyError } from '../../common/errors.ts';
 import { bodyETag, sendCacheable } from '../cache.ts';
 import { requestOrigin } from '../go-get.ts';
@@ -25,7 +25,7 @@ import { versionPage } from './version-page.ts';
 
 /** What the pages need of the handler's context. */
 export interface PageContext {
-  readonly service: ModuleService;
+  readonly service: ProxyService;
   readonly basePath: string;
   /** What the go command settings on the home page depend on. */
   readonly setup: ProxySetup;
@@ -68,7 +68,7 @@ function pageContent(context: PageContext, route: PageRoute, request: PageReques
     case 'version':
       return versionPage(context.service, request, route.modulePath, route.version);
     default:
-      return homePage(context.service.projects, context.setup, request);
+      return homePage(context.service, context.setup, request);
   }
 }
 

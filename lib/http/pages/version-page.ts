@@ -4,7 +4,7 @@
  * zip with their sizes (from the planned layout: the sizes of the blobs, before any eol
  * conversion), and the files left out and why. The version must be canonical, as for `.zip`.
  */
-import type { ModuleService } from '../../access/module-service.ts';
+import type { ProxyService } from '../../access/service.ts';
 import { isRetracted } from '../../modules/retract.ts';
 import { goSumLines } from '../../zip/hash.ts';
 import type { ZipContents } from '../../zip/source.ts';
@@ -23,15 +23,15 @@ const MAX_OMITTED_SHOWN = 200;
 const decoder = new TextDecoder();
 
 export async function versionPage(
-  service: ModuleService,
+  service: ProxyService,
   request: PageRequest,
   modulePath: string,
   requested: string,
 ): Promise<PageContent> {
-  const target = service.module({ kind: 'instance' }, modulePath, request.caller);
-  const version = await service.pins.exact(target, requested);
-  const [contents, latest] = await Promise.all([service.zipContents(target, version), latestFacts(service, target)]);
-  const pin = await service.pins.store.get(target.project.fullPath, target.module.modulePath, version.version);
+  const module = service.module({ kind: 'instance' }, modulePath, request.caller);
+  const version = await module.exact(requested);
+  const [contents, latest] = await Promise.all([module.zipContents(version), latestFacts(module)]);
+  const pin = await module.pin(version.version);
   const retracted = isRetracted(version.version, latest.retractions);
   const link = (ext: 'info' | 'mod' | 'zip') => protocolFileUrl(request, modulePath, version.version, ext);
   const body = html`
@@ -45,7 +45,9 @@ export async function versionPage(
       <dt>Time</dt>
       <dd><time datetime="${version.time.toISOString()}">${formatTime(version.time)}</time></dd>
       <dt>Commit</dt>
-      <dd><code>${version.commit}</code></dd>
+      <dd>${version.commit === undefined
+        ? html`<span class="muted">unknown</span>`
+        : html`<code>${version.commit}</code>`}</dd>
       <dt>Tag</dt>
       <dd>${version.tag === undefined ? html`<span class="muted">none</span>` : html`<code>${version.tag}</code>`}</dd>
       <dt>Marks</dt>
