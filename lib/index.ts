@@ -20,7 +20,7 @@ import { type Counter, MetricsRegistry } from './common/metrics.ts';
 import { dataDirectory, ModuleService } from './access/module-service.ts';
 import { UpstreamModules } from './upstream/upstream-modules.ts';
 import type { ProxySetup } from './http/go-env.ts';
-import { ZipStreamLimit } from './http/zip-streams.ts';
+import { ClientLimit, PAGE_VIEWS, PAGE_VIEWS_PER_CLIENT, ZIP_DOWNLOADS } from './http/client-limit.ts';
 
 export type { ProxyOptions, ReloadOutcome } from './cli/config.ts';
 export type { ProjectConfig } from './access/projects.ts';
@@ -73,8 +73,10 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     'Config reloads, by result: applied, or rejected (the previous config kept serving).',
   );
   service.registerMetrics(metrics);
-  const zipStreams = new ZipStreamLimit(resolved.zipStreamsPerClient);
+  const zipStreams = new ClientLimit(resolved.zipStreamsPerClient, ZIP_DOWNLOADS);
   zipStreams.registerMetrics(metrics);
+  const pageViews = new ClientLimit(PAGE_VIEWS_PER_CLIENT, PAGE_VIEWS);
+  pageViews.registerMetrics(metrics);
   const upstream = openUpstream(resolved, service);
   if (upstream !== undefined && resolved.upstream.length > 0) upstream.registerMetrics(metrics);
   const handler = makeHandler({
@@ -84,6 +86,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     basePath: resolved.basePath,
     compression: resolved.compression,
     zipStreams,
+    pageViews,
     upstream: upstream && resolved.upstream.length > 0
       ? { modules: upstream, access: resolved.upstreamAccess }
       : undefined,

@@ -10,7 +10,7 @@ import type { ModuleRepo, ModuleVersion } from '../modules/module-repo.ts';
 import * as semver from '../modules/semver.ts';
 import type { PinGuard } from '../pins/pin-guard.ts';
 import type { Pin } from '../pins/store.ts';
-import type { ZipContents } from '../zip/source.ts';
+import type { CommitFacts, CommitFactsCache, LicenseFact } from '../facts/commit-facts.ts';
 import type { LocalZips } from './local-zips.ts';
 import type { Project } from './projects.ts';
 import type { ServedModule, ServedVersion, ZipBody, ZipRequest } from './service.ts';
@@ -24,10 +24,12 @@ export interface ModuleTarget {
   readonly module: ModuleRepo;
 }
 
-/** What every local module is answered with: the pins that hold its versions, and the zip maker. */
+/** What every local module is answered with: the pins that hold its versions, the zip maker, the pages' facts. */
 export interface LocalParts {
   readonly pins: PinGuard;
   readonly zips: LocalZips;
+  /** What the pages show of each commit, derived once (bounded). */
+  readonly facts: CommitFactsCache;
 }
 
 /** Most module paths looked at among a repository's tags. */
@@ -94,8 +96,16 @@ export class LocalModule implements ServedModule {
     return this.#parts.zips.refusal(this.#target, ownVersion(version));
   }
 
-  zipContents(version: ServedVersion): Promise<ZipContents> {
-    return this.#parts.zips.contents(this.#target, ownVersion(version));
+  commitFacts(version: ServedVersion): Promise<CommitFacts> {
+    return this.#parts.facts.of(ownVersion(version), this.#parts.zips.layoutSource(this.#target));
+  }
+
+  licenses(version: ServedVersion): Promise<readonly LicenseFact[]> {
+    return this.#parts.facts.licenses(ownVersion(version), this.#target.gitRepository);
+  }
+
+  versionFile(version: ServedVersion, path: string, maxBytes: number): Promise<Uint8Array | undefined> {
+    return this.#parts.facts.file(ownVersion(version), this.#parts.zips.layoutSource(this.#target), path, maxBytes);
   }
 
   /**

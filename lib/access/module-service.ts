@@ -34,6 +34,7 @@ import { checkVanityPaths } from './projects.ts';
 import { mirrorGitDir, MirrorSet, type MirrorSettings, type RemoteConfig } from '../mirrors/mirror-set.ts';
 import { LocalModule, type LocalParts, type ModuleTarget } from './local-module.ts';
 import { LocalZips } from './local-zips.ts';
+import { CommitFactsCache } from '../facts/commit-facts.ts';
 import type { ProjectFacts, ProxyService, PushHooks, Scope } from './service.ts';
 
 /**
@@ -111,6 +112,8 @@ export class ModuleService implements ProxyService {
   readonly pins: PinGuard;
   /** The module zips: planned, pinned as they stream, cached or spooled. */
   readonly zips: LocalZips;
+  /** What the web pages show of each commit (its zip's files, README, licenses), derived once (bounded). */
+  readonly facts = new CommitFactsCache();
   /** What every local module is answered with. */
   readonly #parts: LocalParts;
   /** The start-up check for shadowed modules, once started (`close()` waits for it). */
@@ -145,7 +148,7 @@ export class ModuleService implements ProxyService {
       pins: this.pins,
       warn,
     });
-    this.#parts = { pins: this.pins, zips: this.zips };
+    this.#parts = { pins: this.pins, zips: this.zips, facts: this.facts };
   }
 
   /** Ready once the first scan of `repos` is done and the mirrors' repositories exist. */

@@ -11,8 +11,8 @@
  * returns: the handler answers it as it answers a local one.
  */
 import type { Caller, CallerRequest, Visibility } from './auth.ts';
+import type { CommitFacts, LicenseFact } from '../facts/commit-facts.ts';
 import type { Pin } from '../pins/store.ts';
-import type { ZipContents } from '../zip/source.ts';
 import type { ZipBody } from '../zip/zip-body.ts';
 import type { HookHeaders, HookOutcome } from '../mirrors/webhook.ts';
 
@@ -124,8 +124,18 @@ export interface ServedModule {
   pin(version: string): Promise<Pin | undefined>;
   /** Why the go command would refuse a version's zip, or undefined (module page: no zip is made). */
   zipRefusal(version: ServedVersion): Promise<string | undefined>;
-  /** What a version's zip holds and what it leaves out (version page). */
-  zipContents(version: ServedVersion): Promise<ZipContents>;
+  /**
+   * What the pages show of a version's commit: the files of its zip and what it leaves out, its
+   * README rendered (module and version pages). Derived once per commit and kept (bounded).
+   */
+  commitFacts(version: ServedVersion): Promise<CommitFacts>;
+  /** The license files at a version's module root and the license each holds (page headers, the catalog). */
+  licenses(version: ServedVersion): Promise<readonly LicenseFact[]>;
+  /**
+   * A file of a version's zip, as a README links to it: undefined when the zip has no such file;
+   * throws `ObjectTooLargeError` (git/objects.ts) past `maxBytes`.
+   */
+  versionFile(version: ServedVersion, path: string, maxBytes: number): Promise<Uint8Array | undefined>;
   /** The module paths its repository's tags name (itself, submodules, major versions), to be listed beside it. */
   relatedModulePaths(): Promise<readonly string[]>;
 }

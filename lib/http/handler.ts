@@ -19,9 +19,9 @@ import { observeRequest } from './observe.ts';
 import type { ModuleRoute } from './route.ts';
 import { parseRoute } from './route.ts';
 import { infoJson } from './info.ts';
-import { answerPage } from './pages/pages.ts';
+import { answerPage, sendStylesheet } from './pages/pages.ts';
 import type { ProxyService, ServedModule, ServedVersion } from '../access/service.ts';
-import type { ZipStreamLimit } from './zip-streams.ts';
+import type { ClientLimit } from './client-limit.ts';
 import { answerPushHook } from './hooks.ts';
 import type { SumdbProxy } from '../upstream/sumdb-proxy.ts';
 import type { UpstreamModules } from '../upstream/upstream-modules.ts';
@@ -43,7 +43,9 @@ export interface HandlerContext {
   /** Compression of zip entries: part of a zip's ETag. */
   readonly compression: CompressionLevel;
   /** How many zip responses each client may have under way. */
-  readonly zipStreams: ZipStreamLimit;
+  readonly zipStreams: ClientLimit;
+  /** How many web pages each client may have under way (their facts may take git and time to derive). */
+  readonly pageViews: ClientLimit;
   /** Modules no local project owns, from upstream proxies (config `upstream`); absent without one. */
   readonly upstream?: UpstreamAccess;
   /** The checksum databases proxied at `/sumdb/<name>/` (config `sumdbs`); absent when none. */
@@ -103,8 +105,12 @@ async function handle(
   switch (route.kind) {
     case 'module':
       return answerModule(context, route, req, res, observed.facts);
-    case 'page':
-      return answerPage(context, route.page, () => callerOf(service, req), req, res);
+    case 'page': {
+      if (route.page.page === 'style') return sendStylesheet(req, res);
+      const caller = callerOf(service, req);
+      context.pageViews.enter(clientOf(caller), res);
+      return answerPage(context, route.page, caller, req, res);
+    }
     case 'health':
       return sendText(req, res, 200, 'ok');
     case 'ready': {
@@ -219,7 +225,7 @@ function upstreamFor(
   return upstream;
 }
 
-/** Who a request's new pins and zip streams are counted for (new-pin-limit.ts, zip-streams.ts): its token, else its address. */
+/** Who a request's new pins, zip streams and page views are counted for (new-pin-limit.ts, client-limit.ts): its token, else its address. */
 function clientOf(caller: Caller): string {
   return caller.tokenName === undefined ? `address ${caller.address}` : `token ${caller.tokenName}`;
 }

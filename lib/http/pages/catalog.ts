@@ -1,11 +1,12 @@
 /**
  * `/-/catalog`: the modules and versions the caller may read, as JSON, paginated like Athens'
- * `/catalog`: `{"modules":[{"module":"…","version":"…"},…],"next":"<token>"}`; pass `next` back as
+ * `/catalog`: `{"modules":[{"module":"…","version":"…","licenses":["MIT"]},…],"next":"<token>"}` (the
+ * licenses of the version's license files, SPDX identifiers or `unknown`); pass `next` back as
  * `?token=` for the following page, which is absent on the last one. `pagesize` counts projects
  * (default 20, at most 100); each project brings every module of its repository and their versions.
  */
-import type { ProxyService } from '../../access/service.ts';
-import { badRequest } from '../../common/errors.ts';
+import type { ProxyService, ServedModule } from '../../access/service.ts';
+import { badRequest, ProxyError } from '../../common/errors.ts';
 import type { PageRequest } from './links.ts';
 import { repositoryModules } from './repository-modules.ts';
 
@@ -13,7 +14,9 @@ const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 
 export interface Catalog {
-  readonly modules: ReadonlyArray<{ readonly module: string; readonly version: string }>;
+  readonly modules: ReadonlyArray<
+    { readonly module: string; readonly version: string; readonly licenses: readonly string[] }
+  >;
   readonly next?: string;
 }
 
@@ -33,7 +36,13 @@ export async function catalog(service: ProxyService, request: PageRequest): Prom
   const modules = [];
   for (const module of found) {
     for (const related of await repositoryModules(service, module, request.caller)) {
-      modules.push(...related.versions.map((version) => ({ module: related.modulePath, version })));
+      modules.push(
+        ...await Promise.all(related.versions.map(async (version) => ({
+          module: related.modulePath,
+          version,
+          licenses: await licensesOf(related.module, version),
+        }))),
+      );
     }
   }
   const following = start < 0 ? undefined : readable[start + size];
@@ -54,4 +63,15 @@ function pageSize(text: string | null): number {
 function decodeToken(token: string): string {
   if (!/^[A-Za-z0-9_-]{1,2048}$/.test(token)) throw badRequest('invalid token');
   return Buffer.from(token, 'base64url').toString('utf8');
+}
+
+/** The SPDX identifiers of a listed version's license files (none when it cannot be resolved). */
+async function licensesOf(module: ServedModule, version: string): Promise<string[]> {
+  try {
+    const resolved = await module.info(version);
+    return [...new Set((await module.licenses(resolved)).map((license) => license.id))];
+  } catch (error) {
+    if (error instanceof ProxyError) return [];
+    throw error;
+  }
 }
