@@ -242,8 +242,9 @@ export class Mirror {
 
 /**
  * A signal that aborts after `ms` or when `stop` does, and the function that lets go of its timer
- * and listener. (Its own timer rather than `AbortSignal.timeout` and `AbortSignal.any`, whose
- * signals Node 20 may collect while a fetch still waits on them.)
+ * and listener. (Its own timer rather than `AbortSignal.any` of `AbortSignal.timeout`: with those,
+ * a fetch from a remote that never answered was not cut off in a busy server under Node 20, likely
+ * because the composed signal was collected while git still ran.)
  */
 function abortAfter(ms: number, stop: AbortSignal): { signal: AbortSignal; clear: () => void } {
   const controller = new AbortController();
