@@ -223,9 +223,19 @@ describe("the README's log examples", () => {
       { name: 'alice', sha256: sha256('alice-secret'), grants: ['**'] },
       { name: 'old', sha256: sha256('old-secret'), grants: ['**'], expires: '2020-01-01' },
     ];
-    await writeFile(config, JSON.stringify({ repos: 'repos', defaultVisibility: 'private', tokens }));
+    // A mirror of a remote that is not there yet: its fetch fails, then succeeds once it is.
+    const remote = join(root, 'remotes', 'lib.git');
+    const mirrors = [{ url: `file://${remote}`, path: 'mirrors/lib', fetchInterval: 1 }];
+    await writeFile(config, JSON.stringify({ repos: 'repos', defaultVisibility: 'private', tokens, mirrors }));
     const server = await startCliServer(['--config', config]);
+    const written = () => server.logLines();
+    const seen = (msg: string) => () => written().some((line) => line['msg'] === msg);
     try {
+      await within(30_000, seen('mirror fetch failed: its last fetched state stays served'), 'the failed fetch');
+      const upstream = await createRepo(join(root, 'remotes'), 'lib');
+      await upstream.commit({ 'go.mod': 'module go.localhost/mirrors/lib\n' }, { date: '2024-01-02T03:04:05Z' });
+      await within(30_000, seen('mirror fetch succeeded again'), 'the fetch after the remote came');
+
       const basic = (secret: string) => ({ Authorization: `Basic ${Buffer.from(`x:${secret}`).toString('base64')}` });
       assert.equal((await rawGet(`${server.url}/go.localhost/acme/hello/@v/list`)).status, 404);
       assert.equal((await rawGet(`${server.url}/go.localhost/acme/hello/@v/list`, basic('old-secret'))).status, 404);
@@ -234,15 +244,10 @@ describe("the README's log examples", () => {
         200,
       );
       await writeFile(config, JSON.stringify({ repos: 'repos', tokens: [{ ...tokens[0], sha256: 'not hex' }] }));
-      const written = () => server.logLines();
-      await within(
-        10_000,
-        () => written().some((line) => line['msg'] === 'config not applied: the previous config stays in force'),
-        'the refused reload',
-      );
+      await within(10_000, seen('config not applied: the previous config stays in force'), 'the refused reload');
 
       const shown = shownLogLines(await readFile(README, 'utf8'));
-      assert.ok(shown.length >= 4, 'the access line, the two auth lines and the refused reload');
+      assert.ok(shown.length >= 6, 'the access line, the two auth lines, the mirror lines and the refused reload');
       for (const line of shown) {
         const keys = Object.keys(line).join(',');
         const real = written().filter((candidate) => candidate['msg'] === line['msg']);
