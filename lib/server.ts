@@ -58,6 +58,8 @@ Flags (each also read from the environment variable shown):
   --rescan-interval S  seconds between rescans of --repos (SIGHUP: now) GIT_GOPROXY_RESCAN_INTERVAL (default ${DEFAULT_RESCAN_INTERVAL_SECONDS})
   --max-new-pins-per-minute N  versions one client may pin first per minute, then 429
                                                                      GIT_GOPROXY_MAX_NEW_PINS_PER_MINUTE (default ${DEFAULT_NEW_PINS_PER_MINUTE})
+  --trusted-proxies LIST  reverse proxies in front (addresses, CIDR ranges, comma-separated): their
+                       X-Forwarded-For names the client                GIT_GOPROXY_TRUSTED_PROXIES (default: none)
   --help               print this help
 
 Flags override the environment, which overrides the config file. The server reloads the config
@@ -72,11 +74,12 @@ Commands (same flags):
   check                validate flags and config without serving; print projects, groups and tokens
 `;
 
-/** A flag that sets a config key: the environment variable read when the flag is absent, and whether it is a count. */
+/** A flag that sets a config key: the environment variable read when the flag is absent, and whether it is a count or a comma-separated list. */
 interface Setting {
   readonly env: string;
   readonly key: keyof ServerConfig;
   readonly positiveInteger?: true;
+  readonly list?: true;
 }
 
 /** The flags that set config keys (`--help` describes them). */
@@ -104,6 +107,7 @@ const SETTINGS: Readonly<Record<string, Setting>> = {
     key: 'maxNewPinsPerMinute',
     positiveInteger: true,
   },
+  'trusted-proxies': { env: 'GIT_GOPROXY_TRUSTED_PROXIES', key: 'trustedProxies', list: true },
 };
 
 /** The environment variable of `--config`, the file read first: the settings above override what it holds. */
@@ -161,11 +165,15 @@ function parseFlags(argv: string[], positionals?: string[]): FlagValue {
 function configOf(setting: FlagValue): ServerConfig {
   const configFile = setting('config', CONFIG_ENV);
   const config: ServerConfig = configFile === undefined ? {} : loadConfigFile(configFile);
-  for (const [flag, { env, key, positiveInteger }] of Object.entries(SETTINGS)) {
+  for (const [flag, { env, key, positiveInteger, list }] of Object.entries(SETTINGS)) {
     const text = setting(flag, env);
-    if (text !== undefined) {
-      Object.assign(config, { [key]: positiveInteger === true ? positiveIntegerFlag(flag, text) : text });
-    }
+    if (text === undefined) continue;
+    const value = positiveInteger === true
+      ? positiveIntegerFlag(flag, text)
+      : list === true
+      ? text.split(',').map((item) => item.trim()).filter((item) => item !== '')
+      : text;
+    Object.assign(config, { [key]: value });
   }
   return config;
 }

@@ -24,6 +24,7 @@ import { type GroupConfig, type GroupIds, groupIdsOf, groupPathOf } from './grou
 import { ConfigError } from '../common/errors.ts';
 import { logger } from '../common/log.ts';
 import { checkModulePath } from '../modules/module-path.ts';
+import { TrustedProxies } from './client-address.ts';
 import { DirectoryTree, type Discovery, type ProjectSource } from './project-source.ts';
 import { GitLabHashedStorage, HASHED_DIR } from './gitlab-hashed.ts';
 
@@ -49,6 +50,8 @@ export interface AccessSettings {
   readonly tokens: readonly TokenConfig[];
   /** Numeric ids of groups (`/api/v4/groups/:id`). */
   readonly groups: readonly GroupConfig[];
+  /** Addresses and CIDR ranges of the reverse proxies in front, whose `X-Forwarded-For` is believed (client-address.ts). */
+  readonly trustedProxies: readonly string[];
 }
 
 /** What the index is built from. */
@@ -377,7 +380,8 @@ function checkVanityPaths(settings: AccessSettings): void {
 
 /** The tokens and group ids of a config, as the snapshot holds them. */
 function accessOf(settings: AccessSettings): Pick<Snapshot, 'tokens' | 'groupIds'> {
-  return { tokens: new TokenStore(settings.tokens), groupIds: groupIdsOf(settings.groups) };
+  const proxies = new TrustedProxies(settings.trustedProxies);
+  return { tokens: new TokenStore(settings.tokens, Date.now, proxies), groupIds: groupIdsOf(settings.groups) };
 }
 
 /** A discovered directory name that cannot be a module path is skipped (configured ones were checked by `checkVanityPaths`). */

@@ -5,10 +5,14 @@
  * never a hash). For operators and for CI that deploys config changes: a config that start-up
  * would refuse fails here with the same one-line error (a `ConfigError`, which the caller prints
  * before exiting 2). Nothing is written: no data directory, no pin store.
+ *
+ * It warns (exit status 0) when `local` projects would be served on an address other machines
+ * reach: `local` means a client on this machine, and such a listener is usually meant for others.
  */
 import type { ServerConfig } from './config.ts';
-import { proxyOptionsOf, resolveOptions } from './config.ts';
-import { ProjectIndex } from '../access/projects.ts';
+import { DEFAULT_LISTEN, parseListen, proxyOptionsOf, resolveOptions } from './config.ts';
+import { type Project, ProjectIndex } from '../access/projects.ts';
+import { isLoopback } from '../access/client-address.ts';
 import { formatTable, tokenTable } from './token-command.ts';
 
 /** Scans `repos` once and prints the report; throws a `ConfigError` when the config is invalid. */
@@ -33,4 +37,16 @@ export async function checkCommand(
   }
   out(`\ntokens: ${options.tokens.length}\n`);
   if (options.tokens.length > 0) out(tokenTable(options.tokens, now));
+  const exposed = localExposure(config.listen ?? DEFAULT_LISTEN, projects);
+  if (exposed !== undefined) out(`\n${exposed}\n`);
+}
+
+/** The warning for `local` projects served on a listener other machines reach, or undefined. */
+export function localExposure(listen: string, projects: readonly Project[]): string | undefined {
+  const host = parseListen(listen)?.host;
+  const local = projects.filter((project) => project.visibility === 'local').length;
+  if (local === 0 || host === undefined || host === 'localhost' || isLoopback(host)) return undefined;
+  return `warning: ${local} project${local === 1 ? ' is' : 's are'} local (readable by clients on this machine only) ` +
+    `but the server listens on ${listen}, which other machines reach: give them a visibility ` +
+    `(or set defaultVisibility) if others are meant to read them`;
 }

@@ -21,6 +21,7 @@ import { ConfigError } from '../common/errors.ts';
 import { postgresUrlPassword } from '../pins/postgres-store.ts';
 import type { ServiceOptions } from '../access/module-service.ts';
 import { grantPatternError } from '../access/grants.ts';
+import { trustedProxyError } from '../access/client-address.ts';
 import { basePathError } from '../http/base-path.ts';
 import type { LogLevel } from '../common/log.ts';
 import { LOG_LEVELS } from '../common/log.ts';
@@ -42,6 +43,12 @@ export interface ProxyOptions {
   defaultVisibility?: Visibility;
   /** Access tokens for private projects. */
   tokens?: TokenConfig[];
+  /**
+   * Addresses or CIDR ranges of the reverse proxies in front of the server (`127.0.0.1`,
+   * `10.0.0.0/8`): their `X-Forwarded-For` names the client, and a request is `local` only when one
+   * of them names a client on loopback. Default: none (no header is believed).
+   */
+  trustedProxies?: string[];
   /** Compression of zip entries, passed to `git archive`: `store` (-0), `fast` (-1) or `default`. */
   compression?: CompressionLevel;
   /** Most git processes running at once (archive, ls-tree, …); default: 2 × CPU cores. */
@@ -99,6 +106,7 @@ export interface ResolvedOptions extends ServiceOptions {
   groups: GroupConfig[];
   defaultVisibility: Visibility;
   tokens: TokenConfig[];
+  trustedProxies: string[];
   compression: CompressionLevel;
   maxGit: number | undefined;
   maxObjectReaders: number | undefined;
@@ -138,6 +146,7 @@ export const LIVE_OPTIONS: readonly string[] = [
   'projects',
   'groups',
   'defaultVisibility',
+  'trustedProxies',
   'moduleHost',
   'logLevel',
 ];
@@ -173,6 +182,7 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     groups: options.groups ?? [],
     defaultVisibility: options.defaultVisibility ?? 'local',
     tokens: options.tokens ?? [],
+    trustedProxies: options.trustedProxies ?? [],
     compression: options.compression ?? 'default',
     maxGit: options.maxGit,
     maxObjectReaders: options.maxObjectReaders,
@@ -281,6 +291,12 @@ const expiry: Check = (value, key) => {
   }
 };
 
+const trustedProxy: Check = (value, key) => {
+  string(value, key);
+  const reason = trustedProxyError(value as string);
+  if (reason !== undefined) throw new ConfigError(key, reason);
+};
+
 const TOKEN_KEYS: Record<string, Check> = {
   name: tokenName,
   sha256: sha256Hex,
@@ -308,6 +324,7 @@ const PROXY_KEYS: Record<string, Check> = {
   groups: arrayOf(objectOf(GROUP_KEYS, ['path', 'id'])),
   defaultVisibility: oneOf('public', 'private', 'local'),
   tokens: arrayOf(objectOf(TOKEN_KEYS, ['name', 'sha256', 'grants'])),
+  trustedProxies: arrayOf(trustedProxy),
   compression: oneOf('store', 'fast', 'default'),
   maxGit: positiveInteger,
   maxObjectReaders: positiveInteger,

@@ -26,6 +26,8 @@ export type ErrorKind =
   | 'content-changed'
   /** The request used a method other than GET or HEAD. */
   | 'method-not-allowed'
+  /** The request is refused whoever sends it, for how it was sent (a browser's credentials for another site's page). */
+  | 'forbidden'
   /** The requested byte range lies beyond the end of the body. */
   | 'range-not-satisfiable';
 

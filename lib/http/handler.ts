@@ -4,7 +4,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Caller, logAuthEvent, type TokenStore } from '../access/auth.ts';
+import { addressKey } from '../access/client-address.ts';
 import { stripBasePath } from './base-path.ts';
+import { refuseCrossSiteCredentials, setResourceHeaders } from './browser-guard.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { notFound, ProxyError } from '../common/errors.ts';
 import { GO_GET_CACHE_CONTROL, goGetPage, isGoGetRequest } from './go-get.ts';
@@ -63,6 +65,9 @@ async function handle(
   const goGet = route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1))
     ? route
     : undefined;
+  // Every answer of ours, errors included, is for this origin's own pages (browser-guard.ts).
+  if (goGet !== undefined || route.kind !== 'other' || next === undefined) setResourceHeaders(res);
+  if (route.kind === 'module') refuseCrossSiteCredentials(req.headers);
   const { projects } = context.service;
   // Answers that name projects wait for the first scan of repos (start-up); the others do not.
   if ((route.kind === 'module' || route.kind === 'page' || goGet !== undefined) && !projects.isReady) {
@@ -125,6 +130,7 @@ async function answerModule(
 ): Promise<void> {
   const caller = callerOf(context.service.projects.tokens, req);
   facts.token = caller.tokenName;
+  facts.client = caller.address;
   facts.module = route.modulePath;
   facts.version = route.version === '' ? undefined : route.version;
   const target = context.service.module(route.scope, route.modulePath, caller);
@@ -171,9 +177,9 @@ async function answerModule(
   }
 }
 
-/** Who a request's new pins and zip streams are counted for (new-pin-limit.ts, zip-streams.ts): its token, else its address. */
+/** Who a request's new pins and zip streams are counted for (new-pin-limit.ts, zip-streams.ts): its token, else its address (an IPv6 one by its /64). */
 function clientOf(caller: Caller): string {
-  return caller.tokenName === undefined ? `address ${caller.address}` : `token ${caller.tokenName}`;
+  return caller.tokenName === undefined ? `address ${addressKey(caller.address)}` : `token ${caller.tokenName}`;
 }
 
 /** A version's files are immutable when asked for by the canonical version (a query like `master` moves). */

@@ -11,7 +11,7 @@
  * reloads; with `--workers 2` every worker reloads. And `check`, which validates without serving.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -442,6 +442,61 @@ describe('reload of the command line server', () => {
   });
 });
 
+describe('a config mounted as Kubernetes mounts a ConfigMap or Secret', () => {
+  let scratch: string;
+  let mount: string;
+  let server: CliServer;
+  let generation = 0;
+
+  /** What the kubelet does: a new timestamped directory, a `..data_tmp` link to it renamed over `..data`, the old directory removed. */
+  const publish = (config: Record<string, unknown>): void => {
+    const previous = generation === 0 ? undefined : `..2024_01_01_00_00_0${generation}`;
+    const next = `..2024_01_01_00_00_0${++generation}`;
+    mkdirSync(join(mount, next));
+    writeFileSync(join(mount, next, 'config.json'), JSON.stringify(config));
+    symlinkSync(next, join(mount, '..data_tmp'));
+    renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
+    if (previous !== undefined) rmSync(join(mount, previous), { recursive: true });
+  };
+
+  before(async () => {
+    scratch = await makeTempDir('reload-configmap');
+    const repos = join(scratch, 'repos');
+    await addModule(repos, 'group/secret');
+    mount = join(scratch, 'mount');
+    mkdirSync(mount);
+    publish(mountedConfig(repos, [{ name: 'e2e', sha256: hashToken(SECRET), grants: ['group/*'] }]));
+    symlinkSync('..data/config.json', join(mount, 'config.json'));
+    server = await startCliServer(['--config', join(mount, 'config.json')]);
+  });
+
+  after(async () => {
+    await server?.stop();
+    if (scratch !== undefined) await removeDir(scratch);
+  });
+
+  const mountedConfig = (repos: string, tokens: unknown[]) => ({
+    repos,
+    dataDir: join(scratch, 'data'),
+    projects: [{ path: 'group/secret', visibility: 'private' }],
+    tokens,
+  });
+
+  test('a token revoked by swapping ..data is refused within a second, twice in a row, with no signal', async () => {
+    const status = async () => (await rawGet(`${server.url}${listPath(PRIVATE)}`, { 'Private-Token': SECRET })).status;
+    assert.equal(await status(), 200);
+    const repos = join(scratch, 'repos');
+    publish(mountedConfig(repos, []));
+    assert.ok(
+      await within(APPLIED_WITHIN_MS, async () => (await status()) === 404, 'the revocation') < APPLIED_WITHIN_MS,
+    );
+    publish(mountedConfig(repos, [{ name: 'e2e', sha256: hashToken(SECRET), grants: ['group/*'] }]));
+    await within(APPLIED_WITHIN_MS, async () => (await status()) === 200, 'the token given back');
+    publish(mountedConfig(repos, []));
+    await within(APPLIED_WITHIN_MS, async () => (await status()) === 404, 'the second revocation');
+  });
+});
+
 describe('reload with --workers 2', () => {
   let scratch: string;
   let configFile: string;
@@ -546,6 +601,26 @@ describe('check', () => {
     const empty = await runCli(['check', '--repos', join(scratch, 'none')]);
     assert.equal(empty.exitCode, 0, empty.stderr);
     assert.equal(empty.stdout, `repos: ${join(scratch, 'none')}\n\nprojects: 0\n\ngroups: 0\n\ntokens: 0\n`);
+  });
+
+  test('warns when local projects would be served on an address other machines reach', async () => {
+    const open = await runCli(['check', '--repos', repos, '--listen', '0.0.0.0:8080']);
+    assert.equal(open.exitCode, 0, open.stderr);
+    assert.match(
+      open.stdout,
+      /\nwarning: 1 project is local \(readable by clients on this machine only\) but the server listens on 0\.0\.0\.0:8080/,
+    );
+    for (const listen of ['127.0.0.1:8080', '[::1]:8080', 'localhost:8080']) {
+      const quiet = await runCli(['check', '--repos', repos, '--listen', listen]);
+      assert.doesNotMatch(quiet.stdout, /warning/, listen);
+    }
+    const file = join(scratch, 'public.json');
+    writeConfigAtomically(file, { repos, defaultVisibility: 'public', trustedProxies: ['127.0.0.1'] });
+    const decided = await runCli(['check', '--config', file, '--listen', '0.0.0.0:8080']);
+    assert.doesNotMatch(decided.stdout, /warning/);
+    const flag = await runCli(['check', '--repos', repos, '--trusted-proxies', '127.0.0.1, nope']);
+    assert.equal(flag.exitCode, 2);
+    assert.match(flag.stderr, /^git-goproxy: config: trustedProxies\[1\]: must be an IP address or a CIDR range/);
   });
 
   test('exits 2 with the one-line error start-up gives', async () => {

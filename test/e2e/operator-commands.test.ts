@@ -35,6 +35,7 @@ describe('operator commands with a full server config', () => {
       groups: [{ path: 'group', id: 3 }],
       defaultVisibility: 'private',
       tokens: [],
+      trustedProxies: ['127.0.0.1'],
       compression: 'fast',
       maxGit: 3,
       maxObjectReaders: 8,
