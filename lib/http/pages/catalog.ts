@@ -3,10 +3,12 @@
  * `/catalog`: `{"modules":[{"module":"…","version":"…"},…],"next":"<token>"}`; pass `next` back as
  * `?token=` for the following page, which is absent on the last one. `pagesize` counts projects
  * (default 20, at most 100); each project brings every module of its repository and their versions.
+ * A project that cannot be read (a broken repository) is left out, never the page's failure.
  */
 import { mayRead } from '../../access/auth.ts';
 import type { ModuleService } from '../../access/module-service.ts';
-import { badRequest } from '../../common/errors.ts';
+import { badRequest, isResourceExhaustion, ProxyError } from '../../common/errors.ts';
+import { logger } from '../../common/log.ts';
 import type { PageRequest } from './links.ts';
 import { repositoryModules } from './repository-modules.ts';
 
@@ -28,19 +30,39 @@ export async function catalog(service: ModuleService, request: PageRequest): Pro
   const shown = start < 0 ? [] : readable.slice(start, start + size);
   // Every project looked up now, in the index the list came from: a rescan or reload while the page is
   // made cannot take a listed project away from under it (it would be a 404 for the whole page).
-  const targets = shown.map((project) =>
-    service.module({ kind: 'project', id: project.fullPath }, project.modulePath, request.caller)
-  );
+  const targets = shown.map((project) => {
+    try {
+      return service.module({ kind: 'project', id: project.fullPath }, project.modulePath, request.caller);
+    } catch (error) {
+      return leaveOut(project.fullPath, error);
+    }
+  });
   const modules = [];
   for (const target of targets) {
-    for (const found of await repositoryModules(service, target, request.caller)) {
-      modules.push(...found.versions.map((version) => ({ module: found.modulePath, version })));
+    if (target === undefined) continue;
+    const found = await repositoryModules(service, target, request.caller).catch((error: unknown) =>
+      leaveOut(target.project.fullPath, error)
+    );
+    for (const module of found ?? []) {
+      modules.push(...module.versions.map((version) => ({ module: module.modulePath, version })));
     }
   }
   const following = start < 0 ? undefined : readable[start + size];
   return following === undefined
     ? { modules }
     : { modules, next: Buffer.from(following.fullPath).toString('base64url') };
+}
+
+/**
+ * Leaves a project that cannot be read (a broken repository) out of the page, so that one bad
+ * repository leaves the others' page whole: its own requests say why (a broken repository logs it
+ * once); a failure that is no answer at all is logged here. A busy server is the whole page's 503.
+ */
+function leaveOut(project: string, error: unknown): undefined {
+  if (error instanceof ProxyError && (error.kind === 'not-found' || error.kind === 'gone')) return undefined;
+  if (error instanceof ProxyError || isResourceExhaustion(error)) throw error;
+  logger.warn('catalog: a project left out, it cannot be read', { project, error: String(error) });
+  return undefined;
 }
 
 function pageSize(text: string | null): number {
