@@ -19,6 +19,7 @@ import { Metrics } from './http/metrics.ts';
 import { ModuleService } from './access/module-service.ts';
 import type { ProjectIndex } from './access/projects.ts';
 import { ZipStreamLimit } from './http/zip-streams.ts';
+import { AnswerDeadline } from './http/deadline.ts';
 
 export type { ProxyOptions, ReloadOutcome } from './cli/config.ts';
 export type { ProjectConfig } from './access/projects.ts';
@@ -62,6 +63,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   void service.reportShadowedModules();
   const { projects } = service;
   const zipStreams = new ZipStreamLimit(resolved.zipStreamsPerClient);
+  const deadline = new AnswerDeadline(resolved.answerDeadline);
   const metrics = new Metrics(service.limiter, {
     tagMismatches: () => service.pins.tagMismatches,
     newPinsRefused: () => service.pins.newPinsRefused,
@@ -71,6 +73,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     pinStore: () => service.pins.store.health,
     zipSpool: () => service.zipSpool.stats,
     zipStreams: () => zipStreams.stats,
+    deadlines: () => deadline.stats,
     objectReaders: service.objectReaders,
   });
   const handler = makeHandler({
@@ -80,6 +83,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     basePath: resolved.basePath,
     compression: resolved.compression,
     zipStreams,
+    deadline,
   });
   const close = async (): Promise<void> => {
     metrics.close();

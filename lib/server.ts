@@ -32,6 +32,7 @@ import { DEFAULT_NEW_PINS_PER_MINUTE } from './pins/new-pin-limit.ts';
 import { runTokenCommand } from './cli/token-command.ts';
 import { checkCommand } from './cli/check-command.ts';
 import { watchConfig } from './cli/reload.ts';
+import { DEFAULT_ANSWER_DEADLINE_SECONDS } from './http/deadline.ts';
 
 const USAGE = `Usage: node lib/server.js [flags]
        node lib/server.js token create|list|revoke …   (access tokens: token --help)
@@ -58,6 +59,7 @@ Flags (each also read from the environment variable shown):
   --rescan-interval S  seconds between rescans of --repos (SIGHUP: now) GIT_GOPROXY_RESCAN_INTERVAL (default ${DEFAULT_RESCAN_INTERVAL_SECONDS})
   --max-new-pins-per-minute N  versions one client may pin first per minute, then 429
                                                                      GIT_GOPROXY_MAX_NEW_PINS_PER_MINUTE (default ${DEFAULT_NEW_PINS_PER_MINUTE})
+  --answer-deadline S  seconds the work behind an answer may take, then 503 GIT_GOPROXY_ANSWER_DEADLINE (default ${DEFAULT_ANSWER_DEADLINE_SECONDS})
   --trusted-proxies LIST  reverse proxies in front (addresses, CIDR ranges, comma-separated): their
                        X-Forwarded-For names the client                GIT_GOPROXY_TRUSTED_PROXIES (default: none)
   --help               print this help
@@ -108,6 +110,7 @@ const SETTINGS: Readonly<Record<string, Setting>> = {
     positiveInteger: true,
   },
   'trusted-proxies': { env: 'GIT_GOPROXY_TRUSTED_PROXIES', key: 'trustedProxies', list: true },
+  'answer-deadline': { env: 'GIT_GOPROXY_ANSWER_DEADLINE', key: 'answerDeadline', positiveInteger: true },
 };
 
 /** The environment variable of `--config`, the file read first: the settings above override what it holds. */

@@ -23,6 +23,7 @@ import type { ServiceOptions } from '../access/module-service.ts';
 import { grantPatternError } from '../access/grants.ts';
 import { trustedProxyError } from '../access/client-address.ts';
 import { basePathError } from '../http/base-path.ts';
+import { DEFAULT_ANSWER_DEADLINE_SECONDS } from '../http/deadline.ts';
 import type { LogLevel } from '../common/log.ts';
 import { LOG_LEVELS } from '../common/log.ts';
 
@@ -80,6 +81,8 @@ export interface ProxyOptions {
   rescanInterval?: number;
   /** New versions one client (a token, else an address) may pin per minute, and at once; then 429. Default 1000. */
   maxNewPinsPerMinute?: number;
+  /** Seconds the file-system and git work behind an answer may take before it is a 503; default 30. */
+  answerDeadline?: number;
 }
 
 /** The CLI's config file: `ProxyOptions` plus how to listen. */
@@ -120,6 +123,7 @@ export interface ResolvedOptions extends ServiceOptions {
   logLevel: LogLevel | undefined;
   rescanInterval: number;
   maxNewPinsPerMinute: number | undefined;
+  answerDeadline: number;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -195,6 +199,7 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     logLevel: options.logLevel,
     rescanInterval: options.rescanInterval ?? DEFAULT_RESCAN_INTERVAL_SECONDS,
     maxNewPinsPerMinute: options.maxNewPinsPerMinute,
+    answerDeadline: options.answerDeadline ?? DEFAULT_ANSWER_DEADLINE_SECONDS,
   };
 }
 
@@ -344,6 +349,7 @@ const PROXY_KEYS: Record<string, Check> = {
   logLevel: oneOf(...LOG_LEVELS),
   rescanInterval: atMost(MAX_RESCAN_INTERVAL_SECONDS),
   maxNewPinsPerMinute: positiveInteger,
+  answerDeadline: positiveInteger,
 };
 
 const SERVER_KEYS: Record<string, Check> = {

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Caller, logAuthEvent, type TokenStore } from '../access/auth.ts';
 import { addressKey } from '../access/client-address.ts';
 import { stripBasePath } from './base-path.ts';
+import type { AnswerDeadline } from './deadline.ts';
 import { refuseCrossSiteCredentials, setResourceHeaders } from './browser-guard.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { notFound, ProxyError } from '../common/errors.ts';
@@ -41,6 +42,8 @@ export interface HandlerContext {
   readonly compression: CompressionLevel;
   /** How many zip responses each client may have under way. */
   readonly zipStreams: ZipStreamLimit;
+  /** How long the work behind an answer may take before it is a 503. */
+  readonly deadline: AnswerDeadline;
 }
 
 export function makeHandler(context: HandlerContext): Handler {
@@ -88,11 +91,22 @@ async function handle(
   }
   switch (route.kind) {
     case 'module':
-      return answerModule(context, route, req, res, observed.facts);
-    case 'page':
-      return answerPage(context, route.page, () => callerOf(context.service.projects.tokens, req), req, res);
-    case 'health':
+      return context.deadline.run(res, answerModule(context, route, req, res, observed.facts));
+    case 'page': {
+      const caller = () => callerOf(context.service.projects.tokens, req);
+      return context.deadline.run(res, answerPage(context, route.page, caller, req, res));
+    }
+    case 'health': {
+      // Unhealthy while work that passed its deadline has not finished: the file system or git hangs.
+      const { overdue } = context.deadline.stats;
+      if (overdue > 0) {
+        throw new ProxyError(
+          'unavailable',
+          `unhealthy: ${overdue} answers passed their deadline and still wait for the file system or git`,
+        );
+      }
       return sendText(req, res, 200, 'ok');
+    }
     case 'ready': {
       // Ready once the first scan of repos is done (before it, module requests wait for the scan)
       // and while the pin store can be reached.

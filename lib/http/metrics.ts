@@ -14,6 +14,7 @@ import type { HelperPool } from '../git/helper-pool.ts';
 import type { Limiter } from '../git/limiter.ts';
 import type { ZipSpoolStats } from '../zip/spool.ts';
 import type { ZipStreamStats } from './zip-streams.ts';
+import type { DeadlineStats } from './deadline.ts';
 
 /** The `Content-Type` of the exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -133,6 +134,8 @@ export interface ExternalCounters {
   readonly zipSpool?: () => ZipSpoolStats;
   /** Zip responses under way and refused (`ZipStreamLimit.stats`). */
   readonly zipStreams?: () => ZipStreamStats;
+  /** Answers refused because their work passed the deadline, and those whose work still runs (`AnswerDeadline.stats`). */
+  readonly deadlines?: () => DeadlineStats;
   /** The bound on long-lived `cat-file` helpers. */
   readonly objectReaders: Pick<HelperPool, 'live' | 'maxHelpers' | 'waiting' | 'evictions'>;
 }
@@ -214,6 +217,24 @@ export class Metrics {
       this.#external === undefined ? '' : renderExternal(this.#external),
       this.#renderZipSpool(),
       this.#renderZipStreams(),
+      this.#renderDeadlines(),
+    ].join('');
+  }
+
+  #renderDeadlines(): string {
+    const deadlines = this.#external?.deadlines?.();
+    if (deadlines === undefined) return '';
+    return [
+      counterValue(
+        'git_goproxy_answers_past_deadline_total',
+        'Requests answered 503 because the file system or git did not answer within answerDeadline.',
+        deadlines.exceeded,
+      ),
+      gauge(
+        'git_goproxy_answers_overdue',
+        'Of those, the ones whose work still waits for the file system or git (then /-/health fails).',
+        deadlines.overdue,
+      ),
     ].join('');
   }
 

@@ -46,6 +46,7 @@ describe('operator commands with a full server config', () => {
       basePath: '/goproxy',
       logLevel: 'warn',
       maxNewPinsPerMinute: 100,
+      answerDeadline: 20,
       rescanInterval: 60,
       listen: '127.0.0.1:0',
       workers: 2,
