@@ -100,3 +100,43 @@ describe('new pins over HTTP', () => {
     assert.match(metrics, /^git_goproxy_requests_total\{endpoint="mod",status="429"\} 1$/m);
   });
 });
+
+describe('new pins behind a trusted proxy', () => {
+  const HOST = 'go.localhost';
+  const MODULE = `${HOST}/group/rotate`;
+  let root: string;
+  let proxy: RunningProxy;
+
+  before(async () => {
+    root = await makeTempDir('new-pins-proxied');
+    const repo = await createRepo(root, 'group/rotate');
+    for (let i = 0; i < 4; i++) {
+      await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, {
+        date: new Date(Date.UTC(2024, 0, 1 + i)),
+      });
+      await repo.tag(`v1.0.${i}`);
+    }
+    proxy = await startProxy({
+      repos: root,
+      defaultVisibility: 'public',
+      trustedProxies: ['127.0.0.1'],
+      maxNewPinsPerMinute: 1,
+    });
+  });
+
+  after(async () => {
+    await proxy?.close();
+    await removeDir(root);
+  });
+
+  const mod = async (version: string, forwardedFor: string) =>
+    (await fetch(`${proxy.url}/${MODULE}/@v/${version}.mod`, { headers: { 'x-forwarded-for': forwardedFor } })).status;
+
+  test('an IPv6 client rotating through its /64 is one client; clients the proxy names apart are apart', async () => {
+    assert.equal(await mod('v1.0.0', '2001:db8:1:2::1'), 200);
+    assert.equal(await mod('v1.0.1', '2001:db8:1:2:ffff::9'), 429, 'another address of the same /64');
+    assert.equal(await mod('v1.0.1', '2001:db8:1:3::1'), 200, 'another /64');
+    assert.equal(await mod('v1.0.2', '203.0.113.9'), 200, 'another client behind the proxy');
+    assert.equal(await mod('v1.0.3', '198.51.100.7, 203.0.113.9'), 429, 'what the client wrote itself does not count');
+  });
+});
