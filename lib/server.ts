@@ -260,7 +260,7 @@ function check(argv: string[]): void {
   const report = async (): Promise<void> => {
     const config = readConfig(argv);
     listenAddress(config);
-    await checkCommand(config, (text) => process.stdout.write(text));
+    process.exitCode = await checkCommand(config, (text) => process.stdout.write(text));
   };
   report().catch((error: unknown) => {
     if (error instanceof ConfigError) fail(error.message);

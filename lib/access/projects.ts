@@ -96,6 +96,8 @@ interface Snapshot {
   readonly sorted: readonly Project[];
   readonly tokens: TokenStore;
   readonly groupIds: GroupIds;
+  /** What is not served because two repositories or projects claim it, one line each (`conflicts()`). */
+  readonly conflicts: readonly string[];
 }
 
 export class ProjectIndex {
@@ -107,6 +109,10 @@ export class ProjectIndex {
   #settings: AccessSettings;
   /** The repositories the last scan found (full path → git dir), in full-path order. */
   #discovered: ReadonlyMap<string, string> = new Map();
+  /** Full paths the last scan found claimed by several repositories, with their git dirs. */
+  #contested: ReadonlyMap<string, readonly string[]> = new Map();
+  /** The conflicts last logged: each new set is logged once. */
+  #loggedConflicts = '';
   /** The build of a snapshot under way (`#install`), which later calls share. */
   #installing: Promise<void> | undefined;
   #running: Promise<void> | undefined;
@@ -132,6 +138,7 @@ export class ProjectIndex {
       byFullPath: new Map(),
       byId: new Map(),
       sorted: [],
+      conflicts: [],
       ...accessOf(options),
     };
     this.#source = source;
@@ -162,6 +169,15 @@ export class ProjectIndex {
   /** All projects, in full-path order. */
   all(): readonly Project[] {
     return this.#snapshot.sorted;
+  }
+
+  /**
+   * What is not served because it is claimed twice: a full path by two repositories, a module path
+   * by two projects. Neither claimant is served (no one can say which is meant, and serving one
+   * silently hides the other); each line says which, and every new set of them is logged as a warning.
+   */
+  conflicts(): readonly string[] {
+    return this.#snapshot.conflicts;
   }
 
   /** The tokens in force: turns a request's credentials into a `Caller` (swapped with the projects). */
@@ -270,6 +286,7 @@ export class ProjectIndex {
     try {
       const discovery = await this.#source.scan(this.#stop.signal);
       this.#discovered = new Map([...discovery.repositories].sort(([a], [b]) => (a < b ? -1 : 1)));
+      this.#contested = discovery.contested;
       await this.#install();
       this.#scans++;
       this.#lastScanSeconds = (performance.now() - started) / 1000;
@@ -305,6 +322,7 @@ export class ProjectIndex {
         this.#stop.signal.throwIfAborted();
         if (discovered === this.#discovered && settings === this.#settings) {
           this.#snapshot = snapshot;
+          this.#logConflicts(snapshot.conflicts);
           return;
         }
       }
@@ -317,15 +335,13 @@ export class ProjectIndex {
   /** The lookups for a scan's repositories plus the configured projects elsewhere, a batch per event-loop turn. */
   async #build(discovered: ReadonlyMap<string, string>, settings: AccessSettings): Promise<Snapshot> {
     const configured = new Map(settings.projects.map((p) => [p.path, p]));
-    const byModulePath = new Map<string, Project>();
-    const byFullPath = new Map<string, Project>();
-    const byId = new Map<number, Project>();
+    const claims = new Map<string, Project[]>();
     const add = (fullPath: string, gitDir: string, config: ProjectConfig | undefined) => {
       const project = makeProject(settings, fullPath, gitDir, config);
       if (project === undefined) return;
-      byFullPath.set(project.fullPath, project);
-      byModulePath.set(project.modulePath, project);
-      if (project.id !== undefined) byId.set(project.id, project);
+      const claimants = claims.get(project.modulePath);
+      if (claimants === undefined) claims.set(project.modulePath, [project]);
+      else claimants.push(project);
     };
     let count = 0;
     for (const [fullPath, gitDir] of discovered) {
@@ -335,9 +351,33 @@ export class ProjectIndex {
     for (const config of settings.projects) {
       if (config.repo !== undefined) add(config.path, config.repo, config);
     }
+    const conflicts = [...this.#contested].map(([fullPath, gitDirs]) =>
+      `project ${fullPath} is claimed by ${gitDirs.length} repositories (${gitDirs.join(', ')}): none of them is served`
+    );
+    const byModulePath = new Map<string, Project>();
+    const byFullPath = new Map<string, Project>();
+    const byId = new Map<number, Project>();
+    for (const [modulePath, [project, ...others]] of claims) {
+      if (others.length > 0) {
+        const names = [project!, ...others].map((p) => p.fullPath).join(', ');
+        conflicts.push(`module path ${modulePath} is claimed by projects ${names}: none of them is served`);
+        continue;
+      }
+      byFullPath.set(project!.fullPath, project!);
+      byModulePath.set(modulePath, project!);
+      if (project!.id !== undefined) byId.set(project!.id, project!);
+    }
     // In order but for the few configured projects outside `repos`: a merge of two runs, not a full sort.
     const sorted = [...byFullPath.values()].sort((a, b) => (a.fullPath < b.fullPath ? -1 : 1));
-    return { byModulePath, byFullPath, byId, sorted, ...accessOf(settings) };
+    return { byModulePath, byFullPath, byId, sorted, conflicts, ...accessOf(settings) };
+  }
+
+  /** Logs each conflict of a new set of them, once. */
+  #logConflicts(conflicts: readonly string[]): void {
+    const key = conflicts.join('\n');
+    if (key === this.#loggedConflicts) return;
+    this.#loggedConflicts = key;
+    for (const conflict of conflicts) logger.warn(conflict);
   }
 
   /** Watches the scan's directories (up to the bound) and stops watching those it no longer found. */

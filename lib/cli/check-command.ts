@@ -8,6 +8,7 @@
  *
  * It warns (exit status 0) when `local` projects would be served on an address other machines
  * reach: `local` means a client on this machine, and such a listener is usually meant for others.
+ * It fails (exit status 2) when a project path or module path is claimed twice: neither is served.
  */
 import type { ServerConfig } from './config.ts';
 import { DEFAULT_LISTEN, parseListen, proxyOptionsOf, resolveOptions } from './config.ts';
@@ -15,12 +16,16 @@ import { type Project, ProjectIndex } from '../access/projects.ts';
 import { isLoopback } from '../access/client-address.ts';
 import { formatTable, tokenTable } from './token-command.ts';
 
-/** Scans `repos` once and prints the report; throws a `ConfigError` when the config is invalid. */
+/**
+ * Scans `repos` once and prints the report; throws a `ConfigError` when the config is invalid.
+ * Resolves with the exit status: 2 when something is claimed twice (a project path by two
+ * repositories, a module path by two projects), which the server would not serve; else 0.
+ */
 export async function checkCommand(
   config: ServerConfig,
   out: (text: string) => void,
   now: number = Date.now(),
-): Promise<void> {
+): Promise<number> {
   const options = resolveOptions(proxyOptionsOf(config));
   const index = new ProjectIndex(options);
   await index.ready;
@@ -39,6 +44,10 @@ export async function checkCommand(
   if (options.tokens.length > 0) out(tokenTable(options.tokens, now));
   const exposed = localExposure(config.listen ?? DEFAULT_LISTEN, projects);
   if (exposed !== undefined) out(`\n${exposed}\n`);
+  const conflicts = index.conflicts();
+  if (conflicts.length === 0) return 0;
+  out(`\nconflicts: ${conflicts.length}\n${conflicts.map((conflict) => `error: ${conflict}\n`).join('')}`);
+  return 2;
 }
 
 /** The warning for `local` projects served on a listener other machines reach, or undefined. */

@@ -623,6 +623,20 @@ describe('check', () => {
     assert.match(flag.stderr, /^git-goproxy: config: trustedProxies\[1\]: must be an IP address or a CIDR range/);
   });
 
+  test('fails (exit 2) when two projects claim one module path: neither is served, and the log says so', async () => {
+    const second = join(scratch, 'second');
+    await addModule(second, 'group/app');
+    await addModule(second, 'group/copy');
+    const file = join(scratch, 'claimed.json');
+    writeConfigAtomically(file, { repos: second, projects: [{ path: 'group/copy', modulePath: `${HOST}/group/app` }] });
+    const run = await runCli(['check', '--config', file]);
+    assert.equal(run.exitCode, 2, run.stderr);
+    assert.match(run.stdout, /^projects: 0$/m);
+    const line = `module path ${HOST}/group/app is claimed by projects group/app, group/copy: none of them is served`;
+    assert.match(run.stdout, new RegExp(`\nconflicts: 1\nerror: ${line}\n$`));
+    assert.ok(run.stderr.split('\n').some((l) => l.includes('"level":"warn"') && l.includes(line)), run.stderr);
+  });
+
   test('exits 2 with the one-line error start-up gives', async () => {
     const file = join(scratch, 'bad.json');
     writeConfigAtomically(file, { repos, groups: [{ path: 'a', id: 1 }, { path: 'b', id: 1 }] });
