@@ -46,6 +46,17 @@ test('new pins: the buckets are bounded; the least recently seen client is forgo
   assert.throws(() => limit.take('client 9999'), refusal(60), 'recently seen clients are kept');
 });
 
+/** A project with four tagged versions, v1.0.0 to v1.0.3, each its own commit. */
+async function fourVersions(root: string, fullPath: string, modulePath: string): Promise<void> {
+  const repo = await createRepo(root, fullPath);
+  for (let i = 0; i < 4; i++) {
+    await repo.commit({ 'go.mod': `module ${modulePath}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, {
+      date: new Date(Date.UTC(2024, 0, 1 + i)),
+    });
+    await repo.tag(`v1.0.${i}`);
+  }
+}
+
 describe('new pins over HTTP', () => {
   const HOST = 'go.localhost';
   const MODULE = `${HOST}/group/flood`;
@@ -55,13 +66,7 @@ describe('new pins over HTTP', () => {
 
   before(async () => {
     root = await makeTempDir('new-pins');
-    const repo = await createRepo(root, 'group/flood');
-    for (let i = 0; i < 4; i++) {
-      await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, {
-        date: new Date(Date.UTC(2024, 0, 1 + i)),
-      });
-      await repo.tag(`v1.0.${i}`);
-    }
+    await fourVersions(root, 'group/flood', MODULE);
     proxy = await startProxy({
       repos: root,
       projects: [{ path: 'group/flood', visibility: 'public' }],
@@ -109,13 +114,7 @@ describe('new pins behind a trusted proxy', () => {
 
   before(async () => {
     root = await makeTempDir('new-pins-proxied');
-    const repo = await createRepo(root, 'group/rotate');
-    for (let i = 0; i < 4; i++) {
-      await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, {
-        date: new Date(Date.UTC(2024, 0, 1 + i)),
-      });
-      await repo.tag(`v1.0.${i}`);
-    }
+    await fourVersions(root, 'group/rotate', MODULE);
     proxy = await startProxy({
       repos: root,
       defaultVisibility: 'public',
