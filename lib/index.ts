@@ -60,7 +60,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   if (resolved.logLevel !== undefined) logger.level = resolved.logLevel;
   const service = new ModuleService(resolved);
   service.projects.keepCurrent();
-  void service.reportShadowedModules();
+  service.reportShadowedModules();
   const { projects } = service;
   const zipStreams = new ZipStreamLimit(resolved.zipStreamsPerClient);
   const deadline = new AnswerDeadline(resolved.answerDeadline);

@@ -111,8 +111,11 @@ export class ModuleService {
     weigh: layoutWeight,
   });
 
-  /** The start-up check for shadowed modules, once started (`close()` waits for it). */
+  /** The last check for shadowed modules (`close()` waits for it). */
   #shadowReport: Promise<void> | undefined;
+  #reportingShadows = false;
+  /** `outer inner module` of each shadowed module logged. */
+  readonly #shadowsReported = new Set<string>();
 
   constructor(options: ServiceOptions) {
     this.#options = options;
@@ -262,29 +265,39 @@ export class ModuleService {
   /**
    * Logs one line for each module that a project's subdirectory holds (tags or a go.mod at its
    * default branch) but that a nested project's path takes over: it is served from the nested
-   * project only. Call once at start-up; `close()` waits for it.
+   * project only. Checked after the first scan and again after every scan or reload (a reload may
+   * add a nested project); each shadowed module is logged once per process. `close()` waits for
+   * the check under way.
    */
-  reportShadowedModules(): Promise<void> {
-    // After the first scan: before it, the index knows no projects.
-    this.#shadowReport ??= this.projects.ready
-      .then(() =>
-        Promise.all(
-          this.projects.nested().map(async ({ outer, inner }) => {
-            const hidden = this.#target(outer, inner.modulePath)?.module;
-            if (hidden === undefined || !(await holdsModule(hidden))) return;
-            logger.warn(
-              `project ${inner.fullPath} shadows the module ${inner.modulePath} in project ${outer.fullPath} (its directory ${
-                inner.modulePath.slice(outer.modulePath.length + 1)
-              }/): that module path is served from ${inner.fullPath} only`,
-            );
-          }),
-        )
-      )
-      .then(
-        () => undefined,
-        (error: unknown) => logger.error('checking for shadowed modules failed', { error }),
+  reportShadowedModules(): void {
+    if (this.#reportingShadows) return;
+    this.#reportingShadows = true;
+    const check = () => {
+      this.#shadowReport = (this.#shadowReport ?? Promise.resolve()).then(() => this.#reportNewlyShadowed());
+    };
+    this.projects.onUpdate(check);
+    if (this.projects.isReady) check();
+  }
+
+  async #reportNewlyShadowed(): Promise<void> {
+    try {
+      await Promise.all(
+        this.projects.nested().map(async ({ outer, inner }) => {
+          const key = `${outer.fullPath}\n${inner.fullPath}\n${inner.modulePath}`;
+          if (this.#shadowsReported.has(key)) return;
+          const hidden = this.#target(outer, inner.modulePath)?.module;
+          if (hidden === undefined || !(await holdsModule(hidden)) || this.#shadowsReported.has(key)) return;
+          this.#shadowsReported.add(key);
+          logger.warn(
+            `project ${inner.fullPath} shadows the module ${inner.modulePath} in project ${outer.fullPath} (its directory ${
+              inner.modulePath.slice(outer.modulePath.length + 1)
+            }/): that module path is served from ${inner.fullPath} only`,
+          );
+        }),
       );
-    return this.#shadowReport;
+    } catch (error) {
+      logger.error('checking for shadowed modules failed', { error });
+    }
   }
 
   /** The project that owns a module path, if the scope reaches it (whoever asks). */

@@ -113,6 +113,8 @@ export class ProjectIndex {
   #contested: ReadonlyMap<string, readonly string[]> = new Map();
   /** The conflicts last logged: each new set is logged once. */
   #loggedConflicts = '';
+  /** Called after each new snapshot is in force (`onUpdate`). */
+  readonly #listeners: Array<() => void> = [];
   /** The build of a snapshot under way (`#install`), which later calls share. */
   #installing: Promise<void> | undefined;
   #running: Promise<void> | undefined;
@@ -272,6 +274,11 @@ export class ProjectIndex {
     return this.#install();
   }
 
+  /** Calls `listener` each time a scan or a reload has put a new snapshot in force. */
+  onUpdate(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
   /** Stops scanning, the interval and every watch. */
   close(): void {
     this.#stop.abort();
@@ -323,6 +330,7 @@ export class ProjectIndex {
         if (discovered === this.#discovered && settings === this.#settings) {
           this.#snapshot = snapshot;
           this.#logConflicts(snapshot.conflicts);
+          for (const listener of this.#listeners) listener();
           return;
         }
       }

@@ -188,3 +188,38 @@ describe('one owner per module path: public corp, private corp/internal', () => 
     ]);
   });
 });
+
+test('a nested project added by a reload is warned of as at start-up, once', async () => {
+  const root = await makeTempDir('module-owner-reload');
+  try {
+    const outer = await createRepo(join(root, 'repos'), 'team');
+    await outer.commit({ 'go.mod': `module ${HOST}/team\n`, 'sub/go.mod': `module ${HOST}/team/sub\n` }, {
+      date: '2024-01-01T00:00:00Z',
+    });
+    await outer.tag('sub/v1.0.0');
+    const inner = await createRepo(join(root, 'elsewhere'), 'sub');
+    await inner.commit({ 'go.mod': `module ${HOST}/team/sub\n` }, { date: '2024-01-02T00:00:00Z' });
+    const warnings: string[] = [];
+    const base: ProxyOptions = { repos: join(root, 'repos'), dataDir: join(root, 'data'), logLevel: 'warn' };
+    const handler = createHandler(base);
+    try {
+      await handler.ready;
+      mock.method(logger, 'warn', (message: string) => warnings.push(message));
+      const nested = {
+        ...base,
+        projects: [{ path: 'team/sub', repo: join(root, 'elsewhere/sub.git'), modulePath: `${HOST}/team/sub` }],
+      };
+      await handler.reload(nested);
+      await handler.reload({ ...nested, defaultVisibility: 'public' });
+      await handler.rescan();
+    } finally {
+      await handler.close();
+      mock.restoreAll();
+    }
+    assert.deepEqual(warnings, [
+      `project team/sub shadows the module ${HOST}/team/sub in project team (its directory sub/): that module path is served from team/sub only`,
+    ]);
+  } finally {
+    await removeDir(root);
+  }
+});
