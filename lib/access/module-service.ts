@@ -129,7 +129,6 @@ export class ModuleService {
     this.pins = new PinGuard({
       store: openPinStore(options.pins, dataDir, warn),
       warn,
-      limiter: this.limiter,
       newPins,
     });
     const cacheMiB = options.zipCacheMiB;
