@@ -2,9 +2,9 @@
  * The proxy's model, free of HTTP: which project and module a request names (within its scope),
  * the repositories behind them, and the module zip of a version.
  *
- * A module path has one owner for every caller: the project with the longest module path that is a
- * prefix of it (at a `/`). A caller who may not read the owner gets the 404 of a module that does
- * not exist, never an answer from a readable parent project; pins belong to the owner too.
+ * A module path's owner is the project with the longest module path that is a prefix of it (at a
+ * `/`), among the projects the caller may read: one they may not read does not exist for them, and
+ * the owner it leaves answers them as if it held no module at its path. Pins belong to the owner.
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import type { Caller } from './auth.ts';
 import { logAuthEvent, mayRead } from './auth.ts';
 import { notFound, ProxyError } from '../common/errors.ts';
 import { GitRepository } from '../modules/git-repository.ts';
+import { hideDirectory } from '../modules/hidden-directory.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import { ModuleRepo } from '../modules/module-repo.ts';
 import type { Project } from './projects.ts';
@@ -139,14 +140,16 @@ export class ModuleService {
   }
 
   /**
-   * The module a request names, in the project that owns its path. In a project scope the owner
-   * must be that project; in a group scope it must be below the group. Everything else is "not
-   * found", the same answer whether or not a project exists; an owner the caller may not read does
-   * not exist for them (and the denial is logged).
+   * The module a request names, in the project that owns its path for this caller. In a project
+   * scope the owner must be that project; in a group scope it must be below the group. Everything
+   * else is "not found". A project the caller may not read does not exist for them: the owner is
+   * the one it would be without it, which answers through a view without the hidden project's
+   * directory (modules/hidden-directory.ts), so every answer is the one a caller gets where no such
+   * project exists, and never the outer project's own files at the hidden project's path.
    */
   module(scope: Scope, modulePath: string, caller: Caller): ModuleTarget {
-    const project = this.#readableOwner(scope, modulePath, caller);
-    const target = project === undefined ? undefined : this.#target(project, modulePath);
+    const owner = this.#ownerFor(scope, modulePath, caller);
+    const target = owner === undefined ? undefined : this.#target(owner.project, modulePath, owner.hidden);
     if (target === undefined) throw notFound(`module ${modulePath}: no such module on this server`);
     return target;
   }
@@ -239,10 +242,16 @@ export class ModuleService {
     return project === undefined ? undefined : this.#target(project, modulePath);
   }
 
-  /** The module at `modulePath` inside `project`, or undefined when the project cannot hold it. */
-  #target(project: Project, modulePath: string): ModuleTarget | undefined {
+  /**
+   * The module at `modulePath` inside `project`, or undefined when the project cannot hold it; seen
+   * without the directory of `hidden`, a project nested in it that the caller may not read.
+   */
+  #target(project: Project, modulePath: string, hidden?: Project): ModuleTarget | undefined {
     const gitRepository = this.#repository(project);
-    const module = ModuleRepo.open(gitRepository.codeHost, project.modulePath, modulePath);
+    const host = hidden === undefined
+      ? gitRepository.codeHost
+      : hideDirectory(gitRepository.codeHost, hidden.modulePath.slice(project.modulePath.length + 1));
+    const module = ModuleRepo.open(host, project.modulePath, modulePath);
     return module === undefined ? undefined : { project, gitRepository, module };
   }
 
@@ -299,33 +308,48 @@ export class ModuleService {
     }
   }
 
-  /** The project that owns a module path, if the scope reaches it (whoever asks). */
-  #ownerIn(scope: Scope, modulePath: string): Project | undefined {
-    const owner = this.projects.forModule(modulePath)?.project;
-    if (owner === undefined) return undefined;
+  /**
+   * The project that owns a module path for this caller, if the scope reaches it: the project with
+   * the longest module path that is a prefix of it, among those the caller may read (each one
+   * passed over is logged as a denial), and the outermost project passed over, whose directory the
+   * owner is seen without.
+   */
+  #ownerFor(scope: Scope, modulePath: string, caller: Caller): { project: Project; hidden?: Project } | undefined {
+    let hidden: Project | undefined;
+    for (let path = modulePath;;) {
+      const project = this.projects.forModule(path)?.project;
+      if (project === undefined) return undefined;
+      if (mayRead(caller, project)) return this.#inScope(scope, project) ? { project, hidden } : undefined;
+      logAuthEvent({
+        event: 'access denied',
+        project: project.fullPath,
+        token: caller.tokenName,
+        client: caller.address,
+      });
+      hidden = project;
+      const parent = project.modulePath.lastIndexOf('/');
+      if (parent < 0) return undefined;
+      path = project.modulePath.slice(0, parent);
+    }
+  }
+
+  /** Whether a request in `scope` may be answered from `project`. */
+  #inScope(scope: Scope, project: Project): boolean {
     switch (scope.kind) {
       case 'instance':
-        return owner;
+        return true;
       case 'project':
-        return this.projects.byId(scope.id)?.fullPath === owner.fullPath ? owner : undefined;
+        return this.projects.byId(scope.id)?.fullPath === project.fullPath;
       case 'group': {
         const group = this.projects.groupPath(scope.id);
-        return group !== undefined && owner.fullPath.startsWith(`${group}/`) ? owner : undefined;
+        return group !== undefined && project.fullPath.startsWith(`${group}/`);
       }
     }
   }
 
-  /** The owner of a module path within a scope when the caller may read it; a denial is logged. */
-  #readableOwner(scope: Scope, modulePath: string, caller: Caller): Project | undefined {
-    const owner = this.#ownerIn(scope, modulePath);
-    if (owner === undefined || mayRead(caller, owner)) return owner;
-    logAuthEvent({ event: 'access denied', project: owner.fullPath, token: caller.tokenName, client: caller.address });
-    return undefined;
-  }
-
-  /** The project that owns an import path, as the instance-wide endpoint finds it, when the caller may read it (go-get pages). */
+  /** The project that owns an import path for this caller, as the instance-wide endpoint finds it (go-get pages). */
   projectForImport(importPath: string, caller: Caller): Project | undefined {
-    return this.#readableOwner({ kind: 'instance' }, importPath, caller);
+    return this.#ownerFor({ kind: 'instance' }, importPath, caller)?.project;
   }
 
   #repository(project: Project): GitRepository {

@@ -112,6 +112,19 @@ async function assertHiddenAsMissing(
   assert.ok(!catalog.includes(module), `the catalog does not list ${module}`);
 }
 
+/** Whole answers (but the date and length) for `module` on every endpoint and page, go-get included: to compare before and after a change. */
+async function answersFor(proxyUrl: string, module: string): Promise<unknown[]> {
+  const paths = [
+    ...MODULE_ENDPOINTS.map((file) => `/${module}/${file}`),
+    `/-/modules/${module}`,
+    `/-/modules/${module}/@v/v1.0.0`,
+  ];
+  const answers: unknown[] = [];
+  for (const path of paths) answers.push(await answer(`${proxyUrl}${path}`, module));
+  answers.push(await goGetPage(proxyUrl, module.slice(HOST.length)));
+  return answers;
+}
+
 describe('reload in an embedded handler', () => {
   let scratch: string;
   let proxy: RunningProxy;
@@ -173,7 +186,7 @@ describe('reload in an embedded handler', () => {
     assert.equal((await get(listPath(PUBLIC))).status, 200, 'public again');
   });
 
-  test('a private nested project added by a reload owns its module path at once: the public parent no longer answers for it', async () => {
+  test('a private nested project added by a reload owns its module path at once: hidden from others as if absent, never answered from the parent for a token holder', async () => {
     const inner = `${PUBLIC}/inner`;
     const nested = {
       path: 'group/public-inner',
@@ -183,12 +196,13 @@ describe('reload in an embedded handler', () => {
     };
     // Before: the path is a (missing) subdirectory of the public parent.
     assert.equal((await get(listPath(inner))).status, 404);
+    const before = await answersFor(proxy.url, inner);
     await proxy.handler.reload({
       ...base,
       projects: [...base.projects!, nested],
       tokens: ciToken(['group/public-inner']),
     });
-    await assertHiddenAsMissing(proxy.url, inner);
+    assert.deepEqual(await answersFor(proxy.url, inner), before, 'to an anonymous caller, as if it did not exist');
     assert.equal(
       (await get(listPath(inner), withToken)).body.toString(),
       'v1.0.0\n',
