@@ -16,7 +16,9 @@ import type { Handler } from './http/handler.ts';
 import { makeHandler } from './http/handler.ts';
 import { logger } from './common/log.ts';
 import { Metrics } from './http/metrics.ts';
-import { ModuleService } from './access/module-service.ts';
+import { dataDirectory, ModuleService } from './access/module-service.ts';
+import { UpstreamModules } from './upstream/upstream-modules.ts';
+import type { ProxySetup } from './http/go-env.ts';
 import type { ProjectIndex } from './access/projects.ts';
 import { ZipStreamLimit } from './http/zip-streams.ts';
 import { AnswerDeadline } from './http/deadline.ts';
@@ -64,6 +66,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   const { projects } = service;
   const zipStreams = new ZipStreamLimit(resolved.zipStreamsPerClient);
   const deadline = new AnswerDeadline(resolved.answerDeadline);
+  const upstream = openUpstream(resolved, service);
   const metrics = new Metrics(service.limiter, {
     tagMismatches: () => service.pins.tagMismatches,
     newPinsRefused: () => service.pins.newPinsRefused,
@@ -75,6 +78,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     zipStreams: () => zipStreams.stats,
     deadlines: () => deadline.stats,
     objectReaders: service.objectReaders,
+    upstream: upstream && resolved.upstream.length > 0 ? () => upstream.stats : undefined,
   });
   const handler = makeHandler({
     service,
@@ -84,9 +88,15 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     compression: resolved.compression,
     zipStreams,
     deadline,
+    upstream: upstream && resolved.upstream.length > 0
+      ? { modules: upstream, access: resolved.upstreamAccess }
+      : undefined,
+    sumdb: Object.keys(resolved.sumdbs).length > 0 ? upstream?.sumdb : undefined,
+    setup: proxySetup(resolved),
   });
   const close = async (): Promise<void> => {
     metrics.close();
+    upstream?.close();
     await service.close();
   };
   return Object.defineProperties(handler, {
@@ -96,6 +106,21 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     ready: { value: projects.ready },
     rescan: { value: () => projects.rescan() },
   }) as GoProxyHandler;
+}
+
+/** What the go command settings the server suggests depend on. */
+export function proxySetup(options: ResolvedOptions): ProxySetup {
+  return { upstream: options.upstream.length > 0, sumdbs: Object.keys(options.sumdbs), private: options.private };
+}
+
+/** The upstream proxies and checksum databases the options name, or undefined when they name none. */
+function openUpstream(options: ResolvedOptions, service: ModuleService): UpstreamModules | undefined {
+  if (options.upstream.length === 0 && Object.keys(options.sumdbs).length === 0) return undefined;
+  return new UpstreamModules(options, {
+    projects: service.projects,
+    pins: service.pins.store,
+    dataDir: dataDirectory(options),
+  });
 }
 
 /**

@@ -18,9 +18,11 @@ import {
   loadConfigFile,
   parseListen,
   proxyOptionsOf,
+  resolveOptions,
 } from './cli/config.ts';
 import { createProxyServer } from './http/server.ts';
-import { createHandler } from './index.ts';
+import { createHandler, proxySetup } from './index.ts';
+import { goEnv, noSumDbOf } from './http/go-env.ts';
 import { DEFAULT_RESCAN_INTERVAL_SECONDS } from './access/projects.ts';
 import { isClusterWorker, runPrimary } from './cli/cluster.ts';
 import { logger } from './common/log.ts';
@@ -59,6 +61,8 @@ Flags (each also read from the environment variable shown):
   --rescan-interval S  seconds between rescans of --repos (SIGHUP: now) GIT_GOPROXY_RESCAN_INTERVAL (default ${DEFAULT_RESCAN_INTERVAL_SECONDS})
   --max-new-pins-per-minute N  versions one client may pin first per minute, then 429
                                                                      GIT_GOPROXY_MAX_NEW_PINS_PER_MINUTE (default ${DEFAULT_NEW_PINS_PER_MINUTE})
+  --upstream URL[,URL…]  GOPROXY servers for modules no project owns, tried in order
+                                                                     GIT_GOPROXY_UPSTREAM (default: none)
   --answer-deadline S  seconds the work behind an answer may take, then 503 GIT_GOPROXY_ANSWER_DEADLINE (default ${DEFAULT_ANSWER_DEADLINE_SECONDS})
   --trusted-proxies LIST  reverse proxies in front (addresses, CIDR ranges, comma-separated): their
                        X-Forwarded-For names the client                GIT_GOPROXY_TRUSTED_PROXIES (default: none)
@@ -81,6 +85,7 @@ interface Setting {
   readonly env: string;
   readonly key: keyof ServerConfig;
   readonly positiveInteger?: true;
+  /** A comma-separated list, for a config key that is an array. */
   readonly list?: true;
 }
 
@@ -111,6 +116,7 @@ const SETTINGS: Readonly<Record<string, Setting>> = {
   },
   'trusted-proxies': { env: 'GIT_GOPROXY_TRUSTED_PROXIES', key: 'trustedProxies', list: true },
   'answer-deadline': { env: 'GIT_GOPROXY_ANSWER_DEADLINE', key: 'answerDeadline', positiveInteger: true },
+  upstream: { env: 'GIT_GOPROXY_UPSTREAM', key: 'upstream', list: true },
 };
 
 /** The environment variable of `--config`, the file read first: the settings above override what it holds. */
@@ -273,7 +279,13 @@ function announceListening(config: ServerConfig, projects: number, listenHost: s
   const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const repos = resolve(config.repos ?? './repos');
   process.stdout.write(`git-goproxy: serving ${projects} project${projects === 1 ? '' : 's'} from ${repos}\n`);
-  process.stdout.write(`git-goproxy: GOPROXY=http://${host}:${port}${config.basePath ?? ''}\n`);
+  const options = resolveOptions(proxyOptionsOf(config));
+  const settings = goEnv({
+    proxyUrl: `http://${host}:${port}${options.basePath}`,
+    ...proxySetup(options),
+    noSumDb: noSumDbOf(options.moduleHost, [], options.private),
+  });
+  for (const { name, value } of settings) process.stdout.write(`git-goproxy: ${name}=${value}\n`);
 }
 
 /** `pins …` or `sum MODULE@VERSION…` with the server's flags and config. */

@@ -168,6 +168,11 @@ export class ProjectIndex {
     return this.#lastScanSeconds;
   }
 
+  /** The host part of module paths in force (the latest config's `moduleHost`). */
+  get moduleHost(): string {
+    return this.#settings.moduleHost;
+  }
+
   /** All projects, in full-path order. */
   all(): readonly Project[] {
     return this.#snapshot.sorted;

@@ -26,10 +26,15 @@ export type ErrorKind =
   | 'content-changed'
   /** The request used a method other than GET or HEAD. */
   | 'method-not-allowed'
-  /** The request is refused whoever sends it, for how it was sent (a browser's credentials for another site's page). */
-  | 'forbidden'
   /** The requested byte range lies beyond the end of the body. */
-  | 'range-not-satisfiable';
+  | 'range-not-satisfiable'
+  /** An upstream proxy or checksum database failed (unreachable, an error status, a cut or malformed answer). */
+  | 'upstream-failed'
+  /**
+   * The request may not go where it would have to (a private module path asked of a checksum
+   * database), or is refused for how it was sent (a browser's own credentials for another site's page).
+   */
+  | 'forbidden';
 
 export class ProxyError extends Error {
   readonly kind: ErrorKind;

@@ -13,7 +13,7 @@ import { notFound, ProxyError } from '../common/errors.ts';
 import { GO_GET_CACHE_CONTROL, goGetPage, isGoGetRequest } from './go-get.ts';
 import type { CachePolicy } from './cache.ts';
 import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag } from './cache.ts';
-import { requestedRange } from './range.ts';
+import { abortWhenClosed, sendZipFile, waitForDrain } from './zip-file.ts';
 import { sendBody, sendError, sendText } from './respond.ts';
 import { METRICS_CONTENT_TYPE } from './metrics.ts';
 import type { ObservedRequest, RequestFacts, RequestObserver } from './observe.ts';
@@ -26,6 +26,11 @@ import type { ModuleService, ModuleTarget } from '../access/module-service.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import type { ZipSink } from '../zip/spool.ts';
 import type { ZipStreamLimit } from './zip-streams.ts';
+import type { SumdbProxy } from '../upstream/sumdb-proxy.ts';
+import type { UpstreamModules } from '../upstream/upstream-modules.ts';
+import { UPSTREAM } from '../pins/store.ts';
+import { answerFromUpstream, answerSumdb } from './upstream-answers.ts';
+import type { ProxySetup } from './go-env.ts';
 
 export type NextFunction = (error?: unknown) => void;
 export type Handler = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => void;
@@ -44,6 +49,19 @@ export interface HandlerContext {
   readonly zipStreams: ZipStreamLimit;
   /** How long the work behind an answer may take before it is a 503. */
   readonly deadline: AnswerDeadline;
+  /** Modules no local project owns, from upstream proxies (config `upstream`); absent without one. */
+  readonly upstream?: UpstreamAccess;
+  /** The checksum databases proxied at `/sumdb/<name>/` (config `sumdbs`); absent when none. */
+  readonly sumdb?: SumdbProxy;
+  /** What the home page's go command settings depend on. */
+  readonly setup: ProxySetup;
+}
+
+/** The upstream modules, and who may read them. */
+export interface UpstreamAccess {
+  readonly modules: UpstreamModules;
+  /** `anyone` (as a public project) or `authenticated` (any valid token). */
+  readonly access: 'anyone' | 'authenticated';
 }
 
 export function makeHandler(context: HandlerContext): Handler {
@@ -118,9 +136,10 @@ async function handle(
     case 'metrics':
       return sendBody(req, res, 200, METRICS_CONTENT_TYPE, context.observer.metrics.render());
     case 'sumdb':
-      // We do not proxy a checksum database: a 404 on `/sumdb/<name>/supported` sends the go command to
-      // the database directly (`cmd/go/internal/modfetch/sumdb.go` `initBase`).
-      throw notFound('this proxy does not serve a checksum database');
+      // Without `sumdbs`, a 404 on `/sumdb/<name>/supported` sends the go command to the database
+      // directly (`cmd/go/internal/modfetch/sumdb.go` `initBase`).
+      if (context.sumdb === undefined) throw notFound('this proxy does not serve a checksum database');
+      return answerSumdb(context.sumdb, route.path, req, res);
     case 'other':
       throw notFound('no such endpoint');
   }
@@ -147,7 +166,16 @@ async function answerModule(
   facts.client = caller.address;
   facts.module = route.modulePath;
   facts.version = route.version === '' ? undefined : route.version;
-  const target = context.service.module(route.scope, route.modulePath, caller);
+  let target: ModuleTarget;
+  try {
+    target = context.service.module(route.scope, route.modulePath, caller);
+  } catch (error) {
+    const upstream = upstreamFor(context, route, caller, error);
+    if (upstream === undefined) throw error;
+    facts.project = UPSTREAM;
+    if (route.op === 'zip') context.zipStreams.enter(clientOf(caller), res);
+    return answerFromUpstream(upstream.modules, route, req, res, upstream.access === 'anyone');
+  }
   facts.project = target.project.fullPath;
   const shared = target.project.visibility === 'public';
   const text = 'text/plain; charset=utf-8';
@@ -189,6 +217,29 @@ async function answerModule(
       return sendZip({ context, target, version, client, req, res });
     }
   }
+}
+
+/**
+ * The upstream that answers a module request no local project answered (`error`, a "not found"):
+ * on the instance endpoint only, for a path that is not private (a refusal is logged and counted),
+ * to a caller who may read upstream modules. Undefined when the local answer stands.
+ */
+function upstreamFor(
+  context: HandlerContext,
+  route: ModuleRoute,
+  caller: Caller,
+  error: unknown,
+): UpstreamAccess | undefined {
+  const { upstream } = context;
+  if (upstream === undefined || route.scope.kind !== 'instance') return undefined;
+  if (!(error instanceof ProxyError) || error.kind !== 'not-found') return undefined;
+  if (!upstream.modules.forwards(route.modulePath, route.op)) return undefined;
+  if (upstream.access === 'authenticated' && caller.tokenName === undefined) {
+    throw notFound(
+      `module ${route.modulePath}: modules from the upstream proxy are served to callers with a token only`,
+    );
+  }
+  return upstream;
 }
 
 /** Who a request's new pins and zip streams are counted for (new-pin-limit.ts, zip-streams.ts): its token, else its address (an IPv6 one by its /64). */
@@ -265,64 +316,5 @@ function responseSink(res: ServerResponse, signal: AbortSignal): ZipSink {
  * disk with its length (and single byte ranges) once it is complete.
  */
 async function sendCachedZip({ context, target, version, client, req, res }: ZipAnswer): Promise<void> {
-  const zip = await context.service.cachedZip(target, version, client);
-  const closed = abortWhenClosed(res);
-  try {
-    let range = zip.size === undefined ? undefined : requestedRange(req, zip.size);
-    if (range === 'unsatisfiable') {
-      res.setHeader('Content-Range', `bytes */${zip.size}`);
-      throw new ProxyError('range-not-satisfiable', 'range not satisfiable');
-    }
-    res.statusCode = range === undefined ? 200 : 206;
-    res.setHeader('Content-Type', 'application/zip');
-    if (zip.size !== undefined) {
-      range ??= { start: 0, end: zip.size };
-      res.setHeader('Accept-Ranges', 'bytes');
-      res.setHeader('Content-Length', range.end - range.start);
-      if (res.statusCode === 206) res.setHeader('Content-Range', `bytes ${range.start}-${range.end - 1}/${zip.size}`);
-    }
-    if (req.method === 'HEAD') return void res.end();
-    await writeAll(res, zip.read(range?.start, range?.end), closed.signal);
-  } finally {
-    closed.detach();
-    zip.close();
-  }
-}
-
-/** A signal that aborts when the response closes before it has finished (the client went away), or when detached unfinished. */
-function abortWhenClosed(res: ServerResponse): { signal: AbortSignal; detach: () => void } {
-  const abort = new AbortController();
-  const onClose = () => abort.abort();
-  res.on('close', onClose);
-  return {
-    signal: abort.signal,
-    detach: () => {
-      res.off('close', onClose);
-      if (!res.writableFinished) abort.abort();
-    },
-  };
-}
-
-/** Writes every chunk as fast as the client takes it, then ends the response. */
-async function writeAll(res: ServerResponse, chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!res.write(chunk)) await waitForDrain(res, signal);
-  }
-  res.end();
-}
-
-/** Resolves once the response has no more bytes waiting for the client than it takes at once; rejects when the client went away. */
-function waitForDrain(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('client went away'));
-    if (!res.writableNeedDrain) return resolve();
-    const done = () => {
-      res.off('drain', done);
-      signal.removeEventListener('abort', done);
-      if (signal.aborted) reject(new Error('client went away'));
-      else resolve();
-    };
-    res.on('drain', done);
-    signal.addEventListener('abort', done);
-  });
+  return sendZipFile(req, res, await context.service.cachedZip(target, version, client));
 }

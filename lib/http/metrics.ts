@@ -15,6 +15,7 @@ import type { Limiter } from '../git/limiter.ts';
 import type { ZipSpoolStats } from '../zip/spool.ts';
 import type { ZipStreamStats } from './zip-streams.ts';
 import type { DeadlineStats } from './deadline.ts';
+import type { UpstreamStats } from '../upstream/upstream-modules.ts';
 
 /** The `Content-Type` of the exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -136,6 +137,8 @@ export interface ExternalCounters {
   readonly zipStreams?: () => ZipStreamStats;
   /** Answers refused because their work passed the deadline, and those whose work still runs (`AnswerDeadline.stats`). */
   readonly deadlines?: () => DeadlineStats;
+  /** The upstream proxies and their cache, when `upstream` is set. */
+  readonly upstream?: () => UpstreamStats;
   /** The bound on long-lived `cat-file` helpers. */
   readonly objectReaders: Pick<HelperPool, 'live' | 'maxHelpers' | 'waiting' | 'evictions'>;
 }
@@ -217,6 +220,7 @@ export class Metrics {
       this.#external === undefined ? '' : renderExternal(this.#external),
       this.#renderZipSpool(),
       this.#renderZipStreams(),
+      renderUpstream(this.#external?.upstream?.()),
       this.#renderDeadlines(),
     ].join('');
   }
@@ -325,6 +329,51 @@ function renderExternal(external: ExternalCounters): string {
       'git_goproxy_object_reader_evictions_total',
       'cat-file helpers stopped to make room for another repository.',
       helpers.evictions,
+    ),
+  ].join('');
+}
+
+/** The upstream proxies' lines, when there are upstream proxies. */
+function renderUpstream(stats: UpstreamStats | undefined): string {
+  if (stats === undefined) return '';
+  const requests = 'git_goproxy_upstream_requests_total';
+  const refusals = 'git_goproxy_upstream_refusals_total';
+  return [
+    header(requests, 'counter', 'Requests to the upstream proxies, by result: ok, not-found (404/410), failed.'),
+    `${requests}{result="ok"} ${stats.requests.ok}\n`,
+    `${requests}{result="not-found"} ${stats.requests.notFound}\n`,
+    `${requests}{result="failed"} ${stats.requests.failed}\n`,
+    header(
+      refusals,
+      'counter',
+      'Module paths and checksum lookups not sent upstream because they are private, by reason.',
+    ),
+    ...Object.entries(stats.refusals).map(([reason, count]) => `${refusals}{reason="${reason}"} ${count}\n`),
+    counterValue(
+      'git_goproxy_upstream_cache_hits_total',
+      'Immutable upstream files (.info, .mod, .zip) served from the upstream cache.',
+      stats.cacheHits,
+    ),
+    counterValue(
+      'git_goproxy_upstream_cache_misses_total',
+      'Immutable upstream files fetched from an upstream (or joined a download under way).',
+      stats.cacheMisses,
+    ),
+    gauge('git_goproxy_upstream_cache_bytes', 'Bytes of complete files in the upstream cache.', stats.cacheBytes),
+    gauge(
+      'git_goproxy_upstream_cache_max_bytes',
+      'Bound of the upstream cache (upstreamCacheMiB).',
+      stats.cacheMaxBytes,
+    ),
+    counterValue(
+      'git_goproxy_upstream_stale_answers_total',
+      'list, @latest and query answers served stale because every upstream failed.',
+      stats.staleAnswers,
+    ),
+    counterValue(
+      'git_goproxy_upstream_pin_refusals_total',
+      'Upstream answers refused because they differ from what this proxy served before.',
+      stats.pinRefusals,
     ),
   ].join('');
 }

@@ -41,7 +41,8 @@ export type PageRoute =
 export type Route =
   | ModuleRoute
   | { readonly kind: 'page'; readonly page: PageRoute }
-  | { readonly kind: 'sumdb' }
+  /** `/sumdb/<name>/…`; `path` is what follows `/sumdb/`, still percent-encoded. */
+  | { readonly kind: 'sumdb'; readonly path: string }
   | { readonly kind: 'health' }
   | { readonly kind: 'ready' }
   | { readonly kind: 'metrics' }
@@ -69,7 +70,7 @@ export function parseRoute(rawPath: string): Route {
     case '/metrics':
       return { kind: 'metrics' };
   }
-  if (rawPath.startsWith('/sumdb/')) return { kind: 'sumdb' };
+  if (rawPath.startsWith('/sumdb/')) return { kind: 'sumdb', path: rawPath.slice('/sumdb/'.length) };
   const page = parsePageRoute(rawPath);
   if (page !== undefined) return { kind: 'page', page };
   if (rawPath.startsWith('/api/v4/')) return parseApiRoute(rawPath);

@@ -24,7 +24,7 @@ import type { ModuleZipStream } from '../zip/source.ts';
 import { type Pin, PinConflictError, type PinStore } from './store.ts';
 import type { NewPinLimit } from './new-pin-limit.ts';
 import * as semver from '../modules/semver.ts';
-import { END_SIZE } from '../zip/format.ts';
+import { withEndHeldBack } from '../zip/held-end.ts';
 import { type HashedZipStream, hashGoMod, openHashedZip } from '../zip/hash.ts';
 
 /** The module a request is about, the project that owns its path (whose pins apply), and where its repository is. */
@@ -45,9 +45,6 @@ export interface PinGuardOptions {
   /** How fast one client may make new pins. */
   readonly newPins: NewPinLimit;
 }
-
-/** A zip's end of central directory record (ours never has a comment): the bytes held back. */
-const END_RECORD_BYTES = END_SIZE;
 
 export class PinGuard {
   readonly store: PinStore;
@@ -159,27 +156,12 @@ export class PinGuard {
     };
   }
 
-  /**
-   * Passes the zip on as it comes, all but its last END_RECORD_BYTES, which go out once the pin
-   * holds: holding only those, not a whole chunk, lets the first byte go out as soon as git's does.
-   */
-  async *#pinBeforeEnd(pin: Pin, zip: HashedZipStream, verifiedKey: string): AsyncGenerator<Uint8Array> {
-    let held: Uint8Array = new Uint8Array(0);
-    for await (const chunk of zip.chunks) {
-      if (chunk.length >= END_RECORD_BYTES) {
-        if (held.length > 0) yield held;
-        if (chunk.length > END_RECORD_BYTES) yield chunk.subarray(0, chunk.length - END_RECORD_BYTES);
-        held = chunk.subarray(chunk.length - END_RECORD_BYTES);
-        continue;
-      }
-      const joined = Buffer.concat([held, chunk]); // a short piece: a short copy
-      const cut = Math.max(0, joined.length - END_RECORD_BYTES);
-      if (cut > 0) yield joined.subarray(0, cut);
-      held = joined.subarray(cut);
-    }
-    await this.#record({ ...pin, zip: zip.digest() });
-    this.#zipVerified.add(verifiedKey);
-    if (held.length > 0) yield held;
+  /** Passes the zip on as it comes, its end record once the pin holds. */
+  #pinBeforeEnd(pin: Pin, zip: HashedZipStream, verifiedKey: string): AsyncGenerator<Uint8Array> {
+    return withEndHeldBack(zip.chunks, async () => {
+      await this.#record({ ...pin, zip: zip.digest() });
+      this.#zipVerified.add(verifiedKey);
+    });
   }
 
   async #record(pin: Pin): Promise<void> {

@@ -170,7 +170,9 @@ describe('web pages under a base path, with 20,000 projects', () => {
     assert.equal(home.status, 200);
     assert.ok(home.body.length < 40_000, `${home.body.length} bytes`);
     assert.match(home.body, /20,000 projects you may read/);
-    assert.match(home.body, /GOPROXY=http:\/\/127\.0\.0\.1:\d+\/goproxy\n/);
+    // No upstream: public modules go on to proxy.golang.org after this server's 404.
+    assert.match(home.body, /GOPROXY=http:\/\/127\.0\.0\.1:\d+\/goproxy,https:\/\/proxy\.golang\.org,direct\n/);
+    assert.match(home.body, /GONOSUMDB=go\.localhost</);
     assert.equal([...home.body.matchAll(/href="\/goproxy\/-\/modules\/go\.localhost\/many\/p\d{5}"/g)].length, 50);
     assert.match(home.body, /href="\/goproxy\/-\/style\.css"/);
     const last = await get(`${proxy.url}/goproxy/?page=400`);

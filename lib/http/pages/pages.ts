@@ -12,6 +12,7 @@ import { ProxyError } from '../../common/errors.ts';
 import { bodyETag, sendCacheable } from '../cache.ts';
 import { requestOrigin } from '../go-get.ts';
 import { html } from '../html.ts';
+import type { ProxySetup } from '../go-env.ts';
 import type { PageRoute } from '../route.ts';
 import { sendBody, setErrorHeaders, statusOf } from '../respond.ts';
 import { catalog } from './catalog.ts';
@@ -26,6 +27,8 @@ import { versionPage } from './version-page.ts';
 export interface PageContext {
   readonly service: ModuleService;
   readonly basePath: string;
+  /** What the go command settings on the home page depend on. */
+  readonly setup: ProxySetup;
 }
 
 /** The realm a browser keeps the token under after signing in. */
@@ -65,7 +68,7 @@ function pageContent(context: PageContext, route: PageRoute, request: PageReques
     case 'version':
       return versionPage(context.service, request, route.modulePath, route.version);
     default:
-      return homePage(context.service.projects, request);
+      return homePage(context.service.projects, context.setup, request);
   }
 }
 
