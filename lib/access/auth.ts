@@ -44,6 +44,8 @@ export interface Caller {
   readonly address: string;
   /** A client on this machine (client-address.ts): it may read `local` projects. */
   readonly local: boolean;
+  /** Who per-client bounds count the caller as without a token: its address, an IPv6 one by its /64. */
+  readonly addressKey: string;
 }
 
 /** What `authenticate` needs of a request. */

@@ -33,6 +33,8 @@ export interface Client {
   readonly address: string;
   /** A client on this machine that reached the server directly, or through a trusted proxy from loopback. */
   readonly local: boolean;
+  /** Who per-client bounds count the client as, without a token: `addressKey(address)`. */
+  readonly addressKey: string;
 }
 
 /**
@@ -91,13 +93,15 @@ function parseEntry(entry: string): { address: string; prefix: number | undefine
 export function clientOf(request: ClientRequest, proxies: TrustedProxies): Client {
   const peer = unmapped(request.remoteAddress ?? '');
   if (!proxies.declared) {
-    return { address: peer, local: isLoopback(peer) && namesThisMachine(request.headers) && !isForwarded(request) };
+    return client(peer, isLoopback(peer) && namesThisMachine(request.headers) && !isForwarded(request));
   }
-  if (!proxies.has(peer)) return { address: peer, local: false };
+  if (!proxies.has(peer)) return client(peer, false);
   const forwarded = forwardedClient(request.headers['x-forwarded-for'], proxies);
-  return forwarded === undefined
-    ? { address: peer, local: false }
-    : { address: forwarded, local: isLoopback(forwarded) };
+  return forwarded === undefined ? client(peer, false) : client(forwarded, isLoopback(forwarded));
+}
+
+function client(address: string, local: boolean): Client {
+  return { address, local, addressKey: addressKey(address) };
 }
 
 /** Whether the request carries any header a forwarding proxy adds. */

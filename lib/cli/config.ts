@@ -15,7 +15,7 @@ import {
   type ProjectConfig,
 } from '../access/projects.ts';
 import type { GroupConfig } from '../access/groups.ts';
-import { projectPathError } from '../access/project-source.ts';
+import { projectPathError } from '../discovery/project-source.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { ConfigError } from '../common/errors.ts';
 import { postgresUrlPassword } from '../pins/postgres-store.ts';

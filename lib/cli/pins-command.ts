@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { CommandOutput, OperatorCommand } from './operator.ts';
 import { type Pin, PinConflictError, UNOWNED, UPSTREAM } from '../pins/store.ts';
-import { parseLine, pinLine } from '../pins/file-store.ts';
+import { parseLine, pinLine } from '../pins/record-line.ts';
 import * as semver from '../modules/semver.ts';
 import type { ModuleService } from '../access/module-service.ts';
 import { hashGoMod } from '../zip/hash.ts';

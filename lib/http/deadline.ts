@@ -13,11 +13,12 @@
  */
 import type { ServerResponse } from 'node:http';
 import { ProxyError } from '../common/errors.ts';
+import { counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
 
 /** Default `answerDeadline`, in seconds. */
 export const DEFAULT_ANSWER_DEADLINE_SECONDS = 30;
 
-/** What `/metrics` and `/-/health` read. */
+/** What `/-/health` reads (and `/metrics` shows). */
 export interface DeadlineStats {
   /** Answers refused with 503 because their work passed the deadline, since start. */
   readonly exceeded: number;
@@ -36,6 +37,22 @@ export class AnswerDeadline {
 
   get stats(): DeadlineStats {
     return { exceeded: this.#exceeded, overdue: this.#overdue };
+  }
+
+  /** Registers `git_goproxy_answers_past_deadline_total` and `git_goproxy_answers_overdue`. */
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.register(() =>
+      counterValue(
+        'git_goproxy_answers_past_deadline_total',
+        'Requests answered 503 because the file system or git did not answer within answerDeadline.',
+        this.#exceeded,
+      ) +
+      gauge(
+        'git_goproxy_answers_overdue',
+        'Of those, the ones whose work still waits for the file system or git (then /-/health fails).',
+        this.#overdue,
+      )
+    );
   }
 
   /**

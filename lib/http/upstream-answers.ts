@@ -15,7 +15,8 @@ import type { SumdbProxy } from '../upstream/sumdb-proxy.ts';
 import type { UpstreamModules } from '../upstream/upstream-modules.ts';
 import { answerNotModified, bodyETag, cacheControl, sendCacheable } from './cache.ts';
 import type { ModuleRoute } from './route.ts';
-import { sendZipFile } from './zip-file.ts';
+import { sendZip } from './zip-file.ts';
+import { cachedZipBody } from '../zip/zip-body.ts';
 
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json';
@@ -44,7 +45,7 @@ export async function answerFromUpstream(
     case 'zip': {
       const policy = { etag: `W/"${upstream.zipTag(modulePath, version)}"`, cacheControl: immutable(shared) };
       if (answerNotModified(req, res, policy)) return;
-      return sendZipFile(req, res, await upstream.zip(modulePath, version));
+      return sendZip(req, res, async () => cachedZipBody(await upstream.zip(modulePath, version)));
     }
   }
 }

@@ -1,24 +1,37 @@
 /**
- * Zip bodies on the wire: a zip file of a cache sent whole or as a byte range, and the flow control
- * every zip response shares (stop when the client leaves, wait while it is behind).
+ * Zip bodies on the wire, whatever made them (a local repository, the zip cache, the upstream
+ * cache): a zip complete before its first byte goes with its length and single byte ranges; one
+ * made as it streams goes out as it comes, and a HEAD for it waits for every rule. The flow control
+ * every zip response shares: stop when the client leaves, wait while it is behind.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProxyError } from '../common/errors.ts';
-import type { CachedZip } from '../zip/cache.ts';
+import type { ZipBody } from '../zip/zip-body.ts';
+import type { ZipSink } from '../zip/spool.ts';
 import { requestedRange } from './range.ts';
 
 /**
- * Sends a zip of a file cache (the zip cache, the upstream cache): while it is written, as it grows;
- * once complete, from disk with its length and single byte ranges. Closes it.
+ * Opens a zip with a signal that aborts when the client goes away, and sends it. A refusal or
+ * failure after the status line aborts the connection before the zip's end (see `sendError`). The
+ * zip is closed whatever happens.
  */
-export async function sendZipFile(req: IncomingMessage, res: ServerResponse, zip: CachedZip): Promise<void> {
+export async function sendZip(
+  req: IncomingMessage,
+  res: ServerResponse,
+  open: (signal: AbortSignal) => Promise<ZipBody>,
+): Promise<void> {
   const closed = abortWhenClosed(res);
+  let zip: ZipBody | undefined;
   try {
+    zip = await open(closed.signal);
     let range = zip.size === undefined ? undefined : requestedRange(req, zip.size);
     if (range === 'unsatisfiable') {
       res.setHeader('Content-Range', `bytes */${zip.size}`);
       throw new ProxyError('range-not-satisfiable', 'range not satisfiable');
     }
+    const head = req.method === 'HEAD';
+    // No body to cut short: the status waits for every rule.
+    if (head) await zip.verdict();
     res.statusCode = range === undefined ? 200 : 206;
     res.setHeader('Content-Type', 'application/zip');
     if (zip.size !== undefined) {
@@ -27,16 +40,17 @@ export async function sendZipFile(req: IncomingMessage, res: ServerResponse, zip
       res.setHeader('Content-Length', range.end - range.start);
       if (res.statusCode === 206) res.setHeader('Content-Range', `bytes ${range.start}-${range.end - 1}/${zip.size}`);
     }
-    if (req.method === 'HEAD') return void res.end();
-    await writeAll(res, zip.read(range?.start, range?.end), closed.signal);
+    if (head) return void res.end();
+    await zip.send(responseSink(res, closed.signal), range);
+    res.end();
   } finally {
     closed.detach();
-    zip.close();
+    zip?.close();
   }
 }
 
 /** A signal that aborts when the response closes before it has finished (the client went away), or when detached unfinished. */
-export function abortWhenClosed(res: ServerResponse): { signal: AbortSignal; detach: () => void } {
+function abortWhenClosed(res: ServerResponse): { signal: AbortSignal; detach: () => void } {
   const abort = new AbortController();
   const onClose = () => abort.abort();
   res.on('close', onClose);
@@ -49,16 +63,13 @@ export function abortWhenClosed(res: ServerResponse): { signal: AbortSignal; det
   };
 }
 
-/** Writes every chunk as fast as the client takes it, then ends the response. */
-async function writeAll(res: ServerResponse, chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!res.write(chunk)) await waitForDrain(res, signal);
-  }
-  res.end();
+/** The response as a zip sees it: takes chunks, tells when the client has taken them. */
+function responseSink(res: ServerResponse, signal: AbortSignal): ZipSink {
+  return { write: (chunk) => res.write(chunk), drained: () => waitForDrain(res, signal) };
 }
 
 /** Resolves once the response has no more bytes waiting for the client than it takes at once; rejects when the client went away. */
-export function waitForDrain(res: ServerResponse, signal: AbortSignal): Promise<void> {
+function waitForDrain(res: ServerResponse, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Error('client went away'));
     if (!res.writableNeedDrain) return resolve();

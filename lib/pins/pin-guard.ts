@@ -19,9 +19,10 @@
  * - A client that makes new pins too fast is refused with 429 (new-pin-limit.ts).
  */
 import { gone, ProxyError } from '../common/errors.ts';
+import { counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
 import { infoTime, type ModuleRepo, type ModuleVersion } from '../modules/module-repo.ts';
 import type { ModuleZipStream } from '../zip/source.ts';
-import { type Pin, PinConflictError, type PinStore } from './store.ts';
+import { type Pin, PinConflictError, type PinStore, type PinStoreHealth } from './store.ts';
 import type { NewPinLimit } from './new-pin-limit.ts';
 import * as semver from '../modules/semver.ts';
 import { withEndHeldBack } from '../zip/held-end.ts';
@@ -66,14 +67,26 @@ export class PinGuard {
     this.#newPins = options.newPins;
   }
 
-  /** New pins refused because their client made too many: for `/metrics`. */
-  get newPinsRefused(): number {
-    return this.#newPins.refused;
-  }
-
-  /** How many (version, tag state) pairs were found where the tag no longer matches the pin: for `/metrics`. */
+  /** How many (version, tag state) pairs were found where the tag no longer matches the pin. */
   get tagMismatches(): number {
     return this.#mismatches.size;
+  }
+
+  /** Registers its series: tags found moved from their pins, new pins refused, and the pin store's health. */
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.register(() =>
+      counterValue(
+        'git_goproxy_pin_tag_mismatches_total',
+        "Requests that found a served version's tag moved or deleted.",
+        this.tagMismatches,
+      ) +
+      counterValue(
+        'git_goproxy_new_pins_refused_total',
+        'New pins refused with 429 because their client pinned too many versions in a minute.',
+        this.#newPins.refused,
+      ) +
+      pinStoreMetrics(this.store.health)
+    );
   }
 
   /**
@@ -212,6 +225,25 @@ export class PinGuard {
       `${pin.module}@${pin.version} is pinned to commit ${pin.commit}, but ${now}; serving the pinned commit while it exists`,
     );
   }
+}
+
+/** The pin store's series, for a store that lives elsewhere (nothing for the pins file). */
+function pinStoreMetrics(health: PinStoreHealth | undefined): string {
+  if (health === undefined) return '';
+  return (
+    gauge(
+      'git_goproxy_pin_store_up',
+      'Whether the pin store (PostgreSQL) can be reached: 1 or 0.',
+      health.available ? 1 : 0,
+    ) +
+    counterValue('git_goproxy_pin_store_errors_total', 'Pin store calls that failed or timed out.', health.errors) +
+    counterValue(
+      'git_goproxy_pin_store_calls_total',
+      'Pin store calls made (pins kept in memory need none).',
+      health.calls,
+    ) +
+    counterValue('git_goproxy_pin_store_seconds_total', 'Seconds spent in pin store calls.', health.seconds)
+  );
 }
 
 /** The pin a served version makes (without the zip hash), owned by the target's project. */

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { ProjectIndex } from '../access/projects.ts';
 import { notFound } from '../common/errors.ts';
 import { logger } from '../common/log.ts';
+import { counterHeader, counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
 import { escapePath, escapeVersion } from '../modules/escape.ts';
 import * as semver from '../modules/semver.ts';
 import type { PinStore } from '../pins/store.ts';
@@ -136,6 +137,14 @@ export class UpstreamModules {
     this.#refusals[reason]++;
     logger.info('not forwarded upstream: private module path', { module: modulePath, request: what, reason });
     return false;
+  }
+
+  /**
+   * Registers its series: requests to the upstream proxies by result, refusals to forward by
+   * reason, the cache's hits, misses and bytes, stale answers and pin refusals.
+   */
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.register(() => renderUpstream(this.stats));
   }
 
   get stats(): UpstreamStats {
@@ -281,6 +290,46 @@ export class UpstreamModules {
     if (escaped === undefined) throw notFound(`module ${modulePath}: not asked upstream`);
     return escaped;
   }
+}
+
+/** The upstream proxies' series. */
+function renderUpstream(stats: UpstreamStats): string {
+  const requests = 'git_goproxy_upstream_requests_total';
+  const refusals = 'git_goproxy_upstream_refusals_total';
+  return [
+    counterHeader(requests, 'Requests to the upstream proxies, by result: ok, not-found (404/410), failed.'),
+    `${requests}{result="ok"} ${stats.requests.ok}\n`,
+    `${requests}{result="not-found"} ${stats.requests.notFound}\n`,
+    `${requests}{result="failed"} ${stats.requests.failed}\n`,
+    counterHeader(refusals, 'Module paths and checksum lookups not sent upstream because they are private, by reason.'),
+    ...Object.entries(stats.refusals).map(([reason, count]) => `${refusals}{reason="${reason}"} ${count}\n`),
+    counterValue(
+      'git_goproxy_upstream_cache_hits_total',
+      'Immutable upstream files (.info, .mod, .zip) served from the upstream cache.',
+      stats.cacheHits,
+    ),
+    counterValue(
+      'git_goproxy_upstream_cache_misses_total',
+      'Immutable upstream files fetched from an upstream (or joined a download under way).',
+      stats.cacheMisses,
+    ),
+    gauge('git_goproxy_upstream_cache_bytes', 'Bytes of complete files in the upstream cache.', stats.cacheBytes),
+    gauge(
+      'git_goproxy_upstream_cache_max_bytes',
+      'Bound of the upstream cache (upstreamCacheMiB).',
+      stats.cacheMaxBytes,
+    ),
+    counterValue(
+      'git_goproxy_upstream_stale_answers_total',
+      'list, @latest and query answers served stale because every upstream failed.',
+      stats.staleAnswers,
+    ),
+    counterValue(
+      'git_goproxy_upstream_pin_refusals_total',
+      'Upstream answers refused because they differ from what this proxy served before.',
+      stats.pinRefusals,
+    ),
+  ].join('');
 }
 
 /** The cache key of an upstream file. */

@@ -65,7 +65,10 @@ describe('one bad project degrades only itself', () => {
     const catalog = await get('/-/catalog');
     assert.equal(catalog.status, 200);
     assert.deepEqual(JSON.parse(catalog.body), {
-      modules: [{ module: `${HOST}/grp/ok`, version: 'v1.0.0' }, { module: `${HOST}/grp/v2`, version: 'v2.0.0' }],
+      modules: [
+        { module: `${HOST}/grp/ok`, version: 'v1.0.0', licenses: [] },
+        { module: `${HOST}/grp/v2`, version: 'v2.0.0', licenses: [] },
+      ],
     });
     const warnings = write.mock.calls.map((call) => String(call.arguments[0])).filter((line) =>
       line.includes('repository cannot be read')

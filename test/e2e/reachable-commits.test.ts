@@ -218,7 +218,7 @@ describe("a reused project path that borrows the old repository's objects", () =
       const response = await fetch(`${proxy.url}/${OLD}/@v/${file}`);
       const body = Buffer.from(await response.arrayBuffer()).toString('latin1');
       assert.notEqual(response.status, 200, file);
-      assert.doesNotMatch(body, /old and private|PK\x03\x04/, file);
+      assert.ok(!body.includes('old and private') && !body.startsWith('PK'), `${file}: ${body.slice(0, 80)}`);
     }
   });
 });

@@ -169,6 +169,7 @@ describe('mayRead', () => {
     tokenName: grants.length ? 't' : undefined,
     grants: grants.map(compileGrant),
     address: 'x',
+    addressKey: 'x',
     local,
   });
   const project = (fullPath: string, visibility: Visibility) => ({ fullPath, visibility });

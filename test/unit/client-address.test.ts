@@ -79,17 +79,20 @@ describe('without a declared reverse proxy', () => {
 
   test('the address is the peer, whatever a header says', () => {
     const client = clientOf(request('10.0.0.7', { 'x-forwarded-for': '127.0.0.1' }), NONE);
-    assert.deepEqual(client, { address: '10.0.0.7', local: false });
+    assert.deepEqual(client, { address: '10.0.0.7', local: false, addressKey: '10.0.0.7' });
   });
 });
 
 describe('with trustedProxies', () => {
   const proxies = new TrustedProxies(['127.0.0.1', '10.1.0.0/16', 'fd00::/8']);
-  const through = (remoteAddress: string, forwardedFor?: string, headers: ClientRequest['headers'] = {}) =>
-    clientOf(
+  const through = (remoteAddress: string, forwardedFor?: string, headers: ClientRequest['headers'] = {}) => {
+    const { address, local, addressKey: key } = clientOf(
       request(remoteAddress, forwardedFor === undefined ? headers : { ...headers, 'x-forwarded-for': forwardedFor }),
       proxies,
     );
+    assert.equal(key, addressKey(address), 'counted by its address');
+    return { address, local };
+  };
 
   test('a trusted proxy naming a client on loopback makes the request local', () => {
     assert.deepEqual(through('127.0.0.1', '127.0.0.1'), { address: '127.0.0.1', local: true });
