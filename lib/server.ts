@@ -30,6 +30,7 @@ import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, gracefulShutdown, stopOnSignals } fro
 import { type OperatorCommand, runOperatorCommand } from './cli/operator.ts';
 import { pinsCommand } from './cli/pins-command.ts';
 import { sumCommand } from './cli/sum-command.ts';
+import { mirrorsCommand } from './cli/mirrors-command.ts';
 import { DEFAULT_NEW_PINS_PER_MINUTE } from './pins/new-pin-limit.ts';
 import { runTokenCommand } from './cli/token-command.ts';
 import { checkCommand } from './cli/check-command.ts';
@@ -77,7 +78,9 @@ Commands (same flags):
   pins export          write every pin as JSON lines (the pins.jsonl format) to stdout
   pins import FILE     record the pins of such a file in the configured store; exit 1 on conflicts
   sum MODULE@VERSION…  print the go.sum lines of each version, as the go command writes them
-  check                validate flags and config without serving; print projects, groups and tokens
+  mirrors              list the mirrors of remote repositories and their state
+  mirrors fetch [PATH…]  fetch the mirrors (all, or those named) now; exit 1 if a fetch failed
+  check                validate flags and config without serving; print projects, groups, tokens, mirrors
 `;
 
 /** A flag that sets a config key: the environment variable read when the flag is absent, and whether it is a count or a comma-separated list. */
@@ -193,7 +196,11 @@ function positiveIntegerFlag(flag: string, text: string): number {
 }
 
 /** The operator commands, which take the server's flags (lib/cli/operator.ts). */
-const OPERATOR_COMMANDS: Readonly<Record<string, OperatorCommand>> = { pins: pinsCommand, sum: sumCommand };
+const OPERATOR_COMMANDS: Readonly<Record<string, OperatorCommand>> = {
+  pins: pinsCommand,
+  sum: sumCommand,
+  mirrors: mirrorsCommand,
+};
 
 function main(): void {
   const operator = Object.hasOwn(OPERATOR_COMMANDS, process.argv[2] ?? '')

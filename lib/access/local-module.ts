@@ -39,13 +39,16 @@ export class LocalModule implements ServedModule {
   readonly modulePath: string;
   readonly project: Project;
   readonly shared: boolean;
+  readonly retryAfterSeconds: number | undefined;
   readonly #target: ModuleTarget;
   readonly #parts: LocalParts;
 
-  constructor(target: ModuleTarget, parts: LocalParts) {
+  /** `retryAfterSeconds`: the project is a mirror not fetched yet (mirrors/mirror-set.ts `retryAfter`). */
+  constructor(target: ModuleTarget, parts: LocalParts, retryAfterSeconds?: number) {
     this.modulePath = target.module.modulePath;
     this.project = target.project;
     this.shared = target.project.visibility === 'public';
+    this.retryAfterSeconds = retryAfterSeconds;
     this.#target = target;
     this.#parts = parts;
   }

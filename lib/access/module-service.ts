@@ -30,14 +30,25 @@ import type { PinStore } from '../pins/store.ts';
 import { NewPinLimit } from '../pins/new-pin-limit.ts';
 import { logger } from '../common/log.ts';
 import type { CompressionLevel } from '../git/archive.ts';
-import type { ProjectIndexOptions } from './projects.ts';
+import type { AccessSettings, ProjectConfig, ProjectIndexOptions } from './projects.ts';
+import { checkVanityPaths } from './projects.ts';
+import { mirrorGitDir, MirrorSet, type MirrorSettings, type RemoteConfig } from '../mirrors/mirror-set.ts';
 import { LocalModule, type LocalParts, type ModuleTarget } from './local-module.ts';
 import { LocalZips } from './local-zips.ts';
 import { CommitFactsCache } from '../facts/commit-facts.ts';
-import type { ProjectFacts, ProxyService, Scope } from './service.ts';
+import type { ProjectFacts, ProxyService, PushHooks, Scope } from './service.ts';
+
+/**
+ * A repository on another git host that the proxy mirrors (mirrors/) and serves as a project: the
+ * remote, and the project keys of `projects` but `repo` (the mirror is the repository).
+ */
+export interface MirrorConfig extends RemoteConfig, Omit<ProjectConfig, 'repo' | 'path'> {}
 
 /** What the service is built from (the resolved options, less what only HTTP and logging use). */
-export interface ServiceOptions extends ProjectIndexOptions {
+export interface ServiceOptions extends ProjectIndexOptions, Omit<MirrorSettings, 'mirrors'> {
+  readonly mirrors: readonly MirrorConfig[];
+  /** Mirror fetches running at once. */
+  readonly maxFetches: number;
   readonly compression: CompressionLevel;
   /** Most git processes at once; undefined: 2 × CPU cores. */
   readonly maxGit: number | undefined;
@@ -54,8 +65,29 @@ export interface ServiceOptions extends ProjectIndexOptions {
 }
 
 /** The proxy's own state directory (shadow git dirs, pins): `dataDir`, else `<repos>/.git-goproxy`. */
-export function dataDirectory(options: ServiceOptions): string {
+export function dataDirectory(options: Pick<ServiceOptions, 'dataDir' | 'repos'>): string {
   return options.dataDir ?? join(options.repos, '.git-goproxy');
+}
+
+/** Where the mirrors live: `<dataDir>/mirrors`. */
+export function mirrorsDirectory(options: Pick<ServiceOptions, 'dataDir' | 'repos'>): string {
+  return join(dataDirectory(options), 'mirrors');
+}
+
+/**
+ * The access settings of the options with each mirror as a configured project whose repository is
+ * its mirror (as a project outside `repos` is): a reload swaps mirrors in and out together with the
+ * projects, tokens and visibility that say who may read them, with no scan of `repos`.
+ */
+export function accessSettingsOf(options: ServiceOptions): AccessSettings {
+  const dir = mirrorsDirectory(options);
+  const mirrored = options.mirrors.map((
+    { url: _url, credentials: _credentials, fetchInterval: _interval, ...project },
+  ) => ({
+    ...project,
+    repo: mirrorGitDir(dir, project.path),
+  }));
+  return { ...options, projects: [...options.projects, ...mirrored] };
 }
 
 /** The pin store the options name: PostgreSQL for a `postgres://` URL, else the JSON-lines file in the data directory. */
@@ -68,6 +100,11 @@ const DEFAULT_MAX_OBJECT_READERS = 32;
 
 export class ModuleService implements ProxyService {
   readonly projects: ProjectIndex;
+  /** The mirrors of remote repositories, served as projects; fetching starts with `mirrors.start()`. */
+  readonly mirrors: MirrorSet;
+  /** Resolves once the mirrors' repositories exist (empty until fetched), so that they can be served. */
+  readonly #mirrorsLoaded: Promise<void>;
+  #mirrorsReady = false;
   readonly limiter: Limiter;
   /** Bounds the repositories' long-lived `cat-file` helpers (least recently used idle ones make room). */
   readonly objectReaders: HelperPool;
@@ -89,7 +126,11 @@ export class ModuleService implements ProxyService {
   #stopGitMetrics: (() => void) | undefined;
 
   constructor(options: ServiceOptions) {
-    this.projects = new ProjectIndex(options);
+    this.mirrors = new MirrorSet({ dir: mirrorsDirectory(options), maxFetches: options.maxFetches, logger });
+    this.#mirrorsLoaded = this.mirrors.configure(options).then(() => {
+      this.#mirrorsReady = true;
+    });
+    this.projects = new ProjectIndex({ ...options, ...accessSettingsOf(options) });
     this.limiter = new Limiter({ concurrency: options.maxGit ?? 2 * cpus().length });
     this.objectReaders = new HelperPool(options.maxObjectReaders ?? DEFAULT_MAX_OBJECT_READERS);
     const dataDir = dataDirectory(options);
@@ -99,6 +140,7 @@ export class ModuleService implements ProxyService {
       store: openPinStore(options.pins, dataDir, warn),
       warn,
       newPins,
+      onNewPin: (pin) => this.mirrors.keepPinned(pin.project, pin.commit),
     });
     this.zips = new LocalZips({
       dataDir,
@@ -112,12 +154,29 @@ export class ModuleService implements ProxyService {
     this.#parts = { pins: this.pins, zips: this.zips, facts: this.facts };
   }
 
+  /** Ready once the first scan of `repos` is done and the mirrors' repositories exist. */
   get isReady(): boolean {
-    return this.projects.isReady;
+    return this.projects.isReady && this.#mirrorsReady;
   }
 
   get ready(): Promise<void> {
-    return this.projects.ready;
+    return Promise.all([this.projects.ready, this.#mirrorsLoaded]).then(() => undefined);
+  }
+
+  get pushHooks(): PushHooks | undefined {
+    return this.mirrors.takesWebhooks ? this.mirrors : undefined;
+  }
+
+  /**
+   * Takes reloaded options: mirrors added, removed or changed (a new mirror's repository is created
+   * first), then the projects, tokens and group ids, in force together when it resolves. Throws a
+   * `ConfigError`, changing nothing, when a vanity module path is invalid.
+   */
+  async reconfigure(options: ServiceOptions): Promise<void> {
+    const settings = accessSettingsOf(options);
+    checkVanityPaths(settings);
+    await this.mirrors.configure(options);
+    await this.projects.reconfigure(settings);
   }
 
   get moduleHost(): string {
@@ -144,7 +203,7 @@ export class ModuleService implements ProxyService {
     const owner = this.#ownerFor(scope, modulePath, caller);
     const target = owner === undefined ? undefined : this.#target(owner.project, modulePath, owner.hidden);
     if (target === undefined) throw notFound(`module ${modulePath}: no such module on this server`);
-    return new LocalModule(target, this.#parts);
+    return new LocalModule(target, this.#parts, this.mirrors.retryAfter(target.project.fullPath));
   }
 
   readableProjects(caller: Caller): readonly Project[] {
@@ -161,7 +220,7 @@ export class ModuleService implements ProxyService {
    * `repos` is done: for operator commands, never for requests.
    */
   async operatorTarget(modulePath: string): Promise<ModuleTarget | undefined> {
-    await this.projects.ready;
+    await this.ready;
     const project = this.projects.forModule(modulePath)?.project;
     return project === undefined ? undefined : this.#target(project, modulePath);
   }
@@ -180,7 +239,7 @@ export class ModuleService implements ProxyService {
   }
 
   notReady(): string | undefined {
-    if (!this.projects.isReady) return 'first scan of the repositories under way';
+    if (!this.isReady) return 'first scan of the repositories under way';
     return this.pins.store.health?.available === false ? 'the pin store cannot be reached' : undefined;
   }
 
@@ -192,12 +251,14 @@ export class ModuleService implements ProxyService {
     this.projects.registerMetrics(registry);
     this.objectReaders.registerMetrics(registry);
     this.zips.registerMetrics(registry);
+    this.mirrors.registerMetrics(registry);
   }
 
-  /** Stops project discovery, every long-lived git process, observing them, and removes spool files. */
+  /** Stops project discovery, mirror fetches, every long-lived git process, observing them, and removes spool files. */
   async close(): Promise<void> {
     this.#stopGitMetrics?.();
     this.projects.close();
+    await this.mirrors.close();
     this.zips.close();
     await this.#shadowReport;
     const closing = [...this.#repositories.values()].map((repository) => repository.close());

@@ -344,7 +344,7 @@ export class ProjectIndex {
 }
 
 /** Throws a `ConfigError` naming the first configured vanity module path that is invalid. */
-function checkVanityPaths(settings: AccessSettings): void {
+export function checkVanityPaths(settings: AccessSettings): void {
   for (const config of settings.projects) {
     const reason = config.modulePath === undefined ? undefined : checkModulePath(config.modulePath);
     if (reason !== undefined) throw new ConfigError(`projects: ${config.path}: modulePath`, reason);

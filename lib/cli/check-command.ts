@@ -1,8 +1,9 @@
 /**
  * `node lib/server.js check [flags]`: validates the flags and config as start-up does, without
  * serving, and prints what the server would serve: the projects found (full path, id, module path,
- * visibility, repository), the groups with their ids, and the tokens (names, grants and expiry,
- * never a hash). For operators and for CI that deploys config changes: a config that start-up
+ * visibility, repository; mirrors included), the groups with their ids, the tokens (names, grants
+ * and expiry, never a hash) and the mirrors with the state their last fetch left (never a
+ * credential). For operators and for CI that deploys config changes: a config that start-up
  * would refuse fails here with the same one-line error (a `ConfigError`, which the caller prints
  * before exiting 2). Nothing is written: no data directory, no pin store.
  *
@@ -14,7 +15,11 @@ import type { ServerConfig } from './config.ts';
 import { DEFAULT_LISTEN, parseListen, proxyOptionsOf, resolveOptions } from './config.ts';
 import { type Project, ProjectIndex } from '../access/projects.ts';
 import { isLoopback } from '../access/client-address.ts';
+import { accessSettingsOf, mirrorsDirectory } from '../access/module-service.ts';
+import { mirrorGitDir } from '../mirrors/mirror-set.ts';
+import { readRecord } from '../mirrors/mirror-record.ts';
 import { formatTable, tokenTable } from './token-command.ts';
+import { mirrorTable } from './mirrors-command.ts';
 
 /**
  * Scans `repos` once and prints the report; throws a `ConfigError` when the config is invalid.
@@ -27,7 +32,7 @@ export async function checkCommand(
   now: number = Date.now(),
 ): Promise<number> {
   const options = resolveOptions(proxyOptionsOf(config));
-  const index = new ProjectIndex(options);
+  const index = new ProjectIndex({ ...options, ...accessSettingsOf(options) });
   await index.ready;
   index.close();
   const projects = index.all();
@@ -42,6 +47,11 @@ export async function checkCommand(
   }
   out(`\ntokens: ${options.tokens.length}\n`);
   if (options.tokens.length > 0) out(tokenTable(options.tokens, now));
+  const dir = mirrorsDirectory(options);
+  const mirrors = await Promise.all(
+    options.mirrors.map(async ({ path, url }) => ({ path, url, record: await readRecord(mirrorGitDir(dir, path)) })),
+  );
+  out(`\n${mirrorTable(mirrors)}`);
   const exposed = localExposure(config.listen ?? DEFAULT_LISTEN, projects);
   if (exposed !== undefined) out(`\n${exposed}\n`);
   const conflicts = index.conflicts();

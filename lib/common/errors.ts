@@ -28,6 +28,10 @@ export type ErrorKind =
   | 'method-not-allowed'
   /** The requested byte range lies beyond the end of the body. */
   | 'range-not-satisfiable'
+  /** A request that must be signed (a push webhook) is not, or not with the secret. */
+  | 'unauthorized'
+  /** The request's body is larger than the endpoint takes. */
+  | 'too-large'
   /** An upstream proxy or checksum database failed (unreachable, an error status, a cut or malformed answer). */
   | 'upstream-failed'
   /**

@@ -24,6 +24,7 @@ import { infoJson } from './info.ts';
 import { answerPage, sendStylesheet } from './pages/pages.ts';
 import type { ProxyService, ServedModule, ServedVersion } from '../access/service.ts';
 import type { ClientLimit } from './client-limit.ts';
+import { answerPushHook } from './hooks.ts';
 import type { SumdbProxy } from '../upstream/sumdb-proxy.ts';
 import type { UpstreamModules } from '../upstream/upstream-modules.ts';
 import { UPSTREAM } from '../pins/store.ts';
@@ -104,6 +105,7 @@ async function handle(
     observed.handOff();
     return next();
   }
+  if (route.kind === 'hook') return answerPushHook(context.service.pushHooks, req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     throw new ProxyError('method-not-allowed', `method ${req.method ?? ''} not allowed`);
   }
@@ -174,6 +176,7 @@ async function answerModule(
     return answerFromUpstream(upstream.modules, route, req, res, upstream.access === 'anyone');
   }
   facts.project = module.project?.fullPath;
+  if (module.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(module.retryAfterSeconds));
   const { shared } = module;
   const text = 'text/plain; charset=utf-8';
   const moving = cacheControl({ immutable: false, shared });

@@ -39,6 +39,8 @@ const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
   'content-changed': 500,
   'method-not-allowed': 405,
   'range-not-satisfiable': 416,
+  unauthorized: 401,
+  'too-large': 413,
   'upstream-failed': 502,
   forbidden: 403,
 };

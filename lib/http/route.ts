@@ -48,6 +48,8 @@ export type Route =
   | { readonly kind: 'health' }
   | { readonly kind: 'ready' }
   | { readonly kind: 'metrics' }
+  /** `POST /-/hooks/push`: a push webhook (hooks.ts). */
+  | { readonly kind: 'hook' }
   /** A path that is none of ours: `next()` in middleware, 404 otherwise. */
   | { readonly kind: 'other'; readonly path: string };
 
@@ -71,6 +73,8 @@ export function parseRoute(rawPath: string): Route {
       return { kind: 'ready' };
     case '/metrics':
       return { kind: 'metrics' };
+    case '/-/hooks/push':
+      return { kind: 'hook' };
   }
   if (rawPath.startsWith('/sumdb/')) return { kind: 'sumdb', path: rawPath.slice('/sumdb/'.length) };
   const page = parsePageRoute(rawPath);

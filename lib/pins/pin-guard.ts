@@ -45,12 +45,18 @@ export interface PinGuardOptions {
   readonly warn: (message: string) => void;
   /** How fast one client may make new pins. */
   readonly newPins: NewPinLimit;
+  /**
+   * Told of each version this process pins first, once the pin is durable and before the answer
+   * completes (the mirrors keep a pinned commit's objects); never throws.
+   */
+  readonly onNewPin?: (pin: Pin) => Promise<void>;
 }
 
 export class PinGuard {
   readonly store: PinStore;
   readonly #warn: (message: string) => void;
   readonly #newPins: NewPinLimit;
+  readonly #onNewPin: ((pin: Pin) => Promise<void>) | undefined;
   /** `project module version live-commit` of each tag found not matching its pin. */
   readonly #mismatches = new Set<string>();
   /**
@@ -65,6 +71,7 @@ export class PinGuard {
     this.store = options.store;
     this.#warn = options.warn;
     this.#newPins = options.newPins;
+    this.#onNewPin = options.onNewPin;
   }
 
   /** How many (version, tag state) pairs were found where the tag no longer matches the pin. */
@@ -141,8 +148,10 @@ export class PinGuard {
    */
   async recordGoMod(target: PinnedTarget, version: ModuleVersion, client: string): Promise<void> {
     const pin = pinOf(target, version);
-    if ((await this.#pinOf(target, version.version)) === undefined) this.#newPins.take(client);
+    const isNew = (await this.#pinOf(target, version.version)) === undefined;
+    if (isNew) this.#newPins.take(client);
     await this.#record(pin);
+    if (isNew) await this.#onNewPin?.(pin);
   }
 
   /**
@@ -163,16 +172,17 @@ export class PinGuard {
     if (pin === undefined) this.#newPins.take(client);
     const stream = await openHashedZip(open);
     return {
-      chunks: this.#pinBeforeEnd(pinOf(target, version), stream, verifiedKey),
+      chunks: this.#pinBeforeEnd(pinOf(target, version), stream, verifiedKey, pin === undefined),
       cancel: () => stream.cancel(),
       verdict: stream.verdict,
     };
   }
 
   /** Passes the zip on as it comes, its end record once the pin holds. */
-  #pinBeforeEnd(pin: Pin, zip: HashedZipStream, verifiedKey: string): AsyncGenerator<Uint8Array> {
+  #pinBeforeEnd(pin: Pin, zip: HashedZipStream, verifiedKey: string, isNew: boolean): AsyncGenerator<Uint8Array> {
     return withEndHeldBack(zip.chunks, async () => {
       await this.#record({ ...pin, zip: zip.digest() });
+      if (isNew) await this.#onNewPin?.(pin);
       this.#zipVerified.add(verifiedKey);
     });
   }

@@ -609,12 +609,17 @@ describe('check', () => {
         'ci    group/*,other/**  2099-01-01',
         'old   **                2001-01-01 (expired)',
         '',
+        'mirrors: 0',
+        '',
       ].join('\n'),
     );
     assert.ok(!run.stdout.includes(sha256));
     const empty = await runCli(['check', '--repos', join(scratch, 'none')]);
     assert.equal(empty.exitCode, 0, empty.stderr);
-    assert.equal(empty.stdout, `repos: ${join(scratch, 'none')}\n\nprojects: 0\n\ngroups: 0\n\ntokens: 0\n`);
+    assert.equal(
+      empty.stdout,
+      `repos: ${join(scratch, 'none')}\n\nprojects: 0\n\ngroups: 0\n\ntokens: 0\n\nmirrors: 0\n`,
+    );
   });
 
   test('warns when local projects would be served on an address other machines reach', async () => {

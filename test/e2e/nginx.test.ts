@@ -6,11 +6,10 @@
  * shows no second request for the zip. Skipped where nginx is not installed.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CliServer, startCliServer } from '../support/cli-server.ts';
@@ -18,6 +17,8 @@ import { createRepo } from '../support/git-fixture.ts';
 import { goModDownload } from '../support/go-client.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { makeTestCertificates } from '../support/tls.ts';
+import { freeLoopbackPort, NGINX, nginxConfigFile } from '../support/git-remotes.ts';
+
 import { within } from '../support/wait.ts';
 
 const MODULE = 'go.test/group/app';
@@ -30,21 +31,6 @@ const configText = (visibility: 'public' | 'private') =>
     trustedProxies: ['127.0.0.1'],
     projects: [{ path: 'group/app', visibility }],
   });
-const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'].find(
-  (path) => spawnSync(path, ['-v']).status === 0,
-);
-
-/** A loopback port that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** GET over HTTPS trusting only `ca`; the body is read and dropped. */
 function httpsGet(url: string, ca: string): Promise<{ status: number; headers: IncomingHttpHeaders }> {
@@ -60,19 +46,10 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; headers: I
 
 /** The configuration README "Production" shows, with every path inside `dir`. */
 function nginxConfig(dir: string, port: number, upstream: string): string {
-  return `
-master_process off;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
+  return nginxConfigFile(
+    dir,
+    `
   access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
   proxy_cache_path ${dir}/cache levels=1:2 keys_zone=goproxy:10m max_size=1g inactive=30d use_temp_path=off;
   server {
     listen 127.0.0.1:${port} ssl;
@@ -90,9 +67,8 @@ http {
       proxy_cache_lock on;
       add_header X-Cache-Status $upstream_cache_status always;
     }
-  }
-}
-`;
+  }`,
+  );
 }
 
 describe('behind nginx with TLS and caching', {
@@ -125,7 +101,7 @@ describe('behind nginx with TLS and caching', {
     const certificates = await makeTestCertificates(dir);
     caFile = certificates.caFile;
     await mkdir(join(dir, 'tmp'));
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     await writeFile(join(dir, 'nginx.conf'), nginxConfig(dir, port, server.url));
     nginx = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     nginxExit = new Promise((resolve) => nginx.once('exit', () => resolve()));

@@ -48,6 +48,12 @@ describe('operator commands with a full server config', () => {
       maxNewPinsPerMinute: 100,
       answerDeadline: 20,
       rescanInterval: 60,
+      mirrors: [],
+      credentials: [{ urlPrefix: 'https://git.example.com/', username: 'bot', passwordFile: 'remote-password' }],
+      fetchInterval: 60,
+      fetchTimeout: 30,
+      maxFetches: 2,
+      webhookSecret: 'a webhook secret of some length',
       // An upstream that is never asked: the commands answer for local modules only.
       upstream: ['http://127.0.0.1:9'],
       private: 'corp.example.com',
