@@ -21,6 +21,7 @@ import { dataDirectory, ModuleService } from './access/module-service.ts';
 import { UpstreamModules } from './upstream/upstream-modules.ts';
 import type { ProxySetup } from './http/go-env.ts';
 import { ClientLimit, PAGE_VIEWS, PAGE_VIEWS_PER_CLIENT, ZIP_DOWNLOADS } from './http/client-limit.ts';
+import { AnswerDeadline } from './http/deadline.ts';
 
 export type { ProxyOptions, ReloadOutcome } from './cli/config.ts';
 export type { ProjectConfig } from './access/projects.ts';
@@ -64,7 +65,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   const service = new ModuleService(resolved);
   service.projects.keepCurrent();
   service.mirrors.start();
-  void service.reportShadowedModules();
+  service.reportShadowedModules();
   const { projects } = service;
   const metrics = new MetricsRegistry();
   const requests = new RequestMetrics(metrics);
@@ -79,6 +80,8 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   pageViews.registerMetrics(metrics);
   const upstream = openUpstream(resolved, service);
   if (upstream !== undefined && resolved.upstream.length > 0) upstream.registerMetrics(metrics);
+  const deadline = new AnswerDeadline(resolved.answerDeadline);
+  deadline.registerMetrics(metrics);
   const handler = makeHandler({
     service,
     log: (error) => logger.error('internal error', { error }),
@@ -86,6 +89,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     basePath: resolved.basePath,
     compression: resolved.compression,
     zipStreams,
+    deadline,
     pageViews,
     upstream: upstream && resolved.upstream.length > 0
       ? { modules: upstream, access: resolved.upstreamAccess }

@@ -138,6 +138,8 @@ function moduleOfTag(root: string, tag: string): string | undefined {
   if (!semver.isValid(version) || semver.canonical(version) !== version) return undefined;
   const major = semver.major(version);
   const dir = slash < 0 ? '' : `/${tag.slice(0, slash)}`;
-  const modulePath = `${root}${dir}${major === 'v0' || major === 'v1' ? '' : `/${major}`}`;
+  // A project whose own path ends in its major version (`…/v2`) holds that major at its root.
+  const suffix = major === 'v0' || major === 'v1' || (dir === '' && root.endsWith(`/${major}`)) ? '' : `/${major}`;
+  const modulePath = `${root}${dir}${suffix}`;
   return checkModulePath(modulePath) === undefined ? modulePath : undefined;
 }

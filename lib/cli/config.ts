@@ -29,7 +29,9 @@ import {
 import { remoteUrlError } from '../mirrors/remote-url.ts';
 import { checkModulePath } from '../modules/module-path.ts';
 import { grantPatternError } from '../access/grants.ts';
+import { trustedProxyError } from '../access/client-address.ts';
 import { basePathError } from '../http/base-path.ts';
+import { DEFAULT_ANSWER_DEADLINE_SECONDS } from '../http/deadline.ts';
 import type { LogLevel } from '../common/log.ts';
 import { LOG_LEVELS } from '../common/log.ts';
 import { privatePatternsError } from '../upstream/private-paths.ts';
@@ -51,6 +53,12 @@ export interface ProxyOptions {
   defaultVisibility?: Visibility;
   /** Access tokens for private projects. */
   tokens?: TokenConfig[];
+  /**
+   * Addresses or CIDR ranges of the reverse proxies in front of the server (`127.0.0.1`,
+   * `10.0.0.0/8`): their `X-Forwarded-For` names the client, and a request is `local` only when one
+   * of them names a client on loopback. Default: none (no header is believed).
+   */
+  trustedProxies?: string[];
   /** Compression of zip entries, passed to `git archive`: `store` (-0), `fast` (-1) or `default`. */
   compression?: CompressionLevel;
   /** Most git processes running at once (archive, ls-tree, …); default: 2 × CPU cores. */
@@ -82,6 +90,8 @@ export interface ProxyOptions {
   rescanInterval?: number;
   /** New versions one client (a token, else an address) may pin per minute, and at once; then 429. Default 1000. */
   maxNewPinsPerMinute?: number;
+  /** Seconds the file-system and git work behind an answer may take before it is a 503; default 30. */
+  answerDeadline?: number;
   /** Repositories on other git hosts, mirrored in `<dataDir>/mirrors` and served as projects. */
   mirrors?: MirrorConfig[];
   /** Credentials for the mirrors whose URL starts with `urlPrefix` (a mirror's own `credentials` win). */
@@ -138,6 +148,7 @@ export interface ResolvedOptions extends ServiceOptions {
   groups: GroupConfig[];
   defaultVisibility: Visibility;
   tokens: TokenConfig[];
+  trustedProxies: string[];
   compression: CompressionLevel;
   maxGit: number | undefined;
   maxObjectReaders: number | undefined;
@@ -151,6 +162,7 @@ export interface ResolvedOptions extends ServiceOptions {
   logLevel: LogLevel | undefined;
   rescanInterval: number;
   maxNewPinsPerMinute: number | undefined;
+  answerDeadline: number;
   mirrors: MirrorConfig[];
   credentials: SharedCredentials[];
   fetchInterval: number;
@@ -193,6 +205,7 @@ export const LIVE_OPTIONS: readonly string[] = [
   'projects',
   'groups',
   'defaultVisibility',
+  'trustedProxies',
   'moduleHost',
   'logLevel',
   'mirrors',
@@ -233,6 +246,7 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     groups: options.groups ?? [],
     defaultVisibility: options.defaultVisibility ?? 'local',
     tokens: options.tokens ?? [],
+    trustedProxies: options.trustedProxies ?? [],
     compression: options.compression ?? 'default',
     maxGit: options.maxGit,
     maxObjectReaders: options.maxObjectReaders,
@@ -245,6 +259,7 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     logLevel: options.logLevel,
     rescanInterval: options.rescanInterval ?? DEFAULT_RESCAN_INTERVAL_SECONDS,
     maxNewPinsPerMinute: options.maxNewPinsPerMinute,
+    answerDeadline: options.answerDeadline ?? DEFAULT_ANSWER_DEADLINE_SECONDS,
     mirrors: options.mirrors ?? [],
     credentials: options.credentials ?? [],
     fetchInterval: options.fetchInterval ?? DEFAULT_FETCH_INTERVAL_SECONDS,
@@ -389,6 +404,12 @@ const expiry: Check = (value, key) => {
   }
 };
 
+const trustedProxy: Check = (value, key) => {
+  string(value, key);
+  const reason = trustedProxyError(value as string);
+  if (reason !== undefined) throw new ConfigError(key, reason);
+};
+
 const TOKEN_KEYS: Record<string, Check> = {
   name: tokenName,
   sha256: sha256Hex,
@@ -447,6 +468,7 @@ const PROXY_KEYS: Record<string, Check> = {
   groups: arrayOf(objectOf(GROUP_KEYS, ['path', 'id'])),
   defaultVisibility: oneOf('public', 'private', 'local'),
   tokens: arrayOf(objectOf(TOKEN_KEYS, ['name', 'sha256', 'grants'])),
+  trustedProxies: arrayOf(trustedProxy),
   compression: oneOf('store', 'fast', 'default'),
   maxGit: positiveInteger,
   maxObjectReaders: positiveInteger,
@@ -466,6 +488,7 @@ const PROXY_KEYS: Record<string, Check> = {
   logLevel: oneOf(...LOG_LEVELS),
   rescanInterval: atMost(MAX_RESCAN_INTERVAL_SECONDS),
   maxNewPinsPerMinute: positiveInteger,
+  answerDeadline: positiveInteger,
   mirrors: arrayOf(objectOf(MIRROR_KEYS, ['url', 'path'])),
   credentials: arrayOf(credentials({ ...CREDENTIAL_KEYS, urlPrefix: remoteUrl }, ['urlPrefix'])),
   fetchInterval: atMost(MAX_RESCAN_INTERVAL_SECONDS),

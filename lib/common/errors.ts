@@ -34,7 +34,10 @@ export type ErrorKind =
   | 'too-large'
   /** An upstream proxy or checksum database failed (unreachable, an error status, a cut or malformed answer). */
   | 'upstream-failed'
-  /** The request may not go where it would have to (a private module path asked of a checksum database). */
+  /**
+   * The request may not go where it would have to (a private module path asked of a checksum
+   * database), or is refused for how it was sent (a browser's own credentials for another site's page).
+   */
   | 'forbidden';
 
 export class ProxyError extends Error {

@@ -74,6 +74,8 @@ test('unknown keys and bad values stop start-up with a one-line error naming the
   rejectsWith('{"zipSpoolMiB": 0}', /zipSpoolMiB: must be a positive integer/);
   rejectsWith('{"zipStreamsPerClient": "4"}', /zipStreamsPerClient: must be a positive integer/);
   rejectsWith('{"listen": "8080"}', /listen: must be HOST:PORT/);
+  rejectsWith('{"trustedProxies": "127.0.0.1"}', /trustedProxies: must be an array/);
+  rejectsWith('{"trustedProxies": ["proxy.local"]}', /trustedProxies\[0\]: must be an IP address or a CIDR range/);
   rejectsWith('[1]', /must be a JSON object/);
   rejectsWith('{oops', /config: .*config\.json: /);
   assert.throws(() => resolveOptions({ compression: 'max' as never }), /compression: must be one of/);
