@@ -19,11 +19,13 @@ import { RequestMetrics } from './http/metrics.ts';
 import { type Counter, MetricsRegistry } from './common/metrics.ts';
 import { ModuleService } from './access/module-service.ts';
 import type { ProxySetup } from './http/go-env.ts';
-import type { ProjectIndex } from './access/projects.ts';
-import { ZipStreamLimit } from './http/zip-streams.ts';
+import { ClientLimit, PAGE_VIEWS, PAGE_VIEWS_PER_CLIENT, ZIP_DOWNLOADS } from './http/client-limit.ts';
+import { AnswerDeadline } from './http/deadline.ts';
 
 export type { ProxyOptions, ReloadOutcome } from './cli/config.ts';
 export type { ProjectConfig } from './access/projects.ts';
+export type { MirrorConfig } from './access/module-service.ts';
+export type { RemoteCredentials, SharedCredentials } from './mirrors/credentials.ts';
 export type { GroupConfig } from './access/groups.ts';
 export type { TokenConfig, Visibility } from './access/auth.ts';
 export type { CompressionLevel } from './git/archive.ts';
@@ -61,7 +63,8 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   if (resolved.logLevel !== undefined) logger.level = resolved.logLevel;
   const service = new ModuleService(resolved);
   service.projects.keepCurrent();
-  void service.reportShadowedModules();
+  service.mirrors.start();
+  service.reportShadowedModules();
   const { projects } = service;
   const metrics = new MetricsRegistry();
   const requests = new RequestMetrics(metrics);
@@ -70,8 +73,12 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     'Config reloads, by result: applied, or rejected (the previous config kept serving).',
   );
   service.registerMetrics(metrics);
-  const zipStreams = new ZipStreamLimit(resolved.zipStreamsPerClient);
+  const zipStreams = new ClientLimit(resolved.zipStreamsPerClient, ZIP_DOWNLOADS);
   zipStreams.registerMetrics(metrics);
+  const pageViews = new ClientLimit(PAGE_VIEWS_PER_CLIENT, PAGE_VIEWS);
+  pageViews.registerMetrics(metrics);
+  const deadline = new AnswerDeadline(resolved.answerDeadline);
+  deadline.registerMetrics(metrics);
   const handler = makeHandler({
     service,
     log: (error) => logger.error('internal error', { error }),
@@ -79,13 +86,15 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     basePath: resolved.basePath,
     compression: resolved.compression,
     zipStreams,
+    deadline,
+    pageViews,
     setup: proxySetup(resolved),
   });
   return Object.defineProperties(handler, {
     close: { value: () => service.close() },
-    reload: { value: reloader(resolved, projects, reloads) },
+    reload: { value: reloader(resolved, service, reloads) },
     projectCount: { get: () => projects.size },
-    ready: { value: projects.ready },
+    ready: { value: service.ready },
     rescan: { value: () => projects.rescan() },
   }) as GoProxyHandler;
 }
@@ -96,22 +105,21 @@ export function proxySetup(options: ResolvedOptions): ProxySetup {
 }
 
 /**
- * `handler.reload` of a handler made with `created`: puts the live options in force in the project
- * index (projects, tokens, group ids together) and the log level; counts each call in `reloads`.
+ * `handler.reload` of a handler made with `created`: puts the live options in force in the service
+ * (mirrors, then projects, tokens and group ids together) and the log level; counts each call in
+ * `reloads`.
  */
-function reloader(created: ResolvedOptions, projects: ProjectIndex, reloads: Counter): GoProxyHandler['reload'] {
+function reloader(created: ResolvedOptions, service: ModuleService, reloads: Counter): GoProxyHandler['reload'] {
   let logLevel = created.logLevel;
   return async (next) => {
     let options: ResolvedOptions;
-    let applied: Promise<void>;
     try {
       options = resolveOptions(typeof next === 'function' ? next() : next);
-      applied = projects.reconfigure(options);
+      await service.reconfigure(options);
     } catch (error) {
       if (error instanceof ConfigError) reloads.add({ result: 'rejected' });
       throw error;
     }
-    await applied;
     if (options.logLevel !== logLevel) logger.level = options.logLevel ?? 'info';
     logLevel = options.logLevel;
     reloads.add({ result: 'applied' });

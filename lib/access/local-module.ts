@@ -10,7 +10,7 @@ import type { ModuleRepo, ModuleVersion } from '../modules/module-repo.ts';
 import * as semver from '../modules/semver.ts';
 import type { PinGuard } from '../pins/pin-guard.ts';
 import type { Pin } from '../pins/store.ts';
-import type { ZipContents } from '../zip/source.ts';
+import type { CommitFacts, CommitFactsCache, LicenseFact } from '../facts/commit-facts.ts';
 import type { LocalZips } from './local-zips.ts';
 import type { Project } from './projects.ts';
 import type { ServedInfo, ServedModule, VersionList, ZipBody, ZipRequest } from './service.ts';
@@ -24,10 +24,12 @@ export interface ModuleTarget {
   readonly module: ModuleRepo;
 }
 
-/** What every local module is answered with: the pins that hold its versions, and the zip maker. */
+/** What every local module is answered with: the pins that hold its versions, the zip maker, the pages' facts. */
 export interface LocalParts {
   readonly pins: PinGuard;
   readonly zips: LocalZips;
+  /** What the pages show of each commit, derived once (bounded). */
+  readonly facts: CommitFactsCache;
 }
 
 /** Most module paths looked at among a repository's tags. */
@@ -38,14 +40,17 @@ export class LocalModule implements ServedModule {
   readonly project: Project;
   readonly owner: string;
   readonly shared: boolean;
+  readonly retryAfterSeconds: number | undefined;
   readonly #target: ModuleTarget;
   readonly #parts: LocalParts;
 
-  constructor(target: ModuleTarget, parts: LocalParts) {
+  /** `retryAfterSeconds`: the project is a mirror not fetched yet (mirrors/mirror-set.ts `retryAfter`). */
+  constructor(target: ModuleTarget, parts: LocalParts, retryAfterSeconds?: number) {
     this.modulePath = target.module.modulePath;
     this.project = target.project;
     this.owner = target.project.fullPath;
     this.shared = target.project.visibility === 'public';
+    this.retryAfterSeconds = retryAfterSeconds;
     this.#target = target;
     this.#parts = parts;
   }
@@ -93,8 +98,16 @@ export class LocalModule implements ServedModule {
     return this.#parts.zips.refusal(this.#target, ownVersion(version));
   }
 
-  zipContents(version: ServedInfo): Promise<ZipContents> {
-    return this.#parts.zips.contents(this.#target, ownVersion(version));
+  commitFacts(version: ServedInfo): Promise<CommitFacts> {
+    return this.#parts.facts.of(ownVersion(version), this.#parts.zips.layoutSource(this.#target));
+  }
+
+  licenses(version: ServedInfo): Promise<readonly LicenseFact[]> {
+    return this.#parts.facts.licenses(ownVersion(version), this.#target.gitRepository);
+  }
+
+  versionFile(version: ServedInfo, path: string, maxBytes: number): Promise<Uint8Array | undefined> {
+    return this.#parts.facts.file(ownVersion(version), this.#parts.zips.layoutSource(this.#target), path, maxBytes);
   }
 
   /**
@@ -127,6 +140,8 @@ function moduleOfTag(root: string, tag: string): string | undefined {
   if (!semver.isValid(version) || semver.canonical(version) !== version) return undefined;
   const major = semver.major(version);
   const dir = slash < 0 ? '' : `/${tag.slice(0, slash)}`;
-  const modulePath = `${root}${dir}${major === 'v0' || major === 'v1' ? '' : `/${major}`}`;
+  // A project whose own path ends in its major version (`…/v2`) holds that major at its root.
+  const suffix = major === 'v0' || major === 'v1' || (dir === '' && root.endsWith(`/${major}`)) ? '' : `/${major}`;
+  const modulePath = `${root}${dir}${suffix}`;
   return checkModulePath(modulePath) === undefined ? modulePath : undefined;
 }

@@ -16,12 +16,10 @@ import { ZipCache, zipCacheKey } from '../zip/cache.ts';
 import { cachedZipBody, type ZipBody } from '../zip/zip-body.ts';
 import { zipHashOf } from '../zip/hash.ts';
 import {
-  describeModuleZip,
   type LayoutOptions,
   layoutWeight,
   type ModuleZipStream,
   openModuleZip,
-  type ZipContents,
   type ZipLayout,
   zipLayout,
 } from '../zip/source.ts';
@@ -114,12 +112,13 @@ export class LocalZips {
 
   /** Why the go command would refuse a version's zip, or undefined; from the kept layout, without starting git archive. */
   async refusal(target: ZipTarget, version: ModuleVersion): Promise<string | undefined> {
-    return (await zipLayout(version, this.#layoutOptions(target))).refusal;
+    return (await zipLayout(version, this.layoutSource(target))).refusal;
   }
 
-  /** What a version's zip holds and what it leaves out, planned afresh (for the version page). */
-  contents(target: ZipTarget, version: ModuleVersion): Promise<ZipContents> {
-    return describeModuleZip(version, this.#layoutOptions(target));
+  /** How a repository's zips are planned (the kept layouts, the git slots): for what else reads a zip's files, the pages' facts. */
+  layoutSource(target: ZipTarget): LayoutOptions {
+    const { gitDir, objects } = target.gitRepository;
+    return { gitDir, objects, limiter: this.#limiter, layouts: this.#layouts, level: this.#compression };
   }
 
   /** Registers the spool's series. */
@@ -169,10 +168,5 @@ export class LocalZips {
       onFileDigest,
       layouts: this.#layouts,
     });
-  }
-
-  #layoutOptions(target: ZipTarget): LayoutOptions {
-    const { gitDir, objects } = target.gitRepository;
-    return { gitDir, objects, limiter: this.#limiter, layouts: this.#layouts, level: this.#compression };
   }
 }

@@ -11,11 +11,12 @@
  * (`access/upstream-module.ts`). The handler answers both alike.
  */
 import type { Caller, CallerRequest, Visibility } from './auth.ts';
+import type { CommitFacts, LicenseFact } from '../facts/commit-facts.ts';
 import type { Pin } from '../pins/store.ts';
-import type { ZipContents } from '../zip/source.ts';
 import type { ZipBody } from '../zip/zip-body.ts';
 import type { SumdbAnswer } from '../upstream/sumdb-proxy.ts';
 import type { CachedModulesPage } from '../upstream/cached-modules.ts';
+import type { HookHeaders, HookOutcome } from '../mirrors/webhook.ts';
 
 export type { ZipBody } from '../zip/zip-body.ts';
 export type { SumdbAnswer } from '../upstream/sumdb-proxy.ts';
@@ -70,6 +71,20 @@ export interface ProxyService {
   readonly moduleHost: string;
   /** The checksum databases proxied at `/sumdb/<name>/` (config `sumdbs`), or undefined when none is. */
   readonly checksumDatabases: ChecksumDatabases | undefined;
+  /** Push webhooks from git hosts (`POST /-/hooks/push`); undefined while they are off (no `webhookSecret`). */
+  readonly pushHooks: PushHooks | undefined;
+}
+
+export type { HookHeaders, HookOutcome } from '../mirrors/webhook.ts';
+
+/** Takes a git host's push webhooks: the mirrors of the repository it names are fetched. */
+export interface PushHooks {
+  /**
+   * Verifies a delivery (its signature or token before anything in the body is read) and acts on it;
+   * throws an `unauthorized` `ProxyError` for a bad signature, `not-found` when no mirror has the
+   * repository, `bad-request` for a body that is not a JSON object.
+   */
+  receive(headers: HookHeaders, body: Uint8Array): HookOutcome;
 }
 
 /** Checksum databases reached through the proxy. */
@@ -124,6 +139,11 @@ export interface ServedModule {
   readonly owner: string;
   /** Whether anyone may read it, so that shared caches may keep its answers (`Cache-Control: public`). */
   readonly shared: boolean;
+  /**
+   * Set while its repository has not been filled yet (a mirror before its first fetch): it answers
+   * as a repository without versions, and its answers say when to ask again (`Retry-After`).
+   */
+  readonly retryAfterSeconds: number | undefined;
   /** The `list` answer. */
   list(): Promise<VersionList>;
   /** The `@latest` answer. */
@@ -143,8 +163,18 @@ export interface ServedModule {
   pin(version: string): Promise<Pin | undefined>;
   /** Why the go command would refuse a version's zip, or undefined (module page: no zip is made). */
   zipRefusal(version: ServedInfo): Promise<string | undefined>;
-  /** What a version's zip holds and what it leaves out (version page). */
-  zipContents(version: ServedInfo): Promise<ZipContents>;
+  /**
+   * What the pages show of a version's commit: the files of its zip and what it leaves out, its
+   * README rendered (module and version pages). Derived once per commit and kept (bounded).
+   */
+  commitFacts(version: ServedInfo): Promise<CommitFacts>;
+  /** The license files at a version's module root and the license each holds (page headers, the catalog). */
+  licenses(version: ServedInfo): Promise<readonly LicenseFact[]>;
+  /**
+   * A file of a version's zip, as a README links to it: undefined when the zip has no such file;
+   * throws `ObjectTooLargeError` (git/objects.ts) past `maxBytes`.
+   */
+  versionFile(version: ServedInfo, path: string, maxBytes: number): Promise<Uint8Array | undefined>;
   /** The module paths its repository's tags name (itself, submodules, major versions), to be listed beside it. */
   relatedModulePaths(): Promise<readonly string[]>;
 }

@@ -6,14 +6,14 @@
  *
  * Its `.info` and `@latest` answers keep the upstream's bytes (`ServedInfo.info`), and its moving
  * answers say when they are stale. A version's `.mod` is pinned when it is first fetched, whoever
- * asks; there is no commit, tag or zip plan to show.
+ * asks; there is no commit, tag, zip plan or README to show (the pages show local modules only).
  */
 import { notFound } from '../common/errors.ts';
 import type { Pin } from '../pins/store.ts';
 import { UPSTREAM } from '../pins/store.ts';
 import type { UpstreamInfo, UpstreamModules } from '../upstream/upstream-modules.ts';
 import { cachedZipBody } from '../zip/zip-body.ts';
-import type { ZipContents } from '../zip/source.ts';
+import type { CommitFacts, LicenseFact } from '../facts/commit-facts.ts';
 import type { ServedInfo, ServedModule, ServedVersion, VersionList, ZipBody } from './service.ts';
 
 export class UpstreamModule implements ServedModule {
@@ -21,6 +21,7 @@ export class UpstreamModule implements ServedModule {
   readonly project = undefined;
   readonly owner = UPSTREAM;
   readonly shared: boolean;
+  readonly retryAfterSeconds = undefined;
   readonly #upstream: UpstreamModules;
 
   /** `shared`: whether anyone may read upstream modules (`upstreamAccess: "anyone"`). */
@@ -66,12 +67,25 @@ export class UpstreamModule implements ServedModule {
     return Promise.resolve(undefined);
   }
 
-  zipContents(): Promise<ZipContents> {
-    return Promise.reject(notFound(`${this.modulePath}: the files of a module from elsewhere are not listed here`));
+  /** Not shown: the pages show local projects' modules only. */
+  commitFacts(): Promise<CommitFacts> {
+    return Promise.reject(this.#noFacts());
+  }
+
+  licenses(): Promise<readonly LicenseFact[]> {
+    return Promise.reject(this.#noFacts());
+  }
+
+  versionFile(): Promise<Uint8Array | undefined> {
+    return Promise.reject(this.#noFacts());
   }
 
   relatedModulePaths(): Promise<readonly string[]> {
     return Promise.resolve([this.modulePath]);
+  }
+
+  #noFacts(): Error {
+    return notFound(`${this.modulePath}: the files of a module from elsewhere are not shown here`);
   }
 
   #served(info: UpstreamInfo): ServedInfo {

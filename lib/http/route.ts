@@ -12,11 +12,13 @@
  *
  * The proxy's own web pages live where no module request can: `/` exactly, and below `/-/` (a module
  * path's first element never starts with `-`): `/-/modules/<module path>[/@v/<version>]`, with the
- * module path and version as they are (percent-encoded, not case-encoded), `/-/catalog`, `/-/style.css`.
+ * module path and version as they are (percent-encoded, not case-encoded), `/-/files/<module path>/@v/<version>/<file>`
+ * (a file of a version's zip), `/-/catalog`, `/-/style.css`.
  */
 import { badRequest } from '../common/errors.ts';
 import { unescapePath, unescapeVersion } from '../modules/escape.ts';
 import { checkModulePath } from '../modules/module-path.ts';
+import { goQuote } from '../modules/go-quote.ts';
 import type { Scope } from '../access/service.ts';
 
 export type ModuleOp = 'list' | 'latest' | 'info' | 'mod' | 'zip';
@@ -35,7 +37,8 @@ export interface ModuleRoute {
 export type PageRoute =
   | { readonly page: 'home' | 'catalog' | 'style' | 'upstream' }
   | { readonly page: 'module'; readonly modulePath: string }
-  | { readonly page: 'version'; readonly modulePath: string; readonly version: string };
+  | { readonly page: 'version'; readonly modulePath: string; readonly version: string }
+  | { readonly page: 'file'; readonly modulePath: string; readonly version: string; readonly path: string };
 
 export type Route =
   | ModuleRoute
@@ -45,6 +48,8 @@ export type Route =
   | { readonly kind: 'health' }
   | { readonly kind: 'ready' }
   | { readonly kind: 'metrics' }
+  /** `POST /-/hooks/push`: a push webhook (hooks.ts). */
+  | { readonly kind: 'hook' }
   /** A path that is none of ours: `next()` in middleware, 404 otherwise. */
   | { readonly kind: 'other'; readonly path: string };
 
@@ -68,6 +73,8 @@ export function parseRoute(rawPath: string): Route {
       return { kind: 'ready' };
     case '/metrics':
       return { kind: 'metrics' };
+    case '/-/hooks/push':
+      return { kind: 'hook' };
   }
   if (rawPath.startsWith('/sumdb/')) return { kind: 'sumdb', path: rawPath.slice('/sumdb/'.length) };
   const page = parsePageRoute(rawPath);
@@ -84,21 +91,37 @@ const FIXED_PAGES: Readonly<Record<string, PageRoute>> = {
   '/-/upstream': { page: 'upstream' },
 };
 const MODULE_PAGES = '/-/modules/';
+const FILES = '/-/files/';
 
 /** `/`, `/-/catalog`, `/-/style.css`, `/-/upstream`, `/-/modules/<module path>` and `/-/modules/<module path>/@v/<version>`. */
 function parsePageRoute(rawPath: string): PageRoute | undefined {
   const fixed = FIXED_PAGES[rawPath];
   if (fixed !== undefined) return fixed;
+  if (rawPath.startsWith(FILES)) return parseFileRoute(rawPath);
   if (!rawPath.startsWith(MODULE_PAGES)) return undefined;
   const decoded = decodeComponent(rawPath.slice(MODULE_PAGES.length));
   const at = decoded.lastIndexOf('/@v/');
   const modulePath = at < 0 ? decoded : decoded.slice(0, at);
   const reason = checkModulePath(modulePath);
-  if (reason !== undefined) throw badRequest(`malformed module path ${JSON.stringify(modulePath)}: ${reason}`);
+  if (reason !== undefined) throw badRequest(`malformed module path ${goQuote(modulePath)}: ${reason}`);
   if (at < 0) return { page: 'module', modulePath };
   const version = decoded.slice(at + '/@v/'.length);
-  if (version === '' || version.includes('/')) throw badRequest(`invalid version ${JSON.stringify(version)}`);
+  if (version === '' || version.includes('/')) throw badRequest(`invalid version ${goQuote(version)}`);
   return { page: 'version', modulePath, version };
+}
+
+/** `/-/files/<module path>/@v/<version>/<file path>`: a file of a version's zip, linked from its README. */
+function parseFileRoute(rawPath: string): PageRoute {
+  const decoded = decodeComponent(rawPath.slice(FILES.length));
+  const at = decoded.lastIndexOf('/@v/');
+  const modulePath = at < 0 ? decoded : decoded.slice(0, at);
+  const reason = checkModulePath(modulePath);
+  if (reason !== undefined) throw badRequest(`malformed module path ${JSON.stringify(modulePath)}: ${reason}`);
+  const rest = at < 0 ? '' : decoded.slice(at + '/@v/'.length);
+  const slash = rest.indexOf('/');
+  const [version, path] = slash < 0 ? [rest, ''] : [rest.slice(0, slash), rest.slice(slash + 1)];
+  if (version === '' || path === '') throw badRequest('expected /-/files/<module>/@v/<version>/<file>');
+  return { page: 'file', modulePath, version, path };
 }
 
 /** `/api/v4/projects/:id/packages/go/…` and `/api/v4/groups/:id/-/packages/go/…`. */
@@ -147,20 +170,20 @@ function parseModuleRequest(scope: Scope, encoded: string): ModuleRoute | undefi
       return { kind: 'module', scope, modulePath, op, version: decodeVersion(file.slice(0, -suffix.length)) };
     }
   }
-  throw badRequest(`unknown file ${JSON.stringify(file)}: expected list, <version>.info, .mod or .zip`);
+  throw badRequest(`unknown file ${goQuote(file)}: expected list, <version>.info, .mod or .zip`);
 }
 
 function decodeModulePath(escaped: string): string {
   const path = unescapePath(escaped);
-  if (path === undefined) throw badRequest(`invalid escaped module path ${JSON.stringify(escaped)}`);
+  if (path === undefined) throw badRequest(`invalid escaped module path ${goQuote(escaped)}`);
   const reason = checkModulePath(path);
-  if (reason !== undefined) throw badRequest(`malformed module path ${JSON.stringify(path)}: ${reason}`);
+  if (reason !== undefined) throw badRequest(`malformed module path ${goQuote(path)}: ${reason}`);
   return path;
 }
 
 function decodeVersion(escaped: string): string {
   const version = escaped === '' ? undefined : unescapeVersion(escaped);
-  if (version === undefined) throw badRequest(`invalid escaped version ${JSON.stringify(escaped)}`);
+  if (version === undefined) throw badRequest(`invalid escaped version ${goQuote(escaped)}`);
   return version;
 }
 

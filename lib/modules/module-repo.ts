@@ -19,7 +19,8 @@ import { couldBeRefName } from '../git/ref-name.ts';
 import type { Refs } from '../git/refs.ts';
 import { declaredModulePath, legacyGoMod, MAX_GO_MOD } from './gomod.ts';
 import { checkPathMajor, splitPathVersion } from './module-path.ts';
-import { declaredRetractions, isRetracted } from './retract.ts';
+import { laxGoMod } from './gomod-lax.ts';
+import { isRetracted } from './retract.ts';
 import {
   isPseudoVersion,
   makePseudoVersion,
@@ -123,7 +124,10 @@ export class ModuleRepo {
   static open(host: CodeHost, codeRoot: string, modulePath: string): ModuleRepo | undefined {
     const split = splitPathVersion(modulePath);
     if (split === undefined) return undefined;
-    const { prefix, pathMajor } = split;
+    const { pathMajor } = split;
+    // A repository rooted at the whole path, major suffix included (a go-import root or a project
+    // named `…/v2`), holds the module at its root (Go 1.19 `coderepo.go` `newCodeRepo`).
+    const prefix = modulePath === codeRoot ? codeRoot : split.prefix;
     let codeDir: string;
     if (prefix === codeRoot) codeDir = '';
     else if (prefix.startsWith(`${codeRoot}/`)) codeDir = prefix.slice(codeRoot.length + 1);
@@ -339,7 +343,7 @@ export class ModuleRepo {
       if (error instanceof ProxyError) return none;
       throw error;
     }
-    const intervals = declaredRetractions(goMod);
+    const intervals = (await laxGoMod(goMod)).retractions;
     return (v) => isRetracted(v, intervals);
   }
 

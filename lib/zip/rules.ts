@@ -27,7 +27,9 @@
  * ({@link gitRefusesPath}); the go command then reports git's `invalid path`.
  */
 import { MAX_GO_MOD } from '../modules/gomod.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { checkFilePath } from '../modules/module-path.ts';
+import { goQuote } from '../modules/go-quote.ts';
 import { strToFold } from './fold.ts';
 
 /** One entry of `git ls-tree -r -l -z <commit>`, its path relative to the module's directory. */
@@ -98,6 +100,31 @@ export type VendorRule = 'original' | 'go1.24';
  * archive's sizes only where no eol, ident or filter attribute rewrites the file.
  */
 export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOptions = {}): ZipPlan {
+  const steps = planSteps(files, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Files judged in one turn of the event loop by `planModuleZipInSlices` (a few milliseconds). */
+const FILES_PER_SLICE = 2048;
+
+/** `planModuleZip`, with the event loop free after every few thousand files: for a tree of 100,000. */
+export async function planModuleZipInSlices(
+  files: readonly TreeFile[],
+  options: ZipRuleOptions = {},
+): Promise<ZipPlan> {
+  const steps = planSteps(files, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await nextTurn();
+  }
+}
+
+/** The plan, pausing (a `yield`) after each `FILES_PER_SLICE` files judged. */
+function* planSteps(files: readonly TreeFile[], options: ZipRuleOptions): Generator<void, ZipPlan> {
   const unarchivable = files.find(gitRefusesPath);
   if (unarchivable !== undefined) {
     return { ok: false, reason: `invalid path '${unarchivable.path}': git refuses to archive it` };
@@ -112,10 +139,12 @@ export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOption
     nestedModuleDirs: findNestedModuleDirs(archived),
     collisions: new CollisionChecker(),
   };
+  yield;
   const kept: TreeFile[] = [];
   let firstInvalid: string | undefined;
   const sizes = new SizeCheck();
-  for (const file of archived) {
+  for (const [index, file] of archived.entries()) {
+    if (index % FILES_PER_SLICE === FILES_PER_SLICE - 1) yield;
     const verdict = judgeFile(file, context);
     if (typeof verdict === 'object' && 'omit' in verdict) {
       omitted.push({ path: file.path, reason: verdict.omit });
@@ -183,7 +212,7 @@ function judgeFile(file: TreeFile, context: RuleContext): 'keep' | { omit: Omiss
   if (isInNestedModule(path, context.nestedModuleDirs)) return { omit: 'nested module' };
   if (path === '.hg_archival.txt') return { omit: 'Mercurial archive file' };
   const nameProblem = checkFilePath(path);
-  if (nameProblem !== undefined) return { invalid: `malformed file path ${quote(path)}: ${nameProblem}` };
+  if (nameProblem !== undefined) return { invalid: `malformed file path ${goQuote(path)}: ${nameProblem}` };
   if (isMiscasedRootGoMod(path)) return { invalid: 'go.mod files must have lowercase names' };
   const collision = context.collisions.check(path, false);
   if (collision !== undefined) return { invalid: collision };
@@ -310,9 +339,9 @@ class CollisionChecker {
     const other = this.#seen.get(key);
     if (other === undefined) this.#seen.set(key, isDir ? `${path}/` : path);
     else if (other !== path && other !== `${path}/`) {
-      return `case-insensitive file name collision: ${quote(unmarked(other))} and ${quote(path)}`;
-    } else if (other.endsWith('/') !== isDir) return `entry ${quote(path)} is both a file and a directory`;
-    else if (!isDir) return `multiple entries for file ${quote(path)}`;
+      return `case-insensitive file name collision: ${goQuote(unmarked(other))} and ${goQuote(path)}`;
+    } else if (other.endsWith('/') !== isDir) return `entry ${goQuote(path)} is both a file and a directory`;
+    else if (!isDir) return `multiple entries for file ${goQuote(path)}`;
     // x/mod walks on up, but a directory seen before had its parents registered then, without error
     // (an error ends the check): stopping here answers the same, without a walk as deep as the path.
     else return undefined;
@@ -324,10 +353,6 @@ class CollisionChecker {
 /** A path as `CollisionChecker` keeps it, without its directory mark. */
 function unmarked(kept: string): string {
   return kept.endsWith('/') ? kept.slice(0, -1) : kept;
-}
-
-function quote(text: string): string {
-  return JSON.stringify(text);
 }
 
 /**

@@ -97,17 +97,17 @@ describe('web pages over HTTP', () => {
   test('/-/catalog lists modules and versions a page of projects at a time', async () => {
     const first = JSON.parse((await get(`${proxy.url}/-/catalog?pagesize=1`)).body);
     assert.deepEqual(first.modules, [
-      { module: HELLO, version: 'v1.0.0' },
-      { module: HELLO, version: 'v1.1.0' },
-      { module: `${HELLO}/tools`, version: 'v0.1.0' },
-      { module: `${HELLO}/v2`, version: 'v2.0.0' },
+      { module: HELLO, version: 'v1.0.0', licenses: [] },
+      { module: HELLO, version: 'v1.1.0', licenses: [] },
+      { module: `${HELLO}/tools`, version: 'v0.1.0', licenses: [] },
+      { module: `${HELLO}/v2`, version: 'v2.0.0', licenses: [] },
     ]);
     const second = JSON.parse((await get(`${proxy.url}/-/catalog?pagesize=1&token=${first.next}`)).body);
     assert.deepEqual(second, {
-      modules: [{ module: 'go.localhost/acme/hostile', version: 'v0.9.0' }, {
-        module: 'go.localhost/acme/hostile',
-        version: 'v1.0.0',
-      }],
+      modules: [
+        { module: 'go.localhost/acme/hostile', version: 'v0.9.0', licenses: [] },
+        { module: 'go.localhost/acme/hostile', version: 'v1.0.0', licenses: [] },
+      ],
     });
     assert.equal(JSON.parse((await get(`${proxy.url}/-/catalog?format=json`)).body).modules.length, 6);
     for (const query of ['pagesize=0', 'pagesize=101', 'token=%2F', 'format=html']) {

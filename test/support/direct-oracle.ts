@@ -13,12 +13,11 @@
  *   that is still open (starting another one re-points it), and closes with the last one.
  * Use it with go-client.ts in mode `{ direct: true }`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { DIRECT_HOST, type GoMode } from './go-client.ts';
+import { type GitDaemon, startGitDaemon } from './git-remotes.ts';
 
 /** The port the go command sends go-get lookups to for a GOINSECURE host. */
 export const META_PORT = 80;
@@ -48,9 +47,6 @@ const openTargets: MetaTarget[] = [];
 let metaServer: Promise<Server> | undefined;
 /** Settles when the last closed meta server has released port 80. */
 let metaServerClosing: Promise<void> | undefined;
-
-const DAEMON_START_TIMEOUT_MS = 10_000;
-const DAEMON_START_ATTEMPTS = 3;
 
 /**
  * Starts a git daemon for `reposRoot` and points the go-get meta server on 127.0.0.1:80 at it
@@ -189,101 +185,4 @@ async function isBareRepository(dir: string): Promise<boolean> {
 
 function escapeAttribute(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** A `git daemon` child exporting one directory. */
-interface GitDaemon {
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-/** Starts git daemon on a free loopback port; retries when another process took the port first. */
-async function startGitDaemon(root: string): Promise<GitDaemon> {
-  for (let attempt = 1;; attempt++) {
-    const port = await freeLoopbackPort();
-    try {
-      return await startGitDaemonOn(root, port);
-    } catch (error) {
-      if (attempt >= DAEMON_START_ATTEMPTS) throw error;
-    }
-  }
-}
-
-async function startGitDaemonOn(root: string, port: number): Promise<GitDaemon> {
-  const args = [
-    'daemon',
-    '--verbose',
-    '--reuseaddr',
-    '--export-all',
-    '--informative-errors',
-    `--base-path=${root}`,
-    `--listen=${DIRECT_HOST}`,
-    `--port=${port}`,
-    '--',
-    root,
-  ];
-  // Own process group: stopping it also ends the upload-pack children serving open connections.
-  const child = spawn('git', args, {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1' },
-  });
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  try {
-    await waitUntilListening(child);
-  } catch (error) {
-    await stopProcessGroup(child, exited);
-    throw error;
-  }
-  return { port, stop: () => stopProcessGroup(child, exited) };
-}
-
-/**
- * Resolves once git daemon has bound its socket: with --verbose it logs "Ready to rumble" right
- * after listening (git daemon.c `serve`). Rejects with its stderr if it exits or takes too long.
- */
-function waitUntilListening(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    const timer = setTimeout(
-      () => reject(new Error(`git daemon not listening after ${DAEMON_START_TIMEOUT_MS} ms: ${stderr.trim()}`)),
-      DAEMON_START_TIMEOUT_MS,
-    );
-    child.stderr!.on('data', (chunk: Buffer) => {
-      // Keep reading (and dropping) the per-connection log so the pipe never fills up.
-      if (stderr.includes('Ready to rumble')) return;
-      stderr += chunk.toString('utf8');
-      if (stderr.includes('Ready to rumble')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`git daemon exited with ${code}: ${stderr.trim()}`));
-    });
-  });
-}
-
-async function stopProcessGroup(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-    }
-  }
-  await exited;
-}
-
-/** A port nobody listens on right now (the OS picks it; it is released before returning). */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, DIRECT_HOST, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }

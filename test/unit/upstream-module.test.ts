@@ -72,7 +72,12 @@ test('a path no project owns is an upstream module on the instance endpoint, wit
       tag: undefined,
     };
     assert.equal(await module.zipRefusal(version), undefined);
-    await assert.rejects(module.zipContents(version), /not found: .*not listed here/);
+    assert.equal(module.retryAfterSeconds, undefined);
+    for (
+      const facts of [module.commitFacts(version), module.licenses(version), module.versionFile(version, 'LICENSE', 1)]
+    ) {
+      await assert.rejects(facts, /not found: .*not shown here/);
+    }
     // Not a canonical version: refused before anything is asked.
     await assert.rejects(module.exact('master'), /not a canonical version/);
   });

@@ -10,6 +10,7 @@ import { type Html, html } from '../html.ts';
 import { goEnv, noSumDbOf, type ProxySetup } from '../go-env.ts';
 import type { PageContent } from './layout.ts';
 import { loginUrl, moduleUrl, type PageRequest } from './links.ts';
+import { formatCount } from './format.ts';
 import { pageOf, pager, withPage } from './paging.ts';
 import { upstreamSection } from './upstream-page.ts';
 
@@ -39,19 +40,14 @@ export function homePage(service: ProxyService, proxySetup: ProxySetup, request:
       <button type="submit">Search</button>
     </form>
     <p class="muted">${search === ''
-      ? `${count(total)} project${total === 1 ? '' : 's'} you may read.`
-      : `${count(matching.length)} of ${count(total)} projects match “${search}”.`}</p>
+      ? `${formatCount(total)} project${total === 1 ? '' : 's'} you may read.`
+      : `${formatCount(matching.length)} of ${formatCount(total)} projects match “${search}”.`}</p>
     ${shown.length === 0 ? '' : projectTable(request, shown)}
     ${pager(paging, (page) => withPage(request.query, page), 'Projects pages')}
     ${upstreamSection(service, request)}
     ${setup(request, hosts)}
   `;
   return { title: 'Projects', crumbs: [], body };
-}
-
-/** `20,000`. */
-function count(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 /** One pass over the readable projects: those matching the search, how many are readable, and their module hosts. */
@@ -84,17 +80,19 @@ function projectTable(request: PageRequest, shown: readonly ProjectFacts[]): Htm
     `
   );
   return html`
-    <table>
-      <caption>Projects, by path</caption>
-      <thead>
-        <tr>
-          <th scope="col">Project</th>
-          <th scope="col">Module path</th>
-          <th scope="col">Visibility</th>
-        </tr>
-      </thead>
-      <tbody>${rows}</tbody>
-    </table>
+    <div class="scroll">
+      <table>
+        <caption>Projects, by path</caption>
+        <thead>
+          <tr>
+            <th scope="col">Project</th>
+            <th scope="col">Module path</th>
+            <th scope="col">Visibility</th>
+          </tr>
+        </thead>
+        <tbody>${rows}</tbody>
+      </table>
+    </div>
   `;
 }
 
@@ -135,28 +133,30 @@ function setup(request: PageRequest, hosts: readonly string[]): Html {
       request,
     )}">sign in with a token</a> (any user name, the token as password) to see the projects it grants.</p>
     <h3>Endpoints</h3>
-    <table>
-      <caption>GOPROXY values this server answers</caption>
-      <thead>
-        <tr>
-          <th scope="col">GOPROXY</th>
-          <th scope="col">serves</th>
-        </tr>
-      </thead>
-      <tbody>
-        <tr>
-          <td class="path"><code>${proxy}</code></td>
-          <td>every project you may read</td>
-        </tr>
-        <tr>
-          <td class="path"><code>${proxy}/api/v4/groups/&lt;group&gt;/-/packages/go</code></td>
-          <td>the projects below a group (its full path, URL-encoded)</td>
-        </tr>
-        <tr>
-          <td class="path"><code>${proxy}/api/v4/projects/&lt;project&gt;/packages/go</code></td>
-          <td>one project (its numeric id or URL-encoded full path), as GitLab does</td>
-        </tr>
-      </tbody>
-    </table>
+    <div class="scroll">
+      <table>
+        <caption>GOPROXY values this server answers</caption>
+        <thead>
+          <tr>
+            <th scope="col">GOPROXY</th>
+            <th scope="col">serves</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <td class="path"><code>${proxy}</code></td>
+            <td>every project you may read</td>
+          </tr>
+          <tr>
+            <td class="path"><code>${proxy}/api/v4/groups/&lt;group&gt;/-/packages/go</code></td>
+            <td>the projects below a group (its full path, URL-encoded)</td>
+          </tr>
+          <tr>
+            <td class="path"><code>${proxy}/api/v4/projects/&lt;project&gt;/packages/go</code></td>
+            <td>one project (its numeric id or URL-encoded full path), as GitLab does</td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
   `;
 }

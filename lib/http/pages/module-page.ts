@@ -7,19 +7,21 @@
  */
 import type { ProjectFacts, ProxyService, ServedInfo, ServedModule, ServedVersion } from '../../access/service.ts';
 import { ProxyError } from '../../common/errors.ts';
-import { isRetracted, retractions, type VersionInterval } from '../../modules/retract.ts';
+import { goModExcerpt } from '../../facts/commit-facts.ts';
+import { laxGoMod } from '../../modules/gomod-lax.ts';
+import { isRetracted, type VersionInterval } from '../../modules/retract.ts';
 import type { Pin } from '../../pins/store.ts';
 import { goSumLines } from '../../zip/hash.ts';
 import { type Html, html } from '../html.ts';
 import type { PageContent } from './layout.ts';
-import { homeUrl, moduleUrl, type PageRequest, versionUrl } from './links.ts';
+import { homeUrl, moduleUrl, type PageRequest, protocolFileUrl, versionUrl } from './links.ts';
 import { pageOf, pager, withPage } from './paging.ts';
+import { formatBytes, formatTime } from './format.ts';
+import { licenseMarks, readmeSection } from './readme-section.ts';
 import { pageProject, repositoryModules } from './repository-modules.ts';
 
 /** Versions per page: each may cost a tree listing (kept afterwards) to know whether it is refused. */
 const VERSIONS_PER_PAGE = 25;
-
-const decoder = new TextDecoder();
 
 /** What the module page and the version page know about one listed version. */
 export interface VersionFacts {
@@ -53,9 +55,18 @@ export async function modulePage(
     versions.slice(paging.start, paging.end).map((version) => versionFacts(module, version, latest)),
   );
   const modules = await repositoryModules(service, module, request.caller);
+  const shown = latest.latest;
+  const [latestCommit, licenses] = shown === undefined
+    ? [undefined, undefined]
+    : await Promise.all([module.commitFacts(shown), module.licenses(shown)]);
   const body = html`<h1>${modulePath}</h1>
-<p class="lead">In project <strong>${project.fullPath}</strong> <span class="mark ${project.visibility}">${project.visibility}</span></p>
+<p class="lead">In project <strong>${project.fullPath}</strong> <span class="mark ${project.visibility}">${project.visibility}</span>${
+    licenses === undefined ? '' : html`
+      · License: ${licenseMarks(licenses)}
+    `
+  }</p>
 ${install(request, modulePath, latest)}
+${shown === undefined ? '' : readmeSection(request, modulePath, shown.version, latestCommit?.readme)}
 <h2 id="versions">Versions</h2>
 ${
     versions.length === 0
@@ -64,7 +75,7 @@ ${
   }
 ${pager(paging, (page) => withPage(request.query, page), 'Versions pages')}
 ${goSumSection(modulePath, facts)}
-${goModSection(latest)}
+${latest.latest === undefined ? '' : goModSection(request, modulePath, latest.latest)}
 ${modules.length <= 1 ? '' : moduleList(request, modulePath, modules)}
 ${projectEndpoint(request, project)}`;
   return {
@@ -81,7 +92,7 @@ ${projectEndpoint(request, project)}`;
 export async function latestFacts(module: ServedModule): Promise<LatestFacts> {
   try {
     const latest = await module.exact((await module.latest()).version);
-    return { latest, problem: undefined, retractions: retractions(decoder.decode(latest.goMod)) };
+    return { latest, problem: undefined, retractions: (await laxGoMod(latest.goMod)).retractions };
   } catch (error) {
     if (!(error instanceof ProxyError)) throw error;
     return { latest: undefined, problem: error.message, retractions: [] };
@@ -151,19 +162,21 @@ function versionTable(
     `;
   });
   return html`
-    <table>
-      <caption>Newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Version</th>
-          <th scope="col">Time (UTC)</th>
-          <th scope="col">Commit</th>
-          <th scope="col">Tag</th>
-          <th scope="col">Notes</th>
-        </tr>
-      </thead>
-      <tbody>${rows}</tbody>
-    </table>
+    <div class="scroll">
+      <table>
+        <caption>Newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Version</th>
+            <th scope="col">Time (UTC)</th>
+            <th scope="col">Commit</th>
+            <th scope="col">Tag</th>
+            <th scope="col">Notes</th>
+          </tr>
+        </thead>
+        <tbody>${rows}</tbody>
+      </table>
+    </div>
   `;
 }
 
@@ -188,11 +201,18 @@ ${
   }`;
 }
 
-function goModSection(latest: LatestFacts): Html | '' {
-  if (latest.latest === undefined) return '';
+/** A version's go.mod as a page shows it: a large one cut short, with a link to the whole `.mod`. */
+export function goModSection(request: PageRequest, modulePath: string, version: ServedVersion, heading?: string): Html {
+  const excerpt = goModExcerpt(version.goMod);
+  const link = protocolFileUrl(request, modulePath, version.version, 'mod');
   return html`
-    <h2 id="go-mod">go.mod of ${latest.latest.version}</h2>
-    <pre><code>${decoder.decode(latest.latest.goMod)}</code></pre>
+    <h2 id="go-mod">${heading ?? `go.mod of ${version.version}`}</h2>
+    <pre><code>${excerpt.text}</code></pre>
+    ${excerpt.truncated
+      ? html`<p class="muted">The go.mod is ${
+        formatBytes(excerpt.size)
+      }: cut short here. <a href="${link}">The whole go.mod</a>.</p>`
+      : ''}
   `;
 }
 
@@ -225,9 +245,4 @@ function projectEndpoint(request: PageRequest, project: ProjectFacts): Html {
     <p>A <code>GOPROXY</code> that serves this project's modules only, as GitLab's package registry does:</p>
     <pre class="copy"><code>${proxy}/api/v4/projects/${id}/packages/go</code></pre>
   `;
-}
-
-/** `2024-01-02 03:04:05 UTC`. */
-export function formatTime(time: Date): string {
-  return `${time.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }

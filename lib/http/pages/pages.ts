@@ -17,6 +17,7 @@ import type { ProxySetup } from '../go-env.ts';
 import type { PageRoute } from '../route.ts';
 import { sendBody, setErrorHeaders, statusOf } from '../respond.ts';
 import { catalog } from './catalog.ts';
+import { sendVersionFile } from './file.ts';
 import { homePage } from './home.ts';
 import { type PageContent, renderPage, sendErrorPage, sendPage, sendPageJson, setPageHeaders } from './layout.ts';
 import { homeUrl, type PageRequest } from './links.ts';
@@ -36,24 +37,28 @@ export interface PageContext {
 /** The realm a browser keeps the token under after signing in. */
 const REALM = 'git-goproxy';
 
+/** `/-/style.css`: the same for everyone. */
+export function sendStylesheet(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return sendCacheable(req, res, {
+    contentType: 'text/css; charset=utf-8',
+    body: STYLESHEET,
+    etag: bodyETag(STYLESHEET),
+    cacheControl: 'public, max-age=3600',
+  });
+}
+
+/** Any page but the stylesheet, for `caller`. */
 export async function answerPage(
   context: PageContext,
-  route: PageRoute,
-  caller: () => Caller,
+  route: Exclude<PageRoute, { page: 'style' }>,
+  caller: Caller,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  if (route.page === 'style') {
-    return sendCacheable(req, res, {
-      contentType: 'text/css; charset=utf-8',
-      body: STYLESHEET,
-      etag: bodyETag(STYLESHEET),
-      cacheControl: 'public, max-age=3600',
-    });
-  }
-  const request = pageRequest(context, caller(), req);
+  const request = pageRequest(context, caller, req);
   try {
     if (route.page === 'catalog') return sendPageJson(req, res, await catalog(context.service, request));
+    if (route.page === 'file') return await sendVersionFile(context.service, request, route, req, res);
     if (route.page === 'home' && request.query.has('login')) return signIn(req, res, request);
     sendPage(req, res, renderPage(request, await pageContent(context, route, request)));
   } catch (error) {
@@ -63,7 +68,11 @@ export async function answerPage(
   }
 }
 
-function pageContent(context: PageContext, route: PageRoute, request: PageRequest): PageContent | Promise<PageContent> {
+function pageContent(
+  context: PageContext,
+  route: Exclude<PageRoute, { page: 'style' | 'file' }>,
+  request: PageRequest,
+): PageContent | Promise<PageContent> {
   switch (route.page) {
     case 'module':
       return modulePage(context.service, request, route.modulePath);

@@ -9,6 +9,8 @@ import { notFound, ProxyError } from '../../common/errors.ts';
 
 export interface RepositoryModule {
   readonly modulePath: string;
+  /** The module, as its project's scope finds it for the caller. */
+  readonly module: ServedModule;
   /** Its `list` answer, oldest first. */
   readonly versions: readonly string[];
 }
@@ -41,7 +43,7 @@ async function listedVersions(
 ): Promise<RepositoryModule | undefined> {
   try {
     const module = service.module({ kind: 'project', id: project.fullPath }, modulePath, caller);
-    return { modulePath, versions: (await module.list()).versions };
+    return { modulePath, module, versions: (await module.list()).versions };
   } catch (error) {
     if (error instanceof ProxyError) return undefined;
     throw error;
