@@ -122,6 +122,18 @@ describe('upstream proxies and the checksum database through the proxy', { skip:
       home,
       /2 modules that no project here owns are kept from the upstream proxies: <a href="\/-\/upstream">/,
     );
+    // The module and version pages are the local projects': an upstream module has none, and asks nothing upstream for one.
+    const asked = upstream.requests.length;
+    for (
+      const page of [
+        '/-/modules/github.example/acme/lib',
+        '/-/modules/github.example/acme/lib/@v/v1.0.0',
+        '/-/files/github.example/acme/lib/@v/v1.0.0/lib.go',
+      ]
+    ) {
+      assert.equal((await rawGet(`${proxy.url}${page}`)).status, 404, page);
+    }
+    assert.equal(upstream.requests.length, asked);
     // A second process on the same data directory (a restart, or a --workers sibling) rebuilds the list from it.
     const again = await startProxy(proxyOptions());
     try {
