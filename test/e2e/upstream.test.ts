@@ -114,6 +114,10 @@ describe('upstream proxies and the checksum database through the proxy', { skip:
     const list = await rawGet(`${proxy.url}/github.example/acme/lib/@v/list`);
     assert.equal(list.body.toString(), 'v1.0.0\nv1.1.0\n');
     assert.equal(list.headers['cache-control'], 'public, max-age=60');
+    // A file-layout upstream has no @latest and no queries: its 404 is passed on, as the go command expects.
+    for (const path of ['/github.example/acme/lib/@latest', '/github.example/acme/lib/@v/master.info']) {
+      assert.equal((await rawGet(`${proxy.url}${path}`)).status, 404, path);
+    }
   });
 
   test('the web pages list the modules kept from the upstream, apart from the projects, and so does the next process on the same data', async () => {

@@ -97,3 +97,18 @@ test('rebuilt at start from its journal, keeping what the cache still holds; the
     ]);
   });
 });
+
+test('a journal that cannot be written leaves the index in memory right (and is logged)', async () => {
+  await withTempDir('cached-modules', async (dir) => {
+    const held = new Set<string>();
+    const index = new CachedModules({
+      journal: join(dir, 'no-such-directory', 'modules.jsonl'),
+      maxFiles: 10,
+      keyOf,
+      holds: (key) => held.has(key),
+    });
+    add(index, held, { module: 'm/a', version: 'v1.0.0', file: 'zip' });
+    await index.flushed();
+    assert.deepEqual(index.page(0, 10).modules.map((m) => m.modulePath), ['m/a']);
+  });
+});
