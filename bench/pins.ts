@@ -10,6 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PINS_FILE } from '../lib/pins/file-store.ts';
+import { pinLine } from '../lib/pins/record-line.ts';
 import { createRepo } from '../test/support/git-fixture.ts';
 import { startProxy } from '../test/support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../test/support/temp.ts';
@@ -24,12 +25,10 @@ const quick = process.argv.includes('--quick');
 const COUNTS = quick ? [0, 10_000] : [0, 10_000, 100_000];
 const DURATION_MS = quick ? 1000 : 3000;
 
-/** A pin line of `version` (the hashes are well-formed stand-ins: nothing here serves the files). */
-function pinLine(version: string, commit: string): string {
-  const hash = `h1:${'M'.repeat(43)}=`;
-  return `${
-    JSON.stringify({ module: MODULE, version, project: PROJECT, commit, time: '2024-01-01T00:00:00Z', mod: hash })
-  }\n`;
+/** The record line of `version` pinned to `commit` (the hash is a well-formed stand-in: nothing here serves the files). */
+function seedLine(version: string, commit: string): string {
+  const mod = `h1:${'M'.repeat(43)}=`;
+  return `${pinLine({ module: MODULE, version, project: PROJECT, commit, time: '2024-01-01T00:00:00Z', mod })}\n`;
 }
 
 /** N pseudo-versions and TAGGED_PINS tagged versions (v0.x, below every live tag) pinned to `commit`. */
@@ -38,9 +37,9 @@ function seedPins(dataDir: string, count: number, commit: string): void {
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     const stamp = new Date(Date.UTC(2020, 0, 1) + i * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
-    lines.push(pinLine(`v1.0.1-0.${stamp}-${i.toString(16).padStart(12, '0')}`, commit));
+    lines.push(seedLine(`v1.0.1-0.${stamp}-${i.toString(16).padStart(12, '0')}`, commit));
   }
-  for (let i = 0; i < TAGGED_PINS; i++) lines.push(pinLine(`v0.${i}.0`, commit));
+  for (let i = 0; i < TAGGED_PINS; i++) lines.push(seedLine(`v0.${i}.0`, commit));
   writeFileSync(join(dataDir, PINS_FILE), lines.join(''));
 }
 

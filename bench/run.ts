@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only=zip,download,load]`: the benchmark of issue #6, measured in one run on this machine.
+ * `npm run bench [-- --quick] [--only=zip,download,load,upstream]`: the benchmark of issue #6, measured in one run on this machine.
  *
  * 1. Zip streaming, per generated module and compression level: `git archive --format=zip` of the
  *    same commit to /dev/null (as git runs by default, and with the environment the server gives
@@ -11,6 +11,8 @@
  * 2. `go mod download` of the largest module through the proxy against direct mode (what Athens
  *    does on a cache miss), with the two `h1:` sums compared.
  * 3. `list`, `.info`, `.mod` and `@latest` requests per second at several concurrencies.
+ * 4. A toolchain-sized module from an upstream proxy: downloaded from the upstream directly, then
+ *    through the server, first (into its cache) and from its cache (upstream.ts).
  *
  * Its servers log warnings only. Shows one progress line per phase on stderr (progress.ts), prints
  * one table per part on stdout and writes everything to `bench/results/<date>.json`.
@@ -24,16 +26,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gitEnvironment } from '../lib/git/run.ts';
 import { startDirectOracle } from '../test/support/direct-oracle.ts';
-import { goModDownload } from '../test/support/go-client.ts';
+import { DIRECT_HOST, goModDownload } from '../test/support/go-client.ts';
 import { makeTempDir, removeDir } from '../test/support/temp.ts';
 import { type GeneratedModule, generateModule, moduleSpecs } from './generate.ts';
 import { type LoadResult, runLoad } from './load.ts';
 import { Progress } from './progress.ts';
+import { measureUpstream, type UpstreamRow } from './upstream.ts';
 
 type Level = 'store' | 'fast' | 'default';
 
 const PROJECT = dirname(dirname(fileURLToPath(import.meta.url)));
-const MODULE_HOST = '127.0.0.1';
+/** The module host the direct-mode oracle answers for. */
+const MODULE_HOST = DIRECT_HOST;
 const VERSION = 'v1.1.0';
 const LEVELS: readonly Level[] = ['store', 'fast', 'default'];
 const LEVEL_FLAGS: Record<Level, string[]> = { store: ['-0'], fast: ['-1'], default: [] };
@@ -128,6 +132,16 @@ async function main(): Promise<void> {
     } finally {
       await server.stop();
     }
+    if (only('upstream')) progress.phase('a module from an upstream proxy');
+    const upstreamRow = only('upstream')
+      ? await measureUpstream({
+        cacheDir: reposRoot,
+        quick,
+        startServer: (more) => startServer(reposRoot, 'default', scratch, more),
+        resetPeakRss,
+        peakRssMB,
+      })
+      : undefined;
     const machine = {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,
@@ -143,6 +157,7 @@ async function main(): Promise<void> {
       zips,
       downloads,
       loads,
+      upstream: upstreamRow === undefined ? [] : [upstreamRow],
       seconds: (Date.now() - started) / 1000,
     };
     progress.end();
@@ -156,8 +171,8 @@ async function main(): Promise<void> {
   }
 }
 
-/** Whether a part is to be run: all by default, or those named by `--only=zip,download,load`. */
-function only(part: 'zip' | 'download' | 'load'): boolean {
+/** Whether a part is to be run: all by default, or those named by `--only=zip,download,load,upstream`. */
+function only(part: 'zip' | 'download' | 'load' | 'upstream'): boolean {
   const flag = process.argv.find((arg) => arg.startsWith('--only='));
   return flag === undefined || flag.slice('--only='.length).split(',').includes(part);
 }
@@ -377,9 +392,11 @@ async function startServer(
   reposRoot: string,
   level: Level,
   scratch: string,
-  more: { zipCacheMiB?: number } = {},
+  more: { zipCacheMiB?: number; upstream?: string[] } = {},
 ): Promise<ServerProcess> {
-  const name = `${level}${more.zipCacheMiB === undefined ? '' : '-cached'}`;
+  const name = `${level}${more.zipCacheMiB === undefined ? '' : '-cached'}${
+    more.upstream === undefined ? '' : '-upstream'
+  }`;
   const config = join(scratch, `config-${name}.json`);
   await writeFile(config, JSON.stringify({ compression: level, dataDir: join(scratch, `data-${name}`), ...more }));
   // Warnings only: an access-log line per request would fill the terminal and cost the server time while it is measured.
@@ -402,7 +419,7 @@ async function startServer(
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /GOPROXY=(\S+)/.exec(output);
+      const match = /GOPROXY=([^\s,]+)/.exec(output);
       if (match) resolve(match[1]);
     });
     child.once('close', (code) => reject(new Error(`server exited with ${code} before listening: ${output}`)));
@@ -461,6 +478,7 @@ function printReport(
     zips: ZipRow[];
     downloads: DownloadRow[];
     loads: LoadRow[];
+    upstream: UpstreamRow[];
     seconds: number;
     modules: ReturnType<typeof describe>[];
   },
@@ -553,6 +571,35 @@ function printReport(
           String(rows.reduce((n, l) => n + l.errors, 0)),
         ];
       }),
+    ),
+  );
+  out.push(
+    '',
+    'A module from an upstream proxy (loopback HTTP; the upstream directly: the best of three; through the server: the first',
+    'download streams from the upstream into its cache, hashed for the pin; the second comes from the cache; RSS: peak over both)',
+    table(
+      [
+        'module',
+        'zip MB',
+        'upstream MB/s',
+        'first MB/s',
+        'first vs upstream',
+        'cached MB/s',
+        'cached vs upstream',
+        'server RSS MB',
+        'upstream requests (cached)',
+      ],
+      result.upstream.map((u) => [
+        u.module,
+        (u.zipBytes / MB).toFixed(0),
+        (u.zipBytes / MB / u.staticSeconds).toFixed(0),
+        (u.zipBytes / MB / u.firstSeconds).toFixed(0),
+        ratio(u.staticSeconds, u.firstSeconds),
+        (u.zipBytes / MB / u.cachedSeconds).toFixed(0),
+        ratio(u.staticSeconds, u.cachedSeconds),
+        u.serverPeakRssMB.toFixed(0),
+        String(u.cachedUpstreamRequests),
+      ]),
     ),
   );
   process.stdout.write(`${out.join('\n')}\n`);

@@ -12,7 +12,8 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pinLine, PINS_FILE } from '../lib/pins/file-store.ts';
+import { PINS_FILE } from '../lib/pins/file-store.ts';
+import { pinLine } from '../lib/pins/record-line.ts';
 
 /** 2023-11-14T22:13:20Z, then a minute per commit. */
 const FIRST_DATE = 1_700_000_000;

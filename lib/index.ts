@@ -15,10 +15,13 @@ import { ConfigError } from './common/errors.ts';
 import type { Handler } from './http/handler.ts';
 import { makeHandler } from './http/handler.ts';
 import { logger } from './common/log.ts';
-import { Metrics } from './http/metrics.ts';
-import { ModuleService } from './access/module-service.ts';
+import { RequestMetrics } from './http/metrics.ts';
+import { type Counter, MetricsRegistry } from './common/metrics.ts';
+import { dataDirectory, ModuleService } from './access/module-service.ts';
+import { UpstreamModules } from './upstream/upstream-modules.ts';
+import type { ProxySetup } from './http/go-env.ts';
 import type { ProjectIndex } from './access/projects.ts';
-import { ZipStreamLimit } from './http/zip-streams.ts';
+import { ClientLimit, PAGE_VIEWS, PAGE_VIEWS_PER_CLIENT, ZIP_DOWNLOADS } from './http/client-limit.ts';
 
 export type { ProxyOptions, ReloadOutcome } from './cli/config.ts';
 export type { ProjectConfig } from './access/projects.ts';
@@ -61,44 +64,66 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   service.projects.keepCurrent();
   void service.reportShadowedModules();
   const { projects } = service;
-  const zipStreams = new ZipStreamLimit(resolved.zipStreamsPerClient);
-  const metrics = new Metrics(service.limiter, {
-    tagMismatches: () => service.pins.tagMismatches,
-    newPinsRefused: () => service.pins.newPinsRefused,
-    projects: () => projects.size,
-    projectScans: () => projects.scans,
-    lastScanSeconds: () => projects.lastScanSeconds,
-    pinStore: () => service.pins.store.health,
-    zipSpool: () => service.zipSpool.stats,
-    zipStreams: () => zipStreams.stats,
-    objectReaders: service.objectReaders,
-  });
+  const metrics = new MetricsRegistry();
+  const requests = new RequestMetrics(metrics);
+  const reloads = metrics.counter(
+    'git_goproxy_config_reloads_total',
+    'Config reloads, by result: applied, or rejected (the previous config kept serving).',
+  );
+  service.registerMetrics(metrics);
+  const zipStreams = new ClientLimit(resolved.zipStreamsPerClient, ZIP_DOWNLOADS);
+  zipStreams.registerMetrics(metrics);
+  const pageViews = new ClientLimit(PAGE_VIEWS_PER_CLIENT, PAGE_VIEWS);
+  pageViews.registerMetrics(metrics);
+  const upstream = openUpstream(resolved, service);
+  if (upstream !== undefined && resolved.upstream.length > 0) upstream.registerMetrics(metrics);
   const handler = makeHandler({
     service,
     log: (error) => logger.error('internal error', { error }),
-    observer: { logger, metrics },
+    observer: { logger, metrics: requests },
     basePath: resolved.basePath,
     compression: resolved.compression,
     zipStreams,
+    pageViews,
+    upstream: upstream && resolved.upstream.length > 0
+      ? { modules: upstream, access: resolved.upstreamAccess }
+      : undefined,
+    sumdb: Object.keys(resolved.sumdbs).length > 0 ? upstream?.sumdb : undefined,
+    setup: proxySetup(resolved),
   });
   const close = async (): Promise<void> => {
-    metrics.close();
+    upstream?.close();
     await service.close();
   };
   return Object.defineProperties(handler, {
     close: { value: close },
-    reload: { value: reloader(resolved, projects, metrics) },
+    reload: { value: reloader(resolved, projects, reloads) },
     projectCount: { get: () => projects.size },
     ready: { value: projects.ready },
     rescan: { value: () => projects.rescan() },
   }) as GoProxyHandler;
 }
 
+/** What the go command settings the server suggests depend on. */
+export function proxySetup(options: ResolvedOptions): ProxySetup {
+  return { upstream: options.upstream.length > 0, sumdbs: Object.keys(options.sumdbs), private: options.private };
+}
+
+/** The upstream proxies and checksum databases the options name, or undefined when they name none. */
+function openUpstream(options: ResolvedOptions, service: ModuleService): UpstreamModules | undefined {
+  if (options.upstream.length === 0 && Object.keys(options.sumdbs).length === 0) return undefined;
+  return new UpstreamModules(options, {
+    projects: service.projects,
+    pins: service.pins.store,
+    dataDir: dataDirectory(options),
+  });
+}
+
 /**
  * `handler.reload` of a handler made with `created`: puts the live options in force in the project
- * index (projects, tokens, group ids together) and the log level; counts each call in `metrics`.
+ * index (projects, tokens, group ids together) and the log level; counts each call in `reloads`.
  */
-function reloader(created: ResolvedOptions, projects: ProjectIndex, metrics: Metrics): GoProxyHandler['reload'] {
+function reloader(created: ResolvedOptions, projects: ProjectIndex, reloads: Counter): GoProxyHandler['reload'] {
   let logLevel = created.logLevel;
   return async (next) => {
     let options: ResolvedOptions;
@@ -107,13 +132,13 @@ function reloader(created: ResolvedOptions, projects: ProjectIndex, metrics: Met
       options = resolveOptions(typeof next === 'function' ? next() : next);
       applied = projects.reconfigure(options);
     } catch (error) {
-      if (error instanceof ConfigError) metrics.observeReload('rejected');
+      if (error instanceof ConfigError) reloads.add({ result: 'rejected' });
       throw error;
     }
     await applied;
     if (options.logLevel !== logLevel) logger.level = options.logLevel ?? 'info';
     logLevel = options.logLevel;
-    metrics.observeReload('applied');
+    reloads.add({ result: 'applied' });
     // The fixed options stay as created: compared with those, a change is reported until a restart.
     return { restartNeeded: restartOptionsChanged(created, options) };
   };

@@ -18,9 +18,11 @@ import {
   loadConfigFile,
   parseListen,
   proxyOptionsOf,
+  resolveOptions,
 } from './cli/config.ts';
 import { createProxyServer } from './http/server.ts';
-import { createHandler } from './index.ts';
+import { createHandler, proxySetup } from './index.ts';
+import { goEnv, noSumDbOf } from './http/go-env.ts';
 import { DEFAULT_RESCAN_INTERVAL_SECONDS } from './access/projects.ts';
 import { isClusterWorker, runPrimary } from './cli/cluster.ts';
 import { logger } from './common/log.ts';
@@ -58,6 +60,8 @@ Flags (each also read from the environment variable shown):
   --rescan-interval S  seconds between rescans of --repos (SIGHUP: now) GIT_GOPROXY_RESCAN_INTERVAL (default ${DEFAULT_RESCAN_INTERVAL_SECONDS})
   --max-new-pins-per-minute N  versions one client may pin first per minute, then 429
                                                                      GIT_GOPROXY_MAX_NEW_PINS_PER_MINUTE (default ${DEFAULT_NEW_PINS_PER_MINUTE})
+  --upstream URL[,URL…]  GOPROXY servers for modules no project owns, tried in order
+                                                                     GIT_GOPROXY_UPSTREAM (default: none)
   --help               print this help
 
 Flags override the environment, which overrides the config file. The server reloads the config
@@ -77,6 +81,8 @@ interface Setting {
   readonly env: string;
   readonly key: keyof ServerConfig;
   readonly positiveInteger?: true;
+  /** A comma-separated list, for a config key that is an array. */
+  readonly list?: true;
 }
 
 /** The flags that set config keys (`--help` describes them). */
@@ -104,6 +110,7 @@ const SETTINGS: Readonly<Record<string, Setting>> = {
     key: 'maxNewPinsPerMinute',
     positiveInteger: true,
   },
+  upstream: { env: 'GIT_GOPROXY_UPSTREAM', key: 'upstream', list: true },
 };
 
 /** The environment variable of `--config`, the file read first: the settings above override what it holds. */
@@ -161,11 +168,15 @@ function parseFlags(argv: string[], positionals?: string[]): FlagValue {
 function configOf(setting: FlagValue): ServerConfig {
   const configFile = setting('config', CONFIG_ENV);
   const config: ServerConfig = configFile === undefined ? {} : loadConfigFile(configFile);
-  for (const [flag, { env, key, positiveInteger }] of Object.entries(SETTINGS)) {
+  for (const [flag, { env, key, positiveInteger, list }] of Object.entries(SETTINGS)) {
     const text = setting(flag, env);
-    if (text !== undefined) {
-      Object.assign(config, { [key]: positiveInteger === true ? positiveIntegerFlag(flag, text) : text });
-    }
+    if (text === undefined) continue;
+    const value = positiveInteger === true
+      ? positiveIntegerFlag(flag, text)
+      : list === true
+      ? text.split(',').filter((item) => item !== '')
+      : text;
+    Object.assign(config, { [key]: value });
   }
   return config;
 }
@@ -262,7 +273,13 @@ function announceListening(config: ServerConfig, projects: number, listenHost: s
   const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const repos = resolve(config.repos ?? './repos');
   process.stdout.write(`git-goproxy: serving ${projects} project${projects === 1 ? '' : 's'} from ${repos}\n`);
-  process.stdout.write(`git-goproxy: GOPROXY=http://${host}:${port}${config.basePath ?? ''}\n`);
+  const options = resolveOptions(proxyOptionsOf(config));
+  const settings = goEnv({
+    proxyUrl: `http://${host}:${port}${options.basePath}`,
+    ...proxySetup(options),
+    noSumDb: noSumDbOf(options.moduleHost, [], options.private),
+  });
+  for (const { name, value } of settings) process.stdout.write(`git-goproxy: ${name}=${value}\n`);
 }
 
 /** `pins …` or `sum MODULE@VERSION…` with the server's flags and config. */

@@ -9,10 +9,11 @@
  * A path is a test file or a folder of them (`*.test.ts`); by default test/unit and test/e2e. Run
  * compiled (`test/run.js`, after `tsc -p test/tsconfig.json`) it runs the compiled files; run through
  * tsx (`node --import tsx test/run.ts`) the `.ts` files, each through tsx. Heavy files start first,
- * so that the short ones fill the gaps at the end. The exit code is 1 when a test failed.
+ * so that the short ones fill the gaps at the end. The exit code is 1 when a test failed. The run's
+ * shared fixtures (test/support/shared-fixtures.ts) live in a temp dir removed at the end.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { run } from 'node:test';
@@ -20,6 +21,7 @@ import { dot, spec, tap } from 'node:test/reporters';
 import { parseArgs } from 'node:util';
 import { inParallel } from './support/parallel.ts';
 import { COMPILED, PROJECT_ROOT } from './support/project.ts';
+import { SHARED_FIXTURES_ENV } from './support/shared-fixtures.ts';
 import { fileLine, summarizeFile, totalsLine } from './support/test-summary.ts';
 
 /** Files that take longest, started first (the rest start in folder order: e2e before unit). */
@@ -53,6 +55,9 @@ const files = ordered(
 ).map((file) => (COMPILED ? file.replace(/\.ts$/, '.js') : file));
 if (files.length === 0) usage('no test files');
 const names = values.name === undefined ? {} : { testNamePatterns: values.name };
+const shared = mkdtempSync(join(tmpdir(), 'git-goproxy-shared-'));
+process.env[SHARED_FIXTURES_ENV] = shared;
+process.once('exit', () => rmSync(shared, { recursive: true, force: true }));
 
 if (values.reporter === undefined) {
   const started = performance.now();

@@ -1,6 +1,8 @@
 /**
- * The proxy's model, free of HTTP: which project and module a request names (within its scope),
- * the repositories behind them, and the module zip of a version.
+ * The proxy's model, free of HTTP, over the local projects' git repositories: the `ProxyService`
+ * (service.ts) that `http/` talks to. Which project and module a request names (within its scope),
+ * for this caller; the repositories behind them; the pins, the zips; and what the operator commands
+ * need beside.
  *
  * A module path has one owner for every caller: the project with the longest module path that is a
  * prefix of it (at a `/`). A caller who may not read the owner gets the 404 of a module that does
@@ -8,7 +10,7 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { Caller } from './auth.ts';
+import type { Caller, CallerRequest } from './auth.ts';
 import { logAuthEvent, mayRead } from './auth.ts';
 import { notFound, ProxyError } from '../common/errors.ts';
 import { GitRepository } from '../modules/git-repository.ts';
@@ -16,37 +18,22 @@ import type { ModuleVersion } from '../modules/module-repo.ts';
 import { ModuleRepo } from '../modules/module-repo.ts';
 import type { Project } from './projects.ts';
 import { ProjectIndex } from './projects.ts';
-import { ImmutableCache } from '../common/immutable-cache.ts';
-import {
-  describeModuleZip,
-  type LayoutOptions,
-  layoutWeight,
-  type ModuleZipStream,
-  openModuleZip,
-  type ZipContents,
-  type ZipLayout,
-  zipLayout,
-} from '../zip/source.ts';
 import { Limiter } from '../git/limiter.ts';
 import { HelperPool } from '../git/helper-pool.ts';
-import { ShadowRepos } from '../git/archive.ts';
-import { type FileDigestSink, PinGuard } from '../pins/pin-guard.ts';
+import { observeGitChildren } from '../git/children.ts';
+import type { MetricsRegistry } from '../common/metrics.ts';
+import { PinGuard } from '../pins/pin-guard.ts';
 import { FilePinStore } from '../pins/file-store.ts';
 import { PostgresPinStore } from '../pins/postgres-store.ts';
 import type { PinStore } from '../pins/store.ts';
 import { NewPinLimit } from '../pins/new-pin-limit.ts';
-import { zipHashOf } from '../zip/hash.ts';
 import { logger } from '../common/log.ts';
-import { type CachedZip, ZipCache, zipCacheKey } from '../zip/cache.ts';
-import { ZipSpool } from '../zip/spool.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import type { ProjectIndexOptions } from './projects.ts';
-
-/** Which projects a module request may be answered from. `id` is a numeric id or a full path. */
-export type Scope =
-  | { readonly kind: 'instance' }
-  | { readonly kind: 'project'; readonly id: string }
-  | { readonly kind: 'group'; readonly id: string };
+import { LocalModule, type LocalParts, type ModuleTarget } from './local-module.ts';
+import { LocalZips } from './local-zips.ts';
+import { CommitFactsCache } from '../facts/commit-facts.ts';
+import type { ProjectFacts, ProxyService, Scope } from './service.ts';
 
 /** What the service is built from (the resolved options, less what only HTTP and logging use). */
 export interface ServiceOptions extends ProjectIndexOptions {
@@ -65,15 +52,6 @@ export interface ServiceOptions extends ProjectIndexOptions {
   readonly pins: string | undefined;
 }
 
-/** A module request's target: the project that holds the module, and the module within it. */
-export interface ModuleTarget {
-  readonly project: Project;
-  /** The served git repository that holds the module. */
-  readonly gitRepository: GitRepository;
-  /** The module within it: its versions, resolved as the go command resolves them. */
-  readonly module: ModuleRepo;
-}
-
 /** The proxy's own state directory (shadow git dirs, pins): `dataDir`, else `<repos>/.git-goproxy`. */
 export function dataDirectory(options: ServiceOptions): string {
   return options.dataDir ?? join(options.repos, '.git-goproxy');
@@ -87,40 +65,30 @@ function openPinStore(url: string | undefined, dataDir: string, warn: (message: 
 /** `cat-file` helpers at once by default: each is a git process (about 1 MB) and three descriptors. */
 const DEFAULT_MAX_OBJECT_READERS = 32;
 
-/** Paths (files left out, pathspecs of the parts), over all kept zip layouts: about 100 bytes of memory each. */
-const MAX_LAYOUT_FILES = 250_000;
-
-export class ModuleService {
+export class ModuleService implements ProxyService {
   readonly projects: ProjectIndex;
   readonly limiter: Limiter;
   /** Bounds the repositories' long-lived `cat-file` helpers (least recently used idle ones make room). */
   readonly objectReaders: HelperPool;
-  readonly #options: ServiceOptions;
   readonly #repositories = new Map<string, GitRepository>();
-  readonly #shadows: ShadowRepos;
   /** Served versions stay as served (pin-guard.ts). */
   readonly pins: PinGuard;
-  /** Complete zips on disk and single-flight builds, when `zipCacheMiB` is set. */
-  readonly zipCache: ZipCache | undefined;
-  /** Where a zip goes at git's speed when its client falls behind, so that git's slot is freed. */
-  readonly zipSpool: ZipSpool;
-  /** What each commit's module zip holds, planned once: a repeat zip starts with no listing. */
-  readonly #zipLayouts = new ImmutableCache<ZipLayout>({
-    maxEntries: 1_000,
-    maxWeight: MAX_LAYOUT_FILES,
-    weigh: layoutWeight,
-  });
-
+  /** The module zips: planned, pinned as they stream, cached or spooled. */
+  readonly zips: LocalZips;
+  /** What the web pages show of each commit (its zip's files, README, licenses), derived once (bounded). */
+  readonly facts = new CommitFactsCache();
+  /** What every local module is answered with. */
+  readonly #parts: LocalParts;
   /** The start-up check for shadowed modules, once started (`close()` waits for it). */
   #shadowReport: Promise<void> | undefined;
+  /** Stops observing git children for `/metrics`, once `registerMetrics` started it. */
+  #stopGitMetrics: (() => void) | undefined;
 
   constructor(options: ServiceOptions) {
-    this.#options = options;
     this.projects = new ProjectIndex(options);
     this.limiter = new Limiter({ concurrency: options.maxGit ?? 2 * cpus().length });
     this.objectReaders = new HelperPool(options.maxObjectReaders ?? DEFAULT_MAX_OBJECT_READERS);
     const dataDir = dataDirectory(options);
-    this.#shadows = new ShadowRepos(join(dataDir, 'shadow'));
     const warn = (message: string) => logger.warn(message);
     const newPins = new NewPinLimit(options.maxNewPinsPerMinute);
     this.pins = new PinGuard({
@@ -129,11 +97,36 @@ export class ModuleService {
       limiter: this.limiter,
       newPins,
     });
-    const cacheMiB = options.zipCacheMiB;
-    this.zipCache = cacheMiB === undefined
-      ? undefined
-      : new ZipCache({ dir: join(dataDir, 'zips'), maxBytes: cacheMiB * 2 ** 20 });
-    this.zipSpool = new ZipSpool({ dir: join(dataDir, 'spool'), maxBytes: options.zipSpoolMiB * 2 ** 20, warn });
+    this.zips = new LocalZips({
+      dataDir,
+      compression: options.compression,
+      zipCacheMiB: options.zipCacheMiB,
+      zipSpoolMiB: options.zipSpoolMiB,
+      limiter: this.limiter,
+      pins: this.pins,
+      warn,
+    });
+    this.#parts = { pins: this.pins, zips: this.zips, facts: this.facts };
+  }
+
+  get isReady(): boolean {
+    return this.projects.isReady;
+  }
+
+  get ready(): Promise<void> {
+    return this.projects.ready;
+  }
+
+  get moduleHost(): string {
+    return this.projects.moduleHost;
+  }
+
+  caller(request: CallerRequest): Caller {
+    const { caller, failure } = this.projects.tokens.authenticate(request);
+    if (failure !== undefined) {
+      logAuthEvent({ event: 'auth failed', reason: failure.reason, token: failure.tokenName, client: caller.address });
+    }
+    return caller;
   }
 
   /**
@@ -142,89 +135,20 @@ export class ModuleService {
    * found", the same answer whether or not a project exists; an owner the caller may not read does
    * not exist for them (and the denial is logged).
    */
-  module(scope: Scope, modulePath: string, caller: Caller): ModuleTarget {
+  module(scope: Scope, modulePath: string, caller: Caller): LocalModule {
     const project = this.#readableOwner(scope, modulePath, caller);
     const target = project === undefined ? undefined : this.#target(project, modulePath);
     if (target === undefined) throw notFound(`module ${modulePath}: no such module on this server`);
-    return target;
+    return new LocalModule(target, this.#parts);
   }
 
-  /**
-   * The `list` answer. A path below a project that has no tags of its own is a module only if it
-   * has a go.mod at the default branch; otherwise it is not found, so that the go command's probes
-   * of package paths and prefixes move on fast (a 404 or 410 skips a path silently, any other error
-   * fails the lookup: `cmd/go/internal/modload/query.go` `queryPrefixModules`).
-   */
-  async list(target: ModuleTarget): Promise<string[]> {
-    const versions = await this.pins.list(target, await target.module.versions());
-    if (versions.length === 0 && target.module.needsGoMod) await target.module.latest();
-    return versions;
-  }
-
-  /**
-   * Plans and starts the zip of a version, pinning it; throws a 4xx before any byte when the go
-   * command would refuse it, or when `client` (token name, else address) makes new pins too fast.
-   */
-  zip(target: ModuleTarget, version: ModuleVersion, client: string, signal: AbortSignal): Promise<ModuleZipStream> {
-    return this.pins.zip(
-      target,
-      version,
-      client,
-      (onFileDigest) => this.#openZip(target, version, signal, onFileDigest),
-    );
-  }
-
-  /** Whether a version's zip is complete in the zip cache. */
-  hasCachedZip(version: ModuleVersion): boolean {
-    return this.zipCache?.has(zipCacheKey(version, this.#options.compression)) ?? false;
-  }
-
-  /** The zip of a version through the zip cache (built once for concurrent requests); the cache must be on. */
-  cachedZip(target: ModuleTarget, version: ModuleVersion, client: string): Promise<CachedZip> {
-    const key = zipCacheKey(version, this.#options.compression);
-    return this.zipCache!.open(key, (signal) => this.zip(target, version, client, signal));
+  readableProjects(caller: Caller): readonly Project[] {
+    return this.projects.all().filter((project) => mayRead(caller, project));
   }
 
   /** The `h1:` of a version's zip, made from git, streamed and dropped, not pinned: for operator commands. */
   zipHash(target: ModuleTarget, version: ModuleVersion): Promise<string> {
-    const signal = new AbortController().signal;
-    // The hash is over uncompressed bytes: skip deflating them.
-    return zipHashOf((onFileDigest) => this.#openZip(target, version, signal, onFileDigest, 'store'));
-  }
-
-  #openZip(
-    target: ModuleTarget,
-    version: ModuleVersion,
-    signal: AbortSignal,
-    onFileDigest?: FileDigestSink,
-    level = this.#options.compression,
-  ): Promise<ModuleZipStream> {
-    const { gitDir, objects } = target.gitRepository;
-    return openModuleZip(version, {
-      gitDir,
-      objects,
-      shadows: this.#shadows,
-      limiter: this.limiter,
-      level,
-      signal,
-      onFileDigest,
-      layouts: this.#zipLayouts,
-    });
-  }
-
-  /** Why the go command would refuse a version's zip, or undefined; from the kept layout, without starting git archive. */
-  async zipRefusal(target: ModuleTarget, version: ModuleVersion): Promise<string | undefined> {
-    return (await zipLayout(version, this.#layoutOptions(target))).refusal;
-  }
-
-  /** What a version's zip holds and what it leaves out, planned afresh (for the version page). */
-  zipContents(target: ModuleTarget, version: ModuleVersion): Promise<ZipContents> {
-    return describeModuleZip(version, this.#layoutOptions(target));
-  }
-
-  #layoutOptions(target: ModuleTarget): LayoutOptions {
-    const { gitDir, objects } = target.gitRepository;
-    return { gitDir, objects, limiter: this.limiter, layouts: this.#zipLayouts, level: this.#options.compression };
+    return this.zips.hash(target, version);
   }
 
   /**
@@ -244,15 +168,26 @@ export class ModuleService {
     return module === undefined ? undefined : { project, gitRepository, module };
   }
 
-  /** Why the service cannot take every request now (`/-/ready`), or undefined when it can. */
   notReady(): string | undefined {
+    if (!this.projects.isReady) return 'first scan of the repositories under way';
     return this.pins.store.health?.available === false ? 'the pin store cannot be reached' : undefined;
   }
 
-  /** Stops project discovery, every long-lived git process, and removes spool files. */
+  /** Registers the series of its parts: git processes and slots, pins, projects, object readers, the zip spool. */
+  registerMetrics(registry: MetricsRegistry): void {
+    this.#stopGitMetrics = observeGitChildren(registry);
+    this.limiter.registerMetrics(registry);
+    this.pins.registerMetrics(registry);
+    this.projects.registerMetrics(registry);
+    this.objectReaders.registerMetrics(registry);
+    this.zips.registerMetrics(registry);
+  }
+
+  /** Stops project discovery, every long-lived git process, observing them, and removes spool files. */
   async close(): Promise<void> {
+    this.#stopGitMetrics?.();
     this.projects.close();
-    this.zipSpool.close();
+    this.zips.close();
     await this.#shadowReport;
     const closing = [...this.#repositories.values()].map((repository) => repository.close());
     this.#repositories.clear();
@@ -311,8 +246,7 @@ export class ModuleService {
     return undefined;
   }
 
-  /** The project that owns an import path, as the instance-wide endpoint finds it, when the caller may read it (go-get pages). */
-  projectForImport(importPath: string, caller: Caller): Project | undefined {
+  projectForImport(importPath: string, caller: Caller): ProjectFacts | undefined {
     return this.#readableOwner({ kind: 'instance' }, importPath, caller);
   }
 

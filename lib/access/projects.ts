@@ -1,31 +1,28 @@
 /**
  * Which projects exist, where their repositories are, and which module paths they serve.
  *
- * The repositories below `repos` are found by a project source (project-source.ts: a directory
- * tree, or GitLab's hashed storage); the config may add projects that live elsewhere (`repo`), and
- * give any project an id, a vanity module path and a visibility.
+ * The repositories below `repos` are found by a project source (discovery/: a directory tree, or
+ * GitLab's hashed storage); the config may add projects that live elsewhere (`repo`), and give any
+ * project an id, a vanity module path and a visibility.
  *
- * Discovery is off the request path: lookups answer from the index as it is and never scan. Scans
- * run in the background (asynchronous, a directory per event-loop turn) and the new index is swapped
- * in when one completes: the first at construction (`ready`), then every `rescanInterval` seconds,
- * on `rescan()` (SIGHUP), and shortly after a watched group directory changes (`keepCurrent`).
+ * Lookups answer from the index as it is and never scan: scans run in the background
+ * (discovery/scanner.ts) and the new index is swapped in when one completes, the first at
+ * construction (`ready`).
  *
  * The index is also the access config in force: the tokens and the numeric group ids live in the
  * same snapshot as the projects. A config reload (`reconfigure`) builds a new snapshot from the last
  * scan's repositories, without reading the disk, and swaps it in with one assignment, so no request
  * sees new projects with old tokens or the reverse.
  */
-import { type FSWatcher, watch } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type TokenConfig, TokenStore, type Visibility } from './auth.ts';
 import { type GroupConfig, type GroupIds, groupIdsOf, groupPathOf } from './groups.ts';
 import { ConfigError } from '../common/errors.ts';
-import { logger } from '../common/log.ts';
+import { gauge, type MetricsRegistry } from '../common/metrics.ts';
 import { checkModulePath } from '../modules/module-path.ts';
-import { DirectoryTree, type Discovery, type ProjectSource } from './project-source.ts';
-import { GitLabHashedStorage, HASHED_DIR } from './gitlab-hashed.ts';
+import type { ProjectSource } from '../discovery/project-source.ts';
+import { DetectedLayout } from '../discovery/detected-layout.ts';
+import { RepositoryScanner } from '../discovery/scanner.ts';
 
 /** A project named in the config: gives a discovered repository an id, a vanity path or a visibility. */
 export interface ProjectConfig {
@@ -75,12 +72,6 @@ export const DEFAULT_RESCAN_INTERVAL_SECONDS = 30;
 /** Largest `rescanInterval`: a day (timers cannot wait much longer than 24 days anyway). */
 export const MAX_RESCAN_INTERVAL_SECONDS = 86_400;
 
-/** Quiet time after a watched directory changes before the rescan (a push creates many entries at once). */
-const WATCH_DEBOUNCE_MS = 250;
-
-/** Most directories watched at once; beyond it, the periodic rescan alone finds changes. */
-const MAX_WATCHED_DIRECTORIES = 1_000;
-
 /** Projects indexed (module paths validated) per event-loop turn while a scan's index is built. */
 const BUILD_BATCH = 500;
 
@@ -96,9 +87,7 @@ interface Snapshot {
 }
 
 export class ProjectIndex {
-  readonly #options: ProjectIndexOptions;
-  readonly #source: ProjectSource;
-  readonly #stop = new AbortController();
+  readonly #scanner: RepositoryScanner;
   #snapshot: Snapshot;
   /** The config the next snapshot is built with: the last one given to `reconfigure`. */
   #settings: AccessSettings;
@@ -106,23 +95,12 @@ export class ProjectIndex {
   #discovered: ReadonlyMap<string, string> = new Map();
   /** The build of a snapshot under way (`#install`), which later calls share. */
   #installing: Promise<void> | undefined;
-  #running: Promise<void> | undefined;
-  #queued: Promise<void> | undefined;
-  #scans = 0;
-  #lastScanSeconds = 0;
-  #ready = false;
   /** Resolves when the first scan has completed (or the index was closed before it did). */
   readonly ready: Promise<void>;
-  #interval: ReturnType<typeof setInterval> | undefined;
-  #watchers: Map<string, FSWatcher> | undefined;
-  /** The directories the last scan found worth watching. */
-  #directories: readonly string[] = [];
-  #debounce: ReturnType<typeof setTimeout> | undefined;
 
   /** Starts the first scan; throws a `ConfigError` when a configured vanity module path is invalid. */
   constructor(options: ProjectIndexOptions, source: ProjectSource = new DetectedLayout(options.repos)) {
     checkVanityPaths(options);
-    this.#options = options;
     this.#settings = options;
     this.#snapshot = {
       byModulePath: new Map(),
@@ -131,15 +109,20 @@ export class ProjectIndex {
       sorted: [],
       ...accessOf(options),
     };
-    this.#source = source;
-    this.ready = this.rescan().then(() => {
-      this.#ready = true;
+    this.#scanner = new RepositoryScanner(source, {
+      rescanInterval: options.rescanInterval,
+      apply: async (repositories) => {
+        this.#discovered = repositories;
+        await this.#install();
+        return this.size;
+      },
     });
+    this.ready = this.#scanner.ready;
   }
 
   /** Whether the first scan has completed: before it, every lookup misses. */
   get isReady(): boolean {
-    return this.#ready;
+    return this.#scanner.isReady;
   }
 
   get size(): number {
@@ -148,12 +131,24 @@ export class ProjectIndex {
 
   /** Scans completed since start. */
   get scans(): number {
-    return this.#scans;
+    return this.#scanner.scans;
   }
 
-  /** How long the last completed scan took, in seconds. */
-  get lastScanSeconds(): number {
-    return this.#lastScanSeconds;
+  /** Registers its series: projects indexed, and the scans' (scans completed, how long the last one took). */
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.register(() =>
+      gauge(
+        'git_goproxy_projects',
+        'Projects found by the last completed scan of repos (plus configured ones elsewhere).',
+        this.size,
+      )
+    );
+    this.#scanner.registerMetrics(registry);
+  }
+
+  /** The host part of module paths in force (the latest config's `moduleHost`). */
+  get moduleHost(): string {
+    return this.#settings.moduleHost;
   }
 
   /** All projects, in full-path order. */
@@ -213,32 +208,15 @@ export class ProjectIndex {
    * and its index is in use. Calls during a scan share one more scan after it.
    */
   rescan(): Promise<void> {
-    if (this.#queued !== undefined) return this.#queued;
-    if (this.#running === undefined) {
-      this.#running = this.#scan().finally(() => {
-        this.#running = undefined;
-      });
-      return this.#running;
-    }
-    this.#queued = this.#running.then(() => {
-      this.#queued = undefined;
-      return this.rescan();
-    });
-    return this.#queued;
+    return this.#scanner.rescan();
   }
 
   /**
    * Keeps the index current while serving: a rescan every `rescanInterval` seconds and, when `watch`
-   * is set, shortly after a watched directory gains or loses an entry (`fs.watch`; where the platform
-   * cannot watch, the interval alone).
+   * is set, shortly after a watched directory gains or loses an entry (discovery/scanner.ts).
    */
-  keepCurrent({ watch = true }: { watch?: boolean } = {}): void {
-    if (this.#interval !== undefined || this.#stop.signal.aborted) return;
-    this.#interval = setInterval(() => void this.rescan(), this.#options.rescanInterval * 1000);
-    this.#interval.unref();
-    if (!watch) return;
-    this.#watchers = new Map();
-    if (this.#ready) void this.#watch(this.#directories);
+  keepCurrent(options: { watch?: boolean } = {}): void {
+    this.#scanner.keepCurrent(options);
   }
 
   /**
@@ -255,32 +233,7 @@ export class ProjectIndex {
 
   /** Stops scanning, the interval and every watch. */
   close(): void {
-    this.#stop.abort();
-    clearInterval(this.#interval);
-    clearTimeout(this.#debounce);
-    for (const watcher of this.#watchers?.values() ?? []) watcher.close();
-    this.#watchers?.clear();
-  }
-
-  async #scan(): Promise<void> {
-    const started = performance.now();
-    try {
-      const discovery = await this.#source.scan(this.#stop.signal);
-      this.#discovered = new Map([...discovery.repositories].sort(([a], [b]) => (a < b ? -1 : 1)));
-      await this.#install();
-      this.#scans++;
-      this.#lastScanSeconds = (performance.now() - started) / 1000;
-      logger.debug('repositories scanned', {
-        layout: this.#source.layout,
-        projects: this.size,
-        ms: Math.round(this.#lastScanSeconds * 1000),
-      });
-      this.#directories = discovery.directories;
-      await this.#watch(discovery.directories);
-    } catch (error) {
-      if (this.#stop.signal.aborted) return;
-      logger.error('repository scan failed: serving the projects found before', { error });
-    }
+    this.#scanner.close();
   }
 
   /**
@@ -299,7 +252,7 @@ export class ProjectIndex {
         const discovered = this.#discovered;
         const settings = this.#settings;
         const snapshot = await this.#build(discovered, settings);
-        this.#stop.signal.throwIfAborted();
+        this.#scanner.signal.throwIfAborted();
         if (discovered === this.#discovered && settings === this.#settings) {
           this.#snapshot = snapshot;
           return;
@@ -336,35 +289,6 @@ export class ProjectIndex {
     const sorted = [...byFullPath.values()].sort((a, b) => (a.fullPath < b.fullPath ? -1 : 1));
     return { byModulePath, byFullPath, byId, sorted, ...accessOf(settings) };
   }
-
-  /** Watches the scan's directories (up to the bound) and stops watching those it no longer found. */
-  async #watch(directories: readonly string[]): Promise<void> {
-    const watchers = this.#watchers;
-    if (watchers === undefined) return;
-    const wanted = new Set(directories.slice(0, MAX_WATCHED_DIRECTORIES));
-    for (const [dir, watcher] of watchers) {
-      if (wanted.has(dir)) continue;
-      watcher.close();
-      watchers.delete(dir);
-    }
-    let count = 0;
-    for (const dir of wanted) {
-      if (watchers.has(dir) || this.#stop.signal.aborted) continue;
-      if (++count % BUILD_BATCH === 0) await nextTurn();
-      const watcher = watchDirectory(dir, () => this.#changed());
-      if (watcher !== undefined) watchers.set(dir, watcher);
-    }
-  }
-
-  /** A watched directory changed: rescan once things are quiet. */
-  #changed(): void {
-    if (this.#debounce !== undefined || this.#stop.signal.aborted) return;
-    this.#debounce = setTimeout(() => {
-      this.#debounce = undefined;
-      void this.rescan();
-    }, WATCH_DEBOUNCE_MS);
-    this.#debounce.unref();
-  }
 }
 
 /** Throws a `ConfigError` naming the first configured vanity module path that is invalid. */
@@ -396,49 +320,4 @@ function makeProject(
     visibility: config?.visibility ?? settings.defaultVisibility,
     gitDir,
   };
-}
-
-/** A watch of one directory's entries (names starting with `.` ignored), or undefined where it cannot be watched. */
-function watchDirectory(dir: string, onChange: () => void): FSWatcher | undefined {
-  try {
-    const watcher = watch(dir, { persistent: false }, (_event, name) => {
-      if (name === null || !String(name).startsWith('.')) onChange();
-    });
-    // A watched directory that is removed ends its watch; the rescan that follows notices the removal.
-    watcher.on('error', () => watcher.close());
-    return watcher;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The source for `repos`, chosen at each scan: GitLab's hashed storage when `repos/@hashed` is a
- * directory, else the directory tree. A directory that does not exist (yet) holds no projects.
- */
-export class DetectedLayout implements ProjectSource {
-  readonly #root: string;
-  readonly #tree: DirectoryTree;
-  readonly #hashed: GitLabHashedStorage;
-  #current: ProjectSource;
-
-  constructor(root: string) {
-    this.#root = root;
-    this.#tree = new DirectoryTree(root);
-    this.#hashed = new GitLabHashedStorage(root);
-    this.#current = this.#tree;
-  }
-
-  get layout(): string {
-    return this.#current.layout;
-  }
-
-  async scan(signal: AbortSignal): Promise<Discovery> {
-    const hashed = await stat(join(this.#root, HASHED_DIR)).then(
-      (stats) => stats.isDirectory(),
-      () => false,
-    );
-    this.#current = hashed ? this.#hashed : this.#tree;
-    return this.#current.scan(signal);
-  }
 }

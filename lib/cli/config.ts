@@ -15,7 +15,7 @@ import {
   type ProjectConfig,
 } from '../access/projects.ts';
 import type { GroupConfig } from '../access/groups.ts';
-import { projectPathError } from '../access/project-source.ts';
+import { projectPathError } from '../discovery/project-source.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { ConfigError } from '../common/errors.ts';
 import { postgresUrlPassword } from '../pins/postgres-store.ts';
@@ -24,6 +24,7 @@ import { grantPatternError } from '../access/grants.ts';
 import { basePathError } from '../http/base-path.ts';
 import type { LogLevel } from '../common/log.ts';
 import { LOG_LEVELS } from '../common/log.ts';
+import { privatePatternsError } from '../upstream/private-paths.ts';
 
 /** Options of `createHandler()`: everything that decides what is served and how. */
 export interface ProxyOptions {
@@ -73,7 +74,25 @@ export interface ProxyOptions {
   rescanInterval?: number;
   /** New versions one client (a token, else an address) may pin per minute, and at once; then 429. Default 1000. */
   maxNewPinsPerMinute?: number;
+  /**
+   * GOPROXY base URLs that answer for module paths no local project owns, tried in order (the next
+   * only after a 404 or 410), e.g. `["https://proxy.golang.org"]`; default none: local modules only.
+   */
+  upstream?: string[];
+  /** Module path globs never sent upstream, GOPRIVATE syntax (`corp.example.com,*.internal`), besides the module host and local projects. */
+  private?: string;
+  /** Checksum databases proxied at `/sumdb/<name>/`: name → URL; default `{"sum.golang.org": "https://sum.golang.org"}` with `upstream`, else none. */
+  sumdbs?: Record<string, string>;
+  /** Seconds an upstream `list`, `@latest` or query answer is used before it is asked again; default 60. */
+  upstreamListSeconds?: number;
+  /** Bound of the on-disk upstream cache (`<dataDir>/upstream`) in MiB; default 4096. */
+  upstreamCacheMiB?: number;
+  /** Who may read modules from the upstream: `anyone` (as a public project; default) or `authenticated` (any valid token). */
+  upstreamAccess?: UpstreamAccess;
 }
+
+/** Who may read modules from the upstream. */
+export type UpstreamAccess = 'anyone' | 'authenticated';
 
 /** The CLI's config file: `ProxyOptions` plus how to listen. */
 export interface ServerConfig extends ProxyOptions {
@@ -112,6 +131,12 @@ export interface ResolvedOptions extends ServiceOptions {
   logLevel: LogLevel | undefined;
   rescanInterval: number;
   maxNewPinsPerMinute: number | undefined;
+  upstream: string[];
+  private: string;
+  sumdbs: Record<string, string>;
+  upstreamListSeconds: number;
+  upstreamCacheMiB: number;
+  upstreamAccess: UpstreamAccess;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -119,6 +144,10 @@ export const DEFAULT_MODULE_HOST = 'go.localhost';
 export const DEFAULT_ZIP_SPOOL_MIB = 1024;
 /** The go command fetches up to GOMAXPROCS modules at once (`go mod download`). */
 export const DEFAULT_ZIP_STREAMS_PER_CLIENT = 32;
+export const DEFAULT_UPSTREAM_LIST_SECONDS = 60;
+export const DEFAULT_UPSTREAM_CACHE_MIB = 4096;
+/** The checksum database proxied when `upstream` is set and `sumdbs` is not: the go command's default GOSUMDB. */
+export const DEFAULT_SUMDBS: Readonly<Record<string, string>> = { 'sum.golang.org': 'https://sum.golang.org' };
 
 /** The `ProxyOptions` part of a server config (without `listen`, `workers`, `shutdownTimeout`). */
 export function proxyOptionsOf(config: ServerConfig): ProxyOptions {
@@ -185,6 +214,12 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     logLevel: options.logLevel,
     rescanInterval: options.rescanInterval ?? DEFAULT_RESCAN_INTERVAL_SECONDS,
     maxNewPinsPerMinute: options.maxNewPinsPerMinute,
+    upstream: options.upstream ?? [],
+    private: options.private ?? '',
+    sumdbs: options.sumdbs ?? (options.upstream?.length ? { ...DEFAULT_SUMDBS } : {}),
+    upstreamListSeconds: options.upstreamListSeconds ?? DEFAULT_UPSTREAM_LIST_SECONDS,
+    upstreamCacheMiB: options.upstreamCacheMiB ?? DEFAULT_UPSTREAM_CACHE_MIB,
+    upstreamAccess: options.upstreamAccess ?? 'anyone',
   };
 }
 
@@ -234,6 +269,34 @@ const absolutePath: Check = (value, key) => {
 const projectPath: Check = (value, key) => {
   string(value, key);
   const reason = projectPathError(value as string);
+  if (reason !== undefined) throw new ConfigError(key, reason);
+};
+const httpUrl: Check = (value, key) => {
+  string(value, key);
+  let url: URL | undefined;
+  try {
+    url = new URL(value as string);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== ''
+  ) {
+    throw new ConfigError(key, 'must be an http:// or https:// URL without query or fragment');
+  }
+};
+const sumdbs: Check = (value, key) => {
+  if (!isPlainObject(value)) throw new ConfigError(key, 'must be an object: database name → URL');
+  for (const [name, url] of Object.entries(value)) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(name)) {
+      throw new ConfigError(`${key}.${name}`, 'must be a database name like "sum.golang.org"');
+    }
+    httpUrl(url, `${key}.${name}`);
+  }
+};
+const privatePatterns: Check = (value, key) => {
+  if (typeof value !== 'string') throw new ConfigError(key, 'must be a string of comma-separated globs');
+  const reason = privatePatternsError(value);
   if (reason !== undefined) throw new ConfigError(key, reason);
 };
 const listen: Check = (value, key) => {
@@ -327,6 +390,12 @@ const PROXY_KEYS: Record<string, Check> = {
   logLevel: oneOf(...LOG_LEVELS),
   rescanInterval: atMost(MAX_RESCAN_INTERVAL_SECONDS),
   maxNewPinsPerMinute: positiveInteger,
+  upstream: arrayOf(httpUrl),
+  private: privatePatterns,
+  sumdbs,
+  upstreamListSeconds: positiveInteger,
+  upstreamCacheMiB: positiveInteger,
+  upstreamAccess: oneOf('anyone', 'authenticated'),
 };
 
 const SERVER_KEYS: Record<string, Check> = {

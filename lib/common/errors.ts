@@ -27,7 +27,11 @@ export type ErrorKind =
   /** The request used a method other than GET or HEAD. */
   | 'method-not-allowed'
   /** The requested byte range lies beyond the end of the body. */
-  | 'range-not-satisfiable';
+  | 'range-not-satisfiable'
+  /** An upstream proxy or checksum database failed (unreachable, an error status, a cut or malformed answer). */
+  | 'upstream-failed'
+  /** The request may not go where it would have to (a private module path asked of a checksum database). */
+  | 'forbidden';
 
 export class ProxyError extends Error {
   readonly kind: ErrorKind;

@@ -1,16 +1,17 @@
 /**
- * A bounded cache for answers that can never change (what a commit id or a blob at a commit holds),
- * with single-flight: concurrent lookups of the same key share one computation. Least recently used
- * entries go first once the total weight (e.g. bytes) or the entry count is over its bound.
- * Failed computations, and values the `keep` option refuses, are not cached.
+ * The one single-flight memo: a bounded cache for answers that cannot change while it lives (what a
+ * commit id or a blob at a commit holds, what one snapshot of the refs answers, where a
+ * repository's shadow is), where concurrent lookups of the same key share one computation. Least
+ * recently used entries go first once the total weight (e.g. bytes) or the entry count is over its
+ * bound. Failed computations, and values the `keep` option refuses, are not cached.
  */
 
 /** Bounds of an `ImmutableCache`. */
 export interface ImmutableCacheOptions<V> {
   /** Most entries kept. */
   readonly maxEntries: number;
-  /** Most total weight kept; an entry heavier than this is returned but not kept. */
-  readonly maxWeight: number;
+  /** Most total weight kept; an entry heavier than this is returned but not kept. Default: `maxEntries`. */
+  readonly maxWeight?: number;
   /** Weight of a value; default 1. */
   readonly weigh?: (value: V) => number;
   /** Whether a value may be kept (e.g. not "absent", when the object may appear later); default yes. */
@@ -19,6 +20,7 @@ export interface ImmutableCacheOptions<V> {
 
 export class ImmutableCache<V> {
   readonly #options: ImmutableCacheOptions<V>;
+  readonly #maxWeight: number;
   /** Settled values in recency order (a Map iterates in insertion order: first = least recent). */
   readonly #values = new Map<string, { value: V; weight: number }>();
   readonly #pending = new Map<string, Promise<V>>();
@@ -26,6 +28,7 @@ export class ImmutableCache<V> {
 
   constructor(options: ImmutableCacheOptions<V>) {
     this.#options = options;
+    this.#maxWeight = options.maxWeight ?? options.maxEntries;
   }
 
   /** Number of settled entries kept. */
@@ -80,11 +83,11 @@ export class ImmutableCache<V> {
   #keep(key: string, value: V): void {
     if (this.#options.keep?.(value) === false) return;
     const weight = this.#options.weigh?.(value) ?? 1;
-    if (weight > this.#options.maxWeight) return;
+    if (weight > this.#maxWeight) return;
     this.#values.set(key, { value, weight });
     this.#weight += weight;
     for (const [oldest, entry] of this.#values) {
-      if (this.#weight <= this.#options.maxWeight && this.#values.size <= this.#options.maxEntries) break;
+      if (this.#weight <= this.#maxWeight && this.#values.size <= this.#options.maxEntries) break;
       this.#values.delete(oldest);
       this.#weight -= entry.weight;
     }

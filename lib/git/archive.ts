@@ -19,12 +19,15 @@ import { mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 
 import { join } from 'node:path';
 import { type GitRunOptions, spawnGit } from './run.ts';
 import { isFullObjectId } from './object-id.ts';
+import { ImmutableCache } from '../common/immutable-cache.ts';
 
 /** The attributes line the go command appends (golang/go#27153). */
 const NEUTRALISE_EXPORT_ATTRIBUTES = '* -export-subst -export-ignore\n';
 
+/** Shadow paths remembered: past it, a repository's shadow is looked up on disk again (a stat and a read). */
+const MAX_SHADOWS_KEPT = 10_000;
+
 /** Compression of the zip git writes: `store` is `-0`, `fast` is `-1`, `default` is git's own. */
-/** Compression of zip entries: `store` (-0), `fast` (-1) or git's default. */
 export type CompressionLevel = 'store' | 'fast' | 'default';
 
 /** Options of `ShadowRepos.archiveZip`. */
@@ -37,8 +40,8 @@ const LEVEL_FLAGS: Record<CompressionLevel, string[]> = { store: ['-0'], fast: [
 /** The shadow git dirs of all served repositories, kept under one base directory. */
 export class ShadowRepos {
   readonly baseDir: string;
-  /** Real git dir (as given) → promise of its shadow's path; created once per process. */
-  readonly #shadows = new Map<string, Promise<string>>();
+  /** Real git dir (as given) → its shadow's path; created once per process (again only if forgotten). */
+  readonly #shadows = new ImmutableCache<string>({ maxEntries: MAX_SHADOWS_KEPT });
 
   constructor(baseDir: string) {
     this.baseDir = baseDir;
@@ -77,13 +80,7 @@ export class ShadowRepos {
 
   /** The shadow git dir of `gitDir`, created on first use (safe against concurrent creators). */
   shadowFor(gitDir: string): Promise<string> {
-    let shadow = this.#shadows.get(gitDir);
-    if (!shadow) {
-      shadow = this.#createShadow(gitDir);
-      shadow.catch(() => this.#shadows.delete(gitDir));
-      this.#shadows.set(gitDir, shadow);
-    }
-    return shadow;
+    return this.#shadows.get(gitDir, () => this.#createShadow(gitDir));
   }
 
   async #createShadow(gitDir: string): Promise<string> {

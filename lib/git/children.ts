@@ -1,14 +1,16 @@
 /**
  * The one registry of every git child process this server has started, so that the server can
  * report how many are alive and kill them all on shutdown. Children leave the registry when
- * they exit.
+ * they exit. `/metrics` gets their run times by git subcommand and how many are alive
+ * (`observeGitChildren`).
  */
 import type { ChildProcess } from 'node:child_process';
+import { gauge, type MetricsRegistry } from '../common/metrics.ts';
 
 const liveChildren = new Set<ChildProcess>();
 let startedChildren = 0;
 
-/** Told of each tracked child when it exits, with its run time (http/metrics.ts). */
+/** Told of each tracked child when it exits, with its run time (`observeGitChildren`). */
 export type ChildExitListener = (child: ChildProcess, ms: number) => void;
 
 const exitListeners = new Set<ChildExitListener>();
@@ -73,4 +75,33 @@ export function waitForExit(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.once('error', () => resolve());
   });
+}
+
+/**
+ * Registers the git children's series: run time by git subcommand (from now on) and live
+ * processes. Returns the function that stops observing exits.
+ */
+export function observeGitChildren(registry: MetricsRegistry): () => void {
+  const durations = registry.histogram(
+    'git_goproxy_git_duration_seconds',
+    'Run time of git child processes, by git subcommand.',
+  );
+  registry.register(() =>
+    gauge(
+      'git_goproxy_git_processes',
+      'Live git child processes, long-lived object readers included.',
+      liveChildCount(),
+    )
+  );
+  return onChildExit((child, ms) => durations.observe({ command: gitSubcommand(child) }, ms / 1000));
+}
+
+/** `git --no-pager --git-dir=… -c k=v archive …` → `archive`. */
+function gitSubcommand(child: ChildProcess): string {
+  const args = child.spawnargs.slice(1);
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-c') i++;
+    else if (!args[i]!.startsWith('-')) return args[i]!;
+  }
+  return 'unknown';
 }

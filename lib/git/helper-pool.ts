@@ -5,6 +5,7 @@
  * place once it has exited; when every helper is busy, the start waits until one goes idle (busy
  * helpers answer on their own, so the wait is short and cannot deadlock).
  */
+import { counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
 
 /** What the pool needs of a helper. */
 export interface PooledHelper {
@@ -45,6 +46,24 @@ export class HelperPool {
   /** Starts waiting for a helper to go idle (for `/metrics`). */
   get waiting(): number {
     return this.#waiting.length;
+  }
+
+  /** Registers its series: helpers running, the bound, requests waiting, evictions. */
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.register(() =>
+      gauge(
+        'git_goproxy_object_readers',
+        'Long-lived git cat-file helpers running (one per recently used repository).',
+        this.live,
+      ) +
+      gauge('git_goproxy_object_readers_max', 'Most cat-file helpers at once (maxObjectReaders).', this.maxHelpers) +
+      gauge('git_goproxy_object_readers_waiting', 'Requests waiting for a cat-file helper to go idle.', this.waiting) +
+      counterValue(
+        'git_goproxy_object_reader_evictions_total',
+        'cat-file helpers stopped to make room for another repository.',
+        this.evictions,
+      )
+    );
   }
 
   /** Resolves when a helper may start; the caller then `add`s it, or `unreserve`s if it could not start. */

@@ -5,6 +5,7 @@
 import type { Refs } from './refs.ts';
 import { GitError, type GitRunOptions, runGit } from './run.ts';
 import { isFullObjectId } from './object-id.ts';
+import { ImmutableCache } from '../common/immutable-cache.ts';
 
 /**
  * Whether `ancestor` is `descendant` or one of its ancestors (`git merge-base --is-ancestor`,
@@ -94,27 +95,20 @@ export class Reachability {
   readonly #maxAnswers: number;
   #refs: Refs | undefined;
   #tips = new Set<string>();
-  #answers = new Map<string, Promise<boolean>>();
+  #answers: ImmutableCache<boolean>;
 
   constructor(gitDir: string, options: GitRunOptions = {}, maxAnswers = 4096) {
     this.#gitDir = gitDir;
     this.#options = options;
     this.#maxAnswers = maxAnswers;
+    this.#answers = new ImmutableCache({ maxEntries: maxAnswers });
   }
 
   /** Whether `commit` is HEAD's commit, a branch's or tag's, or an ancestor of one of them, in `refs`. */
   reachable(commit: string, refs: Refs): Promise<boolean> {
     if (refs !== this.#refs) this.#startSnapshot(refs);
     if (this.#tips.has(commit)) return Promise.resolve(true);
-    let answer = this.#answers.get(commit);
-    if (answer === undefined) {
-      if (this.#answers.size >= this.#maxAnswers) this.#answers.delete(this.#answers.keys().next().value as string);
-      answer = isReachableFrom(this.#gitDir, commit, this.#tips, this.#options);
-      const answers = this.#answers;
-      answers.set(commit, answer);
-      answer.catch(() => answers.delete(commit));
-    }
-    return answer;
+    return this.#answers.get(commit, () => isReachableFrom(this.#gitDir, commit, this.#tips, this.#options));
   }
 
   /**
@@ -130,7 +124,7 @@ export class Reachability {
     ]);
     if (tips.size === this.#tips.size && [...tips].every((tip) => this.#tips.has(tip))) return;
     this.#tips = tips;
-    this.#answers = new Map();
+    this.#answers = new ImmutableCache({ maxEntries: this.#maxAnswers });
   }
 }
 

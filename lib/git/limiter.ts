@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { ProxyError } from '../common/errors.ts';
+import { gauge, type MetricsRegistry } from '../common/metrics.ts';
 
 /** Thrown by `Limiter.acquire` when every slot is taken and the queue is full. */
 export class GitBusyError extends ProxyError {
@@ -53,6 +54,15 @@ export class Limiter {
   /** Callers waiting for a slot. */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /** Registers its gauges: slots, git commands holding one, and those waiting. */
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.register(() =>
+      gauge('git_goproxy_git_slots', 'git commands allowed to run at once (maxGit).', this.concurrency) +
+      gauge('git_goproxy_git_running', 'git commands holding a slot of the limiter.', this.running) +
+      gauge('git_goproxy_git_queued', 'git commands waiting for a slot of the limiter.', this.queued)
+    );
   }
 
   /**

@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { CompressionLevel } from '../git/archive.ts';
-import type { ModuleVersion } from '../modules/module-repo.ts';
+import type { ServedVersion } from '../access/service.ts';
 import { zipFormat } from '../zip/source.ts';
 
 /** How long clients and caches may keep answers that move with the repository (`list`, `@latest`, queries). */
@@ -50,11 +50,11 @@ export interface CacheableBody extends CachePolicy {
  */
 export function versionETag(
   kind: 'info' | 'mod' | 'zip',
-  version: ModuleVersion,
+  version: ServedVersion,
   compression: CompressionLevel,
 ): string {
   const format = kind === 'zip' ? zipFormat(compression) : kind;
-  const tag = `"${digest(`${format}\n${version.commit}\n${version.modulePath}\n${version.version}`)}"`;
+  const tag = `"${digest(`${format}\n${version.commit ?? ''}\n${version.modulePath}\n${version.version}`)}"`;
   return kind === 'zip' ? `W/${tag}` : tag;
 }
 

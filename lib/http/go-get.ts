@@ -9,8 +9,8 @@
  * project they get what a path without a project gets (no page), never a readable parent's page.
  */
 import type { IncomingMessage } from 'node:http';
+import type { ProxyService } from '../access/service.ts';
 import type { Caller } from '../access/auth.ts';
-import type { Project } from '../access/projects.ts';
 import { escapeHtml } from './html.ts';
 
 /**
@@ -18,11 +18,6 @@ import { escapeHtml } from './html.ts';
  * the `Host` and the scheme, so no shared cache may keep it and hand it to someone else.
  */
 export const GO_GET_CACHE_CONTROL = 'private, no-store';
-
-/** What the page needs of the service: the project that owns an import path, when the caller may read it. */
-export interface ImportPathLookup {
-  projectForImport(importPath: string, caller: Caller): Project | undefined;
-}
 
 /** Whether a GET or HEAD request's query asks for the go-get page (`go-get=1`, what cmd/go sends). */
 export function isGoGetRequest(req: IncomingMessage, query: string): boolean {
@@ -35,7 +30,7 @@ export function isGoGetRequest(req: IncomingMessage, query: string): boolean {
  * path or the caller may not read its owner.
  */
 export function goGetPage(
-  lookup: ImportPathLookup,
+  service: Pick<ProxyService, 'projectForImport'>,
   caller: Caller,
   req: IncomingMessage,
   rawPath: string,
@@ -46,7 +41,7 @@ export function goGetPage(
   if (path === undefined) return undefined;
   // Import paths carry no port (golang/go#38213): the host name alone, then the path.
   const importPath = `${origin.hostName}${path}`.replace(/\/+$/, '');
-  const project = lookup.projectForImport(importPath, caller);
+  const project = service.projectForImport(importPath, caller);
   if (project === undefined) return undefined;
   return renderPage(project.modulePath, origin.url);
 }

@@ -5,7 +5,7 @@
  * goes through here, so a page can hold hostile names and still run no script.
  */
 
-/** A fragment of markup that is safe to insert as it is (made only by `html` or `joinHtml`). */
+/** A fragment of markup that is safe to insert as it is (made only by `html`, or `trustedMarkup` from a safe renderer). */
 export class Html {
   readonly text: string;
   private constructor(text: string) {
@@ -20,6 +20,14 @@ export class Html {
   toString(): string {
     return this.text;
   }
+}
+
+/**
+ * Markup made elsewhere by a renderer that escapes everything it is given (markdown-it with raw
+ * HTML off, facts/readme.ts): inserted as it is. Never for text from a repository or a request.
+ */
+export function trustedMarkup(markup: string): Html {
+  return Html.trusted(markup);
 }
 
 /** What may be interpolated: text and numbers are escaped; `Html` is inserted; arrays are joined; nothing is left out. */

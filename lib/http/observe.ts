@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../common/log.ts';
-import type { Metrics } from './metrics.ts';
+import type { RequestMetrics } from './metrics.ts';
 
 /** What the handler learned while answering; filled in as it goes. */
 export interface RequestFacts {
@@ -20,7 +20,7 @@ export interface RequestFacts {
 /** Where finished requests are reported. */
 export interface RequestObserver {
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  readonly metrics: RequestMetrics;
 }
 
 /** A request being observed: fill in `facts`; `handOff()` when it goes to `next()` and is not ours to report. */

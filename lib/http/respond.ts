@@ -36,6 +36,8 @@ const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
   'content-changed': 500,
   'method-not-allowed': 405,
   'range-not-satisfiable': 416,
+  'upstream-failed': 502,
+  forbidden: 403,
 };
 
 /** The HTTP status of a failure (also for the web pages, which answer it as HTML). */

@@ -12,12 +12,13 @@
  *
  * The proxy's own web pages live where no module request can: `/` exactly, and below `/-/` (a module
  * path's first element never starts with `-`): `/-/modules/<module path>[/@v/<version>]`, with the
- * module path and version as they are (percent-encoded, not case-encoded), `/-/catalog`, `/-/style.css`.
+ * module path and version as they are (percent-encoded, not case-encoded), `/-/files/<module path>/@v/<version>/<file>`
+ * (a file of a version's zip), `/-/catalog`, `/-/style.css`.
  */
 import { badRequest } from '../common/errors.ts';
 import { unescapePath, unescapeVersion } from '../modules/escape.ts';
 import { checkModulePath } from '../modules/module-path.ts';
-import type { Scope } from '../access/module-service.ts';
+import type { Scope } from '../access/service.ts';
 
 export type ModuleOp = 'list' | 'latest' | 'info' | 'mod' | 'zip';
 
@@ -35,12 +36,14 @@ export interface ModuleRoute {
 export type PageRoute =
   | { readonly page: 'home' | 'catalog' | 'style' }
   | { readonly page: 'module'; readonly modulePath: string }
-  | { readonly page: 'version'; readonly modulePath: string; readonly version: string };
+  | { readonly page: 'version'; readonly modulePath: string; readonly version: string }
+  | { readonly page: 'file'; readonly modulePath: string; readonly version: string; readonly path: string };
 
 export type Route =
   | ModuleRoute
   | { readonly kind: 'page'; readonly page: PageRoute }
-  | { readonly kind: 'sumdb' }
+  /** `/sumdb/<name>/…`; `path` is what follows `/sumdb/`, still percent-encoded. */
+  | { readonly kind: 'sumdb'; readonly path: string }
   | { readonly kind: 'health' }
   | { readonly kind: 'ready' }
   | { readonly kind: 'metrics' }
@@ -68,7 +71,7 @@ export function parseRoute(rawPath: string): Route {
     case '/metrics':
       return { kind: 'metrics' };
   }
-  if (rawPath.startsWith('/sumdb/')) return { kind: 'sumdb' };
+  if (rawPath.startsWith('/sumdb/')) return { kind: 'sumdb', path: rawPath.slice('/sumdb/'.length) };
   const page = parsePageRoute(rawPath);
   if (page !== undefined) return { kind: 'page', page };
   if (rawPath.startsWith('/api/v4/')) return parseApiRoute(rawPath);
@@ -82,11 +85,13 @@ const FIXED_PAGES: Readonly<Record<string, PageRoute>> = {
   '/-/style.css': { page: 'style' },
 };
 const MODULE_PAGES = '/-/modules/';
+const FILES = '/-/files/';
 
 /** `/`, `/-/catalog`, `/-/style.css`, `/-/modules/<module path>` and `/-/modules/<module path>/@v/<version>`. */
 function parsePageRoute(rawPath: string): PageRoute | undefined {
   const fixed = FIXED_PAGES[rawPath];
   if (fixed !== undefined) return fixed;
+  if (rawPath.startsWith(FILES)) return parseFileRoute(rawPath);
   if (!rawPath.startsWith(MODULE_PAGES)) return undefined;
   const decoded = decodeComponent(rawPath.slice(MODULE_PAGES.length));
   const at = decoded.lastIndexOf('/@v/');
@@ -97,6 +102,20 @@ function parsePageRoute(rawPath: string): PageRoute | undefined {
   const version = decoded.slice(at + '/@v/'.length);
   if (version === '' || version.includes('/')) throw badRequest(`invalid version ${JSON.stringify(version)}`);
   return { page: 'version', modulePath, version };
+}
+
+/** `/-/files/<module path>/@v/<version>/<file path>`: a file of a version's zip, linked from its README. */
+function parseFileRoute(rawPath: string): PageRoute {
+  const decoded = decodeComponent(rawPath.slice(FILES.length));
+  const at = decoded.lastIndexOf('/@v/');
+  const modulePath = at < 0 ? decoded : decoded.slice(0, at);
+  const reason = checkModulePath(modulePath);
+  if (reason !== undefined) throw badRequest(`malformed module path ${JSON.stringify(modulePath)}: ${reason}`);
+  const rest = at < 0 ? '' : decoded.slice(at + '/@v/'.length);
+  const slash = rest.indexOf('/');
+  const [version, path] = slash < 0 ? [rest, ''] : [rest.slice(0, slash), rest.slice(slash + 1)];
+  if (version === '' || path === '') throw badRequest('expected /-/files/<module>/@v/<version>/<file>');
+  return { page: 'file', modulePath, version, path };
 }
 
 /** `/api/v4/projects/:id/packages/go/…` and `/api/v4/groups/:id/-/packages/go/…`. */

@@ -35,7 +35,6 @@ export class GitRepository {
     // may be pushed later, so "no such commit" is not kept; a file missing at a commit is.
     const commitTimes = new ImmutableCache<Date | undefined>({
       maxEntries: 10_000,
-      maxWeight: 10_000,
       keep: (time) => time !== undefined,
     });
     const files = new ImmutableCache<Uint8Array | undefined>({

@@ -1,10 +1,10 @@
 /**
- * Reading go.mod, the one parser for everything the proxy needs of it: the `module` directive, the
- * `go` directive (for the zip's vendor rule), the tokens of each line (for `retract`, see
- * retract.ts), and the synthesized go.mod of a version that has none.
+ * Reading go.mod, the one lexer for everything the proxy needs of it: the `module` directive, the
+ * tokens of each line (for the `go` and `retract` directives, see gomod-lax.ts), and the
+ * synthesized go.mod of a version that has none.
  *
  * Two readers, as in the go command: `modulePathOf` is `modfile.ModulePath`, a line scanner that
- * never fails; everything else is `modfile.ParseLax`, built on go.mod's lexer (`goModLines`), where
+ * never fails; everything else is `modfile.ParseLax` (gomod-lax.ts), built on go.mod's lexer (`lexLine`), where
  * a quoted string left open fails the whole file.
  *
  * A go.mod may be 16 MiB, and reading one takes time on the event loop in proportion: what is read
@@ -15,16 +15,26 @@
 const decoder = new TextDecoder();
 const modulePaths = new WeakMap<Uint8Array, string>();
 
-/** `modulePathOf` of a go.mod's bytes, read once per blob. */
+/** Bytes of a go.mod's start where its `module` directive is looked for first. */
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * `modulePathOf` of a go.mod's bytes, read once per blob; from its first lines when the directive
+ * is there, as it nearly always is (a 16 MiB go.mod is not decoded whole for its first line).
+ */
 export function declaredModulePath(goMod: Uint8Array): string {
-  return readOncePerBlob(modulePaths, goMod, modulePathOf);
+  return readOncePerBlob(modulePaths, goMod, (whole) => {
+    if (goMod.length <= HEAD_BYTES) return modulePathOf(whole());
+    const head = goMod.subarray(0, goMod.subarray(0, HEAD_BYTES).lastIndexOf(0x0a) + 1);
+    return modulePathOf(decoder.decode(head)) || modulePathOf(whole());
+  });
 }
 
-/** `read` of a go.mod's bytes as text, computed once per blob and kept in `memo` while the bytes live. */
-export function readOncePerBlob<V>(memo: WeakMap<Uint8Array, V>, goMod: Uint8Array, read: (goMod: string) => V): V {
+/** `read` of a go.mod's bytes (given its text when it asks), computed once per blob and kept in `memo` while the bytes live. */
+function readOncePerBlob<V>(memo: WeakMap<Uint8Array, V>, goMod: Uint8Array, read: (text: () => string) => V): V {
   let value = memo.get(goMod);
   if (value === undefined) {
-    value = read(decoder.decode(goMod));
+    value = read(() => decoder.decode(goMod));
     memo.set(goMod, value);
   }
   return value;
@@ -42,6 +52,23 @@ export const MAX_GO_MOD = 16 << 20;
  */
 const TOKEN = /\/\/.*|"(?:[^"\\\n]|\\.)*"|`[^`]*`|[()[\],{}]|(?:[^\s()[\],{}"`/]|\/(?!\/))+|["`]/g;
 
+/** One line of a go.mod through the lexer: its tokens, and its `//` comment's text (trimmed), if it has one. */
+export interface GoModLine {
+  readonly tokens: string[];
+  readonly comment: string | undefined;
+}
+
+/** Lexes one line; undefined when a quoted string is not closed on it, which fails `modfile.ParseLax`. */
+export function lexLine(line: string): GoModLine | undefined {
+  const tokens: string[] = [];
+  for (const [token] of line.matchAll(TOKEN)) {
+    if (token.startsWith('//')) return { tokens, comment: token.slice(2).trim() };
+    if (token === '"' || token === '`') return undefined;
+    tokens.push(token);
+  }
+  return { tokens, comment: undefined };
+}
+
 /**
  * The tokens of each line of `goMod`, comments dropped; undefined when a quoted string is not
  * closed on its line, a syntax error that fails `modfile.ParseLax` whatever else the file holds.
@@ -49,13 +76,9 @@ const TOKEN = /\/\/.*|"(?:[^"\\\n]|\\.)*"|`[^`]*`|[()[\],{}]|(?:[^\s()[\],{}"`/]
 export function goModLines(goMod: string): string[][] | undefined {
   const lines: string[][] = [];
   for (const line of goMod.split('\n')) {
-    const tokens: string[] = [];
-    for (const [token] of line.matchAll(TOKEN)) {
-      if (token.startsWith('//')) break;
-      if (token === '"' || token === '`') return undefined;
-      tokens.push(token);
-    }
-    lines.push(tokens);
+    const lexed = lexLine(line);
+    if (lexed === undefined) return undefined;
+    lines.push(lexed.tokens);
   }
   return lines;
 }
@@ -83,8 +106,12 @@ export function unquote(token: string): string | undefined {
  * comments ignored. A block form `module ( … )` is not valid go.mod syntax for the module path.
  */
 export function modulePathOf(goMod: string): string {
-  for (const rawLine of goMod.split('\n')) {
-    const line = rawLine.split('//', 1)[0]!.trim();
+  // Line by line without splitting the whole file: the directive is near the top of a 16 MiB go.mod.
+  for (let start = 0; start <= goMod.length;) {
+    const newline = goMod.indexOf('\n', start);
+    const end = newline < 0 ? goMod.length : newline;
+    const line = goMod.slice(start, end).split('//', 1)[0]!.trim();
+    start = end + 1;
     if (!line.startsWith('module')) continue;
     const rest = line.slice('module'.length);
     if (rest !== '' && !/^\s/.test(rest) && !rest.startsWith('"')) continue; // `modulex …` is another word
@@ -95,21 +122,8 @@ export function modulePathOf(goMod: string): string {
   return '';
 }
 
-/**
- * The version in a go.mod's `go` directive as x/mod reads it (`modfile.ParseLax`): the argument of
- * the one `go` line, when it matches `GoVersionRE` (`1.24`, `1.24.3`, `1.24rc1`) or, cut down to
- * major.minor, the lax form (`1.24-custom`, `v1.24x`). Undefined when there is no such line, it is
- * repeated, has other than one argument, or is not a version, or the file does not lex: ParseLax
- * then fails. (Other errors that make ParseLax fail are not looked for here.)
- */
-export function goDirective(goMod: string): string | undefined {
-  const goLines = (goModLines(goMod) ?? []).filter((tokens) => tokens[0] === 'go');
-  const args = goLines.length === 1 ? goLines[0]!.slice(1) : [];
-  return args.length === 1 ? laxGoVersion(args[0]!) : undefined;
-}
-
 /** modfile's `go` argument check: `GoVersionRE`, else `laxGoVersionRE` keeping major.minor. */
-function laxGoVersion(argument: string): string | undefined {
+export function laxGoVersion(argument: string): string | undefined {
   if (/^[1-9]\d*\.(?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*))?(?:[a-z]+\d+)?$/.test(argument)) return argument;
   return /^v?([1-9]\d*\.(?:0|[1-9]\d*))[^0-9].*$/.exec(argument)?.[1];
 }

@@ -19,7 +19,8 @@ import { couldBeRefName } from '../git/ref-name.ts';
 import type { Refs } from '../git/refs.ts';
 import { declaredModulePath, legacyGoMod, MAX_GO_MOD } from './gomod.ts';
 import { checkPathMajor, splitPathVersion } from './module-path.ts';
-import { declaredRetractions, isRetracted } from './retract.ts';
+import { laxGoMod } from './gomod-lax.ts';
+import { isRetracted } from './retract.ts';
 import {
   isPseudoVersion,
   makePseudoVersion,
@@ -339,7 +340,7 @@ export class ModuleRepo {
       if (error instanceof ProxyError) return none;
       throw error;
     }
-    const intervals = declaredRetractions(goMod);
+    const intervals = (await laxGoMod(goMod)).retractions;
     return (v) => isRetracted(v, intervals);
   }
 

@@ -9,6 +9,7 @@
  * monorepo of 200 modules × 100 tags answers `list` of one module from its 100.
  */
 import type { Refs } from '../git/refs.ts';
+import { ImmutableCache } from '../common/immutable-cache.ts';
 
 /** A tag of a module directory: its full name, the part after the directory, and its commit. */
 export interface DirectoryTag {
@@ -26,7 +27,7 @@ export class TagIndex {
   readonly #byDirectory = new Map<string, DirectoryTag[]>();
   readonly #tags: ReadonlyMap<string, string>;
   #byCommit: Map<string, string[]> | undefined;
-  readonly #answers = new Map<string, Promise<unknown>>();
+  readonly #answers = new ImmutableCache<unknown>({ maxEntries: MAX_ANSWERS });
 
   /** The index of `refs`, built on first use and kept with the snapshot. */
   static of(refs: Refs): TagIndex {
@@ -76,16 +77,6 @@ export class TagIndex {
    * failed computation is forgotten, so that a passing fault is not kept.
    */
   answer<T>(key: string, compute: () => Promise<T>): Promise<T> {
-    let answer = this.#answers.get(key) as Promise<T> | undefined;
-    if (answer === undefined) {
-      if (this.#answers.size >= MAX_ANSWERS) this.#answers.delete(this.#answers.keys().next().value as string);
-      answer = compute();
-      this.#answers.set(key, answer);
-      const kept = answer;
-      kept.catch(() => {
-        if (this.#answers.get(key) === kept) this.#answers.delete(key);
-      });
-    }
-    return answer;
+    return this.#answers.get(key, compute) as Promise<T>;
   }
 }

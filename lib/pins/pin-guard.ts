@@ -18,14 +18,15 @@
  * - A client that makes new pins too fast is refused with 429 (new-pin-limit.ts).
  */
 import { gone, ProxyError } from '../common/errors.ts';
+import { counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
 import { GitError, runGit } from '../git/run.ts';
 import type { Limiter } from '../git/limiter.ts';
 import { infoTime, type ModuleRepo, type ModuleVersion } from '../modules/module-repo.ts';
 import type { ModuleZipStream } from '../zip/source.ts';
-import { type Pin, PinConflictError, type PinStore } from './store.ts';
+import { type Pin, PinConflictError, type PinStore, type PinStoreHealth } from './store.ts';
 import type { NewPinLimit } from './new-pin-limit.ts';
 import * as semver from '../modules/semver.ts';
-import { END_SIZE } from '../zip/format.ts';
+import { withEndHeldBack } from '../zip/held-end.ts';
 import { type HashedZipStream, hashGoMod, openHashedZip } from '../zip/hash.ts';
 
 /** The module a request is about, the project that owns its path (whose pins apply), and where its repository is. */
@@ -47,9 +48,6 @@ export interface PinGuardOptions {
   /** How fast one client may make new pins. */
   readonly newPins: NewPinLimit;
 }
-
-/** A zip's end of central directory record (ours never has a comment): the bytes held back. */
-const END_RECORD_BYTES = END_SIZE;
 
 export class PinGuard {
   readonly store: PinStore;
@@ -73,14 +71,26 @@ export class PinGuard {
     this.#newPins = options.newPins;
   }
 
-  /** New pins refused because their client made too many: for `/metrics`. */
-  get newPinsRefused(): number {
-    return this.#newPins.refused;
-  }
-
-  /** How many (version, tag state) pairs were found where the tag no longer matches the pin: for `/metrics`. */
+  /** How many (version, tag state) pairs were found where the tag no longer matches the pin. */
   get tagMismatches(): number {
     return this.#mismatches.size;
+  }
+
+  /** Registers its series: tags found moved from their pins, new pins refused, and the pin store's health. */
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.register(() =>
+      counterValue(
+        'git_goproxy_pin_tag_mismatches_total',
+        "Requests that found a served version's tag moved or deleted.",
+        this.tagMismatches,
+      ) +
+      counterValue(
+        'git_goproxy_new_pins_refused_total',
+        'New pins refused with 429 because their client pinned too many versions in a minute.',
+        this.#newPins.refused,
+      ) +
+      pinStoreMetrics(this.store.health)
+    );
   }
 
   /**
@@ -163,27 +173,12 @@ export class PinGuard {
     };
   }
 
-  /**
-   * Passes the zip on as it comes, all but its last END_RECORD_BYTES, which go out once the pin
-   * holds: holding only those, not a whole chunk, lets the first byte go out as soon as git's does.
-   */
-  async *#pinBeforeEnd(pin: Pin, zip: HashedZipStream, verifiedKey: string): AsyncGenerator<Uint8Array> {
-    let held: Uint8Array = new Uint8Array(0);
-    for await (const chunk of zip.chunks) {
-      if (chunk.length >= END_RECORD_BYTES) {
-        if (held.length > 0) yield held;
-        if (chunk.length > END_RECORD_BYTES) yield chunk.subarray(0, chunk.length - END_RECORD_BYTES);
-        held = chunk.subarray(chunk.length - END_RECORD_BYTES);
-        continue;
-      }
-      const joined = Buffer.concat([held, chunk]); // a short piece: a short copy
-      const cut = Math.max(0, joined.length - END_RECORD_BYTES);
-      if (cut > 0) yield joined.subarray(0, cut);
-      held = joined.subarray(cut);
-    }
-    await this.#record({ ...pin, zip: zip.digest() });
-    this.#zipVerified.add(verifiedKey);
-    if (held.length > 0) yield held;
+  /** Passes the zip on as it comes, its end record once the pin holds. */
+  #pinBeforeEnd(pin: Pin, zip: HashedZipStream, verifiedKey: string): AsyncGenerator<Uint8Array> {
+    return withEndHeldBack(zip.chunks, async () => {
+      await this.#record({ ...pin, zip: zip.digest() });
+      this.#zipVerified.add(verifiedKey);
+    });
   }
 
   async #record(pin: Pin): Promise<void> {
@@ -234,6 +229,25 @@ export class PinGuard {
       `${pin.module}@${pin.version} is pinned to commit ${pin.commit}, but ${now}; serving the pinned commit while it exists`,
     );
   }
+}
+
+/** The pin store's series, for a store that lives elsewhere (nothing for the pins file). */
+function pinStoreMetrics(health: PinStoreHealth | undefined): string {
+  if (health === undefined) return '';
+  return (
+    gauge(
+      'git_goproxy_pin_store_up',
+      'Whether the pin store (PostgreSQL) can be reached: 1 or 0.',
+      health.available ? 1 : 0,
+    ) +
+    counterValue('git_goproxy_pin_store_errors_total', 'Pin store calls that failed or timed out.', health.errors) +
+    counterValue(
+      'git_goproxy_pin_store_calls_total',
+      'Pin store calls made (pins kept in memory need none).',
+      health.calls,
+    ) +
+    counterValue('git_goproxy_pin_store_seconds_total', 'Seconds spent in pin store calls.', health.seconds)
+  );
 }
 
 /** The pin a served version makes (without the zip hash), owned by the target's project. */

@@ -14,7 +14,17 @@
  * decoded (hex, base64, the time's digits) into one scratch record, and the module is found by
  * its bytes, so loading a pin makes no string at all (a million load in about a second).
  */
-import type { Pin } from './store.ts';
+import { moduleKey, type Pin, pinKey } from './store.ts';
+import {
+  FIELD_COMMIT,
+  FIELD_COUNT,
+  FIELD_MOD,
+  FIELD_MODULE,
+  FIELD_PROJECT,
+  FIELD_TIME,
+  FIELD_VERSION,
+  FIELD_ZIP,
+} from './record-line.ts';
 
 /**
  * Record layout: flags, commit (20 or 32 bytes), time (float64 seconds), mod hash, zip hash, module
@@ -42,19 +52,6 @@ const H1 = 'h1:';
 const H1_HASH_CHARS = 47;
 /** Room for a pin's version, commit, time and hashes as text (`set` puts them there to decode them as `load` does). */
 const TEXT_BYTES = MAX_VERSION_BYTES + 64 + 20 + 2 * H1_HASH_CHARS;
-
-/**
- * Where a record line's fields are in its bytes: the start and end of each, in this order (a
- * zip's start is -1 when the line has none). Filled by the caller of `PinTable.load`.
- */
-export const FIELD_MODULE = 0;
-export const FIELD_VERSION = 2;
-export const FIELD_PROJECT = 4;
-export const FIELD_COMMIT = 6;
-export const FIELD_TIME = 8;
-export const FIELD_MOD = 10;
-export const FIELD_ZIP = 12;
-export const FIELD_COUNT = 14;
 
 interface ModuleName {
   readonly project: string;
@@ -396,15 +393,6 @@ function copyBytes(from: Buffer, start: number, to: Buffer, at: number, length: 
  */
 export function copyOf(part: string): string {
   return Buffer.from(part, 'utf8').toString('utf8');
-}
-
-/** JSON keys, so no project, module or version text can make two keys meet. */
-function moduleKey(project: string, module: string): string {
-  return JSON.stringify([project, module]);
-}
-
-function pinKey(project: string, module: string, version: string): string {
-  return JSON.stringify([project, module, version]);
 }
 
 const FNV_OFFSET = 2166136261;

@@ -24,7 +24,17 @@ import { ConfigError, ProxyError } from '../common/errors.ts';
 import { ImmutableCache } from '../common/immutable-cache.ts';
 import { isPseudoVersion } from '../modules/pseudo.ts';
 import * as semver from '../modules/semver.ts';
-import { agrees, assertPin, type Pin, PinConflictError, type PinStore, type PinStoreHealth, UNOWNED } from './store.ts';
+import {
+  agrees,
+  assertPin,
+  moduleKey,
+  type Pin,
+  PinConflictError,
+  pinKey,
+  type PinStore,
+  type PinStoreHealth,
+  UNOWNED,
+} from './store.ts';
 import type { Pool, PoolConfig } from 'pg';
 
 export interface PostgresPinStoreOptions {
@@ -104,7 +114,6 @@ export class PostgresPinStore implements PinStore {
     // An absent pin is asked again next time: another instance may pin the version meanwhile.
     this.#pins = new ImmutableCache<Pin | undefined>({
       maxEntries: cachedPins,
-      maxWeight: cachedPins,
       keep: (pin) => pin !== undefined,
     });
   }
@@ -148,7 +157,7 @@ export class PostgresPinStore implements PinStore {
   }
 
   async versions(project: string, module: string): Promise<readonly string[]> {
-    const key = `${project}\n${module}`;
+    const key = moduleKey(project, module);
     let rows: { version: string }[];
     try {
       rows = await this.#query<{ version: string }>(
@@ -377,10 +386,6 @@ export function postgresUrlPassword(url: string): string {
   }
   if (parsed.hostname === '') throw new ConfigError('pins', 'the URL names no host');
   return decodeURIComponent(parsed.password);
-}
-
-function pinKey(project: string, module: string, version: string): string {
-  return `${project}\n${module}\n${version}`;
 }
 
 function fromRow(row: PinRow): Pin {

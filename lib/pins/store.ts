@@ -32,6 +32,25 @@ export interface Pin {
 /** The `project` of a pin recorded before pins named their project. */
 export const UNOWNED = '';
 
+/**
+ * The `project` of a pin of a version served from an upstream proxy (lib/upstream/): never a
+ * project's full path, which has no empty element. Such a pin has `NO_COMMIT` as its commit.
+ */
+export const UPSTREAM = '/upstream';
+
+/** The `commit` of an upstream version's pin: its files come from no repository of this server (git's null object id). */
+export const NO_COMMIT = '0'.repeat(40);
+
+/** The in-memory key of a pin: JSON, so no project, module or version text can make two keys meet. */
+export function pinKey(project: string, module: string, version: string): string {
+  return JSON.stringify([project, module, version]);
+}
+
+/** The in-memory key of a project's module (all its pins), made as `pinKey` is. */
+export function moduleKey(project: string, module: string): string {
+  return JSON.stringify([project, module]);
+}
+
 /** The pin record of one proxy (shared by its workers, and by every instance for a shared store). */
 export interface PinStore {
   /**

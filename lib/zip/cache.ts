@@ -36,6 +36,8 @@ import { type ByteSource, GrowingFile, readBytes } from './growing-file.ts';
 export interface ZipCacheOptions {
   readonly dir: string;
   readonly maxBytes: number;
+  /** Ending of the complete files' names, `<key><suffix>`; default `.zip`. The upstream cache keeps other files too. */
+  readonly suffix?: string;
 }
 
 /** One reader's view of a zip: complete on disk or still being built. */
@@ -51,7 +53,6 @@ export interface CachedZip {
 /** Opens the zip stream of a build; `signal` aborts when every reader has left. */
 export type ZipProducer = (signal: AbortSignal) => Promise<ModuleZipStream>;
 
-const KEY_FILE = /^([0-9a-f]{64})\.zip$/;
 /** `<key>.<pid of the building process>.<n>.part` */
 const PART_FILE = /^[0-9a-f]{64}\.([0-9]+)\.[0-9]+\.part$/;
 let partsStarted = 0;
@@ -59,6 +60,7 @@ let partsStarted = 0;
 export class ZipCache {
   readonly dir: string;
   readonly maxBytes: number;
+  readonly #suffix: string;
   /** Complete zips, least recently used first (a Map keeps insertion order; a use moves a key to the end). */
   readonly #sizes = new Map<string, number>();
   #bytes = 0;
@@ -67,6 +69,8 @@ export class ZipCache {
   constructor(options: ZipCacheOptions) {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes;
+    this.#suffix = options.suffix ?? '.zip';
+    const keyFile = new RegExp(`^([0-9a-f]{64})${this.#suffix.replace(/\./g, '\\.')}$`);
     mkdirSync(this.dir, { recursive: true });
     const found: Array<{ key: string; size: number; mtimeMs: number }> = [];
     for (const name of readdirSync(this.dir)) {
@@ -74,7 +78,7 @@ export class ZipCache {
       const builder = PART_FILE.exec(name)?.[1];
       // A build cut off by a crash; parts of live processes (other --workers) are theirs.
       if (builder !== undefined && !isRunning(Number(builder))) rmSync(path, { force: true });
-      const key = KEY_FILE.exec(name)?.[1];
+      const key = keyFile.exec(name)?.[1];
       if (key !== undefined) found.push({ key, ...statSync(path) });
     }
     for (const { key, size } of found.sort((a, b) => a.mtimeMs - b.mtimeMs)) this.#remember(key, size);
@@ -128,7 +132,7 @@ export class ZipCache {
   }
 
   #path(key: string): string {
-    return join(this.dir, `${key}.zip`);
+    return join(this.dir, `${key}${this.#suffix}`);
   }
 
   /** A zip another process (a --workers sibling) completed: taken into this index. */
@@ -219,7 +223,7 @@ class Build {
   async #start(partPath: string, produce: ZipProducer): Promise<{ file: GrowingFile; stream: ModuleZipStream }> {
     const stream = await produce(this.#abort.signal);
     try {
-      this.#file = new GrowingFile(await open(partPath, 'w+'));
+      this.#file = new GrowingFile(await open(partPath, 'w+'), KEEP_RECENT_BYTES);
     } catch (error) {
       stream.cancel();
       throw error;
@@ -234,10 +238,7 @@ class Build {
     onFinished: (size: number | undefined) => void,
   ): Promise<void> {
     try {
-      for await (const chunk of stream.chunks) {
-        if (this.#abort.signal.aborted) throw new Error('every reader left');
-        await file.append(chunk);
-      }
+      await writeAll(stream.chunks, file, this.#abort.signal);
       await rename(partPath, zipPath);
       file.complete();
       onFinished(file.written);
@@ -267,6 +268,49 @@ class Build {
     void this.#file.handle.close().catch(() => undefined);
     this.#file = undefined;
   }
+}
+
+/** Most bytes taken from the producer while a write is under way: then it waits for the write. */
+const MAX_BATCH_BYTES = 1 << 20;
+/** Bytes of a build kept in memory for the readers close behind it (at least a batch: they are woken after each). */
+const KEEP_RECENT_BYTES = 2 * MAX_BATCH_BYTES;
+
+/**
+ * Appends every chunk to `file`, taking the next chunks from the producer while a write is under
+ * way and writing them together (one `writev`) when it is done: the producer is not held up by each
+ * write, nor the disk by each chunk. Throws when `signal` aborts or a write fails.
+ */
+async function writeAll(chunks: AsyncIterable<Uint8Array>, file: GrowingFile, signal: AbortSignal): Promise<void> {
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let writing: Promise<void> | undefined;
+  let failure: { error: unknown } | undefined;
+  const write = (): void => {
+    const pieces = batch;
+    batch = [];
+    batchBytes = 0;
+    writing = file.append(pieces).then(
+      () => {
+        writing = undefined;
+        if (batch.length > 0 && failure === undefined) write();
+      },
+      (error: unknown) => {
+        writing = undefined;
+        failure = { error };
+      },
+    );
+  };
+  for await (const chunk of chunks) {
+    if (signal.aborted) throw new Error('every reader left');
+    if (failure !== undefined) throw failure.error;
+    batch.push(chunk);
+    batchBytes += chunk.length;
+    if (writing === undefined) write();
+    else if (batchBytes >= MAX_BATCH_BYTES) await writing;
+  }
+  while (writing !== undefined) await writing;
+  if (failure !== undefined) throw failure.error;
+  if (batch.length > 0) await file.append(batch);
 }
 
 /** The zip cache's key of a version's zip: what fixes its bytes, as in its ETag. */

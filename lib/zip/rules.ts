@@ -27,6 +27,7 @@
  * ({@link gitRefusesPath}); the go command then reports git's `invalid path`.
  */
 import { MAX_GO_MOD } from '../modules/gomod.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { checkFilePath } from '../modules/module-path.ts';
 import { strToFold } from './fold.ts';
 
@@ -98,6 +99,31 @@ export type VendorRule = 'original' | 'go1.24';
  * archive's sizes only where no eol, ident or filter attribute rewrites the file.
  */
 export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOptions = {}): ZipPlan {
+  const steps = planSteps(files, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Files judged in one turn of the event loop by `planModuleZipInSlices` (a few milliseconds). */
+const FILES_PER_SLICE = 2048;
+
+/** `planModuleZip`, with the event loop free after every few thousand files: for a tree of 100,000. */
+export async function planModuleZipInSlices(
+  files: readonly TreeFile[],
+  options: ZipRuleOptions = {},
+): Promise<ZipPlan> {
+  const steps = planSteps(files, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await nextTurn();
+  }
+}
+
+/** The plan, pausing (a `yield`) after each `FILES_PER_SLICE` files judged. */
+function* planSteps(files: readonly TreeFile[], options: ZipRuleOptions): Generator<void, ZipPlan> {
   const unarchivable = files.find(gitRefusesPath);
   if (unarchivable !== undefined) {
     return { ok: false, reason: `invalid path '${unarchivable.path}': git refuses to archive it` };
@@ -112,10 +138,12 @@ export function planModuleZip(files: readonly TreeFile[], options: ZipRuleOption
     nestedModuleDirs: findNestedModuleDirs(archived),
     collisions: new CollisionChecker(),
   };
+  yield;
   const kept: TreeFile[] = [];
   let firstInvalid: string | undefined;
   const sizes = new SizeCheck();
-  for (const file of archived) {
+  for (const [index, file] of archived.entries()) {
+    if (index % FILES_PER_SLICE === FILES_PER_SLICE - 1) yield;
     const verdict = judgeFile(file, context);
     if (typeof verdict === 'object' && 'omit' in verdict) {
       omitted.push({ path: file.path, reason: verdict.omit });

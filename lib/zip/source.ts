@@ -9,6 +9,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { notFound } from '../common/errors.ts';
 import type { CompressionLevel, ShadowRepos } from '../git/archive.ts';
 import type { Limiter, Release } from '../git/limiter.ts';
@@ -19,8 +20,15 @@ import type { ImmutableCache } from '../common/immutable-cache.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import { moduleZip } from './module-zip.ts';
 import { partitionFiles } from './partition.ts';
-import { inheritedLicense, MAX_LICENSE, type OmittedFile, planModuleZip, SizeCheck, type TreeFile } from './rules.ts';
-import { goDirective } from '../modules/gomod.ts';
+import {
+  inheritedLicense,
+  MAX_LICENSE,
+  type OmittedFile,
+  planModuleZipInSlices,
+  SizeCheck,
+  type TreeFile,
+} from './rules.ts';
+import { laxGoMod } from '../modules/gomod-lax.ts';
 
 /**
  * Version of the bytes this server writes for a module zip (entry order, headers, rules). Bump it
@@ -59,7 +67,6 @@ export interface ZipSourceOptions {
   readonly layouts?: ImmutableCache<ZipLayout>;
 }
 
-const decoder = new TextDecoder();
 /** Below this many bytes of files a zip is made by one `git archive`. */
 const PARALLEL_MIN_BYTES = 8 << 20;
 /**
@@ -72,7 +79,10 @@ const MAX_ARCHIVES = 4;
 
 export async function openModuleZip(version: ModuleVersion, options: ZipSourceOptions): Promise<ModuleZipStream> {
   const dir = version.dir === '' ? undefined : version.dir;
-  const planned = zipLayout(version, options, { complete: false });
+  const { goVersion } = await laxGoMod(version.goMod);
+  // The listing asks for its git slot before the early archive may take one (both in this turn), so
+  // that an archive never holds the last slot while its own listing waits for one.
+  const planned = layoutFor(version, goVersion, options);
   // At `store` a zip is always one archive: git starts on it while the tree is listed, if a slot is free now.
   const early = options.level === 'store' ? startEarlyArchive(version.commit, dir, options) : undefined;
   let layout: ZipLayout;
@@ -249,14 +259,19 @@ export async function zipLayout(
   options: LayoutOptions,
   { complete = true } = {},
 ): Promise<ZipLayout> {
-  const goVersion = goDirective(decoder.decode(version.goMod));
+  const { goVersion } = await laxGoMod(version.goMod);
+  const layout = await layoutFor(version, goVersion, options);
+  return complete ? layout.complete() : layout;
+}
+
+/** The layout, kept or planned now: a listing started by this call has asked for its git slot when it returns. */
+function layoutFor(version: ModuleVersion, goVersion: string | undefined, options: LayoutOptions): Promise<ZipLayout> {
   const key = `${version.commit}:${version.dir}:${goVersion ?? ''}`;
   // The kept layout's closures hold these, not the request's options (its digest sink, its signal).
   const { gitDir, objects, limiter, level, layouts } = options;
   const planning = { gitDir, objects, limiter, level };
   const plan = () => planLayout(version, goVersion, planning, (done) => layouts?.set(key, done));
-  const layout = await (layouts?.get(key, plan) ?? plan());
-  return complete ? layout.complete() : layout;
+  return layouts?.get(key, plan) ?? plan();
 }
 /** A version's zip as a person reads it: the files and their sizes, what was left out and why, or why it is refused. */
 export interface ZipContents {
@@ -270,7 +285,8 @@ export interface ZipContents {
 
 /** Plans a version's zip afresh (what is left out is not kept between requests), without starting git archive. */
 export async function describeModuleZip(version: ModuleVersion, options: LayoutOptions): Promise<ZipContents> {
-  const { plan, license } = await planFiles(version, goDirective(decoder.decode(version.goMod)), options, true);
+  const { goVersion } = await laxGoMod(version.goMod);
+  const { plan, license } = await planFiles(version, goVersion, options, true);
   if (!plan.ok) return { refusal: plan.reason, files: [], omitted: [], inheritedLicense: false };
   const files = plan.files.map(({ path, size }) => ({ path, size }));
   return { refusal: undefined, files, omitted: plan.omitted, inheritedLicense: license !== undefined };
@@ -319,6 +335,7 @@ async function planLayout(
   }
   const wantPartitions = options.level !== undefined && options.level !== 'store';
   // Balanced by file count until the sizes are known (every size is 0 here).
+  if (wantPartitions) await nextTurn(); // the plan and the partitions in turns of their own: a tree may hold 100,000 files
   const partitions = wantPartitions ? partitionsOf(keptFiles) : [];
   const base = {
     refusal: undefined,
@@ -392,6 +409,7 @@ async function checkSizes(
     throw new Error(`the tree of ${version.commit} listed ${keptAt.length} files, then ${index}`);
   }
   if (license !== undefined) check.add(license);
+  if (sized !== undefined) await nextTurn();
   return { refusal: check.refusal, byteCount: check.total, partitions: sized && partitionsOf(sized) };
 }
 
@@ -445,7 +463,7 @@ async function planFiles(
     ({ path, mode, size }) => files.push({ path, mode, size }),
   );
   const license = dir === undefined ? undefined : await inheritedRootLicense(files, version.commit, options.objects);
-  const plan = planModuleZip(license === undefined ? files : [...files, license.file], {
+  const plan = await planModuleZipInSlices(license === undefined ? files : [...files, license.file], {
     goVersion,
     sizesUnknown: !sizes,
   });

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { GrowingFile } from './growing-file.ts';
 import { RUN_ID, writerIsGone } from '../common/owned-files.ts';
 import type { ModuleZipStream } from './source.ts';
+import { counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
 
 /** Where spool files go and how many bytes they may hold at once. */
 export interface ZipSpoolOptions {
@@ -91,6 +92,29 @@ export class ZipSpool {
       spooled: this.#spooled,
       full: this.#full,
     };
+  }
+  /** Registers its series: the bound, files and bytes spooled now, zips spooled and those that reached the bound. */
+  registerMetrics(registry: MetricsRegistry): void {
+    registry.register(() => {
+      const spool = this.stats;
+      return gauge(
+        'git_goproxy_zip_spool_max_bytes',
+        'Most bytes spool files may hold at once (zipSpoolMiB).',
+        spool.maxBytes,
+      ) +
+        gauge('git_goproxy_zip_spool_files', 'Spool files of zips whose clients fell behind git.', spool.files) +
+        gauge('git_goproxy_zip_spool_bytes', 'Bytes in spool files (bounded by zipSpoolMiB).', spool.bytes) +
+        counterValue(
+          'git_goproxy_zip_spooled_total',
+          'Zips spooled because their client fell behind git.',
+          spool.spooled,
+        ) +
+        counterValue(
+          'git_goproxy_zip_spool_full_total',
+          "Spooled zips that reached zipSpoolMiB and went on at their client's pace.",
+          spool.full,
+        );
+    });
   }
 
   /**

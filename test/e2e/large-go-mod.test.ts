@@ -10,7 +10,7 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { retractions } from '../../lib/modules/retract.ts';
+import { retractions } from '../../lib/modules/gomod-lax.ts';
 import { createRepo } from '../support/git-fixture.ts';
 import { fetchOnce } from '../support/http-fetch.ts';
 import { type RunningProxy, startProxy } from '../support/proxy-server.ts';

@@ -46,6 +46,13 @@ describe('operator commands with a full server config', () => {
       logLevel: 'warn',
       maxNewPinsPerMinute: 100,
       rescanInterval: 60,
+      // An upstream that is never asked: the commands answer for local modules only.
+      upstream: ['http://127.0.0.1:9'],
+      private: 'corp.example.com',
+      sumdbs: {},
+      upstreamListSeconds: 30,
+      upstreamCacheMiB: 64,
+      upstreamAccess: 'authenticated',
       listen: '127.0.0.1:0',
       workers: 2,
       shutdownTimeout: 5,

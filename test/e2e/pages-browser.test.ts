@@ -83,7 +83,8 @@ describe('web pages in chromium', {
     assert.equal(response?.status(), 200);
     assert.match(response?.headers()['content-security-policy'] ?? '', /default-src 'none'/);
     assert.match(await page.locator('main').innerText(), new RegExp(`GOPROXY=${proxy.url.replace(/\./g, '\\.')}\\b`));
-    const projects = await page.locator('#projects ~ table').first().locator('tbody td:first-child').allInnerTexts();
+    const projects = await page.locator('#projects ~ .scroll table').first().locator('tbody td:first-child')
+      .allInnerTexts();
     assert.deepEqual(projects, ['acme/hello', 'acme/hostile']);
     await page.screenshot({ path: join(SCREENSHOTS, 'home.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -93,9 +94,12 @@ describe('web pages in chromium', {
     await page.getByLabel('Search projects').fill('HEL');
     await page.getByLabel('Search projects').press('Enter');
     await page.waitForURL(/\?q=HEL$/);
-    assert.deepEqual(await page.locator('#projects ~ table').first().locator('tbody td:first-child').allInnerTexts(), [
-      'acme/hello',
-    ]);
+    assert.deepEqual(
+      await page.locator('#projects ~ .scroll table').first().locator('tbody td:first-child').allInnerTexts(),
+      [
+        'acme/hello',
+      ],
+    );
     assert.match(await page.locator('main').innerText(), /1 of 2 projects match “HEL”/);
     assert.equal(startedChildCount(), started, 'no git process for the home page and the search');
     t.diagnostic(`screenshots in ${SCREENSHOTS}`);
@@ -113,7 +117,7 @@ describe('web pages in chromium', {
     await page.getByRole('link', { name: 'acme/hello', exact: true }).click();
     await page.waitForURL(`${proxy.url}/-/modules/${HELLO}`);
     assert.equal(await page.locator('h1').innerText(), HELLO);
-    const rows = page.locator('#versions + table tbody tr');
+    const rows = page.locator('#versions + .scroll table tbody tr');
     assert.deepEqual(await rows.locator('th').allInnerTexts(), ['v1.1.0', 'v1.0.0']);
     assert.match(await rows.nth(0).innerText(), /2024-02-03 04:05:06 UTC[\s\S]*latest[\s\S]*pinned/);
     assert.match(await rows.nth(1).innerText(), /retracted/);
@@ -126,12 +130,15 @@ describe('web pages in chromium', {
     await rows.nth(0).getByRole('link', { name: 'v1.1.0' }).click();
     await page.waitForURL(`${proxy.url}/-/modules/${HELLO}/@v/v1.1.0`);
     assert.equal((await page.locator('pre.go-sum').innerText()).trim(), goSum);
-    assert.deepEqual(await page.locator('#files ~ table').first().locator('tbody td:first-child').allInnerTexts(), [
-      'go.mod',
-      'hello.go',
-      'more.go',
-    ]);
-    const leftOut = await page.locator('#left-out + table tbody tr').allInnerTexts();
+    assert.deepEqual(
+      await page.locator('#files ~ .scroll table').first().locator('tbody td:first-child').allInnerTexts(),
+      [
+        'go.mod',
+        'hello.go',
+        'more.go',
+      ],
+    );
+    const leftOut = await page.locator('#left-out + .scroll table tbody tr').allInnerTexts();
     assert.deepEqual(leftOut.map((row) => row.replace(/\s+/g, ' ').trim()).sort(), [
       'link symbolic link',
       'nested/go.mod nested module',
@@ -146,7 +153,7 @@ describe('web pages in chromium', {
   test('a refused version shows the reason of its .zip answer, and hostile names run no script', async () => {
     const page = await context.newPage();
     await page.goto(`${proxy.url}/-/modules/${HOSTILE}`);
-    const reason = await page.locator('#versions + table tbody tr').first().locator('.refusal').innerText();
+    const reason = await page.locator('#versions + .scroll table tbody tr').first().locator('.refusal').innerText();
     assert.ok(
       reason.startsWith(`${HOSTILE_FILE}: malformed file path ${JSON.stringify(HOSTILE_FILE)}: invalid char`),
       reason,
@@ -170,6 +177,22 @@ describe('web pages in chromium', {
     }
     assert.deepEqual(seen, { dialogs: [], errors: [] });
     await page.close();
+  });
+
+  test('at 390 and 1280 px wide, no page is wider than the screen: wide tables scroll in a box of their own', async () => {
+    const paths = ['/', `/-/modules/${HELLO}`, `/-/modules/${HELLO}/@v/v1.1.0`, '/?q=hello', `/-/modules/${HOSTILE}`];
+    for (const width of [390, 1280]) {
+      const page = await browser.newPage({ viewport: { width, height: 800 } });
+      for (const path of paths) {
+        await page.goto(`${proxy.url}${path}`);
+        const [scrollWidth, innerWidth] = await page.evaluate(() => [
+          document.documentElement.scrollWidth,
+          globalThis.innerWidth,
+        ]);
+        assert.ok(scrollWidth <= innerWidth, `${path} at ${width} px: ${scrollWidth} px wide`);
+      }
+      await page.close();
+    }
   });
 
   test('a private project is invisible, the same 404 as a missing one, until the browser signs in with a token', async () => {

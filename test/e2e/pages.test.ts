@@ -97,17 +97,17 @@ describe('web pages over HTTP', () => {
   test('/-/catalog lists modules and versions a page of projects at a time', async () => {
     const first = JSON.parse((await get(`${proxy.url}/-/catalog?pagesize=1`)).body);
     assert.deepEqual(first.modules, [
-      { module: HELLO, version: 'v1.0.0' },
-      { module: HELLO, version: 'v1.1.0' },
-      { module: `${HELLO}/tools`, version: 'v0.1.0' },
-      { module: `${HELLO}/v2`, version: 'v2.0.0' },
+      { module: HELLO, version: 'v1.0.0', licenses: [] },
+      { module: HELLO, version: 'v1.1.0', licenses: [] },
+      { module: `${HELLO}/tools`, version: 'v0.1.0', licenses: [] },
+      { module: `${HELLO}/v2`, version: 'v2.0.0', licenses: [] },
     ]);
     const second = JSON.parse((await get(`${proxy.url}/-/catalog?pagesize=1&token=${first.next}`)).body);
     assert.deepEqual(second, {
-      modules: [{ module: 'go.localhost/acme/hostile', version: 'v0.9.0' }, {
-        module: 'go.localhost/acme/hostile',
-        version: 'v1.0.0',
-      }],
+      modules: [
+        { module: 'go.localhost/acme/hostile', version: 'v0.9.0', licenses: [] },
+        { module: 'go.localhost/acme/hostile', version: 'v1.0.0', licenses: [] },
+      ],
     });
     assert.equal(JSON.parse((await get(`${proxy.url}/-/catalog?format=json`)).body).modules.length, 6);
     for (const query of ['pagesize=0', 'pagesize=101', 'token=%2F', 'format=html']) {
@@ -170,7 +170,9 @@ describe('web pages under a base path, with 20,000 projects', () => {
     assert.equal(home.status, 200);
     assert.ok(home.body.length < 40_000, `${home.body.length} bytes`);
     assert.match(home.body, /20,000 projects you may read/);
-    assert.match(home.body, /GOPROXY=http:\/\/127\.0\.0\.1:\d+\/goproxy\n/);
+    // No upstream: public modules go on to proxy.golang.org after this server's 404.
+    assert.match(home.body, /GOPROXY=http:\/\/127\.0\.0\.1:\d+\/goproxy,https:\/\/proxy\.golang\.org,direct\n/);
+    assert.match(home.body, /GONOSUMDB=go\.localhost</);
     assert.equal([...home.body.matchAll(/href="\/goproxy\/-\/modules\/go\.localhost\/many\/p\d{5}"/g)].length, 50);
     assert.match(home.body, /href="\/goproxy\/-\/style\.css"/);
     const last = await get(`${proxy.url}/goproxy/?page=400`);

@@ -52,7 +52,7 @@ export async function startCliServer(
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => fail(`no GOPROXY line within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
     const check = (): void => {
-      const match = /GOPROXY=(\S+)/.exec(stdout);
+      const match = /GOPROXY=([^\s,]+)/.exec(stdout);
       if (match === null) return;
       clearTimeout(timer);
       child.stdout.off('data', check);

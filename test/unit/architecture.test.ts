@@ -15,7 +15,7 @@ const LIB = resolve(dirname(fileURLToPath(import.meta.url)), '../../lib');
  * The folders of lib/, outermost first: a file may import from its own folder and the folders after
  * its own, never from one before it. Files at the top of lib/ (server.ts, index.ts) wire everything.
  */
-const LAYERS = ['cli', 'http', 'access', 'pins', 'zip', 'modules', 'git', 'common'];
+const LAYERS = ['cli', 'http', 'upstream', 'access', 'discovery', 'facts', 'pins', 'zip', 'modules', 'git', 'common'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -67,6 +67,18 @@ test('imports point from outer layers to inner ones only', () => {
   }
   // server.ts may build on index.ts (both are the top); nothing else may import them.
   assert.deepEqual(wrong.filter((edge) => edge !== 'server.ts → index.ts'), []);
+});
+
+test('http/ reaches the modules through the service seam only (access/service.ts; auth.ts for who asks)', () => {
+  const seam = new Set(['access/service.ts', 'access/auth.ts']);
+  const around = [...graph].flatMap(([file, imports]) =>
+    relative(LIB, file).startsWith('http/')
+      ? imports.map((target) => relative(LIB, target)).filter((target) =>
+        target.startsWith('access/') && !seam.has(target)
+      ).map((target) => `${relative(LIB, file)} → ${target}`)
+      : []
+  );
+  assert.deepEqual(around, []);
 });
 
 test('no file imports a file that does not exist', () => {

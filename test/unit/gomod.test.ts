@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { goDirective, goModLines, legacyGoMod, modulePathOf } from '../../lib/modules/gomod.ts';
+import { goDirective } from '../../lib/modules/gomod-lax.ts';
+import { goModLines, legacyGoMod, modulePathOf } from '../../lib/modules/gomod.ts';
 
 test('modulePathOf reads the module directive like modfile.ModulePath', () => {
   assert.equal(modulePathOf('module example.com/m\n\ngo 1.19\n'), 'example.com/m');

@@ -57,3 +57,11 @@ test('values the keep option refuses are recomputed next time', async () => {
   assert.equal(await cache.get('k', async () => 3), 3);
   assert.equal(await cache.get('k', async () => 4), 3);
 });
+
+test('without a weight bound, each entry weighs one and the entry bound is the only one', async () => {
+  const cache = new ImmutableCache<string>({ maxEntries: 2 });
+  for (const key of ['a', 'b', 'c']) await cache.get(key, async () => key.repeat(1000));
+  assert.equal(cache.size, 2);
+  assert.equal(cache.peek('a'), undefined, 'the least recently used went');
+  assert.equal(cache.peek('c'), 'c'.repeat(1000));
+});

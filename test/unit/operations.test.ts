@@ -11,8 +11,16 @@ import { HelperPool } from '../../lib/git/helper-pool.ts';
 import { Limiter } from '../../lib/git/limiter.ts';
 import { acceptsGzip, cacheControl, matchesIfNoneMatch, versionETag } from '../../lib/http/cache.ts';
 import { Logger } from '../../lib/common/log.ts';
-import { Metrics } from '../../lib/http/metrics.ts';
+import { RequestMetrics } from '../../lib/http/metrics.ts';
+import { MetricsRegistry } from '../../lib/common/metrics.ts';
+import { observeGitChildren } from '../../lib/git/children.ts';
+import { ModuleService } from '../../lib/access/module-service.ts';
+import { resolveOptions } from '../../lib/cli/config.ts';
+import { withTempDir } from '../support/temp.ts';
+import { join } from 'node:path';
 import type { ModuleVersion } from '../../lib/modules/module-repo.ts';
+import type { ServedVersion } from '../../lib/access/service.ts';
+import { infoJson } from '../../lib/http/info.ts';
 
 const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 
@@ -48,21 +56,18 @@ describe('Logger', () => {
 describe('Metrics', () => {
   test('counters, cumulative histogram buckets, git durations by subcommand, limiter gauges', async () => {
     const limiter = new Limiter({ concurrency: 2 });
-    const metrics = new Metrics(limiter, {
-      tagMismatches: () => 3,
-      newPinsRefused: () => 5,
-      projects: () => 12,
-      projectScans: () => 4,
-      lastScanSeconds: () => 0.25,
-      objectReaders: new HelperPool(7),
-    });
+    const registry = new MetricsRegistry();
+    const metrics = new RequestMetrics(registry);
+    limiter.registerMetrics(registry);
+    new HelperPool(7).registerMetrics(registry);
+    const stop = observeGitChildren(registry);
     try {
       metrics.observeRequest({ endpoint: 'zip', status: 200, bytes: 1000, seconds: 0.003 });
       metrics.observeRequest({ endpoint: 'zip', status: 200, bytes: 500, seconds: 0.2 });
       metrics.observeRequest({ endpoint: 'info', status: 304, bytes: 0, seconds: 0.0001 });
       await runGit('/nonexistent-but-irrelevant', ['version']);
       const release = await limiter.acquire();
-      const text = metrics.render();
+      const text = registry.render();
       release();
       assert.match(text, /^git_goproxy_requests_total\{endpoint="zip",status="200"\} 2$/m);
       assert.match(text, /^git_goproxy_response_bytes_total\{endpoint="zip"\} 1500$/m);
@@ -75,28 +80,54 @@ describe('Metrics', () => {
       assert.match(text, /^git_goproxy_git_duration_seconds_count\{command="version"\} 1$/m);
       assert.match(text, /^git_goproxy_git_running 1$/m);
       assert.match(text, /^git_goproxy_git_queued 0$/m);
-      assert.match(
-        text,
-        /^# TYPE git_goproxy_pin_tag_mismatches_total counter\ngit_goproxy_pin_tag_mismatches_total 3$/m,
-      );
-      assert.match(text, /^git_goproxy_projects 12$/m);
-      assert.match(text, /^# TYPE git_goproxy_project_scans_total counter\ngit_goproxy_project_scans_total 4$/m);
-      assert.match(text, /^git_goproxy_project_scan_seconds 0.25$/m);
-      assert.match(text, /^# TYPE git_goproxy_new_pins_refused_total counter\ngit_goproxy_new_pins_refused_total 5$/m);
       assert.match(text, /^git_goproxy_object_readers 0$/m);
       assert.match(text, /^git_goproxy_object_readers_max 7$/m);
       assert.match(text, /^git_goproxy_object_readers_waiting 0$/m);
       assert.match(text, /^git_goproxy_object_reader_evictions_total 0$/m);
     } finally {
-      metrics.close();
+      stop();
     }
   });
 
+  test('the module service registers the series of its parts: pins, projects, git, object readers, spool', async () => {
+    await withTempDir('metrics', async (dir) => {
+      const service = new ModuleService(resolveOptions({ repos: join(dir, 'repos'), dataDir: join(dir, 'data') }));
+      const registry = new MetricsRegistry();
+      service.registerMetrics(registry);
+      try {
+        await service.projects.ready;
+        const text = registry.render();
+        assert.match(
+          text,
+          /^# TYPE git_goproxy_pin_tag_mismatches_total counter\ngit_goproxy_pin_tag_mismatches_total 0$/m,
+        );
+        assert.match(text, /^git_goproxy_projects 0$/m);
+        assert.match(text, /^# TYPE git_goproxy_project_scans_total counter\ngit_goproxy_project_scans_total 1$/m);
+        assert.match(text, /^git_goproxy_project_scan_seconds [0-9.e-]+$/m);
+        assert.match(
+          text,
+          /^# TYPE git_goproxy_new_pins_refused_total counter\ngit_goproxy_new_pins_refused_total 0$/m,
+        );
+        assert.match(text, /^git_goproxy_git_slots [1-9][0-9]*$/m);
+        assert.match(text, /^git_goproxy_git_processes [0-9]+$/m);
+        assert.match(text, /^git_goproxy_object_readers_max 32$/m);
+        assert.match(text, /^git_goproxy_zip_spool_files 0$/m);
+        assert.doesNotMatch(text, /pin_store_up/, 'the pins file is always at hand');
+      } finally {
+        await service.close();
+      }
+    });
+  });
+
   test('after close() git children are no longer observed', async () => {
-    const metrics = new Metrics(new Limiter());
-    metrics.close();
-    await runGit('/nonexistent-but-irrelevant', ['version']);
-    assert.doesNotMatch(metrics.render(), /command="version"/);
+    await withTempDir('metrics', async (dir) => {
+      const service = new ModuleService(resolveOptions({ repos: join(dir, 'repos'), dataDir: join(dir, 'data') }));
+      const registry = new MetricsRegistry();
+      service.registerMetrics(registry);
+      await service.close();
+      await runGit('/nonexistent-but-irrelevant', ['version']);
+      assert.doesNotMatch(registry.render(), /command="version"/);
+    });
   });
 });
 
@@ -128,6 +159,28 @@ describe('HTTP caching rules', () => {
     assert.equal(versionETag('info', version, 'store'), info, 'compression only matters to the zip');
     assert.match(versionETag('zip', version, 'default'), /^W\/"/);
     assert.notEqual(versionETag('zip', version, 'store'), versionETag('zip', version, 'default'));
+  });
+
+  test('a version whose source knows no commit: .info without Origin, ETags from its module path and version', () => {
+    const time = new Date('2024-01-02T03:04:05.678Z');
+    const version: ServedVersion = {
+      modulePath: 'go.test/a',
+      version: 'v1.0.0',
+      time,
+      goMod: new Uint8Array(),
+      commit: undefined,
+      tag: undefined,
+    };
+    assert.deepEqual(infoJson(version), { Version: 'v1.0.0', Time: '2024-01-02T03:04:05Z' });
+    assert.deepEqual(infoJson({ ...version, commit: 'c'.repeat(40), tag: 'v1.0.0' }).Origin, {
+      VCS: 'git',
+      Hash: 'c'.repeat(40),
+      Ref: 'refs/tags/v1.0.0',
+    });
+    const info = versionETag('info', version, 'default');
+    assert.match(info, /^"[A-Za-z0-9_-]{27}"$/);
+    assert.notEqual(versionETag('info', { ...version, version: 'v1.0.1' }, 'default'), info);
+    assert.notEqual(versionETag('info', { ...version, commit: 'c'.repeat(40) }, 'default'), info);
   });
 
   test('Cache-Control', () => {

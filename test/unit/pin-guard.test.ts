@@ -11,7 +11,8 @@ import { resolveOptions } from '../../lib/cli/config.ts';
 import { ProxyError } from '../../lib/common/errors.ts';
 import { logger } from '../../lib/common/log.ts';
 import { PINS_FILE } from '../../lib/pins/file-store.ts';
-import { ModuleService, type ModuleTarget } from '../../lib/access/module-service.ts';
+import { ModuleService } from '../../lib/access/module-service.ts';
+import { LocalModule, type ModuleTarget } from '../../lib/access/local-module.ts';
 import { Hash1, hashGoMod } from '../../lib/zip/hash.ts';
 import { createRepo, type FixtureRepo } from '../support/git-fixture.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
@@ -82,10 +83,10 @@ describe('pin guard', () => {
     const reference = await openService('forged-zip-reference');
     const whole = Buffer.concat(
       await drain(
-        (await reference.service.zip(reference.target, version, CLIENT, new AbortController().signal)).chunks,
+        (await reference.service.zips.stream(reference.target, version, CLIENT, new AbortController().signal)).chunks,
       ),
     );
-    const guarded = await service.zip(target, version, CLIENT, new AbortController().signal);
+    const guarded = await service.zips.stream(target, version, CLIENT, new AbortController().signal);
     const sent: Uint8Array[] = [];
     await assert.rejects(
       (async () => {
@@ -147,7 +148,7 @@ describe('pin guard', () => {
       mod: hashGoMod(Buffer.from(GO_MOD)),
     };
     assert.deepEqual(await service.pins.store.get(PROJECT, MODULE, 'v1.1.0'), expected);
-    await drain((await service.zip(target, version, CLIENT, new AbortController().signal)).chunks);
+    await drain((await service.zips.stream(target, version, CLIENT, new AbortController().signal)).chunks);
     assert.match((await service.pins.store.get(PROJECT, MODULE, 'v1.1.0'))?.zip ?? '', /^h1:/);
     assert.equal(readFileSync(join(dataDir, PINS_FILE), 'utf8').split('\n').length, 3);
   });
@@ -158,7 +159,7 @@ describe('pin guard', () => {
     const hashedFiles = mock.method(Hash1.prototype, 'add');
     const serve = async (guard: ModuleService): Promise<{ hashed: boolean; bytes: Buffer }> => {
       const before = hashedFiles.mock.callCount();
-      const stream = await guard.zip(
+      const stream = await guard.zips.stream(
         (await guard.operatorTarget(MODULE))!,
         version,
         CLIENT,
@@ -199,7 +200,7 @@ describe('pin guard', () => {
       assert.equal((await service.pins.stat(target, 'v1.3.0')).commit, commits[1], 'a pin without a tag');
       assert.equal((await service.pins.latest(target)).version, 'v1.3.0');
       assert.equal((await service.pins.stat(target, 'latest')).version, 'v1.3.0');
-      assert.deepEqual(await service.list(target), ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0']);
+      assert.deepEqual(await new LocalModule(target, service).list(), ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0']);
       await repo.tag('v1.0.0', commits[2]);
       // A target answers one request from one snapshot of the refs: the next request sees the move.
       const next = (await service.operatorTarget(MODULE))!;

@@ -21,7 +21,8 @@ import {
   type ZipPlan,
   type ZipRuleOptions,
 } from '../../lib/zip/rules.ts';
-import { goDirective, MAX_GO_MOD } from '../../lib/modules/gomod.ts';
+import { MAX_GO_MOD } from '../../lib/modules/gomod.ts';
+import { goDirective } from '../../lib/modules/gomod-lax.ts';
 import { readZipVectors, type TxtarFile, X_MOD_SKIP } from '../support/txtar.ts';
 import { EMPTY_ZIP_HASH, ZIP_RULE_CASES } from '../support/zip-rule-cases.ts';
 

@@ -1,12 +1,12 @@
 /**
  * `/-/catalog`: the modules and versions the caller may read, as JSON, paginated like Athens'
- * `/catalog`: `{"modules":[{"module":"…","version":"…"},…],"next":"<token>"}`; pass `next` back as
+ * `/catalog`: `{"modules":[{"module":"…","version":"…","licenses":["MIT"]},…],"next":"<token>"}` (the
+ * licenses of the version's license files, SPDX identifiers or `unknown`); pass `next` back as
  * `?token=` for the following page, which is absent on the last one. `pagesize` counts projects
  * (default 20, at most 100); each project brings every module of its repository and their versions.
  */
-import { mayRead } from '../../access/auth.ts';
-import type { ModuleService } from '../../access/module-service.ts';
-import { badRequest } from '../../common/errors.ts';
+import type { ProxyService, ServedModule } from '../../access/service.ts';
+import { badRequest, ProxyError } from '../../common/errors.ts';
 import type { PageRequest } from './links.ts';
 import { repositoryModules } from './repository-modules.ts';
 
@@ -14,27 +14,35 @@ const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 
 export interface Catalog {
-  readonly modules: ReadonlyArray<{ readonly module: string; readonly version: string }>;
+  readonly modules: ReadonlyArray<
+    { readonly module: string; readonly version: string; readonly licenses: readonly string[] }
+  >;
   readonly next?: string;
 }
 
-export async function catalog(service: ModuleService, request: PageRequest): Promise<Catalog> {
+export async function catalog(service: ProxyService, request: PageRequest): Promise<Catalog> {
   const format = request.query.get('format');
   if (format !== null && format !== 'json') throw badRequest('format must be json');
   const size = pageSize(request.query.get('pagesize'));
   const after = request.query.get('token');
-  const readable = service.projects.all().filter((project) => mayRead(request.caller, project));
+  const readable = service.readableProjects(request.caller);
   const start = after === null ? 0 : readable.findIndex((project) => project.fullPath >= decodeToken(after));
   const shown = start < 0 ? [] : readable.slice(start, start + size);
   // Every project looked up now, in the index the list came from: a rescan or reload while the page is
   // made cannot take a listed project away from under it (it would be a 404 for the whole page).
-  const targets = shown.map((project) =>
+  const found = shown.map((project) =>
     service.module({ kind: 'project', id: project.fullPath }, project.modulePath, request.caller)
   );
   const modules = [];
-  for (const target of targets) {
-    for (const found of await repositoryModules(service, target, request.caller)) {
-      modules.push(...found.versions.map((version) => ({ module: found.modulePath, version })));
+  for (const module of found) {
+    for (const related of await repositoryModules(service, module, request.caller)) {
+      modules.push(
+        ...await Promise.all(related.versions.map(async (version) => ({
+          module: related.modulePath,
+          version,
+          licenses: await licensesOf(related.module, version),
+        }))),
+      );
     }
   }
   const following = start < 0 ? undefined : readable[start + size];
@@ -55,4 +63,15 @@ function pageSize(text: string | null): number {
 function decodeToken(token: string): string {
   if (!/^[A-Za-z0-9_-]{1,2048}$/.test(token)) throw badRequest('invalid token');
   return Buffer.from(token, 'base64url').toString('utf8');
+}
+
+/** The SPDX identifiers of a listed version's license files (none when it cannot be resolved). */
+async function licensesOf(module: ServedModule, version: string): Promise<string[]> {
+  try {
+    const resolved = await module.info(version);
+    return [...new Set((await module.licenses(resolved)).map((license) => license.id))];
+  } catch (error) {
+    if (error instanceof ProxyError) return [];
+    throw error;
+  }
 }

@@ -1,14 +1,15 @@
 /**
  * The home page (`/`): what this server is, how to point the go command at it (GOPROXY,
  * GONOSUMDB, `.netrc`, the project and group endpoints), and the projects the caller may read,
- * searchable and paginated. Built from the project index alone: no git process, whatever the
- * number of projects.
+ * searchable and paginated. Built from the projects the service lists alone: no git process,
+ * whatever the number of projects.
  */
-import { mayRead } from '../../access/auth.ts';
-import type { Project, ProjectIndex } from '../../access/projects.ts';
+import type { ProjectFacts, ProxyService } from '../../access/service.ts';
 import { type Html, html } from '../html.ts';
+import { goEnv, noSumDbOf, type ProxySetup } from '../go-env.ts';
 import type { PageContent } from './layout.ts';
 import { loginUrl, moduleUrl, type PageRequest } from './links.ts';
+import { formatCount } from './format.ts';
 import { pageOf, pager, withPage } from './paging.ts';
 
 /** Projects per page. */
@@ -18,16 +19,18 @@ const MAX_SEARCH = 200;
 /** Module hosts named in the GONOSUMDB advice. */
 const MAX_HOSTS = 5;
 
-export function homePage(projects: ProjectIndex, request: PageRequest): PageContent {
+export function homePage(service: ProxyService, proxySetup: ProxySetup, request: PageRequest): PageContent {
   const search = (request.query.get('q') ?? '').trim().slice(0, MAX_SEARCH);
-  const { matching, total, hosts } = readableProjects(projects, request, search.toLowerCase());
+  const readable = readableProjects(service, request, search.toLowerCase());
+  const { matching, total } = readable;
+  const hosts = noSumDbOf(service.moduleHost, readable.hosts, proxySetup.private);
   const paging = pageOf(request.query, matching.length, PROJECTS_PER_PAGE);
   const shown = matching.slice(paging.start, paging.end);
   const body = html`
     <h1>Go modules from git</h1>
     <p
       class="lead">This server is a Go module proxy: it serves the Go modules in its git repositories to the <code>go</code> command, straight from git, and shows here what you can <code>go get</code> from it.</p>
-    ${goEnv(request, hosts)}
+    ${goEnvSection(request, proxySetup, hosts)}
     <h2 id="projects">Projects</h2>
     <form class="search" role="search" method="get" action="">
       <label for="q">Search projects</label>
@@ -35,8 +38,8 @@ export function homePage(projects: ProjectIndex, request: PageRequest): PageCont
       <button type="submit">Search</button>
     </form>
     <p class="muted">${search === ''
-      ? `${count(total)} project${total === 1 ? '' : 's'} you may read.`
-      : `${count(matching.length)} of ${count(total)} projects match “${search}”.`}</p>
+      ? `${formatCount(total)} project${total === 1 ? '' : 's'} you may read.`
+      : `${formatCount(matching.length)} of ${formatCount(total)} projects match “${search}”.`}</p>
     ${shown.length === 0 ? '' : projectTable(request, shown)}
     ${pager(paging, (page) => withPage(request.query, page), 'Projects pages')}
     ${setup(request, hosts)}
@@ -44,33 +47,26 @@ export function homePage(projects: ProjectIndex, request: PageRequest): PageCont
   return { title: 'Projects', crumbs: [], body };
 }
 
-/** `20,000`. */
-function count(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-/** One pass over the index: the readable projects matching the search, how many are readable, and their module hosts. */
+/** One pass over the readable projects: those matching the search, how many are readable, and their module hosts. */
 function readableProjects(
-  projects: ProjectIndex,
+  service: ProxyService,
   request: PageRequest,
   search: string,
-): { matching: Project[]; total: number; hosts: string[] } {
-  const matching: Project[] = [];
+): { matching: ProjectFacts[]; total: number; hosts: string[] } {
+  const matching: ProjectFacts[] = [];
   const hosts = new Set<string>();
-  let total = 0;
-  for (const project of projects.all()) {
-    if (!mayRead(request.caller, project)) continue;
-    total += 1;
+  const readable = service.readableProjects(request.caller);
+  for (const project of readable) {
     if (hosts.size < MAX_HOSTS) hosts.add(project.modulePath.split('/')[0]!);
     if (
       search === '' || project.fullPath.toLowerCase().includes(search) ||
       project.modulePath.toLowerCase().includes(search)
     ) matching.push(project);
   }
-  return { matching, total, hosts: [...hosts].sort() };
+  return { matching, total: readable.length, hosts: [...hosts].sort() };
 }
 
-function projectTable(request: PageRequest, shown: readonly Project[]): Html {
+function projectTable(request: PageRequest, shown: readonly ProjectFacts[]): Html {
   const rows = shown.map((project) =>
     html`
       <tr>
@@ -81,32 +77,39 @@ function projectTable(request: PageRequest, shown: readonly Project[]): Html {
     `
   );
   return html`
-    <table>
-      <caption>Projects, by path</caption>
-      <thead>
-        <tr>
-          <th scope="col">Project</th>
-          <th scope="col">Module path</th>
-          <th scope="col">Visibility</th>
-        </tr>
-      </thead>
-      <tbody>${rows}</tbody>
-    </table>
+    <div class="scroll">
+      <table>
+        <caption>Projects, by path</caption>
+        <thead>
+          <tr>
+            <th scope="col">Project</th>
+            <th scope="col">Module path</th>
+            <th scope="col">Visibility</th>
+          </tr>
+        </thead>
+        <tbody>${rows}</tbody>
+      </table>
+    </div>
   `;
 }
 
-/** The two settings that make the go command use this server, with placeholders where the request does not say. */
-function goEnv(request: PageRequest, hosts: readonly string[]): Html {
+/** The settings that make the go command use this server as it is set up (http/go-env.ts), with a placeholder where the request does not say. */
+function goEnvSection(request: PageRequest, setup: ProxySetup, noSumDb: readonly string[]): Html {
+  const settings = goEnv({ proxyUrl: proxyOf(request), ...setup, noSumDb });
+  const lines = settings.map(({ name, value }) => `go env -w ${name}=${value}`).join('\n');
+  const where = setup.upstream
+    ? html`This server answers for every module: its own, public modules from its upstream proxy (kept here once fetched), and Go toolchains for <code>GOTOOLCHAIN=auto</code>${
+      setup.sumdbs.length > 0 ? html`; the checksum database is reached through it too` : ''
+    }.`
+    : html`This server answers for its own modules; for any other it answers 404 and the go command moves on to proxy.golang.org.`;
   return html`
-    <pre class="copy" aria-label="Settings for the go command"><code>go env -w GOPROXY=${proxyOf(request)}
-    go env -w GONOSUMDB=${noSumDbOf(hosts)}</code></pre>
+    <pre class="copy" aria-label="Settings for the go command"><code>${lines}</code></pre>
     <p
-      class="muted">GONOSUMDB keeps the go command from asking the public checksum database about module paths it cannot know. More below: <a href="#setup">private modules and other endpoints</a>.</p>
+      class="muted">${where} GONOSUMDB keeps the go command from asking the public checksum database about module paths it cannot know. More below: <a href="#setup">private modules and other endpoints</a>.</p>
   `;
 }
 
 const proxyOf = (request: PageRequest): string => request.proxyUrl ?? 'https://<this server>';
-const noSumDbOf = (hosts: readonly string[]): string => (hosts.length === 0 ? '<module host>' : hosts.join(','));
 
 /** `.netrc`, GOPRIVATE and the project and group endpoints. */
 function setup(request: PageRequest, hosts: readonly string[]): Html {
@@ -114,9 +117,10 @@ function setup(request: PageRequest, hosts: readonly string[]): Html {
   const machine = request.hostName ?? '<this server>';
   return html`
     <h2 id="setup">Setting up</h2>
-    <p>Use <code>GONOSUMDB</code>, not <code>GOPRIVATE</code>: <code>GOPRIVATE</code> also implies <code>GONOPROXY</code>, which makes the go command bypass this proxy. Keep <code>GOPROXY</code> as it is and set <code>GOPRIVATE=${noSumDbOf(
-      hosts,
-    )}</code> only if this server answers for the module host itself (the go command then finds it through <code>?go-get=1</code>).</p>
+    <p>Use <code>GONOSUMDB</code>, not <code>GOPRIVATE</code>: <code>GOPRIVATE</code> also implies <code>GONOPROXY</code>, which makes the go command bypass this proxy. Keep <code>GOPROXY</code> as it is and set <code>GOPRIVATE=${hosts
+      .join(
+        ',',
+      )}</code> only if this server answers for the module host itself (the go command then finds it through <code>?go-get=1</code>).</p>
     <h3>Private modules</h3>
     <p>Projects that are not public need a token. The go command sends it from <code>~/.netrc</code>, over HTTPS only; the login is not checked, the token is the password:</p>
     <pre class="copy"><code>machine ${machine}
@@ -126,28 +130,30 @@ function setup(request: PageRequest, hosts: readonly string[]): Html {
       request,
     )}">sign in with a token</a> (any user name, the token as password) to see the projects it grants.</p>
     <h3>Endpoints</h3>
-    <table>
-      <caption>GOPROXY values this server answers</caption>
-      <thead>
-        <tr>
-          <th scope="col">GOPROXY</th>
-          <th scope="col">serves</th>
-        </tr>
-      </thead>
-      <tbody>
-        <tr>
-          <td class="path"><code>${proxy}</code></td>
-          <td>every project you may read</td>
-        </tr>
-        <tr>
-          <td class="path"><code>${proxy}/api/v4/groups/&lt;group&gt;/-/packages/go</code></td>
-          <td>the projects below a group (its full path, URL-encoded)</td>
-        </tr>
-        <tr>
-          <td class="path"><code>${proxy}/api/v4/projects/&lt;project&gt;/packages/go</code></td>
-          <td>one project (its numeric id or URL-encoded full path), as GitLab does</td>
-        </tr>
-      </tbody>
-    </table>
+    <div class="scroll">
+      <table>
+        <caption>GOPROXY values this server answers</caption>
+        <thead>
+          <tr>
+            <th scope="col">GOPROXY</th>
+            <th scope="col">serves</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <td class="path"><code>${proxy}</code></td>
+            <td>every project you may read</td>
+          </tr>
+          <tr>
+            <td class="path"><code>${proxy}/api/v4/groups/&lt;group&gt;/-/packages/go</code></td>
+            <td>the projects below a group (its full path, URL-encoded)</td>
+          </tr>
+          <tr>
+            <td class="path"><code>${proxy}/api/v4/projects/&lt;project&gt;/packages/go</code></td>
+            <td>one project (its numeric id or URL-encoded full path), as GitLab does</td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
   `;
 }

@@ -40,3 +40,11 @@ export function protocolFileUrl(
 ): string {
   return `${request.base}/${escapePath(modulePath)}/@v/${encodeURIComponent(escapeVersion(version) ?? version)}.${ext}`;
 }
+
+/** `/-/files/<module path>/@v/<version>/<path>`: a file of a version's zip (with `path` empty: the prefix of them all). */
+export function fileUrl(request: PageRequest, modulePath: string, version: string, path: string): string {
+  const module = modulePath.split('/').map(encodeURIComponent).join('/');
+  return `${request.base}/-/files/${module}/@v/${encodeURIComponent(version)}/${
+    path.split('/').map(encodeURIComponent).join('/')
+  }`;
+}

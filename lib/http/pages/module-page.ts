@@ -5,28 +5,29 @@
  * latest version, and the other modules of the repository. The module is found exactly as the
  * protocol's instance endpoint finds it, so a project the caller may not read is the same 404.
  */
-import type { ModuleService, ModuleTarget } from '../../access/module-service.ts';
+import type { ProjectFacts, ProxyService, ServedModule, ServedVersion } from '../../access/service.ts';
 import { ProxyError } from '../../common/errors.ts';
-import type { ModuleVersion } from '../../modules/module-repo.ts';
-import { isRetracted, retractions, type VersionInterval } from '../../modules/retract.ts';
+import { goModExcerpt } from '../../facts/commit-facts.ts';
+import { laxGoMod } from '../../modules/gomod-lax.ts';
+import { isRetracted, type VersionInterval } from '../../modules/retract.ts';
 import type { Pin } from '../../pins/store.ts';
 import { goSumLines } from '../../zip/hash.ts';
 import { type Html, html } from '../html.ts';
 import type { PageContent } from './layout.ts';
-import { homeUrl, moduleUrl, type PageRequest, versionUrl } from './links.ts';
+import { homeUrl, moduleUrl, type PageRequest, protocolFileUrl, versionUrl } from './links.ts';
 import { pageOf, pager, withPage } from './paging.ts';
-import { repositoryModules } from './repository-modules.ts';
+import { formatBytes, formatTime } from './format.ts';
+import { licenseMarks, readmeSection } from './readme-section.ts';
+import { pageProject, repositoryModules } from './repository-modules.ts';
 
 /** Versions per page: each may cost a tree listing (kept afterwards) to know whether it is refused. */
 const VERSIONS_PER_PAGE = 25;
-
-const decoder = new TextDecoder();
 
 /** What the module page and the version page know about one listed version. */
 export interface VersionFacts {
   readonly version: string;
   /** As the proxy resolves it, or undefined when it cannot (then `problem` says why). */
-  readonly resolved: ModuleVersion | undefined;
+  readonly resolved: ServedVersion | undefined;
   /** Why the go command would refuse the version's zip, or why it cannot be resolved at all. */
   readonly problem: string | undefined;
   readonly pin: Pin | undefined;
@@ -35,27 +36,37 @@ export interface VersionFacts {
 
 /** The latest version, and the retractions its go.mod declares. */
 export interface LatestFacts {
-  readonly latest: ModuleVersion | undefined;
+  readonly latest: ServedVersion | undefined;
   readonly problem: string | undefined;
   readonly retractions: readonly VersionInterval[];
 }
 
 export async function modulePage(
-  service: ModuleService,
+  service: ProxyService,
   request: PageRequest,
   modulePath: string,
 ): Promise<PageContent> {
-  const target = service.module({ kind: 'instance' }, modulePath, request.caller);
-  const versions = (await service.list(target)).reverse();
-  const latest = await latestFacts(service, target);
+  const module = service.module({ kind: 'instance' }, modulePath, request.caller);
+  const project = pageProject(module);
+  const versions = [...(await module.list())].reverse();
+  const latest = await latestFacts(module);
   const paging = pageOf(request.query, versions.length, VERSIONS_PER_PAGE);
   const facts = await Promise.all(
-    versions.slice(paging.start, paging.end).map((version) => versionFacts(service, target, version, latest)),
+    versions.slice(paging.start, paging.end).map((version) => versionFacts(module, version, latest)),
   );
-  const modules = await repositoryModules(service, target, request.caller);
+  const modules = await repositoryModules(service, module, request.caller);
+  const shown = latest.latest;
+  const [latestCommit, licenses] = shown === undefined
+    ? [undefined, undefined]
+    : await Promise.all([module.commitFacts(shown), module.licenses(shown)]);
   const body = html`<h1>${modulePath}</h1>
-<p class="lead">In project <strong>${target.project.fullPath}</strong> <span class="mark ${target.project.visibility}">${target.project.visibility}</span></p>
+<p class="lead">In project <strong>${project.fullPath}</strong> <span class="mark ${project.visibility}">${project.visibility}</span>${
+    licenses === undefined ? '' : html`
+      · License: ${licenseMarks(licenses)}
+    `
+  }</p>
 ${install(request, modulePath, latest)}
+${shown === undefined ? '' : readmeSection(request, modulePath, shown.version, latestCommit?.readme)}
 <h2 id="versions">Versions</h2>
 ${
     versions.length === 0
@@ -64,9 +75,9 @@ ${
   }
 ${pager(paging, (page) => withPage(request.query, page), 'Versions pages')}
 ${goSumSection(modulePath, facts)}
-${goModSection(latest)}
+${latest.latest === undefined ? '' : goModSection(request, modulePath, latest.latest)}
 ${modules.length <= 1 ? '' : moduleList(request, modulePath, modules)}
-${projectEndpoint(request, target)}`;
+${projectEndpoint(request, project)}`;
   return {
     title: modulePath,
     crumbs: [{ label: 'Projects', href: homeUrl(request) }, {
@@ -78,10 +89,10 @@ ${projectEndpoint(request, target)}`;
 }
 
 /** `@latest`, as the go command would get it; a module without any version says why. */
-export async function latestFacts(service: ModuleService, target: ModuleTarget): Promise<LatestFacts> {
+export async function latestFacts(module: ServedModule): Promise<LatestFacts> {
   try {
-    const latest = await service.pins.latest(target);
-    return { latest, problem: undefined, retractions: retractions(decoder.decode(latest.goMod)) };
+    const latest = await module.latest();
+    return { latest, problem: undefined, retractions: (await laxGoMod(latest.goMod)).retractions };
   } catch (error) {
     if (!(error instanceof ProxyError)) throw error;
     return { latest: undefined, problem: error.message, retractions: [] };
@@ -90,16 +101,15 @@ export async function latestFacts(service: ModuleService, target: ModuleTarget):
 
 /** One version resolved as `.info` resolves it, and whether its zip would be refused. */
 export async function versionFacts(
-  service: ModuleService,
-  target: ModuleTarget,
+  module: ServedModule,
   version: string,
   latest: LatestFacts,
 ): Promise<VersionFacts> {
-  const pin = await service.pins.store.get(target.project.fullPath, target.module.modulePath, version);
+  const pin = await module.pin(version);
   const retracted = isRetracted(version, latest.retractions);
   try {
-    const resolved = await service.pins.stat(target, version);
-    return { version, resolved, problem: await service.zipRefusal(target, resolved), pin, retracted };
+    const resolved = await module.info(version);
+    return { version, resolved, problem: await module.zipRefusal(resolved), pin, retracted };
   } catch (error) {
     if (!(error instanceof ProxyError)) throw error;
     return { version, resolved: undefined, problem: error.message, pin, retracted };
@@ -122,7 +132,7 @@ function versionTable(
   request: PageRequest,
   modulePath: string,
   facts: readonly VersionFacts[],
-  latest: ModuleVersion | undefined,
+  latest: ServedVersion | undefined,
 ): Html {
   const rows = facts.map((fact) => {
     const { resolved } = fact;
@@ -143,7 +153,7 @@ function versionTable(
         <td class="nowrap">${resolved === undefined
           ? ''
           : html`<time datetime="${resolved.time.toISOString()}">${formatTime(resolved.time)}</time>`}</td>
-        <td class="nowrap">${resolved === undefined
+        <td class="nowrap">${resolved?.commit === undefined
           ? ''
           : html`<code title="${resolved.commit}">${resolved.commit.slice(0, 12)}</code>`}</td>
         <td class="nowrap">${resolved?.tag === undefined ? '' : html`<code>${resolved.tag}</code>`}</td>
@@ -152,19 +162,21 @@ function versionTable(
     `;
   });
   return html`
-    <table>
-      <caption>Newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Version</th>
-          <th scope="col">Time (UTC)</th>
-          <th scope="col">Commit</th>
-          <th scope="col">Tag</th>
-          <th scope="col">Notes</th>
-        </tr>
-      </thead>
-      <tbody>${rows}</tbody>
-    </table>
+    <div class="scroll">
+      <table>
+        <caption>Newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Version</th>
+            <th scope="col">Time (UTC)</th>
+            <th scope="col">Commit</th>
+            <th scope="col">Tag</th>
+            <th scope="col">Notes</th>
+          </tr>
+        </thead>
+        <tbody>${rows}</tbody>
+      </table>
+    </div>
   `;
 }
 
@@ -189,11 +201,18 @@ ${
   }`;
 }
 
-function goModSection(latest: LatestFacts): Html | '' {
-  if (latest.latest === undefined) return '';
+/** A version's go.mod as a page shows it: a large one cut short, with a link to the whole `.mod`. */
+export function goModSection(request: PageRequest, modulePath: string, version: ServedVersion, heading?: string): Html {
+  const excerpt = goModExcerpt(version.goMod);
+  const link = protocolFileUrl(request, modulePath, version.version, 'mod');
   return html`
-    <h2 id="go-mod">go.mod of ${latest.latest.version}</h2>
-    <pre><code>${decoder.decode(latest.latest.goMod)}</code></pre>
+    <h2 id="go-mod">${heading ?? `go.mod of ${version.version}`}</h2>
+    <pre><code>${excerpt.text}</code></pre>
+    ${excerpt.truncated
+      ? html`<p class="muted">The go.mod is ${
+        formatBytes(excerpt.size)
+      }: cut short here. <a href="${link}">The whole go.mod</a>.</p>`
+      : ''}
   `;
 }
 
@@ -218,17 +237,12 @@ function moduleList(
   `;
 }
 
-function projectEndpoint(request: PageRequest, target: ModuleTarget): Html {
+function projectEndpoint(request: PageRequest, project: ProjectFacts): Html {
   const proxy = request.proxyUrl ?? 'https://<this server>';
-  const id = target.project.id === undefined ? encodeURIComponent(target.project.fullPath) : String(target.project.id);
+  const id = project.id === undefined ? encodeURIComponent(project.fullPath) : String(project.id);
   return html`
     <h2 id="endpoint">This project alone</h2>
     <p>A <code>GOPROXY</code> that serves this project's modules only, as GitLab's package registry does:</p>
     <pre class="copy"><code>${proxy}/api/v4/projects/${id}/packages/go</code></pre>
   `;
-}
-
-/** `2024-01-02 03:04:05 UTC`. */
-export function formatTime(time: Date): string {
-  return `${time.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }

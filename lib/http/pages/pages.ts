@@ -7,14 +7,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller } from '../../access/auth.ts';
-import type { ModuleService } from '../../access/module-service.ts';
+import type { ProxyService } from '../../access/service.ts';
 import { ProxyError } from '../../common/errors.ts';
 import { bodyETag, sendCacheable } from '../cache.ts';
 import { requestOrigin } from '../go-get.ts';
 import { html } from '../html.ts';
+import type { ProxySetup } from '../go-env.ts';
 import type { PageRoute } from '../route.ts';
 import { sendBody, setErrorHeaders, statusOf } from '../respond.ts';
 import { catalog } from './catalog.ts';
+import { sendVersionFile } from './file.ts';
 import { homePage } from './home.ts';
 import { type PageContent, renderPage, sendErrorPage, sendPage, sendPageJson, setPageHeaders } from './layout.ts';
 import { homeUrl, type PageRequest } from './links.ts';
@@ -24,31 +26,37 @@ import { versionPage } from './version-page.ts';
 
 /** What the pages need of the handler's context. */
 export interface PageContext {
-  readonly service: ModuleService;
+  readonly service: ProxyService;
   readonly basePath: string;
+  /** What the go command settings on the home page depend on. */
+  readonly setup: ProxySetup;
 }
 
 /** The realm a browser keeps the token under after signing in. */
 const REALM = 'git-goproxy';
 
+/** `/-/style.css`: the same for everyone. */
+export function sendStylesheet(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return sendCacheable(req, res, {
+    contentType: 'text/css; charset=utf-8',
+    body: STYLESHEET,
+    etag: bodyETag(STYLESHEET),
+    cacheControl: 'public, max-age=3600',
+  });
+}
+
+/** Any page but the stylesheet, for `caller`. */
 export async function answerPage(
   context: PageContext,
-  route: PageRoute,
-  caller: () => Caller,
+  route: Exclude<PageRoute, { page: 'style' }>,
+  caller: Caller,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  if (route.page === 'style') {
-    return sendCacheable(req, res, {
-      contentType: 'text/css; charset=utf-8',
-      body: STYLESHEET,
-      etag: bodyETag(STYLESHEET),
-      cacheControl: 'public, max-age=3600',
-    });
-  }
-  const request = pageRequest(context, caller(), req);
+  const request = pageRequest(context, caller, req);
   try {
     if (route.page === 'catalog') return sendPageJson(req, res, await catalog(context.service, request));
+    if (route.page === 'file') return await sendVersionFile(context.service, request, route, req, res);
     if (route.page === 'home' && request.query.has('login')) return signIn(req, res, request);
     sendPage(req, res, renderPage(request, await pageContent(context, route, request)));
   } catch (error) {
@@ -58,14 +66,18 @@ export async function answerPage(
   }
 }
 
-function pageContent(context: PageContext, route: PageRoute, request: PageRequest): PageContent | Promise<PageContent> {
+function pageContent(
+  context: PageContext,
+  route: Exclude<PageRoute, { page: 'style' | 'file' }>,
+  request: PageRequest,
+): PageContent | Promise<PageContent> {
   switch (route.page) {
     case 'module':
       return modulePage(context.service, request, route.modulePath);
     case 'version':
       return versionPage(context.service, request, route.modulePath, route.version);
     default:
-      return homePage(context.service.projects, request);
+      return homePage(context.service, context.setup, request);
   }
 }
 

@@ -1,63 +1,49 @@
 /**
  * The modules a project's repository holds, as its tags show them: the root module, modules in
- * subdirectories (`dir/vX.Y.Z`) and major versions (`vN.…` tags, `/vN` paths). A candidate counts
- * when the proxy lists versions for it, so `+incompatible` tags do not make a `/v2` module. Read
- * from the in-process refs; at most `MAX_MODULES` per repository.
+ * subdirectories and major versions (`ServedModule.relatedModulePaths`). A candidate counts when
+ * the proxy lists versions for it, so `+incompatible` tags do not make a `/v2` module.
  */
 import type { Caller } from '../../access/auth.ts';
-import type { ModuleService, ModuleTarget } from '../../access/module-service.ts';
-import { ProxyError } from '../../common/errors.ts';
-import { checkModulePath } from '../../modules/module-path.ts';
-import * as semver from '../../modules/semver.ts';
-
-/** Most candidate modules looked at in one repository. */
-const MAX_MODULES = 50;
+import type { ProjectFacts, ProxyService, ServedModule } from '../../access/service.ts';
+import { notFound, ProxyError } from '../../common/errors.ts';
 
 export interface RepositoryModule {
   readonly modulePath: string;
+  /** The module, as its project's scope finds it for the caller. */
+  readonly module: ServedModule;
   /** Its `list` answer, oldest first. */
   readonly versions: readonly string[];
 }
 
 export async function repositoryModules(
-  service: ModuleService,
-  target: ModuleTarget,
+  service: ProxyService,
+  module: ServedModule,
   caller: Caller,
 ): Promise<RepositoryModule[]> {
-  const root = target.project.modulePath;
-  const candidates = new Set<string>([root]);
-  for (const tag of (await target.gitRepository.codeHost.refs()).tags.keys()) {
-    if (candidates.size >= MAX_MODULES) break;
-    const candidate = moduleOfTag(root, tag);
-    if (candidate !== undefined) candidates.add(candidate);
-  }
+  const project = pageProject(module);
+  const candidates = await module.relatedModulePaths();
   const found = await Promise.all(
-    [...candidates].sort().map((modulePath) => listedVersions(service, target, modulePath, caller)),
+    candidates.map((modulePath) => listedVersions(service, project, modulePath, caller)),
   );
-  return found.filter((module): module is RepositoryModule => module !== undefined && module.versions.length > 0);
+  return found.filter((listed): listed is RepositoryModule => listed !== undefined && listed.versions.length > 0);
 }
 
-/** `dir/v2.1.0` → `<root>/dir/v2`; undefined for a tag that is not a canonical version or makes no valid module path. */
-function moduleOfTag(root: string, tag: string): string | undefined {
-  const slash = tag.lastIndexOf('/');
-  const version = tag.slice(slash + 1);
-  if (!semver.isValid(version) || semver.canonical(version) !== version) return undefined;
-  const major = semver.major(version);
-  const dir = slash < 0 ? '' : `/${tag.slice(0, slash)}`;
-  const modulePath = `${root}${dir}${major === 'v0' || major === 'v1' ? '' : `/${major}`}`;
-  return checkModulePath(modulePath) === undefined ? modulePath : undefined;
+/** The project of a module a page is about: the pages show local projects' modules only. */
+export function pageProject(module: ServedModule): ProjectFacts {
+  if (module.project === undefined) throw notFound(`module ${module.modulePath}: no page for a module from elsewhere`);
+  return module.project;
 }
 
 /** The versions of a module of the project (through the project's own scope, so another project never answers). */
 async function listedVersions(
-  service: ModuleService,
-  target: ModuleTarget,
+  service: ProxyService,
+  project: ProjectFacts,
   modulePath: string,
   caller: Caller,
 ): Promise<RepositoryModule | undefined> {
   try {
-    const module = service.module({ kind: 'project', id: target.project.fullPath }, modulePath, caller);
-    return { modulePath, versions: await service.list(module) };
+    const module = service.module({ kind: 'project', id: project.fullPath }, modulePath, caller);
+    return { modulePath, module, versions: await module.list() };
   } catch (error) {
     if (error instanceof ProxyError) return undefined;
     throw error;

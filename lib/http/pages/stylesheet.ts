@@ -61,4 +61,10 @@ form.search button { font: inherit; padding: .35rem .9rem; border: 1px solid var
 nav.pager { display: flex; gap: 1rem; align-items: center; color: var(--muted); }
 ul.links { padding-left: 1.2rem; }
 .muted { color: var(--muted); }
+.mark.license { color: var(--ok); }
+.scroll { overflow-x: auto; max-width: 100%; }
+.readme { border: 1px solid var(--line); border-radius: 6px; padding: 0 1rem; overflow-wrap: anywhere; }
+.readme img { max-width: 100%; }
+.readme table { width: auto; }
+.readme-text { white-space: pre-wrap; }
 `;

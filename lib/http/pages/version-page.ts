@@ -4,7 +4,7 @@
  * zip with their sizes (from the planned layout: the sizes of the blobs, before any eol
  * conversion), and the files left out and why. The version must be canonical, as for `.zip`.
  */
-import type { ModuleService } from '../../access/module-service.ts';
+import type { ProxyService } from '../../access/service.ts';
 import { isRetracted } from '../../modules/retract.ts';
 import { goSumLines } from '../../zip/hash.ts';
 import type { ZipContents } from '../../zip/source.ts';
@@ -12,26 +12,30 @@ import { type Html, html } from '../html.ts';
 import { infoJson } from '../info.ts';
 import type { PageContent } from './layout.ts';
 import { homeUrl, moduleUrl, type PageRequest, protocolFileUrl, versionUrl } from './links.ts';
-import { formatTime, latestFacts } from './module-page.ts';
+import { formatBytes, formatCount, formatTime } from './format.ts';
+import { goModSection, latestFacts } from './module-page.ts';
 import { pageOf, pager, withPage } from './paging.ts';
+import { licenseMarks, readmeSection } from './readme-section.ts';
 
 /** Files listed per page of a large module. */
 const FILES_PER_PAGE = 200;
 /** Left-out files listed (a vendor directory can hold thousands). */
 const MAX_OMITTED_SHOWN = 200;
 
-const decoder = new TextDecoder();
-
 export async function versionPage(
-  service: ModuleService,
+  service: ProxyService,
   request: PageRequest,
   modulePath: string,
   requested: string,
 ): Promise<PageContent> {
-  const target = service.module({ kind: 'instance' }, modulePath, request.caller);
-  const version = await service.pins.exact(target, requested);
-  const [contents, latest] = await Promise.all([service.zipContents(target, version), latestFacts(service, target)]);
-  const pin = await service.pins.store.get(target.project.fullPath, target.module.modulePath, version.version);
+  const module = service.module({ kind: 'instance' }, modulePath, request.caller);
+  const version = await module.exact(requested);
+  const [{ contents, readme }, latest, licenses, pin] = await Promise.all([
+    module.commitFacts(version),
+    latestFacts(module),
+    module.licenses(version),
+    module.pin(version.version),
+  ]);
   const retracted = isRetracted(version.version, latest.retractions);
   const link = (ext: 'info' | 'mod' | 'zip') => protocolFileUrl(request, modulePath, version.version, ext);
   const body = html`
@@ -45,9 +49,13 @@ export async function versionPage(
       <dt>Time</dt>
       <dd><time datetime="${version.time.toISOString()}">${formatTime(version.time)}</time></dd>
       <dt>Commit</dt>
-      <dd><code>${version.commit}</code></dd>
+      <dd>${version.commit === undefined
+        ? html`<span class="muted">unknown</span>`
+        : html`<code>${version.commit}</code>`}</dd>
       <dt>Tag</dt>
       <dd>${version.tag === undefined ? html`<span class="muted">none</span>` : html`<code>${version.tag}</code>`}</dd>
+      <dt>License</dt>
+      <dd>${licenseMarks(licenses)}</dd>
       <dt>Marks</dt>
       <dd>${latest.latest?.version === version.version
         ? html`<span class="mark latest">latest</span>`
@@ -66,8 +74,9 @@ export async function versionPage(
       <h2 id="go-sum">go.sum lines</h2>
       <pre class="copy go-sum"><code>${goSumLines(modulePath, version.version, pin.zip, pin.mod)}</code></pre>
     `}
+    ${readmeSection(request, modulePath, version.version, readme)}
     <h2 id="info">.info</h2><pre><code>${JSON.stringify(infoJson(version), null, 2)}</code></pre>
-    <h2 id="go-mod">go.mod</h2><pre><code>${decoder.decode(version.goMod)}</code></pre>
+    ${goModSection(request, modulePath, version, 'go.mod')}
     ${contents.refusal === undefined ? fileSections(request, contents) : ''}
   `;
   const crumbs = [
@@ -103,42 +112,39 @@ function fileSections(request: PageRequest, contents: ZipContents): Html {
   );
   return html`
     <h2 id="files">Files in the zip</h2>
-    <p>${contents.files.length} file${contents.files.length === 1 ? '' : 's'}, ${formatBytes(
+    <p>${formatCount(contents.files.length)} file${contents.files.length === 1 ? '' : 's'}, ${formatBytes(
       bytes,
     )}, below <code>&lt;module&gt;@&lt;version&gt;/</code>.</p>
-    <table>
-      <caption>Paths relative to the module root; sizes as stored in git</caption>
-      <thead>
-        <tr>
-          <th scope="col">Path</th>
-          <th scope="col" class="num">Size</th>
-        </tr>
-      </thead>
-      <tbody>${rows}</tbody>
-    </table>
-    ${pager(paging, (page) => withPage(request.query, page), 'File pages')}
-    <h2 id="left-out">Left out</h2>
-    ${omitted.length === 0 ? html`<p>Nothing: every file of the module's directory is in the zip.</p>` : html`
+    <div class="scroll">
       <table>
-        <caption>Files of the module's directory the go command leaves out of the zip</caption>
+        <caption>Paths relative to the module root; sizes as stored in git</caption>
         <thead>
           <tr>
             <th scope="col">Path</th>
-            <th scope="col">Why</th>
+            <th scope="col" class="num">Size</th>
           </tr>
         </thead>
-        <tbody>${omitted}</tbody>
+        <tbody>${rows}</tbody>
       </table>
+    </div>
+    ${pager(paging, (page) => withPage(request.query, page), 'File pages')}
+    <h2 id="left-out">Left out</h2>
+    ${omitted.length === 0 ? html`<p>Nothing: every file of the module's directory is in the zip.</p>` : html`
+      <div class="scroll">
+        <table>
+          <caption>Files of the module's directory the go command leaves out of the zip</caption>
+          <thead>
+            <tr>
+              <th scope="col">Path</th>
+              <th scope="col">Why</th>
+            </tr>
+          </thead>
+          <tbody>${omitted}</tbody>
+        </table>
+      </div>
     `}
     ${contents.omitted.length > MAX_OMITTED_SHOWN
       ? html`<p class="muted">and ${contents.omitted.length - MAX_OMITTED_SHOWN} more.</p>`
       : ''}
   `;
-}
-
-/** `1,234 B`, `12.3 KiB`, `4.5 MiB`. */
-function formatBytes(size: number): string {
-  if (size < 1024) return `${size.toLocaleString('en-US')} B`;
-  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KiB`;
-  return `${(size / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -3,7 +3,8 @@
  * git dir) without blocking the event loop. This file has the interface and the plain layout, a
  * directory tree (also Gitea's and Forgejo's `<owner>/<repo>.git`): every bare repository below
  * `repos` is a project named by its path without `.git`. GitLab's hashed storage is the other
- * (gitlab-hashed.ts); projects.ts picks one.
+ * (gitlab-hashed.ts); detected-layout.ts picks one, scanner.ts runs the scans in the background.
+ * Another source of repositories is another `ProjectSource`.
  *
  * Sources read directories with `fs/promises`, a few at a time, so that one event-loop turn handles
  * one directory's entries whatever the size of the tree.

@@ -1,0 +1,131 @@
+/**
+ * The seam between HTTP and the modules: everything `http/` (the protocol's handler, the go-get
+ * page, the web pages) asks of the proxy, and nothing of how it is answered. As Athens' download
+ * `Protocol` (List, Info, Latest, GoMod, Zip), the HTTP layer never sees a repository, a pin store,
+ * the zip cache or the spool.
+ *
+ * `ProxyService` finds the module a request names, for its caller, in its scope; a `ServedModule`
+ * answers the protocol for that one module. `access/module-service.ts` is the implementation over
+ * the local projects' git repositories (`access/local-module.ts` its `ServedModule`). A module from
+ * another source (an upstream proxy, say) is another `ServedModule` that `ProxyService.module`
+ * returns: the handler answers it as it answers a local one.
+ */
+import type { Caller, CallerRequest, Visibility } from './auth.ts';
+import type { CommitFacts, LicenseFact } from '../facts/commit-facts.ts';
+import type { Pin } from '../pins/store.ts';
+import type { ZipBody } from '../zip/zip-body.ts';
+
+export type { ZipBody } from '../zip/zip-body.ts';
+
+/** Which projects a module request may be answered from. `id` is a numeric id or a full path. */
+export type Scope =
+  | { readonly kind: 'instance' }
+  | { readonly kind: 'project'; readonly id: string }
+  | { readonly kind: 'group'; readonly id: string };
+
+/** A local project, as requests and pages see it. */
+export interface ProjectFacts {
+  /** `group/sub/name` */
+  readonly fullPath: string;
+  /** GitLab's numeric id, when the config gives one. */
+  readonly id: number | undefined;
+  /** The module path of the repository root. */
+  readonly modulePath: string;
+  readonly visibility: Visibility;
+}
+
+/** What the proxy answers, for `http/`. Every method answers from memory at once, or is async. */
+export interface ProxyService {
+  /** Whether the first scan of the repositories is done; before it no module is found. */
+  readonly isReady: boolean;
+  /** Resolves once `isReady`: module requests and pages wait for it. */
+  readonly ready: Promise<void>;
+  /** Why the proxy cannot take every request now (`/-/ready` answers 503 with it), or undefined when it can. */
+  notReady(): string | undefined;
+  /**
+   * Who a request acts as, from its credentials (the tokens in force now); credentials that were
+   * presented but do not count make it anonymous, and are logged.
+   */
+  caller(request: CallerRequest): Caller;
+  /**
+   * The module a request names, in `scope`, for `caller`; throws a `not-found` `ProxyError`, the
+   * same whether nothing serves the path or the caller may not read what does.
+   */
+  module(scope: Scope, modulePath: string, caller: Caller): ServedModule;
+  /** The project that owns an import path, as the instance scope finds it, when the caller may read it (go-get pages). */
+  projectForImport(importPath: string, caller: Caller): ProjectFacts | undefined;
+  /** The projects the caller may read, in full-path order (the home page, the catalog). */
+  readableProjects(caller: Caller): readonly ProjectFacts[];
+  /** The host part of the projects' module paths in force (`moduleHost`: the home page's advice). */
+  readonly moduleHost: string;
+}
+
+/** A version as the protocol serves it (a git-backed `ModuleVersion`, modules/module-repo.ts, is one). */
+export interface ServedVersion {
+  readonly modulePath: string;
+  /** The canonical version (what `.info`'s `Version` says). */
+  readonly version: string;
+  /** `.info`'s `Time`. */
+  readonly time: Date;
+  /** The `.mod` answer. */
+  readonly goMod: Uint8Array;
+  /**
+   * The git commit its files come from (`.info`'s `Origin.Hash`), when the source knows it. With the
+   * module path and version, what the ETags of `.info`, `.mod` and `.zip` are made from.
+   */
+  readonly commit: string | undefined;
+  /** The tag it was made from (`Origin.Ref`), when it was. */
+  readonly tag: string | undefined;
+}
+
+/** One module, found for one request: the protocol's answers for it, and the facts the web pages show. */
+export interface ServedModule {
+  readonly modulePath: string;
+  /** The local project that holds it (the access log, the pages); undefined for a module from elsewhere. */
+  readonly project: ProjectFacts | undefined;
+  /** Whether anyone may read it, so that shared caches may keep its answers (`Cache-Control: public`). */
+  readonly shared: boolean;
+  /** The `list` answer: its versions, oldest first. */
+  list(): Promise<readonly string[]>;
+  /** The `@latest` answer. */
+  latest(): Promise<ServedVersion>;
+  /** The `.info` answer of a version or a query (`master`, a commit hash prefix, `latest`). */
+  info(query: string): Promise<ServedVersion>;
+  /** A canonical version, as `.mod` and `.zip` answer it (nothing is pinned). */
+  exact(version: string): Promise<ServedVersion>;
+  /**
+   * The `.mod` answer of a canonical version (its `goMod`). With a `client` (a GET) the version is
+   * pinned first, counted against that client's rate of new pins; without one (a HEAD) nothing is.
+   */
+  mod(version: string, client: string | undefined): Promise<ServedVersion>;
+  /** The zip of a version `exact` or `mod` answered: rejects before its first byte when it cannot be served. */
+  zip(version: ServedVersion, request: ZipRequest): Promise<ZipBody>;
+  /** What has been served under a version, if anything (module and version pages). */
+  pin(version: string): Promise<Pin | undefined>;
+  /** Why the go command would refuse a version's zip, or undefined (module page: no zip is made). */
+  zipRefusal(version: ServedVersion): Promise<string | undefined>;
+  /**
+   * What the pages show of a version's commit: the files of its zip and what it leaves out, its
+   * README rendered (module and version pages). Derived once per commit and kept (bounded).
+   */
+  commitFacts(version: ServedVersion): Promise<CommitFacts>;
+  /** The license files at a version's module root and the license each holds (page headers, the catalog). */
+  licenses(version: ServedVersion): Promise<readonly LicenseFact[]>;
+  /**
+   * A file of a version's zip, as a README links to it: undefined when the zip has no such file;
+   * throws `ObjectTooLargeError` (git/objects.ts) past `maxBytes`.
+   */
+  versionFile(version: ServedVersion, path: string, maxBytes: number): Promise<Uint8Array | undefined>;
+  /** The module paths its repository's tags name (itself, submodules, major versions), to be listed beside it. */
+  relatedModulePaths(): Promise<readonly string[]>;
+}
+
+/** What a zip request brings. */
+export interface ZipRequest {
+  /** Whose rate of new pins a first download counts against: a token's name, else an address. */
+  readonly client: string;
+  /** Aborts when the client goes away: the zip stops being made for it. */
+  readonly signal: AbortSignal;
+  /** A HEAD: no body is wanted, so a zip that is not at hand is checked, not built for it. */
+  readonly head: boolean;
+}
