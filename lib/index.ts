@@ -20,11 +20,13 @@ import { type Counter, MetricsRegistry } from './common/metrics.ts';
 import { dataDirectory, ModuleService } from './access/module-service.ts';
 import { UpstreamModules } from './upstream/upstream-modules.ts';
 import type { ProxySetup } from './http/go-env.ts';
-import type { ProjectIndex } from './access/projects.ts';
 import { ClientLimit, PAGE_VIEWS, PAGE_VIEWS_PER_CLIENT, ZIP_DOWNLOADS } from './http/client-limit.ts';
+import { AnswerDeadline } from './http/deadline.ts';
 
 export type { ProxyOptions, ReloadOutcome } from './cli/config.ts';
 export type { ProjectConfig } from './access/projects.ts';
+export type { MirrorConfig } from './access/module-service.ts';
+export type { RemoteCredentials, SharedCredentials } from './mirrors/credentials.ts';
 export type { GroupConfig } from './access/groups.ts';
 export type { TokenConfig, Visibility } from './access/auth.ts';
 export type { CompressionLevel } from './git/archive.ts';
@@ -62,7 +64,8 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   if (resolved.logLevel !== undefined) logger.level = resolved.logLevel;
   const service = new ModuleService(resolved);
   service.projects.keepCurrent();
-  void service.reportShadowedModules();
+  service.mirrors.start();
+  service.reportShadowedModules();
   const { projects } = service;
   const metrics = new MetricsRegistry();
   const requests = new RequestMetrics(metrics);
@@ -77,6 +80,8 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   pageViews.registerMetrics(metrics);
   const upstream = openUpstream(resolved, service);
   if (upstream !== undefined && resolved.upstream.length > 0) upstream.registerMetrics(metrics);
+  const deadline = new AnswerDeadline(resolved.answerDeadline);
+  deadline.registerMetrics(metrics);
   const handler = makeHandler({
     service,
     log: (error) => logger.error('internal error', { error }),
@@ -84,6 +89,7 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     basePath: resolved.basePath,
     compression: resolved.compression,
     zipStreams,
+    deadline,
     pageViews,
     upstream: upstream && resolved.upstream.length > 0
       ? { modules: upstream, access: resolved.upstreamAccess }
@@ -97,9 +103,9 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   };
   return Object.defineProperties(handler, {
     close: { value: close },
-    reload: { value: reloader(resolved, projects, reloads) },
+    reload: { value: reloader(resolved, service, reloads) },
     projectCount: { get: () => projects.size },
-    ready: { value: projects.ready },
+    ready: { value: service.ready },
     rescan: { value: () => projects.rescan() },
   }) as GoProxyHandler;
 }
@@ -120,22 +126,21 @@ function openUpstream(options: ResolvedOptions, service: ModuleService): Upstrea
 }
 
 /**
- * `handler.reload` of a handler made with `created`: puts the live options in force in the project
- * index (projects, tokens, group ids together) and the log level; counts each call in `reloads`.
+ * `handler.reload` of a handler made with `created`: puts the live options in force in the service
+ * (mirrors, then projects, tokens and group ids together) and the log level; counts each call in
+ * `reloads`.
  */
-function reloader(created: ResolvedOptions, projects: ProjectIndex, reloads: Counter): GoProxyHandler['reload'] {
+function reloader(created: ResolvedOptions, service: ModuleService, reloads: Counter): GoProxyHandler['reload'] {
   let logLevel = created.logLevel;
   return async (next) => {
     let options: ResolvedOptions;
-    let applied: Promise<void>;
     try {
       options = resolveOptions(typeof next === 'function' ? next() : next);
-      applied = projects.reconfigure(options);
+      await service.reconfigure(options);
     } catch (error) {
       if (error instanceof ConfigError) reloads.add({ result: 'rejected' });
       throw error;
     }
-    await applied;
     if (options.logLevel !== logLevel) logger.level = options.logLevel ?? 'info';
     logLevel = options.logLevel;
     reloads.add({ result: 'applied' });

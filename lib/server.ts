@@ -30,10 +30,12 @@ import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, gracefulShutdown, stopOnSignals } fro
 import { type OperatorCommand, runOperatorCommand } from './cli/operator.ts';
 import { pinsCommand } from './cli/pins-command.ts';
 import { sumCommand } from './cli/sum-command.ts';
+import { mirrorsCommand } from './cli/mirrors-command.ts';
 import { DEFAULT_NEW_PINS_PER_MINUTE } from './pins/new-pin-limit.ts';
 import { runTokenCommand } from './cli/token-command.ts';
 import { checkCommand } from './cli/check-command.ts';
 import { watchConfig } from './cli/reload.ts';
+import { DEFAULT_ANSWER_DEADLINE_SECONDS } from './http/deadline.ts';
 
 const USAGE = `Usage: node lib/server.js [flags]
        node lib/server.js token create|list|revoke …   (access tokens: token --help)
@@ -62,6 +64,9 @@ Flags (each also read from the environment variable shown):
                                                                      GIT_GOPROXY_MAX_NEW_PINS_PER_MINUTE (default ${DEFAULT_NEW_PINS_PER_MINUTE})
   --upstream URL[,URL…]  GOPROXY servers for modules no project owns, tried in order
                                                                      GIT_GOPROXY_UPSTREAM (default: none)
+  --answer-deadline S  seconds the work behind an answer may take, then 503 GIT_GOPROXY_ANSWER_DEADLINE (default ${DEFAULT_ANSWER_DEADLINE_SECONDS})
+  --trusted-proxies LIST  reverse proxies in front (addresses, CIDR ranges, comma-separated): their
+                       X-Forwarded-For names the client                GIT_GOPROXY_TRUSTED_PROXIES (default: none)
   --help               print this help
 
 Flags override the environment, which overrides the config file. The server reloads the config
@@ -73,10 +78,12 @@ Commands (same flags):
   pins export          write every pin as JSON lines (the pins.jsonl format) to stdout
   pins import FILE     record the pins of such a file in the configured store; exit 1 on conflicts
   sum MODULE@VERSION…  print the go.sum lines of each version, as the go command writes them
-  check                validate flags and config without serving; print projects, groups and tokens
+  mirrors              list the mirrors of remote repositories and their state
+  mirrors fetch [PATH…]  fetch the mirrors (all, or those named) now; exit 1 if a fetch failed
+  check                validate flags and config without serving; print projects, groups, tokens, mirrors
 `;
 
-/** A flag that sets a config key: the environment variable read when the flag is absent, and whether it is a count. */
+/** A flag that sets a config key: the environment variable read when the flag is absent, and whether it is a count or a comma-separated list. */
 interface Setting {
   readonly env: string;
   readonly key: keyof ServerConfig;
@@ -110,6 +117,8 @@ const SETTINGS: Readonly<Record<string, Setting>> = {
     key: 'maxNewPinsPerMinute',
     positiveInteger: true,
   },
+  'trusted-proxies': { env: 'GIT_GOPROXY_TRUSTED_PROXIES', key: 'trustedProxies', list: true },
+  'answer-deadline': { env: 'GIT_GOPROXY_ANSWER_DEADLINE', key: 'answerDeadline', positiveInteger: true },
   upstream: { env: 'GIT_GOPROXY_UPSTREAM', key: 'upstream', list: true },
 };
 
@@ -174,7 +183,7 @@ function configOf(setting: FlagValue): ServerConfig {
     const value = positiveInteger === true
       ? positiveIntegerFlag(flag, text)
       : list === true
-      ? text.split(',').filter((item) => item !== '')
+      ? text.split(',').map((item) => item.trim()).filter((item) => item !== '')
       : text;
     Object.assign(config, { [key]: value });
   }
@@ -187,7 +196,11 @@ function positiveIntegerFlag(flag: string, text: string): number {
 }
 
 /** The operator commands, which take the server's flags (lib/cli/operator.ts). */
-const OPERATOR_COMMANDS: Readonly<Record<string, OperatorCommand>> = { pins: pinsCommand, sum: sumCommand };
+const OPERATOR_COMMANDS: Readonly<Record<string, OperatorCommand>> = {
+  pins: pinsCommand,
+  sum: sumCommand,
+  mirrors: mirrorsCommand,
+};
 
 function main(): void {
   const operator = Object.hasOwn(OPERATOR_COMMANDS, process.argv[2] ?? '')
@@ -260,7 +273,7 @@ function check(argv: string[]): void {
   const report = async (): Promise<void> => {
     const config = readConfig(argv);
     listenAddress(config);
-    await checkCommand(config, (text) => process.stdout.write(text));
+    process.exitCode = await checkCommand(config, (text) => process.stdout.write(text));
   };
   report().catch((error: unknown) => {
     if (error instanceof ConfigError) fail(error.message);

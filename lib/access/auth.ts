@@ -15,10 +15,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Grant } from './grants.ts';
 import { compileGrant } from './grants.ts';
 import { type Logger, logger } from '../common/log.ts';
+import { clientOf, type ClientRequest, TrustedProxies } from './client-address.ts';
 
 /**
  * Who may read a project without a token that grants it: `public` anyone, `private` no one, `local`
- * only clients on this machine (loopback connections without forwarding headers).
+ * only clients on this machine (client-address.ts says which requests come from one).
  */
 export type Visibility = 'public' | 'private' | 'local';
 /** An access token: only the SHA-256 of its secret is stored (`node lib/server.js token create`). */
@@ -39,17 +40,16 @@ export interface Caller {
   readonly tokenName: string | undefined;
   /** What the token grants (empty when anonymous). */
   readonly grants: readonly Grant[];
-  /** The client's address as the socket sees it. */
+  /** The client's address: the socket's peer, or the client a trusted proxy names. */
   readonly address: string;
-  /** The request came over a loopback connection, not through a forwarding proxy. */
+  /** A client on this machine (client-address.ts): it may read `local` projects. */
   readonly local: boolean;
+  /** Who per-client bounds count the caller as without a token: its address, an IPv6 one by its /64. */
+  readonly addressKey: string;
 }
 
 /** What `authenticate` needs of a request. */
-export interface CallerRequest {
-  readonly headers: IncomingHttpHeaders;
-  readonly remoteAddress: string | undefined;
-}
+export type CallerRequest = ClientRequest;
 
 export type AuthFailureReason = 'malformed credentials' | 'unknown token' | 'expired token';
 
@@ -77,24 +77,6 @@ export type AuthEvent =
 /** Headers that carry the token itself, in the order they are looked at. */
 const TOKEN_HEADERS = ['private-token', 'job-token', 'deploy-token'] as const;
 
-/**
- * Headers a forwarding proxy or CDN adds (RFC 7239 `Forwarded`, RFC 9110 `Via`, and the de-facto
- * client-address headers of nginx, Akamai, Cloudflare, Fastly and cluster load balancers): a request
- * carrying one is not local, whatever its socket says.
- */
-const FORWARDING_HEADERS = [
-  'forwarded',
-  'via',
-  'x-forwarded-for',
-  'x-forwarded-host',
-  'x-real-ip',
-  'x-client-ip',
-  'true-client-ip',
-  'cf-connecting-ip',
-  'fastly-client-ip',
-  'x-cluster-client-ip',
-] as const;
-
 interface StoredToken {
   readonly name: string;
   readonly digest: Buffer;
@@ -103,13 +85,15 @@ interface StoredToken {
   readonly expiresAt: number | undefined;
 }
 
-/** The configured tokens; turns a request's credentials into a `Caller`. */
+/** The configured tokens and trusted proxies; turns a request's credentials and origin into a `Caller`. */
 export class TokenStore {
   readonly #tokens: readonly StoredToken[];
   readonly #now: () => number;
+  readonly #proxies: TrustedProxies;
 
-  /** `now` is the clock for expiry (milliseconds since the epoch). */
-  constructor(tokens: readonly TokenConfig[], now: () => number = Date.now) {
+  /** `now` is the clock for expiry (milliseconds since the epoch); `proxies` the reverse proxies whose client address is believed. */
+  constructor(tokens: readonly TokenConfig[], now: () => number = Date.now, proxies = new TrustedProxies()) {
+    this.#proxies = proxies;
     this.#tokens = tokens.map((token) => ({
       name: token.name,
       digest: Buffer.from(token.sha256, 'hex'),
@@ -120,7 +104,7 @@ export class TokenStore {
   }
 
   authenticate(request: CallerRequest): Authentication {
-    const base = { address: request.remoteAddress ?? '', local: isLocalRequest(request) };
+    const base = clientOf(request, this.#proxies);
     const anonymous: Caller = { tokenName: undefined, grants: [], ...base };
     const presented = presentedSecret(request.headers);
     if (presented === undefined) return { caller: anonymous, failure: undefined };
@@ -228,15 +212,4 @@ function secretFromAuthorization(value: string): string | undefined {
   const colon = decoded.indexOf(':');
   const password = colon < 0 ? '' : decoded.slice(colon + 1);
   return password === '' ? undefined : password;
-}
-
-function isLocalRequest(request: CallerRequest): boolean {
-  if (FORWARDING_HEADERS.some((name) => request.headers[name] !== undefined)) return false;
-  return request.remoteAddress !== undefined && isLoopback(request.remoteAddress);
-}
-
-/** 127.0.0.0/8 (also IPv4-mapped) and ::1. */
-function isLoopback(address: string): boolean {
-  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4) || address === '::1';
 }

@@ -39,13 +39,16 @@ export class LocalModule implements ServedModule {
   readonly modulePath: string;
   readonly project: Project;
   readonly shared: boolean;
+  readonly retryAfterSeconds: number | undefined;
   readonly #target: ModuleTarget;
   readonly #parts: LocalParts;
 
-  constructor(target: ModuleTarget, parts: LocalParts) {
+  /** `retryAfterSeconds`: the project is a mirror not fetched yet (mirrors/mirror-set.ts `retryAfter`). */
+  constructor(target: ModuleTarget, parts: LocalParts, retryAfterSeconds?: number) {
     this.modulePath = target.module.modulePath;
     this.project = target.project;
     this.shared = target.project.visibility === 'public';
+    this.retryAfterSeconds = retryAfterSeconds;
     this.#target = target;
     this.#parts = parts;
   }
@@ -135,6 +138,8 @@ function moduleOfTag(root: string, tag: string): string | undefined {
   if (!semver.isValid(version) || semver.canonical(version) !== version) return undefined;
   const major = semver.major(version);
   const dir = slash < 0 ? '' : `/${tag.slice(0, slash)}`;
-  const modulePath = `${root}${dir}${major === 'v0' || major === 'v1' ? '' : `/${major}`}`;
+  // A project whose own path ends in its major version (`…/v2`) holds that major at its root.
+  const suffix = major === 'v0' || major === 'v1' || (dir === '' && root.endsWith(`/${major}`)) ? '' : `/${major}`;
+  const modulePath = `${root}${dir}${suffix}`;
   return checkModulePath(modulePath) === undefined ? modulePath : undefined;
 }

@@ -4,9 +4,9 @@
  * for this caller; the repositories behind them; the pins, the zips; and what the operator commands
  * need beside.
  *
- * A module path has one owner for every caller: the project with the longest module path that is a
- * prefix of it (at a `/`). A caller who may not read the owner gets the 404 of a module that does
- * not exist, never an answer from a readable parent project; pins belong to the owner too.
+ * A module path's owner is the project with the longest module path that is a prefix of it (at a
+ * `/`), among the projects the caller may read: one they may not read does not exist for them, and
+ * the owner it leaves answers them as if it held no module at its path. Pins belong to the owner.
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import type { Caller, CallerRequest } from './auth.ts';
 import { logAuthEvent, mayRead } from './auth.ts';
 import { notFound, ProxyError } from '../common/errors.ts';
 import { GitRepository } from '../modules/git-repository.ts';
+import { hideDirectory } from '../modules/hidden-directory.ts';
 import type { ModuleVersion } from '../modules/module-repo.ts';
 import { ModuleRepo } from '../modules/module-repo.ts';
 import type { Project } from './projects.ts';
@@ -29,14 +30,25 @@ import type { PinStore } from '../pins/store.ts';
 import { NewPinLimit } from '../pins/new-pin-limit.ts';
 import { logger } from '../common/log.ts';
 import type { CompressionLevel } from '../git/archive.ts';
-import type { ProjectIndexOptions } from './projects.ts';
+import type { AccessSettings, ProjectConfig, ProjectIndexOptions } from './projects.ts';
+import { checkVanityPaths } from './projects.ts';
+import { mirrorGitDir, MirrorSet, type MirrorSettings, type RemoteConfig } from '../mirrors/mirror-set.ts';
 import { LocalModule, type LocalParts, type ModuleTarget } from './local-module.ts';
 import { LocalZips } from './local-zips.ts';
 import { CommitFactsCache } from '../facts/commit-facts.ts';
-import type { ProjectFacts, ProxyService, Scope } from './service.ts';
+import type { ProjectFacts, ProxyService, PushHooks, Scope } from './service.ts';
+
+/**
+ * A repository on another git host that the proxy mirrors (mirrors/) and serves as a project: the
+ * remote, and the project keys of `projects` but `repo` (the mirror is the repository).
+ */
+export interface MirrorConfig extends RemoteConfig, Omit<ProjectConfig, 'repo' | 'path'> {}
 
 /** What the service is built from (the resolved options, less what only HTTP and logging use). */
-export interface ServiceOptions extends ProjectIndexOptions {
+export interface ServiceOptions extends ProjectIndexOptions, Omit<MirrorSettings, 'mirrors'> {
+  readonly mirrors: readonly MirrorConfig[];
+  /** Mirror fetches running at once. */
+  readonly maxFetches: number;
   readonly compression: CompressionLevel;
   /** Most git processes at once; undefined: 2 × CPU cores. */
   readonly maxGit: number | undefined;
@@ -53,8 +65,29 @@ export interface ServiceOptions extends ProjectIndexOptions {
 }
 
 /** The proxy's own state directory (shadow git dirs, pins): `dataDir`, else `<repos>/.git-goproxy`. */
-export function dataDirectory(options: ServiceOptions): string {
+export function dataDirectory(options: Pick<ServiceOptions, 'dataDir' | 'repos'>): string {
   return options.dataDir ?? join(options.repos, '.git-goproxy');
+}
+
+/** Where the mirrors live: `<dataDir>/mirrors`. */
+export function mirrorsDirectory(options: Pick<ServiceOptions, 'dataDir' | 'repos'>): string {
+  return join(dataDirectory(options), 'mirrors');
+}
+
+/**
+ * The access settings of the options with each mirror as a configured project whose repository is
+ * its mirror (as a project outside `repos` is): a reload swaps mirrors in and out together with the
+ * projects, tokens and visibility that say who may read them, with no scan of `repos`.
+ */
+export function accessSettingsOf(options: ServiceOptions): AccessSettings {
+  const dir = mirrorsDirectory(options);
+  const mirrored = options.mirrors.map((
+    { url: _url, credentials: _credentials, fetchInterval: _interval, ...project },
+  ) => ({
+    ...project,
+    repo: mirrorGitDir(dir, project.path),
+  }));
+  return { ...options, projects: [...options.projects, ...mirrored] };
 }
 
 /** The pin store the options name: PostgreSQL for a `postgres://` URL, else the JSON-lines file in the data directory. */
@@ -67,6 +100,11 @@ const DEFAULT_MAX_OBJECT_READERS = 32;
 
 export class ModuleService implements ProxyService {
   readonly projects: ProjectIndex;
+  /** The mirrors of remote repositories, served as projects; fetching starts with `mirrors.start()`. */
+  readonly mirrors: MirrorSet;
+  /** Resolves once the mirrors' repositories exist (empty until fetched), so that they can be served. */
+  readonly #mirrorsLoaded: Promise<void>;
+  #mirrorsReady = false;
   readonly limiter: Limiter;
   /** Bounds the repositories' long-lived `cat-file` helpers (least recently used idle ones make room). */
   readonly objectReaders: HelperPool;
@@ -79,13 +117,20 @@ export class ModuleService implements ProxyService {
   readonly facts = new CommitFactsCache();
   /** What every local module is answered with. */
   readonly #parts: LocalParts;
-  /** The start-up check for shadowed modules, once started (`close()` waits for it). */
+  /** The last check for shadowed modules (`close()` waits for it). */
   #shadowReport: Promise<void> | undefined;
+  #reportingShadows = false;
+  /** `outer inner module` of each shadowed module logged. */
+  readonly #shadowsReported = new Set<string>();
   /** Stops observing git children for `/metrics`, once `registerMetrics` started it. */
   #stopGitMetrics: (() => void) | undefined;
 
   constructor(options: ServiceOptions) {
-    this.projects = new ProjectIndex(options);
+    this.mirrors = new MirrorSet({ dir: mirrorsDirectory(options), maxFetches: options.maxFetches, logger });
+    this.#mirrorsLoaded = this.mirrors.configure(options).then(() => {
+      this.#mirrorsReady = true;
+    });
+    this.projects = new ProjectIndex({ ...options, ...accessSettingsOf(options) });
     this.limiter = new Limiter({ concurrency: options.maxGit ?? 2 * cpus().length });
     this.objectReaders = new HelperPool(options.maxObjectReaders ?? DEFAULT_MAX_OBJECT_READERS);
     const dataDir = dataDirectory(options);
@@ -94,8 +139,8 @@ export class ModuleService implements ProxyService {
     this.pins = new PinGuard({
       store: openPinStore(options.pins, dataDir, warn),
       warn,
-      limiter: this.limiter,
       newPins,
+      onNewPin: (pin) => this.mirrors.keepPinned(pin.project, pin.commit),
     });
     this.zips = new LocalZips({
       dataDir,
@@ -109,12 +154,29 @@ export class ModuleService implements ProxyService {
     this.#parts = { pins: this.pins, zips: this.zips, facts: this.facts };
   }
 
+  /** Ready once the first scan of `repos` is done and the mirrors' repositories exist. */
   get isReady(): boolean {
-    return this.projects.isReady;
+    return this.projects.isReady && this.#mirrorsReady;
   }
 
   get ready(): Promise<void> {
-    return this.projects.ready;
+    return Promise.all([this.projects.ready, this.#mirrorsLoaded]).then(() => undefined);
+  }
+
+  get pushHooks(): PushHooks | undefined {
+    return this.mirrors.takesWebhooks ? this.mirrors : undefined;
+  }
+
+  /**
+   * Takes reloaded options: mirrors added, removed or changed (a new mirror's repository is created
+   * first), then the projects, tokens and group ids, in force together when it resolves. Throws a
+   * `ConfigError`, changing nothing, when a vanity module path is invalid.
+   */
+  async reconfigure(options: ServiceOptions): Promise<void> {
+    const settings = accessSettingsOf(options);
+    checkVanityPaths(settings);
+    await this.mirrors.configure(options);
+    await this.projects.reconfigure(settings);
   }
 
   get moduleHost(): string {
@@ -130,16 +192,18 @@ export class ModuleService implements ProxyService {
   }
 
   /**
-   * The module a request names, in the project that owns its path. In a project scope the owner
-   * must be that project; in a group scope it must be below the group. Everything else is "not
-   * found", the same answer whether or not a project exists; an owner the caller may not read does
-   * not exist for them (and the denial is logged).
+   * The module a request names, in the project that owns its path for this caller. In a project
+   * scope the owner must be that project; in a group scope it must be below the group. Everything
+   * else is "not found". A project the caller may not read does not exist for them: the owner is
+   * the one it would be without it, which answers through a view without the hidden project's
+   * directory (modules/hidden-directory.ts), so every answer is the one a caller gets where no such
+   * project exists, and never the outer project's own files at the hidden project's path.
    */
   module(scope: Scope, modulePath: string, caller: Caller): LocalModule {
-    const project = this.#readableOwner(scope, modulePath, caller);
-    const target = project === undefined ? undefined : this.#target(project, modulePath);
+    const owner = this.#ownerFor(scope, modulePath, caller);
+    const target = owner === undefined ? undefined : this.#target(owner.project, modulePath, owner.hidden);
     if (target === undefined) throw notFound(`module ${modulePath}: no such module on this server`);
-    return new LocalModule(target, this.#parts);
+    return new LocalModule(target, this.#parts, this.mirrors.retryAfter(target.project.fullPath));
   }
 
   readableProjects(caller: Caller): readonly Project[] {
@@ -156,20 +220,26 @@ export class ModuleService implements ProxyService {
    * `repos` is done: for operator commands, never for requests.
    */
   async operatorTarget(modulePath: string): Promise<ModuleTarget | undefined> {
-    await this.projects.ready;
+    await this.ready;
     const project = this.projects.forModule(modulePath)?.project;
     return project === undefined ? undefined : this.#target(project, modulePath);
   }
 
-  /** The module at `modulePath` inside `project`, or undefined when the project cannot hold it. */
-  #target(project: Project, modulePath: string): ModuleTarget | undefined {
+  /**
+   * The module at `modulePath` inside `project`, or undefined when the project cannot hold it; seen
+   * without the directory of `hidden`, a project nested in it that the caller may not read.
+   */
+  #target(project: Project, modulePath: string, hidden?: Project): ModuleTarget | undefined {
     const gitRepository = this.#repository(project);
-    const module = ModuleRepo.open(gitRepository.codeHost, project.modulePath, modulePath);
+    const host = hidden === undefined
+      ? gitRepository.codeHost
+      : hideDirectory(gitRepository.codeHost, hidden.modulePath.slice(project.modulePath.length + 1));
+    const module = ModuleRepo.open(host, project.modulePath, modulePath);
     return module === undefined ? undefined : { project, gitRepository, module };
   }
 
   notReady(): string | undefined {
-    if (!this.projects.isReady) return 'first scan of the repositories under way';
+    if (!this.isReady) return 'first scan of the repositories under way';
     return this.pins.store.health?.available === false ? 'the pin store cannot be reached' : undefined;
   }
 
@@ -181,12 +251,14 @@ export class ModuleService implements ProxyService {
     this.projects.registerMetrics(registry);
     this.objectReaders.registerMetrics(registry);
     this.zips.registerMetrics(registry);
+    this.mirrors.registerMetrics(registry);
   }
 
-  /** Stops project discovery, every long-lived git process, observing them, and removes spool files. */
+  /** Stops project discovery, mirror fetches, every long-lived git process, observing them, and removes spool files. */
   async close(): Promise<void> {
     this.#stopGitMetrics?.();
     this.projects.close();
+    await this.mirrors.close();
     this.zips.close();
     await this.#shadowReport;
     const closing = [...this.#repositories.values()].map((repository) => repository.close());
@@ -197,57 +269,82 @@ export class ModuleService implements ProxyService {
   /**
    * Logs one line for each module that a project's subdirectory holds (tags or a go.mod at its
    * default branch) but that a nested project's path takes over: it is served from the nested
-   * project only. Call once at start-up; `close()` waits for it.
+   * project only. Checked after the first scan and again after every scan or reload (a reload may
+   * add a nested project); each shadowed module is logged once per process. `close()` waits for
+   * the check under way.
    */
-  reportShadowedModules(): Promise<void> {
-    // After the first scan: before it, the index knows no projects.
-    this.#shadowReport ??= this.projects.ready
-      .then(() =>
-        Promise.all(
-          this.projects.nested().map(async ({ outer, inner }) => {
-            const hidden = this.#target(outer, inner.modulePath)?.module;
-            if (hidden === undefined || !(await holdsModule(hidden))) return;
-            logger.warn(
-              `project ${inner.fullPath} shadows the module ${inner.modulePath} in project ${outer.fullPath} (its directory ${
-                inner.modulePath.slice(outer.modulePath.length + 1)
-              }/): that module path is served from ${inner.fullPath} only`,
-            );
-          }),
-        )
-      )
-      .then(
-        () => undefined,
-        (error: unknown) => logger.error('checking for shadowed modules failed', { error }),
-      );
-    return this.#shadowReport;
+  reportShadowedModules(): void {
+    if (this.#reportingShadows) return;
+    this.#reportingShadows = true;
+    const check = () => {
+      this.#shadowReport = (this.#shadowReport ?? Promise.resolve()).then(() => this.#reportNewlyShadowed());
+    };
+    this.projects.onUpdate(check);
+    if (this.projects.isReady) check();
   }
 
-  /** The project that owns a module path, if the scope reaches it (whoever asks). */
-  #ownerIn(scope: Scope, modulePath: string): Project | undefined {
-    const owner = this.projects.forModule(modulePath)?.project;
-    if (owner === undefined) return undefined;
+  async #reportNewlyShadowed(): Promise<void> {
+    try {
+      await Promise.all(
+        this.projects.nested().map(async ({ outer, inner }) => {
+          const key = `${outer.fullPath}\n${inner.fullPath}\n${inner.modulePath}`;
+          if (this.#shadowsReported.has(key)) return;
+          const hidden = this.#target(outer, inner.modulePath)?.module;
+          if (hidden === undefined || !(await holdsModule(hidden)) || this.#shadowsReported.has(key)) return;
+          this.#shadowsReported.add(key);
+          logger.warn(
+            `project ${inner.fullPath} shadows the module ${inner.modulePath} in project ${outer.fullPath} (its directory ${
+              inner.modulePath.slice(outer.modulePath.length + 1)
+            }/): that module path is served from ${inner.fullPath} only`,
+          );
+        }),
+      );
+    } catch (error) {
+      logger.error('checking for shadowed modules failed', { error });
+    }
+  }
+
+  /**
+   * The project that owns a module path for this caller, if the scope reaches it: the project with
+   * the longest module path that is a prefix of it, among those the caller may read (each one
+   * passed over is logged as a denial), and the outermost project passed over, whose directory the
+   * owner is seen without.
+   */
+  #ownerFor(scope: Scope, modulePath: string, caller: Caller): { project: Project; hidden?: Project } | undefined {
+    let hidden: Project | undefined;
+    for (let path = modulePath;;) {
+      const project = this.projects.forModule(path)?.project;
+      if (project === undefined) return undefined;
+      if (mayRead(caller, project)) return this.#inScope(scope, project) ? { project, hidden } : undefined;
+      logAuthEvent({
+        event: 'access denied',
+        project: project.fullPath,
+        token: caller.tokenName,
+        client: caller.address,
+      });
+      hidden = project;
+      const parent = project.modulePath.lastIndexOf('/');
+      if (parent < 0) return undefined;
+      path = project.modulePath.slice(0, parent);
+    }
+  }
+
+  /** Whether a request in `scope` may be answered from `project`. */
+  #inScope(scope: Scope, project: Project): boolean {
     switch (scope.kind) {
       case 'instance':
-        return owner;
+        return true;
       case 'project':
-        return this.projects.byId(scope.id)?.fullPath === owner.fullPath ? owner : undefined;
+        return this.projects.byId(scope.id)?.fullPath === project.fullPath;
       case 'group': {
         const group = this.projects.groupPath(scope.id);
-        return group !== undefined && owner.fullPath.startsWith(`${group}/`) ? owner : undefined;
+        return group !== undefined && project.fullPath.startsWith(`${group}/`);
       }
     }
   }
 
-  /** The owner of a module path within a scope when the caller may read it; a denial is logged. */
-  #readableOwner(scope: Scope, modulePath: string, caller: Caller): Project | undefined {
-    const owner = this.#ownerIn(scope, modulePath);
-    if (owner === undefined || mayRead(caller, owner)) return owner;
-    logAuthEvent({ event: 'access denied', project: owner.fullPath, token: caller.tokenName, client: caller.address });
-    return undefined;
-  }
-
   projectForImport(importPath: string, caller: Caller): ProjectFacts | undefined {
-    return this.#readableOwner({ kind: 'instance' }, importPath, caller);
+    return this.#ownerFor({ kind: 'instance' }, importPath, caller)?.project;
   }
 
   #repository(project: Project): GitRepository {

@@ -18,8 +18,10 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type TokenConfig, TokenStore, type Visibility } from './auth.ts';
 import { type GroupConfig, type GroupIds, groupIdsOf, groupPathOf } from './groups.ts';
 import { ConfigError } from '../common/errors.ts';
+import { logger } from '../common/log.ts';
 import { gauge, type MetricsRegistry } from '../common/metrics.ts';
 import { checkModulePath } from '../modules/module-path.ts';
+import { TrustedProxies } from './client-address.ts';
 import type { ProjectSource } from '../discovery/project-source.ts';
 import { DetectedLayout } from '../discovery/detected-layout.ts';
 import { RepositoryScanner } from '../discovery/scanner.ts';
@@ -46,6 +48,8 @@ export interface AccessSettings {
   readonly tokens: readonly TokenConfig[];
   /** Numeric ids of groups (`/api/v4/groups/:id`). */
   readonly groups: readonly GroupConfig[];
+  /** Addresses and CIDR ranges of the reverse proxies in front, whose `X-Forwarded-For` is believed (client-address.ts). */
+  readonly trustedProxies: readonly string[];
 }
 
 /** What the index is built from. */
@@ -84,6 +88,8 @@ interface Snapshot {
   readonly sorted: readonly Project[];
   readonly tokens: TokenStore;
   readonly groupIds: GroupIds;
+  /** What is not served because two repositories or projects claim it, one line each (`conflicts()`). */
+  readonly conflicts: readonly string[];
 }
 
 export class ProjectIndex {
@@ -93,6 +99,12 @@ export class ProjectIndex {
   #settings: AccessSettings;
   /** The repositories the last scan found (full path → git dir), in full-path order. */
   #discovered: ReadonlyMap<string, string> = new Map();
+  /** Full paths the last scan found claimed by several repositories, with their git dirs. */
+  #contested: ReadonlyMap<string, readonly string[]> = new Map();
+  /** The conflicts last logged: each new set is logged once. */
+  #loggedConflicts = '';
+  /** Called after each new snapshot is in force (`onUpdate`). */
+  readonly #listeners: Array<() => void> = [];
   /** The build of a snapshot under way (`#install`), which later calls share. */
   #installing: Promise<void> | undefined;
   /** Resolves when the first scan has completed (or the index was closed before it did). */
@@ -107,12 +119,14 @@ export class ProjectIndex {
       byFullPath: new Map(),
       byId: new Map(),
       sorted: [],
+      conflicts: [],
       ...accessOf(options),
     };
     this.#scanner = new RepositoryScanner(source, {
       rescanInterval: options.rescanInterval,
-      apply: async (repositories) => {
+      apply: async (repositories, contested) => {
         this.#discovered = repositories;
+        this.#contested = contested;
         await this.#install();
         return this.size;
       },
@@ -154,6 +168,15 @@ export class ProjectIndex {
   /** All projects, in full-path order. */
   all(): readonly Project[] {
     return this.#snapshot.sorted;
+  }
+
+  /**
+   * What is not served because it is claimed twice: a full path by two repositories, a module path
+   * by two projects. Neither claimant is served (no one can say which is meant, and serving one
+   * silently hides the other); each line says which, and every new set of them is logged as a warning.
+   */
+  conflicts(): readonly string[] {
+    return this.#snapshot.conflicts;
   }
 
   /** The tokens in force: turns a request's credentials into a `Caller` (swapped with the projects). */
@@ -231,6 +254,11 @@ export class ProjectIndex {
     return this.#install();
   }
 
+  /** Calls `listener` each time a scan or a reload has put a new snapshot in force. */
+  onUpdate(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
   /** Stops scanning, the interval and every watch. */
   close(): void {
     this.#scanner.close();
@@ -255,6 +283,8 @@ export class ProjectIndex {
         this.#scanner.signal.throwIfAborted();
         if (discovered === this.#discovered && settings === this.#settings) {
           this.#snapshot = snapshot;
+          this.#logConflicts(snapshot.conflicts);
+          for (const listener of this.#listeners) listener();
           return;
         }
       }
@@ -267,15 +297,13 @@ export class ProjectIndex {
   /** The lookups for a scan's repositories plus the configured projects elsewhere, a batch per event-loop turn. */
   async #build(discovered: ReadonlyMap<string, string>, settings: AccessSettings): Promise<Snapshot> {
     const configured = new Map(settings.projects.map((p) => [p.path, p]));
-    const byModulePath = new Map<string, Project>();
-    const byFullPath = new Map<string, Project>();
-    const byId = new Map<number, Project>();
+    const claims = new Map<string, Project[]>();
     const add = (fullPath: string, gitDir: string, config: ProjectConfig | undefined) => {
       const project = makeProject(settings, fullPath, gitDir, config);
       if (project === undefined) return;
-      byFullPath.set(project.fullPath, project);
-      byModulePath.set(project.modulePath, project);
-      if (project.id !== undefined) byId.set(project.id, project);
+      const claimants = claims.get(project.modulePath);
+      if (claimants === undefined) claims.set(project.modulePath, [project]);
+      else claimants.push(project);
     };
     let count = 0;
     for (const [fullPath, gitDir] of discovered) {
@@ -285,14 +313,38 @@ export class ProjectIndex {
     for (const config of settings.projects) {
       if (config.repo !== undefined) add(config.path, config.repo, config);
     }
+    const conflicts = [...this.#contested].map(([fullPath, gitDirs]) =>
+      `project ${fullPath} is claimed by ${gitDirs.length} repositories (${gitDirs.join(', ')}): none of them is served`
+    );
+    const byModulePath = new Map<string, Project>();
+    const byFullPath = new Map<string, Project>();
+    const byId = new Map<number, Project>();
+    for (const [modulePath, [project, ...others]] of claims) {
+      if (others.length > 0) {
+        const names = [project!, ...others].map((p) => p.fullPath).join(', ');
+        conflicts.push(`module path ${modulePath} is claimed by projects ${names}: none of them is served`);
+        continue;
+      }
+      byFullPath.set(project!.fullPath, project!);
+      byModulePath.set(modulePath, project!);
+      if (project!.id !== undefined) byId.set(project!.id, project!);
+    }
     // In order but for the few configured projects outside `repos`: a merge of two runs, not a full sort.
     const sorted = [...byFullPath.values()].sort((a, b) => (a.fullPath < b.fullPath ? -1 : 1));
-    return { byModulePath, byFullPath, byId, sorted, ...accessOf(settings) };
+    return { byModulePath, byFullPath, byId, sorted, conflicts, ...accessOf(settings) };
+  }
+
+  /** Logs each conflict of a new set of them, once. */
+  #logConflicts(conflicts: readonly string[]): void {
+    const key = conflicts.join('\n');
+    if (key === this.#loggedConflicts) return;
+    this.#loggedConflicts = key;
+    for (const conflict of conflicts) logger.warn(conflict);
   }
 }
 
 /** Throws a `ConfigError` naming the first configured vanity module path that is invalid. */
-function checkVanityPaths(settings: AccessSettings): void {
+export function checkVanityPaths(settings: AccessSettings): void {
   for (const config of settings.projects) {
     const reason = config.modulePath === undefined ? undefined : checkModulePath(config.modulePath);
     if (reason !== undefined) throw new ConfigError(`projects: ${config.path}: modulePath`, reason);
@@ -301,7 +353,8 @@ function checkVanityPaths(settings: AccessSettings): void {
 
 /** The tokens and group ids of a config, as the snapshot holds them. */
 function accessOf(settings: AccessSettings): Pick<Snapshot, 'tokens' | 'groupIds'> {
-  return { tokens: new TokenStore(settings.tokens), groupIds: groupIdsOf(settings.groups) };
+  const proxies = new TrustedProxies(settings.trustedProxies);
+  return { tokens: new TokenStore(settings.tokens, Date.now, proxies), groupIds: groupIdsOf(settings.groups) };
 }
 
 /** A discovered directory name that cannot be a module path is skipped (configured ones were checked by `checkVanityPaths`). */

@@ -14,6 +14,7 @@ import type { Caller, CallerRequest, Visibility } from './auth.ts';
 import type { CommitFacts, LicenseFact } from '../facts/commit-facts.ts';
 import type { Pin } from '../pins/store.ts';
 import type { ZipBody } from '../zip/zip-body.ts';
+import type { HookHeaders, HookOutcome } from '../mirrors/webhook.ts';
 
 export type { ZipBody } from '../zip/zip-body.ts';
 
@@ -58,6 +59,20 @@ export interface ProxyService {
   readableProjects(caller: Caller): readonly ProjectFacts[];
   /** The host part of the projects' module paths in force (`moduleHost`: the home page's advice). */
   readonly moduleHost: string;
+  /** Push webhooks from git hosts (`POST /-/hooks/push`); undefined while they are off (no `webhookSecret`). */
+  readonly pushHooks: PushHooks | undefined;
+}
+
+export type { HookHeaders, HookOutcome } from '../mirrors/webhook.ts';
+
+/** Takes a git host's push webhooks: the mirrors of the repository it names are fetched. */
+export interface PushHooks {
+  /**
+   * Verifies a delivery (its signature or token before anything in the body is read) and acts on it;
+   * throws an `unauthorized` `ProxyError` for a bad signature, `not-found` when no mirror has the
+   * repository, `bad-request` for a body that is not a JSON object.
+   */
+  receive(headers: HookHeaders, body: Uint8Array): HookOutcome;
 }
 
 /** A version as the protocol serves it (a git-backed `ModuleVersion`, modules/module-repo.ts, is one). */
@@ -85,6 +100,11 @@ export interface ServedModule {
   readonly project: ProjectFacts | undefined;
   /** Whether anyone may read it, so that shared caches may keep its answers (`Cache-Control: public`). */
   readonly shared: boolean;
+  /**
+   * Set while its repository has not been filled yet (a mirror before its first fetch): it answers
+   * as a repository without versions, and its answers say when to ask again (`Retry-After`).
+   */
+  readonly retryAfterSeconds: number | undefined;
   /** The `list` answer: its versions, oldest first. */
   list(): Promise<readonly string[]>;
   /** The `@latest` answer. */

@@ -19,9 +19,19 @@ import { projectPathError } from '../discovery/project-source.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { ConfigError } from '../common/errors.ts';
 import { postgresUrlPassword } from '../pins/postgres-store.ts';
-import type { ServiceOptions } from '../access/module-service.ts';
+import type { MirrorConfig, ServiceOptions } from '../access/module-service.ts';
+import type { RemoteCredentials, SharedCredentials } from '../mirrors/credentials.ts';
+import {
+  DEFAULT_FETCH_INTERVAL_SECONDS,
+  DEFAULT_FETCH_TIMEOUT_SECONDS,
+  DEFAULT_MAX_FETCHES,
+} from '../mirrors/mirror-set.ts';
+import { remoteUrlError } from '../mirrors/remote-url.ts';
+import { checkModulePath } from '../modules/module-path.ts';
 import { grantPatternError } from '../access/grants.ts';
+import { trustedProxyError } from '../access/client-address.ts';
 import { basePathError } from '../http/base-path.ts';
+import { DEFAULT_ANSWER_DEADLINE_SECONDS } from '../http/deadline.ts';
 import type { LogLevel } from '../common/log.ts';
 import { LOG_LEVELS } from '../common/log.ts';
 import { privatePatternsError } from '../upstream/private-paths.ts';
@@ -43,6 +53,12 @@ export interface ProxyOptions {
   defaultVisibility?: Visibility;
   /** Access tokens for private projects. */
   tokens?: TokenConfig[];
+  /**
+   * Addresses or CIDR ranges of the reverse proxies in front of the server (`127.0.0.1`,
+   * `10.0.0.0/8`): their `X-Forwarded-For` names the client, and a request is `local` only when one
+   * of them names a client on loopback. Default: none (no header is believed).
+   */
+  trustedProxies?: string[];
   /** Compression of zip entries, passed to `git archive`: `store` (-0), `fast` (-1) or `default`. */
   compression?: CompressionLevel;
   /** Most git processes running at once (archive, ls-tree, …); default: 2 × CPU cores. */
@@ -74,6 +90,20 @@ export interface ProxyOptions {
   rescanInterval?: number;
   /** New versions one client (a token, else an address) may pin per minute, and at once; then 429. Default 1000. */
   maxNewPinsPerMinute?: number;
+  /** Seconds the file-system and git work behind an answer may take before it is a 503; default 30. */
+  answerDeadline?: number;
+  /** Repositories on other git hosts, mirrored in `<dataDir>/mirrors` and served as projects. */
+  mirrors?: MirrorConfig[];
+  /** Credentials for the mirrors whose URL starts with `urlPrefix` (a mirror's own `credentials` win). */
+  credentials?: SharedCredentials[];
+  /** Seconds between two fetches of a mirror (a mirror's own `fetchInterval` wins); default 300. */
+  fetchInterval?: number;
+  /** Seconds a mirror fetch may take before it is killed; default 600. */
+  fetchTimeout?: number;
+  /** Mirror fetches running at once; default 4. */
+  maxFetches?: number;
+  /** The secret push webhooks (`POST /-/hooks/push`) are signed with; none: the endpoint is off. */
+  webhookSecret?: string;
   /**
    * GOPROXY base URLs that answer for module paths no local project owns, tried in order (the next
    * only after a 404 or 410), e.g. `["https://proxy.golang.org"]`; default none: local modules only.
@@ -118,6 +148,7 @@ export interface ResolvedOptions extends ServiceOptions {
   groups: GroupConfig[];
   defaultVisibility: Visibility;
   tokens: TokenConfig[];
+  trustedProxies: string[];
   compression: CompressionLevel;
   maxGit: number | undefined;
   maxObjectReaders: number | undefined;
@@ -131,6 +162,13 @@ export interface ResolvedOptions extends ServiceOptions {
   logLevel: LogLevel | undefined;
   rescanInterval: number;
   maxNewPinsPerMinute: number | undefined;
+  answerDeadline: number;
+  mirrors: MirrorConfig[];
+  credentials: SharedCredentials[];
+  fetchInterval: number;
+  fetchTimeout: number;
+  maxFetches: number;
+  webhookSecret: string | undefined;
   upstream: string[];
   private: string;
   sumdbs: Record<string, string>;
@@ -167,8 +205,14 @@ export const LIVE_OPTIONS: readonly string[] = [
   'projects',
   'groups',
   'defaultVisibility',
+  'trustedProxies',
   'moduleHost',
   'logLevel',
+  'mirrors',
+  'credentials',
+  'fetchInterval',
+  'fetchTimeout',
+  'webhookSecret',
 ];
 
 /** What a reload did: the settings that changed but apply only after a restart (empty when none). */
@@ -202,6 +246,7 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     groups: options.groups ?? [],
     defaultVisibility: options.defaultVisibility ?? 'local',
     tokens: options.tokens ?? [],
+    trustedProxies: options.trustedProxies ?? [],
     compression: options.compression ?? 'default',
     maxGit: options.maxGit,
     maxObjectReaders: options.maxObjectReaders,
@@ -214,6 +259,13 @@ export function resolveOptions(options: ProxyOptions = {}): ResolvedOptions {
     logLevel: options.logLevel,
     rescanInterval: options.rescanInterval ?? DEFAULT_RESCAN_INTERVAL_SECONDS,
     maxNewPinsPerMinute: options.maxNewPinsPerMinute,
+    answerDeadline: options.answerDeadline ?? DEFAULT_ANSWER_DEADLINE_SECONDS,
+    mirrors: options.mirrors ?? [],
+    credentials: options.credentials ?? [],
+    fetchInterval: options.fetchInterval ?? DEFAULT_FETCH_INTERVAL_SECONDS,
+    fetchTimeout: options.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT_SECONDS,
+    maxFetches: options.maxFetches ?? DEFAULT_MAX_FETCHES,
+    webhookSecret: options.webhookSecret,
     upstream: options.upstream ?? [],
     private: options.private ?? '',
     sumdbs: options.sumdbs ?? (options.upstream?.length ? { ...DEFAULT_SUMDBS } : {}),
@@ -237,6 +289,16 @@ export function loadConfigFile(file: string): ServerConfig {
   const base = dirname(resolve(file));
   if (config.repos !== undefined) config.repos = resolve(base, config.repos);
   if (config.dataDir !== undefined) config.dataDir = resolve(base, config.dataDir);
+  const credentialFiles = (credentials: RemoteCredentials | undefined) =>
+    credentials === undefined ? undefined : {
+      ...credentials,
+      ...(credentials.passwordFile === undefined ? {} : { passwordFile: resolve(base, credentials.passwordFile) }),
+      ...(credentials.sshKeyFile === undefined ? {} : { sshKeyFile: resolve(base, credentials.sshKeyFile) }),
+    };
+  config.credentials = config.credentials?.map((entry) => ({ ...entry, ...credentialFiles(entry) }));
+  config.mirrors = config.mirrors?.map((mirror) =>
+    mirror.credentials === undefined ? mirror : { ...mirror, credentials: credentialFiles(mirror.credentials) }
+  );
   return config;
 }
 
@@ -266,11 +328,13 @@ const absolutePath: Check = (value, key) => {
   string(value, key);
   if (!isAbsolute(value as string)) throw new ConfigError(key, 'must be an absolute path');
 };
-const projectPath: Check = (value, key) => {
+/** A non-empty string that `reasonAgainst` finds nothing wrong with (it says what is, when something is). */
+const stringWhere = (reasonAgainst: (value: string) => string | undefined): Check => (value, key) => {
   string(value, key);
-  const reason = projectPathError(value as string);
+  const reason = reasonAgainst(value as string);
   if (reason !== undefined) throw new ConfigError(key, reason);
 };
+const projectPath = stringWhere(projectPathError);
 const httpUrl: Check = (value, key) => {
   string(value, key);
   let url: URL | undefined;
@@ -333,15 +397,17 @@ const sha256Hex: Check = (value, key) => {
     throw new ConfigError(key, 'must be 64 lower-case hex digits');
   }
 };
-const grantPattern: Check = (value, key) => {
-  string(value, key);
-  const reason = grantPatternError(value as string);
-  if (reason !== undefined) throw new ConfigError(key, reason);
-};
+const grantPattern = stringWhere(grantPatternError);
 const expiry: Check = (value, key) => {
   if (typeof value !== 'string' || parseExpiry(value) === undefined) {
     throw new ConfigError(key, 'must be a date (2025-12-31) or a timestamp with offset (2025-12-31T18:00:00Z)');
   }
+};
+
+const trustedProxy: Check = (value, key) => {
+  string(value, key);
+  const reason = trustedProxyError(value as string);
+  if (reason !== undefined) throw new ConfigError(key, reason);
 };
 
 const TOKEN_KEYS: Record<string, Check> = {
@@ -359,6 +425,37 @@ const PROJECT_KEYS: Record<string, Check> = {
   repo: absolutePath,
 };
 
+const remoteUrl = stringWhere(remoteUrlError);
+const modulePath = stringWhere(checkModulePath);
+
+const CREDENTIAL_KEYS: Record<string, Check> = {
+  username: string,
+  password: string,
+  passwordFile: string,
+  sshKeyFile: string,
+};
+
+/** Credentials: a user name with a password or a password file, or an SSH key file (one secret, never two). */
+const credentials = (keys: Record<string, Check>, required: string[] = []): Check => (value, key) => {
+  objectOf(keys, required)(value, key);
+  const entry = value as RemoteCredentials;
+  const secrets = (['password', 'passwordFile', 'sshKeyFile'] as const).filter((name) => entry[name] !== undefined);
+  if (secrets.length !== 1) throw new ConfigError(key, 'needs exactly one of password, passwordFile, sshKeyFile');
+  if (secrets[0] !== 'sshKeyFile' && entry.username === undefined) {
+    throw new ConfigError(`${key}.username`, `is required with ${secrets[0]}`);
+  }
+};
+
+const MIRROR_KEYS: Record<string, Check> = {
+  url: remoteUrl,
+  path: projectPath,
+  id: positiveInteger,
+  modulePath,
+  visibility: oneOf('public', 'private', 'local'),
+  credentials: credentials(CREDENTIAL_KEYS),
+  fetchInterval: atMost(MAX_RESCAN_INTERVAL_SECONDS),
+};
+
 const GROUP_KEYS: Record<string, Check> = {
   path: projectPath,
   id: positiveInteger,
@@ -371,6 +468,7 @@ const PROXY_KEYS: Record<string, Check> = {
   groups: arrayOf(objectOf(GROUP_KEYS, ['path', 'id'])),
   defaultVisibility: oneOf('public', 'private', 'local'),
   tokens: arrayOf(objectOf(TOKEN_KEYS, ['name', 'sha256', 'grants'])),
+  trustedProxies: arrayOf(trustedProxy),
   compression: oneOf('store', 'fast', 'default'),
   maxGit: positiveInteger,
   maxObjectReaders: positiveInteger,
@@ -390,6 +488,17 @@ const PROXY_KEYS: Record<string, Check> = {
   logLevel: oneOf(...LOG_LEVELS),
   rescanInterval: atMost(MAX_RESCAN_INTERVAL_SECONDS),
   maxNewPinsPerMinute: positiveInteger,
+  answerDeadline: positiveInteger,
+  mirrors: arrayOf(objectOf(MIRROR_KEYS, ['url', 'path'])),
+  credentials: arrayOf(credentials({ ...CREDENTIAL_KEYS, urlPrefix: remoteUrl }, ['urlPrefix'])),
+  fetchInterval: atMost(MAX_RESCAN_INTERVAL_SECONDS),
+  fetchTimeout: atMost(MAX_RESCAN_INTERVAL_SECONDS),
+  maxFetches: positiveInteger,
+  webhookSecret: (value, key) => {
+    if (typeof value !== 'string' || value.length < MIN_WEBHOOK_SECRET) {
+      throw new ConfigError(key, `must be a string of at least ${MIN_WEBHOOK_SECRET} characters`);
+    }
+  },
   upstream: arrayOf(httpUrl),
   private: privatePatterns,
   sumdbs,
@@ -397,6 +506,9 @@ const PROXY_KEYS: Record<string, Check> = {
   upstreamCacheMiB: positiveInteger,
   upstreamAccess: oneOf('anyone', 'authenticated'),
 };
+
+/** Shortest webhook secret: a short one could be guessed from one signed delivery, offline. */
+const MIN_WEBHOOK_SECRET = 16;
 
 const SERVER_KEYS: Record<string, Check> = {
   ...PROXY_KEYS,
@@ -414,14 +526,25 @@ function validateProxyOptions(options: Record<string, unknown>, keys: Record<str
     if (check === undefined) throw new ConfigError(name, 'unknown key');
     if (value !== undefined) check(value, name);
   }
+  const mirrors = (options.mirrors ?? []) as MirrorConfig[];
   refuseDuplicates('projects', 'id', (options.projects ?? []) as ProjectConfig[]);
+  refuseDuplicates('mirrors', 'id', mirrors, (options.projects ?? []) as ProjectConfig[]);
+  refuseDuplicates('mirrors', 'path', mirrors, (options.projects ?? []) as ProjectConfig[]);
   refuseDuplicates('groups', 'id', (options.groups ?? []) as GroupConfig[]);
   refuseDuplicates('tokens', 'name', (options.tokens ?? []) as TokenConfig[]);
 }
 
-/** Throws naming the first entry whose `field` repeats an earlier entry's (entries without it are skipped). */
-function refuseDuplicates<T>(list: string, field: keyof T & string, entries: readonly T[]): void {
-  const seen = new Set<unknown>();
+/**
+ * Throws naming the first entry whose `field` repeats an earlier entry's, or one of `others` (entries
+ * without it are skipped).
+ */
+function refuseDuplicates<T>(
+  list: string,
+  field: keyof T & string,
+  entries: readonly T[],
+  others: readonly Partial<Record<keyof T & string, unknown>>[] = [],
+): void {
+  const seen = new Set<unknown>(others.map((other) => other[field]).filter((value) => value !== undefined));
   for (const [i, entry] of entries.entries()) {
     const value = entry[field];
     if (value === undefined) continue;

@@ -28,9 +28,16 @@ export type ErrorKind =
   | 'method-not-allowed'
   /** The requested byte range lies beyond the end of the body. */
   | 'range-not-satisfiable'
+  /** A request that must be signed (a push webhook) is not, or not with the secret. */
+  | 'unauthorized'
+  /** The request's body is larger than the endpoint takes. */
+  | 'too-large'
   /** An upstream proxy or checksum database failed (unreachable, an error status, a cut or malformed answer). */
   | 'upstream-failed'
-  /** The request may not go where it would have to (a private module path asked of a checksum database). */
+  /**
+   * The request may not go where it would have to (a private module path asked of a checksum
+   * database), or is refused for how it was sent (a browser's own credentials for another site's page).
+   */
   | 'forbidden';
 
 export class ProxyError extends Error {

@@ -46,6 +46,16 @@ export function counterValue(name: string, help: string, value: number): string 
   return `${header(name, 'counter', help)}${name} ${value}\n`;
 }
 
+/** A gauge or counter with one series per label set, from figures kept elsewhere. */
+export function labelledValues(
+  name: string,
+  type: 'gauge' | 'counter',
+  help: string,
+  rows: ReadonlyArray<readonly [Labels, number]>,
+): string {
+  return header(name, type, help) + rows.map(([labels, value]) => `${name}${labelText(labels)} ${value}\n`).join('');
+}
+
 /** A counter with labels: one series per distinct label set. */
 export class Counter {
   readonly #name: string;

@@ -13,8 +13,9 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Discovery, ProjectSource } from './project-source.ts';
-import { keepFirst, projectPathError, readEntries, SCAN_CONCURRENCY } from './project-source.ts';
+import { Claims, projectPathError, readEntries, SCAN_CONCURRENCY } from './project-source.ts';
 import { drainQueue } from '../common/work-queue.ts';
+import { isAbsence } from '../common/errors.ts';
 
 /** The directory below `repos` that holds GitLab's hashed repositories. */
 export const HASHED_DIR = '@hashed';
@@ -41,7 +42,7 @@ export class GitLabHashedStorage implements ProjectSource {
   }
 
   async scan(signal: AbortSignal): Promise<Discovery> {
-    const found = new Map<string, string>();
+    const found = new Claims();
     const start: Visit = { dir: join(this.#root, HASHED_DIR), level: 0 };
     await drainQueue<Visit>([start], SCAN_CONCURRENCY, async ({ dir, level }, enqueue) => {
       signal.throwIfAborted();
@@ -51,21 +52,34 @@ export class GitLabHashedStorage implements ProjectSource {
         if (level < 2 && FAN_OUT.test(entry.name)) enqueue({ dir: path, level: level + 1 });
         else if (level === 2 && PROJECT_REPOSITORY.test(entry.name)) {
           const fullPath = await projectFullPath(path);
-          if (fullPath !== undefined) keepFirst(found, fullPath, path);
+          if (fullPath !== undefined) found.claim(fullPath, path);
         }
       }
     });
     // No watch: GitLab sets `gitlab.fullpath` after creating a repository and changes it on a rename,
     // neither of which a directory watch sees. The periodic rescan and SIGHUP find them.
-    return { repositories: found, directories: [] };
+    return { ...found.result(), directories: [] };
   }
 }
 
-/** The valid `gitlab.fullpath` of a repository, or undefined. */
+/**
+ * The valid `gitlab.fullpath` of a repository, or undefined. A repository without a readable
+ * `config` is no project (yet); any other failure to read it (out of descriptors, an I/O error)
+ * fails the scan, so that the projects found before stay served rather than vanish.
+ */
 async function projectFullPath(gitDir: string): Promise<string | undefined> {
-  const text = await readHead(join(gitDir, 'config'), MAX_CONFIG_BYTES).catch(() => undefined);
+  const text = await readHead(join(gitDir, 'config'), MAX_CONFIG_BYTES).catch((error: unknown) => {
+    if (isAbsence(error) || isDenied(error)) return undefined;
+    throw error;
+  });
   const fullPath = text === undefined ? undefined : gitConfigValue(text, 'gitlab', 'fullpath');
   return fullPath !== undefined && projectPathError(fullPath) === undefined ? fullPath : undefined;
+}
+
+/** Whether `error` says the file is not ours to read (EACCES, EPERM). */
+function isDenied(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'EACCES' || code === 'EPERM';
 }
 
 /** The first `limit` bytes of a file as UTF-8. */

@@ -20,6 +20,12 @@ export interface Discovery {
   /** Full path (`group/name`) → absolute git dir. */
   readonly repositories: ReadonlyMap<string, string>;
   /**
+   * Full paths that several repositories claim (two `gitlab.fullpath`s alike, `a/b` beside
+   * `a/b.git`), with every git dir that claims them: none of them is served, as no one can say which
+   * is the project (projects.ts logs them, `check` fails on them).
+   */
+  readonly contested: ReadonlyMap<string, readonly string[]>;
+  /**
    * Directories whose entries name projects (the walk's groups): a repository created or removed
    * below `repos` changes one of them, so a watch of these notices it.
    */
@@ -60,13 +66,13 @@ export class DirectoryTree implements ProjectSource {
   }
 
   async scan(signal: AbortSignal): Promise<Discovery> {
-    const found = new Map<string, string>();
+    const found = new Claims();
     const directories: string[] = [];
     await drainQueue<Visit>([{ dir: this.#root, depth: 0 }], SCAN_CONCURRENCY, async ({ dir, depth }, enqueue) => {
       signal.throwIfAborted();
       const entries = await readEntries(dir);
       if (depth > 0 && isBareRepository(entries)) {
-        keepFirst(found, fullPathOf(this.#root, dir), dir);
+        found.claim(fullPathOf(this.#root, dir), dir);
         return;
       }
       directories.push(dir);
@@ -77,7 +83,7 @@ export class DirectoryTree implements ProjectSource {
         }
       }
     });
-    return { repositories: found, directories };
+    return { ...found.result(), directories };
   }
 }
 
@@ -101,10 +107,26 @@ export async function readEntries(dir: string): Promise<Dirent[]> {
   });
 }
 
-/** Records `gitDir` under `fullPath` unless a git dir that sorts first already has it, so a scan's result does not depend on timing. */
-export function keepFirst(found: Map<string, string>, fullPath: string, gitDir: string): void {
-  const existing = found.get(fullPath);
-  if (existing === undefined || gitDir < existing) found.set(fullPath, gitDir);
+/** The repositories a scan found, by the full path each claims; a path claimed twice is contested. */
+export class Claims {
+  readonly #claims = new Map<string, string[]>();
+
+  claim(fullPath: string, gitDir: string): void {
+    const claimants = this.#claims.get(fullPath);
+    if (claimants === undefined) this.#claims.set(fullPath, [gitDir]);
+    else claimants.push(gitDir);
+  }
+
+  /** The repositories of uncontested paths, and the contested paths with their claimants (sorted: a scan's result does not depend on timing). */
+  result(): Pick<Discovery, 'repositories' | 'contested'> {
+    const repositories = new Map<string, string>();
+    const contested = new Map<string, readonly string[]>();
+    for (const [fullPath, gitDirs] of this.#claims) {
+      if (gitDirs.length === 1) repositories.set(fullPath, gitDirs[0]!);
+      else contested.set(fullPath, gitDirs.sort());
+    }
+    return { repositories, contested };
+  }
 }
 
 /** A bare repository has `objects/` and `refs/` directories and a `HEAD` (as git's own check, roughly). */

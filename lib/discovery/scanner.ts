@@ -9,17 +9,21 @@ import { type FSWatcher, watch } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { logger } from '../common/log.ts';
 import { counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
-import type { ProjectSource } from './project-source.ts';
+import type { Discovery, ProjectSource } from './project-source.ts';
 
 /** What to scan for, and where the repositories go. */
 export interface ScannerOptions {
   /** Seconds between two background rescans (`keepCurrent`). */
   readonly rescanInterval: number;
   /**
-   * Takes the repositories of a completed scan (full path → git dir, in full-path order); resolves
-   * with the number of projects served from them once they are, and the scan counts as complete.
+   * Takes the repositories of a completed scan (full path → git dir, in full-path order) and the
+   * full paths several repositories claim; resolves with the number of projects served from them
+   * once they are, and the scan counts as complete.
    */
-  readonly apply: (repositories: ReadonlyMap<string, string>) => Promise<number>;
+  readonly apply: (
+    repositories: ReadonlyMap<string, string>,
+    contested: Discovery['contested'],
+  ) => Promise<number>;
 }
 
 /** Quiet time after a watched directory changes before the rescan (a push creates many entries at once). */
@@ -132,6 +136,7 @@ export class RepositoryScanner {
       const discovery = await this.#source.scan(this.#stop.signal);
       const projects = await this.#options.apply(
         new Map([...discovery.repositories].sort(([a], [b]) => (a < b ? -1 : 1))),
+        discovery.contested,
       );
       this.#scans++;
       this.#lastScanSeconds = (performance.now() - started) / 1000;

@@ -25,7 +25,8 @@
 import type { BigIntStats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAbsence, notFound } from '../common/errors.ts';
+import { isAbsence, notFound, type ProxyError } from '../common/errors.ts';
+import { logger } from '../common/log.ts';
 import type { ObjectReader } from './objects.ts';
 import { isFullObjectId } from './object-id.ts';
 
@@ -67,6 +68,8 @@ export class RefStore {
   #peeled = new Map<string, string | null>();
   #snapshot: Snapshot | undefined;
   #reading: Promise<Snapshot> | undefined;
+  /** Whether the repository's being broken has been logged since it was last read whole. */
+  #brokenReported = false;
 
   constructor(gitDir: string, objects: ObjectReader) {
     this.gitDir = gitDir;
@@ -111,6 +114,10 @@ export class RefStore {
     // Without HEAD the directory is no repository (any more): removed while it was being served.
     if (!(await observe(headPath))) throw notFound('the repository of this module no longer exists');
     const headValue = parseRefValue(await readTextOrEmpty(headPath));
+    if (headValue === undefined || ('symref' in headValue && !headValue.symref.startsWith('refs/'))) {
+      throw this.#broken('its HEAD names neither a branch nor a commit');
+    }
+    this.#brokenReported = false;
     // Loose refs first, then packed-refs, as git reads them: `git pack-refs` writes packed-refs
     // before it deletes the loose files, so a ref being packed meanwhile is found in one or the other.
     for (const root of WATCHED_ROOTS) await this.#readLooseRefs(root, observe, values);
@@ -120,6 +127,18 @@ export class RefStore {
 
     const refs = await this.#resolve(headValue, values, packed);
     return { refs, identities, settled: startedAt - newestMtime > RACY_MS };
+  }
+
+  /**
+   * The answer for a repository git itself would not open (every git command fails in it): the
+   * 404 of a module that cannot be read, for this repository alone, logged once until it is mended.
+   */
+  #broken(why: string): ProxyError {
+    if (!this.#brokenReported) {
+      logger.warn('repository cannot be read: it is not served until mended', { gitDir: this.gitDir, why });
+    }
+    this.#brokenReported = true;
+    return notFound(`the repository of this module cannot be read: ${why}`);
   }
 
   /** Reads loose refs under `dir` (recursively) into `values`, observing each directory first. */

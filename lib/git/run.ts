@@ -33,6 +33,8 @@ export interface GitRunOptions {
   limiter?: Limiter;
   /** A slot already taken from the limiter (`tryAcquire`): used instead of waiting for one. */
   slot?: Release;
+  /** Variables added to the clean environment (`gitEnvironment`), e.g. a remote's credentials for `fetch`. */
+  env?: Readonly<Record<string, string>>;
 }
 
 const GRACE_MS = 1000;
@@ -75,9 +77,14 @@ const cleanEnvironment = gitEnvironment();
  * Starts `git --git-dir=<gitDir> <args…>` without taking a limiter slot (for long-lived helpers
  * such as `cat-file --batch-command`). stdin and stdout are pipes, stderr is piped for errors.
  */
-export function startGit(gitDir: string, args: readonly string[], signal?: AbortSignal): ChildProcess {
+export function startGit(
+  gitDir: string,
+  args: readonly string[],
+  signal?: AbortSignal,
+  env?: Readonly<Record<string, string>>,
+): ChildProcess {
   const child = spawn('git', ['--no-pager', `--git-dir=${gitDir}`, ...args], {
-    env: cleanEnvironment,
+    env: env === undefined ? cleanEnvironment : { ...cleanEnvironment, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
     windowsHide: true,
   });
@@ -113,7 +120,7 @@ export async function spawnGit(
   const release = options.slot ?? (await (options.limiter ?? gitLimiter).acquire(options.signal));
   let child: ChildProcess;
   try {
-    child = startGit(gitDir, args, options.signal);
+    child = startGit(gitDir, args, options.signal, options.env);
   } catch (error) {
     release();
     throw error;

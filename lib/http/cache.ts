@@ -6,9 +6,13 @@
  *   module path, the version, and the zip format (this writer's version and compression level).
  *   `list` and `@latest` carry the hash of their body. `If-None-Match` that matches → 304.
  * - A canonical version's files never change (pins keep them as first served): `immutable`, a
- *   year. `list`, `@latest` and queries (`master.info`) move with the repository: one minute.
- *   Projects that are not `public` are `private` so that a shared cache never hands them to
- *   someone else.
+ *   year, for the client's own cache. `list`, `@latest` and queries (`master.info`) move with the
+ *   repository: one minute. Who may read a project can change at any time (it is made private, a
+ *   token is revoked), so a shared cache (`s-maxage`) keeps nothing longer than
+ *   `SHARED_MAX_AGE_SECONDS` without asking again; the answer to its revalidation is then a 404
+ *   (or a `private` 304) once the project is no longer public. Projects that are not `public` are
+ *   `private`, so that a shared cache never stores them. Failures are `private, no-store` (respond.ts): they
+ *   depend on who asks.
  * - Text bodies are gzipped when the client accepts it and it pays; `Vary: Accept-Encoding`. They
  *   are compressed in zlib's thread pool, never on the event loop, and a go.mod (up to 16 MiB) is
  *   compressed once while the repository's file cache holds its bytes, not on every request.
@@ -27,6 +31,9 @@ export const SHORT_MAX_AGE_SECONDS = 60;
 
 /** A year: RFC 9111's conventional "never expires". */
 const IMMUTABLE_MAX_AGE_SECONDS = 365 * 24 * 60 * 60;
+
+/** How long a shared cache may answer a public project's immutable files without revalidating: a project made private is private there within that. */
+export const SHARED_MAX_AGE_SECONDS = 300;
 
 /** Bodies shorter than this are sent as they are: gzip's header and trailer would outweigh the gain. */
 const MIN_GZIP_BYTES = 256;
@@ -67,11 +74,19 @@ function digest(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('base64url').slice(0, 27);
 }
 
-/** `Cache-Control` for an answer: `immutable` when it can never change; `private` unless the project is public. */
+/**
+ * `Cache-Control` for an answer: `immutable` when it can never change; `private` unless the project
+ * is public, and then shared caches revalidate within `SHARED_MAX_AGE_SECONDS`.
+ */
 export function cacheControl(options: { readonly immutable: boolean; readonly shared: boolean }): string {
-  const audience = options.shared ? 'public' : 'private';
-  if (options.immutable) return `${audience}, max-age=${IMMUTABLE_MAX_AGE_SECONDS}, immutable`;
-  return `${audience}, max-age=${SHORT_MAX_AGE_SECONDS}`;
+  if (!options.shared) {
+    return options.immutable
+      ? `private, max-age=${IMMUTABLE_MAX_AGE_SECONDS}, immutable`
+      : `private, max-age=${SHORT_MAX_AGE_SECONDS}`;
+  }
+  return options.immutable
+    ? `public, max-age=${IMMUTABLE_MAX_AGE_SECONDS}, s-maxage=${SHARED_MAX_AGE_SECONDS}, immutable`
+    : `public, max-age=${SHORT_MAX_AGE_SECONDS}`;
 }
 
 /**

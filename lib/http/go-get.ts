@@ -12,12 +12,13 @@ import type { IncomingMessage } from 'node:http';
 import type { ProxyService } from '../access/service.ts';
 import type { Caller } from '../access/auth.ts';
 import { escapeHtml } from './html.ts';
+import { UNCACHEABLE } from './respond.ts';
 
 /**
  * The `Cache-Control` of every go-get answer, page or 404: it depends on the caller's credentials,
  * the `Host` and the scheme, so no shared cache may keep it and hand it to someone else.
  */
-export const GO_GET_CACHE_CONTROL = 'private, no-store';
+export const GO_GET_CACHE_CONTROL = UNCACHEABLE;
 
 /** Whether a GET or HEAD request's query asks for the go-get page (`go-get=1`, what cmd/go sends). */
 export function isGoGetRequest(req: IncomingMessage, query: string): boolean {

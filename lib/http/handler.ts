@@ -6,6 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller } from '../access/auth.ts';
 import { stripBasePath } from './base-path.ts';
+import type { AnswerDeadline } from './deadline.ts';
+import { refuseCrossSiteCredentials, setResourceHeaders } from './browser-guard.ts';
 import type { CompressionLevel } from '../git/archive.ts';
 import { notFound, ProxyError } from '../common/errors.ts';
 import { GO_GET_CACHE_CONTROL, goGetPage, isGoGetRequest } from './go-get.ts';
@@ -22,6 +24,7 @@ import { infoJson } from './info.ts';
 import { answerPage, sendStylesheet } from './pages/pages.ts';
 import type { ProxyService, ServedModule, ServedVersion } from '../access/service.ts';
 import type { ClientLimit } from './client-limit.ts';
+import { answerPushHook } from './hooks.ts';
 import type { SumdbProxy } from '../upstream/sumdb-proxy.ts';
 import type { UpstreamModules } from '../upstream/upstream-modules.ts';
 import { UPSTREAM } from '../pins/store.ts';
@@ -45,6 +48,8 @@ export interface HandlerContext {
   readonly zipStreams: ClientLimit;
   /** How many web pages each client may have under way (their facts may take git and time to derive). */
   readonly pageViews: ClientLimit;
+  /** How long the work behind an answer may take before it is a 503. */
+  readonly deadline: AnswerDeadline;
   /** Modules no local project owns, from upstream proxies (config `upstream`); absent without one. */
   readonly upstream?: UpstreamAccess;
   /** The checksum databases proxied at `/sumdb/<name>/` (config `sumdbs`); absent when none. */
@@ -82,6 +87,9 @@ async function handle(
   const goGet = route.kind === 'other' && isGoGetRequest(req, query < 0 ? '' : rawUrl.slice(query + 1))
     ? route
     : undefined;
+  // Every answer of ours, errors included, is for this origin's own pages (browser-guard.ts).
+  if (goGet !== undefined || route.kind !== 'other' || next === undefined) setResourceHeaders(res);
+  if (route.kind === 'module') refuseCrossSiteCredentials(req.headers);
   const { service } = context;
   // Answers that name projects wait for the first scan of repos (start-up); the others do not.
   if ((route.kind === 'module' || route.kind === 'page' || goGet !== undefined) && !service.isReady) {
@@ -97,20 +105,30 @@ async function handle(
     observed.handOff();
     return next();
   }
+  if (route.kind === 'hook') return answerPushHook(context.service.pushHooks, req, res);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     throw new ProxyError('method-not-allowed', `method ${req.method ?? ''} not allowed`);
   }
   switch (route.kind) {
     case 'module':
-      return answerModule(context, route, req, res, observed.facts);
+      return context.deadline.run(res, answerModule(context, route, req, res, observed.facts));
     case 'page': {
       if (route.page.page === 'style') return sendStylesheet(req, res);
       const caller = callerOf(service, req);
       context.pageViews.enter(clientOf(caller), res);
-      return answerPage(context, route.page, caller, req, res);
+      return context.deadline.run(res, answerPage(context, route.page, caller, req, res));
     }
-    case 'health':
+    case 'health': {
+      // Unhealthy while work that passed its deadline has not finished: the file system or git hangs.
+      const { overdue } = context.deadline.stats;
+      if (overdue > 0) {
+        throw new ProxyError(
+          'unavailable',
+          `unhealthy: ${overdue} answers passed their deadline and still wait for the file system or git`,
+        );
+      }
       return sendText(req, res, 200, 'ok');
+    }
     case 'ready': {
       // Ready once the first scan of repos is done (before it, module requests wait for the scan)
       // and while the pin store can be reached.
@@ -144,6 +162,7 @@ async function answerModule(
 ): Promise<void> {
   const caller = callerOf(context.service, req);
   facts.token = caller.tokenName;
+  facts.client = caller.address;
   facts.module = route.modulePath;
   facts.version = route.version === '' ? undefined : route.version;
   let module: ServedModule;
@@ -157,6 +176,7 @@ async function answerModule(
     return answerFromUpstream(upstream.modules, route, req, res, upstream.access === 'anyone');
   }
   facts.project = module.project?.fullPath;
+  if (module.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(module.retryAfterSeconds));
   const { shared } = module;
   const text = 'text/plain; charset=utf-8';
   const moving = cacheControl({ immutable: false, shared });
@@ -222,9 +242,9 @@ function upstreamFor(
   return upstream;
 }
 
-/** Who a request's new pins, zip streams and page views are counted for (new-pin-limit.ts, client-limit.ts): its token, else its address. */
+/** Who a request's new pins, zip streams and page views are counted for (new-pin-limit.ts, client-limit.ts): its token, else its address (an IPv6 one by its /64). */
 function clientOf(caller: Caller): string {
-  return caller.tokenName === undefined ? `address ${caller.address}` : `token ${caller.tokenName}`;
+  return caller.tokenName === undefined ? `address ${caller.addressKey}` : `token ${caller.tokenName}`;
 }
 
 /** A version's files are immutable when asked for by the canonical version (a query like `master` moves). */

@@ -15,6 +15,8 @@ export interface RequestFacts {
   module?: string;
   version?: string;
   token?: string;
+  /** The client's address when a trusted proxy named it (else the socket's peer is logged). */
+  client?: string;
 }
 
 /** Where finished requests are reported. */
@@ -58,7 +60,7 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse, observ
       module: facts.module,
       version: facts.version,
       token: facts.token,
-      client: req.socket.remoteAddress,
+      client: facts.client ?? req.socket.remoteAddress,
       aborted: aborted ? true : undefined,
     });
   });

@@ -5,6 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ErrorKind, isResourceExhaustion, ProxyError, unavailable } from '../common/errors.ts';
 
+/** The `Cache-Control` of answers that depend on who asks and when: no cache keeps them. */
+export const UNCACHEABLE = 'private, no-store';
+
 /** Sends a complete body (or only its headers for HEAD). */
 export function sendBody(
   req: IncomingMessage,
@@ -36,6 +39,8 @@ const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
   'content-changed': 500,
   'method-not-allowed': 405,
   'range-not-satisfiable': 416,
+  unauthorized: 401,
+  'too-large': 413,
   'upstream-failed': 502,
   forbidden: 403,
 };
@@ -52,7 +57,7 @@ export function setErrorHeaders(res: ServerResponse, error: ProxyError): void {
 }
 
 /**
- * Answers a failure: a `ProxyError` with the status of its kind and its reason; the machine out of
+ * Answers a failure, never cached (`UNCACHEABLE`): a `ProxyError` with the status of its kind and its reason; the machine out of
  * processes or descriptors (EMFILE, EAGAIN…) is a 503 with `Retry-After`; anything else is a bug,
  * answered with a generic 500 (the details go to the log, never to the client). A response already under
  * way cannot change its status: the connection is aborted so the client sees an error, never a
@@ -72,6 +77,10 @@ export function sendError(
     log(error);
     return sendError(req, res, unavailable('the server is out of processes or file descriptors'), log);
   }
+  // What a failed answer had set for the success it was heading for (a zip's ETag and a year of
+  // caching) must not go out with the failure, which depends on who asks and on the moment.
+  res.removeHeader('ETag');
+  res.setHeader('Cache-Control', UNCACHEABLE);
   if (error instanceof ProxyError) {
     setErrorHeaders(res, error);
     sendText(req, res, statusOf(error), error.message);

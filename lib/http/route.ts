@@ -18,6 +18,7 @@
 import { badRequest } from '../common/errors.ts';
 import { unescapePath, unescapeVersion } from '../modules/escape.ts';
 import { checkModulePath } from '../modules/module-path.ts';
+import { goQuote } from '../modules/go-quote.ts';
 import type { Scope } from '../access/service.ts';
 
 export type ModuleOp = 'list' | 'latest' | 'info' | 'mod' | 'zip';
@@ -47,6 +48,8 @@ export type Route =
   | { readonly kind: 'health' }
   | { readonly kind: 'ready' }
   | { readonly kind: 'metrics' }
+  /** `POST /-/hooks/push`: a push webhook (hooks.ts). */
+  | { readonly kind: 'hook' }
   /** A path that is none of ours: `next()` in middleware, 404 otherwise. */
   | { readonly kind: 'other'; readonly path: string };
 
@@ -70,6 +73,8 @@ export function parseRoute(rawPath: string): Route {
       return { kind: 'ready' };
     case '/metrics':
       return { kind: 'metrics' };
+    case '/-/hooks/push':
+      return { kind: 'hook' };
   }
   if (rawPath.startsWith('/sumdb/')) return { kind: 'sumdb', path: rawPath.slice('/sumdb/'.length) };
   const page = parsePageRoute(rawPath);
@@ -97,10 +102,10 @@ function parsePageRoute(rawPath: string): PageRoute | undefined {
   const at = decoded.lastIndexOf('/@v/');
   const modulePath = at < 0 ? decoded : decoded.slice(0, at);
   const reason = checkModulePath(modulePath);
-  if (reason !== undefined) throw badRequest(`malformed module path ${JSON.stringify(modulePath)}: ${reason}`);
+  if (reason !== undefined) throw badRequest(`malformed module path ${goQuote(modulePath)}: ${reason}`);
   if (at < 0) return { page: 'module', modulePath };
   const version = decoded.slice(at + '/@v/'.length);
-  if (version === '' || version.includes('/')) throw badRequest(`invalid version ${JSON.stringify(version)}`);
+  if (version === '' || version.includes('/')) throw badRequest(`invalid version ${goQuote(version)}`);
   return { page: 'version', modulePath, version };
 }
 
@@ -164,20 +169,20 @@ function parseModuleRequest(scope: Scope, encoded: string): ModuleRoute | undefi
       return { kind: 'module', scope, modulePath, op, version: decodeVersion(file.slice(0, -suffix.length)) };
     }
   }
-  throw badRequest(`unknown file ${JSON.stringify(file)}: expected list, <version>.info, .mod or .zip`);
+  throw badRequest(`unknown file ${goQuote(file)}: expected list, <version>.info, .mod or .zip`);
 }
 
 function decodeModulePath(escaped: string): string {
   const path = unescapePath(escaped);
-  if (path === undefined) throw badRequest(`invalid escaped module path ${JSON.stringify(escaped)}`);
+  if (path === undefined) throw badRequest(`invalid escaped module path ${goQuote(escaped)}`);
   const reason = checkModulePath(path);
-  if (reason !== undefined) throw badRequest(`malformed module path ${JSON.stringify(path)}: ${reason}`);
+  if (reason !== undefined) throw badRequest(`malformed module path ${goQuote(path)}: ${reason}`);
   return path;
 }
 
 function decodeVersion(escaped: string): string {
   const version = escaped === '' ? undefined : unescapeVersion(escaped);
-  if (version === undefined) throw badRequest(`invalid escaped version ${JSON.stringify(escaped)}`);
+  if (version === undefined) throw badRequest(`invalid escaped version ${goQuote(escaped)}`);
   return version;
 }
 

@@ -12,6 +12,8 @@ import { ImmutableCache } from '../common/immutable-cache.ts';
 import { type Refs, RefStore } from '../git/refs.ts';
 import { MAX_GO_MOD } from './gomod.ts';
 import { isFullObjectId } from '../git/object-id.ts';
+import { hasOwnObject } from '../git/own-objects.ts';
+import { GitError, runGit } from '../git/run.ts';
 
 export class GitRepository {
   readonly gitDir: string;
@@ -82,8 +84,32 @@ export class GitRepository {
     return commits.length === 1 ? { oid: commits[0] } : undefined;
   }
 
+  /**
+   * Whether a commit is in this repository's own history: reached by its refs (HEAD, heads, tags),
+   * or still in its own object store (a tag moved or deleted, not yet pruned by `git gc`). A commit
+   * found only through `objects/info/alternates` (another repository's objects) is not.
+   */
+  async ownsCommit(commit: string): Promise<boolean> {
+    if (await hasOwnObject(this.gitDir, commit)) return true;
+    // Not its own object: a pool's (the repository's refs reach it), another's, or gone. Asked of a
+    // fresh git process: a long-lived cat-file started before a `git gc` may still read a deleted pack.
+    if (!(await commitExists(this.gitDir, commit, this.#limiter))) return false;
+    return this.#reachability.reachable(commit, await this.refs.read());
+  }
+
   close(): Promise<void> {
     return this.objects.close();
+  }
+}
+
+/** Whether a commit can be read in the repository, through its alternates too. */
+async function commitExists(gitDir: string, commit: string, limiter: Limiter): Promise<boolean> {
+  try {
+    await runGit(gitDir, ['cat-file', '-e', '--end-of-options', `${commit}^{commit}`], { limiter });
+    return true;
+  } catch (error) {
+    if (error instanceof GitError && (error.exitCode === 1 || error.exitCode === 128)) return false;
+    throw error;
   }
 }
 

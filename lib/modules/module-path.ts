@@ -14,6 +14,7 @@
  */
 
 import { build, major } from './semver.ts';
+import { goQuote, goQuoteRune } from './go-quote.ts';
 
 type PathKind = 'module' | 'import' | 'file';
 
@@ -25,7 +26,7 @@ export function checkModulePath(path: string): string | undefined {
   const firstElement = slash < 0 ? path : path.slice(0, slash);
   if (!firstElement.includes('.')) return 'missing dot in first path element';
   for (const char of firstElement) {
-    if (!isDomainChar(char)) return `invalid char ${JSON.stringify(char)} in first path element`;
+    if (!isDomainChar(char)) return `invalid char ${goQuoteRune(char)} in first path element`;
   }
   if (splitPathVersion(path) === undefined) return 'invalid version';
   return undefined;
@@ -99,16 +100,16 @@ function checkPath(path: string, kind: PathKind): string | undefined {
 /** `checkElem`: the rules for one path element. */
 function checkElement(elem: string, kind: PathKind): string | undefined {
   if (elem === '') return 'empty path element';
-  if (/^\.+$/.test(elem)) return `invalid path element ${JSON.stringify(elem)}`;
+  if (/^\.+$/.test(elem)) return `invalid path element ${goQuote(elem)}`;
   if (elem[0] === '.' && kind === 'module') return 'leading dot in path element';
   if (elem.endsWith('.')) return 'trailing dot in path element';
   if (!ALLOWED_ELEMENT[kind].test(elem)) {
     const bad = [...elem].find((char) => !ALLOWED_CHAR[kind](char));
-    return `invalid char ${JSON.stringify(bad)}`;
+    return `invalid char ${goQuoteRune(bad!)}`;
   }
   const short = beforeFirstDot(elem);
   if (WINDOWS_RESERVED_NAME.test(short)) {
-    return `${JSON.stringify(short)} disallowed as path element component on Windows`;
+    return `${goQuote(short)} disallowed as path element component on Windows`;
   }
   // Windows short names (`GIT~1`) matter for import paths only, not for file names.
   if (kind !== 'file' && WINDOWS_SHORT_NAME_SUFFIX.test(short)) return 'trailing tilde and digits in path element';

@@ -124,7 +124,10 @@ export class ModuleRepo {
   static open(host: CodeHost, codeRoot: string, modulePath: string): ModuleRepo | undefined {
     const split = splitPathVersion(modulePath);
     if (split === undefined) return undefined;
-    const { prefix, pathMajor } = split;
+    const { pathMajor } = split;
+    // A repository rooted at the whole path, major suffix included (a go-import root or a project
+    // named `…/v2`), holds the module at its root (Go 1.19 `coderepo.go` `newCodeRepo`).
+    const prefix = modulePath === codeRoot ? codeRoot : split.prefix;
     let codeDir: string;
     if (prefix === codeRoot) codeDir = '';
     else if (prefix.startsWith(`${codeRoot}/`)) codeDir = prefix.slice(codeRoot.length + 1);

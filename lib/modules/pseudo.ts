@@ -11,6 +11,7 @@
  */
 
 import { build, canonical, isValid, major, prerelease } from './semver.ts';
+import { goQuote } from './go-quote.ts';
 
 /** `pseudoVersionRE`: the shape of the three forms (the version must also be valid semver). */
 const PSEUDO_VERSION =
@@ -45,7 +46,7 @@ export function isPseudoVersion(v: string): boolean {
 export function checkPseudoVersion(v: string): string | undefined {
   const parts = parsePseudoVersion(v);
   if (parts === undefined) return 'syntax error';
-  if (!isValidTimestamp(parts.timestamp)) return `malformed time ${JSON.stringify(parts.timestamp)}`;
+  if (!isValidTimestamp(parts.timestamp)) return `malformed time ${goQuote(parts.timestamp)}`;
   return baseOf(parts).problem;
 }
 
@@ -111,7 +112,7 @@ function baseOf(parts: PseudoVersionParts): { base: string; problem?: string } {
   if (pre === '') {
     // Form 1 with a build suffix: no parent tag, yet "+incompatible" claims one of another major.
     if (parts.build !== '') {
-      return { base: '', problem: `lacks base version, but has build metadata ${JSON.stringify(parts.build)}` };
+      return { base: '', problem: `lacks base version, but has build metadata ${goQuote(parts.build)}` };
     }
     return { base: '' };
   }

@@ -4,7 +4,8 @@
  * that owns the module path.
  *
  * - A canonical version that is pinned resolves to the pinned commit while that commit is in the
- *   repository, even after its tag moved or was deleted; when the commit is gone the version is
+ *   repository's own history (reached by its refs or in its own object store, never only through
+ *   another repository's objects), even after its tag moved or was deleted; when it is not the version is
  *   `gone`, with a reason that names both commits. A tag that no longer matches its pin is logged once and
  *   counted (`tagMismatches`).
  * - `.mod` pins the version (commit, time, go.mod hash) before the body is sent. `.zip` folds the
@@ -19,8 +20,6 @@
  */
 import { gone, ProxyError } from '../common/errors.ts';
 import { counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
-import { GitError, runGit } from '../git/run.ts';
-import type { Limiter } from '../git/limiter.ts';
 import { infoTime, type ModuleRepo, type ModuleVersion } from '../modules/module-repo.ts';
 import type { ModuleZipStream } from '../zip/source.ts';
 import { type Pin, PinConflictError, type PinStore, type PinStoreHealth } from './store.ts';
@@ -33,7 +32,8 @@ import { type HashedZipStream, hashGoMod, openHashedZip } from '../zip/hash.ts';
 export interface PinnedTarget {
   readonly project: { readonly fullPath: string };
   readonly module: ModuleRepo;
-  readonly gitRepository: { readonly gitDir: string };
+  /** Whether a commit is in the repository's own history (git-repository.ts), never through another's objects. */
+  readonly gitRepository: { ownsCommit(commit: string): Promise<boolean> };
 }
 
 /** Receives each file's SHA-256 as a zip streams. */
@@ -43,17 +43,20 @@ export interface PinGuardOptions {
   readonly store: PinStore;
   /** Where warnings go (one line each). */
   readonly warn: (message: string) => void;
-  /** Limits the git processes that check whether a pinned commit still exists. */
-  readonly limiter?: Limiter;
   /** How fast one client may make new pins. */
   readonly newPins: NewPinLimit;
+  /**
+   * Told of each version this process pins first, once the pin is durable and before the answer
+   * completes (the mirrors keep a pinned commit's objects); never throws.
+   */
+  readonly onNewPin?: (pin: Pin) => Promise<void>;
 }
 
 export class PinGuard {
   readonly store: PinStore;
   readonly #warn: (message: string) => void;
-  readonly #limiter: Limiter | undefined;
   readonly #newPins: NewPinLimit;
+  readonly #onNewPin: ((pin: Pin) => Promise<void>) | undefined;
   /** `project module version live-commit` of each tag found not matching its pin. */
   readonly #mismatches = new Set<string>();
   /**
@@ -67,8 +70,8 @@ export class PinGuard {
   constructor(options: PinGuardOptions) {
     this.store = options.store;
     this.#warn = options.warn;
-    this.#limiter = options.limiter;
     this.#newPins = options.newPins;
+    this.#onNewPin = options.onNewPin;
   }
 
   /** How many (version, tag state) pairs were found where the tag no longer matches the pin. */
@@ -145,8 +148,10 @@ export class PinGuard {
    */
   async recordGoMod(target: PinnedTarget, version: ModuleVersion, client: string): Promise<void> {
     const pin = pinOf(target, version);
-    if ((await this.#pinOf(target, version.version)) === undefined) this.#newPins.take(client);
+    const isNew = (await this.#pinOf(target, version.version)) === undefined;
+    if (isNew) this.#newPins.take(client);
     await this.#record(pin);
+    if (isNew) await this.#onNewPin?.(pin);
   }
 
   /**
@@ -167,16 +172,17 @@ export class PinGuard {
     if (pin === undefined) this.#newPins.take(client);
     const stream = await openHashedZip(open);
     return {
-      chunks: this.#pinBeforeEnd(pinOf(target, version), stream, verifiedKey),
+      chunks: this.#pinBeforeEnd(pinOf(target, version), stream, verifiedKey, pin === undefined),
       cancel: () => stream.cancel(),
       verdict: stream.verdict,
     };
   }
 
   /** Passes the zip on as it comes, its end record once the pin holds. */
-  #pinBeforeEnd(pin: Pin, zip: HashedZipStream, verifiedKey: string): AsyncGenerator<Uint8Array> {
+  #pinBeforeEnd(pin: Pin, zip: HashedZipStream, verifiedKey: string, isNew: boolean): AsyncGenerator<Uint8Array> {
     return withEndHeldBack(zip.chunks, async () => {
       await this.#record({ ...pin, zip: zip.digest() });
+      if (isNew) await this.#onNewPin?.(pin);
       this.#zipVerified.add(verifiedKey);
     });
   }
@@ -207,7 +213,7 @@ export class PinGuard {
 
   async #fromPin(target: PinnedTarget, pin: Pin, liveCommit: string | undefined): Promise<ModuleVersion> {
     this.#noteMismatch(pin, liveCommit);
-    const exists = await commitExists(target.gitRepository.gitDir, pin.commit, this.#limiter);
+    const exists = await target.gitRepository.ownsCommit(pin.commit);
     const pinned = exists ? await target.module.atCommit(pin.version, pin.commit) : undefined;
     if (pinned === undefined) {
       const now = liveCommit === undefined ? 'its tag is gone' : `its tag now points at commit ${liveCommit}`;
@@ -261,18 +267,4 @@ function pinOf(target: PinnedTarget, version: ModuleVersion): Pin {
     time: infoTime(version.time),
     mod: hashGoMod(version.goMod),
   };
-}
-
-/**
- * Whether a commit is in the repository, asked of a fresh git process: a long-lived `cat-file`
- * started before a `git gc` may still read a deleted pack.
- */
-async function commitExists(gitDir: string, commit: string, limiter: Limiter | undefined): Promise<boolean> {
-  try {
-    await runGit(gitDir, ['cat-file', '-e', '--end-of-options', `${commit}^{commit}`], { limiter });
-    return true;
-  } catch (error) {
-    if (error instanceof GitError && (error.exitCode === 1 || error.exitCode === 128)) return false;
-    throw error;
-  }
 }

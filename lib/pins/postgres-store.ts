@@ -16,6 +16,9 @@
  *   failure is an `unavailable` error that the proxy answers with 503 and `Retry-After`, never a
  *   hang and never an unpinned answer. While the database is unreachable `available` is false (for
  *   `/-/ready`) and a probe every second notices its return; the pool reconnects on its own.
+ * - The schema is checked (and made or migrated) again after every failure: the database that
+ *   answers next may be another one (a failed-over standby, a restore) whose tables are missing or
+ *   older. Tables that were there before and are gone are made again, empty, with a warning.
  *
  * The `pg` client is loaded only when this store is opened, so installs that keep pins in a file do
  * not load it.
@@ -99,6 +102,8 @@ export class PostgresPinStore implements PinStore {
   readonly #pending = new Map<string, { pin: Pin; written: Promise<void> }>();
   #probe: NodeJS.Timeout | undefined;
   #migrated: Promise<void> | undefined;
+  /** Whether the schema was found or made once: its later absence is a database that lost it. */
+  #schemaSeen = false;
   /** Set by `close()`: no new records. */
   #closed = false;
   /** Set once the pool is ended: no calls at all. */
@@ -338,11 +343,17 @@ export class PostgresPinStore implements PinStore {
           );
         }
         for (let version = from; version < SCHEMA_VERSION; version++) await client.query(MIGRATIONS[version]!);
+        if (rows.length === 0 && this.#schemaSeen) {
+          this.#warn(
+            'PostgreSQL pin store: the pin tables were gone (a restored or failed-over database?) and are made again, empty: restore the pins recorded before (pins import)',
+          );
+        }
         if (rows.length === 0) {
           await client.query('INSERT INTO git_goproxy_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
         } else if (from < SCHEMA_VERSION) {
           await client.query('UPDATE git_goproxy_schema SET version = $1', [SCHEMA_VERSION]);
         }
+        this.#schemaSeen = true;
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
       }
@@ -353,6 +364,8 @@ export class PostgresPinStore implements PinStore {
 
   #failed(error: Error): void {
     this.#health.errors++;
+    // The next call checks the schema again: the database behind the URL may have changed.
+    this.#migrated = undefined;
     if (!this.#health.available) return;
     this.#health.available = false;
     this.#warn(`PostgreSQL pin store unavailable: ${error.message}`);

@@ -29,6 +29,7 @@
 import { MAX_GO_MOD } from '../modules/gomod.ts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { checkFilePath } from '../modules/module-path.ts';
+import { goQuote } from '../modules/go-quote.ts';
 import { strToFold } from './fold.ts';
 
 /** One entry of `git ls-tree -r -l -z <commit>`, its path relative to the module's directory. */
@@ -211,7 +212,7 @@ function judgeFile(file: TreeFile, context: RuleContext): 'keep' | { omit: Omiss
   if (isInNestedModule(path, context.nestedModuleDirs)) return { omit: 'nested module' };
   if (path === '.hg_archival.txt') return { omit: 'Mercurial archive file' };
   const nameProblem = checkFilePath(path);
-  if (nameProblem !== undefined) return { invalid: `malformed file path ${quote(path)}: ${nameProblem}` };
+  if (nameProblem !== undefined) return { invalid: `malformed file path ${goQuote(path)}: ${nameProblem}` };
   if (isMiscasedRootGoMod(path)) return { invalid: 'go.mod files must have lowercase names' };
   const collision = context.collisions.check(path, false);
   if (collision !== undefined) return { invalid: collision };
@@ -338,9 +339,9 @@ class CollisionChecker {
     const other = this.#seen.get(key);
     if (other === undefined) this.#seen.set(key, isDir ? `${path}/` : path);
     else if (other !== path && other !== `${path}/`) {
-      return `case-insensitive file name collision: ${quote(unmarked(other))} and ${quote(path)}`;
-    } else if (other.endsWith('/') !== isDir) return `entry ${quote(path)} is both a file and a directory`;
-    else if (!isDir) return `multiple entries for file ${quote(path)}`;
+      return `case-insensitive file name collision: ${goQuote(unmarked(other))} and ${goQuote(path)}`;
+    } else if (other.endsWith('/') !== isDir) return `entry ${goQuote(path)} is both a file and a directory`;
+    else if (!isDir) return `multiple entries for file ${goQuote(path)}`;
     // x/mod walks on up, but a directory seen before had its parents registered then, without error
     // (an error ends the check): stopping here answers the same, without a walk as deep as the path.
     else return undefined;
@@ -352,10 +353,6 @@ class CollisionChecker {
 /** A path as `CollisionChecker` keeps it, without its directory mark. */
 function unmarked(kept: string): string {
   return kept.endsWith('/') ? kept.slice(0, -1) : kept;
-}
-
-function quote(text: string): string {
-  return JSON.stringify(text);
 }
 
 /**

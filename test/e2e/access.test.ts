@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { hashToken } from '../../lib/access/auth.ts';
 import type { ProxyOptions } from '../../lib/cli/config.ts';
 import { createRepo } from '../support/git-fixture.ts';
+import { rawGet } from '../support/http-get.ts';
 import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
@@ -150,6 +151,33 @@ describe('private projects', () => {
     assert.equal((await answer(withSecret, path, { ...forwarded, 'private-token': TEAM_SECRET })).status, 200);
   });
 
+  test('no sign of a forwarding proxy reads a local project: the headers of the second review, a public Host', async (t) => {
+    t.mock.method(process.stderr, 'write', () => true);
+    const path = `/${HOST}/group/unlisted/@v/list`;
+    const signs: Array<Record<string, string>> = [
+      { 'x-forwarded-proto': 'https' },
+      { 'x-forwarded-port': '443' },
+      { 'x-forwarded-server': 'proxy' },
+      { 'x-forwarded-prefix': '/go' },
+      { 'x-original-forwarded-for': '203.0.113.9' },
+      { 'x-envoy-external-address': '203.0.113.9' },
+      { 'client-ip': '203.0.113.9' },
+      { 'forwarded-for': '203.0.113.9' },
+      { 'x-forwarded': 'for=203.0.113.9' },
+      { host: HOST },
+    ];
+    // By node:http, which sends the Host it is given (fetch() does not).
+    const raw = async (server: RunningProxy, headers: Record<string, string>) => {
+      const { status, headers: { date: _date, ...rest }, body } = await rawGet(`${server.url}${path}`, headers);
+      return { status, headers: rest, body: body.toString('latin1') };
+    };
+    for (const headers of signs) {
+      const hidden = await raw(withSecret, headers);
+      assert.deepEqual(hidden, await raw(withoutSecret, headers), JSON.stringify(headers));
+      assert.equal(hidden.status, 404, JSON.stringify(headers));
+    }
+  });
+
   test('denials and failed authentications are logged with the token name and client, never a secret', async (t) => {
     const write = t.mock.method(process.stderr, 'write', () => true);
     await answer(withSecret, `/${SECRET_MODULE}/@v/list`, { 'private-token': OTHER_SECRET });
@@ -170,5 +198,36 @@ describe('private projects', () => {
       { event: 'access denied', project: 'group/secret', client: '127.0.0.1' },
       { event: 'auth failed', reason: 'unknown token', client: '127.0.0.1' },
     ]);
+  });
+});
+
+describe('local projects behind a declared reverse proxy (trustedProxies)', () => {
+  let proxy: RunningProxy;
+  let root: string;
+
+  before(async () => {
+    root = await makeTempDir('access-proxied');
+    await addModule(root, 'group/unlisted');
+    proxy = await startProxy({ repos: root, moduleHost: HOST, trustedProxies: ['127.0.0.1'] });
+  });
+
+  after(async () => {
+    await proxy?.close();
+    if (root !== undefined) await removeDir(root);
+  });
+
+  test('only the proxy naming a client on loopback reads it; a client cannot name itself', async (t) => {
+    t.mock.method(process.stderr, 'write', () => true);
+    const path = `/${HOST}/group/unlisted/@v/list`;
+    const status = async (headers: Record<string, string>) => (await answer(proxy, path, headers)).status;
+    assert.equal(await status({ 'x-forwarded-for': '127.0.0.1', host: HOST, 'x-forwarded-proto': 'https' }), 200);
+    assert.equal(await status({ 'x-forwarded-for': '::1' }), 200);
+    assert.equal(await status({}), 404, 'from the proxy, naming no client');
+    assert.equal(
+      await status({ 'x-forwarded-for': '127.0.0.1, 203.0.113.9' }),
+      404,
+      'the client wrote the first entry',
+    );
+    assert.equal(await status({ 'x-forwarded-for': 'localhost' }), 404, 'not an address');
   });
 });

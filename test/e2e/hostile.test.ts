@@ -161,6 +161,30 @@ describe('hostile input gets a one-line 4xx and starts no git', () => {
     });
   }
 
+  test("refusals quote names as Go's %q does: no raw bidirectional or invisible character reaches the client", async () => {
+    const cases: Array<[string, string]> = [
+      [
+        '/go.localhost/a%E2%80%AEog.gz/@v/list',
+        'bad request: invalid escaped module path "go.localhost/a\\u202eog.gz"',
+      ],
+      [`${V}/v1.0.0%E2%80%8B.info`, ''],
+      [
+        '/-/modules/go.localhost/x%E2%81%A6y',
+        `bad request: malformed module path "go.localhost/x\\u2066y": invalid char '\\u2066'`,
+      ],
+      [
+        `${V}/v1%E2%80%AE.bin`,
+        `bad request: unknown file "v1\\u202e.bin": expected list, <version>.info, .mod or .zip`,
+      ],
+    ];
+    for (const [target, line] of cases) {
+      const response = await sendRaw(port, rawGet(target));
+      const body = response.body.toString('utf8');
+      assert.doesNotMatch(body, /[\u200b-\u200f\u202a-\u202e\u2066-\u2069]/u, target);
+      if (line !== '') assert.equal(body, `${line}\n`, target);
+    }
+  });
+
   test('odd methods: 405 with Allow, on module paths and elsewhere', async () => {
     for (const [method, status] of ODD_METHODS) {
       for (const target of [`${V}/v1.0.0.zip`, `${V}/list`, '/']) {

@@ -54,7 +54,7 @@ describe('HTTP caching, compression and metrics', () => {
     const first = await rawGet(url(`/${MODULE}/@v/v1.0.0.info`));
     assert.equal(first.status, 200);
     assert.equal(first.headers['content-type'], 'application/json');
-    assert.equal(first.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal(first.headers['cache-control'], 'public, max-age=31536000, s-maxage=300, immutable');
     assert.equal(Number(first.headers['content-length']), first.body.length);
     assert.deepEqual(JSON.parse(first.body.toString()).Version, 'v1.0.0');
     const etag = first.headers.etag!;
@@ -117,7 +117,7 @@ describe('HTTP caching, compression and metrics', () => {
     const zip = await rawGet(url(`/${MODULE}/@v/v1.0.0.zip`));
     assert.equal(zip.status, 200);
     assert.equal(zip.headers['content-type'], 'application/zip');
-    assert.equal(zip.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal(zip.headers['cache-control'], 'public, max-age=31536000, s-maxage=300, immutable');
     assert.match(zip.headers.etag!, /^W\/"[A-Za-z0-9_-]+"$/);
     assert.equal(zip.body.subarray(0, 4).toString('latin1'), 'PK\x03\x04');
     const before = await metricValue(url('/metrics'), 'git_goproxy_git_duration_seconds_count{command="archive"}');
@@ -147,6 +147,62 @@ describe('HTTP caching, compression and metrics', () => {
     assert.equal(info.headers['cache-control'], 'private, max-age=31536000, immutable');
     const list = await rawGet(url(`/${LOCAL_MODULE}/@v/list`));
     assert.equal(list.headers['cache-control'], 'private, max-age=60');
+  });
+
+  test('every answer, failures and pages included, is for this origin only and never sniffed', async () => {
+    const paths = [
+      `/${MODULE}/@v/v1.0.0.info`,
+      `/${MODULE}/@v/v1.0.0.zip`,
+      `/${MODULE}/@v/v9.9.9.zip`,
+      `/${MODULE}/@v/list`,
+      '/nothing/here',
+      `/${MODULE}?go-get=1`,
+      '/',
+      `/-/modules/${MODULE}`,
+      '/-/catalog',
+      '/-/health',
+    ];
+    for (const path of paths) {
+      const answer = await rawGet(url(path));
+      assert.equal(answer.headers['cross-origin-resource-policy'], 'same-origin', path);
+      assert.equal(answer.headers['x-content-type-options'], 'nosniff', path);
+    }
+  });
+
+  test('a failure is never cached and carries no validator of the answer it was heading for', async () => {
+    for (
+      const path of [`/${MODULE}/@v/v9.9.9.zip`, `/${MODULE}/@v/v9.9.9.info`, '/nothing/here', `/${MODULE}/@v/bad..zip`]
+    ) {
+      const answer = await rawGet(url(path));
+      assert.ok(answer.status >= 400, path);
+      assert.equal(answer.headers['cache-control'], 'private, no-store', path);
+      assert.equal(answer.headers.etag, undefined, path);
+    }
+  });
+
+  test("a protocol request a browser sends with its own credentials for another origin's page is refused before it is read", async () => {
+    const basic = `Basic ${Buffer.from('me:ggp_any').toString('base64')}`;
+    const zip = `/${MODULE}/@v/v1.0.0.zip`;
+    for (const site of ['same-site', 'cross-site', 'Same-Site']) {
+      for (const credentials of [{ authorization: basic }, { cookie: 'session=1' }] as Record<string, string>[]) {
+        const refused = await rawGet(url(zip), { 'Sec-Fetch-Site': site, ...credentials });
+        assert.equal(refused.status, 403, `${site} ${JSON.stringify(credentials)}`);
+        assert.match(refused.body.toString(), /^forbidden: a browser sent its credentials/);
+      }
+    }
+    for (
+      const headers of [
+        { 'Sec-Fetch-Site': 'same-origin', authorization: basic },
+        { 'Sec-Fetch-Site': 'none', authorization: basic },
+        { 'Sec-Fetch-Site': 'cross-site' },
+        { 'Sec-Fetch-Site': 'cross-site', authorization: 'Bearer ggp_any' },
+        { authorization: basic },
+      ] as Record<string, string>[]
+    ) {
+      assert.equal((await rawGet(url(zip), headers)).status, 200, JSON.stringify(headers));
+    }
+    const page = await rawGet(url(`/-/modules/${MODULE}`), { 'Sec-Fetch-Site': 'cross-site', authorization: basic });
+    assert.equal(page.status, 200, 'a link from another site still opens a page');
   });
 
   test('/metrics counts requests, bytes, 304s, durations and git processes', async () => {

@@ -13,7 +13,7 @@
  * benchmark: here the tests wait for the reload, not for a clock.)
  */
 import assert from 'node:assert/strict';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -114,6 +114,19 @@ async function assertHiddenAsMissing(
   assert.ok(!catalog.includes(module), `the catalog does not list ${module}`);
 }
 
+/** Whole answers (but the date and length) for `module` on every endpoint and page, go-get included: to compare before and after a change. */
+async function answersFor(proxyUrl: string, module: string): Promise<unknown[]> {
+  const paths = [
+    ...MODULE_ENDPOINTS.map((file) => `/${module}/${file}`),
+    `/-/modules/${module}`,
+    `/-/modules/${module}/@v/v1.0.0`,
+  ];
+  const answers: unknown[] = [];
+  for (const path of paths) answers.push(await answer(`${proxyUrl}${path}`, module));
+  answers.push(await goGetPage(proxyUrl, module.slice(HOST.length)));
+  return answers;
+}
+
 describe('reload in an embedded handler', () => {
   let scratch: string;
   let proxy: RunningProxy;
@@ -175,7 +188,7 @@ describe('reload in an embedded handler', () => {
     assert.equal((await get(listPath(PUBLIC))).status, 200, 'public again');
   });
 
-  test('a private nested project added by a reload owns its module path at once: the public parent no longer answers for it', async () => {
+  test('a private nested project added by a reload owns its module path at once: hidden from others as if absent, never answered from the parent for a token holder', async () => {
     const inner = `${PUBLIC}/inner`;
     const nested = {
       path: 'group/public-inner',
@@ -185,12 +198,13 @@ describe('reload in an embedded handler', () => {
     };
     // Before: the path is a (missing) subdirectory of the public parent.
     assert.equal((await get(listPath(inner))).status, 404);
+    const before = await answersFor(proxy.url, inner);
     await proxy.handler.reload({
       ...base,
       projects: [...base.projects!, nested],
       tokens: ciToken(['group/public-inner']),
     });
-    await assertHiddenAsMissing(proxy.url, inner);
+    assert.deepEqual(await answersFor(proxy.url, inner), before, 'to an anonymous caller, as if it did not exist');
     assert.equal(
       (await get(listPath(inner), withToken)).body.toString(),
       'v1.0.0\n',
@@ -434,6 +448,59 @@ describe('reload of the command line server', () => {
   });
 });
 
+describe('a config mounted as Kubernetes mounts a ConfigMap or Secret', () => {
+  let scratch: string;
+  let mount: string;
+  let server: CliServer;
+  let generation = 0;
+
+  /** What the kubelet does: a new timestamped directory, a `..data_tmp` link to it renamed over `..data`, the old directory removed. */
+  const publish = (config: Record<string, unknown>): void => {
+    const previous = generation === 0 ? undefined : `..2024_01_01_00_00_0${generation}`;
+    const next = `..2024_01_01_00_00_0${++generation}`;
+    mkdirSync(join(mount, next));
+    writeFileSync(join(mount, next, 'config.json'), JSON.stringify(config));
+    symlinkSync(next, join(mount, '..data_tmp'));
+    renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
+    if (previous !== undefined) rmSync(join(mount, previous), { recursive: true });
+  };
+
+  before(async () => {
+    scratch = await makeTempDir('reload-configmap');
+    const repos = join(scratch, 'repos');
+    await addModule(repos, 'group/secret');
+    mount = join(scratch, 'mount');
+    mkdirSync(mount);
+    publish(mountedConfig(repos, [{ name: 'e2e', sha256: hashToken(SECRET), grants: ['group/*'] }]));
+    symlinkSync('..data/config.json', join(mount, 'config.json'));
+    server = await startCliServer(['--config', join(mount, 'config.json')]);
+  });
+
+  after(async () => {
+    await server?.stop();
+    if (scratch !== undefined) await removeDir(scratch);
+  });
+
+  const mountedConfig = (repos: string, tokens: unknown[]) => ({
+    repos,
+    dataDir: join(scratch, 'data'),
+    projects: [{ path: 'group/secret', visibility: 'private' }],
+    tokens,
+  });
+
+  test('a token revoked by swapping ..data is refused once the server reloads, twice in a row, with no signal', async () => {
+    const status = async () => (await rawGet(`${server.url}${listPath(PRIVATE)}`, { 'Private-Token': SECRET })).status;
+    assert.equal(await status(), 200);
+    const repos = join(scratch, 'repos');
+    publish(mountedConfig(repos, []));
+    await within(RELOAD_LIMIT_MS, async () => (await status()) === 404, 'the revocation');
+    publish(mountedConfig(repos, [{ name: 'e2e', sha256: hashToken(SECRET), grants: ['group/*'] }]));
+    await within(RELOAD_LIMIT_MS, async () => (await status()) === 200, 'the token given back');
+    publish(mountedConfig(repos, []));
+    await within(RELOAD_LIMIT_MS, async () => (await status()) === 404, 'the second revocation');
+  });
+});
+
 describe('reload with --workers 2', () => {
   let scratch: string;
   let configFile: string;
@@ -532,12 +599,51 @@ describe('check', () => {
         'ci    group/*,other/**  2099-01-01',
         'old   **                2001-01-01 (expired)',
         '',
+        'mirrors: 0',
+        '',
       ].join('\n'),
     );
     assert.ok(!run.stdout.includes(sha256));
     const empty = await runCli(['check', '--repos', join(scratch, 'none')]);
     assert.equal(empty.exitCode, 0, empty.stderr);
-    assert.equal(empty.stdout, `repos: ${join(scratch, 'none')}\n\nprojects: 0\n\ngroups: 0\n\ntokens: 0\n`);
+    assert.equal(
+      empty.stdout,
+      `repos: ${join(scratch, 'none')}\n\nprojects: 0\n\ngroups: 0\n\ntokens: 0\n\nmirrors: 0\n`,
+    );
+  });
+
+  test('warns when local projects would be served on an address other machines reach', async () => {
+    const open = await runCli(['check', '--repos', repos, '--listen', '0.0.0.0:8080']);
+    assert.equal(open.exitCode, 0, open.stderr);
+    assert.match(
+      open.stdout,
+      /\nwarning: 1 project is local \(readable by clients on this machine only\) but the server listens on 0\.0\.0\.0:8080/,
+    );
+    for (const listen of ['127.0.0.1:8080', '[::1]:8080', 'localhost:8080']) {
+      const quiet = await runCli(['check', '--repos', repos, '--listen', listen]);
+      assert.doesNotMatch(quiet.stdout, /warning/, listen);
+    }
+    const file = join(scratch, 'public.json');
+    writeConfigAtomically(file, { repos, defaultVisibility: 'public', trustedProxies: ['127.0.0.1'] });
+    const decided = await runCli(['check', '--config', file, '--listen', '0.0.0.0:8080']);
+    assert.doesNotMatch(decided.stdout, /warning/);
+    const flag = await runCli(['check', '--repos', repos, '--trusted-proxies', '127.0.0.1, nope']);
+    assert.equal(flag.exitCode, 2);
+    assert.match(flag.stderr, /^git-goproxy: config: trustedProxies\[1\]: must be an IP address or a CIDR range/);
+  });
+
+  test('fails (exit 2) when two projects claim one module path: neither is served, and the log says so', async () => {
+    const second = join(scratch, 'second');
+    await addModule(second, 'group/app');
+    await addModule(second, 'group/copy');
+    const file = join(scratch, 'claimed.json');
+    writeConfigAtomically(file, { repos: second, projects: [{ path: 'group/copy', modulePath: `${HOST}/group/app` }] });
+    const run = await runCli(['check', '--config', file]);
+    assert.equal(run.exitCode, 2, run.stderr);
+    assert.match(run.stdout, /^projects: 0$/m);
+    const line = `module path ${HOST}/group/app is claimed by projects group/app, group/copy: none of them is served`;
+    assert.match(run.stdout, new RegExp(`\nconflicts: 1\nerror: ${line}\n$`));
+    assert.ok(run.stderr.split('\n').some((l) => l.includes('"level":"warn"') && l.includes(line)), run.stderr);
   });
 
   test('exits 2 with the one-line error start-up gives', async () => {

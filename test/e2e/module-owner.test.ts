@@ -1,9 +1,10 @@
 /**
- * One owner per module path (issue #15, finding 1): public project `corp` and private project
- * `corp/internal`. The module path `…/corp/internal` belongs to `corp/internal` for every caller: a
- * caller who may not read it gets the 404 of a module that does not exist (never `corp`'s answer,
- * never what a token holder's downloads pinned), and nothing `corp` serves can pin a version of it.
- * Both attacks of the issue are reproduced over HTTP.
+ * One owner per module path (issue #15, finding 1; issue #24, finding 1): public project `corp` and
+ * private project `corp/internal`. The module path `…/corp/internal` belongs to `corp/internal` for
+ * a caller who may read it; for anyone else `corp/internal` does not exist: they get, byte for byte,
+ * what a server without it answers (compared with one), never what a token holder's downloads
+ * pinned, and never `corp`'s own files at that path; nothing `corp` serves can pin a version of it.
+ * The attacks of both issues are reproduced over HTTP.
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -21,8 +22,6 @@ import { makeTempDir, removeDir } from '../support/temp.ts';
 const HOST = 'go.localhost';
 const SECRET = 'ggp_internal';
 const INTERNAL = `${HOST}/corp/internal`;
-/** A module path under no project at all: what a hidden module must look like. */
-const MISSING = `${HOST}/nobody/internal`;
 const TOKEN = { 'private-token': SECRET };
 
 const options = (repos: string): ProxyOptions => ({
@@ -74,6 +73,7 @@ describe('one owner per module path: public corp, private corp/internal', () => 
   let corp: FixtureRepo;
   let internal: FixtureRepo;
   let proxy: RunningProxy;
+  let absent: RunningProxy;
 
   before(async () => {
     root = await makeTempDir('module-owner');
@@ -91,15 +91,22 @@ describe('one owner per module path: public corp, private corp/internal', () => 
       await internal.tag(version);
     }
     proxy = await startProxy(options(root));
+    // The same `corp`, and no `corp/internal`: what the hidden project must look like.
+    absent = await startProxy({
+      repos: join(root, 'none'),
+      dataDir: join(root, '.data-absent'),
+      projects: [{ path: 'corp', visibility: 'public', repo: corp.gitDir }],
+    });
   });
 
   after(async () => {
     mock.restoreAll();
+    await absent?.close();
     await proxy?.close();
     await removeDir(root);
   });
 
-  test('after a token holder downloads, an anonymous caller gets exactly the 404 of a missing module: list, latest, info, mod, zip', async () => {
+  test('after a token holder downloads, an anonymous caller gets exactly what a server without the project answers: list, latest, info, mod, zip', async () => {
     for (const version of ['v1.0.0', 'v1.1.0']) {
       assert.equal((await fetch(`${proxy.url}/${INTERNAL}/@v/${version}.mod`, { headers: TOKEN })).status, 200);
       assert.equal((await fetch(`${proxy.url}/${INTERNAL}/@v/${version}.zip`, { headers: TOKEN })).status, 200);
@@ -120,9 +127,8 @@ describe('one owner per module path: public corp, private corp/internal', () => 
       ]
     ) {
       const hidden = await answer(proxy, `/${INTERNAL}/${file}`, INTERNAL);
-      const missing = await answer(proxy, `/${MISSING}/${file}`, MISSING);
       assert.equal(hidden.status, 404, `${file}: ${hidden.body}`);
-      assert.deepEqual(hidden, missing, file);
+      assert.deepEqual(hidden, await answer(absent, `/${INTERNAL}/${file}`, INTERNAL), file);
     }
   });
 
@@ -137,11 +143,11 @@ describe('one owner per module path: public corp, private corp/internal', () => 
     assert.equal(viaOwner.status, 200);
   });
 
-  test("go-get: the nested project's paths have no page for a caller who may not read it (not the parent's); a token holder gets its own", async () => {
+  test("go-get: the nested project's paths have the page a server without it gives (the parent's) for a caller who may not read it; a token holder gets its own", async () => {
     for (const path of ['/corp/internal', '/corp/internal/pkg']) {
       const hidden = await goGet(proxy, path);
-      assert.equal(hidden.status, 404, path);
-      assert.deepEqual(hidden, await goGet(proxy, path.replace('/corp/', '/nobody/')), path);
+      assert.deepEqual(hidden, await goGet(absent, path), path);
+      assert.match(hidden.body, new RegExp(`content="${HOST}/corp mod http://${HOST}"`));
       assert.match((await goGet(proxy, path, TOKEN)).body, new RegExp(`content="${INTERNAL} mod http://${HOST}"`));
     }
     assert.match((await goGet(proxy, '/corp/pkg')).body, new RegExp(`content="${HOST}/corp mod http://${HOST}"`));
@@ -187,4 +193,39 @@ describe('one owner per module path: public corp, private corp/internal', () => 
       `project corp/internal shadows the module ${INTERNAL} in project corp (its directory internal/): that module path is served from corp/internal only`,
     ]);
   });
+});
+
+test('a nested project added by a reload is warned of as at start-up, once', async () => {
+  const root = await makeTempDir('module-owner-reload');
+  try {
+    const outer = await createRepo(join(root, 'repos'), 'team');
+    await outer.commit({ 'go.mod': `module ${HOST}/team\n`, 'sub/go.mod': `module ${HOST}/team/sub\n` }, {
+      date: '2024-01-01T00:00:00Z',
+    });
+    await outer.tag('sub/v1.0.0');
+    const inner = await createRepo(join(root, 'elsewhere'), 'sub');
+    await inner.commit({ 'go.mod': `module ${HOST}/team/sub\n` }, { date: '2024-01-02T00:00:00Z' });
+    const warnings: string[] = [];
+    const base: ProxyOptions = { repos: join(root, 'repos'), dataDir: join(root, 'data'), logLevel: 'warn' };
+    const handler = createHandler(base);
+    try {
+      await handler.ready;
+      mock.method(logger, 'warn', (message: string) => warnings.push(message));
+      const nested = {
+        ...base,
+        projects: [{ path: 'team/sub', repo: join(root, 'elsewhere/sub.git'), modulePath: `${HOST}/team/sub` }],
+      };
+      await handler.reload(nested);
+      await handler.reload({ ...nested, defaultVisibility: 'public' });
+      await handler.rescan();
+    } finally {
+      await handler.close();
+      mock.restoreAll();
+    }
+    assert.deepEqual(warnings, [
+      `project team/sub shadows the module ${HOST}/team/sub in project team (its directory sub/): that module path is served from team/sub only`,
+    ]);
+  } finally {
+    await removeDir(root);
+  }
 });

@@ -46,6 +46,17 @@ test('new pins: the buckets are bounded; the least recently seen client is forgo
   assert.throws(() => limit.take('client 9999'), refusal(60), 'recently seen clients are kept');
 });
 
+/** A project with four tagged versions, v1.0.0 to v1.0.3, each its own commit. */
+async function fourVersions(root: string, fullPath: string, modulePath: string): Promise<void> {
+  const repo = await createRepo(root, fullPath);
+  for (let i = 0; i < 4; i++) {
+    await repo.commit({ 'go.mod': `module ${modulePath}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, {
+      date: new Date(Date.UTC(2024, 0, 1 + i)),
+    });
+    await repo.tag(`v1.0.${i}`);
+  }
+}
+
 describe('new pins over HTTP', () => {
   const HOST = 'go.localhost';
   const MODULE = `${HOST}/group/flood`;
@@ -55,13 +66,7 @@ describe('new pins over HTTP', () => {
 
   before(async () => {
     root = await makeTempDir('new-pins');
-    const repo = await createRepo(root, 'group/flood');
-    for (let i = 0; i < 4; i++) {
-      await repo.commit({ 'go.mod': `module ${MODULE}\n`, 'p.go': `package p\n\nconst N = ${i}\n` }, {
-        date: new Date(Date.UTC(2024, 0, 1 + i)),
-      });
-      await repo.tag(`v1.0.${i}`);
-    }
+    await fourVersions(root, 'group/flood', MODULE);
     proxy = await startProxy({
       repos: root,
       projects: [{ path: 'group/flood', visibility: 'public' }],
@@ -98,5 +103,39 @@ describe('new pins over HTTP', () => {
     const metrics = await (await fetch(`${proxy.url}/metrics`)).text();
     assert.match(metrics, /^git_goproxy_new_pins_refused_total 2$/m);
     assert.match(metrics, /^git_goproxy_requests_total\{endpoint="mod",status="429"\} 1$/m);
+  });
+});
+
+describe('new pins behind a trusted proxy', () => {
+  const HOST = 'go.localhost';
+  const MODULE = `${HOST}/group/rotate`;
+  let root: string;
+  let proxy: RunningProxy;
+
+  before(async () => {
+    root = await makeTempDir('new-pins-proxied');
+    await fourVersions(root, 'group/rotate', MODULE);
+    proxy = await startProxy({
+      repos: root,
+      defaultVisibility: 'public',
+      trustedProxies: ['127.0.0.1'],
+      maxNewPinsPerMinute: 1,
+    });
+  });
+
+  after(async () => {
+    await proxy?.close();
+    await removeDir(root);
+  });
+
+  const mod = async (version: string, forwardedFor: string) =>
+    (await fetch(`${proxy.url}/${MODULE}/@v/${version}.mod`, { headers: { 'x-forwarded-for': forwardedFor } })).status;
+
+  test('an IPv6 client rotating through its /64 is one client; clients the proxy names apart are apart', async () => {
+    assert.equal(await mod('v1.0.0', '2001:db8:1:2::1'), 200);
+    assert.equal(await mod('v1.0.1', '2001:db8:1:2:ffff::9'), 429, 'another address of the same /64');
+    assert.equal(await mod('v1.0.1', '2001:db8:1:3::1'), 200, 'another /64');
+    assert.equal(await mod('v1.0.2', '203.0.113.9'), 200, 'another client behind the proxy');
+    assert.equal(await mod('v1.0.3', '198.51.100.7, 203.0.113.9'), 429, 'what the client wrote itself does not count');
   });
 });

@@ -6,11 +6,10 @@
  * shows no second request for the zip. Skipped where nginx is not installed.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CliServer, startCliServer } from '../support/cli-server.ts';
@@ -18,23 +17,20 @@ import { createRepo } from '../support/git-fixture.ts';
 import { goModDownload } from '../support/go-client.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { makeTestCertificates } from '../support/tls.ts';
+import { freeLoopbackPort, NGINX, nginxConfigFile } from '../support/git-remotes.ts';
+
+import { within } from '../support/wait.ts';
 
 const MODULE = 'go.test/group/app';
-const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'].find(
-  (path) => spawnSync(path, ['-v']).status === 0,
-);
+const LOCAL_MODULE = 'go.test/group/local';
 
-/** A loopback port that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
+/** The server's config as README "Production" has it: nginx on this machine declared a trusted proxy. */
+const configText = (visibility: 'public' | 'private') =>
+  JSON.stringify({
+    moduleHost: 'go.test',
+    trustedProxies: ['127.0.0.1'],
+    projects: [{ path: 'group/app', visibility }],
   });
-}
 
 /** GET over HTTPS trusting only `ca`; the body is read and dropped. */
 function httpsGet(url: string, ca: string): Promise<{ status: number; headers: IncomingHttpHeaders }> {
@@ -50,19 +46,10 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; headers: I
 
 /** The configuration README "Production" shows, with every path inside `dir`. */
 function nginxConfig(dir: string, port: number, upstream: string): string {
-  return `
-master_process off;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
+  return nginxConfigFile(
+    dir,
+    `
   access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
   proxy_cache_path ${dir}/cache levels=1:2 keys_zone=goproxy:10m max_size=1g inactive=30d use_temp_path=off;
   server {
     listen 127.0.0.1:${port} ssl;
@@ -80,9 +67,8 @@ http {
       proxy_cache_lock on;
       add_header X-Cache-Status $upstream_cache_status always;
     }
-  }
-}
-`;
+  }`,
+  );
 }
 
 describe('behind nginx with TLS and caching', {
@@ -94,6 +80,7 @@ describe('behind nginx with TLS and caching', {
   let nginxExit: Promise<void>;
   let proxyUrl: string;
   let caFile: string;
+  let config: string;
 
   before(async () => {
     dir = await makeTempDir('nginx');
@@ -103,16 +90,18 @@ describe('behind nginx with TLS and caching', {
       date: '2024-05-06T07:08:09Z',
     });
     await repo.tag('v1.0.0');
-    const config = join(dir, 'config.json');
-    await writeFile(
-      config,
-      JSON.stringify({ moduleHost: 'go.test', projects: [{ path: 'group/app', visibility: 'public' }] }),
-    );
+    const local = await createRepo(repos, 'group/local');
+    await local.commit({ 'go.mod': `module ${LOCAL_MODULE}\n\ngo 1.19\n`, 'local.go': 'package local\n' }, {
+      date: '2024-05-06T07:08:09Z',
+    });
+    await local.tag('v1.0.0');
+    config = join(dir, 'config.json');
+    await writeFile(config, configText('public'));
     server = await startCliServer(['--repos', repos, '--config', config]);
     const certificates = await makeTestCertificates(dir);
     caFile = certificates.caFile;
     await mkdir(join(dir, 'tmp'));
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     await writeFile(join(dir, 'nginx.conf'), nginxConfig(dir, port, server.url));
     nginx = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     nginxExit = new Promise((resolve) => nginx.once('exit', () => resolve()));
@@ -164,6 +153,35 @@ describe('behind nginx with TLS and caching', {
     assert.equal(list.headers['cache-control'], 'public, max-age=60');
     const zip = await httpsGet(`${proxyUrl}/${MODULE}/@v/v1.0.0.zip`, ca);
     assert.equal(zip.headers['x-cache-status'], 'HIT');
-    assert.equal(zip.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.equal(zip.headers['cache-control'], 'public, max-age=31536000, s-maxage=300, immutable');
+  });
+
+  test('a local project reads through the declared proxy from this machine, and its answers are never shared', async () => {
+    const ca = await readFile(caFile, 'utf8');
+    const list = await httpsGet(`${proxyUrl}/${LOCAL_MODULE}/@v/list`, ca);
+    assert.equal(list.status, 200);
+    assert.equal(list.headers['cache-control'], 'private, max-age=60');
+    assert.equal((await httpsGet(`${proxyUrl}/${LOCAL_MODULE}/@v/list`, ca)).headers['x-cache-status'], 'MISS');
+  });
+
+  test('a project made private: shared copies revalidate within s-maxage and get the 404; a purge takes them at once', async () => {
+    const ca = await readFile(caFile, 'utf8');
+    const zipPath = `/${MODULE}/@v/v1.0.0.zip`;
+    const cached = await httpsGet(`${proxyUrl}${zipPath}`, ca);
+    assert.equal(cached.headers['x-cache-status'], 'HIT');
+    await writeFile(`${config}.tmp`, configText('private'));
+    await rename(`${config}.tmp`, config);
+    const direct = `${server.url}${zipPath}`;
+    await within(10_000, async () => (await fetch(direct)).status === 404, 'the reload making the project private');
+    // What the shared cache asks once its copy is older than s-maxage: the 404, never stored.
+    const revalidation = await fetch(direct, { headers: { 'if-none-match': String(cached.headers.etag) } });
+    assert.equal(revalidation.status, 404);
+    assert.equal(revalidation.headers.get('cache-control'), 'private, no-store');
+    // README "Production": purging nginx's cache is removing its files.
+    await rm(join(dir, 'cache'), { recursive: true, force: true });
+    await mkdir(join(dir, 'cache'));
+    const after = await httpsGet(`${proxyUrl}${zipPath}`, ca);
+    assert.equal(after.status, 404);
+    assert.equal((await httpsGet(`${proxyUrl}${zipPath}`, ca)).headers['x-cache-status'], 'MISS');
   });
 });

@@ -7,7 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -223,6 +225,44 @@ describe('web pages in chromium', {
       assert.deepEqual(mine, { dialogs: [], errors: [] });
     } finally {
       await signedIn.close();
+    }
+  });
+
+  test("another origin's page cannot use a signed-in browser's token: no event tells a private version from a missing one, and nothing is pinned", async () => {
+    // The attacker: a page on another port of the same host (the same site, another origin).
+    const attacker = createServer((_req, res) => {
+      const probes = [`${SECRET_MODULE}/@v/v1.0.0.zip`, `${SECRET_MODULE}/@v/list`, 'go.localhost/acme/nothing/@v/list']
+        .map((path, i) =>
+          `<script src="${proxy.url}/${path}" onload="done(${i},'load')" onerror="done(${i},'error')"></script>`
+        );
+      res.setHeader('Content-Type', 'text/html');
+      res.end(
+        `<!DOCTYPE html><script>const seen = []; function done(i, what) { seen[i] = what; if (seen.filter(Boolean).length === 3) document.title = seen.join(' '); }</script>${
+          probes.join('')
+        }`,
+      );
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    const signedIn = await browser.newContext({ httpCredentials: { username: 'me', password: TOKEN } });
+    try {
+      const victim = await signedIn.newPage();
+      await victim.goto(`${proxy.url}/?login=1`);
+      assert.match(await victim.locator('header').innerText(), /Signed in with token reader/);
+      await victim.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
+      await victim.waitForFunction(() => document.title !== '');
+      assert.equal(await victim.title(), 'error error error');
+      const pins = await readFile(join(scratch, 'data', 'pins.jsonl'), 'utf8').catch(() => '');
+      assert.doesNotMatch(pins, /acme\/secret/, 'the zip request pinned nothing');
+      const refused = await fetch(`${proxy.url}/${SECRET_MODULE}/@v/list`, {
+        headers: {
+          authorization: `Basic ${Buffer.from(`me:${TOKEN}`).toString('base64')}`,
+          'sec-fetch-site': 'same-site',
+        },
+      });
+      assert.equal(refused.status, 403, 'what the browser gets for its own-credentialed cross-site request');
+    } finally {
+      await signedIn.close();
+      await new Promise((resolve) => attacker.close(resolve));
     }
   });
 });

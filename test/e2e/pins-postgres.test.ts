@@ -83,6 +83,37 @@ describe('PostgreSQL pin store', { skip: POSTGRES_MISSING }, () => {
     }
   });
 
+  test('a database that lost the pin tables (restored, failed over) is set up again after the failure, with a warning: no 503 forever', async () => {
+    const url = await databaseFor('lost-tables');
+    const db = url.slice(url.lastIndexOf('/') + 1);
+    const warnings: string[] = [];
+    const store = PostgresPinStore.open({ url, warn: (message) => warnings.push(message) });
+    try {
+      await store.record(pin('v1.0.0'));
+      await server.psql('DROP TABLE git_goproxy_pins; DROP TABLE git_goproxy_schema', db);
+      await assert.rejects(
+        store.get(PROJECT, MODULE, 'v2.0.0'),
+        (error: unknown) => error instanceof ProxyError && error.kind === 'busy',
+        'the call that finds the table gone',
+      );
+      await within(
+        5000,
+        async () => (await store.get(PROJECT, MODULE, 'v2.0.0').catch(() => 'failed')) === undefined,
+        'recovery',
+      );
+      await store.record(pin('v2.0.0'));
+      assert.equal(await server.psql('SELECT version FROM git_goproxy_pins', db), 'v2.0.0');
+      assert.equal(await server.psql('SELECT version FROM git_goproxy_schema', db), '1');
+      assert.equal(store.health.available, true);
+      assert.match(
+        warnings.join('\n'),
+        /the pin tables were gone \(a restored or failed-over database\?\) and are made again, empty/,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   test('server stopped: pins seen are still served, new calls fail within the bound, the store recovers by itself', async () => {
     const url = (await databaseFor('outage')).replace('postgres@', 'postgres:s3cret-pw@');
     const warnings: string[] = [];

@@ -6,7 +6,7 @@
  * its branch went away stays served from its pinned commit.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { hashToken } from '../../lib/access/auth.ts';
@@ -165,5 +165,60 @@ describe('only commits the refs reach are served by hash', () => {
     const started = startedChildCount();
     for (let i = 0; i < 5; i++) assert.equal((await get(`${PUBLIC}/@v/${deleted.slice(0, 9)}.info`)).status, 404);
     assert.equal(startedChildCount(), started);
+  });
+});
+
+describe("a reused project path that borrows the old repository's objects", () => {
+  let root: string;
+  let proxy: RunningProxy;
+  const OLD = `${HOST}/secret/old`;
+
+  before(async () => {
+    root = await makeTempDir('reused-path');
+    const repos = join(root, 'repos');
+    const old = await createRepo(repos, 'secret/old');
+    await old.commit(
+      { 'go.mod': `module ${OLD}\n`, 'secret.go': 'package old\n\nconst Secret = "old and private"\n' },
+      {
+        date: '2024-01-01T00:00:00Z',
+      },
+    );
+    await old.tag('v1.0.0');
+    const base = {
+      repos,
+      moduleHost: HOST,
+      dataDir: join(root, 'data'),
+      tokens: [{ name: 'team', sha256: hashToken(SECRET), grants: ['secret/**'] }],
+    };
+    const before = await startProxy({ ...base, projects: [{ path: 'secret/old', visibility: 'private' }] });
+    try {
+      const zip = await fetch(`${before.url}/${OLD}/@v/v1.0.0.zip`, { headers: { 'private-token': SECRET } });
+      assert.equal(zip.status, 200, 'v1.0.0 is pinned');
+      await zip.arrayBuffer();
+    } finally {
+      await before.close();
+    }
+
+    // The project is deleted, its objects kept in a pool; a new public project takes its path and borrows them.
+    await rename(old.gitDir, join(root, 'pool.git'));
+    const reused = await createRepo(repos, 'secret/old');
+    await writeFile(join(reused.gitDir, 'objects/info/alternates'), `${join(root, 'pool.git', 'objects')}\n`);
+    await reused.commit({ 'go.mod': `module ${OLD}\n`, 'new.go': 'package old\n' }, { date: '2024-02-01T00:00:00Z' });
+    proxy = await startProxy({ ...base, projects: [{ path: 'secret/old', visibility: 'public' }] });
+  });
+
+  after(async () => {
+    await proxy?.close();
+    if (root !== undefined) await removeDir(root);
+  });
+
+  test("the old project's pinned zip and go.mod are never served from the borrowed objects", async (t) => {
+    t.mock.method(process.stderr, 'write', () => true);
+    for (const file of ['v1.0.0.zip', 'v1.0.0.mod', 'v1.0.0.info']) {
+      const response = await fetch(`${proxy.url}/${OLD}/@v/${file}`);
+      const body = Buffer.from(await response.arrayBuffer()).toString('latin1');
+      assert.notEqual(response.status, 200, file);
+      assert.ok(!body.includes('old and private') && !body.startsWith('PK'), `${file}: ${body.slice(0, 80)}`);
+    }
   });
 });

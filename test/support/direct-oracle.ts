@@ -13,11 +13,10 @@
  * Each oracle has servers of its own: oracles in several test files, or in two test runs at once,
  * never meet. Use it with go-client.ts in the oracle's `mode`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
+import { startGitDaemon } from './git-remotes.ts';
 import { DIRECT_HOST, type GoMode } from './go-client.ts';
 import { type HostProxy, startHostProxy } from './host-proxy.ts';
 
@@ -36,9 +35,6 @@ export interface DirectOracle {
   /** Stops the git daemon and the host proxy. */
   close(): Promise<void>;
 }
-
-const DAEMON_START_TIMEOUT_MS = 10_000;
-const DAEMON_START_ATTEMPTS = 3;
 
 /** Starts a git daemon for `reposRoot` and a go-get host proxy that points at it. */
 export async function startDirectOracle(reposRoot: string): Promise<DirectOracle> {
@@ -129,101 +125,4 @@ async function isBareRepository(dir: string): Promise<boolean> {
 
 function escapeAttribute(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** A `git daemon` child exporting one directory. */
-interface GitDaemon {
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-/** Starts git daemon on a free loopback port; retries when another process took the port first. */
-async function startGitDaemon(root: string): Promise<GitDaemon> {
-  for (let attempt = 1;; attempt++) {
-    const port = await freeLoopbackPort();
-    try {
-      return await startGitDaemonOn(root, port);
-    } catch (error) {
-      if (attempt >= DAEMON_START_ATTEMPTS) throw error;
-    }
-  }
-}
-
-async function startGitDaemonOn(root: string, port: number): Promise<GitDaemon> {
-  const args = [
-    'daemon',
-    '--verbose',
-    '--reuseaddr',
-    '--export-all',
-    '--informative-errors',
-    `--base-path=${root}`,
-    '--listen=127.0.0.1',
-    `--port=${port}`,
-    '--',
-    root,
-  ];
-  // Own process group: stopping it also ends the upload-pack children serving open connections.
-  const child = spawn('git', args, {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1' },
-  });
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  try {
-    await waitUntilListening(child);
-  } catch (error) {
-    await stopProcessGroup(child, exited);
-    throw error;
-  }
-  return { port, stop: () => stopProcessGroup(child, exited) };
-}
-
-/**
- * Resolves once git daemon has bound its socket: with --verbose it logs "Ready to rumble" right
- * after listening (git daemon.c `serve`). Rejects with its stderr if it exits or takes too long.
- */
-function waitUntilListening(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    const timer = setTimeout(
-      () => reject(new Error(`git daemon not listening after ${DAEMON_START_TIMEOUT_MS} ms: ${stderr.trim()}`)),
-      DAEMON_START_TIMEOUT_MS,
-    );
-    child.stderr!.on('data', (chunk: Buffer) => {
-      // Keep reading (and dropping) the per-connection log so the pipe never fills up.
-      if (stderr.includes('Ready to rumble')) return;
-      stderr += chunk.toString('utf8');
-      if (stderr.includes('Ready to rumble')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`git daemon exited with ${code}: ${stderr.trim()}`));
-    });
-  });
-}
-
-async function stopProcessGroup(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-    }
-  }
-  await exited;
-}
-
-/** A port nobody listens on right now (the OS picks it; it is released before returning). */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }

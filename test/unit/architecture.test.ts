@@ -15,7 +15,20 @@ const LIB = resolve(dirname(fileURLToPath(import.meta.url)), '../../lib');
  * The folders of lib/, outermost first: a file may import from its own folder and the folders after
  * its own, never from one before it. Files at the top of lib/ (server.ts, index.ts) wire everything.
  */
-const LAYERS = ['cli', 'http', 'upstream', 'access', 'discovery', 'facts', 'pins', 'zip', 'modules', 'git', 'common'];
+const LAYERS = [
+  'cli',
+  'http',
+  'upstream',
+  'access',
+  'mirrors',
+  'discovery',
+  'facts',
+  'pins',
+  'zip',
+  'modules',
+  'git',
+  'common',
+];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

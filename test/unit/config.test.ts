@@ -74,6 +74,8 @@ test('unknown keys and bad values stop start-up with a one-line error naming the
   rejectsWith('{"zipSpoolMiB": 0}', /zipSpoolMiB: must be a positive integer/);
   rejectsWith('{"zipStreamsPerClient": "4"}', /zipStreamsPerClient: must be a positive integer/);
   rejectsWith('{"listen": "8080"}', /listen: must be HOST:PORT/);
+  rejectsWith('{"trustedProxies": "127.0.0.1"}', /trustedProxies: must be an array/);
+  rejectsWith('{"trustedProxies": ["proxy.local"]}', /trustedProxies\[0\]: must be an IP address or a CIDR range/);
   rejectsWith('[1]', /must be a JSON object/);
   rejectsWith('{oops', /config: .*config\.json: /);
   assert.throws(() => resolveOptions({ compression: 'max' as never }), /compression: must be one of/);
@@ -148,4 +150,67 @@ test('parseListen', () => {
   assert.deepEqual(parseListen('[::1]:0'), { host: '::1', port: 0 });
   assert.equal(parseListen('host:99999'), undefined);
   assert.equal(parseListen('host'), undefined);
+});
+
+test('mirrors: remotes without credentials in them, one secret per entry, paths and ids unique with projects', () => {
+  const secret = 'hunter2-and-more';
+  const mirror = (more: Record<string, unknown>) =>
+    JSON.stringify({ mirrors: [{ url: 'https://git.example.com/acme/lib.git', path: 'acme/lib', ...more }] });
+  withConfigFile(
+    JSON.stringify({
+      mirrors: [{
+        url: 'git@git.example.com:acme/lib.git',
+        path: 'acme/lib',
+        id: 3,
+        visibility: 'public',
+        credentials: { sshKeyFile: 'keys/id' },
+        fetchInterval: 60,
+      }],
+      credentials: [{ urlPrefix: 'https://git.example.com/', username: 'bot', passwordFile: 'token' }],
+      fetchTimeout: 30,
+      maxFetches: 2,
+      webhookSecret: 'sixteen chars at least',
+    }),
+    (file) => {
+      const config = loadConfigFile(file);
+      assert.equal(config.mirrors?.[0]?.credentials?.sshKeyFile, join(file, '..', 'keys/id'));
+      assert.equal(config.credentials?.[0]?.passwordFile, join(file, '..', 'token'));
+      const options = resolveOptions(config);
+      assert.deepEqual([options.fetchInterval, options.fetchTimeout, options.maxFetches], [300, 30, 2]);
+    },
+  );
+  withConfigFile(`{"mirrors":[{"url":"https://bot:${secret}@git.example.com/x.git","path":"x"}]}`, (file) => {
+    assert.throws(
+      () => loadConfigFile(file),
+      (e: unknown) =>
+        e instanceof ConfigError && /mirrors\[0\]\.url: must not contain credentials/.test(e.message) &&
+        !e.message.includes(secret),
+    );
+  });
+  rejectsWith(mirror({ url: 'ext::sh -c id' }), /mirrors\[0\]\.url: must not contain spaces/);
+  rejectsWith(mirror({ credentials: { username: 'bot' } }), /credentials: needs exactly one of password/);
+  rejectsWith(mirror({ credentials: { password: 'x', sshKeyFile: '/k' } }), /needs exactly one/);
+  rejectsWith(mirror({ credentials: { password: 'x' } }), /credentials\.username: is required with password/);
+  rejectsWith(mirror({ credentials: { username: 'bot', token: 'x' } }), /credentials\.token: unknown key/);
+  rejectsWith(mirror({ repo: '/srv/x.git' }), /mirrors\[0\]\.repo: unknown key/);
+  rejectsWith(mirror({ modulePath: 'no-dot/lib' }), /mirrors\[0\]\.modulePath: /);
+  rejectsWith(mirror({ path: '../x' }), /mirrors\[0\]\.path: must be a relative path/);
+  rejectsWith(mirror({ fetchInterval: 0 }), /mirrors\[0\]\.fetchInterval: must be a positive integer/);
+  rejectsWith(
+    JSON.stringify({ projects: [{ path: 'acme/lib' }], mirrors: [{ url: 'git://h/x', path: 'acme/lib' }] }),
+    /mirrors\[0\]\.path: duplicate path "acme\/lib"/,
+  );
+  rejectsWith(
+    JSON.stringify({ projects: [{ path: 'a', id: 1 }], mirrors: [{ url: 'git://h/x', path: 'b', id: 1 }] }),
+    /mirrors\[0\]\.id: duplicate id 1/,
+  );
+  rejectsWith(
+    JSON.stringify({ mirrors: [{ url: 'git://h/x', path: 'b' }, { url: 'git://h/y', path: 'b' }] }),
+    /mirrors\[1\]\.path: duplicate path "b"/,
+  );
+  rejectsWith(
+    JSON.stringify({ credentials: [{ username: 'bot', password: 'x' }] }),
+    /credentials\[0\]\.urlPrefix: is required/,
+  );
+  rejectsWith(JSON.stringify({ webhookSecret: 'short' }), /webhookSecret: must be a string of at least 16 characters/);
 });

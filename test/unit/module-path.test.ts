@@ -151,14 +151,14 @@ describe('checkModulePath reasons', () => {
     ['x.y/..', 'invalid path element ".."'],
     ['x.y/.z', 'leading dot in path element'],
     ['x.y/z.', 'trailing dot in path element'],
-    ['x.y/z z', 'invalid char " "'],
-    ['x.y/é', 'invalid char "é"'],
+    ['x.y/z z', "invalid char ' '"],
+    ['x.y/é', "invalid char 'é'"],
     ['x.y/NUL', '"NUL" disallowed as path element component on Windows'],
     ['x.y/GIT~1', 'trailing tilde and digits in path element'],
     ['x.y/GIT~1.d', 'trailing tilde and digits in path element'],
     ['localhost/z', 'missing dot in first path element'],
-    ['x_y.z/w', 'invalid char "_" in first path element'],
-    ['Example.com', 'invalid char "E" in first path element'],
+    ['x_y.z/w', "invalid char '_' in first path element"],
+    ['Example.com', "invalid char 'E' in first path element"],
     ['x.y/z/v1', 'invalid version'],
     ['x.y/z/v02', 'invalid version'],
     ['x.y/z/v2.1', 'invalid version'],
@@ -221,7 +221,7 @@ describe('checkFilePath', () => {
   }
   const invalid: readonly (readonly [string, string])[] = [
     ['', 'empty string'],
-    ['a;b', 'invalid char ";"'],
+    ['a;b', "invalid char ';'"],
     ['a/b.', 'trailing dot in path element'],
     ['a/...', 'invalid path element "..."'],
     ['a/./b', 'invalid path element "."'],
@@ -232,15 +232,16 @@ describe('checkFilePath', () => {
     ['Con', '"Con" disallowed as path element component on Windows'],
     ['nul.tar.gz', '"nul" disallowed as path element component on Windows'],
     ['dir/lpt9.txt', '"lpt9" disallowed as path element component on Windows'],
-    ['tab\there', 'invalid char "\\t"'],
-    ['nl\n', 'invalid char "\\n"'],
-    ['del\x7f', 'invalid char "\x7f"'],
-    ['a|b', 'invalid char "|"'],
-    ['digit٣', 'invalid char "٣"'],
-    ['e\u0301', 'invalid char "\u0301"'],
-    ['nbsp\u00a0', 'invalid char "\u00a0"'],
-    ['emoji😀', 'invalid char "😀"'],
-    ['sym€', 'invalid char "€"'],
+    ['tab\there', "invalid char '\\t'"],
+    ['nl\n', "invalid char '\\n'"],
+    ['del\x7f', "invalid char '\\x7f'"],
+    ['a|b', "invalid char '|'"],
+    ['digit٣', "invalid char '٣'"],
+    ['e\u0301', "invalid char '\u0301'"],
+    ['nbsp\u00a0', "invalid char '\\u00a0'"], // Go's %q escapes a space other than ASCII's
+    ['emoji😀', "invalid char '😀'"],
+    ['sym€', "invalid char '€'"],
+    ['rtl\u202eog.go', "invalid char '\\u202e'"],
     [LONE_SURROGATE, 'invalid UTF-8'],
     [`a${'\uD800'}b`, 'invalid UTF-8'],
   ];
@@ -256,7 +257,7 @@ describe('checkFileElement', () => {
   it('checks one element: versions and branch names', () => {
     assert.equal(checkFileElement('v1.2.3'), undefined);
     assert.equal(checkFileElement('-x'), undefined);
-    assert.equal(checkFileElement('feature/x'), 'invalid char "/"');
+    assert.equal(checkFileElement('feature/x'), "invalid char '/'");
     assert.equal(checkFileElement(''), 'empty path element');
     assert.equal(checkFileElement('..'), 'invalid path element ".."');
     assert.equal(checkFileElement('x.'), 'trailing dot in path element');

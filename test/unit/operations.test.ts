@@ -184,7 +184,7 @@ describe('HTTP caching rules', () => {
   });
 
   test('Cache-Control', () => {
-    assert.equal(cacheControl({ immutable: true, shared: true }), 'public, max-age=31536000, immutable');
+    assert.equal(cacheControl({ immutable: true, shared: true }), 'public, max-age=31536000, s-maxage=300, immutable');
     assert.equal(cacheControl({ immutable: false, shared: false }), 'private, max-age=60');
   });
 });

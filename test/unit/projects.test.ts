@@ -119,16 +119,17 @@ describe('the directory tree', () => {
     assert.equal(index.forModule('git.example.com/group/sub/namex'), undefined);
   });
 
-  test("Gitea's and Forgejo's <owner>/<repo>.git, and a name taken twice goes to the git dir that sorts first", async () => {
+  test("Gitea's and Forgejo's <owner>/<repo>.git, and a name taken twice is contested, served from neither", async () => {
     const gitea = join(root, 'gitea');
     minimalRepo(join(gitea, 'alice/tool.git'));
     minimalRepo(join(gitea, 'org/service.git'));
-    minimalRepo(join(gitea, 'org/service')); // `org/service` twice: `…/service` sorts before `…/service.git`
+    minimalRepo(join(gitea, 'org/service')); // `org/service` twice
     const found = await new DirectoryTree(gitea).scan(new AbortController().signal);
-    assert.deepEqual([...found.repositories].sort(), [
-      ['alice/tool', join(gitea, 'alice/tool.git')],
-      ['org/service', join(gitea, 'org/service')],
-    ]);
+    assert.deepEqual([...found.repositories].sort(), [['alice/tool', join(gitea, 'alice/tool.git')]]);
+    assert.deepEqual([...found.contested], [['org/service', [
+      join(gitea, 'org/service'),
+      join(gitea, 'org/service.git'),
+    ]]]);
     assert.deepEqual([...found.directories].sort(), [gitea, join(gitea, 'alice'), join(gitea, 'org')]);
   });
 
@@ -294,6 +295,44 @@ describe("GitLab's hashed storage", () => {
     );
     assert.equal(own.byId('42')?.gitDir, app);
     assert.equal(own.forModule('git.example.com/acme/tool/cmd')?.project.gitDir, tool);
+  });
+
+  test('a project path two repositories claim is served from neither, and the index says so once', async (t) => {
+    const twice = join(root, 'gitlab-twice');
+    const claim = (id: number, path: string) => {
+      const hash = createHash('sha256').update(String(id)).digest('hex');
+      const dir = minimalRepo(join(twice, '@hashed', hash.slice(0, 2), hash.slice(2, 4), `${hash}.git`));
+      writeFileSync(join(dir, 'config'), fullpath(path));
+      return dir;
+    };
+    const [first, second] = [claim(10, 'acme/app'), claim(11, 'acme/app')];
+    const kept = claim(12, 'acme/other');
+    const found = await new GitLabHashedStorage(twice).scan(new AbortController().signal);
+    assert.deepEqual([...found.repositories], [['acme/other', kept]]);
+    assert.deepEqual([...found.contested], [['acme/app', [first, second].sort()]]);
+    const warn = t.mock.method(logger, 'warn', () => undefined);
+    const own = indexOf({ repos: twice });
+    await own.ready;
+    assert.deepEqual(own.all().map((p) => p.fullPath), ['acme/other']);
+    assert.equal(own.forModule('git.example.com/acme/app'), undefined);
+    const line = `project acme/app is claimed by 2 repositories (${
+      [first, second].sort().join(', ')
+    }): none of them is served`;
+    assert.deepEqual(own.conflicts(), [line]);
+    await own.rescan();
+    assert.deepEqual(warn.mock.calls.map((call) => call.arguments[0]), [line], 'logged once, not at every scan');
+  });
+
+  test('a config that cannot be read for another reason than absence fails the scan: the projects found before stay', async () => {
+    const hash = createHash('sha256').update('20').digest('hex');
+    const dir = minimalRepo(
+      join(root, 'gitlab-unreadable', '@hashed', hash.slice(0, 2), hash.slice(2, 4), `${hash}.git`),
+    );
+    mkdirSync(join(dir, 'config')); // reading it fails with EISDIR, as with EMFILE or EIO: no answer about the project
+    await assert.rejects(
+      new GitLabHashedStorage(join(root, 'gitlab-unreadable')).scan(new AbortController().signal),
+      (error: NodeJS.ErrnoException) => error.code === 'EISDIR',
+    );
   });
 
   test('git config values: sections and keys in any case, quotes, escapes, comments, the last one wins', () => {

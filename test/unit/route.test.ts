@@ -81,6 +81,7 @@ test('service endpoints and paths that are not ours', () => {
   assert.deepEqual(parseRoute('/-/health'), { kind: 'health' });
   assert.deepEqual(parseRoute('/-/ready'), { kind: 'ready' });
   assert.deepEqual(parseRoute('/metrics'), { kind: 'metrics' });
+  assert.deepEqual(parseRoute('/-/hooks/push'), { kind: 'hook' });
   assert.deepEqual(parseRoute('/sumdb/sum.golang.org/supported'), { kind: 'sumdb', path: 'sum.golang.org/supported' });
   assert.deepEqual(parseRoute('/go.localhost/g/p'), { kind: 'other', path: '/go.localhost/g/p' });
   assert.deepEqual(parseRoute('/api/v4/projects/7/issues'), { kind: 'other', path: '/api/v4/projects/7/issues' });

@@ -19,7 +19,7 @@ async function indexOf(projects: Record<string, string | undefined>): Promise<Pr
       moduleHost: 'go.localhost',
       projects: configured.map(([path, modulePath]) => ({ path, modulePath })),
     }),
-    { layout: 'fixed', scan: async () => ({ repositories, directories: [] }) },
+    { layout: 'fixed', scan: async () => ({ repositories, contested: new Map(), directories: [] }) },
   );
   await index.ready;
   return index;

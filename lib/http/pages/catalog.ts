@@ -4,9 +4,11 @@
  * licenses of the version's license files, SPDX identifiers or `unknown`); pass `next` back as
  * `?token=` for the following page, which is absent on the last one. `pagesize` counts projects
  * (default 20, at most 100); each project brings every module of its repository and their versions.
+ * A project that cannot be read (a broken repository) is left out, never the page's failure.
  */
 import type { ProxyService, ServedModule } from '../../access/service.ts';
-import { badRequest, ProxyError } from '../../common/errors.ts';
+import { badRequest, isResourceExhaustion, ProxyError } from '../../common/errors.ts';
+import { logger } from '../../common/log.ts';
 import type { PageRequest } from './links.ts';
 import { repositoryModules } from './repository-modules.ts';
 
@@ -30,17 +32,25 @@ export async function catalog(service: ProxyService, request: PageRequest): Prom
   const shown = start < 0 ? [] : readable.slice(start, start + size);
   // Every project looked up now, in the index the list came from: a rescan or reload while the page is
   // made cannot take a listed project away from under it (it would be a 404 for the whole page).
-  const found = shown.map((project) =>
-    service.module({ kind: 'project', id: project.fullPath }, project.modulePath, request.caller)
-  );
+  const found = shown.map((project) => {
+    try {
+      return service.module({ kind: 'project', id: project.fullPath }, project.modulePath, request.caller);
+    } catch (error) {
+      return leaveOut(project.fullPath, error);
+    }
+  });
   const modules = [];
   for (const module of found) {
-    for (const related of await repositoryModules(service, module, request.caller)) {
+    if (module === undefined) continue;
+    const related = await repositoryModules(service, module, request.caller).catch((error: unknown) =>
+      leaveOut(module.project?.fullPath ?? module.modulePath, error)
+    );
+    for (const each of related ?? []) {
       modules.push(
-        ...await Promise.all(related.versions.map(async (version) => ({
-          module: related.modulePath,
+        ...await Promise.all(each.versions.map(async (version) => ({
+          module: each.modulePath,
           version,
-          licenses: await licensesOf(related.module, version),
+          licenses: await licensesOf(each.module, version),
         }))),
       );
     }
@@ -49,6 +59,18 @@ export async function catalog(service: ProxyService, request: PageRequest): Prom
   return following === undefined
     ? { modules }
     : { modules, next: Buffer.from(following.fullPath).toString('base64url') };
+}
+
+/**
+ * Leaves a project that cannot be read (a broken repository) out of the page, so that one bad
+ * repository leaves the others' page whole: its own requests say why (a broken repository logs it
+ * once); a failure that is no answer at all is logged here. A busy server is the whole page's 503.
+ */
+function leaveOut(project: string, error: unknown): undefined {
+  if (error instanceof ProxyError && (error.kind === 'not-found' || error.kind === 'gone')) return undefined;
+  if (error instanceof ProxyError || isResourceExhaustion(error)) throw error;
+  logger.warn('catalog: a project left out, it cannot be read', { project, error: String(error) });
+  return undefined;
 }
 
 function pageSize(text: string | null): number {
