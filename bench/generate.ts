@@ -42,6 +42,8 @@ export interface GeneratedModule {
   readonly fileCount: number;
   /** Sum of the file sizes in bytes. */
   readonly totalBytes: number;
+  /** Reused from the cache rather than generated now. */
+  readonly cached: boolean;
 }
 
 /** Bump when the generated content changes, so caches are rebuilt. */
@@ -92,7 +94,7 @@ export async function generateModule(root: string, spec: ModuleSpec, moduleHost:
   if (cached !== undefined) {
     const marker = JSON.parse(cached) as { key: string; fileCount: number; totalBytes: number };
     if (marker.key === key) {
-      return { spec, gitDir, modulePath, fileCount: marker.fileCount, totalBytes: marker.totalBytes };
+      return { spec, gitDir, modulePath, fileCount: marker.fileCount, totalBytes: marker.totalBytes, cached: true };
     }
   }
   await rm(gitDir, { recursive: true, force: true });
@@ -100,7 +102,7 @@ export async function generateModule(root: string, spec: ModuleSpec, moduleHost:
   await git(gitDir, ['init', '--quiet', '--bare', '--initial-branch=main', gitDir]);
   const { fileCount, totalBytes } = await fastImport(gitDir, spec, modulePath);
   await writeFile(join(gitDir, MARKER), JSON.stringify({ key, fileCount, totalBytes }));
-  return { spec, gitDir, modulePath, fileCount, totalBytes };
+  return { spec, gitDir, modulePath, fileCount, totalBytes, cached: false };
 }
 
 /** Streams the whole repository into `git fast-import` and waits for it. */

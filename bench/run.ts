@@ -1,5 +1,7 @@
 /**
- * `npm run bench [-- --quick] [--only=zip,download,load,upstream]`: the benchmark of issue #6, measured in one run on this machine.
+ * `npm run bench [-- --quick] [--only=zip,download,load,upstream] [--wide] [--compare FILE]
+ * [--report FILE] [--chart FILE]`: the performance targets of README "Performance", measured in one
+ * run on this machine.
  *
  * 1. Zip streaming, per generated module and compression level: `git archive --format=zip` of the
  *    same commit to /dev/null (as git runs by default, and with the environment the server gives
@@ -14,99 +16,132 @@
  * 4. A toolchain-sized module from an upstream proxy: downloaded from the upstream directly, then
  *    through the server, first (into its cache) and from its cache (upstream.ts).
  *
- * Its servers log warnings only. Shows one progress line per phase on stderr (progress.ts), prints
- * one table per part on stdout and writes everything to `bench/results/<date>.json`.
+ * Its servers log warnings only. Shows one progress line per phase on stderr with the time left
+ * (progress.ts), writes everything to `bench/results/<date>.json` and the zip throughput chart to
+ * `<date>.svg` (chart.ts), then prints the report on stdout (report.ts): the details, the change
+ * against `--compare FILE` (compare.ts), and the verdict table last; within 100 columns unless
+ * `--wide`. `--report FILE` prints the report of an earlier result file instead of running;
+ * `--chart FILE` writes the zip throughput chart there too (bench/charts/, which the READMEs embed).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { gitEnvironment } from '../lib/git/run.ts';
 import { startDirectOracle } from '../test/support/direct-oracle.ts';
 import { DIRECT_HOST, goModDownload } from '../test/support/go-client.ts';
 import { makeTempDir, removeDir } from '../test/support/temp.ts';
 import { type GeneratedModule, generateModule, moduleSpecs } from './generate.ts';
+import { zipThroughputSvg } from './chart.ts';
+import { formatComparison } from './compare.ts';
 import { type LoadResult, runLoad } from './load.ts';
-import { Progress } from './progress.ts';
-import { measureUpstream, type UpstreamRow } from './upstream.ts';
-
-type Level = 'store' | 'fast' | 'default';
+import { type PlannedPhase, Progress } from './progress.ts';
+import { formatDetails, verdictTable } from './report.ts';
+import {
+  type BenchResult,
+  CONCURRENCIES,
+  type DownloadRow,
+  type Level,
+  LEVELS,
+  LOAD_ROUNDS,
+  type LoadRow,
+  MB,
+  type ModuleRow,
+  type Part,
+  PARTS,
+  type ZipRow,
+} from './result.ts';
+import { measureUpstream } from './upstream.ts';
 
 const PROJECT = dirname(dirname(fileURLToPath(import.meta.url)));
+const RESULTS = join(PROJECT, 'bench', 'results');
 /** The module host the direct-mode oracle answers for. */
 const MODULE_HOST = DIRECT_HOST;
 const VERSION = 'v1.1.0';
-const LEVELS: readonly Level[] = ['store', 'fast', 'default'];
 const LEVEL_FLAGS: Record<Level, string[]> = { store: ['-0'], fast: ['-1'], default: [] };
-const CONCURRENCIES = [1, 16, 32, 64];
-const MB = 1e6;
 
-/** One zip measurement. */
-interface ZipRow {
-  module: string;
-  level: Level;
-  zipBytes: number;
-  /** Plain git archive; measured at `store` and `default` only (at `fast` it costs minutes on 100,000 files). */
-  gitSeconds: number | undefined;
-  gitTunedSeconds: number;
-  /** git archive as the server runs it, its output read through a pipe by a Node process that drops it. */
-  gitPipeSeconds: number;
-  /** The first stream of the version: its files are hashed for the pin as they go. */
-  serverSeconds: number;
-  /** A second stream: the pin is checked, the zip is not hashed again. */
-  repeatSeconds: number;
-  /** Time to first byte of the first stream (tree listed and planned) and of the repeat (layout kept). */
-  firstTtfbMs: number;
-  ttfbMs: number;
-  /** Peak RSS over both streams, and over the repeat alone. */
-  serverPeakRssMB: number;
-  repeatPeakRssMB: number;
-  /** With the zip cache on: the build (first request) and a request served from disk. */
-  cacheBuildSeconds: number;
-  cachedSeconds: number;
+/** Seconds each phase typically takes (a full run and a quick one on 2 cores), until a result file says. */
+const TYPICAL_SECONDS: Record<'full' | 'quick', Record<'compile' | 'generate' | Part, number>> = {
+  full: { compile: 20, generate: 5, zip: 250, download: 40, load: 60, upstream: 30 },
+  quick: { compile: 20, generate: 5, zip: 30, download: 10, load: 35, upstream: 10 },
+};
+
+interface Options {
+  readonly quick: boolean;
+  readonly parts: readonly Part[];
+  readonly wide: boolean;
+  /** An earlier result file to compare with. */
+  readonly compare?: string;
+  /** A result file to report on instead of running. */
+  readonly report?: string;
+  /** Where to write the zip throughput chart besides bench/results/ (the one the READMEs embed). */
+  readonly chart?: string;
 }
 
-interface DownloadRow {
-  module: string;
-  directSeconds: number;
-  proxySeconds: number;
-  sumsEqual: boolean;
-  serverPeakRssMB: number;
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      wide: { type: 'boolean', default: false },
+      compare: { type: 'string' },
+      report: { type: 'string' },
+      chart: { type: 'string' },
+    },
+  });
+  const parts = values.only === undefined ? [...PARTS] : values.only.split(',').map((name) => {
+    const part = PARTS.find((known) => known === name);
+    if (part === undefined) {
+      throw new Error(`--only: no part ${JSON.stringify(name)} (${PARTS.join(', ')}, or scale alone)`);
+    }
+    return part;
+  });
+  return { ...values, parts };
 }
 
-interface LoadRow extends LoadResult {
-  op: string;
-  concurrency: number;
-  /** Requests per second of each round; the row's figures are those of the median round. */
-  roundsPerSecond: number[];
-}
-
-const LOAD_ROUNDS = 3;
-/** What runs now, on stderr (the tables go to stdout). */
-const progress = new Progress();
+/** What runs now, on stderr (the tables go to stdout); made by `main` with its plan. */
+let progress = new Progress();
 
 async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
+  const options = readOptions();
+  const before = options.compare === undefined ? undefined : await readResult(options.compare);
+  const result = options.report === undefined ? await measure(options) : await readResult(options.report);
+  if (options.chart !== undefined) {
+    await writeFile(options.chart, zipThroughputSvg(result));
+    progress.note(`zip throughput chart written to ${options.chart}`);
+  }
+  const sections = [formatDetails(result, options)];
+  if (before !== undefined) sections.push(formatComparison(before, result, options));
+  sections.push(verdictTable(result, options));
+  process.stdout.write(`${sections.join('\n\n')}\n`);
+}
+
+/** Runs the parts, writes the result file and its chart, and returns the result. */
+async function measure({ quick, parts }: Options): Promise<BenchResult> {
+  progress = new Progress(await phasePlan(quick, parts));
   const started = Date.now();
   // The server runs as users run it, `node lib/server.js`: compiled now, so it is this source.
-  progress.phase('compiling lib/', 'npm run build');
+  progress.phase('compile', 'compiling lib/', 'npm run build');
   await exited(spawn('npm', ['run', '--silent', 'build'], { cwd: PROJECT, stdio: 'inherit' }), 'npm run build');
   const reposRoot = join(PROJECT, 'bench', '.cache', quick ? 'quick' : 'full');
   const modules: GeneratedModule[] = [];
   const specs = moduleSpecs(quick);
-  progress.phase(`generating modules under ${reposRoot} (cached)`);
+  progress.phase('generate', `modules under bench/.cache/${quick ? 'quick' : 'full'}`);
   for (const spec of specs) {
     progress.step(`${spec.name} (${spec.description})`, modules.length, specs.length);
     modules.push(await generateModule(reposRoot, spec, MODULE_HOST));
   }
+  const reused = modules.filter((module) => module.cached).length;
+  progress.note(`modules: ${reused === 0 ? 'none' : reused} from the cache, ${modules.length - reused} generated`);
   const scratch = await makeTempDir('bench');
   try {
     const zips: ZipRow[] = [];
-    if (only('zip')) progress.phase('zip streaming');
-    for (const level of only('zip') ? LEVELS : []) {
+    if (parts.includes('zip')) progress.phase('zip', 'zip streaming');
+    for (const level of parts.includes('zip') ? LEVELS : []) {
       const cached = await startServer(reposRoot, level, scratch, { zipCacheMiB: 16384 });
       try {
         for (const module of modules) {
@@ -127,13 +162,13 @@ async function main(): Promise<void> {
     let downloads: DownloadRow[];
     let loads: LoadRow[];
     try {
-      downloads = only('download') ? [await measureDownload(server, reposRoot, modules[0])] : [];
-      loads = only('load') ? await measureLoad(server, modules[0], quick ? 1000 : 2000) : [];
+      downloads = parts.includes('download') ? [await measureDownload(server, reposRoot, modules[0])] : [];
+      loads = parts.includes('load') ? await measureLoad(server, modules[0], quick ? 1000 : 2000) : [];
     } finally {
       await server.stop();
     }
-    if (only('upstream')) progress.phase('a module from an upstream proxy');
-    const upstreamRow = only('upstream')
+    if (parts.includes('upstream')) progress.phase('upstream', 'a module from an upstream proxy');
+    const upstreamRow = parts.includes('upstream')
       ? await measureUpstream({
         cacheDir: reposRoot,
         quick,
@@ -142,48 +177,75 @@ async function main(): Promise<void> {
         peakRssMB,
       })
       : undefined;
-    const machine = {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model,
-      memoryGB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      git: await gitVersion(),
-    };
-    const result = {
+    progress.end();
+    const result: BenchResult = {
       date: new Date().toISOString(),
       quick,
-      machine,
+      parts,
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        memoryGB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        git: await gitVersion(),
+      },
       modules: modules.map(describe),
       zips,
       downloads,
       loads,
       upstream: upstreamRow === undefined ? [] : [upstreamRow],
       seconds: (Date.now() - started) / 1000,
+      phaseSeconds: progress.phaseSeconds,
     };
-    progress.end();
-    printReport(result);
-    const file = join(PROJECT, 'bench', 'results', `${result.date.replace(/[:.]/g, '-')}.json`);
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-    progress.note(`results written to ${file}`);
+    await writeResult(result);
+    return result;
   } finally {
     await removeDir(scratch);
   }
 }
 
-/** Whether a part is to be run: all by default, or those named by `--only=zip,download,load,upstream`. */
-function only(part: 'zip' | 'download' | 'load' | 'upstream'): boolean {
-  const flag = process.argv.find((arg) => arg.startsWith('--only='));
-  return flag === undefined || flag.slice('--only='.length).split(',').includes(part);
+/** `bench/results/<date>.json`, and `<date>.svg` with the zip throughput when the zips were measured. */
+async function writeResult(result: BenchResult): Promise<void> {
+  const file = join(RESULTS, result.date.replace(/[:.]/g, '-'));
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(`${file}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  progress.note(`results written to ${file}.json`);
+  if (result.zips.length > 0) {
+    await writeFile(`${file}.svg`, zipThroughputSvg(result));
+    progress.note(`zip throughput chart written to ${file}.svg`);
+  }
 }
 
-function describe(module: GeneratedModule) {
+async function readResult(file: string): Promise<BenchResult> {
+  return JSON.parse(await readFile(file, 'utf8')) as BenchResult;
+}
+
+/**
+ * The phases this run will go through, each with the seconds it took in the latest earlier result
+ * of the same size (quick or full) that has them, or typical seconds.
+ */
+async function phasePlan(quick: boolean, parts: readonly Part[]): Promise<PlannedPhase[]> {
+  const names = (await readdir(RESULTS).catch(() => [] as string[])).filter((name) => /^[0-9].*\.json$/.test(name))
+    .sort();
+  let seconds: Readonly<Record<string, number>> = TYPICAL_SECONDS[quick ? 'quick' : 'full'];
+  for (const name of names.reverse()) {
+    const earlier = await readResult(join(RESULTS, name)).catch(() => undefined);
+    if (earlier?.quick === quick && earlier.phaseSeconds !== undefined) {
+      seconds = { ...seconds, ...earlier.phaseSeconds };
+      break;
+    }
+  }
+  return ['compile', 'generate', ...parts].map((key) => ({ key, expectedSeconds: seconds[key] ?? 0 }));
+}
+
+function describe(module: GeneratedModule): ModuleRow {
   return {
     name: module.spec.name,
     description: module.spec.description,
     modulePath: module.modulePath,
     files: module.fileCount,
     megabytes: module.totalBytes / MB,
+    cached: module.cached,
   };
 }
 
@@ -304,7 +366,7 @@ async function measureDownload(
   module: GeneratedModule,
 ): Promise<DownloadRow> {
   const target = `${module.modulePath}@${VERSION}`;
-  progress.phase(`go mod download ${target}`, 'direct mode');
+  progress.phase('download', `go mod download ${target}`, 'direct mode');
   const oracle = await startDirectOracle(reposRoot);
   let direct;
   let directSeconds: number;
@@ -351,7 +413,7 @@ async function measureLoad(server: ServerProcess, module: GeneratedModule, durat
   };
   const rounds = new Map<string, LoadResult[]>();
   const runs = LOAD_ROUNDS * Object.keys(ops).length * CONCURRENCIES.length;
-  progress.phase('requests per second');
+  progress.phase('load', 'requests per second');
   for (let round = 1; round <= LOAD_ROUNDS; round++) {
     for (const [op, paths] of Object.entries(ops)) {
       for (const concurrency of CONCURRENCIES) {
@@ -467,153 +529,6 @@ async function gitVersion(): Promise<string> {
   child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
   await exited(child, 'git --version');
   return text.trim();
-}
-
-// ——— the report ———
-
-function printReport(
-  result: {
-    date: string;
-    machine: { cpus: number; cpuModel?: string };
-    zips: ZipRow[];
-    downloads: DownloadRow[];
-    loads: LoadRow[];
-    upstream: UpstreamRow[];
-    seconds: number;
-    modules: ReturnType<typeof describe>[];
-  },
-): void {
-  const out: string[] = [];
-  out.push(
-    `git-goproxy benchmark, ${result.date.slice(0, 10)}, ${result.machine.cpus} cores (${
-      result.machine.cpuModel ?? 'unknown cpu'
-    }), ${result.seconds.toFixed(0)} s`,
-  );
-  out.push(
-    '',
-    table(['module', 'files', 'MB'], result.modules.map((m) => [m.name, String(m.files), m.megabytes.toFixed(1)])),
-  );
-  out.push(
-    '',
-    "Zip streaming (git archive to /dev/null: plain environment, and the server's git environment; git(env) into a pipe read by Node;",
-    'server over loopback HTTP: first stream listed, planned and hashed for the pin, repeat neither; with the zip cache: build, then from',
-    'disk; ratios are git(env) s / server s, and git→pipe s / server s; RSS: peak over both streams, and over the repeat)',
-    table(
-      [
-        'module',
-        'level',
-        'zip MB',
-        'git s',
-        'git(env) s',
-        'git→pipe s',
-        'first s',
-        'repeat s',
-        'repeat MB/s',
-        'first vs git(env)',
-        'repeat vs git(env)',
-        'repeat vs git→pipe',
-        'TTFB ms first/repeat',
-        'server RSS MB both/repeat',
-        'cache build s',
-        'cached s',
-        'cached vs git(env)',
-      ],
-      result.zips.map((z) => [
-        z.module,
-        z.level,
-        (z.zipBytes / MB).toFixed(1),
-        z.gitSeconds?.toFixed(2) ?? '-',
-        z.gitTunedSeconds.toFixed(2),
-        z.gitPipeSeconds.toFixed(2),
-        z.serverSeconds.toFixed(2),
-        z.repeatSeconds.toFixed(2),
-        (z.zipBytes / MB / z.repeatSeconds).toFixed(0),
-        ratio(z.gitTunedSeconds, z.serverSeconds),
-        ratio(z.gitTunedSeconds, z.repeatSeconds),
-        ratio(z.gitPipeSeconds, z.repeatSeconds),
-        `${z.firstTtfbMs.toFixed(0)}/${z.ttfbMs.toFixed(0)}`,
-        `${z.serverPeakRssMB.toFixed(0)}/${z.repeatPeakRssMB.toFixed(0)}`,
-        z.cacheBuildSeconds.toFixed(2),
-        z.cachedSeconds.toFixed(2),
-        ratio(z.gitTunedSeconds, z.cachedSeconds),
-      ]),
-    ),
-  );
-  out.push(
-    '',
-    'go mod download (cold module cache)',
-    table(
-      ['module', 'direct s', 'proxy s', 'speed-up', 'same h1', 'server RSS MB'],
-      result.downloads.map((
-        d,
-      ) => [
-        d.module,
-        d.directSeconds.toFixed(1),
-        d.proxySeconds.toFixed(1),
-        `${(d.directSeconds / d.proxySeconds).toFixed(1)}x`,
-        d.sumsEqual ? 'yes' : 'NO',
-        d.serverPeakRssMB.toFixed(0),
-      ]),
-    ),
-  );
-  out.push(
-    '',
-    `Requests per second (keep-alive, closed loop; the median of ${LOAD_ROUNDS} rounds)`,
-    table(
-      ['op', ...CONCURRENCIES.map((c) => `c=${c} req/s`), 'p99 ms @64', 'errors'],
-      [...new Set(result.loads.map((l) => l.op))].map((op) => {
-        const rows = result.loads.filter((l) => l.op === op);
-        const at64 = rows.find((l) => l.concurrency === 64);
-        return [
-          op,
-          ...rows.map((l) => l.requestsPerSecond.toFixed(0)),
-          at64 ? at64.p99Ms.toFixed(1) : '',
-          String(rows.reduce((n, l) => n + l.errors, 0)),
-        ];
-      }),
-    ),
-  );
-  out.push(
-    '',
-    'A module from an upstream proxy (loopback HTTP; the upstream directly: the best of three; through the server: the first',
-    'download streams from the upstream into its cache, hashed for the pin; the second comes from the cache; RSS: peak over both)',
-    table(
-      [
-        'module',
-        'zip MB',
-        'upstream MB/s',
-        'first MB/s',
-        'first vs upstream',
-        'cached MB/s',
-        'cached vs upstream',
-        'server RSS MB',
-        'upstream requests (cached)',
-      ],
-      result.upstream.map((u) => [
-        u.module,
-        (u.zipBytes / MB).toFixed(0),
-        (u.zipBytes / MB / u.staticSeconds).toFixed(0),
-        (u.zipBytes / MB / u.firstSeconds).toFixed(0),
-        ratio(u.staticSeconds, u.firstSeconds),
-        (u.zipBytes / MB / u.cachedSeconds).toFixed(0),
-        ratio(u.staticSeconds, u.cachedSeconds),
-        u.serverPeakRssMB.toFixed(0),
-        String(u.cachedUpstreamRequests),
-      ]),
-    ),
-  );
-  process.stdout.write(`${out.join('\n')}\n`);
-}
-
-function ratio(baselineSeconds: number, seconds: number): string {
-  return `${(baselineSeconds / seconds).toFixed(2)}x`;
-}
-
-/** A Markdown table (readable as plain text too). */
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 // `--only=scale`: the scale benchmark of issue #16, in its own file.

@@ -13,7 +13,8 @@
  * - the server's RSS, open descriptors or git children grow: the last third of the run is
  *   compared with the first third, and after the load children and descriptors must be back.
  *
- * Prints the figures and writes them to `bench/results/soak-<date>.json`.
+ * Prints the figures and writes them to `bench/results/soak-<date>.json`, with the server's RSS over
+ * the run as a chart in `soak-<date>.svg` (chart.ts).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -27,6 +28,7 @@ import { fetchOnce, type FetchResult } from '../test/support/http-fetch.ts';
 import { seededRandom } from '../test/support/random.ts';
 import { makeTempDir, removeDir } from '../test/support/temp.ts';
 import { zipHash } from '../test/support/zip-hash.ts';
+import { rssOverTimeSvg } from './chart.ts';
 
 const PROJECT = dirname(dirname(fileURLToPath(import.meta.url)));
 const HOST = '127.0.0.1';
@@ -37,6 +39,8 @@ const DISCONNECT_SHARE = 0.3;
 /** Allowed growth of RSS from the first third of the run to the last (heap settles in rounds). */
 const RSS_GROWTH_LIMIT = 1.25;
 const SLACK_FDS = 8;
+/** The soak's memory target (README "Performance"), drawn on its RSS chart. */
+const SOAK_RSS_TARGET_MB = 150;
 
 /** One request the soak may send, with what its answer must be. */
 interface Probe {
@@ -355,7 +359,13 @@ function printReport(report: SoakReport): void {
 async function saveReport(report: SoakReport): Promise<void> {
   const dir = join(PROJECT, 'bench', 'results');
   await mkdir(dir, { recursive: true });
-  const file = join(dir, `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`written to ${file}`);
+  const date = new Date().toISOString();
+  const file = join(dir, `soak-${date.replace(/[:.]/g, '-')}`);
+  await writeFile(`${file}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  const cache = report.zipCacheMiB === undefined ? 'zip cache off' : `zip cache ${report.zipCacheMiB} MiB`;
+  const title = `Server RSS during the soak: ${report.seconds} s, concurrency ${report.concurrency}, ${cache} (${
+    date.slice(0, 10)
+  })`;
+  await writeFile(`${file}.svg`, rssOverTimeSvg(title, report.samples, SOAK_RSS_TARGET_MB));
+  console.log(`written to ${file}.json and ${file}.svg (the server's RSS over the run)`);
 }

@@ -1,6 +1,7 @@
 /**
- * The README's embedding examples, run: `createHandler` as the whole `node:http` server, and
- * mounted under `/goproxy` beside an application's own routes (Connect/Express-style `next()`).
+ * `createHandler` embedded as README "Embedding" shows it (whose examples run as written in
+ * test/e2e/readme.test.ts): as the whole `node:http` server, and mounted under `/goproxy` beside an
+ * application's own routes (Connect/Express-style `next()`), what reaches `next()` and what does not.
  * The go client downloads through both.
  */
 import assert from 'node:assert/strict';
@@ -44,7 +45,6 @@ describe('embedding createHandler', () => {
   });
 
   test('plain node:http: the handler is the server', async () => {
-    // README "Embedding", first example.
     const goproxy = createHandler({ repos, moduleHost: 'go.test', logLevel: 'warn' });
     const server = createServer(goproxy);
     handlers.push(goproxy);
@@ -56,7 +56,6 @@ describe('embedding createHandler', () => {
   });
 
   test('mounted under /goproxy beside other routes', async () => {
-    // README "Embedding", second example.
     const goproxy = createHandler({ repos, moduleHost: 'go.test', basePath: '/goproxy', logLevel: 'warn' });
     const server = createServer((req, res) => {
       goproxy(req, res, () => {

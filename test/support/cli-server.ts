@@ -1,8 +1,8 @@
 /**
  * Runs the real command line (`lib/server.ts`) as a child process, under Node (`node`: the way the
- * calling test runs, see project.ts; `compiled`: `lib/server.js`, as users run it) or Deno (the
- * `deno` devDependency), on an ephemeral loopback port; collects its JSON log lines from stderr and
- * stops it with a signal.
+ * calling test runs, see project.ts; `compiled`: `lib/server.js`, as users run it), under Deno (the
+ * `deno` devDependency), or as an installed `git-goproxy` command, on an ephemeral loopback port;
+ * collects its JSON log lines from stderr and stops it with a signal.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +12,15 @@ import { PROJECT_ROOT, SERVER_ARGS } from './project.ts';
 export const DENO = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
 
-export type Runtime = 'node' | 'deno' | 'compiled';
+/** An installed `git-goproxy` command (its path), run in `cwd`. */
+export interface InstalledCommand {
+  readonly command: string;
+  readonly cwd: string;
+}
 
-const RUNTIME_ARGS: Record<Runtime, readonly string[]> = {
+export type Runtime = 'node' | 'deno' | 'compiled' | InstalledCommand;
+
+const RUNTIME_ARGS: Record<Exclude<Runtime, InstalledCommand>, readonly string[]> = {
   node: SERVER_ARGS,
   deno: ['run', '-A', 'lib/server.ts'],
   compiled: ['lib/server.js'],
@@ -36,9 +42,11 @@ export async function startCliServer(
   runtime: Runtime = 'node',
   env: NodeJS.ProcessEnv = {},
 ): Promise<CliServer> {
-  const command = runtime === 'deno' ? DENO : process.execPath;
-  const child = spawn(command, [...RUNTIME_ARGS[runtime], '--listen', '127.0.0.1:0', ...args], {
-    cwd: PROJECT_ROOT,
+  const { command, runtimeArgs, cwd } = typeof runtime === 'object'
+    ? { ...runtime, runtimeArgs: [] }
+    : { command: runtime === 'deno' ? DENO : process.execPath, runtimeArgs: RUNTIME_ARGS[runtime], cwd: PROJECT_ROOT };
+  const child = spawn(command, [...runtimeArgs, '--listen', '127.0.0.1:0', ...args], {
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -61,7 +69,7 @@ export async function startCliServer(
     const fail = (why: string): void => {
       clearTimeout(timer);
       child.kill('SIGKILL');
-      reject(new Error(`${runtime} ${RUNTIME_ARGS[runtime].at(-1)}: ${why}\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`${command} ${runtimeArgs.join(' ')}: ${why}\nstdout: ${stdout}\nstderr: ${stderr}`));
     };
     child.stdout.on('data', check);
     exited.then(({ code, signal }) => fail(`exited (${code ?? signal}) before listening`));
