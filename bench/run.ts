@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gitEnvironment } from '../lib/git/run.ts';
 import { startDirectOracle } from '../test/support/direct-oracle.ts';
-import { goModDownload } from '../test/support/go-client.ts';
+import { DIRECT_HOST, goModDownload } from '../test/support/go-client.ts';
 import { makeTempDir, removeDir } from '../test/support/temp.ts';
 import { type GeneratedModule, generateModule, moduleSpecs } from './generate.ts';
 import { zipThroughputSvg } from './chart.ts';
@@ -59,7 +59,8 @@ import { measureUpstream } from './upstream.ts';
 
 const PROJECT = dirname(dirname(fileURLToPath(import.meta.url)));
 const RESULTS = join(PROJECT, 'bench', 'results');
-const MODULE_HOST = '127.0.0.1';
+/** The module host the direct-mode oracle answers for. */
+const MODULE_HOST = DIRECT_HOST;
 const VERSION = 'v1.1.0';
 const LEVEL_FLAGS: Record<Level, string[]> = { store: ['-0'], fast: ['-1'], default: [] };
 

@@ -95,7 +95,7 @@ async function writeUpstream(root: string, mib: number): Promise<void> {
   await writeFile(join(dir, 'list'), `${VERSION}\n`);
   await writeFile(join(dir, `${VERSION}.info`), JSON.stringify({ Version: VERSION, Time: '2023-08-01T00:00:00Z' }));
   await writeFile(join(dir, `${VERSION}.mod`), `module ${MODULE}\n`);
-  await writeBigZip(root, MODULE, VERSION, 100, mib, `${zip}.part`);
+  await writeBigZip(MODULE, VERSION, 100, mib, `${zip}.part`);
   await rename(`${zip}.part`, zip);
 }
 

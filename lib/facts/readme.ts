@@ -63,14 +63,15 @@ export function renderReadme(path: string, text: string, isFile: (path: string) 
 /** Rewrites every link and image of the token tree (see the file's comment). */
 function resolveLinks(tokens: Token[], dir: string, isFile: (path: string) => boolean): void {
   for (const token of tokens) {
-    if (token.children !== null) resolveInline(token.children, dir, isFile);
+    if (token.children !== null) token.children = resolveInline(token.children, dir, isFile);
   }
 }
 
-function resolveInline(tokens: Token[], dir: string, isFile: (path: string) => boolean): void {
+/** An inline token list with its links and images resolved (a new array: a README may hold 100,000 tokens in one paragraph). */
+function resolveInline(tokens: Token[], dir: string, isFile: (path: string) => boolean): Token[] {
   /** For each open link, whether it was dropped (its close is then dropped too). */
   const open: boolean[] = [];
-  const resolved = tokens.flatMap((token) => {
+  return tokens.flatMap((token) => {
     if (token.type === 'link_open') {
       const href = target(String(token.attrGet('href') ?? ''), dir, isFile);
       if (href === undefined) dropTag(token);
@@ -83,7 +84,6 @@ function resolveInline(tokens: Token[], dir: string, isFile: (path: string) => b
     }
     return [token];
   });
-  tokens.splice(0, tokens.length, ...resolved);
 }
 
 /** Where a link goes: kept as it is, to a file of the zip, or undefined (shown as text). */

@@ -116,7 +116,7 @@ function parseFileRoute(rawPath: string): PageRoute {
   const at = decoded.lastIndexOf('/@v/');
   const modulePath = at < 0 ? decoded : decoded.slice(0, at);
   const reason = checkModulePath(modulePath);
-  if (reason !== undefined) throw badRequest(`malformed module path ${JSON.stringify(modulePath)}: ${reason}`);
+  if (reason !== undefined) throw badRequest(`malformed module path ${goQuote(modulePath)}: ${reason}`);
   const rest = at < 0 ? '' : decoded.slice(at + '/@v/'.length);
   const slash = rest.indexOf('/');
   const [version, path] = slash < 0 ? [rest, ''] : [rest.slice(0, slash), rest.slice(slash + 1)];

@@ -33,10 +33,23 @@ const DATE = '2023-01-02T03:04:05Z';
 
 /** Live `git archive` processes: one per zip being made. */
 const archives = (): number => childProcessCount('archive');
+/**
+ * Connection limits (seconds) of a server for the tests of those limits: short, so that they pass
+ * quickly; the other tests use a server with the default limits, which a loaded machine never
+ * reaches by accident.
+ */
+const SHORT_LIMITS = { headersTimeout: 0.2, requestTimeout: 0.4, idleTimeout: 0.3 };
+
+/** A repository whose objects git stores uncompressed: incompressible blobs are written fast. */
+async function storedRepo(root: string, path: string): Promise<FixtureRepo> {
+  const repo = await createRepo(root, path);
+  await repo.git(['config', 'core.looseCompression', '0']);
+  return repo;
+}
 
 /** A module of many incompressible files: git's first bytes come at once and it then blocks on a client that does not read. */
 async function manyFilesModule(root: string, path: string): Promise<void> {
-  const repo = await createRepo(root, path);
+  const repo = await storedRepo(root, path);
   const files: Record<string, string | Uint8Array> = { 'go.mod': `module ${HOST}/${path}\n` };
   for (let i = 0; i < 256; i++) files[`data/f${i}.bin`] = randomBytes(64 << 10);
   await repo.commit(files, { date: DATE });
@@ -45,7 +58,7 @@ async function manyFilesModule(root: string, path: string): Promise<void> {
 
 /** A module whose zip is dominated by one incompressible file, so git blocks on a client that does not read. */
 async function bigModule(root: string, path: string): Promise<FixtureRepo> {
-  const repo = await createRepo(root, path);
+  const repo = await storedRepo(root, path);
   await repo.commit({ 'go.mod': `module ${HOST}/${path}\n`, 'a.bin': randomBytes(BIG), 'b.go': 'package big\n' }, {
     date: DATE,
   });
@@ -67,9 +80,14 @@ function branchInfoConsistent(body: string, pinned: string): boolean {
 describe('faults', () => {
   let root: string;
   let proxy: RunningProxy;
+  /** The same repositories behind SHORT_LIMITS. */
+  let impatient: RunningProxy;
   let bigZip: string;
-  let spoolDir: string;
-  const spoolFiles = (): string[] => (existsSync(spoolDir) ? readdirSync(spoolDir) : []);
+  /** Spool files of the server whose data directory is `dataDir`. */
+  const spoolFiles = (dataDir: string): string[] => {
+    const spoolDir = join(dataDir, 'spool');
+    return existsSync(spoolDir) ? readdirSync(spoolDir) : [];
+  };
   let moving: FixtureRepo;
   let doomed: FixtureRepo;
 
@@ -82,10 +100,13 @@ describe('faults', () => {
     await moving.commit({ 'go.mod': `module ${HOST}/group/moving\n`, 'm.go': 'package moving\n' }, { date: DATE });
     await moving.tag('v1.0.0');
     proxy = await startProxy({ repos: root, compression: 'store' }, {
-      timeouts: { headersTimeout: 1, requestTimeout: 2, idleTimeout: 2 },
+      // The server's own limits, as the command line sets them (default: a minute idle).
+      timeouts: {},
+    });
+    impatient = await startProxy({ repos: root, compression: 'store', dataDir: join(root, '.impatient') }, {
+      timeouts: SHORT_LIMITS,
     });
     bigZip = `${proxy.url}/${HOST}/group/big/@v/v1.0.0.zip`;
-    spoolDir = join(root, '.git-goproxy', 'spool');
     // The first answers open each repository's object reader and shadow dir (descriptors that stay).
     for (const name of ['big', 'many', 'doomed', 'moving']) {
       assert.equal((await fetchOnce(`${proxy.url}/${HOST}/group/${name}/@v/v1.0.0.info`)).status, 200);
@@ -94,10 +115,11 @@ describe('faults', () => {
 
   after(async () => {
     await proxy?.close();
+    await impatient?.close();
     await removeDir(root);
   });
 
-  test('a client that disconnects mid-zip: git is killed within a second; after 200 of them children and fds are back', async () => {
+  test('a client that disconnects mid-zip: git is killed within a second; after 50 of them children and fds are back', async () => {
     const manyZip = `${proxy.url}/${HOST}/group/many/@v/v1.0.0.zip`;
     const disconnectAfterFirstChunk = { onChunk: () => 'disconnect' as const };
     const first = await fetchOnce(manyZip, disconnectAfterFirstChunk);
@@ -106,7 +128,7 @@ describe('faults', () => {
     await within(1000, () => archives() === 0, 'git archive killed');
 
     const fds = openFdCount();
-    for (let batch = 0; batch < 20; batch++) {
+    for (let batch = 0; batch < 5; batch++) {
       const results = await Promise.all(
         Array.from({ length: 10 }, () => fetchOnce(manyZip, disconnectAfterFirstChunk)),
       );
@@ -127,11 +149,11 @@ describe('faults', () => {
     const slow = await fetchOnce(bigZip, {
       onChunk: async (_chunk, received) => {
         if (received >= slowPart) return;
-        // About 1 MiB/s for the first 1.5 MiB (bytes keep moving: inside idleTimeout), then full speed.
-        // Without backpressure git would have pushed the whole zip into memory by now.
+        // A few MiB/s for the first 1.5 MiB (bytes keep moving: inside idleTimeout), then full speed:
+        // far slower than git. Without backpressure git would have pushed the whole zip into memory by now.
         peakChildren = Math.max(peakChildren, archives());
         held.push(retainedArrayBuffers());
-        await sleep(50);
+        await sleep(10);
       },
     });
     assert.equal(slow.status, 200);
@@ -154,7 +176,7 @@ describe('faults', () => {
       stalled = resolve;
     });
     const stop = new AbortController();
-    const result = fetchOnce(bigZip, {
+    const result = fetchOnce(`${impatient.url}/${HOST}/group/big/@v/v1.0.0.zip`, {
       onChunk: async () => {
         stalled();
         await sleep(60_000, undefined, { signal: stop.signal }).catch(() => undefined);
@@ -162,9 +184,14 @@ describe('faults', () => {
     });
     await stall;
     assert.ok(archives() === 1);
-    await within(5000, () => spoolFiles().length === 1, 'the stalled client fell behind git: its zip is spooled');
-    // idleTimeout is 2 s; the kernel's socket buffers fill first.
-    await within(8000, () => spoolFiles().length === 0, 'spool file removed after the drop');
+    const dataDir = join(root, '.impatient');
+    await within(
+      5000,
+      () => spoolFiles(dataDir).length === 1,
+      'the stalled client fell behind git: its zip is spooled',
+    );
+    // The kernel's socket buffers fill first, then idleTimeout runs.
+    await within(8000, () => spoolFiles(dataDir).length === 0, 'spool file removed after the drop');
     await within(2000, () => archives() === 0, 'git gone');
     stop.abort();
     assert.equal((await result).complete, false);
@@ -172,24 +199,34 @@ describe('faults', () => {
 
   test('a request waiting for a git slot longer than idleTimeout is not dropped: it is the server that is slow', async () => {
     // A spool of 1 MiB fills at once: the holder's git then goes at its client's pace and keeps the slot.
+    // Long enough that the holder, which reads every 20 ms, is never idle that long on a loaded machine.
+    const idleTimeout = 1;
     const tight = await startProxy({ repos: root, compression: 'store', maxGit: 1, zipSpoolMiB: 1 }, {
-      timeouts: { idleTimeout: 1 },
+      timeouts: { idleTimeout },
     });
     try {
-      const started = performance.now();
+      let release = false;
+      let cutByHolder = false;
       const holder = fetchOnce(`${tight.url}/${HOST}/group/big/@v/v1.0.0.zip`, {
-        // Reads steadily (never idle) and holds the only slot for 2.5 s.
+        // Reads steadily (never idle) and holds the only slot until released.
         onChunk: async () => {
           await sleep(20);
-          return performance.now() - started > 2500 ? 'disconnect' : undefined;
+          cutByHolder = release;
+          return release ? 'disconnect' : undefined;
         },
       });
       await within(2000, () => archives() === 1, 'the holder has the slot');
-      const queued = await fetchOnce(`${tight.url}/${HOST}/group/many/@v/v1.0.0.zip`);
-      assert.ok(performance.now() - started > 2000, 'the request did wait for the slot');
-      assert.equal(queued.status, 200);
-      assert.ok(queued.complete);
+      let queuedDone = false;
+      const queued = fetchOnce(`${tight.url}/${HOST}/group/many/@v/v1.0.0.zip`).finally(() => (queuedDone = true));
+      // Queued for twice idleTimeout, and still waiting.
+      await sleep(2 * idleTimeout * 1000);
+      assert.equal(queuedDone, false, 'the queued request waits for the slot');
+      release = true;
+      const answer = await queued;
+      assert.equal(answer.status, 200);
+      assert.ok(answer.complete);
       await holder;
+      assert.ok(cutByHolder, 'the holder kept the slot until it let go');
     } finally {
       await tight.close();
     }
@@ -198,7 +235,7 @@ describe('faults', () => {
   test('headers that never finish: 408 after headersTimeout', async () => {
     const started = performance.now();
     const response = await sendRaw(
-      Number(new URL(proxy.url).port),
+      Number(new URL(impatient.url).port),
       `GET /${HOST}/group/big/@v/list HTTP/1.1\r\nHost: x\r\n`,
     );
     assert.equal(response.status, 408);

@@ -1,49 +1,32 @@
 /**
  * The foundation, end to end: the real go client fetches tagged versions of a root module through
- * the instance-wide endpoint and GitLab's per-project endpoint, and gets what it gets in direct mode.
+ * the instance-wide endpoint and GitLab's per-project endpoint (by id and by path), and gets what it
+ * gets in direct mode, as test/oracle/foundation.json records it (`npm run test:oracle`).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type DirectOracle, startDirectOracle } from '../support/direct-oracle.ts';
-import { createRepo } from '../support/git-fixture.ts';
-import { DIRECT_HOST, goGet, goListVersions, goModDownload, type GoMode } from '../support/go-client.ts';
+import { type DownloadAnswer, downloadMismatch, type ListAnswer, readAnswerTable } from '../support/answer-tables.ts';
+import { DIRECT_HOST, goGet, goListVersions, goModDownloadAll, type GoMode } from '../support/go-client.ts';
 import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
+import { APP as MODULE, buildAppFixture } from '../support/version-fixtures.ts';
 
 const FULL_PATH = 'group/app';
-const MODULE = `${DIRECT_HOST}/${FULL_PATH}`;
-
-async function buildRepo(root: string): Promise<void> {
-  const repo = await createRepo(root, FULL_PATH);
-  await repo.commit(
-    {
-      'go.mod': `module ${MODULE}\n\ngo 1.19\n`,
-      'app.go': 'package app\n\nfunc Answer() int { return 41 }\n',
-      'LICENSE': 'MIT\n',
-    },
-    { date: '2023-05-06T07:08:09+02:00' },
-  );
-  await repo.tag('v1.0.0');
-  await repo.tag('1.0.0'); // not a Go version: never listed
-  await repo.commit(
-    { 'app.go': 'package app\n\nfunc Answer() int { return 42 }\n', 'internal/x/x.go': 'package x\n' },
-    { date: '2023-06-01T00:00:00Z' },
-  );
-  await repo.tag('v1.1.0', undefined, { annotated: true, date: '2023-06-02T00:00:00Z' });
-  await repo.tag('release-1');
-  await repo.commit({ 'later.go': 'package app\n' }, { date: '2023-07-01T00:00:00Z' });
-}
+/** What the go command answered in direct mode (test/oracle/foundation.test.ts). */
+const TABLE = readAnswerTable<{
+  list: Record<string, ListAnswer>;
+  download: Record<string, DownloadAnswer>;
+  get: Record<string, { goSum: string }>;
+}>('foundation');
 
 describe('foundation: tagged versions of a root module', () => {
   let root: string;
-  let oracle: DirectOracle;
   let proxy: RunningProxy;
   let endpoints: Array<[name: string, mode: GoMode]>;
 
   before(async () => {
     root = await makeTempDir('foundation');
-    await buildRepo(root);
-    oracle = await startDirectOracle(root);
+    await buildAppFixture(root);
     proxy = await startProxy({ repos: root, moduleHost: DIRECT_HOST, projects: [{ path: FULL_PATH, id: 42 }] });
     endpoints = [
       ['instance', { proxy: proxy.url }],
@@ -54,41 +37,41 @@ describe('foundation: tagged versions of a root module', () => {
 
   after(async () => {
     await proxy?.close();
-    await oracle?.close();
     await removeDir(root);
   });
 
   test('go list -m -versions agrees with direct mode', async () => {
-    const direct = await goListVersions(MODULE, oracle.mode);
-    assert.deepEqual(direct.versions, ['v1.0.0', 'v1.1.0']);
-    for (const [name, mode] of endpoints) {
+    assert.deepEqual(TABLE.list[MODULE], { Versions: ['v1.0.0', 'v1.1.0'] });
+    await Promise.all(endpoints.map(async ([name, mode]) => {
       const viaProxy = await goListVersions(MODULE, mode);
-      assert.deepEqual(viaProxy.versions, direct.versions, `${name}: ${viaProxy.stderr}`);
-    }
+      assert.deepEqual({ Versions: viaProxy.versions }, TABLE.list[MODULE], `${name}: ${viaProxy.stderr}`);
+    }));
   });
 
   test('go mod download gives the same Version, Time, Sum and GoModSum', async () => {
-    for (const version of ['v1.0.0', 'v1.1.0']) {
-      const direct = await goModDownload(`${MODULE}@${version}`, oracle.mode);
-      assert.ok(direct.json?.Sum, direct.stderr);
-      for (const [name, mode] of endpoints) {
-        const viaProxy = await goModDownload(`${MODULE}@${version}`, mode);
-        assert.equal(viaProxy.json?.Error, undefined, `${name}: ${viaProxy.stderr}`);
-        assert.equal(viaProxy.json?.Version, version);
-        assert.equal(viaProxy.json?.Sum, direct.json?.Sum, `${name} ${version} Sum`);
-        assert.equal(viaProxy.json?.GoModSum, direct.json?.GoModSum, `${name} ${version} GoModSum`);
-      }
+    const targets = Object.keys(TABLE.download);
+    assert.deepEqual(targets, [`${MODULE}@v1.0.0`, `${MODULE}@v1.1.0`]);
+    await Promise.all(endpoints.map(async ([name, mode]) => {
+      const viaProxy = await goModDownloadAll(targets, mode);
+      assert.equal(viaProxy.exitCode, 0, `${name}: ${viaProxy.stderr}`);
+      targets.forEach((target, i) => {
+        assert.equal(downloadMismatch(TABLE.download[target]!, viaProxy.json[i]), undefined, `${name} ${target}`);
+      });
+    }));
+    for (const [target, recorded] of Object.entries(TABLE.download)) {
+      assert.ok('Time' in recorded);
+      const info = await (await fetch(`${proxy.url}/${MODULE}/@v/${recorded.Version}.info`)).json();
+      assert.equal((info as { Time: string }).Time, recorded.Time, target);
     }
   });
 
   test('go get in a scratch module writes the same go.sum', async () => {
-    const direct = await goGet(`${MODULE}@v1.1.0`, oracle.mode);
-    assert.equal(direct.exitCode, 0, direct.stderr);
-    for (const [name, mode] of endpoints) {
+    const recorded = TABLE.get[`${MODULE}@v1.1.0`]!;
+    await Promise.all(endpoints.map(async ([name, mode]) => {
       const viaProxy = await goGet(`${MODULE}@v1.1.0`, mode);
       assert.equal(viaProxy.exitCode, 0, `${name}: ${viaProxy.stderr}`);
-      assert.equal(viaProxy.goSum, direct.goSum, name);
-    }
+      assert.equal(viaProxy.goSum, recorded.goSum, name);
+    }));
   });
 
   test('protocol answers: content types, .info JSON, HEAD, 404/400/405', async () => {

@@ -124,6 +124,10 @@ describe('README and licenses on the web pages', () => {
       assert.equal((await fetch(`${proxy.url}/-/files/${DOCS}/@v/v1.0.0/${path}`)).status, 404, path);
     }
     assert.equal((await fetch(`${proxy.url}/-/files/${DOCS}/@v/v1.0.0`)).status, 400);
+    // A refusal quotes the path as Go's %q does: no raw bidirectional character reaches a terminal.
+    const bidi = await fetch(`${proxy.url}/-/files/${DOCS}/@v/v1.0.0/a%E2%80%AEb.md`);
+    assert.equal(bidi.status, 404);
+    assert.match(await bidi.text(), /&quot;a\\u202eb\.md&quot;: no such file/);
   });
 
   test('licenses are detected, shown on the pages and listed in the catalog', async () => {

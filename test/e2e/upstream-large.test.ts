@@ -39,7 +39,7 @@ describe('a toolchain-sized module from an upstream proxy', { skip: upstreamTool
     for (const version of [VERSION, CUT_VERSION]) {
       await writeFile(join(dir, `${version}.info`), JSON.stringify({ Version: version, Time: '2023-08-01T00:00:00Z' }));
       await writeFile(join(dir, `${version}.mod`), `module ${MODULE}\n`);
-      await writeBigZip(root, MODULE, version, 100, version === VERSION ? MIB : 16, join(dir, `${version}.zip`));
+      await writeBigZip(MODULE, version, 100, version === VERSION ? MIB : 16, join(dir, `${version}.zip`));
     }
     zipDigest = await sha256(createReadStream(join(dir, `${VERSION}.zip`)));
     upstream = await startStaticProxy(join(root, 'download'));

@@ -45,7 +45,7 @@ describe('upstream proxies and the checksum database through the proxy', { skip:
       return `${module} ${version} ${sum}\n${module} ${version}/go.mod ${goModSum}\n`;
     });
     await writeFile(join(root, 'go.sum'), goSum.join(''));
-    sumdb = await startSumdb(root, 'sum.golang.org', join(root, 'go.sum'));
+    sumdb = await startSumdb('sum.golang.org', join(root, 'go.sum'));
     const local = await createRepo(join(root, 'repos'), 'acme/hello');
     await local.commit({ 'go.mod': 'module go.localhost/acme/hello\n', 'hello.go': 'package hello\n' }, { date: DATE });
     await local.tag('v1.0.0');

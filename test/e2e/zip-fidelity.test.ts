@@ -1,34 +1,38 @@
 /**
- * Zip fidelity, proven with the real go client: for every zip rule (test/support/zip-fixtures.ts)
- * the go command fetches the version directly from git and through the proxy, with separate module
- * caches, and must get the same `Sum` and `GoModSum`, and the hash the rule table records where it
- * has one; where direct mode refuses the zip, the proxy must answer the `.zip` with a 4xx and a
- * reason naming the same rule. The `sum` command must print the go client's numbers. One oracle and
- * one proxy serve all fixtures. x/mod's Go 1.24 vendor vector is served too when it sits beside the
- * project (skipped with a note otherwise).
+ * Zip fidelity: for every zip rule (test/support/zip-fixtures.ts) the proxy serves the zip and the
+ * go.mod whose `h1:` hashes (computed here with the project's own hash code) are those the go
+ * command got in direct mode, as test/oracle/zip-fidelity.json records them (`npm run test:oracle`
+ * has the go client fetch every case both ways, and proves the table), and the hash the rule table
+ * records where it has one; where direct mode refuses the zip, the proxy answers the `.zip` with a
+ * 4xx and a reason naming the same rule. The 65,536-file and 513 MiB cases are checked the same
+ * way. The `sum` command must print the go client's numbers. One proxy serves all fixtures. x/mod's
+ * Go 1.24 vendor vector is served too when it sits beside the project (skipped with a note
+ * otherwise).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { escapePath } from '../../lib/modules/escape.ts';
-import { type DirectOracle, startDirectOracle } from '../support/direct-oracle.ts';
-import { DIRECT_HOST, goModDownload } from '../support/go-client.ts';
+import { hashGoMod } from '../../lib/zip/hash.ts';
+import { readAnswerTable, type ZipAnswer } from '../support/answer-tables.ts';
+import { DIRECT_HOST } from '../support/go-client.ts';
+import { fetchOnce } from '../support/http-fetch.ts';
+import { PROJECT_ROOT, SERVER_ARGS } from '../support/project.ts';
 import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { readZipVectors, X_MOD_SKIP } from '../support/txtar.ts';
 import { buildVectorFixture, buildZipFixtures, repoModule, type ZipCase } from '../support/zip-fixtures.ts';
+import { zipHash } from '../support/zip-hash.ts';
 
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** What the go command answered in direct mode per `module@version` (test/oracle/zip-fidelity.test.ts). */
+const TABLE = readAnswerTable<Record<string, ZipAnswer>>('zip-fidelity');
 /** Go 1.24's vendor rule (x/mod `exclude_vendor_go124`), which a Go 1.19 client cannot compute itself. */
 const GO124_VECTOR = X_MOD_SKIP
   ? undefined
   : readZipVectors('create').find((vector) => vector.id === 'create/exclude_vendor_go124.txt')!;
 const GO124_PATH = 'xmod/vendor-go124';
-/** Large fixtures take the go command a while in direct mode. */
-const GO_TIMEOUT_MS = 240_000;
 const PROJECTS = GO124_VECTOR === undefined ? [] : [{ path: GO124_PATH, modulePath: GO124_VECTOR.modulePath }];
 
 const root = await makeTempDir('zip-fidelity');
@@ -41,60 +45,56 @@ try {
   await removeDir(root);
   throw error;
 }
-/** The go client's go.sum lines per `module@version`, from direct mode, for the `sum` test. */
-const directSums = new Map<string, string>();
 
-let oracle: DirectOracle;
+/** The go.sum lines of a version, from the table. */
+function goSumLines(target: string): string {
+  const recorded = TABLE[target]!;
+  assert.ok('Sum' in recorded, `${target}: direct mode failed`);
+  const [module, version] = target.split('@');
+  return `${module} ${version} ${recorded.Sum}\n${module} ${version}/go.mod ${recorded.GoModSum}\n`;
+}
+
 let proxy: RunningProxy;
 
 before(async () => {
-  oracle = await startDirectOracle(root);
   proxy = await startProxy({ repos: root, moduleHost: DIRECT_HOST, projects: PROJECTS });
 });
 
 after(async () => {
   await proxy?.close();
-  await oracle?.close();
   await removeDir(root);
 });
 
-describe('zip fidelity: the go client gets the same module through the proxy as directly', { concurrency: 4 }, () => {
+describe('zip fidelity: the proxy serves the zips direct mode gives the go client', { concurrency: 2 }, () => {
   for (const zipCase of cases) {
     test(`${zipCase.title} (${zipCase.module}@${zipCase.version})`, async () => {
-      const target = `${zipCase.module}@${zipCase.version}`;
-      const options = { timeoutMs: GO_TIMEOUT_MS };
+      const base = `${proxy.url}/${escapePath(zipCase.module)}/@v/${zipCase.version}`;
+      const zip = await fetchOnce(`${base}.zip`);
       if (zipCase.directDiffers !== undefined) {
-        const viaProxy = await goModDownload(target, { proxy: proxy.url }, options);
-        assert.equal(viaProxy.json?.Sum, zipCase.hash, viaProxy.stderr);
+        assert.equal(zip.status, 200, zip.body.toString());
+        assert.equal(zipHash(zip.body), zipCase.hash);
         return;
       }
-      const [direct, viaProxy] = await Promise.all([
-        goModDownload(target, oracle.mode, options),
-        goModDownload(target, { proxy: proxy.url }, options),
-      ]);
+      const recorded = TABLE[`${zipCase.module}@${zipCase.version}`];
+      assert.ok(recorded, 'test/oracle/zip-fidelity.json answers the case (npm run test:oracle records it)');
       if (zipCase.refusal === undefined) {
-        assert.ok(direct.json?.Sum, `direct mode: ${direct.stderr}`);
-        assert.equal(viaProxy.json?.Error, undefined, `proxy: ${viaProxy.stderr}`);
-        assert.equal(viaProxy.json?.Sum, direct.json.Sum, 'Sum');
-        assert.equal(viaProxy.json?.GoModSum, direct.json.GoModSum, 'GoModSum');
-        if (zipCase.hash !== undefined) assert.equal(direct.json.Sum, zipCase.hash, 'the rule table’s hash');
-        directSums.set(
-          target,
-          `${zipCase.module} ${zipCase.version} ${direct.json.Sum}\n${zipCase.module} ${zipCase.version}/go.mod ${direct.json.GoModSum}\n`,
-        );
+        assert.ok('Sum' in recorded, `direct mode refused it: ${JSON.stringify(recorded)}`);
+        assert.equal(zip.status, 200, zip.body.toString());
+        assert.ok(zip.complete);
+        assert.equal(zipHash(zip.body), recorded.Sum, 'Sum');
+        const mod = await fetchOnce(`${base}.mod`);
+        assert.equal(mod.status, 200);
+        assert.equal(hashGoMod(mod.body), recorded.GoModSum, 'GoModSum');
+        if (zipCase.hash !== undefined) assert.equal(recorded.Sum, zipCase.hash, 'the rule table’s hash');
         return;
       }
-      assert.notEqual(direct.exitCode, 0, 'direct mode refuses the zip');
+      assert.ok('Error' in recorded, 'direct mode refuses the zip');
       assert.ok(
-        direct.json?.Error?.includes(zipCase.directError ?? zipCase.refusal),
-        `direct mode error: ${direct.json?.Error ?? direct.stderr}`,
+        recorded.Error.includes(zipCase.directError ?? zipCase.refusal),
+        `direct mode error: ${recorded.Error}`,
       );
-      const response = await fetch(`${proxy.url}/${escapePath(zipCase.module)}/@v/${zipCase.version}.zip`);
-      const reason = await response.text();
-      assert.ok(response.status >= 400 && response.status < 500, `proxy .zip answered ${response.status}`);
-      assert.ok(reason.includes(zipCase.refusal), `proxy reason: ${reason}`);
-      assert.notEqual(viaProxy.exitCode, 0, 'the go client fails through the proxy too');
-      assert.equal(viaProxy.json?.Sum, undefined);
+      assert.ok(zip.status >= 400 && zip.status < 500, `proxy .zip answered ${zip.status}`);
+      assert.ok(zip.body.toString().includes(zipCase.refusal), `proxy reason: ${zip.body.toString()}`);
     });
   }
 
@@ -103,16 +103,20 @@ describe('zip fidelity: the go client gets the same module through the proxy as 
     { skip: X_MOD_SKIP },
     async () => {
       assert.ok(GO124_VECTOR);
-      const target = `${GO124_VECTOR.modulePath}@${GO124_VECTOR.version}`;
-      const viaProxy = await goModDownload(target, { proxy: proxy.url });
-      assert.equal(viaProxy.json?.Sum, GO124_VECTOR.hash, viaProxy.stderr);
+      const zip = await fetchOnce(`${proxy.url}/${GO124_VECTOR.modulePath}/@v/${GO124_VECTOR.version}.zip`);
+      assert.equal(zip.status, 200);
+      assert.equal(zipHash(zip.body), GO124_VECTOR.hash);
     },
   );
 });
 
 describe('sum command', () => {
+  /** Every case direct mode could fetch, as `module@version`. */
+  const fetched = (): string[] =>
+    cases.map((zipCase) => `${zipCase.module}@${zipCase.version}`).filter((target) => 'Sum' in (TABLE[target] ?? {}));
+
   test('prints the go.sum lines the go client computed, for every fixture it could fetch', async () => {
-    const targets = [...directSums.keys()];
+    const targets = fetched();
     assert.ok(targets.length > 20, `direct sums recorded: ${targets.length}`);
     const go124Case = cases.find((zipCase) => zipCase.directDiffers !== undefined)!;
     const run = await runSum([...targets, `${go124Case.module}@${go124Case.version}`]);
@@ -120,12 +124,12 @@ describe('sum command', () => {
     assert.equal(run.exitCode, 0);
     const go124 = `${go124Case.module} ${go124Case.version} ${go124Case.hash}\n`;
     assert.equal(run.stdout.split(/(?<=\n)/).slice(-2)[0], go124);
-    assert.equal(run.stdout.split(/(?<=\n)/).slice(0, -2).join(''), [...directSums.values()].join(''));
+    assert.equal(run.stdout.split(/(?<=\n)/).slice(0, -2).join(''), targets.map(goSumLines).join(''));
   });
 
   test('reports versions it cannot sum with the server’s reason and exits 1', async () => {
     const refused = cases.find((zipCase) => zipCase.refusal === 'case-insensitive file name collision')!;
-    const good = [...directSums.keys()][0]!;
+    const good = fetched()[0]!;
     const run = await runSum([
       `${refused.module}@${refused.version}`,
       good,
@@ -133,7 +137,7 @@ describe('sum command', () => {
       `${refused.module}@v9.9.9`,
     ]);
     assert.equal(run.exitCode, 1);
-    assert.equal(run.stdout, directSums.get(good));
+    assert.equal(run.stdout, goSumLines(good));
     const errors = run.stderr.trimEnd().split('\n');
     assert.equal(errors.length, 3, run.stderr);
     assert.match(errors[0]!, /^git-goproxy: sum: not found: .*case-insensitive file name collision/);
@@ -154,14 +158,12 @@ describe('sum command', () => {
   });
 });
 
-/** `node --import tsx lib/server.ts sum --config … --repos <root> --module-host 127.0.0.1 <targets…>` as a child process. */
+/** `node lib/server sum --config … --repos <root> --module-host 127.0.0.1 <targets…>` as a child process. */
 function runSum(targets: readonly string[]): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
   const env = { ...process.env, GIT_GOPROXY_CONFIG: '', GIT_GOPROXY_DATA: '' };
   return new Promise((resolve, reject) => {
     const args = [
-      '--import',
-      'tsx',
-      'lib/server.ts',
+      ...SERVER_ARGS,
       'sum',
       '--config',
       join(root, 'sum-config.json'),

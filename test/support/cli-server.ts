@@ -1,13 +1,13 @@
 /**
- * Runs the real command line (`lib/server.ts`) as a child process, under Node (through tsx, or
- * compiled: `lib/server.js`, as users run it), under Deno (the `deno` devDependency), or as an
- * installed `git-goproxy` command, on an ephemeral loopback port; collects its JSON log lines from
- * stderr and stops it with a signal.
+ * Runs the real command line (`lib/server.ts`) as a child process, under Node (`node`: the way the
+ * calling test runs, see project.ts; `compiled`: `lib/server.js`, as users run it), under Deno (the
+ * `deno` devDependency), or as an installed `git-goproxy` command, on an ephemeral loopback port;
+ * collects its JSON log lines from stderr and stops it with a signal.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT, SERVER_ARGS } from './project.ts';
 
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The Deno binary the `deno` npm package installs. */
 export const DENO = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
@@ -20,8 +20,8 @@ export interface InstalledCommand {
 
 export type Runtime = 'node' | 'deno' | 'compiled' | InstalledCommand;
 
-const RUNTIME_ARGS: Record<Exclude<Runtime, InstalledCommand>, string[]> = {
-  node: ['--import', 'tsx', 'lib/server.ts'],
+const RUNTIME_ARGS: Record<Exclude<Runtime, InstalledCommand>, readonly string[]> = {
+  node: SERVER_ARGS,
   deno: ['run', '-A', 'lib/server.ts'],
   compiled: ['lib/server.js'],
 };
@@ -36,7 +36,7 @@ export interface CliServer {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `lib/server.ts --listen 127.0.0.1:0 <args…>` and resolves once it prints its GOPROXY line. */
+/** Starts `lib/server --listen 127.0.0.1:0 <args…>` and resolves once it prints its GOPROXY line. */
 export async function startCliServer(
   args: readonly string[],
   runtime: Runtime = 'node',
@@ -97,12 +97,12 @@ export interface CliRun {
 }
 
 /**
- * Runs `node lib/server.ts <args…>` (a subcommand such as `pins` or `sum`) to completion, without
+ * Runs `node lib/server <args…>` (a subcommand such as `pins` or `sum`) to completion, without
  * the caller's `GIT_GOPROXY_*` variables.
  */
 export function runCli(args: readonly string[]): Promise<CliRun> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GIT_GOPROXY_')));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/server.ts', ...args], {
+  const child = spawn(process.execPath, [...SERVER_ARGS, ...args], {
     cwd: PROJECT_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,26 +1,24 @@
 /**
  * The direct-mode oracle: lets the real go command fetch the bare repositories under a directory
- * straight from git (GOPROXY=direct), so end-to-end tests can compare what it gets with what it gets
- * through our proxy.
+ * straight from git (GOPROXY=direct), so that the oracle's tests (test/oracle) can record what it
+ * gets (answer-tables.ts).
  *
- * Two servers on loopback make module paths `127.0.0.1/<fullPath>` resolvable without network:
- * - a `git daemon` per oracle, exporting `<reposRoot>/<fullPath>.git` as
- *   `git://127.0.0.1:<port>/<fullPath>.git`;
- * - the go-get meta server on 127.0.0.1:80 (the go command asks port 80 when the host is in
- *   GOINSECURE), answering `GET /<path>?go-get=1` with a go-import tag for the longest `<fullPath>`
- *   prefix of `<path>` that is a repository, 404 otherwise. Port 80 can be held by one process only,
- *   so the meta server is a per-process singleton: it answers for the most recently started oracle
- *   that is still open (starting another one re-points it), and closes with the last one.
- * Use it with go-client.ts in mode `{ direct: true }`.
+ * Module paths are `direct.test/<fullPath>`. Two servers on loopback, on ports the OS picks, make
+ * them resolvable without network and without privileges:
+ * - a `git daemon` exporting `<reposRoot>/<fullPath>.git` as `git://127.0.0.1:<port>/<fullPath>.git`;
+ * - a host proxy for `direct.test` (host-proxy.ts) that answers `GET http://direct.test/<path>?go-get=1`
+ *   with a go-import tag for the longest `<fullPath>` prefix of `<path>` that is a repository (404
+ *   otherwise) and refuses https, so that the go command falls back to http, which GOINSECURE
+ *   allows (cmd/go/internal/web/http.go `get`).
+ * Each oracle has servers of its own: oracles in several test files, or in two test runs at once,
+ * never meet. Use it with go-client.ts in the oracle's `mode`.
  */
 import { realpath, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { startGitDaemon } from './git-remotes.ts';
 import { DIRECT_HOST, type GoMode } from './go-client.ts';
-import { type GitDaemon, startGitDaemon } from './git-remotes.ts';
-
-/** The port the go command sends go-get lookups to for a GOINSECURE host. */
-export const META_PORT = 80;
+import { type HostProxy, startHostProxy } from './host-proxy.ts';
 
 /** A running oracle for one directory of bare repositories. */
 export interface DirectOracle {
@@ -28,123 +26,65 @@ export interface DirectOracle {
   readonly reposRoot: string;
   /** Port of this oracle's git daemon on 127.0.0.1. */
   readonly gitPort: number;
+  /** The host proxy that answers go-get lookups for `direct.test`. */
+  readonly meta: HostProxy;
   /** The go-client mode that fetches through this oracle. */
   readonly mode: GoMode;
-  /** The module path of the repository `<reposRoot>/<fullPath>.git` (`127.0.0.1/<fullPath>`). */
+  /** The module path of the repository `<reposRoot>/<fullPath>.git` (`direct.test/<fullPath>`). */
   modulePath(fullPath: string): string;
-  /** Stops the git daemon and, if no other oracle is open, the meta server. */
+  /** Stops the git daemon and the host proxy. */
   close(): Promise<void>;
 }
 
-/** Where go-get lookups are sent: a repositories directory and the daemon that exports it. */
-interface MetaTarget {
-  readonly reposRoot: string;
-  readonly gitPort: number;
-}
-
-/** Open oracles, oldest first; the meta server answers for the last one. */
-const openTargets: MetaTarget[] = [];
-let metaServer: Promise<Server> | undefined;
-/** Settles when the last closed meta server has released port 80. */
-let metaServerClosing: Promise<void> | undefined;
-
-/**
- * Starts a git daemon for `reposRoot` and points the go-get meta server on 127.0.0.1:80 at it
- * (starting that server if needed). Fails with a clear message when port 80 is taken or not allowed.
- */
+/** Starts a git daemon for `reposRoot` and a go-get host proxy that points at it. */
 export async function startDirectOracle(reposRoot: string): Promise<DirectOracle> {
   const root = await realpath(reposRoot);
-  await acquireMetaServer();
-  let daemon: GitDaemon;
+  const daemon = await startGitDaemon(root);
+  let meta: HostProxy;
   try {
-    daemon = await startGitDaemon(root);
+    meta = await startHostProxy({
+      host: DIRECT_HOST,
+      http: (request, response) => {
+        answerGoGet(root, daemon.port, request, response).catch((error: unknown) => {
+          response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(
+            `oracle meta server: ${String(error)}\n`,
+          );
+        });
+      },
+    });
   } catch (error) {
-    await releaseMetaServer();
+    await daemon.stop();
     throw error;
   }
-  const target: MetaTarget = { reposRoot: root, gitPort: daemon.port };
-  openTargets.push(target);
+  let closed: Promise<void> | undefined;
   return {
     reposRoot: root,
     gitPort: daemon.port,
-    mode: { direct: true },
+    meta,
+    mode: { direct: meta.env },
     modulePath: (fullPath) => `${DIRECT_HOST}/${fullPath}`,
-    close: async () => {
-      const index = openTargets.indexOf(target);
-      if (index < 0) return;
-      openTargets.splice(index, 1);
-      await Promise.all([daemon.stop(), releaseMetaServer()]);
-    },
+    close: () => closed ??= Promise.all([daemon.stop(), meta.close()]).then(() => undefined),
   };
 }
 
-async function acquireMetaServer(): Promise<void> {
-  await metaServerClosing;
-  metaServer ??= listenMetaServer();
-  try {
-    await metaServer;
-  } catch (error) {
-    metaServer = undefined;
-    throw error;
-  }
-}
-
-/** Closes the meta server once no oracle is open any more. */
-async function releaseMetaServer(): Promise<void> {
-  if (openTargets.length > 0 || metaServer === undefined) return;
-  const listening = metaServer;
-  metaServer = undefined;
-  metaServerClosing = listening.then(
-    (server) =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  await metaServerClosing;
-}
-
-function listenMetaServer(): Promise<Server> {
-  const server = createServer((request, response) => {
-    answerGoGet(request, response).catch((error: unknown) => {
-      response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(
-        `oracle meta server: ${String(error)}\n`,
-      );
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(metaListenError(error)));
-    server.listen(META_PORT, DIRECT_HOST, () => resolve(server));
-  });
-}
-
-function metaListenError(error: NodeJS.ErrnoException): Error {
-  if (error.code === 'EADDRINUSE') {
-    return new Error(
-      `direct-mode oracle: ${DIRECT_HOST}:${META_PORT} is already in use by another process; ` +
-        'only one test process at a time can run direct-mode tests (run e2e test files with --test-concurrency=1)',
-    );
-  }
-  if (error.code === 'EACCES') {
-    return new Error(
-      `direct-mode oracle: not allowed to listen on ${DIRECT_HOST}:${META_PORT} (needs root or CAP_NET_BIND_SERVICE)`,
-    );
-  }
-  return error;
-}
-
-/** Answers a go-get lookup with the go-import tag of the repository that holds the path, or 404. */
-async function answerGoGet(request: IncomingMessage, response: ServerResponse): Promise<void> {
+/**
+ * Answers a go-get lookup for `http://direct.test/<path>?go-get=1` with the go-import tag of the repository that holds the path, or 404.
+ */
+async function answerGoGet(
+  root: string,
+  gitPort: number,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const url = new URL(request.url ?? '/', `http://${DIRECT_HOST}`);
-  const target = openTargets.at(-1);
-  const fullPath = request.method === 'GET' && url.searchParams.get('go-get') === '1' && target !== undefined
-    ? await findRepository(target.reposRoot, url.pathname)
+  const fullPath = request.method === 'GET' && url.searchParams.get('go-get') === '1'
+    ? await findRepository(root, url.pathname)
     : undefined;
-  if (fullPath === undefined || target === undefined) {
-    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`no repository for ${url.pathname}\n`);
+  if (fullPath === undefined) {
+    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`no repository for ${url.href}\n`);
     return;
   }
-  const content = `${DIRECT_HOST}/${fullPath} git git://${DIRECT_HOST}:${target.gitPort}/${fullPath}.git`;
+  const content = `${DIRECT_HOST}/${fullPath} git git://127.0.0.1:${gitPort}/${fullPath}.git`;
   const html = `<!DOCTYPE html>\n<html><head><meta name="go-import" content="${
     escapeAttribute(content)
   }"></head><body></body></html>\n`;

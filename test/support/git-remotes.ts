@@ -17,9 +17,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
-import { DIRECT_HOST } from './go-client.ts';
 import { within } from './wait.ts';
 
+/** The loopback address every remote listens on. */
+const LOOPBACK = '127.0.0.1';
 const DAEMON_START_TIMEOUT_MS = 10_000;
 const DAEMON_START_ATTEMPTS = 3;
 
@@ -61,7 +62,7 @@ export async function startGitDaemonOn(root: string, port: number): Promise<GitD
     '--export-all',
     '--informative-errors',
     `--base-path=${root}`,
-    `--listen=${DIRECT_HOST}`,
+    `--listen=${LOOPBACK}`,
     `--port=${port}`,
     '--',
     root,
@@ -125,7 +126,7 @@ export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createNetServer();
     probe.once('error', reject);
-    probe.listen(0, DIRECT_HOST, () => {
+    probe.listen(0, LOOPBACK, () => {
       const { port } = probe.address() as AddressInfo;
       probe.close(() => resolve(port));
     });
@@ -182,7 +183,7 @@ export async function startSmartHttp(
   }
   return {
     port,
-    url: (fullPath) => `http://${DIRECT_HOST}:${port}/git/${fullPath}.git`,
+    url: (fullPath) => `http://${LOOPBACK}:${port}/git/${fullPath}.git`,
     accessLog: () => readFile(join(dir, 'access.log'), 'utf8').catch(() => ''),
     stop,
   };
@@ -196,7 +197,7 @@ function smartHttpConfig(root: string, dir: string, port: number, socket: string
   log_format git '$remote_user "$request" $status';
   access_log ${dir}/access.log git;
   server {
-    listen ${DIRECT_HOST}:${port};
+    listen ${LOOPBACK}:${port};
     location ~ ^/git(/.*)$ {
       ${authenticate ? `auth_basic "git"; auth_basic_user_file ${dir}/htpasswd;` : ''}
       client_max_body_size 0;
@@ -244,7 +245,7 @@ async function acceptsConnections(port: number): Promise<void> {
   let accepted = false;
   const attempt = () =>
     new Promise<void>((resolve) => {
-      const socket = connect(port, DIRECT_HOST);
+      const socket = connect(port, LOOPBACK);
       socket.once('connect', () => {
         accepted = true;
         socket.destroy();

@@ -13,11 +13,14 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir, removeDir } from './temp.ts';
 
-/** Host of module paths fetched in direct mode (`127.0.0.1/<group>/<name>`): see direct-oracle.ts. */
-export const DIRECT_HOST = '127.0.0.1';
+/** Host of module paths fetched in direct mode (`direct.test/<group>/<name>`): see direct-oracle.ts. */
+export const DIRECT_HOST = 'direct.test';
 
-/** Fetch through a GOPROXY base URL, or directly from the repositories (GOPROXY=direct). */
-export type GoMode = { readonly proxy: string } | { readonly direct: true };
+/**
+ * Fetch through a GOPROXY base URL, or directly from the repositories (GOPROXY=direct) with the
+ * go-get lookups sent to a direct-mode oracle (`direct`: its host proxy's HTTP_PROXY and HTTPS_PROXY).
+ */
+export type GoMode = { readonly proxy: string } | { readonly direct: Readonly<Record<string, string>> };
 
 /** Per-call settings. */
 export interface GoOptions {
@@ -98,6 +101,43 @@ export async function goModDownload(
     (session) => session.run(['mod', 'download', ...traceFlag(options), '-json', target]),
   );
   return { ...run, json: parseJson<DownloadedModule>(run.stdout) };
+}
+
+/**
+ * `go mod download -json <target…>`: one go command for many `module@query` targets, each answered
+ * by its own object in `json` (in target order; a failed one carries `Error`, and its `Version` is
+ * the query). The go command resolves and downloads them as it would one by one
+ * (cmd/go/internal/modcmd/download.go: one `modload.ListModules` entry per argument).
+ */
+export async function goModDownloadAll(
+  targets: readonly string[],
+  mode: GoMode,
+  options: GoOptions = {},
+): Promise<GoRun & { readonly json: readonly DownloadedModule[] }> {
+  const run = await withGoSession(
+    mode,
+    options,
+    (session) => session.run(['mod', 'download', ...traceFlag(options), '-json', ...targets]),
+  );
+  return { ...run, json: parseJsonStream<DownloadedModule>(run.stdout) };
+}
+
+/**
+ * `go list -m -e -json [-versions] <arg…>`: one go command for many modules (`-versions`) or
+ * `module@query` arguments, each answered by its own object (a failed one with `Error`).
+ */
+export async function goListAll(
+  args: readonly string[],
+  mode: GoMode,
+  options: GoOptions & { readonly versions?: boolean } = {},
+): Promise<GoRun & { readonly json: readonly ListedModule[] }> {
+  const versions = options.versions ? ['-versions'] : [];
+  const run = await withGoSession(
+    mode,
+    options,
+    (session) => session.run(['list', ...traceFlag(options), '-m', '-e', '-json', ...versions, ...args]),
+  );
+  return { ...run, json: parseJsonStream<ListedModule>(run.stdout) };
 }
 
 /** `go list -m -versions -json <module>`: `versions` is the list (possibly empty), undefined on failure. */
@@ -200,11 +240,18 @@ function goEnv(
  * allowed for GOPRIVATE paths) — vcs.go `repoRootForImportDynamic`; `isSecureScheme` only matters to
  * GOPATH `go get` and to scheme pings. git itself allows `git://` by default; an inherited
  * GIT_ALLOW_PROTOCOL could forbid it, which is why the environment is built from scratch.
- * GOINSECURE lets the go-get lookup fall back to plain http (web/http.go `get`).
+ * GOINSECURE lets the go-get lookup fall back to plain http (web/http.go `get`), which goes to the
+ * oracle through HTTP_PROXY (the https attempt through HTTPS_PROXY is refused at once).
  */
 function modeEnv(mode: GoMode): Record<string, string> {
   if ('proxy' in mode) return { GOPROXY: mode.proxy };
-  return { GOPROXY: 'direct', GOPRIVATE: DIRECT_HOST, GONOSUMDB: DIRECT_HOST, GOINSECURE: DIRECT_HOST };
+  return {
+    GOPROXY: 'direct',
+    GOPRIVATE: DIRECT_HOST,
+    GONOSUMDB: DIRECT_HOST,
+    GOINSECURE: DIRECT_HOST,
+    ...mode.direct,
+  };
 }
 
 function traceFlag(options: GoOptions): string[] {
@@ -247,6 +294,14 @@ function killGroup(pid: number): void {
     // ESRCH: the group is already gone, which is what we wanted.
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
+}
+
+/** The objects of go's `-json` output for several arguments: indented objects one after the other. */
+function parseJsonStream<T>(stdout: string): T[] {
+  return stdout
+    .split(/^}$/m)
+    .filter((chunk) => chunk.trim() !== '')
+    .map((chunk) => JSON.parse(`${chunk}}`) as T);
 }
 
 function parseJson<T>(stdout: string): T | undefined {

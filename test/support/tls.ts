@@ -23,8 +23,11 @@ export interface TestCertificates {
 
 const run = promisify(execFile);
 
-/** Writes `ca.pem`, `server.key` and `server.pem` into `dir` (which the caller removes). */
-export async function makeTestCertificates(dir: string): Promise<TestCertificates> {
+/**
+ * Writes `ca.pem`, `server.key` and `server.pem` into `dir` (which the caller removes); the server
+ * certificate is for 127.0.0.1, localhost and the given extra host names.
+ */
+export async function makeTestCertificates(dir: string, names: readonly string[] = []): Promise<TestCertificates> {
   const file = (name: string) => join(dir, name);
   const openssl = (args: string[]) => run('openssl', args, { cwd: dir });
   await openssl([
@@ -67,7 +70,7 @@ export async function makeTestCertificates(dir: string): Promise<TestCertificate
     '-days',
     '2',
     '-extfile',
-    await writeExtensions(dir),
+    await writeExtensions(dir, names),
     '-out',
     file('server.pem'),
   ]);
@@ -76,9 +79,10 @@ export async function makeTestCertificates(dir: string): Promise<TestCertificate
 }
 
 /** Go checks the subject alternative names, never the common name. */
-async function writeExtensions(dir: string): Promise<string> {
+async function writeExtensions(dir: string, names: readonly string[]): Promise<string> {
   const path = join(dir, 'server.ext');
-  await writeFile(path, 'subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth\n');
+  const alternatives = ['IP:127.0.0.1', 'DNS:localhost', ...names.map((name) => `DNS:${name}`)].join(', ');
+  await writeFile(path, `subjectAltName = ${alternatives}\nextendedKeyUsage = serverAuth\n`);
   return path;
 }
 

@@ -6,9 +6,11 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { sharedFixture } from './shared-fixtures.ts';
 
 /** Where Debian's golang-golang-x-mod-dev puts x/mod's source (a GOPATH). */
 const X_MOD_GOPATH = '/usr/share/gocode';
@@ -21,27 +23,22 @@ export function upstreamToolsMissing(): string | undefined {
     : `golang.org/x/mod's source is not at ${X_MOD_GOPATH} (apt-get install golang-golang-x-mod-dev)`;
 }
 
-const built = new Map<string, Promise<string>>();
-
-/** The tools' binary, built once into `dir` (a test's temp dir, removed with it). */
-function tools(dir: string): Promise<string> {
-  let binary = built.get(dir);
-  binary ??= (async () => {
-    const binary = join(dir, 'upstream-tools');
-    await promisify(execFile)('go', ['build', '-o', binary, SOURCE], {
+/** The tools' binary, built once per test run (shared-fixtures.ts). */
+async function tools(): Promise<string> {
+  const dir = await sharedFixture('upstream-tools', async (dir) => {
+    await promisify(execFile)('go', ['build', '-o', join(dir, 'upstream-tools'), SOURCE], {
       env: {
         PATH: process.env['PATH'] ?? '/usr/bin:/bin',
         HOME: dir,
         GO111MODULE: 'off',
         GOPATH: X_MOD_GOPATH,
-        GOCACHE: join(dir, 'upstream-tools-cache'),
+        GOCACHE: join(dir, 'go-build-cache'),
         GOFLAGS: '',
       },
     });
-    return binary;
-  })();
-  built.set(dir, binary);
-  return binary;
+    await rm(join(dir, 'go-build-cache'), { recursive: true, force: true });
+  });
+  return join(dir, 'upstream-tools');
 }
 
 /** A running checksum database. */
@@ -55,9 +52,9 @@ export interface Sumdb {
   close(): Promise<void>;
 }
 
-/** Starts x/mod's checksum database `name` (tools built in `dir`) over the go.sum lines in `goSumFile` (read again on each lookup). */
-export async function startSumdb(dir: string, name: string, goSumFile: string): Promise<Sumdb> {
-  const child = spawn(await tools(dir), ['sumdb', name, goSumFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts x/mod's checksum database `name` over the go.sum lines in `goSumFile` (read again on each lookup). */
+export async function startSumdb(name: string, goSumFile: string): Promise<Sumdb> {
+  const child = spawn(await tools(), ['sumdb', name, goSumFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   const requests: string[] = [];
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
@@ -78,16 +75,15 @@ export async function startSumdb(dir: string, name: string, goSumFile: string): 
   return { url: `http://${address}`, key: key!, requests, close: () => stop(child) };
 }
 
-/** Writes (tools built in `dir`) a zip of `files` files of random bytes, `mib` MiB in all, for `module@version`, as Go's archive/zip does; resolves with its `h1:`. */
+/** Writes a zip of `files` files of random bytes, `mib` MiB in all, for `module@version`, as Go's archive/zip does; resolves with its `h1:`. */
 export async function writeBigZip(
-  dir: string,
   module: string,
   version: string,
   files: number,
   mib: number,
   out: string,
 ): Promise<string> {
-  const { stdout } = await promisify(execFile)(await tools(dir), [
+  const { stdout } = await promisify(execFile)(await tools(), [
     'bigzip',
     module,
     version,
@@ -99,8 +95,8 @@ export async function writeBigZip(
 }
 
 /** x/mod's `dirhash.HashZip` of a zip file. */
-export async function hashZipFile(dir: string, file: string): Promise<string> {
-  const { stdout } = await promisify(execFile)(await tools(dir), ['hashzip', file]);
+export async function hashZipFile(file: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(await tools(), ['hashzip', file]);
   return stdout.trim();
 }
 

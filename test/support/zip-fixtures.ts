@@ -11,11 +11,13 @@
  * `buildVectorFixture` turns one of x/mod's zip vectors into a repository served under the
  * vector's own module path. Large fixtures write their blobs once and reference them by id
  * (`{ blob }` entries), so 65,536 files or a 513 MiB file cost one blob each.
+ * `buildSplitFixture` makes a module large enough to be zipped by several `git archive` processes.
  */
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createRepo, type FileEntry, type FixtureRepo } from './git-fixture.ts';
 import { DIRECT_HOST } from './go-client.ts';
+import { seededRandom } from './random.ts';
 import { makeTempDir, removeDir } from './temp.ts';
 import type { ZipVector } from './txtar.ts';
 import { ZIP_RULE_CASES } from './zip-rule-cases.ts';
@@ -513,4 +515,41 @@ async function writeRepoFile(repo: FixtureRepo, relative: string, text: string):
   const file = join(repo.gitDir, relative);
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, text);
+}
+
+/** The root module of `buildSplitFixture`, and its module in `sub/`. */
+export const SPLIT_MODULES = [repoModule('big/split'), repoModule('big/split/sub')] as const;
+
+/**
+ * `big/split`, tagged v1.0.0 and sub/v1.0.0: a root module and a module in `sub/` of about 13 MiB
+ * each, over directories of very different weight, with a nested module and vendored files (left
+ * out) and a root LICENSE (inherited by `sub`). Seeded: the same bytes every time.
+ */
+export async function buildSplitFixture(root: string): Promise<void> {
+  const repo = await createRepo(root, 'big/split');
+  await repo.commit({
+    ...largeTree('', SPLIT_MODULES[0]),
+    ...largeTree('sub/', SPLIT_MODULES[1]),
+    LICENSE: 'the root licence\n',
+  }, { date: '2024-05-06T07:08:09Z' });
+  await repo.tag('v1.0.0');
+  await repo.tag('sub/v1.0.0');
+}
+
+/** About 13 MiB of compressible Go-like text over directories of very different weight. */
+function largeTree(prefix: string, module: string): Record<string, string> {
+  const random = seededRandom(prefix.length + 11);
+  const text = (lines: number) =>
+    Array.from({ length: lines }, () => `// ${random().toString(36).slice(2)} ${random().toString(36).slice(2)}`).join(
+      '\n',
+    );
+  const files: Record<string, string> = { [`${prefix}go.mod`]: `module ${module}\n\ngo 1.19\n` };
+  for (let i = 0; i < 300; i++) files[`${prefix}heavy/deep/p${i % 7}/f${i}.go`] = `package p${i % 7}\n${text(1500)}\n`;
+  for (let i = 0; i < 200; i++) files[`${prefix}light${i % 5}/f${i}.go`] = `package light\n${text(200)}\n`;
+  files[`${prefix}root.go`] = `package split\n${text(50)}\n`;
+  files[`${prefix}nested/go.mod`] = `module ${module}/nested\n`;
+  files[`${prefix}nested/n.go`] = 'package nested\n';
+  files[`${prefix}vendor/example.com/v/v.go`] = 'package v\n';
+  files[`${prefix}vendor/modules.txt`] = '# example.com/v v1.0.0\n';
+  return files;
 }

@@ -30,7 +30,7 @@ export interface ZipRuleCase {
   readonly name: string;
   /** The rule the case shows, for test names. */
   readonly rule: string;
-  /** `127.0.0.1/zip/rules/<name>`: what the direct-mode oracle and the proxy serve it as. */
+  /** `direct.test/zip/rules/<name>`: what the direct-mode oracle and the proxy serve it as. */
   readonly modulePath: string;
   readonly version: string;
   /** Every file of the version's tree (all regular files), path → text. */
@@ -87,7 +87,7 @@ export const ZIP_RULE_CASES: readonly ZipRuleCase[] = [
       'cmd/count/main.go': 'package main\n\nfunc main() {}\n',
     },
     ['go.mod', 'count.go', 'cmd/count/main.go'],
-    'h1:2uJB8s8wW1Ngn804VNIYMsOHCzNFSfEjPPg5r8eYL4Q=',
+    'h1:R/2zvkcs2Aw+ho5E90KBhTy0q5KXFfGqBPBCLbTARFA=',
   ),
   ruleCase('nothing', 'a module without any file hashes to the hash of nothing', {}, [], EMPTY_ZIP_HASH),
   ruleCase(
@@ -105,7 +105,7 @@ export const ZIP_RULE_CASES: readonly ZipRuleCase[] = [
       'vendor.go': 'package vendored\n',
     },
     ['go.mod', 'vendor/modules.txt', 'vendor/notes.txt', 'vendorish/v.go', 'vendor.go'],
-    'h1:gSq2f3Mk5wIxXjhW6j1sbRJV7bnmk1g4WRNQviaSYe4=',
+    'h1:sVw2ho9Zei2DKoKL1VtC5pgZF8/IGG+Vsql2o7Vbrlo=',
   ),
   ruleCase(
     'vendored-go124',
@@ -119,7 +119,7 @@ export const ZIP_RULE_CASES: readonly ZipRuleCase[] = [
       'lib/vendor/deeper/d.go': 'package deeper\n',
     },
     ['go.mod', 'tools/vendor/list.txt', 'lib/vendor/lib.go'],
-    'h1:c6z8yKGyz8o9f5aFg+DxeBRUsABWUCSRgOPxhMmonP4=',
+    'h1:gwJ5+GWhG2k5CdAk6aW+twKvG3W32zH0ovQvp2nIbjA=',
     'a Go 1.19 client applies the original vendor rule whatever the go directive says',
   ),
   ruleCase(
@@ -134,7 +134,7 @@ export const ZIP_RULE_CASES: readonly ZipRuleCase[] = [
       'innerish/i.go': 'package innerish\n',
     },
     ['go.mod', 'outer.go', 'innerish/i.go'],
-    'h1:Yk4DZl/0dXTrYF/HaQU2fn3MEL9Q68JNE1Igzxpbg38=',
+    'h1:BCQ8ucn70u5wJR0Aq8X6CJBbuD7p1rj99sRmvFntFzk=',
   ),
   ruleCase(
     'nested-caps',
@@ -145,14 +145,14 @@ export const ZIP_RULE_CASES: readonly ZipRuleCase[] = [
       'part/part.go': 'package part\n',
     },
     ['top.go'],
-    'h1:xd+B3J1ejBD/ZWWSp5uJ9p3Uuhl2C0GfFe4erIBK/DU=',
+    'h1:+zRGVJyJAv16KLBDbcf9aRY6/oST1jJmGJq1EjUU+Jo=',
   ),
   ruleCase(
     'go-mod-dir',
     'a directory named go.mod is an ordinary directory',
     { 'go.mod/inside.go': 'package inside\n' },
     ['go.mod/inside.go'],
-    'h1:Xr6YvVdpEWlpnPPssE5PkFBOkuTEnceOeOd1YrsjrJU=',
+    'h1:l1hi5jWRvlBU2bFuhzxYcxE4jbZH9Jasr9fY/nbPgdQ=',
   ),
   ruleCase(
     'vcs-dirs',
@@ -164,6 +164,6 @@ export const ZIP_RULE_CASES: readonly ZipRuleCase[] = [
       '.svn/entries': '12\n',
     },
     ['go.mod', '.bzr/branch-format', '.hg/requires', '.svn/entries'],
-    'h1:Dnmu+rF9m+ZhGoOTdrVPuK3GBzzru9BDsLbWTwDuubI=',
+    'h1:KRMgt5ZWim1yXDU11s4S2DIbhwOYN2sF/eueLmNALbM=',
   ),
 ];

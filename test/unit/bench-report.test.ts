@@ -18,6 +18,7 @@ import { aboutLeft, Progress, secondsLeft } from '../../bench/progress.ts';
 import { formatReport, verdictLabel, verdicts } from '../../bench/report.ts';
 import type { BenchResult, ZipRow } from '../../bench/result.ts';
 import { table, wrap } from '../../bench/table.ts';
+import { scriptArgs } from '../support/project.ts';
 
 const QUICK_FILE = fileURLToPath(new URL('../support/bench-quick-result.json', import.meta.url));
 const FULL_FILE = fileURLToPath(new URL('../../bench/charts/2026-11-29.json', import.meta.url));
@@ -92,9 +93,7 @@ describe('the benchmark report', () => {
   test('npm run bench -- --report FILE --compare FILE: no run, the comparison, the verdict last', async () => {
     const run = fileURLToPath(new URL('../../bench/run.ts', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [
-      '--import',
-      'tsx',
-      run,
+      ...scriptArgs(run),
       '--report',
       QUICK_FILE,
       '--compare',

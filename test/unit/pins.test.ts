@@ -137,18 +137,13 @@ test('pins file: of two contradicting lines the first wins, with a warning', asy
   });
 });
 
-test('pins file: 100,000 records load in bounded time', async () => {
+test('pins file: 100,000 records load whole (how fast: the start-up with a million pins in npm run bench -- --only=scale)', async () => {
   await withTempDir('pins', async (dir) => {
     const record = (i: number) =>
       line(pin(`v1.${Math.floor(i / 1000)}.${i % 1000}`, { module: `go.example.com/group/m${i % 97}`, zip: ZIP }));
     writeFileSync(join(dir, PINS_FILE), Array.from({ length: 100_000 }, (_, i) => `${record(i)}\n`).join(''));
-    const started = performance.now();
     const store = FilePinStore.open(dir);
-    const elapsed = performance.now() - started;
     assert.equal(store.size, 100_000);
-    // About a second (it is JSON.parse of each line); the bound catches anything worse than linear
-    // while leaving room for coverage instrumentation on a busy CI machine.
-    assert.ok(elapsed < 20_000, `loading took ${Math.round(elapsed)} ms`);
     assert.equal((await store.versions(PROJECT, 'go.example.com/group/m0')).length, 1031);
     await store.close();
   });

@@ -125,4 +125,9 @@ test('web pages: the exact root and paths below /-/, which no module path can st
   rejects('/-/modules/go.localhost/x/@v/');
   rejects('/-/modules/go.localhost/x/@v/a%2Fb');
   rejects('/-/modules/%ZZ');
+  // Quoted as Go's %q does, as every refusal: no raw bidirectional character reaches a terminal.
+  assert.throws(() => parseRoute('/-/files/go.localhost/a%E2%80%AEb/@v/v1.0.0/x'), (error: Error) => {
+    assert.match(error.message, /"go\.localhost\/a\\u202eb"/);
+    return true;
+  });
 });

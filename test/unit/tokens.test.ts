@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { TokenStore } from '../../lib/access/auth.ts';
 import { loadConfigFile } from '../../lib/cli/config.ts';
 import { runTokenCommand } from '../../lib/cli/token-command.ts';
+import { PROJECT_ROOT, SERVER_ARGS } from '../support/project.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 
 let dir: string;
@@ -172,9 +173,7 @@ test('node lib/server.ts token … runs the command', async () => {
   const file = freshFile();
   const exec = promisify(execFile);
   const { stdout } = await exec(process.execPath, [
-    '--import',
-    'tsx',
-    'lib/server.ts',
+    ...SERVER_ARGS,
     'token',
     'create',
     '--config',
@@ -183,17 +182,15 @@ test('node lib/server.ts token … runs the command', async () => {
     'cli',
     '--grant',
     '**',
-  ]);
+  ], { cwd: PROJECT_ROOT });
   assert.match(stdout, /^ggp_\S+\n$/);
   const failed = await exec(process.execPath, [
-    '--import',
-    'tsx',
-    'lib/server.ts',
+    ...SERVER_ARGS,
     'token',
     'revoke',
     '--config',
     file,
     'nope',
-  ]).catch((error: { code: number; stderr: string }) => error);
+  ], { cwd: PROJECT_ROOT }).catch((error: { code: number; stderr: string }) => error);
   assert.equal((failed as { code: number }).code, 2);
 });

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyService } from '../../access/service.ts';
 import { notFound } from '../../common/errors.ts';
 import { ObjectTooLargeError } from '../../git/objects.ts';
+import { goQuote } from '../../modules/go-quote.ts';
 import { bodyETag, sendCacheable } from '../cache.ts';
 import type { PageRequest } from './links.ts';
 import { pageProject } from './repository-modules.ts';
@@ -43,9 +44,11 @@ export async function sendVersionFile(
     bytes = await module.versionFile(version, route.path, MAX_FILE_BYTES);
   } catch (error) {
     if (!(error instanceof ObjectTooLargeError)) throw error;
-    throw notFound(`${route.path}: larger than ${MAX_FILE_BYTES} bytes, not shown here`);
+    throw notFound(`${goQuote(route.path)}: larger than ${MAX_FILE_BYTES} bytes, not shown here`);
   }
-  if (bytes === undefined) throw notFound(`${route.path}: no such file in ${route.modulePath}@${version.version}`);
+  if (bytes === undefined) {
+    throw notFound(`${goQuote(route.path)}: no such file in ${route.modulePath}@${version.version}`);
+  }
   const ext = route.path.slice(route.path.lastIndexOf('.') + 1).toLowerCase();
   res.setHeader('Content-Security-Policy', FILE_POLICY);
   res.setHeader('X-Content-Type-Options', 'nosniff');
