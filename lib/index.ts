@@ -17,8 +17,7 @@ import { makeHandler } from './http/handler.ts';
 import { logger } from './common/log.ts';
 import { RequestMetrics } from './http/metrics.ts';
 import { type Counter, MetricsRegistry } from './common/metrics.ts';
-import { dataDirectory, ModuleService } from './access/module-service.ts';
-import { UpstreamModules } from './upstream/upstream-modules.ts';
+import { ModuleService } from './access/module-service.ts';
 import type { ProxySetup } from './http/go-env.ts';
 import { ClientLimit, PAGE_VIEWS, PAGE_VIEWS_PER_CLIENT, ZIP_DOWNLOADS } from './http/client-limit.ts';
 import { AnswerDeadline } from './http/deadline.ts';
@@ -78,8 +77,6 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
   zipStreams.registerMetrics(metrics);
   const pageViews = new ClientLimit(PAGE_VIEWS_PER_CLIENT, PAGE_VIEWS);
   pageViews.registerMetrics(metrics);
-  const upstream = openUpstream(resolved, service);
-  if (upstream !== undefined && resolved.upstream.length > 0) upstream.registerMetrics(metrics);
   const deadline = new AnswerDeadline(resolved.answerDeadline);
   deadline.registerMetrics(metrics);
   const handler = makeHandler({
@@ -91,18 +88,10 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
     zipStreams,
     deadline,
     pageViews,
-    upstream: upstream && resolved.upstream.length > 0
-      ? { modules: upstream, access: resolved.upstreamAccess }
-      : undefined,
-    sumdb: Object.keys(resolved.sumdbs).length > 0 ? upstream?.sumdb : undefined,
     setup: proxySetup(resolved),
   });
-  const close = async (): Promise<void> => {
-    upstream?.close();
-    await service.close();
-  };
   return Object.defineProperties(handler, {
-    close: { value: close },
+    close: { value: () => service.close() },
     reload: { value: reloader(resolved, service, reloads) },
     projectCount: { get: () => projects.size },
     ready: { value: service.ready },
@@ -113,16 +102,6 @@ export function createHandler(options: ProxyOptions = {}): GoProxyHandler {
 /** What the go command settings the server suggests depend on. */
 export function proxySetup(options: ResolvedOptions): ProxySetup {
   return { upstream: options.upstream.length > 0, sumdbs: Object.keys(options.sumdbs), private: options.private };
-}
-
-/** The upstream proxies and checksum databases the options name, or undefined when they name none. */
-function openUpstream(options: ResolvedOptions, service: ModuleService): UpstreamModules | undefined {
-  if (options.upstream.length === 0 && Object.keys(options.sumdbs).length === 0) return undefined;
-  return new UpstreamModules(options, {
-    projects: service.projects,
-    pins: service.pins.store,
-    dataDir: dataDirectory(options),
-  });
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Pin } from '../pins/store.ts';
 import type { CommitFacts, CommitFactsCache, LicenseFact } from '../facts/commit-facts.ts';
 import type { LocalZips } from './local-zips.ts';
 import type { Project } from './projects.ts';
-import type { ServedModule, ServedVersion, ZipBody, ZipRequest } from './service.ts';
+import type { ServedInfo, ServedModule, VersionList, ZipBody, ZipRequest } from './service.ts';
 
 /** A module request's target: the project that holds the module, and the module within it. */
 export interface ModuleTarget {
@@ -38,6 +38,7 @@ const MAX_RELATED_MODULES = 50;
 export class LocalModule implements ServedModule {
   readonly modulePath: string;
   readonly project: Project;
+  readonly owner: string;
   readonly shared: boolean;
   readonly retryAfterSeconds: number | undefined;
   readonly #target: ModuleTarget;
@@ -47,6 +48,7 @@ export class LocalModule implements ServedModule {
   constructor(target: ModuleTarget, parts: LocalParts, retryAfterSeconds?: number) {
     this.modulePath = target.module.modulePath;
     this.project = target.project;
+    this.owner = target.project.fullPath;
     this.shared = target.project.visibility === 'public';
     this.retryAfterSeconds = retryAfterSeconds;
     this.#target = target;
@@ -59,11 +61,11 @@ export class LocalModule implements ServedModule {
    * prefixes move on fast (a 404 or 410 skips a path silently, any other error fails the lookup:
    * `cmd/go/internal/modload/query.go` `queryPrefixModules`).
    */
-  async list(): Promise<readonly string[]> {
+  async list(): Promise<VersionList> {
     const { module } = this.#target;
     const versions = await this.#parts.pins.list(this.#target, await module.versions());
     if (versions.length === 0 && module.needsGoMod) await module.latest();
-    return versions;
+    return { versions, stale: false };
   }
 
   latest(): Promise<ModuleVersion> {
@@ -84,7 +86,7 @@ export class LocalModule implements ServedModule {
     return resolved;
   }
 
-  zip(version: ServedVersion, request: ZipRequest): Promise<ZipBody> {
+  zip(version: ServedInfo, request: ZipRequest): Promise<ZipBody> {
     return this.#parts.zips.open(this.#target, ownVersion(version), request);
   }
 
@@ -92,19 +94,19 @@ export class LocalModule implements ServedModule {
     return this.#parts.pins.store.get(this.#target.project.fullPath, this.modulePath, version);
   }
 
-  zipRefusal(version: ServedVersion): Promise<string | undefined> {
+  zipRefusal(version: ServedInfo): Promise<string | undefined> {
     return this.#parts.zips.refusal(this.#target, ownVersion(version));
   }
 
-  commitFacts(version: ServedVersion): Promise<CommitFacts> {
+  commitFacts(version: ServedInfo): Promise<CommitFacts> {
     return this.#parts.facts.of(ownVersion(version), this.#parts.zips.layoutSource(this.#target));
   }
 
-  licenses(version: ServedVersion): Promise<readonly LicenseFact[]> {
+  licenses(version: ServedInfo): Promise<readonly LicenseFact[]> {
     return this.#parts.facts.licenses(ownVersion(version), this.#target.gitRepository);
   }
 
-  versionFile(version: ServedVersion, path: string, maxBytes: number): Promise<Uint8Array | undefined> {
+  versionFile(version: ServedInfo, path: string, maxBytes: number): Promise<Uint8Array | undefined> {
     return this.#parts.facts.file(ownVersion(version), this.#parts.zips.layoutSource(this.#target), path, maxBytes);
   }
 
@@ -126,7 +128,7 @@ export class LocalModule implements ServedModule {
 }
 
 /** A version this module answered: a `ModuleVersion`, which knows the directory that holds its files. */
-function ownVersion(version: ServedVersion): ModuleVersion {
+function ownVersion(version: ServedInfo): ModuleVersion {
   if (!('dir' in version)) throw new TypeError(`${version.modulePath}@${version.version} is not a local version`);
   return version as ModuleVersion;
 }

@@ -1,12 +1,14 @@
 /**
- * The proxy's model, free of HTTP, over the local projects' git repositories: the `ProxyService`
- * (service.ts) that `http/` talks to. Which project and module a request names (within its scope),
- * for this caller; the repositories behind them; the pins, the zips; and what the operator commands
- * need beside.
+ * The proxy's model, free of HTTP: the `ProxyService` (service.ts) that `http/` talks to. Which
+ * project and module a request names (within its scope), for this caller; the repositories behind
+ * them; the pins, the zips; the modules no project owns, from the upstream proxies (config
+ * `upstream`), and the checksum databases proxied; and what the operator commands need beside.
  *
  * A module path's owner is the project with the longest module path that is a prefix of it (at a
  * `/`), among the projects the caller may read: one they may not read does not exist for them, and
  * the owner it leaves answers them as if it held no module at its path. Pins belong to the owner.
+ * A path no project answers is an upstream module on the instance endpoint, unless it is private
+ * (upstream/private-paths.ts: the module host, a prefix of a project's path, config `private`).
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +38,17 @@ import { mirrorGitDir, MirrorSet, type MirrorSettings, type RemoteConfig } from 
 import { LocalModule, type LocalParts, type ModuleTarget } from './local-module.ts';
 import { LocalZips } from './local-zips.ts';
 import { CommitFactsCache } from '../facts/commit-facts.ts';
-import type { ProjectFacts, ProxyService, PushHooks, Scope } from './service.ts';
+import type {
+  CachedModulesPage,
+  ChecksumDatabases,
+  ProjectFacts,
+  ProxyService,
+  PushHooks,
+  Scope,
+  ServedModule,
+} from './service.ts';
+import { UpstreamModules, type UpstreamOptions } from '../upstream/upstream-modules.ts';
+import { UpstreamModule } from './upstream-module.ts';
 
 /**
  * A repository on another git host that the proxy mirrors (mirrors/) and serves as a project: the
@@ -45,10 +57,12 @@ import type { ProjectFacts, ProxyService, PushHooks, Scope } from './service.ts'
 export interface MirrorConfig extends RemoteConfig, Omit<ProjectConfig, 'repo' | 'path'> {}
 
 /** What the service is built from (the resolved options, less what only HTTP and logging use). */
-export interface ServiceOptions extends ProjectIndexOptions, Omit<MirrorSettings, 'mirrors'> {
+export interface ServiceOptions extends ProjectIndexOptions, Omit<MirrorSettings, 'mirrors'>, UpstreamOptions {
   readonly mirrors: readonly MirrorConfig[];
   /** Mirror fetches running at once. */
   readonly maxFetches: number;
+  /** Who may read modules from the upstream: `anyone` (as a public project) or `authenticated` (any valid token). */
+  readonly upstreamAccess: 'anyone' | 'authenticated';
   readonly compression: CompressionLevel;
   /** Most git processes at once; undefined: 2 × CPU cores. */
   readonly maxGit: number | undefined;
@@ -117,6 +131,11 @@ export class ModuleService implements ProxyService {
   readonly facts = new CommitFactsCache();
   /** What every local module is answered with. */
   readonly #parts: LocalParts;
+  /** The upstream proxies and checksum databases, when the options name any. */
+  readonly #upstream: UpstreamModules | undefined;
+  /** Where modules no project owns are asked (config `upstream`), and whether anyone may read them (else callers with a token). */
+  readonly #upstreamModules: { readonly modules: UpstreamModules; readonly anyone: boolean } | undefined;
+  readonly checksumDatabases: ChecksumDatabases | undefined;
   /** The last check for shadowed modules (`close()` waits for it). */
   #shadowReport: Promise<void> | undefined;
   #reportingShadows = false;
@@ -152,6 +171,15 @@ export class ModuleService implements ProxyService {
       warn,
     });
     this.#parts = { pins: this.pins, zips: this.zips, facts: this.facts };
+    const sumdbs = Object.keys(options.sumdbs).length > 0;
+    if (options.upstream.length > 0 || sumdbs) {
+      this.#upstream = new UpstreamModules(options, { projects: this.projects, pins: this.pins.store, dataDir });
+    }
+    const anyone = options.upstreamAccess === 'anyone';
+    this.#upstreamModules = this.#upstream !== undefined && options.upstream.length > 0
+      ? { modules: this.#upstream, anyone }
+      : undefined;
+    this.checksumDatabases = sumdbs ? this.#upstream?.sumdb : undefined;
   }
 
   /** Ready once the first scan of `repos` is done and the mirrors' repositories exist. */
@@ -197,17 +225,43 @@ export class ModuleService implements ProxyService {
    * else is "not found". A project the caller may not read does not exist for them: the owner is
    * the one it would be without it, which answers through a view without the hidden project's
    * directory (modules/hidden-directory.ts), so every answer is the one a caller gets where no such
-   * project exists, and never the outer project's own files at the hidden project's path.
+   * project exists, and never the outer project's own files at the hidden project's path. On the
+   * instance endpoint, a path no project answers is an upstream module when it may be asked
+   * upstream (a refusal is logged and counted).
    */
-  module(scope: Scope, modulePath: string, caller: Caller): LocalModule {
+  module(scope: Scope, modulePath: string, caller: Caller): ServedModule {
     const owner = this.#ownerFor(scope, modulePath, caller);
     const target = owner === undefined ? undefined : this.#target(owner.project, modulePath, owner.hidden);
-    if (target === undefined) throw notFound(`module ${modulePath}: no such module on this server`);
-    return new LocalModule(target, this.#parts, this.mirrors.retryAfter(target.project.fullPath));
+    if (target !== undefined) {
+      return new LocalModule(target, this.#parts, this.mirrors.retryAfter(target.project.fullPath));
+    }
+    const upstream = scope.kind === 'instance' ? this.#upstreamModule(modulePath, caller) : undefined;
+    if (upstream === undefined) throw notFound(`module ${modulePath}: no such module on this server`);
+    return upstream;
+  }
+
+  /** The upstream module at a path no project answered, when it may be asked upstream; not found for a caller who may not read upstream modules. */
+  #upstreamModule(modulePath: string, caller: Caller): UpstreamModule | undefined {
+    const upstream = this.#upstreamModules;
+    if (upstream === undefined || !upstream.modules.forwards(modulePath, 'module')) return undefined;
+    if (!this.#mayReadUpstream(caller)) {
+      throw notFound(`module ${modulePath}: modules from the upstream proxy are served to callers with a token only`);
+    }
+    return new UpstreamModule(modulePath, upstream.modules, upstream.anyone);
+  }
+
+  /** Whether a caller may read upstream modules: anyone may, or it has a valid token (`upstreamAccess`). */
+  #mayReadUpstream(caller: Caller): boolean {
+    return this.#upstreamModules?.anyone === true || caller.tokenName !== undefined;
   }
 
   readableProjects(caller: Caller): readonly Project[] {
     return this.projects.all().filter((project) => mayRead(caller, project));
+  }
+
+  cachedUpstreamModules(caller: Caller, start: number, count: number): CachedModulesPage | undefined {
+    const upstream = this.#upstreamModules;
+    return upstream !== undefined && this.#mayReadUpstream(caller) ? upstream.modules.cached(start, count) : undefined;
   }
 
   /** The `h1:` of a version's zip, made from git, streamed and dropped, not pinned: for operator commands. */
@@ -243,8 +297,9 @@ export class ModuleService implements ProxyService {
     return this.pins.store.health?.available === false ? 'the pin store cannot be reached' : undefined;
   }
 
-  /** Registers the series of its parts: git processes and slots, pins, projects, object readers, the zip spool. */
+  /** Registers the series of its parts: git processes and slots, pins, projects, object readers, the zip spool, the upstream proxies. */
   registerMetrics(registry: MetricsRegistry): void {
+    this.#upstreamModules?.modules.registerMetrics(registry);
     this.#stopGitMetrics = observeGitChildren(registry);
     this.limiter.registerMetrics(registry);
     this.pins.registerMetrics(registry);
@@ -254,16 +309,17 @@ export class ModuleService implements ProxyService {
     this.mirrors.registerMetrics(registry);
   }
 
-  /** Stops project discovery, mirror fetches, every long-lived git process, observing them, and removes spool files. */
+  /** Stops project discovery, mirror fetches, every long-lived git process, observing them, the upstream connections, and removes spool files. */
   async close(): Promise<void> {
     this.#stopGitMetrics?.();
+    const upstream = this.#upstream?.close();
     this.projects.close();
     await this.mirrors.close();
     this.zips.close();
     await this.#shadowReport;
     const closing = [...this.#repositories.values()].map((repository) => repository.close());
     this.#repositories.clear();
-    await Promise.all([...closing, this.pins.store.close()]);
+    await Promise.all([...closing, this.pins.store.close(), upstream]);
   }
 
   /**

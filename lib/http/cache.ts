@@ -2,9 +2,11 @@
  * HTTP caching of module answers (RFC 9110 §8.8 validators, §13.1.2 If-None-Match; RFC 9111
  * Cache-Control; RFC 8246 `immutable`):
  *
- * - `.info`, `.mod` and `.zip` carry an ETag made from what fixes their content: the commit, the
- *   module path, the version, and the zip format (this writer's version and compression level).
- *   `list` and `@latest` carry the hash of their body. `If-None-Match` that matches → 304.
+ * - `.info`, `.mod` and `.zip` carry an ETag made from what fixes their content: the commit (none
+ *   for a module from an upstream proxy, whose versions are pinned), the module path, the version,
+ *   and the zip format (this writer's version and compression level). `list`, `@latest` and an
+ *   `.info` sent in an upstream's own bytes carry the hash of their body. `If-None-Match` that
+ *   matches → 304. An answer given stale because its source failed says so (`Warning: 110`).
  * - A canonical version's files never change (pins keep them as first served): `immutable`, a
  *   year, for the client's own cache. `list`, `@latest` and queries (`master.info`) move with the
  *   repository: one minute. Who may read a project can change at any time (it is made private, a
@@ -23,7 +25,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { CompressionLevel } from '../git/archive.ts';
-import type { ServedVersion } from '../access/service.ts';
+import type { ServedInfo } from '../access/service.ts';
 import { zipFormat } from '../zip/source.ts';
 
 /** How long clients and caches may keep answers that move with the repository (`list`, `@latest`, queries). */
@@ -57,7 +59,7 @@ export interface CacheableBody extends CachePolicy {
  */
 export function versionETag(
   kind: 'info' | 'mod' | 'zip',
-  version: ServedVersion,
+  version: ServedInfo,
   compression: CompressionLevel,
 ): string {
   const format = kind === 'zip' ? zipFormat(compression) : kind;

@@ -9,7 +9,7 @@ import { stripBasePath } from './base-path.ts';
 import type { AnswerDeadline } from './deadline.ts';
 import { refuseCrossSiteCredentials, setResourceHeaders } from './browser-guard.ts';
 import type { CompressionLevel } from '../git/archive.ts';
-import { notFound, ProxyError } from '../common/errors.ts';
+import { badRequest, notFound, ProxyError } from '../common/errors.ts';
 import { GO_GET_CACHE_CONTROL, goGetPage, isGoGetRequest } from './go-get.ts';
 import type { CachePolicy } from './cache.ts';
 import { answerNotModified, bodyETag, cacheControl, sendCacheable, versionETag } from './cache.ts';
@@ -22,13 +22,9 @@ import type { ModuleRoute } from './route.ts';
 import { parseRoute } from './route.ts';
 import { infoJson } from './info.ts';
 import { answerPage, sendStylesheet } from './pages/pages.ts';
-import type { ProxyService, ServedModule, ServedVersion } from '../access/service.ts';
+import type { ChecksumDatabases, ProxyService, ServedInfo } from '../access/service.ts';
 import type { ClientLimit } from './client-limit.ts';
 import { answerPushHook } from './hooks.ts';
-import type { SumdbProxy } from '../upstream/sumdb-proxy.ts';
-import type { UpstreamModules } from '../upstream/upstream-modules.ts';
-import { UPSTREAM } from '../pins/store.ts';
-import { answerFromUpstream, answerSumdb } from './upstream-answers.ts';
 import type { ProxySetup } from './go-env.ts';
 
 export type NextFunction = (error?: unknown) => void;
@@ -50,19 +46,8 @@ export interface HandlerContext {
   readonly pageViews: ClientLimit;
   /** How long the work behind an answer may take before it is a 503. */
   readonly deadline: AnswerDeadline;
-  /** Modules no local project owns, from upstream proxies (config `upstream`); absent without one. */
-  readonly upstream?: UpstreamAccess;
-  /** The checksum databases proxied at `/sumdb/<name>/` (config `sumdbs`); absent when none. */
-  readonly sumdb?: SumdbProxy;
   /** What the home page's go command settings depend on. */
   readonly setup: ProxySetup;
-}
-
-/** The upstream modules, and who may read them. */
-export interface UpstreamAccess {
-  readonly modules: UpstreamModules;
-  /** `anyone` (as a public project) or `authenticated` (any valid token). */
-  readonly access: 'anyone' | 'authenticated';
 }
 
 export function makeHandler(context: HandlerContext): Handler {
@@ -138,11 +123,13 @@ async function handle(
     }
     case 'metrics':
       return sendBody(req, res, 200, METRICS_CONTENT_TYPE, context.observer.metrics.registry.render());
-    case 'sumdb':
+    case 'sumdb': {
       // Without `sumdbs`, a 404 on `/sumdb/<name>/supported` sends the go command to the database
       // directly (`cmd/go/internal/modfetch/sumdb.go` `initBase`).
-      if (context.sumdb === undefined) throw notFound('this proxy does not serve a checksum database');
-      return answerSumdb(context.sumdb, route.path, req, res);
+      const databases = service.checksumDatabases;
+      if (databases === undefined) throw notFound('this proxy does not serve a checksum database');
+      return answerSumdb(databases, route.path, req, res);
+    }
     case 'other':
       throw notFound('no such endpoint');
   }
@@ -165,40 +152,31 @@ async function answerModule(
   facts.client = caller.address;
   facts.module = route.modulePath;
   facts.version = route.version === '' ? undefined : route.version;
-  let module: ServedModule;
-  try {
-    module = context.service.module(route.scope, route.modulePath, caller);
-  } catch (error) {
-    const upstream = upstreamFor(context, route, caller, error);
-    if (upstream === undefined) throw error;
-    facts.project = UPSTREAM;
-    if (route.op === 'zip') context.zipStreams.enter(clientOf(caller), res);
-    return answerFromUpstream(upstream.modules, route, req, res, upstream.access === 'anyone');
-  }
-  facts.project = module.project?.fullPath;
+  const module = context.service.module(route.scope, route.modulePath, caller);
+  facts.project = module.owner;
   if (module.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(module.retryAfterSeconds));
   const { shared } = module;
   const text = 'text/plain; charset=utf-8';
   const moving = cacheControl({ immutable: false, shared });
   switch (route.op) {
     case 'list': {
-      const body = (await module.list()).map((v) => `${v}\n`).join('');
+      const list = await module.list();
+      const body = list.versions.map((v) => `${v}\n`).join('');
+      if (list.stale) warnStale(res);
       return sendCacheable(req, res, { contentType: text, body, etag: bodyETag(body), cacheControl: moving });
     }
     case 'latest': {
-      const body = `${JSON.stringify(infoJson(await module.latest()))}\n`;
-      return sendCacheable(req, res, {
-        contentType: 'application/json',
-        body,
-        etag: bodyETag(body),
-        cacheControl: moving,
-      });
+      const latest = await module.latest();
+      const body = infoBody(res, latest);
+      return sendCacheable(req, res, { contentType: JSON_TYPE, body, etag: bodyETag(body), cacheControl: moving });
     }
     case 'info': {
       const version = await module.info(route.version);
-      const body = `${JSON.stringify(infoJson(version))}\n`;
+      const body = infoBody(res, version);
       const policy = versionPolicy(context, 'info', version, route.version, shared);
-      return sendCacheable(req, res, { contentType: 'application/json', body, ...policy });
+      // The source's own bytes are their own validator.
+      const etag = version.info === undefined ? policy.etag : bodyETag(body);
+      return sendCacheable(req, res, { contentType: JSON_TYPE, body, etag, cacheControl: policy.cacheControl });
     }
     case 'mod': {
       const version = await module.mod(route.version, req.method === 'GET' ? clientOf(caller) : undefined);
@@ -219,27 +197,39 @@ async function answerModule(
   }
 }
 
-/**
- * The upstream that answers a module request no local project answered (`error`, a "not found"):
- * on the instance endpoint only, for a path that is not private (a refusal is logged and counted),
- * to a caller who may read upstream modules. Undefined when the local answer stands.
- */
-function upstreamFor(
-  context: HandlerContext,
-  route: ModuleRoute,
-  caller: Caller,
-  error: unknown,
-): UpstreamAccess | undefined {
-  const { upstream } = context;
-  if (upstream === undefined || route.scope.kind !== 'instance') return undefined;
-  if (!(error instanceof ProxyError) || error.kind !== 'not-found') return undefined;
-  if (!upstream.modules.forwards(route.modulePath, route.op)) return undefined;
-  if (upstream.access === 'authenticated' && caller.tokenName === undefined) {
-    throw notFound(
-      `module ${route.modulePath}: modules from the upstream proxy are served to callers with a token only`,
-    );
+const JSON_TYPE = 'application/json';
+
+/** The `.info` (or `@latest`) body of a version: its source's own bytes, else made from its fields; a stale one is marked so. */
+function infoBody(res: ServerResponse, version: ServedInfo): Uint8Array | string {
+  if (version.stale === true) warnStale(res);
+  return version.info ?? `${JSON.stringify(infoJson(version))}\n`;
+}
+
+/** An earlier answer, given because its source failed now (RFC 7234 §5.5.1). */
+function warnStale(res: ServerResponse): void {
+  res.setHeader('Warning', '110 - "Response is Stale"');
+}
+
+/** Answers `/sumdb/<path>` (`path` still percent-encoded). */
+async function answerSumdb(
+  databases: ChecksumDatabases,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    throw badRequest('invalid percent-encoding in a checksum database path');
   }
-  return upstream;
+  const answer = await databases.answer(decoded);
+  return sendCacheable(req, res, {
+    contentType: answer.contentType,
+    body: answer.body,
+    etag: bodyETag(answer.body),
+    cacheControl: cacheControl({ immutable: answer.immutable, shared: true }),
+  });
 }
 
 /** Who a request's new pins, zip streams and page views are counted for (new-pin-limit.ts, client-limit.ts): its token, else its address (an IPv6 one by its /64). */
@@ -251,7 +241,7 @@ function clientOf(caller: Caller): string {
 function versionPolicy(
   context: HandlerContext,
   kind: 'info' | 'mod' | 'zip',
-  version: ServedVersion,
+  version: ServedInfo,
   requested: string,
   shared: boolean,
 ): CachePolicy {

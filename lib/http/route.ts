@@ -35,7 +35,7 @@ export interface ModuleRoute {
 
 /** A web page (pages/pages.ts). */
 export type PageRoute =
-  | { readonly page: 'home' | 'catalog' | 'style' }
+  | { readonly page: 'home' | 'catalog' | 'style' | 'upstream' }
   | { readonly page: 'module'; readonly modulePath: string }
   | { readonly page: 'version'; readonly modulePath: string; readonly version: string }
   | { readonly page: 'file'; readonly modulePath: string; readonly version: string; readonly path: string };
@@ -88,11 +88,12 @@ const FIXED_PAGES: Readonly<Record<string, PageRoute>> = {
   '/': { page: 'home' },
   '/-/catalog': { page: 'catalog' },
   '/-/style.css': { page: 'style' },
+  '/-/upstream': { page: 'upstream' },
 };
 const MODULE_PAGES = '/-/modules/';
 const FILES = '/-/files/';
 
-/** `/`, `/-/catalog`, `/-/style.css`, `/-/modules/<module path>` and `/-/modules/<module path>/@v/<version>`. */
+/** `/`, `/-/catalog`, `/-/style.css`, `/-/upstream`, `/-/modules/<module path>` and `/-/modules/<module path>/@v/<version>`. */
 function parsePageRoute(rawPath: string): PageRoute | undefined {
   const fixed = FIXED_PAGES[rawPath];
   if (fixed !== undefined) return fixed;

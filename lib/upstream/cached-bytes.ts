@@ -4,11 +4,15 @@
  */
 import type { ZipCache } from '../zip/cache.ts';
 
-/** The bytes kept under `key`, fetched with `fetch` (whose failure is every waiting caller's) when they are not. */
+/**
+ * The bytes kept under `key`, fetched with `fetch` (whose failure is every waiting caller's) when
+ * they are not; `onStored` is called once bytes this call fetched are kept.
+ */
 export async function cachedBytes(
   cache: ZipCache,
   key: string,
   fetch: (signal: AbortSignal) => Promise<Uint8Array>,
+  onStored?: () => void,
 ): Promise<Buffer> {
   const file = await cache.open(key, async (signal) => {
     const bytes = await fetch(signal);
@@ -18,7 +22,7 @@ export async function cachedBytes(
       })(),
       cancel: () => undefined,
     };
-  });
+  }, onStored);
   try {
     const chunks: Uint8Array[] = [];
     for await (const chunk of file.read()) chunks.push(chunk);

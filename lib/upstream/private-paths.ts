@@ -12,19 +12,27 @@
  * `corp.example.com/x/y`, `*.internal` matches `git.internal/z`. A malformed glob matches nothing
  * (config validation refuses one first).
  */
-import type { Project, ProjectIndex } from '../access/projects.ts';
+/** What the private paths need of the local projects (`access/projects.ts`'s `ProjectIndex` is it). */
+export interface LocalModulePaths {
+  /** The host part of the projects' module paths. */
+  readonly moduleHost: string;
+  /** The project that owns a module path (its own or a parent's), if any. */
+  forModule(modulePath: string): unknown;
+  /** Every project, the same array until the projects change. */
+  all(): readonly { readonly modulePath: string }[];
+}
 
 /** Why a path is private, for the log line and the counter of refusals. */
 export type PrivateReason = 'module-host' | 'local-project' | 'private-pattern';
 
 export class PrivatePaths {
-  readonly #projects: ProjectIndex;
+  readonly #projects: LocalModulePaths;
   readonly #patterns: readonly RegExpGlob[];
   /** Every proper prefix (at a `/`) of a local project's module path, for the index's current snapshot. */
-  #prefixes: { readonly of: readonly Project[]; readonly set: ReadonlySet<string> } | undefined;
+  #prefixes: { readonly of: readonly unknown[]; readonly set: ReadonlySet<string> } | undefined;
 
   /** `patterns`: GOPRIVATE syntax (`corp.example.com,*.internal`), or empty. */
-  constructor(projects: ProjectIndex, patterns: string) {
+  constructor(projects: LocalModulePaths, patterns: string) {
     this.#projects = projects;
     this.#patterns = compilePatterns(patterns);
   }

@@ -1,6 +1,8 @@
 /**
  * Modules that no local project owns, answered from upstream proxies (config `upstream`): the
  * GOPROXY protocol's `list`, `.info`, `.mod`, `.zip` and `@latest`, cached on disk and pinned.
+ * The module service (access/module-service.ts) serves them to requests as `UpstreamModule`s
+ * (access/upstream-module.ts).
  *
  * - **Private paths never leave** (private-paths.ts): every method refuses a private module path
  *   before any request is made; `forwards()` is the check the caller makes first, and it logs and
@@ -18,13 +20,12 @@
  *   and served stale, with a warning, while every upstream fails (fresh-answers.ts).
  */
 import { join } from 'node:path';
-import type { ProjectIndex } from '../access/projects.ts';
 import { notFound } from '../common/errors.ts';
 import { logger } from '../common/log.ts';
 import { counterHeader, counterValue, gauge, type MetricsRegistry } from '../common/metrics.ts';
 import { escapePath, escapeVersion } from '../modules/escape.ts';
 import * as semver from '../modules/semver.ts';
-import type { PinStore } from '../pins/store.ts';
+import type { Pin, PinStore } from '../pins/store.ts';
 import { type CachedZip, ZipCache } from '../zip/cache.ts';
 import { hashGoMod } from '../zip/hash.ts';
 import { withEndHeldBack } from '../zip/held-end.ts';
@@ -32,8 +33,9 @@ import type { ModuleZipStream } from '../zip/source.ts';
 import { ZipHasher } from '../zip/zip-hasher.ts';
 import { type UpstreamBody, UpstreamClient, upstreamFailed, type UpstreamRequestCounts } from './client.ts';
 import { cachedBytes } from './cached-bytes.ts';
+import { type CachedEntry, CachedModules, type CachedModulesPage } from './cached-modules.ts';
 import { type FreshAnswer, FreshAnswers } from './fresh-answers.ts';
-import { PrivatePaths, type PrivateReason } from './private-paths.ts';
+import { type LocalModulePaths, PrivatePaths, type PrivateReason } from './private-paths.ts';
 import { SumdbProxy } from './sumdb-proxy.ts';
 import { UpstreamPins } from './upstream-pins.ts';
 
@@ -53,16 +55,31 @@ export interface UpstreamOptions {
 /** What the upstream parts need from the rest of the server. */
 export interface UpstreamContext {
   /** The local projects: their module paths are private. */
-  readonly projects: ProjectIndex;
+  readonly projects: LocalModulePaths;
   /** The pin record (upstream versions are pinned under the project `UPSTREAM`). */
   readonly pins: PinStore;
   /** The proxy's data directory: the cache is `<dataDir>/upstream`. */
   readonly dataDir: string;
 }
 
-/** An `.info` answer: immutable (a canonical version's, cached on disk) or a moving one (a query). */
-export interface InfoAnswer extends FreshAnswer {
-  readonly immutable: boolean;
+/** A `list` answer, read as the go command reads it. */
+export interface UpstreamList {
+  /** The first field of each line that is a valid version, in the upstream's order. */
+  readonly versions: readonly string[];
+  /** An earlier answer, given because every upstream failed. */
+  readonly stale: boolean;
+}
+
+/** An `.info` or `@latest` answer: its bytes, and what they say. */
+export interface UpstreamInfo extends FreshAnswer {
+  readonly version: string;
+  /** Its `Time`; the zero time (1970) when it has none. */
+  readonly time: Date;
+}
+
+/** A canonical version, as `.mod` and `.zip` are asked for: its `.info` and its go.mod. */
+export interface UpstreamVersion extends UpstreamInfo {
+  readonly goMod: Buffer;
 }
 
 /** Counters for `/metrics`. */
@@ -90,11 +107,15 @@ const MAX_GO_MOD_BYTES = 16 << 20;
 const MAX_ZIP_BYTES = 500 << 20;
 /** Changes when what the cache keeps for a key changes. */
 const CACHE_FORMAT = 'upstream 1';
+/** Most files of module versions the index of the cache knows by module (for the pages): about 300 bytes each. */
+const MAX_INDEXED_FILES = 50_000;
 
 export class UpstreamModules {
   readonly #client: UpstreamClient;
   readonly #private: PrivatePaths;
   readonly #cache: ZipCache;
+  /** What the cache holds, by module. */
+  readonly #index: CachedModules;
   readonly #fresh: FreshAnswers;
   readonly #pins: UpstreamPins;
   readonly #refusals: Record<PrivateReason, number> = { 'module-host': 0, 'local-project': 0, 'private-pattern': 0 };
@@ -106,10 +127,19 @@ export class UpstreamModules {
   constructor(options: UpstreamOptions, context: UpstreamContext) {
     this.#client = new UpstreamClient({ bases: options.upstream });
     this.#private = new PrivatePaths(context.projects, options.private);
+    const dir = join(context.dataDir, 'upstream');
     this.#cache = new ZipCache({
-      dir: join(context.dataDir, 'upstream'),
+      dir,
       maxBytes: options.upstreamCacheMiB * 2 ** 20,
       suffix: '',
+      // Before the index is made (files let go at start), its journal is read against the cache.
+      onRemoved: (key) => this.#index?.removed(key),
+    });
+    this.#index = new CachedModules({
+      journal: join(dir, 'modules.jsonl'),
+      maxFiles: MAX_INDEXED_FILES,
+      keyOf: ({ file, module, version }) => cacheKey([file, module, version]),
+      holds: (key) => this.#cache.has(key),
     });
     const warn = (message: string) => logger.warn(message);
     this.#fresh = new FreshAnswers({
@@ -161,44 +191,57 @@ export class UpstreamModules {
   }
 
   /** The `list` answer. */
-  list(modulePath: string): Promise<FreshAnswer> {
+  async list(modulePath: string): Promise<UpstreamList> {
     const path = `${this.#escaped(modulePath)}/@v/list`;
-    return this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES));
+    const answer = await this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES));
+    return { versions: versionsOf(answer.body), stale: answer.stale };
   }
 
   /** The `@latest` answer. */
-  latest(modulePath: string): Promise<FreshAnswer> {
+  async latest(modulePath: string): Promise<UpstreamInfo> {
     const path = `${this.#escaped(modulePath)}/@latest`;
-    return this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES));
+    return infoOf(await this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES)), path);
   }
 
   /** The `.info` answer of a canonical version (cached on disk) or of a query (a moving answer). */
-  async info(modulePath: string, version: string): Promise<InfoAnswer> {
+  async info(modulePath: string, version: string): Promise<UpstreamInfo> {
     const path = `${this.#escaped(modulePath)}/@v/${escapedVersion(version)}.info`;
     if (!semver.isCanonical(version)) {
-      return { ...await this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES)), immutable: false };
+      return infoOf(await this.#fresh.get(path, () => this.#client.getBytes(path, MAX_TEXT_BYTES)), path);
     }
-    const body = await this.#smallFile(cacheKey(['info', modulePath, version]), async (signal) => {
+    const body = await this.#smallFile({ file: 'info', module: modulePath, version }, async (signal) => {
       const bytes = await this.#client.getBytes(path, MAX_TEXT_BYTES, signal);
-      infoTimeOf(bytes, path); // refuses an answer that is no `.info`
+      infoOf({ body: bytes, stale: false }, path); // refuses an answer that is no `.info`
       return bytes;
     });
-    return { body, stale: false, immutable: true };
+    return infoOf({ body, stale: false }, path);
+  }
+
+  /** A canonical version, as `.mod` and `.zip` are asked for: its `.info`, then its `.mod` (pinned). */
+  async exact(modulePath: string, version: string): Promise<UpstreamVersion> {
+    canonicalVersion(modulePath, version);
+    const info = await this.info(modulePath, version);
+    return { ...info, version, goMod: await this.mod(modulePath, version) };
   }
 
   /** The `.mod` of a canonical version, pinned. */
   mod(modulePath: string, version: string): Promise<Buffer> {
     const path = `${this.#escaped(modulePath)}/@v/${canonicalVersion(modulePath, version)}.mod`;
-    return this.#smallFile(cacheKey(['mod', modulePath, version]), async (signal) => {
+    return this.#smallFile({ file: 'mod', module: modulePath, version }, async (signal) => {
       const bytes = await this.#client.getBytes(path, MAX_GO_MOD_BYTES, signal);
       await this.#pins.recordMod(modulePath, version, hashGoMod(bytes), () => this.#infoTime(modulePath, version));
       return bytes;
     });
   }
 
-  /** A validator of a version's zip (weak: a copy fetched again after the cache let it go may differ in its bytes, not its files). */
-  zipTag(modulePath: string, version: string): string {
-    return cacheKey(['zip', modulePath, version]).slice(0, 32);
+  /** The modules `[start, start + count)`, in path order, of those the cache holds files of. */
+  cached(start: number, count: number): CachedModulesPage {
+    return this.#index.page(start, count);
+  }
+
+  /** What has been served under an upstream version, if anything. */
+  pin(modulePath: string, version: string): Promise<Pin | undefined> {
+    return this.#pins.get(modulePath, version);
   }
 
   /**
@@ -207,7 +250,7 @@ export class UpstreamModules {
    */
   zip(modulePath: string, version: string): Promise<CachedZip> {
     const path = `${this.#escaped(modulePath)}/@v/${canonicalVersion(modulePath, version)}.zip`;
-    return this.#open(cacheKey(['zip', modulePath, version]), async (signal) => {
+    return this.#open({ file: 'zip', module: modulePath, version }, async (signal) => {
       const answer = await this.#client.get(path, signal);
       if (answer.length !== undefined && answer.length > MAX_ZIP_BYTES) {
         answer.body.destroy();
@@ -217,10 +260,11 @@ export class UpstreamModules {
     });
   }
 
-  /** Stops the upstream connections. */
-  close(): void {
+  /** Stops the upstream connections; resolves once the cache's index is written. */
+  close(): Promise<void> {
     this.#client.close();
     this.sumdb.close();
+    return this.#index.flushed();
   }
 
   /** An upstream zip on its way into the cache: hashed as it passes, its end held back until pinned. */
@@ -261,26 +305,35 @@ export class UpstreamModules {
   }
 
   /** The `.info` Time of a canonical version, for its pin. */
-  async #infoTime(modulePath: string, version: string): Promise<string | undefined> {
-    const { body } = await this.info(modulePath, version);
-    return infoTimeOf(body, `${modulePath}@${version}`);
+  async #infoTime(modulePath: string, version: string): Promise<string> {
+    return (await this.info(modulePath, version)).time.toISOString();
   }
 
-  /** A small immutable file through the cache, read whole. */
-  #smallFile(key: string, fetch: (signal: AbortSignal) => Promise<Buffer>): Promise<Buffer> {
-    this.#count(key);
-    return cachedBytes(this.#cache, key, fetch);
+  /** A small immutable file of a module version through the cache, read whole. */
+  #smallFile(entry: CachedEntry, fetch: (signal: AbortSignal) => Promise<Buffer>): Promise<Buffer> {
+    const { key, onStored } = this.#through(entry);
+    return cachedBytes(this.#cache, key, fetch, onStored);
   }
 
-  #open(key: string, produce: (signal: AbortSignal) => Promise<ModuleZipStream>): Promise<CachedZip> {
-    this.#count(key);
-    return this.#cache.open(key, produce);
+  #open(entry: CachedEntry, produce: (signal: AbortSignal) => Promise<ModuleZipStream>): Promise<CachedZip> {
+    const { key, onStored } = this.#through(entry);
+    return this.#cache.open(key, produce, onStored);
   }
 
-  /** Counts a request for an immutable file as a cache hit or a miss. */
-  #count(key: string): void {
-    if (this.#cache.has(key)) this.#cacheHits++;
-    else this.#cacheMisses++;
+  /**
+   * The cache key of a module version's file, counted as a cache hit or a miss; indexed now when
+   * the cache holds it, else once it is stored (`onStored`).
+   */
+  #through(entry: CachedEntry): { key: string; onStored: () => void } {
+    const key = cacheKey([entry.file, entry.module, entry.version]);
+    const onStored = () => this.#index.add(key, entry);
+    if (this.#cache.has(key)) {
+      this.#cacheHits++;
+      onStored();
+    } else {
+      this.#cacheMisses++;
+    }
+    return { key, onStored };
   }
 
   /** The escaped module path for an upstream URL, after the private-path check. */
@@ -349,17 +402,26 @@ function canonicalVersion(modulePath: string, version: string): string {
   return escapedVersion(version);
 }
 
-/** The `Time` of an `.info` answer; `upstream-failed` when it is not an `.info` at all. */
-function infoTimeOf(body: Buffer, what: string): string | undefined {
+/** The versions of a `list` answer, as the go command reads them: each line's first field that is a valid version. */
+function versionsOf(body: Buffer): string[] {
+  return body.toString('utf8').split('\n').map((line) => line.trim().split(/\s+/)[0]!).filter((field) =>
+    semver.isValid(field)
+  );
+}
+
+/** What an `.info` or `@latest` answer says; `upstream-failed` when it is not an `.info` at all. */
+function infoOf(answer: FreshAnswer, what: string): UpstreamInfo {
   let info: unknown;
   try {
-    info = JSON.parse(body.toString('utf8'));
+    info = JSON.parse(answer.body.toString('utf8'));
   } catch {
     throw upstreamFailed(`${what}: the .info answer is not JSON`);
   }
-  if (typeof info !== 'object' || info === null || typeof (info as { Version?: unknown }).Version !== 'string') {
-    throw upstreamFailed(`${what}: the .info answer has no Version`);
-  }
-  const time = (info as { Time?: unknown }).Time;
-  return typeof time === 'string' ? time : undefined;
+  const { Version: version, Time: time } = (typeof info === 'object' && info !== null ? info : {}) as {
+    Version?: unknown;
+    Time?: unknown;
+  };
+  if (typeof version !== 'string') throw upstreamFailed(`${what}: the .info answer has no Version`);
+  const date = typeof time === 'string' ? new Date(time) : undefined;
+  return { ...answer, version, time: date === undefined || Number.isNaN(date.getTime()) ? new Date(0) : date };
 }

@@ -24,6 +24,11 @@ export class UpstreamPins {
     this.#warn = warn;
   }
 
+  /** What has been served under an upstream version, if anything. */
+  get(module: string, version: string): Promise<Pin | undefined> {
+    return this.#store.get(UPSTREAM, module, version);
+  }
+
   /** Pins a version's `.mod` hash (with the time of its `.info`), or refuses one that differs from the pin. */
   async recordMod(
     module: string,

@@ -3,7 +3,9 @@
  *
  * A zip is made once per key (module, version, commit, compression, zip format): the first request
  * starts a build that writes the zip's chunks to a part file at git's speed, and every request
- * for the same key, the first included, reads that file as it grows. When the build completes the
+ * for the same key, the first included, reads that file as it grows (the chunks not yet on disk
+ * from memory: a reader never waits for the disk, only the build does, once 4 MiB wait for it).
+ * When the build completes the
  * file is renamed to `<key>.zip` and later requests read it whole, or any byte range of it, with a
  * known length. So concurrent requests share one `git archive`, a slow client no longer holds a git
  * process, and repeats cost a file read.
@@ -38,6 +40,8 @@ export interface ZipCacheOptions {
   readonly maxBytes: number;
   /** Ending of the complete files' names, `<key><suffix>`; default `.zip`. The upstream cache keeps other files too. */
   readonly suffix?: string;
+  /** Called with the key of each complete file that leaves the cache (evicted, or found deleted). */
+  readonly onRemoved?: (key: string) => void;
 }
 
 /** One reader's view of a zip: complete on disk or still being built. */
@@ -61,6 +65,7 @@ export class ZipCache {
   readonly dir: string;
   readonly maxBytes: number;
   readonly #suffix: string;
+  readonly #onRemoved: ((key: string) => void) | undefined;
   /** Complete zips, least recently used first (a Map keeps insertion order; a use moves a key to the end). */
   readonly #sizes = new Map<string, number>();
   #bytes = 0;
@@ -70,6 +75,7 @@ export class ZipCache {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes;
     this.#suffix = options.suffix ?? '.zip';
+    this.#onRemoved = options.onRemoved;
     const keyFile = new RegExp(`^([0-9a-f]{64})${this.#suffix.replace(/\./g, '\\.')}$`);
     mkdirSync(this.dir, { recursive: true });
     const found: Array<{ key: string; size: number; mtimeMs: number }> = [];
@@ -103,8 +109,9 @@ export class ZipCache {
   /**
    * The zip of `key`: from disk when complete, else from the build in progress, else from a new
    * build of `produce`. Rejects as `produce` does (not found, busy…) before any byte, for every reader.
+   * `onStored` is called once the build this call starts (not one it joins) is complete on disk.
    */
-  async open(key: string, produce: ZipProducer): Promise<CachedZip> {
+  async open(key: string, produce: ZipProducer, onStored?: () => void): Promise<CachedZip> {
     const size = this.#sizes.get(key) ?? this.#adopt(key);
     if (size !== undefined) {
       const handle = await open(this.#path(key), 'r').catch(() => undefined);
@@ -113,6 +120,7 @@ export class ZipCache {
         return completeZip(handle, size);
       }
       this.#forget(key); // deleted behind our back
+      this.#onRemoved?.(key);
     }
     let build = this.#builds.get(key);
     if (build === undefined) {
@@ -122,6 +130,7 @@ export class ZipCache {
         if (this.#builds.get(key) === build) this.#builds.delete(key);
         if (built === undefined) return;
         this.#remember(key, built);
+        onStored?.();
         this.#evict();
       };
       const partPath = join(this.dir, `${key}.${process.pid}.${partsStarted++}.part`);
@@ -160,13 +169,14 @@ export class ZipCache {
       if (this.#bytes <= this.maxBytes) return;
       this.#forget(key);
       rmSync(this.#path(key), { force: true });
+      this.#onRemoved?.(key);
     }
   }
 }
 
 /** A complete zip file: every byte is there. */
 function completeZip(handle: FileHandle, size: number): CachedZip {
-  const source: ByteSource = { handle, progress: async () => ({ written: size, complete: true }) };
+  const source: ByteSource = { handle, progress: async () => ({ available: size, complete: true }) };
   let closed = false;
   return {
     size,
@@ -223,7 +233,7 @@ class Build {
   async #start(partPath: string, produce: ZipProducer): Promise<{ file: GrowingFile; stream: ModuleZipStream }> {
     const stream = await produce(this.#abort.signal);
     try {
-      this.#file = new GrowingFile(await open(partPath, 'w+'), KEEP_RECENT_BYTES);
+      this.#file = new GrowingFile(await open(partPath, 'w+'), KEEP_RECENT_BYTES, MAX_UNWRITTEN_BYTES);
     } catch (error) {
       stream.cancel();
       throw error;
@@ -238,7 +248,11 @@ class Build {
     onFinished: (size: number | undefined) => void,
   ): Promise<void> {
     try {
-      await writeAll(stream.chunks, file, this.#abort.signal);
+      for await (const chunk of stream.chunks) {
+        if (this.#abort.signal.aborted) throw new Error('every reader left');
+        await file.push(chunk);
+      }
+      await file.flush();
       await rename(partPath, zipPath);
       file.complete();
       onFinished(file.written);
@@ -270,48 +284,13 @@ class Build {
   }
 }
 
-/** Most bytes taken from the producer while a write is under way: then it waits for the write. */
-const MAX_BATCH_BYTES = 1 << 20;
-/** Bytes of a build kept in memory for the readers close behind it (at least a batch: they are woken after each). */
-const KEEP_RECENT_BYTES = 2 * MAX_BATCH_BYTES;
-
 /**
- * Appends every chunk to `file`, taking the next chunks from the producer while a write is under
- * way and writing them together (one `writev`) when it is done: the producer is not held up by each
- * write, nor the disk by each chunk. Throws when `signal` aborts or a write fails.
+ * Bytes of a build readers may take from memory before they are on disk: past that the producer
+ * waits for the disk. The readers never wait for it (cache.ts's builds `push`: growing-file.ts).
  */
-async function writeAll(chunks: AsyncIterable<Uint8Array>, file: GrowingFile, signal: AbortSignal): Promise<void> {
-  let batch: Uint8Array[] = [];
-  let batchBytes = 0;
-  let writing: Promise<void> | undefined;
-  let failure: { error: unknown } | undefined;
-  const write = (): void => {
-    const pieces = batch;
-    batch = [];
-    batchBytes = 0;
-    writing = file.append(pieces).then(
-      () => {
-        writing = undefined;
-        if (batch.length > 0 && failure === undefined) write();
-      },
-      (error: unknown) => {
-        writing = undefined;
-        failure = { error };
-      },
-    );
-  };
-  for await (const chunk of chunks) {
-    if (signal.aborted) throw new Error('every reader left');
-    if (failure !== undefined) throw failure.error;
-    batch.push(chunk);
-    batchBytes += chunk.length;
-    if (writing === undefined) write();
-    else if (batchBytes >= MAX_BATCH_BYTES) await writing;
-  }
-  while (writing !== undefined) await writing;
-  if (failure !== undefined) throw failure.error;
-  if (batch.length > 0) await file.append(batch);
-}
+const MAX_UNWRITTEN_BYTES = 4 << 20;
+/** Bytes of a build kept in memory once on disk, for the readers close behind it. */
+const KEEP_RECENT_BYTES = 2 << 20;
 
 /** The zip cache's key of a version's zip: what fixes its bytes, as in its ETag. */
 export function zipCacheKey(version: ModuleVersion, compression: CompressionLevel): string {

@@ -9,25 +9,34 @@ import { END_SIZE } from './format.ts';
 
 /**
  * Yields `chunks` less their last END_SIZE bytes, then awaits `beforeEnd`, then yields those bytes.
- * Holding only those, not a whole chunk, lets the first byte go out as soon as the source's does.
+ * The first chunk goes out at once but for its last END_SIZE bytes, so the first byte leaves as
+ * soon as the source's does; after it each chunk is held whole until the next one comes, so that
+ * the chunks go on as they came (not cut in two, nor copied), one behind; the last is cut.
  */
 export async function* withEndHeldBack(
   chunks: AsyncIterable<Uint8Array>,
   beforeEnd: () => Promise<void>,
 ): AsyncGenerator<Uint8Array> {
-  let held: Uint8Array = new Uint8Array(0);
+  let held: Uint8Array | undefined;
   for await (const chunk of chunks) {
-    if (chunk.length >= END_SIZE) {
+    if (held === undefined) {
+      const cut = Math.max(0, chunk.length - END_SIZE);
+      if (cut > 0) yield chunk.subarray(0, cut);
+      held = chunk.subarray(cut);
+    } else if (chunk.length >= END_SIZE) {
       if (held.length > 0) yield held;
-      if (chunk.length > END_SIZE) yield chunk.subarray(0, chunk.length - END_SIZE);
-      held = chunk.subarray(chunk.length - END_SIZE);
-      continue;
+      held = chunk;
+    } else {
+      // A short piece: pass on what the held bytes have beyond the END_SIZE the two make together.
+      const cut = Math.max(0, held.length + chunk.length - END_SIZE);
+      if (cut > 0) yield held.subarray(0, cut);
+      held = Buffer.concat([held.subarray(cut), chunk]); // at most END_SIZE bytes
     }
-    const joined = Buffer.concat([held, chunk]); // a short piece: a short copy
-    const cut = Math.max(0, joined.length - END_SIZE);
-    if (cut > 0) yield joined.subarray(0, cut);
-    held = joined.subarray(cut);
+  }
+  if (held !== undefined && held.length > END_SIZE) {
+    yield held.subarray(0, held.length - END_SIZE);
+    held = held.subarray(held.length - END_SIZE);
   }
   await beforeEnd();
-  if (held.length > 0) yield held;
+  if (held !== undefined && held.length > 0) yield held;
 }

@@ -14,6 +14,7 @@ import { createRepo } from '../support/git-fixture.ts';
 import { goModDownload } from '../support/go-client.ts';
 import { rawGet } from '../support/http-get.ts';
 import { type RunningProxy, startProxy } from '../support/proxy-server.ts';
+import type { ProxyOptions } from '../../lib/index.ts';
 import { startStaticProxy, type StaticProxy } from '../support/static-proxy.ts';
 import { makeTempDir, removeDir } from '../support/temp.ts';
 import { startSumdb, type Sumdb, upstreamToolsMissing } from '../support/upstream-tools.ts';
@@ -53,16 +54,18 @@ describe('upstream proxies and the checksum database through the proxy', { skip:
       date: DATE,
     });
     await vanity.tag('v1.0.0');
-    proxy = await startProxy({
-      repos: join(root, 'repos'),
-      dataDir: join(root, 'data'),
-      defaultVisibility: 'public',
-      projects: [{ path: 'tools/lint', modulePath: 'vanity.example.org/tools/lint' }],
-      upstream: [upstream.url],
-      private: 'corp.example.com,*.internal',
-      sumdbs: { 'sum.golang.org': sumdb.url },
-      upstreamListSeconds: 1,
-    });
+    proxy = await startProxy(proxyOptions());
+  });
+
+  const proxyOptions = (): ProxyOptions => ({
+    repos: join(root, 'repos'),
+    dataDir: join(root, 'data'),
+    defaultVisibility: 'public',
+    projects: [{ path: 'tools/lint', modulePath: 'vanity.example.org/tools/lint' }],
+    upstream: [upstream.url],
+    private: 'corp.example.com,*.internal',
+    sumdbs: { 'sum.golang.org': sumdb.url },
+    upstreamListSeconds: 1,
   });
 
   after(async () => {
@@ -111,6 +114,52 @@ describe('upstream proxies and the checksum database through the proxy', { skip:
     const list = await rawGet(`${proxy.url}/github.example/acme/lib/@v/list`);
     assert.equal(list.body.toString(), 'v1.0.0\nv1.1.0\n');
     assert.equal(list.headers['cache-control'], 'public, max-age=60');
+    // A file-layout upstream has no @latest and no queries: its 404 is passed on, as the go command expects.
+    for (const path of ['/github.example/acme/lib/@latest', '/github.example/acme/lib/@v/master.info']) {
+      assert.equal((await rawGet(`${proxy.url}${path}`)).status, 404, path);
+    }
+  });
+
+  test('the web pages list the modules kept from the upstream, apart from the projects, and so does the next process on the same data', async () => {
+    const home = (await rawGet(`${proxy.url}/`)).body.toString();
+    assert.match(
+      home,
+      /2 modules that no project here owns are kept from the upstream proxies: <a href="\/-\/upstream">/,
+    );
+    // The module and version pages are the local projects': an upstream module has none, and asks nothing upstream for one.
+    const asked = upstream.requests.length;
+    for (
+      const page of [
+        '/-/modules/github.example/acme/lib',
+        '/-/modules/github.example/acme/lib/@v/v1.0.0',
+        '/-/files/github.example/acme/lib/@v/v1.0.0/lib.go',
+      ]
+    ) {
+      assert.equal((await rawGet(`${proxy.url}${page}`)).status, 404, page);
+    }
+    assert.equal(upstream.requests.length, asked);
+    // A second process on the same data directory (a restart, or a --workers sibling) rebuilds the list from it.
+    const again = await startProxy(proxyOptions());
+    try {
+      for (const server of [proxy, again]) {
+        const page = await rawGet(`${server.url}/-/upstream`);
+        assert.equal(page.status, 200);
+        const text = page.body.toString();
+        const listed = [...text.matchAll(/<td class="path"><code>([^<]+)<\/code>/g)].map((match) => match[1]);
+        assert.deepEqual(listed, ['github.example/acme/lib', 'github.example/acme/util']);
+        assert.match(
+          text,
+          /<code>v1\.1\.0<\/code> <a href="\/github\.example\/acme\/lib\/@v\/v1\.1\.0\.info">\.info<\/a>/,
+        );
+        assert.match(
+          text,
+          /<code>v0\.2\.0<\/code> <a[^>]+>\.info<\/a> · <a[^>]+>\.mod<\/a> · <a href="\/github\.example\/acme\/util\/@v\/v0\.2\.0\.zip">/,
+        );
+        assert.ok(!text.includes('go.localhost'));
+      }
+    } finally {
+      await again.close();
+    }
   });
 
   test('private paths and credentials never reach the upstream or the checksum database', async () => {
@@ -212,6 +261,12 @@ describe('upstream proxies and the checksum database through the proxy', { skip:
       });
       assert.equal(withToken.status, 200);
       assert.equal(withToken.headers['cache-control'], 'private, max-age=60');
+      // The pages: nothing of the upstream modules without a token, their list with one.
+      assert.equal((await rawGet(`${guarded.url}/-/upstream`)).status, 404);
+      assert.doesNotMatch((await rawGet(`${guarded.url}/`)).body.toString(), /upstream proxies:/);
+      const page = await rawGet(`${guarded.url}/-/upstream`, { Authorization: `Bearer ${secret}` });
+      assert.equal(page.status, 200);
+      assert.match(page.body.toString(), /0 modules kept/);
     } finally {
       await guarded.close();
     }

@@ -200,7 +200,12 @@ describe('pin guard', () => {
       assert.equal((await service.pins.stat(target, 'v1.3.0')).commit, commits[1], 'a pin without a tag');
       assert.equal((await service.pins.latest(target)).version, 'v1.3.0');
       assert.equal((await service.pins.stat(target, 'latest')).version, 'v1.3.0');
-      assert.deepEqual(await new LocalModule(target, service).list(), ['v1.0.0', 'v1.1.0', 'v1.2.0', 'v1.3.0']);
+      assert.deepEqual((await new LocalModule(target, service).list()).versions, [
+        'v1.0.0',
+        'v1.1.0',
+        'v1.2.0',
+        'v1.3.0',
+      ]);
       await repo.tag('v1.0.0', commits[2]);
       // A target answers one request from one snapshot of the refs: the next request sees the move.
       const next = (await service.operatorTarget(MODULE))!;

@@ -109,6 +109,7 @@ test('malformed requests are 400s with a reason', () => {
 test('web pages: the exact root and paths below /-/, which no module path can start with', () => {
   assert.deepEqual(parseRoute('/'), { kind: 'page', page: { page: 'home' } });
   assert.deepEqual(parseRoute('/-/catalog'), { kind: 'page', page: { page: 'catalog' } });
+  assert.deepEqual(parseRoute('/-/upstream'), { kind: 'page', page: { page: 'upstream' } });
   assert.deepEqual(parseRoute('/-/style.css'), { kind: 'page', page: { page: 'style' } });
   assert.deepEqual(parseRoute('/-/modules/go.localhost/Acme/x'), {
     kind: 'page',

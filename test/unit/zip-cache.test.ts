@@ -150,7 +150,9 @@ test('a build that fails fails every reader; one that cannot start rejects every
 
 test("the byte bound evicts the least recently used zips; a restart keeps complete zips and removes crashed builds' part files; siblings' zips are taken up", async () => {
   const dir = join(root, 'bounded');
-  const cache = new ZipCache({ dir, maxBytes: 10 });
+  const removed: string[] = [];
+  const stored: string[] = [];
+  const cache = new ZipCache({ dir, maxBytes: 10, onRemoved: (gone) => removed.push(gone) });
   const whole = (text: string) => async (): Promise<ModuleZipStream> => ({
     chunks: (async function* () {
       yield Buffer.from(text);
@@ -158,7 +160,7 @@ test("the byte bound evicts the least recently used zips; a restart keeps comple
     cancel: () => undefined,
   });
   for (const name of ['one', 'two']) {
-    const zip = await cache.open(key(name), whole('12345'));
+    const zip = await cache.open(key(name), whole('12345'), () => stored.push(name));
     await readAll(zip);
     zip.close();
   }
@@ -168,6 +170,7 @@ test("the byte bound evicts the least recently used zips; a restart keeps comple
   three.close();
   assert.deepEqual([cache.has(key('one')), cache.has(key('two')), cache.has(key('three'))], [true, false, true]);
   assert.equal(cache.bytes, 10);
+  assert.deepEqual([stored, removed], [['one', 'two'], [key('two')]]);
 
   const crashed = join(dir, `${key('crashed')}.4194303.0.part`); // no such process
   const sibling = join(dir, `${key('sibling')}.${process.pid}.0.part`); // a live process's build

@@ -12,6 +12,7 @@ import { ObjectTooLargeError } from '../../git/objects.ts';
 import { goQuote } from '../../modules/go-quote.ts';
 import { bodyETag, sendCacheable } from '../cache.ts';
 import type { PageRequest } from './links.ts';
+import { pageProject } from './repository-modules.ts';
 
 /** Largest file served. */
 const MAX_FILE_BYTES = 8 << 20;
@@ -36,6 +37,7 @@ export async function sendVersionFile(
   res: ServerResponse,
 ): Promise<void> {
   const module = service.module({ kind: 'instance' }, route.modulePath, request.caller);
+  pageProject(module); // no page, nor upstream request, for a module from elsewhere
   const version = await module.exact(route.version);
   let bytes: Uint8Array | undefined;
   try {

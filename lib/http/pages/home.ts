@@ -1,8 +1,9 @@
 /**
  * The home page (`/`): what this server is, how to point the go command at it (GOPROXY,
  * GONOSUMDB, `.netrc`, the project and group endpoints), and the projects the caller may read,
- * searchable and paginated. Built from the projects the service lists alone: no git process,
- * whatever the number of projects.
+ * searchable and paginated (and, apart, how many modules are kept from the upstream proxies:
+ * upstream-page.ts). Built from the projects the service lists alone: no git process, whatever
+ * the number of projects.
  */
 import type { ProjectFacts, ProxyService } from '../../access/service.ts';
 import { type Html, html } from '../html.ts';
@@ -11,6 +12,7 @@ import type { PageContent } from './layout.ts';
 import { loginUrl, moduleUrl, type PageRequest } from './links.ts';
 import { formatCount } from './format.ts';
 import { pageOf, pager, withPage } from './paging.ts';
+import { upstreamSection } from './upstream-page.ts';
 
 /** Projects per page. */
 const PROJECTS_PER_PAGE = 50;
@@ -42,6 +44,7 @@ export function homePage(service: ProxyService, proxySetup: ProxySetup, request:
       : `${formatCount(matching.length)} of ${formatCount(total)} projects match “${search}”.`}</p>
     ${shown.length === 0 ? '' : projectTable(request, shown)}
     ${pager(paging, (page) => withPage(request.query, page), 'Projects pages')}
+    ${upstreamSection(service, request)}
     ${setup(request, hosts)}
   `;
   return { title: 'Projects', crumbs: [], body };

@@ -21,6 +21,7 @@ export const homeUrl = (request: PageRequest): string => `${request.base}/`;
 export const loginUrl = (request: PageRequest): string => `${request.base}/?login=1`;
 export const styleUrl = (request: PageRequest): string => `${request.base}/-/style.css`;
 export const catalogUrl = (request: PageRequest): string => `${request.base}/-/catalog`;
+export const upstreamUrl = (request: PageRequest): string => `${request.base}/-/upstream`;
 
 /** `/-/modules/<module path>`, each element percent-encoded. */
 export function moduleUrl(request: PageRequest, modulePath: string): string {

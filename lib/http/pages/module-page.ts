@@ -5,7 +5,7 @@
  * latest version, and the other modules of the repository. The module is found exactly as the
  * protocol's instance endpoint finds it, so a project the caller may not read is the same 404.
  */
-import type { ProjectFacts, ProxyService, ServedModule, ServedVersion } from '../../access/service.ts';
+import type { ProjectFacts, ProxyService, ServedInfo, ServedModule, ServedVersion } from '../../access/service.ts';
 import { ProxyError } from '../../common/errors.ts';
 import { goModExcerpt } from '../../facts/commit-facts.ts';
 import { laxGoMod } from '../../modules/gomod-lax.ts';
@@ -27,7 +27,7 @@ const VERSIONS_PER_PAGE = 25;
 export interface VersionFacts {
   readonly version: string;
   /** As the proxy resolves it, or undefined when it cannot (then `problem` says why). */
-  readonly resolved: ServedVersion | undefined;
+  readonly resolved: ServedInfo | undefined;
   /** Why the go command would refuse the version's zip, or why it cannot be resolved at all. */
   readonly problem: string | undefined;
   readonly pin: Pin | undefined;
@@ -48,7 +48,7 @@ export async function modulePage(
 ): Promise<PageContent> {
   const module = service.module({ kind: 'instance' }, modulePath, request.caller);
   const project = pageProject(module);
-  const versions = [...(await module.list())].reverse();
+  const versions = [...(await module.list()).versions].reverse();
   const latest = await latestFacts(module);
   const paging = pageOf(request.query, versions.length, VERSIONS_PER_PAGE);
   const facts = await Promise.all(
@@ -91,7 +91,7 @@ ${projectEndpoint(request, project)}`;
 /** `@latest`, as the go command would get it; a module without any version says why. */
 export async function latestFacts(module: ServedModule): Promise<LatestFacts> {
   try {
-    const latest = await module.latest();
+    const latest = await module.exact((await module.latest()).version);
     return { latest, problem: undefined, retractions: (await laxGoMod(latest.goMod)).retractions };
   } catch (error) {
     if (!(error instanceof ProxyError)) throw error;
@@ -132,7 +132,7 @@ function versionTable(
   request: PageRequest,
   modulePath: string,
   facts: readonly VersionFacts[],
-  latest: ServedVersion | undefined,
+  latest: ServedInfo | undefined,
 ): Html {
   const rows = facts.map((fact) => {
     const { resolved } = fact;

@@ -1,9 +1,10 @@
 /**
  * The proxy's own web pages, server-rendered from `node:http` with no script: the home page (`/`),
- * a page per module and per version, `/-/catalog` (JSON) and the stylesheet. Access is the
- * protocol's: the caller comes from the same credentials (a browser sends Basic auth once it has
- * signed in at `/?login=1`), a project they may not read is the same 404 as one that does not
- * exist, and failures carry the protocol's status and reason.
+ * a page per module and per version, the modules kept from the upstream proxies (`/-/upstream`),
+ * `/-/catalog` (JSON) and the stylesheet. Access is the protocol's: the caller comes from the same
+ * credentials (a browser sends Basic auth once it has signed in at `/?login=1`), a project they may
+ * not read is the same 404 as one that does not exist, and failures carry the protocol's status and
+ * reason.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller } from '../../access/auth.ts';
@@ -22,6 +23,7 @@ import { type PageContent, renderPage, sendErrorPage, sendPage, sendPageJson, se
 import { homeUrl, type PageRequest } from './links.ts';
 import { modulePage } from './module-page.ts';
 import { STYLESHEET } from './stylesheet.ts';
+import { upstreamPage } from './upstream-page.ts';
 import { versionPage } from './version-page.ts';
 
 /** What the pages need of the handler's context. */
@@ -76,6 +78,8 @@ function pageContent(
       return modulePage(context.service, request, route.modulePath);
     case 'version':
       return versionPage(context.service, request, route.modulePath, route.version);
+    case 'upstream':
+      return upstreamPage(context.service, request);
     default:
       return homePage(context.service, context.setup, request);
   }

@@ -43,7 +43,7 @@ async function listedVersions(
 ): Promise<RepositoryModule | undefined> {
   try {
     const module = service.module({ kind: 'project', id: project.fullPath }, modulePath, caller);
-    return { modulePath, module, versions: await module.list() };
+    return { modulePath, module, versions: (await module.list()).versions };
   } catch (error) {
     if (error instanceof ProxyError) return undefined;
     throw error;

@@ -12,6 +12,7 @@ import { type Html, html } from '../html.ts';
 import { infoJson } from '../info.ts';
 import type { PageContent } from './layout.ts';
 import { homeUrl, moduleUrl, type PageRequest, protocolFileUrl, versionUrl } from './links.ts';
+import { pageProject } from './repository-modules.ts';
 import { formatBytes, formatCount, formatTime } from './format.ts';
 import { goModSection, latestFacts } from './module-page.ts';
 import { pageOf, pager, withPage } from './paging.ts';
@@ -29,6 +30,7 @@ export async function versionPage(
   requested: string,
 ): Promise<PageContent> {
   const module = service.module({ kind: 'instance' }, modulePath, request.caller);
+  pageProject(module); // no page, nor upstream request, for a module from elsewhere
   const version = await module.exact(requested);
   const [{ contents, readme }, latest, licenses, pin] = await Promise.all([
     module.commitFacts(version),
