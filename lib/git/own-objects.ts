@@ -15,15 +15,34 @@ import { isAbsence } from '../common/errors.ts';
 const INDEX_MAGIC = 0xff744f63;
 const FANOUT_BYTES = 256 * 4;
 
+/**
+ * A `git gc` or `repack` running meanwhile moves objects from loose files into new packs and then
+ * deletes the old ones; a lookup that saw the store mid-way (a pack gone between the listing and its
+ * read, an object neither loose any more nor in a pack listed before it was written) looks again, as
+ * git itself re-reads its packs before it says an object is missing.
+ */
+const LOOKUPS = 3;
+
 /** Whether the object `oid` (full hex name) is in `gitDir`'s own object store. */
 export async function hasOwnObject(gitDir: string, oid: string): Promise<boolean> {
   const objects = join(gitDir, 'objects');
+  const wanted = Buffer.from(oid, 'hex');
+  for (let lookup = 1;; lookup++) {
+    const found = await lookUp(objects, oid, wanted).catch((error: unknown) => {
+      if (isAbsence(error) && lookup < LOOKUPS) return undefined; // a pack deleted under us
+      throw error;
+    });
+    if (found === true || (found === false && lookup >= LOOKUPS - 1)) return found;
+  }
+}
+
+/** One look at the store: the loose object, then every pack listed now. */
+async function lookUp(objects: string, oid: string, wanted: Buffer): Promise<boolean> {
   if (await exists(join(objects, oid.slice(0, 2), oid.slice(2)))) return true;
   const names = await readdir(join(objects, 'pack')).catch((error: unknown) => {
     if (isAbsence(error)) return [];
     throw error;
   });
-  const wanted = Buffer.from(oid, 'hex');
   for (const name of names) {
     if (name.endsWith('.idx') && (await packIndexHas(join(objects, 'pack', name), wanted))) return true;
   }
